@@ -1,0 +1,63 @@
+import { relative, resolve } from "node:path";
+import { GitRepo } from "./git";
+import { hasManifest, MANIFEST_FILE } from "./pin-manifest";
+import { ReleaseLedger } from "./release-ledger";
+import { UserError } from "./user-error";
+import { checkDir, findManifestDirs, type VendorAction, type VendorFinding, vendorDir } from "./vendoring";
+
+export interface VendorCommandOptions {
+  /** Verify only; change nothing. */
+  check?: boolean;
+  force?: boolean;
+  upgrade?: boolean;
+  only?: readonly string[];
+  /** Folders (relative to cwd) whose pins to vendor; all manifests of the repository when empty. */
+  dirs?: readonly string[];
+  /** The repository; the one containing cwd when absent. */
+  root?: string;
+  cwd?: string;
+}
+
+export interface VendorCommandResult {
+  actions: VendorAction[];
+  findings: VendorFinding[];
+  dirs: string[];
+}
+
+/** Resolves folder arguments to repository-relative manifest folders. */
+export function manifestDirsFor(repo: GitRepo, cwd: string, dirs: readonly string[] | undefined): string[] {
+  if (!dirs || dirs.length === 0) return findManifestDirs(repo);
+  return dirs.map((dir) => {
+    const relativeDir = relative(repo.root, resolve(cwd, dir)).split("\\").join("/");
+    if (relativeDir.startsWith("..")) throw new UserError(`${dir} is outside the repository ${repo.root}`);
+    if (!hasManifest(repo.root, relativeDir)) {
+      throw new UserError(`${dir}: no ${MANIFEST_FILE} there`, {
+        hint: "name a folder that pins contracts, or add a pin: flow proto add <dir> <name>@<range>",
+      });
+    }
+    return relativeDir;
+  });
+}
+
+/** `flow proto vendor [--check] [--force] [dirs...]`: the entry point the build uses too. */
+export function runVendorCommand(options: VendorCommandOptions): VendorCommandResult {
+  const cwd = options.cwd ?? process.cwd();
+  const repo = GitRepo.open(options.root ? resolve(cwd, options.root) : cwd);
+  const ledger = ReleaseLedger.read(repo.root);
+  const dirs = manifestDirsFor(repo, options.root ? repo.root : cwd, options.dirs);
+  const result: VendorCommandResult = { actions: [], findings: [], dirs };
+  for (const dir of dirs) {
+    if (options.check) result.findings.push(...checkDir(repo, ledger, dir));
+    else result.actions.push(...vendorDir(repo, ledger, dir, options));
+  }
+  return result;
+}
+
+export function formatFinding(finding: VendorFinding): string {
+  return `${finding.file}: ${finding.message}\n  fix: ${finding.fix}`;
+}
+
+export function formatAction(action: VendorAction): string {
+  const what = action.from && action.from !== action.version ? `${action.from} -> ${action.version}` : action.version;
+  return `${action.action.padEnd(9)} ${action.path} (${action.pin}: ${what})`;
+}

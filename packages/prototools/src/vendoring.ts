@@ -1,0 +1,244 @@
+import { rmSync } from "node:fs";
+import { join, posix } from "node:path";
+import semver from "semver";
+import type { GitRepo } from "./git";
+import { type Pin, resolvePin } from "./pin";
+import { type LockEntry, LOCK_FILE, readLock, writeLock } from "./pin-lock";
+import { MANIFEST_FILE, readManifest } from "./pin-manifest";
+import type { Release, ReleaseLedger } from "./release-ledger";
+import { UserError } from "./user-error";
+import { findSymlinks, worktreeTreeId } from "./worktree-tree";
+
+/** What vendoring did to one pin. */
+export interface VendorAction {
+  dir: string;
+  pin: string;
+  version: string;
+  path: string;
+  action: "vendored" | "replaced" | "unchanged" | "removed";
+  from?: string;
+}
+
+/** One problem `--check` found: the file (repository-relative), what is wrong, the fix. */
+export interface VendorFinding {
+  file: string;
+  message: string;
+  fix: string;
+}
+
+export interface VendorOptions {
+  /** Move every pin to the highest release its range admits, not the locked one. */
+  upgrade?: boolean;
+  /** Only these contract names (with upgrade). */
+  only?: readonly string[];
+  /** Replace vendored copies even when they were edited by hand. */
+  force?: boolean;
+}
+
+/** The command that repairs a folder's vendored copies; printed with every finding. */
+export function repairCommand(dir: string): string {
+  return `pnpm flow proto vendor --force ${dir || "."}`;
+}
+
+/** Every folder of the repository that has a pin manifest (tracked or new, never ignored). */
+export function findManifestDirs(repo: GitRepo): string[] {
+  const listed = repo.run(["ls-files", "--cached", "--others", "--exclude-standard", "--", `*${MANIFEST_FILE}`]);
+  const dirs = listed
+    .split("\n")
+    .filter((line) => line.endsWith(MANIFEST_FILE))
+    .map((line) => posix.dirname(line))
+    .map((dir) => (dir === "." ? "" : dir));
+  return [...new Set(dirs)].sort();
+}
+
+function destination(dir: string, name: string, major: number): string {
+  return posix.join(dir, "proto", name, `v${major}`);
+}
+
+function assertReleaseUsable(repo: GitRepo, release: Release): void {
+  if (repo.objectType(release.tree) !== "tree") {
+    throw new UserError(
+      `${release.name} ${release.version}: tree ${release.tree} is not in this repository`,
+      { hint: "fetch the full history (a shallow clone lacks old objects): git fetch --unshallow" },
+    );
+  }
+}
+
+/**
+ * Vendors every pin of the manifest in `dir` with `git read-tree`, so `dir/proto/<name>/v<major>`
+ * holds the released tree exactly, then writes the lock. A locked version that still satisfies
+ * its range is kept unless `upgrade` is set. A copy edited by hand is never overwritten silently:
+ * that needs `force`.
+ */
+export function vendorDir(
+  repo: GitRepo,
+  ledger: ReleaseLedger,
+  dir: string,
+  options: VendorOptions = {},
+): VendorAction[] {
+  const manifest = readManifest(repo.root, dir);
+  const where = posix.join(dir, MANIFEST_FILE);
+  const lock = readLock(repo.root, dir) ?? [];
+  const actions: VendorAction[] = [];
+  const nextLock: LockEntry[] = [];
+
+  for (const pin of manifest.pins) {
+    const locked = lock.find((entry) => entry.pin === pin.spec);
+    const release = chooseRelease(pin, locked, ledger, where, options);
+    assertReleaseUsable(repo, release);
+    const major = semver.major(release.version);
+    const path = destination(dir, pin.name, major);
+    const found = worktreeTreeId(repo, path);
+    const previous = lock.find((entry) => posix.join(dir, entry.path) === path);
+
+    if (found === release.tree) {
+      actions.push({ dir, pin: pin.spec, version: release.version, path, action: "unchanged" });
+    } else {
+      const pristine = found === undefined || found === previous?.tree;
+      if (!pristine && !options.force) {
+        throw new UserError(`${path}: the vendored copy was edited (tree ${found}, lock says ${previous?.tree ?? "nothing"})`, {
+          hint: `vendored copies are never edited; discard the edits with: ${repairCommand(dir)}`,
+        });
+      }
+      removeCopy(repo, path);
+      repo.run(["read-tree", `--prefix=${path}/`, "-u", release.tree]);
+      actions.push({
+        dir,
+        pin: pin.spec,
+        version: release.version,
+        path,
+        action: found === undefined ? "vendored" : "replaced",
+        from: previous?.version,
+      });
+    }
+    nextLock.push({
+      pin: pin.spec,
+      name: release.name,
+      version: release.version,
+      source: release.path,
+      commit: release.commit,
+      tree: release.tree,
+      path: posix.relative(dir || ".", path),
+    });
+  }
+
+  for (const entry of lock) {
+    const path = posix.join(dir, entry.path);
+    if (nextLock.some((next) => posix.join(dir, next.path) === path)) continue;
+    removeCopy(repo, path);
+    actions.push({ dir, pin: entry.pin, version: entry.version, path, action: "removed" });
+  }
+
+  writeLock(repo.root, dir, nextLock);
+  return actions;
+}
+
+function chooseRelease(
+  pin: Pin,
+  locked: LockEntry | undefined,
+  ledger: ReleaseLedger,
+  where: string,
+  options: VendorOptions,
+): Release {
+  const upgrading = options.upgrade && (!options.only || options.only.includes(pin.name));
+  if (locked && !upgrading && semver.satisfies(locked.version, pin.semverRange)) {
+    const release = ledger.find(locked.name, locked.version);
+    if (release) return release;
+  }
+  return resolvePin(pin, ledger, where);
+}
+
+/** Removes a vendored copy from the index and the working tree (read-tree refuses an existing prefix). */
+function removeCopy(repo: GitRepo, path: string): void {
+  repo.run(["rm", "-r", "-q", "--cached", "--ignore-unmatch", "-f", "--", path]);
+  rmSync(join(repo.root, path), { recursive: true, force: true });
+}
+
+/**
+ * Verifies the vendored copies of `dir` against its manifest, its lock and the release ledger,
+ * without tags or network: every pin locked, every lock entry a real release, every copy's
+ * working-tree tree id equal to the released tree, no symlinks.
+ */
+export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): VendorFinding[] {
+  const findings: VendorFinding[] = [];
+  const fix = repairCommand(dir);
+  const manifestFile = posix.join(dir, MANIFEST_FILE);
+  const lockFile = posix.join(dir, LOCK_FILE);
+  const manifest = readManifest(repo.root, dir);
+  const lock = readLock(repo.root, dir);
+  if (!lock) {
+    return [{ file: lockFile, message: "missing: the pins were never vendored", fix }];
+  }
+
+  for (const pin of manifest.pins) {
+    if (!lock.some((entry) => entry.pin === pin.spec)) {
+      findings.push({ file: manifestFile, message: `pin "${pin.spec}" has no lock entry (not vendored)`, fix });
+    }
+  }
+
+  for (const entry of lock) {
+    const path = posix.join(dir, entry.path);
+    if (!manifest.pins.some((pin) => pin.spec === entry.pin)) {
+      findings.push({ file: lockFile, message: `"${entry.pin}" is locked but no longer pinned in ${MANIFEST_FILE}`, fix });
+    }
+    const release = ledger.find(entry.name, entry.version);
+    if (!release) {
+      findings.push({
+        file: lockFile,
+        message: `${entry.name} ${entry.version} is not a known release (not in the release ledger)`,
+        fix,
+      });
+      continue;
+    }
+    if (release.tree !== entry.tree || release.commit !== entry.commit) {
+      findings.push({
+        file: lockFile,
+        message: `${entry.name} ${entry.version}: lock says tree ${entry.tree}, the release is tree ${release.tree}`,
+        fix,
+      });
+      continue;
+    }
+    const released = repo.tryRun(["rev-parse", "--verify", "--quiet", `${release.commit}:${release.path}`]);
+    if (released !== undefined && released !== release.tree) {
+      findings.push({
+        file: "proto-releases.yaml",
+        message: `${release.tag}: ${release.commit}:${release.path} is tree ${released}, the ledger says ${release.tree}`,
+        fix: "restore proto-releases.yaml from history: git checkout HEAD -- proto-releases.yaml",
+      });
+      continue;
+    }
+    for (const link of findSymlinks(repo.root, path)) {
+      findings.push({ file: link, message: `is a symlink; vendored copies are real files made by git read-tree`, fix });
+    }
+    const found = worktreeTreeId(repo, path);
+    if (found === undefined) {
+      findings.push({ file: path, message: `missing: ${entry.name} ${entry.version} is locked but not vendored`, fix });
+    } else if (found !== entry.tree) {
+      for (const file of changedFiles(repo, entry.tree, found, path)) {
+        findings.push({
+          file: file.path,
+          message: `${file.change} in the vendored copy of ${entry.name} ${entry.version} (expected tree ${entry.tree}, found ${found})`,
+          fix,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+interface ChangedFile {
+  path: string;
+  change: string;
+}
+
+/** Which files differ between the released tree and the copy, repository-relative. */
+function changedFiles(repo: GitRepo, expected: string, found: string, path: string): ChangedFile[] {
+  if (found.startsWith("not-a-folder:")) return [{ path, change: "not a folder" }];
+  const words: Record<string, string> = { A: "added", D: "deleted", M: "edited", T: "type changed" };
+  const lines = repo.run(["diff-tree", "-r", "--no-renames", "--name-status", expected, found]).trim();
+  if (lines === "") return [{ path, change: "changed" }];
+  return lines.split("\n").map((line) => {
+    const [status = "", file = ""] = line.split("\t");
+    return { path: posix.join(path, file), change: words[status[0] ?? ""] ?? "changed" };
+  });
+}

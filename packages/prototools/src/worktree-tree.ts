@@ -1,0 +1,58 @@
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { GitRepo } from "./git";
+
+/**
+ * The git tree id a working-tree folder would have if committed, computed in a throwaway index
+ * so the user's index is left alone. Undefined when the folder is missing or holds no file.
+ * A vendored copy made by `git read-tree` has exactly the released tree id; any edit, added
+ * file, mode change or symlink changes it.
+ */
+export function worktreeTreeId(repo: GitRepo, relativeDir: string): string | undefined {
+  const absolute = join(repo.root, relativeDir);
+  if (!existsSync(absolute)) return undefined;
+  if (!lstatSync(absolute).isDirectory()) return hashOddEntry(repo, relativeDir);
+  const scratch = mkdtempSync(join(tmpdir(), "flow-tree-"));
+  try {
+    const env = { ...process.env, GIT_INDEX_FILE: join(scratch, "index") };
+    repo.run(["read-tree", "--empty"], { env });
+    repo.run(["add", "--force", "--all", "--", relativeDir], { env });
+    const listed = repo.run(["ls-files", "--cached", "--", relativeDir], { env }).trim();
+    if (listed === "") return undefined;
+    return repo.run(["write-tree", `--prefix=${relativeDir}/`], { env }).trim();
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A symlink or file where a folder should be: hash it as what it is, so it never matches a tree. */
+function hashOddEntry(repo: GitRepo, relativeDir: string): string {
+  return `not-a-folder:${repo.run(["hash-object", "--", relativeDir]).trim()}`;
+}
+
+/** Every symlink at or below `relativeDir`, repository-relative. */
+export function findSymlinks(root: string, relativeDir: string): string[] {
+  const found: string[] = [];
+  const walk = (relative: string): void => {
+    const absolute = join(root, relative);
+    if (!existsSync(absolute) && !isDanglingLink(absolute)) return;
+    const stat = lstatSync(absolute);
+    if (stat.isSymbolicLink()) {
+      found.push(relative);
+      return;
+    }
+    if (!stat.isDirectory()) return;
+    for (const entry of readdirSync(absolute).sort()) walk(join(relative, entry));
+  };
+  walk(relativeDir);
+  return found;
+}
+
+function isDanglingLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
