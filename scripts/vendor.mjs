@@ -21,16 +21,10 @@ const { values, positionals } = parseArgs({
 
 try {
   const result = tools.runVendorCommand({ ...values, dirs: positionals });
-  for (const finding of result.findings) console.error(tools.formatFinding(finding));
-  if (!values.quiet) for (const action of result.actions) console.log(tools.formatAction(action));
-  if (result.findings.length > 0) {
-    console.error(`vendor --check: ${result.findings.length} problem(s) in vendored contracts`);
-    process.exit(1);
-  }
-  if (values.check && !values.quiet) console.log(`vendor --check: ${result.dirs.length} folder(s) match their locks`);
+  process.exitCode = tools.reportVendorResult(result, values);
 } catch (error) {
   if (tools.isUserError(error)) {
-    console.error(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ""}`);
+    console.error(tools.formatUserError(error));
     process.exit(error.exitCode);
   }
   throw error;

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { UserError } from "./user-error";
+import { UserError } from "@flow/errors";
 
 export interface GitOptions {
   env?: NodeJS.ProcessEnv;

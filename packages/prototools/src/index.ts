@@ -6,7 +6,7 @@ export * from "./pin-manifest";
 export * from "./release";
 export * from "./release-ledger";
 export * from "./repo-settings";
-export * from "./user-error";
+export { formatUserError, isUserError, UserError } from "@flow/errors";
 export * from "./vendor-command";
 export * from "./vendoring";
 export * from "./worktree-tree";

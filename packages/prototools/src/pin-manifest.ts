@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { type Pin, parsePin } from "./pin";
-import { UserError } from "./user-error";
+import { UserError } from "@flow/errors";
 
 /**
  * A pin manifest sits beside a `proto/` folder that holds vendored copies and says which

@@ -1,6 +1,6 @@
 import semver from "semver";
 import type { Release, ReleaseLedger } from "./release-ledger";
-import { UserError } from "./user-error";
+import { UserError } from "@flow/errors";
 
 /** One line of a pin manifest: a contract and the versions acceptable for it. */
 export interface Pin {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
 import { parse, stringify } from "yaml";
-import { UserError } from "./user-error";
+import { UserError } from "@flow/errors";
 
 /**
  * The release ledger: every contract release with its commit and git tree id, committed at the

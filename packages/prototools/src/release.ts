@@ -1,6 +1,6 @@
 import type { GitRepo } from "./git";
 import { type Release, type ReleaseLedger, tagFor } from "./release-ledger";
-import { UserError } from "./user-error";
+import { UserError } from "@flow/errors";
 
 export interface RecordReleaseInput {
   name: string;

@@ -6,7 +6,7 @@ import { type Pin, resolvePin } from "./pin";
 import { type LockEntry, LOCK_FILE, readLock, writeLock } from "./pin-lock";
 import { MANIFEST_FILE, readManifest } from "./pin-manifest";
 import type { Release, ReleaseLedger } from "./release-ledger";
-import { UserError } from "./user-error";
+import { UserError } from "@flow/errors";
 import { findSymlinks, worktreeTreeId } from "./worktree-tree";
 
 /** What vendoring did to one pin. */

@@ -18,3 +18,20 @@ export class UserError extends Error {
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
+
+/** One or more user errors at once (a config with several mistakes reports all of them). */
+export class UserErrors extends UserError {
+  constructor(
+    readonly errors: readonly UserError[],
+    summary?: string,
+  ) {
+    super(summary ?? `${errors.length} problem(s)`, { exitCode: errors[0]?.exitCode ?? 2 });
+    this.name = "UserErrors";
+  }
+}
+
+/** The text a command prints for a user error: the message, then the hint on its own line. */
+export function formatUserError(error: UserError): string {
+  if (error instanceof UserErrors) return error.errors.map(formatUserError).join("\n");
+  return `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ""}`;
+}

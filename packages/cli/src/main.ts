@@ -1,0 +1,20 @@
+import { CommanderError } from "commander";
+import { formatUserError, isUserError } from "@flow/errors";
+import { buildProgram } from "./program";
+import { EXIT } from "./exit-codes";
+
+/** Runs the flow command and returns its exit code; user errors become one clear message, no stack. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (isUserError(error)) {
+      console.error(formatUserError(error));
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+import type * as grpc from "@grpc/grpc-js";
+import { type ComponentDescriptor, type ConfigIssue, type ContractVersion, FAMILY, type FamilyName, ORDERING, SEVERITY } from "./component";
+import { ConfigValidator, type JsonSchema } from "./config-validator";
+
+/** What every Flow service says about itself, whatever its family. */
+export interface ComponentInfo<Config> {
+  /** e.g. "flow-processor-filter" */
+  name: string;
+  /** The service's own version (semver). */
+  version: string;
+  description?: string;
+  /** JSON Schema of the stage configuration; checked on Configure and on every stream start. */
+  configSchema: JsonSchema;
+  acceptedEventTypes?: string[];
+  producedEventTypes?: string[];
+  limits?: { maxBatchSize?: number; maxInFlightBatches?: number; maxEventBytes?: number };
+  features?: { checkpointing?: boolean; ordering?: keyof typeof ORDERING; idempotent?: boolean; deadLetters?: boolean };
+  /**
+   * Checks beyond the schema - e.g. that the external system can be reached - reported with the
+   * schema's issues. `validateOnly` is false when Core is about to run with this configuration.
+   */
+  validate?(config: Config, context: { validateOnly: boolean; stageId: string }): ConfigIssue[] | Promise<ConfigIssue[]>;
+}
+
+export function describeComponent(info: ComponentInfo<unknown>, family: FamilyName, contract: ContractVersion): ComponentDescriptor {
+  return {
+    name: info.name,
+    version: info.version,
+    family: FAMILY[family],
+    contracts: [contract],
+    acceptedEventTypes: info.acceptedEventTypes ?? [],
+    producedEventTypes: info.producedEventTypes ?? [],
+    configSchema: JSON.stringify(info.configSchema),
+    limits: {
+      maxBatchSize: info.limits?.maxBatchSize ?? 0,
+      maxInFlightBatches: info.limits?.maxInFlightBatches ?? 0,
+      maxEventBytes: BigInt(info.limits?.maxEventBytes ?? 0),
+    },
+    features: {
+      checkpointing: info.features?.checkpointing ?? false,
+      ordering: ORDERING[info.features?.ordering ?? "total"],
+      idempotent: info.features?.idempotent ?? false,
+      deadLetters: info.features?.deadLetters ?? false,
+    },
+    description: info.description ?? "",
+  };
+}
+
+/** Validates a configuration: the schema first, then the service's own checks when the schema passes. */
+export async function checkConfig<Config>(
+  info: ComponentInfo<Config>,
+  validator: ConfigValidator<Config>,
+  configJson: string,
+  context: { validateOnly: boolean; stageId: string },
+): Promise<{ config?: Config; issues: ConfigIssue[] }> {
+  const checked = validator.check(configJson);
+  if (checked.config === undefined || !info.validate) return checked;
+  try {
+    const issues = await info.validate(checked.config, context);
+    return { config: hasErrors(issues) ? undefined : checked.config, issues };
+  } catch (error) {
+    return { issues: [{ path: "", message: `validation failed: ${(error as Error).message}`, severity: SEVERITY.error }] };
+  }
+}
+
+export function hasErrors(issues: readonly ConfigIssue[]): boolean {
+  return issues.some((issue) => issue.severity === SEVERITY.error);
+}
+
+/** The Describe and Configure handlers, identical in shape across the three family contracts. */
+export function componentHandlers<Config>(
+  info: ComponentInfo<Config>,
+  family: FamilyName,
+  contract: ContractVersion,
+  validator: ConfigValidator<Config>,
+): grpc.UntypedServiceImplementation {
+  const descriptor = describeComponent(info as ComponentInfo<unknown>, family, contract);
+  const Describe: grpc.handleUnaryCall<unknown, { component: ComponentDescriptor }> = (_call, callback) => {
+    callback(null, { component: descriptor });
+  };
+  const Configure: grpc.handleUnaryCall<
+    { configJson: string; validateOnly: boolean; stageId: string },
+    { accepted: boolean; issues: ConfigIssue[] }
+  > = (call, callback) => {
+    const { configJson, validateOnly, stageId } = call.request;
+    checkConfig(info, validator, configJson, { validateOnly, stageId }).then(
+      ({ issues }) => callback(null, { accepted: !hasErrors(issues), issues }),
+      (error: Error) => callback(error),
+    );
+  };
+  return { Describe, Configure };
+}
+
+/** A stream error with a gRPC status, the way grpc-js expects a handler to fail a call. */
+export function statusError(code: grpc.status, details: string): grpc.StatusObject & Error {
+  return Object.assign(new Error(details), { code, details, metadata: undefined as never });
+}
+
+/** Issues as one line each, for a stream that must fail because its configuration is invalid. */
+export function issuesText(issues: readonly ConfigIssue[]): string {
+  return issues.map((issue) => `${issue.path || "/"}: ${issue.message}`).join("; ");
+}

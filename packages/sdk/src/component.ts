@@ -1,0 +1,46 @@
+/** Component-contract values (proto/component/v1) the SDK speaks, as plain TypeScript. */
+
+/** Family enum values of component.v1. */
+export const FAMILY = { source: 1, processor: 2, consumer: 3 } as const;
+export type FamilyName = keyof typeof FAMILY;
+
+/** Severity enum values of component.v1. */
+export const SEVERITY = { error: 1, warning: 2 } as const;
+
+/** Ordering enum values of component.v1. */
+export const ORDERING = { none: 1, perSubject: 2, total: 3 } as const;
+
+export interface ConfigIssue {
+  /** JSON Pointer into the configuration. */
+  path: string;
+  message: string;
+  severity: number;
+}
+
+export interface ContractVersion {
+  name: string;
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+export interface ComponentDescriptor {
+  name: string;
+  version: string;
+  family: number;
+  contracts: ContractVersion[];
+  acceptedEventTypes: string[];
+  producedEventTypes: string[];
+  configSchema: string;
+  limits?: { maxBatchSize: number; maxInFlightBatches: number; maxEventBytes: bigint };
+  features?: { checkpointing: boolean; ordering: number; idempotent: boolean; deadLetters: boolean };
+  description: string;
+}
+
+export function errorIssue(path: string, message: string): ConfigIssue {
+  return { path, message, severity: SEVERITY.error };
+}
+
+export function warningIssue(path: string, message: string): ConfigIssue {
+  return { path, message, severity: SEVERITY.warning };
+}

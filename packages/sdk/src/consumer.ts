@@ -1,0 +1,126 @@
+import * as grpc from "@grpc/grpc-js";
+import type { ContractVersion } from "./component";
+import { checkConfig, componentHandlers, type ComponentInfo, issuesText, statusError } from "./component-handlers";
+import { ConfigValidator } from "./config-validator";
+import type { FlowEvent } from "./flow-event";
+import { PermanentError, RetryableError } from "./service-errors";
+import type { ServiceServer } from "./service-server";
+
+/** What a consumer does with the batches of one stream. */
+export interface ConsumerWriter {
+  /** Writes the batch; resolves once it is durable. Throw PermanentError for data that can never be written. */
+  write(events: FlowEvent[], context: { sequence: bigint }): void | Promise<void>;
+  /** Makes everything written so far durable (when write buffers). */
+  flush?(): void | Promise<void>;
+  /** Releases what the writer holds (the stream ended). */
+  close?(): void | Promise<void>;
+}
+
+export interface ConsumerDefinition<Config> extends ComponentInfo<Config> {
+  /** Opens a writer for a stream's configuration (connect, create the table...). */
+  open?(config: Config, context: { stageId: string }): ConsumerWriter | Promise<ConsumerWriter>;
+  /** Shorthand for a consumer that needs nothing opened: write one batch. */
+  write?(events: FlowEvent[], config: Config): void | Promise<void>;
+}
+
+/** AckStatus enum values of consumer_service v1. */
+export const ACK_STATUS = { written: 1, retryableFailure: 2, permanentFailure: 3 } as const;
+
+type WriteRequest = {
+  request?:
+    | { $case: "start"; value: { configJson: string; stageId: string } }
+    | { $case: "batch"; value: { sequence: bigint; batch?: { events: FlowEvent[] } } }
+    | { $case: "flush"; value: { token: bigint } };
+};
+
+type WriteResponse = {
+  response:
+    | { $case: "ack"; value: { sequence: bigint; status: number; reason: string } }
+    | { $case: "flushed"; value: { token: bigint } };
+};
+
+/** The gRPC implementation of consumer_service v1 for a definition. */
+export function consumerImplementation<Config>(
+  definition: ConsumerDefinition<Config>,
+  contract: ContractVersion,
+  server: Pick<ServiceServer, "trackDrain" | "isStopping">,
+): grpc.UntypedServiceImplementation {
+  if (!definition.open && !definition.write) throw new Error(`consumer ${definition.name} defines neither open nor write`);
+  const validator = new ConfigValidator<Config>(definition.configSchema);
+
+  const Write: grpc.handleBidiStreamingCall<WriteRequest, WriteResponse> = (call) => {
+    let writer: ConsumerWriter | undefined;
+    let chain: Promise<void> = Promise.resolve();
+    let failed = false;
+    let draining = false;
+    const untrack = server.trackDrain(async () => {
+      draining = true;
+      await chain;
+      await writer?.flush?.();
+      await writer?.close?.();
+      call.end();
+    });
+    const fail = (code: grpc.status, details: string): void => {
+      failed = true;
+      untrack();
+      call.emit("error", statusError(code, details));
+    };
+    const enqueue = (step: () => Promise<void>): void => {
+      chain = chain.then(() => (failed ? undefined : step())).catch((error: Error) => fail(grpc.status.INTERNAL, error.message));
+    };
+
+    call.on("data", (message: WriteRequest) => {
+      const request = message.request;
+      if (failed || draining || !request) return;
+      switch (request.$case) {
+        case "start":
+          return enqueue(async () => {
+            const { configJson, stageId } = request.value;
+            const { config, issues } = await checkConfig(definition, validator, configJson, { validateOnly: false, stageId });
+            if (config === undefined) return fail(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(issues)}`);
+            writer = definition.open
+              ? await definition.open(config, { stageId })
+              : { write: (events) => definition.write?.(events, config) };
+          });
+        case "batch":
+          return enqueue(async () => {
+            if (!writer) return fail(grpc.status.FAILED_PRECONDITION, "the first message of a Write stream must be start");
+            const { sequence, batch } = request.value;
+            let status: number = ACK_STATUS.written;
+            let reason = "";
+            try {
+              await writer.write(batch?.events ?? [], { sequence });
+            } catch (error) {
+              reason = (error as Error).message || String(error);
+              status = error instanceof PermanentError ? ACK_STATUS.permanentFailure : ACK_STATUS.retryableFailure;
+              if (!(error instanceof PermanentError) && !(error instanceof RetryableError)) reason = `unexpected: ${reason}`;
+            }
+            call.write({ response: { $case: "ack", value: { sequence, status, reason } } });
+          });
+        case "flush":
+          return enqueue(async () => {
+            await writer?.flush?.();
+            call.write({ response: { $case: "flushed", value: { token: request.value.token } } });
+          });
+      }
+    });
+    call.on("end", () => {
+      chain
+        .then(async () => {
+          await writer?.flush?.();
+          await writer?.close?.();
+        })
+        .finally(() => {
+          untrack();
+          if (!failed) call.end();
+        });
+    });
+    call.on("cancelled", () => {
+      failed = true;
+      untrack();
+      Promise.resolve(writer?.close?.()).catch(() => undefined);
+    });
+  };
+
+  return { ...componentHandlers(definition, "consumer", contract, validator), Write };
+}

@@ -1,0 +1,131 @@
+/**
+ * The shapes of the event contract (proto/event/v1) as plain TypeScript, structurally equal to
+ * what ts-proto generates for any package that vendors event v1. The SDK stays free of generated
+ * code - each service brings its own, vendored and generated in its own package - while handlers
+ * written against these types receive and return exactly what the generated codecs read and write.
+ */
+export interface Timestamp {
+  /** Seconds since the Unix epoch; bigint because int64 exceeds a JavaScript number. */
+  seconds: bigint;
+  /** 0..999,999,999 */
+  nanos: number;
+}
+
+export type AttributeValue =
+  | { $case: "booleanValue"; value: boolean }
+  | { $case: "integerValue"; value: number }
+  | { $case: "stringValue"; value: string }
+  | { $case: "binaryValue"; value: Buffer }
+  | { $case: "uriValue"; value: string }
+  | { $case: "uriRefValue"; value: string }
+  | { $case: "timestampValue"; value: Timestamp };
+
+/** A CloudEvents 1.0 event as Flow carries it. */
+export interface FlowEvent {
+  id: string;
+  source: string;
+  specversion: string;
+  type: string;
+  subject: string;
+  time?: Timestamp | undefined;
+  datacontenttype: string;
+  dataschema: string;
+  extensions: { [key: string]: { value?: AttributeValue | undefined } };
+  data: Buffer;
+}
+
+export interface NewEvent {
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+  time?: Timestamp | Date;
+  datacontenttype?: string;
+  dataschema?: string;
+  extensions?: FlowEvent["extensions"];
+  /** Bytes as they are; any other value is written as JSON with datacontenttype application/json. */
+  data?: Buffer | Uint8Array | string | unknown;
+}
+
+/** Builds a complete event (every field set, as the codecs expect) from the parts that matter. */
+export function createEvent(input: NewEvent): FlowEvent {
+  let data: Buffer;
+  let contentType = input.datacontenttype ?? "";
+  if (input.data === undefined) data = Buffer.alloc(0);
+  else if (Buffer.isBuffer(input.data)) data = input.data;
+  else if (input.data instanceof Uint8Array) data = Buffer.from(input.data);
+  else if (typeof input.data === "string") data = Buffer.from(input.data, "utf8");
+  else {
+    data = Buffer.from(JSON.stringify(input.data), "utf8");
+    contentType ||= "application/json";
+  }
+  return {
+    id: input.id,
+    source: input.source,
+    specversion: "1.0",
+    type: input.type,
+    subject: input.subject ?? "",
+    time: input.time instanceof Date ? timestampFromDate(input.time) : input.time,
+    datacontenttype: contentType,
+    dataschema: input.dataschema ?? "",
+    extensions: input.extensions ?? {},
+    data,
+  };
+}
+
+/** The payload parsed as JSON; undefined when it is empty. Throws on invalid JSON. */
+export function eventJson(event: FlowEvent): unknown {
+  if (event.data.length === 0) return undefined;
+  return JSON.parse(event.data.toString("utf8"));
+}
+
+const NANOS_PER_SECOND = 1_000_000_000n;
+
+export function timestampFromDate(date: Date): Timestamp {
+  const ms = BigInt(date.getTime());
+  const seconds = ms >= 0n ? ms / 1000n : -((-ms + 999n) / 1000n);
+  return { seconds, nanos: Number(ms - seconds * 1000n) * 1_000_000 };
+}
+
+/** Nanoseconds since the epoch as one bigint (exact; a number would lose precision). */
+export function timestampToNanos(timestamp: Timestamp): bigint {
+  return timestamp.seconds * NANOS_PER_SECOND + BigInt(timestamp.nanos);
+}
+
+export function timestampFromNanos(nanos: bigint): Timestamp {
+  let seconds = nanos / NANOS_PER_SECOND;
+  let rest = nanos % NANOS_PER_SECOND;
+  if (rest < 0n) {
+    seconds -= 1n;
+    rest += NANOS_PER_SECOND;
+  }
+  return { seconds, nanos: Number(rest) };
+}
+
+/** The current time with the best precision the process has (hrtime anchored to the wall clock). */
+export function nowTimestamp(): Timestamp {
+  return timestampFromNanos(WALL_ANCHOR_NANOS + (process.hrtime.bigint() - HRTIME_ANCHOR));
+}
+const HRTIME_ANCHOR = process.hrtime.bigint();
+const WALL_ANCHOR_NANOS = BigInt(Date.now()) * 1_000_000n;
+
+/** RFC 3339 with all nine fractional digits (CloudEvents `time`), UTC. */
+export function timestampToRfc3339(timestamp: Timestamp): string {
+  const ms = timestamp.seconds * 1000n;
+  const date = new Date(Number(ms));
+  if (Number.isNaN(date.getTime())) throw new RangeError(`timestamp ${timestamp.seconds}s is out of range`);
+  const base = date.toISOString().slice(0, 19);
+  return `${base}.${String(timestamp.nanos).padStart(9, "0")}Z`;
+}
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Parses RFC 3339 keeping every fractional digit up to nanoseconds. */
+export function timestampFromRfc3339(text: string): Timestamp {
+  const match = RFC3339.exec(text);
+  if (!match) throw new RangeError(`"${text}" is not an RFC 3339 time`);
+  const [, whole = "", fraction = "", zone = "Z"] = match;
+  const ms = Date.parse(`${whole}${zone.toUpperCase()}`);
+  if (Number.isNaN(ms)) throw new RangeError(`"${text}" is not a valid time`);
+  return { seconds: BigInt(ms) / 1000n, nanos: Number(fraction.padEnd(9, "0")) };
+}

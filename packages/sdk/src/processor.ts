@@ -1,0 +1,136 @@
+import * as grpc from "@grpc/grpc-js";
+import { componentHandlers, checkConfig, type ComponentInfo, issuesText, statusError } from "./component-handlers";
+import { ConfigValidator } from "./config-validator";
+import type { FlowEvent } from "./flow-event";
+import { PermanentError } from "./service-errors";
+import type { ServiceServer } from "./service-server";
+import type { ContractVersion } from "./component";
+
+/** A per-event result meaning "this event cannot be processed": it becomes a dead letter. */
+export interface DeadLetterVerdict {
+  deadLetter: string;
+}
+
+export function deadLetter(reason: string): DeadLetterVerdict {
+  return { deadLetter: reason };
+}
+
+/** Events to pass on (one, several, or none to drop it), or a dead letter. */
+export type EventResult = FlowEvent | FlowEvent[] | null | undefined | DeadLetterVerdict;
+
+export interface BatchResult {
+  events: FlowEvent[];
+  deadLetters?: { event: FlowEvent; reason: string }[];
+}
+
+export interface ProcessorDefinition<Config, State = Config> extends ComponentInfo<Config> {
+  /** Prepares a configuration once per stream (compile an expression, open a lookup table...). */
+  setup?(config: Config): State | Promise<State>;
+  /** A function of one event. A throw turns that event into a dead letter; the stream goes on. */
+  process?(event: FlowEvent, state: State): EventResult | Promise<EventResult>;
+  /** A function of a whole batch, instead of `process`. A throw fails the batch (retried unless PermanentError). */
+  processBatch?(events: FlowEvent[], state: State): BatchResult | Promise<BatchResult>;
+}
+
+interface ProcessRequest {
+  request?:
+    | { $case: "start"; value: { configJson: string; stageId: string } }
+    | { $case: "batch"; value: { sequence: bigint; batch?: { events: FlowEvent[] } } };
+}
+
+interface ProcessedBatch {
+  inputSequence: bigint;
+  batch: { events: FlowEvent[] };
+  deadLetters: { event: FlowEvent; reason: string }[];
+  failure?: { reason: string; retryable: boolean };
+}
+
+/** The gRPC implementation of processor_service v1 for a definition. */
+export function processorImplementation<Config, State>(
+  definition: ProcessorDefinition<Config, State>,
+  contract: ContractVersion,
+  server: Pick<ServiceServer, "trackDrain" | "isStopping">,
+): grpc.UntypedServiceImplementation {
+  if (!definition.process && !definition.processBatch) {
+    throw new Error(`processor ${definition.name} defines neither process nor processBatch`);
+  }
+  const validator = new ConfigValidator<Config>(definition.configSchema);
+  const runBatch = async (events: FlowEvent[], state: State): Promise<Omit<ProcessedBatch, "inputSequence">> => {
+    if (definition.processBatch) {
+      try {
+        const result = await definition.processBatch(events, state);
+        return { batch: { events: result.events }, deadLetters: result.deadLetters ?? [] };
+      } catch (error) {
+        const reason = (error as Error).message;
+        return { batch: { events: [] }, deadLetters: [], failure: { reason, retryable: !(error instanceof PermanentError) } };
+      }
+    }
+    const out: FlowEvent[] = [];
+    const deadLetters: { event: FlowEvent; reason: string }[] = [];
+    for (const event of events) {
+      try {
+        const result = await definition.process?.(event, state);
+        if (result === null || result === undefined) continue;
+        if (Array.isArray(result)) out.push(...result);
+        else if ("deadLetter" in result) deadLetters.push({ event, reason: result.deadLetter });
+        else out.push(result);
+      } catch (error) {
+        deadLetters.push({ event, reason: (error as Error).message || String(error) });
+      }
+    }
+    return { batch: { events: out }, deadLetters };
+  };
+
+  const Process: grpc.handleBidiStreamingCall<ProcessRequest, { response: { $case: "batch"; value: ProcessedBatch } }> = (
+    call,
+  ) => {
+    let state: State | undefined;
+    let chain: Promise<void> = Promise.resolve();
+    let failed = false;
+    let draining = false;
+    const untrack = server.trackDrain(async () => {
+      draining = true;
+      await chain;
+      call.end();
+    });
+    const fail = (code: grpc.status, details: string): void => {
+      failed = true;
+      untrack();
+      call.emit("error", statusError(code, details));
+    };
+    call.on("data", (message: ProcessRequest) => {
+      const request = message.request;
+      if (failed || draining || !request) return;
+      if (request.$case === "start") {
+        chain = chain.then(async () => {
+          const { configJson, stageId } = request.value;
+          const { config, issues } = await checkConfig(definition, validator, configJson, { validateOnly: false, stageId });
+          if (config === undefined) return fail(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(issues)}`);
+          state = definition.setup ? await definition.setup(config) : (config as unknown as State);
+        });
+      } else {
+        const { sequence, batch } = request.value;
+        chain = chain.then(async () => {
+          if (failed) return;
+          if (state === undefined) return fail(grpc.status.FAILED_PRECONDITION, "the first message of a Process stream must be start");
+          const answer = await runBatch(batch?.events ?? [], state);
+          call.write({ response: { $case: "batch", value: { inputSequence: sequence, ...answer } } });
+        });
+      }
+      chain = chain.catch((error: Error) => fail(grpc.status.INTERNAL, `processor failed: ${error.message}`));
+    });
+    call.on("end", () => {
+      chain.then(() => {
+        untrack();
+        if (!failed) call.end();
+      });
+    });
+    call.on("cancelled", () => {
+      failed = true;
+      untrack();
+    });
+    call.on("error", () => untrack());
+  };
+
+  return { ...componentHandlers(definition, "processor", contract, validator), Process };
+}

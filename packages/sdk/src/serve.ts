@@ -1,0 +1,102 @@
+import { join } from "node:path";
+import type * as grpc from "@grpc/grpc-js";
+import pino from "pino";
+import { type ConsumerDefinition, consumerImplementation } from "./consumer";
+import { vendoredContractVersion } from "./contract-version";
+import { formatHandshake } from "./handshake";
+import { type ProcessorDefinition, processorImplementation } from "./processor";
+import { ServiceServer } from "./service-server";
+import { type SourceDefinition, sourceImplementation } from "./source";
+import type { ContractVersion } from "./component";
+
+export interface ServeOptions {
+  /** The generated service definition of the family contract (e.g. ProcessorServiceService). */
+  service: grpc.ServiceDefinition;
+  /** The package folder: its proto/ feeds reflection, its lock tells the exact contract version. */
+  packageDir: string;
+  host?: string;
+  /** 0 by default (the OS chooses); FLOW_SERVICE_PORT overrides it. */
+  port?: number;
+  /** Print the handshake line on stdout (default: true). */
+  handshake?: boolean;
+  /** Stop gracefully on SIGTERM/SIGINT (default: true). */
+  handleSignals?: boolean;
+  /** Grace period for a stop, in milliseconds. */
+  graceMs?: number;
+}
+
+/** A running service: where it listens and how to stop it. */
+export interface RunningService {
+  server: ServiceServer;
+  address: string;
+  contract: ContractVersion;
+  stop(): Promise<void>;
+}
+
+/** Logs go to stderr: stdout carries only the handshake line, which Core reads. */
+export function serviceLogger(name: string): pino.Logger {
+  return pino({ name, level: process.env.FLOW_LOG_LEVEL ?? "info" }, pino.destination(2));
+}
+
+type Implementation = (
+  contract: ContractVersion,
+  server: ServiceServer,
+) => grpc.UntypedServiceImplementation;
+
+async function serve(
+  contractName: string,
+  name: string,
+  implement: Implementation,
+  options: ServeOptions,
+): Promise<RunningService> {
+  const contract = vendoredContractVersion(options.packageDir, contractName, 1);
+  const envPort = process.env.FLOW_SERVICE_PORT ? Number(process.env.FLOW_SERVICE_PORT) : undefined;
+  let server: ServiceServer | undefined;
+  // The implementation needs the server (to track drains) and the server needs the implementation:
+  // register a forwarding object first, fill it once the server exists.
+  const implementation: grpc.UntypedServiceImplementation = {};
+  server = await ServiceServer.start({
+    services: [{ definition: options.service, implementation }],
+    protoDir: join(options.packageDir, "proto"),
+    host: options.host ?? process.env.FLOW_SERVICE_HOST,
+    port: options.port ?? envPort ?? 0,
+  });
+  Object.assign(implementation, implement(contract, server));
+  const running: RunningService = {
+    server,
+    address: server.address,
+    contract,
+    stop: () => (server as ServiceServer).stop(options.graceMs),
+  };
+  if (options.handshake ?? true) {
+    process.stdout.write(`${formatHandshake({ contract: contract.name, major: contract.major, network: "tcp", address: server.address })}\n`);
+  }
+  if (options.handleSignals ?? true) {
+    const log = serviceLogger(name);
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, "stopping: finishing in-flight work");
+      running.stop().then(() => process.exit(0));
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return running;
+}
+
+/** Runs a processor (processor_service v1). */
+export function serveProcessor<Config, State>(
+  definition: ProcessorDefinition<Config, State>,
+  options: ServeOptions,
+): Promise<RunningService> {
+  return serve("processor_service", definition.name, (contract, server) => processorImplementation(definition, contract, server), options);
+}
+
+/** Runs a source (source_service v1). */
+export function serveSource<Config>(definition: SourceDefinition<Config>, options: ServeOptions): Promise<RunningService> {
+  return serve("source_service", definition.name, (contract, server) => sourceImplementation(definition, contract, server), options);
+}
+
+/** Runs a consumer (consumer_service v1). */
+export function serveConsumer<Config>(definition: ConsumerDefinition<Config>, options: ServeOptions): Promise<RunningService> {
+  return serve("consumer_service", definition.name, (contract, server) => consumerImplementation(definition, contract, server), options);
+}

@@ -1,0 +1,150 @@
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+
+export interface ServiceRegistration {
+  /** The generated service definition (e.g. ProcessorServiceService). */
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+export interface ServerOptions {
+  services: ServiceRegistration[];
+  /** The package's own proto/ folder: reflection describes what is in it. */
+  protoDir: string;
+  /** Host to bind; 127.0.0.1 unless told otherwise. */
+  host?: string;
+  /** 0 (the default) lets the OS choose. */
+  port?: number;
+  /** Extra grpc-js server options (merged over Flow's defaults). */
+  serverOptions?: grpc.ServerOptions;
+}
+
+/** Work a stream handler can finish and acknowledge before the server stops. */
+export type DrainHook = () => Promise<void>;
+
+/**
+ * Message sizes and HTTP/2 settings shared by Flow's servers and Core's channels: batches can be
+ * large, and the 64 KiB default flow-control window starves a fast pipeline.
+ */
+export const FLOW_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  "grpc.max_receive_message_length": 64 * 1024 * 1024,
+  "grpc.max_send_message_length": 64 * 1024 * 1024,
+  "grpc-node.flow_control_window": 16 * 1024 * 1024,
+  "grpc.http2.write_buffer_size": 1024 * 1024,
+};
+
+/** The fully qualified name of a generated service definition, e.g. `pkg.v1.ProcessorService`. */
+export function serviceNameOf(definition: grpc.ServiceDefinition): string {
+  const first = Object.values(definition)[0];
+  if (!first) throw new Error("service definition has no methods");
+  return first.path.split("/")[1] ?? "";
+}
+
+/**
+ * A grpc-js server with standard grpc.health.v1 health and server reflection beside the
+ * service's own contract, and a graceful stop: health turns NOT_SERVING, stream handlers finish
+ * and acknowledge what they hold, then the server closes.
+ */
+export class ServiceServer {
+  private readonly drains = new Set<DrainHook>();
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly server: grpc.Server,
+    readonly health: HealthImplementation,
+    readonly serviceNames: string[],
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  static async start(options: ServerOptions): Promise<ServiceServer> {
+    const server = new grpc.Server({ ...FLOW_CHANNEL_OPTIONS, ...options.serverOptions });
+    const serviceNames = options.services.map((service) => serviceNameOf(service.definition));
+    for (const service of options.services) server.addService(service.definition, service.implementation);
+
+    const health = new HealthImplementation({ "": "SERVING" });
+    for (const name of serviceNames) health.setStatus(name, "SERVING");
+    health.addToServer(server);
+
+    const protoFiles = listProtoFiles(options.protoDir);
+    const definitions = loadSync([...protoFiles, healthProtoPath], {
+      includeDirs: [options.protoDir],
+      longs: String,
+      defaults: true,
+    });
+    new ReflectionService(definitions).addToServer(server);
+
+    const host = options.host ?? "127.0.0.1";
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      );
+    });
+    return new ServiceServer(server, health, serviceNames, host, port);
+  }
+
+  /** Registers work to finish on a graceful stop; returns the function that unregisters it. */
+  trackDrain(hook: DrainHook): () => void {
+    this.drains.add(hook);
+    return () => this.drains.delete(hook);
+  }
+
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  setServing(serving: boolean): void {
+    const status = serving ? "SERVING" : "NOT_SERVING";
+    this.health.setStatus("", status);
+    for (const name of this.serviceNames) this.health.setStatus(name, status);
+  }
+
+  /**
+   * Stops taking work, lets every tracked stream finish and acknowledge what it holds, then
+   * closes; after `graceMs` whatever is left is cut off.
+   */
+  stop(graceMs = 10_000): Promise<void> {
+    this.stopping ??= (async () => {
+      this.setServing(false);
+      const drained = Promise.allSettled([...this.drains].map((drain) => drain()));
+      await withTimeout(drained, graceMs);
+      const closed = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+      if (!(await withTimeout(closed, Math.max(100, graceMs / 2)))) this.server.forceShutdown();
+    })();
+    return this.stopping;
+  }
+}
+
+/** True when the promise settled within `ms`. */
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function listProtoFiles(protoDir: string): string[] {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (entry.endsWith(".proto")) files.push(relative(protoDir, path));
+    }
+  };
+  walk(protoDir);
+  return files;
+}

@@ -1,0 +1,187 @@
+import * as grpc from "@grpc/grpc-js";
+import type { ContractVersion } from "./component";
+import { checkConfig, componentHandlers, type ComponentInfo, issuesText, statusError } from "./component-handlers";
+import { ConfigValidator } from "./config-validator";
+import type { FlowEvent } from "./flow-event";
+import type { ServiceServer } from "./service-server";
+
+/** A batch a source emits, with the position that resumes right after it. */
+export interface SourceOutput {
+  events: FlowEvent[];
+  checkpoint: { position: Buffer; description?: string };
+}
+
+export interface ReadContext {
+  /** The committed position to resume after; undefined means from the beginning. */
+  checkpoint: Buffer | undefined;
+  /** The largest batch Core wants (0: the source decides). */
+  maxBatchSize: number;
+  /** How long to wait to fill a batch, in milliseconds. */
+  lingerMs: number;
+  stageId: string;
+  /** Aborted when the stream ends: stop reading and release what you hold. */
+  signal: AbortSignal;
+}
+
+export interface SourceDefinition<Config> extends ComponentInfo<Config> {
+  /**
+   * The events, batch by batch. The SDK pulls one batch per credit Core grants, so a source never
+   * reads ahead of what the pipeline can hold. Return (end the iterator) when a finite source is
+   * exhausted.
+   */
+  read(config: Config, context: ReadContext): AsyncIterable<SourceOutput>;
+  /** Everything up to this position is durable downstream (e.g. acknowledge it to a broker). */
+  onCommit?(position: Buffer, config: Config): void | Promise<void>;
+}
+
+type ReadRequest = {
+  request?:
+    | {
+        $case: "start";
+        value: {
+          configJson: string;
+          checkpoint?: { position: Buffer; description: string };
+          initialCredits: number;
+          maxBatchSize: number;
+          lingerMs: number;
+          stageId: string;
+        };
+      }
+    | { $case: "credit"; value: { batches: number } }
+    | { $case: "commit"; value: { sequence: bigint; checkpoint?: { position: Buffer; description: string } } };
+};
+
+type ReadResponse = {
+  response:
+    | {
+        $case: "batch";
+        value: { sequence: bigint; batch: { events: FlowEvent[] }; checkpoint: { position: Buffer; description: string } };
+      }
+    | { $case: "exhausted"; value: { lastSequence: bigint } };
+};
+
+/** The gRPC implementation of source_service v1 for a definition. */
+export function sourceImplementation<Config>(
+  definition: SourceDefinition<Config>,
+  contract: ContractVersion,
+  server: Pick<ServiceServer, "trackDrain" | "isStopping">,
+): grpc.UntypedServiceImplementation {
+  const validator = new ConfigValidator<Config>(definition.configSchema);
+
+  const Read: grpc.handleBidiStreamingCall<ReadRequest, ReadResponse> = (call) => {
+    const abort = new AbortController();
+    let credits = 0;
+    let wake: (() => void) | undefined;
+    let started = false;
+    let finished = false;
+    let config: Config | undefined;
+    const signalWake = (): void => {
+      wake?.();
+      wake = undefined;
+    };
+    const stop = (): void => {
+      if (finished) return;
+      finished = true;
+      abort.abort();
+      signalWake();
+      untrack();
+    };
+    let pumpDone: Promise<void> = Promise.resolve();
+    const untrack = server.trackDrain(async () => {
+      stop();
+      await pumpDone;
+      call.end();
+    });
+
+    const waitForCredit = async (): Promise<void> => {
+      while (credits <= 0 && !finished) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const waitForDrain = (): Promise<void> => new Promise((resolve) => call.once("drain", resolve));
+
+    const pump = async (start: Extract<ReadRequest["request"], { $case: "start" }>["value"]): Promise<void> => {
+      const checked = await checkConfig(definition, validator, start.configJson, { validateOnly: false, stageId: start.stageId });
+      if (checked.config === undefined) {
+        finished = true;
+        untrack();
+        call.emit("error", statusError(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(checked.issues)}`));
+        return;
+      }
+      config = checked.config;
+      credits += start.initialCredits;
+      const context: ReadContext = {
+        checkpoint: start.checkpoint && start.checkpoint.position.length > 0 ? start.checkpoint.position : undefined,
+        maxBatchSize: start.maxBatchSize,
+        lingerMs: start.lingerMs,
+        stageId: start.stageId,
+        signal: abort.signal,
+      };
+      const iterator = definition.read(config, context)[Symbol.asyncIterator]();
+      let sequence = 0n;
+      try {
+        for (;;) {
+          await waitForCredit();
+          if (finished) break;
+          const next = await iterator.next();
+          if (finished) break;
+          if (next.done) {
+            call.write({ response: { $case: "exhausted", value: { lastSequence: sequence } } });
+            break;
+          }
+          sequence += 1n;
+          credits -= 1;
+          const { events, checkpoint } = next.value;
+          const flushed = call.write({
+            response: {
+              $case: "batch",
+              value: {
+                sequence,
+                batch: { events },
+                checkpoint: { position: checkpoint.position, description: checkpoint.description ?? "" },
+              },
+            },
+          });
+          if (!flushed) await waitForDrain();
+        }
+      } catch (error) {
+        if (!finished) {
+          finished = true;
+          untrack();
+          call.emit("error", statusError(grpc.status.UNAVAILABLE, `source failed: ${(error as Error).message}`));
+        }
+      } finally {
+        await iterator.return?.();
+      }
+    };
+
+    call.on("data", (message: ReadRequest) => {
+      const request = message.request;
+      if (!request) return;
+      switch (request.$case) {
+        case "start":
+          if (started) return;
+          started = true;
+          pumpDone = pump(request.value);
+          return;
+        case "credit":
+          credits += request.value.batches;
+          signalWake();
+          return;
+        case "commit": {
+          const position = request.value.checkpoint?.position;
+          if (position && config !== undefined && definition.onCommit) {
+            Promise.resolve(definition.onCommit(position, config)).catch(() => undefined);
+          }
+          return;
+        }
+      }
+    });
+    call.on("end", () => {
+      stop();
+      pumpDone.then(() => call.end());
+    });
+    call.on("cancelled", stop);
+    call.on("error", stop);
+  };
+
+  return { ...componentHandlers(definition, "source", contract, validator), Read };
+}
