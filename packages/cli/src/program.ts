@@ -1,5 +1,10 @@
 import { Command } from "commander";
+import { registerCheckpointsCommand } from "./checkpoints-command";
+import { registerDescribeCommand } from "./describe-command";
 import { registerProtoCommands } from "./proto-commands";
+import { registerRunCommand } from "./run-command";
+import { registerStatusCommand } from "./status-command";
+import { registerValidateCommand } from "./validate-command";
 
 /** The `flow` command line: each command group registers itself from its own file. */
 export function buildProgram(): Command {
@@ -7,6 +12,11 @@ export function buildProgram(): Command {
     .description("Run event pipelines of independent gRPC services")
     .exitOverride()
     .showHelpAfterError();
+  registerRunCommand(program);
+  registerValidateCommand(program);
+  registerDescribeCommand(program);
+  registerStatusCommand(program);
+  registerCheckpointsCommand(program);
   registerProtoCommands(program);
   return program;
 }

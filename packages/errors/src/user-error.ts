@@ -24,8 +24,9 @@ export class UserErrors extends UserError {
   constructor(
     readonly errors: readonly UserError[],
     summary?: string,
+    exitCode?: number,
   ) {
-    super(summary ?? `${errors.length} problem(s)`, { exitCode: errors[0]?.exitCode ?? 2 });
+    super(summary ?? `${errors.length} problem(s)`, { exitCode: exitCode ?? errors[0]?.exitCode ?? 2 });
     this.name = "UserErrors";
   }
 }

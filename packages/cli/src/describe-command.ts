@@ -1,0 +1,119 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { clientFor, deadline, type Family, getStage, loadPipeline, ServiceEndpoint, splitCommandLine, type ServiceLocator } from "@flow/core";
+import { UserError } from "@flow/errors";
+import pino from "pino";
+
+interface DescribeOptions {
+  command?: string;
+  file?: string;
+  json?: boolean;
+}
+
+/**
+ * `flow describe <service>`: a service's capabilities and config schema, finding it the ways a
+ * pipeline does - a workspace package (`@flow/source-file`), `host:port`, `dns:host:port`,
+ * `registry:name`, `--command "<program>"`, or a stage of a pipeline file (`-f p.yaml <stage>`).
+ */
+export function registerDescribeCommand(program: Command): void {
+  program
+    .command("describe")
+    .description("Show a service's capabilities and the JSON Schema of its configuration")
+    .argument("[service]", "package name, host:port, dns:host:port, registry:name, or a stage id with -f")
+    .option("--command <program>", "spawn this program (as `command:` in a pipeline)")
+    .option("-f, --file <pipeline>", "find the service as this pipeline's stage <service> does")
+    .option("--json", "print the descriptor as JSON")
+    .action(async (service: string | undefined, options: DescribeOptions) => {
+      const { locator, baseDir, stageId } = locatorFor(service, options);
+      const logger = pino({ level: "warn" }, pino.destination(2));
+      const endpoint = new ServiceEndpoint({
+        stageId,
+        locator,
+        baseDir,
+        handshakeTimeoutMs: 10_000,
+        restart: { maxRestarts: 0, initialDelayMs: 0, maxDelayMs: 0 },
+        logger,
+      });
+      try {
+        await endpoint.start();
+        const component = await describeAny(endpoint.target);
+        if (options.json) {
+          console.log(JSON.stringify({ ...component, configSchema: JSON.parse(component.configSchema || "{}") }, (_k, v) => (typeof v === "bigint" ? String(v) : v), 2));
+          return;
+        }
+        console.log(`${component.name} ${component.version} (${familyName(component.family)})`);
+        if (component.description) console.log(component.description);
+        console.log(`contracts: ${component.contracts.map((c: { name: string; major: number; minor: number; patch: number }) => `${c.name} ${c.major}.${c.minor}.${c.patch}`).join(", ")}`);
+        if (component.acceptedEventTypes.length > 0) console.log(`accepts: ${component.acceptedEventTypes.join(", ")}`);
+        if (component.producedEventTypes.length > 0) console.log(`produces: ${component.producedEventTypes.join(", ")}`);
+        console.log(`features: ${JSON.stringify(component.features)}`);
+        console.log(`config schema:\n${JSON.stringify(JSON.parse(component.configSchema || "{}"), null, 2)}`);
+      } finally {
+        await endpoint.stop();
+      }
+    });
+}
+
+function locatorFor(service: string | undefined, options: DescribeOptions): { locator: ServiceLocator; baseDir: string; stageId: string } {
+  const cwd = process.cwd();
+  if (options.file) {
+    if (!service) throw new UserError("name the stage to describe: flow describe -f <pipeline> <stage>");
+    const pipeline = loadPipeline(resolve(options.file));
+    const stage = getStage(pipeline, service);
+    if (!stage) throw new UserError(`${options.file}: no stage "${service}"`, { hint: `stages: ${pipeline.stages.map((s) => s.id).join(", ")}` });
+    return { locator: stage.locator, baseDir: pipeline.baseDir, stageId: stage.id };
+  }
+  if (options.command) {
+    const argv = splitCommandLine(options.command);
+    if (!argv || argv.length === 0) throw new UserError(`--command "${options.command}" is not a command line (check its quotes)`);
+    return { locator: { kind: "command", argv, cwd }, baseDir: cwd, stageId: "describe" };
+  }
+  if (!service) throw new UserError("name a service: a package, host:port, dns:host:port, registry:name, or --command");
+  if (service.startsWith("dns:")) {
+    const address = service.slice(4);
+    const [host = "", port = "0"] = address.split(/:(?=\d+$)/);
+    return { locator: { kind: "dns", host, port: Number(port), address }, baseDir: cwd, stageId: "describe" };
+  }
+  if (service.startsWith("registry:")) return { locator: { kind: "registry", name: service.slice(9) }, baseDir: cwd, stageId: "describe" };
+  if (/^[^@/\s]+:\d+$/.test(service)) return { locator: { kind: "address", address: service }, baseDir: cwd, stageId: "describe" };
+  return { locator: { kind: "use", packageName: service }, baseDir: cwd, stageId: "describe" };
+}
+
+interface Descriptor {
+  name: string;
+  version: string;
+  family: number;
+  description: string;
+  contracts: { name: string; major: number; minor: number; patch: number }[];
+  acceptedEventTypes: string[];
+  producedEventTypes: string[];
+  configSchema: string;
+  features?: unknown;
+}
+
+/** Describe speaks the same messages in every family contract: ask each until one answers. */
+async function describeAny(target: string): Promise<Descriptor> {
+  const families: Family[] = ["source", "processor", "consumer"];
+  const failures: string[] = [];
+  for (const family of families) {
+    const client = clientFor(family, target) as unknown as {
+      describe(request: object, options: object, callback: (error: { details?: string; code?: number } | null, response?: { component?: Descriptor }) => void): void;
+      close(): void;
+    };
+    try {
+      const component = await new Promise<Descriptor | undefined>((resolvePromise, reject) =>
+        client.describe({}, { deadline: deadline(5000) }, (error, response) => (error ? reject(error) : resolvePromise(response?.component))),
+      );
+      if (component) return component;
+    } catch (error) {
+      failures.push(`${family}: ${(error as { details?: string }).details ?? String(error)}`);
+    } finally {
+      client.close();
+    }
+  }
+  throw new UserError(`${target} answers no Flow family contract`, { hint: failures.join("; ") });
+}
+
+function familyName(family: number): string {
+  return ["unspecified", "source", "processor", "consumer"][family] ?? String(family);
+}

@@ -1,0 +1,51 @@
+import * as grpc from "@grpc/grpc-js";
+import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
+import { ConsumerServiceClient } from "../gen/consumer_service/v1/consumer";
+import { ProcessorServiceClient } from "../gen/processor_service/v1/processor";
+import { SourceServiceClient } from "../gen/source_service/v1/source";
+
+export type Family = "source" | "processor" | "consumer";
+
+/** The contract (name and major) Core speaks with each family. */
+export const CORE_CONTRACTS: Record<Family, { name: string; majors: number[] }> = {
+  source: { name: "source_service", majors: [1] },
+  processor: { name: "processor_service", majors: [1] },
+  consumer: { name: "consumer_service", majors: [1] },
+};
+
+/** Round robin over every address a target resolves to (DNS names with several replicas). */
+const ROUND_ROBIN = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+
+function channelOptions(): grpc.ChannelOptions {
+  return { ...FLOW_CHANNEL_OPTIONS, "grpc.service_config": ROUND_ROBIN };
+}
+
+export type FamilyClient = SourceServiceClient | ProcessorServiceClient | ConsumerServiceClient;
+
+export function sourceClient(target: string): SourceServiceClient {
+  return new SourceServiceClient(target, grpc.credentials.createInsecure(), channelOptions());
+}
+
+export function processorClient(target: string): ProcessorServiceClient {
+  return new ProcessorServiceClient(target, grpc.credentials.createInsecure(), channelOptions());
+}
+
+export function consumerClient(target: string): ConsumerServiceClient {
+  return new ConsumerServiceClient(target, grpc.credentials.createInsecure(), channelOptions());
+}
+
+export function clientFor(family: Family, target: string): FamilyClient {
+  switch (family) {
+    case "source":
+      return sourceClient(target);
+    case "processor":
+      return processorClient(target);
+    case "consumer":
+      return consumerClient(target);
+  }
+}
+
+/** A unary call's deadline, `ms` from now. */
+export function deadline(ms: number): Date {
+  return new Date(Date.now() + ms);
+}

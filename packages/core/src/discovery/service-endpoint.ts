@@ -1,0 +1,134 @@
+import { EventEmitter } from "node:events";
+import { UserError } from "@flow/errors";
+import type { Logger } from "pino";
+import { type RestartPolicy, SpawnedService } from "./spawned-service";
+import { resolveServicePackage } from "./workspace-packages";
+
+import type { ServiceLocator } from "../config/pipeline-model";
+
+export interface EndpointOptions {
+  stageId: string;
+  locator: ServiceLocator;
+  /** Folder `use:` and `command:` resolve from (the pipeline file's folder). */
+  baseDir: string;
+  handshakeTimeoutMs: number;
+  restart: RestartPolicy;
+  logger: Logger;
+  /** Addresses registered under a name (the registry in the state store). */
+  lookupRegistry?: (name: string) => Promise<string[]>;
+}
+
+/**
+ * Where a stage's service is and how to get it back when it fails: a spawned process is
+ * restarted (with backoff, up to a limit); an address, DNS name or registry entry is
+ * reconnected (after backoff; the registry is consulted again).
+ * Emits "restarted" (count, reason) after a successful recovery.
+ */
+export class ServiceEndpoint extends EventEmitter {
+  private spawned: SpawnedService | undefined;
+  private currentTarget = "";
+  private recoveries = 0;
+
+  constructor(readonly options: EndpointOptions) {
+    super();
+  }
+
+  get stageId(): string {
+    return this.options.stageId;
+  }
+
+  /** The gRPC target to dial. */
+  get target(): string {
+    return this.currentTarget;
+  }
+
+  get restarts(): number {
+    return this.spawned?.restarts ?? this.recoveries;
+  }
+
+  get pid(): number | undefined {
+    return this.spawned?.pid;
+  }
+
+  /** How the locator reads in messages: `use @flow/source-file`. */
+  get description(): string {
+    const { locator } = this.options;
+    switch (locator.kind) {
+      case "use":
+        return `use ${locator.packageName}`;
+      case "command":
+        return `command ${locator.argv.join(" ")}`;
+      case "address":
+        return `address ${locator.address}`;
+      case "dns":
+        return `dns ${locator.address}`;
+      case "registry":
+        return `registry ${locator.name}`;
+    }
+  }
+
+  async start(): Promise<void> {
+    const { locator, stageId, baseDir, handshakeTimeoutMs, restart, logger } = this.options;
+    switch (locator.kind) {
+      case "use":
+      case "command": {
+        const argv =
+          locator.kind === "use" ? [process.execPath, resolveServicePackage(locator.packageName, baseDir).entry] : locator.argv;
+        this.spawned = new SpawnedService({ stageId, argv, cwd: locator.kind === "command" ? locator.cwd : baseDir, handshakeTimeoutMs, restart, logger });
+        this.spawned.on("exit", (code, signal) => this.emit("exit", code, signal));
+        const handshake = await this.spawned.start();
+        this.currentTarget = handshake.network === "unix" ? `unix:${handshake.address}` : handshake.address;
+        return;
+      }
+      case "address":
+        this.currentTarget = locator.address;
+        return;
+      case "dns":
+        this.currentTarget = `dns:///${locator.address}`;
+        return;
+      case "registry":
+        this.currentTarget = await this.registryTarget(locator.name);
+        return;
+    }
+  }
+
+  /** Makes the service usable again after `reason`; throws a UserError when it gives up. */
+  async recover(reason: string): Promise<void> {
+    if (this.spawned) {
+      const handshake = await this.spawned.restart(reason);
+      this.currentTarget = handshake.address;
+      this.emit("restarted", this.spawned.restarts, reason);
+      return;
+    }
+    const { restart, locator } = this.options;
+    if (this.recoveries >= restart.maxRestarts) {
+      throw new UserError(`stage "${this.stageId}": ${this.description} still failing after ${this.recoveries} reconnects (${reason})`, {
+        hint: "check that the service is running and serving",
+      });
+    }
+    this.recoveries += 1;
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(restart.initialDelayMs * 2 ** (this.recoveries - 1), restart.maxDelayMs)),
+    );
+    if (locator.kind === "registry") this.currentTarget = await this.registryTarget(locator.name);
+    this.emit("restarted", this.recoveries, reason);
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    await this.spawned?.stop(graceMs);
+  }
+
+  private async registryTarget(name: string): Promise<string> {
+    const addresses = (await this.options.lookupRegistry?.(name)) ?? [];
+    if (addresses.length === 0) {
+      throw new UserError(`stage "${this.stageId}": no live service is registered as "${name}"`, {
+        hint: "start the service with FLOW_REGISTRY=<core registry address>, or check `flow status`",
+      });
+    }
+    // Several instances: grpc-js balances over a static list of IPv4 addresses.
+    if (addresses.length > 1 && addresses.every((address) => /^\d+\.\d+\.\d+\.\d+:\d+$/.test(address))) {
+      return `ipv4:${addresses.join(",")}`;
+    }
+    return addresses[0] as string;
+  }
+}

@@ -1,0 +1,191 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { createInterface } from "node:readline";
+import { type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk";
+import { UserError } from "@flow/errors";
+import type { Logger } from "pino";
+
+export interface RestartPolicy {
+  maxRestarts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface SpawnSpec {
+  stageId: string;
+  /** Program and arguments. */
+  argv: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  handshakeTimeoutMs: number;
+  restart: RestartPolicy;
+  logger: Logger;
+}
+
+const STDERR_TAIL_LINES = 20;
+
+/**
+ * A service process Core started: it waits for the handshake line, forwards the service's stderr
+ * into Core's log under the stage id, restarts the process with exponential backoff when it dies
+ * (up to a limit), and stops it with SIGTERM, then SIGKILL after a grace period.
+ *
+ * Events: "exit" (code, signal) when the process ends unexpectedly; "restarted" (count, reason).
+ */
+export class SpawnedService extends EventEmitter {
+  private child: ChildProcess | undefined;
+  private handshake: Handshake | undefined;
+  private readonly stderrTail: string[] = [];
+  private stopping = false;
+  restarts = 0;
+
+  constructor(private readonly spec: SpawnSpec) {
+    super();
+  }
+
+  get address(): string {
+    if (!this.handshake) throw new Error(`service ${this.spec.stageId} has not started`);
+    return this.handshake.address;
+  }
+
+  get contract(): { name: string; major: number } | undefined {
+    return this.handshake ? { name: this.handshake.contract, major: this.handshake.major } : undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and resolves with its handshake. */
+  async start(): Promise<Handshake> {
+    this.stopping = false;
+    this.handshake = await this.spawnOnce();
+    return this.handshake;
+  }
+
+  /**
+   * Replaces the process (killing it if it still runs) after the backoff its restart count calls
+   * for. Throws a UserError once the restart limit is spent.
+   */
+  async restart(reason: string): Promise<Handshake> {
+    for (;;) {
+      if (this.restarts >= this.spec.restart.maxRestarts) {
+        throw new UserError(
+          `stage "${this.spec.stageId}": service restarted ${this.restarts} times and failed again (${reason})`,
+          { hint: `look at its log lines above; raise restart.maxRestarts if it is expected to crash${this.tailHint()}` },
+        );
+      }
+      this.restarts += 1;
+      const delay = Math.min(this.spec.restart.initialDelayMs * 2 ** (this.restarts - 1), this.spec.restart.maxDelayMs);
+      await this.kill(0);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.stopping) throw new Error(`stage "${this.spec.stageId}" is stopping`);
+      this.spec.logger.warn({ stage: this.spec.stageId, restarts: this.restarts, reason, delayMs: delay }, "restarting service");
+      try {
+        this.stopping = false;
+        this.handshake = await this.spawnOnce();
+        this.emit("restarted", this.restarts, reason);
+        return this.handshake;
+      } catch (error) {
+        reason = (error as Error).message;
+      }
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    await this.kill(graceMs);
+  }
+
+  private async kill(graceMs: number): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
+    if (graceMs > 0) {
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    } else {
+      await exited;
+    }
+  }
+
+  private spawnOnce(): Promise<Handshake> {
+    const { stageId, argv, cwd, env, handshakeTimeoutMs, logger } = this.spec;
+    const [program = "", ...args] = argv;
+    const child = spawn(program, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    this.stderrTail.length = 0;
+
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+      logServiceLine(logger, stageId, line);
+    });
+
+    return new Promise<Handshake>((resolve, reject) => {
+      let settled = false;
+      const settle = (error: Error | undefined, handshake?: Handshake): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) {
+          child.kill("SIGKILL");
+          reject(error);
+        } else resolve(handshake as Handshake);
+      };
+      const timer = setTimeout(
+        () => settle(new UserError(`stage "${stageId}": no handshake from \`${argv.join(" ")}\` within ${handshakeTimeoutMs} ms${this.tailHint()}`)),
+        handshakeTimeoutMs,
+      );
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+        if (!settled && isHandshakeLine(line)) {
+          try {
+            settle(undefined, parseHandshake(line));
+          } catch (error) {
+            settle(new UserError(`stage "${stageId}": bad handshake: ${(error as Error).message}`));
+          }
+        } else if (line.trim() !== "") {
+          logger.info({ stage: stageId, stream: "stdout" }, line);
+        }
+      });
+      child.once("error", (error) => {
+        settle(new UserError(`stage "${stageId}": cannot start \`${argv.join(" ")}\`: ${error.message}`, {
+          hint: "check the program path and that it is executable",
+        }));
+      });
+      child.once("exit", (code, signal) => {
+        settle(new UserError(`stage "${stageId}": \`${argv.join(" ")}\` exited (${signal ?? `code ${code}`}) before its handshake${this.tailHint()}`));
+        if (!this.stopping && this.child === child) {
+          logger.warn({ stage: stageId, code, signal }, "service exited");
+          this.emit("exit", code, signal);
+        }
+      });
+    });
+  }
+
+  private tailHint(): string {
+    return this.stderrTail.length > 0 ? `; its last stderr line: ${this.stderrTail.at(-1)}` : "";
+  }
+}
+
+/** A service's stderr line into Core's log: pino JSON lines keep their level and fields. */
+function logServiceLine(logger: Logger, stageId: string, line: string): void {
+  if (line.startsWith("{")) {
+    try {
+      const record = JSON.parse(line) as { level?: number; msg?: string; [key: string]: unknown };
+      const { level = 30, msg = "", time: _time, pid: _pid, hostname: _host, ...fields } = record;
+      const method = level >= 50 ? "error" : level >= 40 ? "warn" : level >= 30 ? "info" : "debug";
+      logger[method]({ stage: stageId, ...fields }, msg);
+      return;
+    } catch {
+      // not JSON after all: log it as text
+    }
+  }
+  logger.info({ stage: stageId, stream: "stderr" }, line);
+}

@@ -1,0 +1,176 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { FlowEvent } from "@flow/sdk";
+import type { Logger } from "pino";
+import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import type { StagePlan } from "./run-plan";
+
+/** Which source batch a delivery descends from: acknowledgements are counted against it. */
+export interface Origin {
+  source: string;
+  sequence: bigint;
+}
+
+export interface Delivery {
+  origin: Origin;
+  events: FlowEvent[];
+  /** Attempts made so far (for retries). */
+  attempts: number;
+  sentAt: number;
+}
+
+export interface LinkHooks {
+  /** The link cannot go on (restart limit spent): the run fails. */
+  onFatal(error: Error): void;
+  /** A delivery failed for good: dead-letter its events with the reason. */
+  onGiveUp(delivery: Delivery, reason: string): void;
+}
+
+/**
+ * A bidirectional stream to a processor or consumer that carries numbered batches and gets one
+ * answer per batch. Unanswered batches are kept: when the stream breaks (the service crashed or
+ * went away) the endpoint is recovered - a spawned service is restarted - and every unanswered
+ * batch is sent again, in order, on a new stream. At-least-once: a batch may arrive twice,
+ * never zero times.
+ */
+export abstract class BatchLink<Request, Response> {
+  protected readonly pending = new Map<bigint, Delivery>();
+  private sequence = 0n;
+  private stream: grpc.ClientDuplexStream<Request, Response> | undefined;
+  private recovering: Promise<void> | undefined;
+  private closing = false;
+  private closed: (() => void) | undefined;
+  private client: grpc.Client | undefined;
+
+  constructor(
+    readonly stage: StagePlan,
+    protected readonly endpoint: ServiceEndpoint,
+    protected readonly hooks: LinkHooks,
+    protected readonly logger: Logger,
+  ) {}
+
+  protected abstract createClient(target: string): grpc.Client;
+  protected abstract openCall(client: grpc.Client): grpc.ClientDuplexStream<Request, Response>;
+  protected abstract startMessage(): Request;
+  protected abstract batchMessage(sequence: bigint, events: FlowEvent[]): Request;
+  protected abstract onResponse(response: Response): void;
+
+  /** Batches sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  open(): void {
+    this.client?.close();
+    this.client = this.createClient(this.endpoint.target);
+    const stream = this.openCall(this.client);
+    this.stream = stream;
+    stream.on("data", (response: Response) => {
+      if (this.stream === stream) this.onResponse(response);
+    });
+    stream.on("error", (error: grpc.ServiceError) => {
+      if (this.stream === stream) this.broken(`stream failed: ${error.details || error.message}`);
+    });
+    stream.on("end", () => {
+      if (this.stream !== stream) return;
+      if (this.closing && this.pending.size === 0) {
+        this.stream = undefined;
+        this.closed?.();
+      } else this.broken("the service ended the stream");
+    });
+    stream.write(this.startMessage());
+  }
+
+  send(origin: Origin, events: FlowEvent[]): void {
+    this.dispatch({ origin, events, attempts: 0, sentAt: Date.now() });
+  }
+
+  /** Sends a delivery again after `delayMs` (a retryable failure), or gives up after the last attempt. */
+  protected retry(delivery: Delivery, reason: string): void {
+    delivery.attempts += 1;
+    if (delivery.attempts >= this.stage.settings.retry.maxAttempts) {
+      this.hooks.onGiveUp(delivery, `${reason} (gave up after ${delivery.attempts} attempts)`);
+      this.settleIfClosing();
+      return;
+    }
+    const { initialDelayMs, maxDelayMs } = this.stage.settings.retry;
+    const delay = Math.min(initialDelayMs * 2 ** (delivery.attempts - 1), maxDelayMs);
+    this.logger.warn({ stage: this.stage.id, attempt: delivery.attempts, delayMs: delay, reason }, "retrying batch");
+    // Keep the link busy (not closable) while the retry waits.
+    const placeholder = --this.retrySlot;
+    this.pending.set(placeholder, delivery);
+    setTimeout(() => {
+      this.pending.delete(placeholder);
+      this.dispatch(delivery);
+    }, delay).unref();
+  }
+  private retrySlot = 0n;
+
+  /** Takes the delivery a response answers. */
+  protected answer(sequence: bigint): Delivery | undefined {
+    const delivery = this.pending.get(sequence);
+    this.pending.delete(sequence);
+    return delivery;
+  }
+
+  /** Call after handling a response: a closing link ends its stream once nothing is pending. */
+  protected settleIfClosing(): void {
+    if (this.closing && this.pending.size === 0) this.stream?.end();
+  }
+
+  /** Half-closes once every batch is answered; resolves when the service ended the stream. */
+  close(): Promise<void> {
+    this.closing = true;
+    return new Promise<void>((resolve) => {
+      this.closed = () => {
+        this.client?.close();
+        resolve();
+      };
+      if (!this.stream) this.closed();
+      else this.settleIfClosing();
+    });
+  }
+
+  /** Drops the stream without waiting (the run failed). */
+  abort(): void {
+    this.closing = true;
+    this.stream?.cancel();
+    this.stream = undefined;
+    this.client?.close();
+  }
+
+  /** The oldest unanswered batch's age in ms (0 when none). */
+  oldestPendingAgeMs(now = Date.now()): number {
+    let oldest = now;
+    for (const delivery of this.pending.values()) oldest = Math.min(oldest, delivery.sentAt);
+    return now - oldest;
+  }
+
+  private dispatch(delivery: Delivery): void {
+    this.sequence += 1n;
+    delivery.sentAt = Date.now();
+    this.pending.set(this.sequence, delivery);
+    if (this.stream && !this.recovering) this.stream.write(this.batchMessage(this.sequence, delivery.events));
+  }
+
+  private broken(reason: string): void {
+    if (this.recovering || (this.closing && this.pending.size === 0)) return;
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.cancel();
+    this.logger.warn({ stage: this.stage.id, reason, unanswered: this.pending.size }, "link broken; recovering");
+    this.recovering = this.endpoint
+      .recover(reason)
+      .then(() => {
+        this.recovering = undefined;
+        const unanswered = [...this.pending.entries()].filter(([sequence]) => sequence > 0n).sort(([a], [b]) => (a < b ? -1 : 1));
+        for (const [sequence] of unanswered) this.pending.delete(sequence);
+        this.open();
+        for (const [, delivery] of unanswered) this.dispatch(delivery);
+        this.settleIfClosing();
+      })
+      .catch((error: Error) => {
+        this.recovering = undefined;
+        this.hooks.onFatal(error);
+      });
+  }
+}

@@ -1,0 +1,6 @@
+export * from "./dead-letter-file";
+export * from "./pipeline-metrics";
+export * from "./pipeline-runner";
+export * from "./run-plan";
+export * from "./source-ledger";
+export * from "./stage-counters";

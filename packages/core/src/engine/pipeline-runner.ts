@@ -1,0 +1,466 @@
+import { EventEmitter } from "node:events";
+import type { FlowEvent } from "@flow/sdk";
+import { UserError, UserErrors } from "@flow/errors";
+import type { Logger } from "pino";
+import { checkHealth } from "../clients/health-client";
+import { ServiceEndpoint } from "../discovery/service-endpoint";
+import { negotiate, type NegotiationIssue } from "../negotiation/negotiate";
+import type { StateStore } from "../state";
+import type { Delivery, Origin } from "./batch-link";
+import { ConsumerLink } from "./consumer-link";
+import { DeadLetterFile } from "./dead-letter-file";
+import { ProcessorLink } from "./processor-link";
+import { childrenOf, type RunPlan, type StagePlan } from "./run-plan";
+import { type StageCounters, newCounters } from "./stage-counters";
+import { type Checkpointed, SourceLedger } from "./source-ledger";
+import { SourceLink } from "./source-link";
+
+export type RunOutcome = "succeeded" | "failed" | "stopped";
+
+export interface RunResult {
+  runId: string;
+  status: RunOutcome;
+  error?: Error;
+  stages: StageCounters[];
+  deadLetters: number;
+  durationMs: number;
+}
+
+export interface RunnerOptions {
+  plan: RunPlan;
+  store: StateStore;
+  logger: Logger;
+  /** How often stage stats are saved to the state store (and the run heartbeats). */
+  statsIntervalMs?: number;
+  /** How often services' grpc.health.v1 status is polled. */
+  healthIntervalMs?: number;
+  /** How long a stop (SIGINT) waits for in-flight batches before giving up on them. */
+  drainTimeoutMs?: number;
+  /** Formats negotiation issues into user errors (the CLI maps config pointers to file:line:col). */
+  describeIssue?: (issue: NegotiationIssue) => UserError;
+}
+
+interface SourceState {
+  stage: StagePlan;
+  link: SourceLink;
+  ledger: SourceLedger;
+  /** Credits granted on the current stream, and batches received on it. */
+  granted: number;
+  received: number;
+  exhausted: boolean;
+  /** The stream broke: wait for what is in flight, then reopen from the committed checkpoint. */
+  broken: boolean;
+  done: boolean;
+  committed: Checkpointed | undefined;
+  committing: boolean;
+  commitAgain: boolean;
+  commits: number;
+}
+
+/**
+ * Runs a pipeline: starts or finds every service, negotiates, then moves batches from sources
+ * through processors to consumers. Memory stays bounded because a source only gets a credit for
+ * a new batch when one of its batches is acknowledged everywhere downstream; a source checkpoint
+ * is committed only when every batch up to it is acknowledged (at-least-once). Crashed services
+ * are restarted and their unanswered batches sent again.
+ *
+ * Events: "progress" (StageCounters[]) on every stats interval; "restarted" (stageId, count, reason).
+ */
+export class PipelineRunner extends EventEmitter {
+  readonly endpoints = new Map<string, ServiceEndpoint>();
+  readonly counters = new Map<string, StageCounters>();
+  private readonly sources = new Map<string, SourceState>();
+  private readonly processors = new Map<string, ProcessorLink>();
+  private readonly consumers = new Map<string, ConsumerLink>();
+  private deadLetters: DeadLetterFile | undefined;
+  private runId = "";
+  private stopRequested = false;
+  private settle: ((outcome: { status: RunOutcome; error?: Error }) => void) | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly healthFailures = new Map<string, number>();
+
+  constructor(private readonly options: RunnerOptions) {
+    super();
+    for (const stage of options.plan.stages) this.counters.set(stage.id, newCounters(stage.id, stage.family));
+  }
+
+  get plan(): RunPlan {
+    return this.options.plan;
+  }
+
+  /** Starts every stage's service (spawned ones in parallel); throws when any cannot start. */
+  async startServices(): Promise<void> {
+    const { plan, store, logger } = this.options;
+    const lookupRegistry = async (name: string) => (await store.listServices(name)).map((service) => service.address);
+    for (const stage of plan.stages) {
+      const endpoint = new ServiceEndpoint({
+        stageId: stage.id,
+        locator: stage.locator,
+        baseDir: plan.baseDir,
+        handshakeTimeoutMs: stage.settings.timeouts.handshakeMs,
+        restart: stage.settings.restart,
+        logger,
+        lookupRegistry,
+      });
+      endpoint.on("restarted", (count: number, reason: string) => {
+        const counters = this.counters.get(stage.id);
+        if (counters) counters.restarts = count;
+        logger.warn({ stage: stage.id, restarts: count, reason }, "service restarted");
+        this.emit("restarted", stage.id, count, reason);
+      });
+      this.endpoints.set(stage.id, endpoint);
+    }
+    const started = await Promise.allSettled([...this.endpoints.values()].map((endpoint) => endpoint.start()));
+    const failures = started.flatMap((result) => (result.status === "rejected" ? [result.reason as Error] : []));
+    if (failures.length > 0) {
+      await this.stopServices();
+      throw failures.length === 1 ? failures[0] : new UserErrors(failures.map(asUserError), `${failures.length} services could not start`);
+    }
+  }
+
+  /** Negotiation: describe, contract and event-type checks, validate-only configs. Throws every error at once. */
+  async negotiate(): Promise<NegotiationIssue[]> {
+    const { issues } = await negotiate(this.plan, this.endpoints);
+    const errors = issues.filter((issue) => issue.severity === "error");
+    if (errors.length > 0) {
+      const describe = this.options.describeIssue ?? ((issue: NegotiationIssue) => new UserError(`stage "${issue.stageId}": ${issue.pointer ? `config ${issue.pointer}: ` : ""}${issue.message}`));
+      throw new UserErrors(errors.map(describe), `${errors.length} problem(s) found while negotiating with the services`);
+    }
+    return issues;
+  }
+
+  /** Starts services, negotiates, moves every event, and resolves with how the run ended. */
+  async run(): Promise<RunResult> {
+    const started = Date.now();
+    const { plan, store, logger } = this.options;
+    this.runId = await store.startRun(plan.name, plan.file);
+    let outcome: { status: RunOutcome; error?: Error };
+    try {
+      await this.startServices();
+      await this.negotiate();
+      this.deadLetters = new DeadLetterFile(plan.deadLetters.path, plan.name, this.runId);
+      outcome = await this.flow();
+    } catch (error) {
+      outcome = { status: "failed", error: error as Error };
+    }
+    for (const timer of this.timers) clearInterval(timer);
+    await this.stopServices();
+    this.deadLetters?.close();
+    await store.saveStageStats(this.runId, this.storedStats()).catch(() => undefined);
+    await store.finishRun(this.runId, outcome.status, outcome.error?.message);
+    logger.info({ runId: this.runId, status: outcome.status, deadLetters: this.deadLetters?.count ?? 0 }, "run ended");
+    return {
+      runId: this.runId,
+      status: outcome.status,
+      error: outcome.error,
+      stages: [...this.counters.values()],
+      deadLetters: this.deadLetters?.count ?? 0,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  /** Graceful stop (SIGINT): sources stop, in-flight batches drain, final checkpoints commit. */
+  stop(): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    this.options.logger.info("stopping: draining in-flight batches");
+    for (const source of this.sources.values()) {
+      if (!source.done) void source.link.close();
+    }
+    const timeout = setTimeout(() => {
+      this.finish({ status: "stopped", error: new Error(`drain timed out after ${this.drainTimeoutMs} ms; uncommitted batches will be read again`) });
+    }, this.drainTimeoutMs);
+    timeout.unref();
+    this.timers.push(timeout);
+    this.checkDone();
+  }
+
+  get id(): string {
+    return this.runId;
+  }
+
+  private get drainTimeoutMs(): number {
+    return this.options.drainTimeoutMs ?? 30_000;
+  }
+
+  private flow(): Promise<{ status: RunOutcome; error?: Error }> {
+    const done = new Promise<{ status: RunOutcome; error?: Error }>((resolve) => {
+      this.settle = resolve;
+    });
+    const { plan, logger } = this.options;
+    const hooks = (stage: StagePlan) => ({
+      onFatal: (error: Error) => this.fail(error),
+      onGiveUp: (delivery: Delivery, reason: string) => this.giveUp(stage, delivery, reason),
+    });
+    for (const stage of plan.stages) {
+      const endpoint = this.endpoints.get(stage.id) as ServiceEndpoint;
+      if (stage.family === "processor") {
+        const link = new ProcessorLink(stage, endpoint, { ...hooks(stage), onOutput: (origin, events, letters) => this.processed(stage, origin, events, letters) }, logger);
+        this.processors.set(stage.id, link);
+        link.open();
+      } else if (stage.family === "consumer") {
+        const link = new ConsumerLink(stage, endpoint, { ...hooks(stage), onWritten: (origin, events) => this.written(stage, origin, events) }, logger);
+        this.consumers.set(stage.id, link);
+        link.open();
+      }
+    }
+    void this.openSources();
+    this.timers.push(setInterval(() => void this.saveStats(), this.options.statsIntervalMs ?? 1000));
+    this.timers.push(setInterval(() => void this.pollHealth(), this.options.healthIntervalMs ?? 5000));
+    return done;
+  }
+
+  private async openSources(): Promise<void> {
+    const { plan, store } = this.options;
+    for (const stage of plan.stages.filter((s) => s.family === "source")) {
+      const stored = await store.getCheckpoint(plan.name, stage.id);
+      const committed = stored ? { position: Buffer.from(stored.position), description: stored.description } : undefined;
+      const endpoint = this.endpoints.get(stage.id) as ServiceEndpoint;
+      const state: SourceState = {
+        stage,
+        ledger: new SourceLedger(),
+        granted: stage.settings.inFlight,
+        received: 0,
+        exhausted: false,
+        broken: false,
+        done: false,
+        committed,
+        committing: false,
+        commitAgain: false,
+        commits: 0,
+        link: new SourceLink(
+          stage,
+          endpoint,
+          {
+            onBatch: (sequence, events, checkpoint) => this.sourced(state, sequence, events, checkpoint),
+            onExhausted: () => {
+              state.exhausted = true;
+              this.checkSourceDone(state);
+            },
+            onBroken: (reason) => this.sourceBroken(state, reason),
+          },
+          this.options.logger,
+        ),
+      };
+      this.sources.set(stage.id, state);
+      if (this.stopRequested) {
+        state.done = true;
+        continue;
+      }
+      this.options.logger.info({ stage: stage.id, resume: committed?.description || "from the start" }, "source starts");
+      state.link.open(committed, stage.settings.inFlight);
+    }
+    this.checkDone();
+  }
+
+  private sourced(state: SourceState, sequence: bigint, events: FlowEvent[], checkpoint: Checkpointed): void {
+    state.received += 1;
+    state.ledger.opened(sequence, checkpoint, events.length);
+    const counters = this.counters.get(state.stage.id) as StageCounters;
+    counters.eventsOut += events.length;
+    counters.batchesIn += 1;
+    counters.inFlight = state.ledger.inFlight;
+    this.deliver({ source: state.stage.id, sequence }, state.stage.id, events);
+  }
+
+  /** Sends `events` (descended from `origin`) from `fromStage` to each of its children. */
+  private deliver(origin: Origin, fromStage: string, events: FlowEvent[]): void {
+    const children = childrenOf(this.plan, fromStage);
+    const ledger = this.sources.get(origin.source)?.ledger as SourceLedger;
+    if (events.length === 0 || children.length === 0) {
+      this.closeDelivery(origin);
+      return;
+    }
+    ledger.split(origin.sequence, children.length);
+    for (const child of children) {
+      const counters = this.counters.get(child.id) as StageCounters;
+      counters.eventsIn += events.length;
+      counters.batchesIn += 1;
+      if (child.family === "processor") this.processors.get(child.id)?.send(origin, events);
+      else this.consumers.get(child.id)?.send(origin, events);
+    }
+  }
+
+  private processed(stage: StagePlan, origin: Origin, events: FlowEvent[], letters: { event: FlowEvent; reason: string }[]): void {
+    const counters = this.counters.get(stage.id) as StageCounters;
+    counters.eventsOut += events.length;
+    if (letters.length > 0) {
+      counters.deadLetters += letters.length;
+      this.deadLetters?.write(letters.map((letter) => ({ stage: stage.id, reason: letter.reason, event: letter.event })));
+    }
+    this.deliver(origin, stage.id, events);
+  }
+
+  private written(stage: StagePlan, origin: Origin, events: number): void {
+    (this.counters.get(stage.id) as StageCounters).eventsOut += events;
+    this.closeDelivery(origin);
+  }
+
+  private giveUp(stage: StagePlan, delivery: Delivery, reason: string): void {
+    const counters = this.counters.get(stage.id) as StageCounters;
+    counters.deadLetters += delivery.events.length;
+    counters.errors += 1;
+    this.options.logger.warn({ stage: stage.id, events: delivery.events.length, reason }, "batch dead-lettered");
+    this.deadLetters?.write(delivery.events.map((event) => ({ stage: stage.id, reason, event })));
+    this.closeDelivery(delivery.origin);
+  }
+
+  private closeDelivery(origin: Origin): void {
+    const state = this.sources.get(origin.source);
+    if (!state) return;
+    state.ledger.close(origin.sequence);
+    (this.counters.get(state.stage.id) as StageCounters).inFlight = state.ledger.inFlight;
+    void this.commit(state);
+    this.grantCredits(state);
+    this.checkSourceDone(state);
+  }
+
+  /** Keeps the source's unacknowledged batches (sent + promised) within its in-flight limit. */
+  private grantCredits(state: SourceState): void {
+    if (state.done || state.broken || state.exhausted || this.stopRequested) return;
+    const outstanding = state.granted - state.received;
+    const available = state.stage.settings.inFlight - state.ledger.inFlight - outstanding;
+    if (available > 0) {
+      state.granted += available;
+      state.link.grant(available);
+    }
+  }
+
+  /** Commits the newest committable checkpoint; commits never overlap, the latest one wins. */
+  private async commit(state: SourceState): Promise<void> {
+    if (state.committing) {
+      state.commitAgain = true;
+      return;
+    }
+    state.committing = true;
+    try {
+      for (;;) {
+        state.commitAgain = false;
+        const next = state.ledger.takeCommittable();
+        if (!next) break;
+        this.deadLetters?.sync();
+        state.commits += 1;
+        await this.options.store.commitCheckpoint({
+          pipeline: this.plan.name,
+          sourceId: state.stage.id,
+          position: next.checkpoint.position,
+          description: next.checkpoint.description,
+          runId: this.runId,
+          sequence: state.commits,
+        });
+        state.committed = next.checkpoint;
+        state.link.commit(next.sequence, next.checkpoint);
+        if (!state.commitAgain) break;
+      }
+    } catch (error) {
+      this.fail(new UserError(`cannot commit the checkpoint of "${state.stage.id}": ${(error as Error).message}`));
+    } finally {
+      state.committing = false;
+    }
+    this.checkSourceDone(state);
+  }
+
+  private sourceBroken(state: SourceState, reason: string): void {
+    if (state.done) return;
+    if (this.stopRequested || state.exhausted) {
+      this.checkSourceDone(state);
+      return;
+    }
+    state.broken = true;
+    (this.counters.get(state.stage.id) as StageCounters).errors += 1;
+    this.options.logger.warn({ stage: state.stage.id, reason, inFlight: state.ledger.inFlight }, "source stream broke; recovering after in-flight batches settle");
+    const endpoint = this.endpoints.get(state.stage.id) as ServiceEndpoint;
+    endpoint
+      .recover(reason)
+      .then(() => this.whenDrained(state))
+      .then(() => {
+        if (this.stopRequested || state.done) return;
+        state.ledger = new SourceLedger();
+        state.granted = state.stage.settings.inFlight;
+        state.received = 0;
+        state.broken = false;
+        state.link.open(state.committed, state.stage.settings.inFlight);
+      })
+      .catch((error: Error) => this.fail(error));
+  }
+
+  private async whenDrained(state: SourceState): Promise<void> {
+    while (state.ledger.inFlight > 0 || state.committing) {
+      await new Promise((resolve) => this.once("settled", resolve));
+    }
+  }
+
+  private checkSourceDone(state: SourceState): void {
+    this.emit("settled");
+    if (state.done || state.ledger.inFlight > 0 || state.committing) return;
+    if (state.exhausted || this.stopRequested) {
+      state.done = true;
+      void state.link.close();
+      this.checkDone();
+    }
+  }
+
+  private checkDone(): void {
+    if (this.sources.size < this.plan.stages.filter((s) => s.family === "source").length) return;
+    if ([...this.sources.values()].every((state) => state.done)) {
+      void this.closeLinks().then(() => this.finish({ status: this.stopRequested ? "stopped" : "succeeded" }));
+    }
+  }
+
+  private async closeLinks(): Promise<void> {
+    // Processors before consumers is not needed: every batch is already answered when sources are done.
+    await Promise.all([...this.processors.values(), ...this.consumers.values()].map((link) => link.close()));
+  }
+
+  private fail(error: Error): void {
+    this.options.logger.error({ err: error.message }, "run failed");
+    for (const link of [...this.processors.values(), ...this.consumers.values()]) link.abort();
+    for (const state of this.sources.values()) state.link.abort();
+    this.finish({ status: "failed", error });
+  }
+
+  private finish(outcome: { status: RunOutcome; error?: Error }): void {
+    const settle = this.settle;
+    this.settle = undefined;
+    settle?.(outcome);
+  }
+
+  private async stopServices(): Promise<void> {
+    await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.stop()));
+  }
+
+  private storedStats() {
+    return [...this.counters.values()].map((c) => ({
+      stageId: c.stageId,
+      eventsIn: c.eventsIn,
+      eventsOut: c.eventsOut,
+      deadLetters: c.deadLetters,
+      restarts: c.restarts,
+      errors: c.errors,
+      health: c.health === "serving" ? ("serving" as const) : c.health === "not_serving" ? ("not_serving" as const) : ("unknown" as const),
+    }));
+  }
+
+  private async saveStats(): Promise<void> {
+    for (const [id, link] of [...this.processors, ...this.consumers]) (this.counters.get(id) as StageCounters).inFlight = link.inFlight;
+    this.emit("progress", [...this.counters.values()]);
+    if (this.runId) await this.options.store.saveStageStats(this.runId, this.storedStats()).catch(() => undefined);
+  }
+
+  private async pollHealth(): Promise<void> {
+    await Promise.all(
+      [...this.endpoints].map(async ([id, endpoint]) => {
+        const stage = this.plan.stages.find((s) => s.id === id) as StagePlan;
+        const status = await checkHealth(endpoint.target, stage.settings.timeouts.callMs);
+        (this.counters.get(id) as StageCounters).health = status;
+        const failures = status === "serving" ? 0 : (this.healthFailures.get(id) ?? 0) + 1;
+        this.healthFailures.set(id, failures);
+        if (failures === 3) this.options.logger.warn({ stage: id, status }, "service is not serving");
+      }),
+    );
+  }
+}
+
+function asUserError(error: Error): UserError {
+  return error instanceof UserError ? error : new UserError(error.message);
+}

@@ -1,0 +1,111 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { FlowEvent } from "@flow/sdk";
+import type { Logger } from "pino";
+import { sourceClient } from "../clients/service-clients";
+import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import type { ReadRequest, ReadResponse } from "../gen/source_service/v1/source";
+import type { Checkpointed } from "./source-ledger";
+import type { StagePlan } from "./run-plan";
+
+export interface SourceHooks {
+  onBatch(sequence: bigint, events: FlowEvent[], checkpoint: Checkpointed): void;
+  /** A finite source has sent everything. */
+  onExhausted(): void;
+  /** The stream broke (the service died or went away). */
+  onBroken(reason: string): void;
+}
+
+/** The Read stream to one source stage: credits go up, batches with checkpoints come down. */
+export class SourceLink {
+  private client: grpc.Client | undefined;
+  private stream: grpc.ClientDuplexStream<ReadRequest, ReadResponse> | undefined;
+  private ended: (() => void) | undefined;
+  private closing = false;
+
+  constructor(
+    readonly stage: StagePlan,
+    private readonly endpoint: ServiceEndpoint,
+    private readonly hooks: SourceHooks,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens a Read stream resuming after `checkpoint` (undefined: from the beginning). */
+  open(checkpoint: Checkpointed | undefined, credits: number): void {
+    this.closing = false;
+    this.client?.close();
+    const client = sourceClient(this.endpoint.target);
+    this.client = client;
+    const stream = (client as unknown as { read(): grpc.ClientDuplexStream<ReadRequest, ReadResponse> }).read();
+    this.stream = stream;
+    stream.on("data", (response: ReadResponse) => {
+      if (this.stream !== stream || !response.response) return;
+      if (response.response.$case === "batch") {
+        const { sequence, batch, checkpoint: position } = response.response.value;
+        this.hooks.onBatch(sequence, (batch?.events ?? []) as FlowEvent[], {
+          position: Buffer.from(position?.position ?? Buffer.alloc(0)),
+          description: position?.description ?? "",
+        });
+      } else {
+        this.hooks.onExhausted();
+      }
+    });
+    const broken = (reason: string): void => {
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      if (this.closing) {
+        this.ended?.();
+        return;
+      }
+      this.hooks.onBroken(reason);
+    };
+    stream.on("error", (error: grpc.ServiceError) => broken(`stream failed: ${error.details || error.message}`));
+    stream.on("end", () => broken("the source ended the stream"));
+    const { maxSize, lingerMs } = this.stage.settings.batch;
+    stream.write({
+      request: {
+        $case: "start",
+        value: {
+          configJson: JSON.stringify(this.stage.config ?? {}),
+          checkpoint: checkpoint ? { position: checkpoint.position, description: checkpoint.description } : undefined,
+          initialCredits: credits,
+          maxBatchSize: maxSize,
+          lingerMs,
+          stageId: this.stage.id,
+        },
+      },
+    });
+    this.logger.debug({ stage: this.stage.id, resume: checkpoint?.description ?? "start", credits }, "source stream open");
+  }
+
+  grant(batches: number): void {
+    if (batches > 0) this.stream?.write({ request: { $case: "credit", value: { batches } } });
+  }
+
+  commit(sequence: bigint, checkpoint: Checkpointed): void {
+    this.stream?.write({ request: { $case: "commit", value: { sequence, checkpoint } } });
+  }
+
+  get open_(): boolean {
+    return this.stream !== undefined;
+  }
+
+  /** Half-closes: the source stops sending; resolves when its stream has ended. */
+  close(): Promise<void> {
+    this.closing = true;
+    return new Promise<void>((resolve) => {
+      this.ended = () => {
+        this.client?.close();
+        resolve();
+      };
+      if (!this.stream) this.ended();
+      else this.stream.end();
+    });
+  }
+
+  abort(): void {
+    this.closing = true;
+    this.stream?.cancel();
+    this.stream = undefined;
+    this.client?.close();
+  }
+}

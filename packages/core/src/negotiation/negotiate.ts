@@ -1,0 +1,168 @@
+import type * as grpc from "@grpc/grpc-js";
+import { CORE_CONTRACTS, clientFor, deadline } from "../clients/service-clients";
+import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import type { ComponentDescriptor, ConfigIssue } from "../gen/component/v1/component";
+import { Family as FamilyEnum, Severity } from "../gen/component/v1/component";
+import type { RunPlan, StagePlan } from "../engine/run-plan";
+
+/** One problem found while negotiating, attached to a stage and, for config issues, a JSON Pointer. */
+export interface NegotiationIssue {
+  stageId: string;
+  message: string;
+  /** JSON Pointer into the stage's `config` (config issues only). */
+  pointer?: string;
+  severity: "error" | "warning";
+}
+
+export interface NegotiationResult {
+  descriptors: Map<string, ComponentDescriptor>;
+  issues: NegotiationIssue[];
+}
+
+const FAMILY_OF: Record<StagePlan["family"], FamilyEnum> = {
+  source: FamilyEnum.FAMILY_SOURCE,
+  processor: FamilyEnum.FAMILY_PROCESSOR,
+  consumer: FamilyEnum.FAMILY_CONSUMER,
+};
+
+type UnaryClient = grpc.Client & {
+  describe(request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { component?: ComponentDescriptor }) => void): void;
+  configure(
+    request: { configJson: string; validateOnly: boolean; stageId: string },
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: { accepted: boolean; issues: ConfigIssue[] }) => void,
+  ): void;
+};
+
+function call<T>(invoke: (callback: (error: grpc.ServiceError | null, response?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => invoke((error, response) => (error ? reject(error) : resolve(response as T))));
+}
+
+/**
+ * Before any data flows: describe every service, check it is of the stage's family and speaks a
+ * contract major this core speaks, check event types along every edge, and send every config in
+ * validate-only mode. Every issue of every service comes back at once.
+ */
+export async function negotiate(plan: RunPlan, endpoints: ReadonlyMap<string, ServiceEndpoint>): Promise<NegotiationResult> {
+  const descriptors = new Map<string, ComponentDescriptor>();
+  const perStage = await Promise.all(
+    plan.stages.map(async (stage): Promise<NegotiationIssue[]> => {
+      const endpoint = endpoints.get(stage.id);
+      if (!endpoint) return [{ stageId: stage.id, message: "service was not started", severity: "error" }];
+      const client = clientFor(stage.family, endpoint.target) as unknown as UnaryClient;
+      try {
+        return await negotiateStage(stage, endpoint, client, descriptors);
+      } finally {
+        client.close();
+      }
+    }),
+  );
+  const issues = perStage.flat();
+  issues.push(...checkEventTypes(plan, descriptors));
+  return { descriptors, issues };
+}
+
+async function negotiateStage(
+  stage: StagePlan,
+  endpoint: ServiceEndpoint,
+  client: UnaryClient,
+  descriptors: Map<string, ComponentDescriptor>,
+): Promise<NegotiationIssue[]> {
+  const issue = (message: string, pointer?: string, severity: "error" | "warning" = "error"): NegotiationIssue => ({
+    stageId: stage.id,
+    message,
+    pointer,
+    severity,
+  });
+  let component: ComponentDescriptor | undefined;
+  try {
+    const response = await call<{ component?: ComponentDescriptor }>((callback) =>
+      client.describe({}, { deadline: deadline(stage.settings.timeouts.callMs) }, callback),
+    );
+    component = response.component;
+  } catch (error) {
+    return [issue(`cannot describe the service (${endpoint.description} at ${endpoint.target}): ${(error as grpc.ServiceError).details || (error as Error).message}`)];
+  }
+  if (!component) return [issue("the service's Describe answer holds no component")];
+  descriptors.set(stage.id, component);
+
+  const issues: NegotiationIssue[] = [];
+  if (component.family !== FAMILY_OF[stage.family]) {
+    issues.push(issue(`"${component.name}" is not a ${stage.family} (it describes itself as family ${FamilyEnum[component.family] ?? component.family})`));
+  }
+  const wanted = CORE_CONTRACTS[stage.family];
+  const spoken = component.contracts.filter((contract) => contract.name === wanted.name);
+  if (!spoken.some((contract) => wanted.majors.includes(contract.major))) {
+    const theirs = spoken.length > 0 ? spoken.map((c) => `${c.name} v${c.major} (${c.major}.${c.minor}.${c.patch})`).join(", ") : component.contracts.map((c) => `${c.name} v${c.major}`).join(", ") || "no contract";
+    issues.push(
+      issue(`"${component.name}" speaks ${theirs}; this core speaks ${wanted.majors.map((major) => `${wanted.name} v${major}`).join(", ")}`),
+    );
+    return issues;
+  }
+
+  try {
+    const response = await call<{ accepted: boolean; issues: ConfigIssue[] }>((callback) =>
+      client.configure(
+        { configJson: JSON.stringify(stage.config ?? {}), validateOnly: true, stageId: stage.id },
+        { deadline: deadline(stage.settings.timeouts.callMs) },
+        callback,
+      ),
+    );
+    for (const found of response.issues) {
+      issues.push(issue(found.message, found.path, found.severity === Severity.SEVERITY_WARNING ? "warning" : "error"));
+    }
+    if (!response.accepted && !response.issues.some((found) => found.severity !== Severity.SEVERITY_WARNING)) {
+      issues.push(issue("the service rejected its configuration without saying why"));
+    }
+  } catch (error) {
+    issues.push(issue(`configure (validate only) failed: ${(error as grpc.ServiceError).details || (error as Error).message}`));
+  }
+  return issues;
+}
+
+/** A type matches a pattern exactly, or by prefix when the pattern ends in "*". */
+export function typeMatches(type: string, pattern: string): boolean {
+  return pattern.endsWith("*") ? type.startsWith(pattern.slice(0, -1)) : type === pattern;
+}
+
+/** Event types each stage emits; undefined when unknown (any). A processor that names none passes its inputs' types on. */
+function producedTypes(plan: RunPlan, descriptors: ReadonlyMap<string, ComponentDescriptor>): Map<string, string[] | undefined> {
+  const produced = new Map<string, string[] | undefined>();
+  const resolve = (stage: StagePlan, seen: Set<string>): string[] | undefined => {
+    if (produced.has(stage.id)) return produced.get(stage.id);
+    const own = descriptors.get(stage.id)?.producedEventTypes ?? [];
+    let types: string[] | undefined = own.length > 0 ? own : undefined;
+    if (!types && stage.family === "processor" && !seen.has(stage.id)) {
+      seen.add(stage.id);
+      const inputs = stage.inputs.map((id) => plan.stages.find((s) => s.id === id)).filter((s): s is StagePlan => !!s);
+      const upstream = inputs.map((input) => resolve(input, seen));
+      types = upstream.some((list) => list === undefined) ? undefined : [...new Set(upstream.flat() as string[])];
+    }
+    produced.set(stage.id, types);
+    return types;
+  };
+  for (const stage of plan.stages) resolve(stage, new Set());
+  return produced;
+}
+
+function checkEventTypes(plan: RunPlan, descriptors: ReadonlyMap<string, ComponentDescriptor>): NegotiationIssue[] {
+  const produced = producedTypes(plan, descriptors);
+  const issues: NegotiationIssue[] = [];
+  for (const stage of plan.stages) {
+    const accepted = descriptors.get(stage.id)?.acceptedEventTypes ?? [];
+    if (accepted.length === 0) continue;
+    for (const input of stage.inputs) {
+      const types = produced.get(input);
+      if (!types || types.length === 0) continue;
+      const unwanted = types.filter((type) => !accepted.some((pattern) => typeMatches(type, pattern)));
+      if (unwanted.length > 0) {
+        issues.push({
+          stageId: stage.id,
+          severity: "error",
+          message: `accepts ${accepted.join(", ")} but its input "${input}" produces ${unwanted.join(", ")}`,
+        });
+      }
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,470 @@
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import pg from "pg";
+import { pendingMigrations } from "./migration";
+import { explainPostgresOpenError, type PostgresEndpoint } from "./postgres-connection-error";
+import { postgresMigrations } from "./postgres-migrations";
+import { finishRefused, unknownRun } from "./run-errors";
+import type {
+  CheckpointCommit,
+  CheckpointCommitResult,
+  Clock,
+  FinishedRunStatus,
+  JsonValue,
+  ListRunsQuery,
+  RegisteredService,
+  RunRecord,
+  RunStatus,
+  ServiceRegistration,
+  StageHealth,
+  StageStats,
+  StartRunOptions,
+  StateStore,
+  StoredCheckpoint,
+  StoredStageStats,
+} from "./state-store";
+import {
+  asBuffer,
+  checkCheckpointCommit,
+  checkStageStats,
+  grantedTtlSeconds,
+  runListLimit,
+} from "./state-store-input";
+
+// node-postgres returns BIGINT columns as strings (they may exceed 2^53); the counters and
+// sequences here stay far below that, so the mappers convert them with Number().
+interface CheckpointRow {
+  pipeline: string;
+  source_id: string;
+  position: Buffer;
+  description: string;
+  run_id: string;
+  sequence: string;
+  committed_at: Date;
+}
+
+interface RunRow {
+  run_id: string;
+  pipeline: string;
+  pipeline_file: string;
+  status: RunStatus;
+  started_at: Date;
+  ended_at: Date | null;
+  error: string | null;
+  pid: number;
+  host: string;
+  heartbeat_at: Date;
+}
+
+interface StageRow {
+  run_id: string;
+  stage_id: string;
+  events_in: string;
+  events_out: string;
+  dead_letters: string;
+  restarts: string;
+  errors: string;
+  health: StageHealth;
+  updated_at: Date;
+}
+
+interface ServiceRow {
+  instance_id: string;
+  name: string;
+  address: string;
+  component: JsonValue;
+  ttl_seconds: number;
+  registered_at: Date;
+  last_heartbeat_at: Date;
+  expires_at: Date;
+}
+
+export interface PostgresStateStoreOptions extends PostgresEndpoint {
+  connectionString: string;
+  schema: string;
+  clock?: Clock;
+  /** How long to wait for a connection before reporting the server unreachable. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The state store for several hosts: tables in one PostgreSQL schema (default `flow`), reached
+ * through a connection pool. Every table name is qualified with the schema, so the store works
+ * whatever the connection's search_path (and through poolers that ignore startup options).
+ */
+export class PostgresStateStore implements StateStore {
+  readonly kind = "postgres" as const;
+  readonly location: string;
+  private closed = false;
+  private readonly t: {
+    checkpoints: string;
+    runs: string;
+    runStages: string;
+    services: string;
+    migrations: string;
+  };
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+    location: string,
+    private readonly clock: Clock,
+  ) {
+    this.location = location;
+    const s = `"${schema}"`;
+    this.t = {
+      checkpoints: `${s}.checkpoints`,
+      runs: `${s}.runs`,
+      runStages: `${s}.run_stages`,
+      services: `${s}.services`,
+      migrations: `${s}.schema_migrations`,
+    };
+  }
+
+  /** Connects, creates the schema and applies pending migrations; UserError when the server can't be used. */
+  static async open(options: PostgresStateStoreOptions): Promise<PostgresStateStore> {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      max: 5,
+    });
+    // An idle pooled connection that dies (server restart) emits 'error' on the pool, which would
+    // crash the process if unheard; the next query reconnects or reports the failure itself.
+    pool.on("error", () => {});
+    const store = new PostgresStateStore(
+      pool,
+      options.schema,
+      options.display,
+      options.clock ?? (() => new Date()),
+    );
+    try {
+      await store.migrate();
+      return store;
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw explainPostgresOpenError(error, options);
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    await this.transaction(async (client) => {
+      // Serialises concurrent opens of the same schema (several hosts starting at once), so each
+      // step runs once and CREATE SCHEMA never races.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('flow state store'), hashtext($1))", [
+        this.schema,
+      ]);
+      // Checking first, instead of CREATE ... IF NOT EXISTS, lets a user without CREATE rights on
+      // the database use a schema an administrator prepared.
+      const schemaExists = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [this.schema]);
+      if (schemaExists.rowCount === 0) await client.query(`CREATE SCHEMA "${this.schema}"`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.t.migrations} (
+          version INTEGER PRIMARY KEY,
+          name TEXT NOT NULL,
+          applied_at TIMESTAMPTZ NOT NULL
+        )`,
+      );
+      const applied = await client.query<{ version: number | null }>(
+        `SELECT MAX(version) AS version FROM ${this.t.migrations}`,
+      );
+      const migrations = pendingMigrations(
+        postgresMigrations(this.schema),
+        applied.rows[0]?.version ?? 0,
+        this.location,
+      );
+      for (const migration of migrations) {
+        for (const statement of migration.statements) await client.query(statement);
+        await client.query(
+          `INSERT INTO ${this.t.migrations} (version, name, applied_at) VALUES ($1, $2, $3)`,
+          [migration.version, migration.name, this.clock()],
+        );
+      }
+    });
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    this.assertOpen();
+    return this.pool.query<R>(text, values);
+  }
+
+  async commitCheckpoint(commit: CheckpointCommit): Promise<CheckpointCommitResult> {
+    checkCheckpointCommit(commit);
+    // One statement, so atomic; ON CONFLICT locks the row, so the WHERE sees the latest commit even
+    // when several connections race, which makes it monotonic within a run.
+    const result = await this.query<CheckpointRow>(
+      `INSERT INTO ${this.t.checkpoints} AS c
+         (pipeline, source_id, position, description, run_id, sequence, committed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (pipeline, source_id) DO UPDATE SET
+         position = excluded.position, description = excluded.description, run_id = excluded.run_id,
+         sequence = excluded.sequence, committed_at = excluded.committed_at
+       WHERE c.run_id <> excluded.run_id OR c.sequence < excluded.sequence
+       RETURNING *`,
+      [
+        commit.pipeline,
+        commit.sourceId,
+        asBuffer(commit.position),
+        commit.description,
+        commit.runId,
+        commit.sequence,
+        this.clock(),
+      ],
+    );
+    const row = result.rows[0];
+    if (row) return { committed: true, checkpoint: toCheckpoint(row) };
+    const current = await this.getCheckpoint(commit.pipeline, commit.sourceId);
+    if (!current)
+      throw new Error(`checkpoint of ${commit.pipeline}/${commit.sourceId} vanished during commit`);
+    return { committed: false, checkpoint: current };
+  }
+
+  async getCheckpoint(pipeline: string, sourceId: string): Promise<StoredCheckpoint | undefined> {
+    const result = await this.query<CheckpointRow>(
+      `SELECT * FROM ${this.t.checkpoints} WHERE pipeline = $1 AND source_id = $2`,
+      [pipeline, sourceId],
+    );
+    const row = result.rows[0];
+    return row && toCheckpoint(row);
+  }
+
+  async listCheckpoints(pipeline?: string): Promise<StoredCheckpoint[]> {
+    // COLLATE "C" orders like SQLite's byte-wise comparison, so both stores list in the same order.
+    const result = await this.query<CheckpointRow>(
+      `SELECT * FROM ${this.t.checkpoints} WHERE $1::text IS NULL OR pipeline = $1
+       ORDER BY pipeline COLLATE "C", source_id COLLATE "C"`,
+      [pipeline ?? null],
+    );
+    return result.rows.map(toCheckpoint);
+  }
+
+  async resetCheckpoints(pipeline: string, sourceId?: string): Promise<number> {
+    const result = await this.query(
+      `DELETE FROM ${this.t.checkpoints} WHERE pipeline = $1 AND ($2::text IS NULL OR source_id = $2)`,
+      [pipeline, sourceId ?? null],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async startRun(pipeline: string, pipelineFile: string, options: StartRunOptions = {}): Promise<string> {
+    const runId = randomUUID();
+    const now = this.clock();
+    await this.query(
+      `INSERT INTO ${this.t.runs} (run_id, pipeline, pipeline_file, status, started_at, pid, host, heartbeat_at)
+       VALUES ($1, $2, $3, 'running', $4, $5, $6, $4)`,
+      [runId, pipeline, pipelineFile, now, options.pid ?? process.pid, options.host ?? os.hostname()],
+    );
+    return runId;
+  }
+
+  async heartbeatRun(runId: string): Promise<void> {
+    this.assertOpen();
+    await this.touchRun(this.pool, runId, this.clock());
+  }
+
+  private async touchRun(db: pg.Pool | pg.PoolClient, runId: string, now: Date): Promise<void> {
+    const result = await db.query(
+      `UPDATE ${this.t.runs} SET heartbeat_at = CASE WHEN status = 'running' THEN $1 ELSE heartbeat_at END
+       WHERE run_id = $2`,
+      [now, runId],
+    );
+    if (result.rowCount === 0) throw unknownRun(runId);
+  }
+
+  async saveStageStats(runId: string, stages: readonly StageStats[]): Promise<void> {
+    this.assertOpen();
+    checkStageStats(stages);
+    const now = this.clock();
+    await this.transaction(async (client) => {
+      await this.touchRun(client, runId, now);
+      for (const s of stages) {
+        await client.query(
+          `INSERT INTO ${this.t.runStages}
+             (run_id, stage_id, ordinal, events_in, events_out, dead_letters, restarts, errors, health, updated_at)
+           VALUES ($1, $2, (SELECT COUNT(*) FROM ${this.t.runStages} WHERE run_id = $1),
+                   $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (run_id, stage_id) DO UPDATE SET
+             events_in = excluded.events_in, events_out = excluded.events_out,
+             dead_letters = excluded.dead_letters, restarts = excluded.restarts, errors = excluded.errors,
+             health = excluded.health, updated_at = excluded.updated_at`,
+          [runId, s.stageId, s.eventsIn, s.eventsOut, s.deadLetters, s.restarts, s.errors, s.health, now],
+        );
+      }
+    });
+  }
+
+  async finishRun(runId: string, status: FinishedRunStatus, error?: string): Promise<void> {
+    const now = this.clock();
+    const result = await this.query(
+      `UPDATE ${this.t.runs} SET status = $1, error = $2, ended_at = $3, heartbeat_at = $3
+       WHERE run_id = $4 AND status = 'running'`,
+      [status, error ?? null, now, runId],
+    );
+    if (result.rowCount === 0) throw finishRefused(runId, await this.getRun(runId));
+  }
+
+  async listRuns(query: ListRunsQuery = {}): Promise<RunRecord[]> {
+    const limit = runListLimit(query);
+    const result = await this.query<RunRow>(
+      `SELECT * FROM ${this.t.runs} WHERE $1::text IS NULL OR pipeline = $1 ORDER BY seq DESC LIMIT $2`,
+      [query.pipeline ?? null, limit],
+    );
+    return this.withStages(result.rows);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const result = await this.query<RunRow>(`SELECT * FROM ${this.t.runs} WHERE run_id = $1`, [runId]);
+    return (await this.withStages(result.rows))[0];
+  }
+
+  private async withStages(rows: RunRow[]): Promise<RunRecord[]> {
+    if (rows.length === 0) return [];
+    const stages = await this.query<StageRow>(
+      `SELECT * FROM ${this.t.runStages} WHERE run_id = ANY($1::text[]) ORDER BY ordinal, stage_id COLLATE "C"`,
+      [rows.map((r) => r.run_id)],
+    );
+    return rows.map((row) =>
+      toRun(
+        row,
+        stages.rows.filter((s) => s.run_id === row.run_id),
+      ),
+    );
+  }
+
+  async registerService(registration: ServiceRegistration): Promise<RegisteredService> {
+    this.assertOpen();
+    const ttlSeconds = grantedTtlSeconds(registration.ttlSeconds);
+    const now = this.clock();
+    const row = await this.transaction(async (client) => {
+      // Dropping expired entries first means a conflict below is always with a live instance.
+      await client.query(`DELETE FROM ${this.t.services} WHERE expires_at <= $1`, [now]);
+      const result = await client.query<ServiceRow>(
+        `INSERT INTO ${this.t.services}
+           (instance_id, name, address, component, ttl_seconds, registered_at, last_heartbeat_at, expires_at)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $6, $7)
+         ON CONFLICT (name, address) DO UPDATE SET
+           component = excluded.component, ttl_seconds = excluded.ttl_seconds,
+           last_heartbeat_at = excluded.last_heartbeat_at, expires_at = excluded.expires_at
+         RETURNING *`,
+        [
+          randomUUID(),
+          registration.name,
+          registration.address,
+          // Passed as text: node-postgres would turn a JS array into a PostgreSQL array, not JSON.
+          JSON.stringify(registration.component),
+          ttlSeconds,
+          now,
+          new Date(now.getTime() + ttlSeconds * 1000),
+        ],
+      );
+      return result.rows[0] as ServiceRow;
+    });
+    return toService(row);
+  }
+
+  async heartbeatService(instanceId: string): Promise<boolean> {
+    const now = this.clock();
+    const result = await this.query(
+      `UPDATE ${this.t.services}
+       SET last_heartbeat_at = $1, expires_at = $1::timestamptz + ttl_seconds * interval '1 second'
+       WHERE instance_id = $2 AND expires_at > $1`,
+      [now, instanceId],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async deregisterService(instanceId: string): Promise<boolean> {
+    const result = await this.query(`DELETE FROM ${this.t.services} WHERE instance_id = $1`, [instanceId]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async listServices(name?: string): Promise<RegisteredService[]> {
+    const result = await this.query<ServiceRow>(
+      `SELECT * FROM ${this.t.services} WHERE expires_at > $1 AND ($2::text IS NULL OR name = $2)
+       ORDER BY name COLLATE "C", registered_at, instance_id COLLATE "C"`,
+      [this.clock(), name ?? null],
+    );
+    return result.rows.map(toService);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`the state store at ${this.location} is closed`);
+  }
+}
+
+function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
+  return {
+    pipeline: row.pipeline,
+    sourceId: row.source_id,
+    position: row.position,
+    description: row.description,
+    runId: row.run_id,
+    sequence: Number(row.sequence),
+    committedAt: row.committed_at,
+  };
+}
+
+function toRun(row: RunRow, stages: StageRow[]): RunRecord {
+  return {
+    runId: row.run_id,
+    pipeline: row.pipeline,
+    pipelineFile: row.pipeline_file,
+    status: row.status,
+    startedAt: row.started_at,
+    endedAt: row.ended_at ?? undefined,
+    error: row.error ?? undefined,
+    pid: row.pid,
+    host: row.host,
+    heartbeatAt: row.heartbeat_at,
+    stages: stages.map(toStage),
+  };
+}
+
+function toStage(row: StageRow): StoredStageStats {
+  return {
+    stageId: row.stage_id,
+    eventsIn: Number(row.events_in),
+    eventsOut: Number(row.events_out),
+    deadLetters: Number(row.dead_letters),
+    restarts: Number(row.restarts),
+    errors: Number(row.errors),
+    health: row.health,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toService(row: ServiceRow): RegisteredService {
+  return {
+    instanceId: row.instance_id,
+    name: row.name,
+    address: row.address,
+    component: row.component,
+    ttlSeconds: row.ttl_seconds,
+    registeredAt: row.registered_at,
+    lastHeartbeatAt: row.last_heartbeat_at,
+    expiresAt: row.expires_at,
+  };
+}

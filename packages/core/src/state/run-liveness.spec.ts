@@ -1,0 +1,57 @@
+import { isRunAbandoned, RUN_STALE_AFTER_MS } from "./run-liveness";
+import type { RunRecord } from "./state-store";
+
+describe("isRunAbandoned", () => {
+  const heartbeatAt = new Date("2026-03-01T12:00:00Z");
+  const run: RunRecord = {
+    runId: "r",
+    pipeline: "p",
+    pipelineFile: "p.yaml",
+    status: "running",
+    startedAt: heartbeatAt,
+    endedAt: undefined,
+    error: undefined,
+    pid: 4242,
+    host: "here",
+    heartbeatAt,
+    stages: [],
+  };
+  const alive = () => true;
+  const dead = () => false;
+  const at = (ms: number) => new Date(heartbeatAt.getTime() + ms);
+
+  it("trusts a running run with a recent heartbeat whose process lives", () => {
+    expect(isRunAbandoned(run, { now: at(1000), thisHost: "here", isProcessAlive: alive })).toBe(false);
+  });
+
+  it("calls a run abandoned when its process on this host is gone", () => {
+    expect(isRunAbandoned(run, { now: at(1000), thisHost: "here", isProcessAlive: dead })).toBe(true);
+  });
+
+  it("cannot check another host's process, so relies on the heartbeat there", () => {
+    expect(isRunAbandoned(run, { now: at(1000), thisHost: "there", isProcessAlive: dead })).toBe(false);
+    expect(
+      isRunAbandoned(run, { now: at(RUN_STALE_AFTER_MS + 1), thisHost: "there", isProcessAlive: alive }),
+    ).toBe(true);
+  });
+
+  it("calls a silent run abandoned even if its pid is taken again by another process", () => {
+    expect(
+      isRunAbandoned(run, { now: at(RUN_STALE_AFTER_MS), thisHost: "here", isProcessAlive: alive }),
+    ).toBe(false);
+    expect(
+      isRunAbandoned(run, { now: at(RUN_STALE_AFTER_MS + 1), thisHost: "here", isProcessAlive: alive }),
+    ).toBe(true);
+    expect(
+      isRunAbandoned(run, { now: at(5000), staleAfterMs: 4000, thisHost: "here", isProcessAlive: alive }),
+    ).toBe(true);
+  });
+
+  it("never calls a finished run abandoned", () => {
+    for (const status of ["succeeded", "failed", "stopped"] as const) {
+      expect(
+        isRunAbandoned({ ...run, status }, { now: at(10 * RUN_STALE_AFTER_MS), isProcessAlive: dead }),
+      ).toBe(false);
+    }
+  });
+});

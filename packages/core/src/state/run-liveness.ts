@@ -1,0 +1,41 @@
+import os from "node:os";
+import type { RunRecord } from "./state-store";
+
+/** How often a running pipeline should save stats or heartbeat, so others can tell it is alive. */
+export const RUN_HEARTBEAT_INTERVAL_MS = 5_000;
+
+/** Silence after which a "running" run is presumed dead: several missed heartbeats, not one late one. */
+export const RUN_STALE_AFTER_MS = 6 * RUN_HEARTBEAT_INTERVAL_MS;
+
+export interface RunLivenessOptions {
+  now?: Date;
+  staleAfterMs?: number;
+  /** The host this check runs on; a run of this host can be checked by its pid. */
+  thisHost?: string;
+  isProcessAlive?: (pid: number) => boolean;
+}
+
+/**
+ * Whether a run marked "running" was left so by a process that died (SIGKILL, power cut): its
+ * process is gone (checkable only on the same host) or it has not heartbeated for staleAfterMs
+ * (which also covers other hosts and pids reused by another process).
+ */
+export function isRunAbandoned(run: RunRecord, options: RunLivenessOptions = {}): boolean {
+  if (run.status !== "running") return false;
+  const now = options.now ?? new Date();
+  const staleAfterMs = options.staleAfterMs ?? RUN_STALE_AFTER_MS;
+  if (now.getTime() - run.heartbeatAt.getTime() > staleAfterMs) return true;
+  const thisHost = options.thisHost ?? os.hostname();
+  const isAlive = options.isProcessAlive ?? isProcessAlive;
+  return run.host === thisHost && !isAlive(run.pid);
+}
+
+/** Signal 0 checks that a process exists without touching it; EPERM means it exists under another user. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
