@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import pino from "pino";
+import type { ContractVersion } from "./component";
 import { type ConsumerDefinition, consumerImplementation } from "./consumer";
 import { vendoredContractVersion } from "./contract-version";
 import { formatHandshake } from "./handshake";
 import { type ProcessorDefinition, processorImplementation } from "./processor";
 import { ServiceServer } from "./service-server";
 import { type SourceDefinition, sourceImplementation } from "./source";
-import type { ContractVersion } from "./component";
 
 export interface ServeOptions {
   /** The generated service definition of the family contract (e.g. ProcessorServiceService). */
@@ -38,10 +38,7 @@ export function serviceLogger(name: string): pino.Logger {
   return pino({ name, level: process.env.FLOW_LOG_LEVEL ?? "info" }, pino.destination(2));
 }
 
-type Implementation = (
-  contract: ContractVersion,
-  server: ServiceServer,
-) => grpc.UntypedServiceImplementation;
+type Implementation = (contract: ContractVersion, server: ServiceServer) => grpc.UntypedServiceImplementation;
 
 async function serve(
   contractName: string,
@@ -51,25 +48,22 @@ async function serve(
 ): Promise<RunningService> {
   const contract = vendoredContractVersion(options.packageDir, contractName, 1);
   const envPort = process.env.FLOW_SERVICE_PORT ? Number(process.env.FLOW_SERVICE_PORT) : undefined;
-  let server: ServiceServer | undefined;
-  // The implementation needs the server (to track drains) and the server needs the implementation:
-  // register a forwarding object first, fill it once the server exists.
-  const implementation: grpc.UntypedServiceImplementation = {};
-  server = await ServiceServer.start({
-    services: [{ definition: options.service, implementation }],
+  const server = await ServiceServer.start({
+    services: [{ definition: options.service, implementation: (started) => implement(contract, started) }],
     protoDir: join(options.packageDir, "proto"),
     host: options.host ?? process.env.FLOW_SERVICE_HOST,
     port: options.port ?? envPort ?? 0,
   });
-  Object.assign(implementation, implement(contract, server));
   const running: RunningService = {
     server,
     address: server.address,
     contract,
-    stop: () => (server as ServiceServer).stop(options.graceMs),
+    stop: () => server.stop(options.graceMs),
   };
   if (options.handshake ?? true) {
-    process.stdout.write(`${formatHandshake({ contract: contract.name, major: contract.major, network: "tcp", address: server.address })}\n`);
+    process.stdout.write(
+      `${formatHandshake({ contract: contract.name, major: contract.major, network: "tcp", address: server.address })}\n`,
+    );
   }
   if (options.handleSignals ?? true) {
     const log = serviceLogger(name);
@@ -79,24 +73,52 @@ async function serve(
     };
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
+    // Spawned by Flow Core: stdin is a pipe from Core. When it closes, Core is gone (even if it
+    // was killed with SIGKILL), so stop rather than linger as an orphan.
+    if (process.env.FLOW_SPAWNED === "1") {
+      process.stdin.on("data", () => undefined);
+      process.stdin.once("end", () => onSignal("SIGTERM"));
+      process.stdin.resume();
+    }
   }
   return running;
 }
 
 /** Runs a processor (processor_service v1). */
-export function serveProcessor<Config, State>(
+export function serveProcessor<Config, State = Config>(
   definition: ProcessorDefinition<Config, State>,
   options: ServeOptions,
 ): Promise<RunningService> {
-  return serve("processor_service", definition.name, (contract, server) => processorImplementation(definition, contract, server), options);
+  return serve(
+    "processor_service",
+    definition.name,
+    (contract, server) => processorImplementation(definition, contract, server),
+    options,
+  );
 }
 
 /** Runs a source (source_service v1). */
-export function serveSource<Config>(definition: SourceDefinition<Config>, options: ServeOptions): Promise<RunningService> {
-  return serve("source_service", definition.name, (contract, server) => sourceImplementation(definition, contract, server), options);
+export function serveSource<Config>(
+  definition: SourceDefinition<Config>,
+  options: ServeOptions,
+): Promise<RunningService> {
+  return serve(
+    "source_service",
+    definition.name,
+    (contract, server) => sourceImplementation(definition, contract, server),
+    options,
+  );
 }
 
 /** Runs a consumer (consumer_service v1). */
-export function serveConsumer<Config>(definition: ConsumerDefinition<Config>, options: ServeOptions): Promise<RunningService> {
-  return serve("consumer_service", definition.name, (contract, server) => consumerImplementation(definition, contract, server), options);
+export function serveConsumer<Config>(
+  definition: ConsumerDefinition<Config>,
+  options: ServeOptions,
+): Promise<RunningService> {
+  return serve(
+    "consumer_service",
+    definition.name,
+    (contract, server) => consumerImplementation(definition, contract, server),
+    options,
+  );
 }

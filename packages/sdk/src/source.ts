@@ -1,6 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ContractVersion } from "./component";
-import { checkConfig, componentHandlers, type ComponentInfo, issuesText, statusError } from "./component-handlers";
+import {
+  type ComponentInfo,
+  checkConfig,
+  componentHandlers,
+  issuesText,
+  statusError,
+} from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
 import type { FlowEvent } from "./flow-event";
 import type { ServiceServer } from "./service-server";
@@ -48,14 +54,21 @@ type ReadRequest = {
         };
       }
     | { $case: "credit"; value: { batches: number } }
-    | { $case: "commit"; value: { sequence: bigint; checkpoint?: { position: Buffer; description: string } } };
+    | {
+        $case: "commit";
+        value: { sequence: bigint; checkpoint?: { position: Buffer; description: string } };
+      };
 };
 
 type ReadResponse = {
   response:
     | {
         $case: "batch";
-        value: { sequence: bigint; batch: { events: FlowEvent[] }; checkpoint: { position: Buffer; description: string } };
+        value: {
+          sequence: bigint;
+          batch: { events: FlowEvent[] };
+          checkpoint: { position: Buffer; description: string };
+        };
       }
     | { $case: "exhausted"; value: { lastSequence: bigint } };
 };
@@ -87,42 +100,85 @@ export function sourceImplementation<Config>(
       untrack();
     };
     let pumpDone: Promise<void> = Promise.resolve();
+    let ended = false;
+    const endCall = (): void => {
+      if (ended) return;
+      ended = true;
+      call.end();
+    };
+    // A graceful stop reads no further batch and ends the call once the batch being written is
+    // out. A batch read but not yet sent is dropped: its checkpoint was never handed out, so the
+    // next read resumes before it (at-least-once).
     const untrack = server.trackDrain(async () => {
       stop();
       await pumpDone;
-      call.end();
+      endCall();
     });
 
     const waitForCredit = async (): Promise<void> => {
       while (credits <= 0 && !finished) await new Promise<void>((resolve) => (wake = resolve));
     };
-    const waitForDrain = (): Promise<void> => new Promise((resolve) => call.once("drain", resolve));
+    // Settles when the stream stops, so a stop never waits on a source blocked inside next().
+    const stopped = new Promise<void>((resolve) =>
+      abort.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
+    // Resolves on abort too: a cancelled call never drains, and the pump must not hang on it.
+    const waitForDrain = (): Promise<void> =>
+      new Promise((resolve) => {
+        const done = (): void => {
+          call.off("drain", done);
+          abort.signal.removeEventListener("abort", done);
+          resolve();
+        };
+        call.once("drain", done);
+        abort.signal.addEventListener("abort", done, { once: true });
+      });
 
-    const pump = async (start: Extract<ReadRequest["request"], { $case: "start" }>["value"]): Promise<void> => {
-      const checked = await checkConfig(definition, validator, start.configJson, { validateOnly: false, stageId: start.stageId });
+    const pump = async (
+      start: Extract<ReadRequest["request"], { $case: "start" }>["value"],
+    ): Promise<void> => {
+      const checked = await checkConfig(definition, validator, start.configJson, {
+        validateOnly: false,
+        stageId: start.stageId,
+      });
       if (checked.config === undefined) {
         finished = true;
+        ended = true;
         untrack();
-        call.emit("error", statusError(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(checked.issues)}`));
+        call.emit(
+          "error",
+          statusError(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(checked.issues)}`),
+        );
         return;
       }
       config = checked.config;
       credits += start.initialCredits;
       const context: ReadContext = {
-        checkpoint: start.checkpoint && start.checkpoint.position.length > 0 ? start.checkpoint.position : undefined,
+        checkpoint:
+          start.checkpoint && start.checkpoint.position.length > 0 ? start.checkpoint.position : undefined,
         maxBatchSize: start.maxBatchSize,
         lingerMs: start.lingerMs,
         stageId: start.stageId,
         signal: abort.signal,
       };
-      const iterator = definition.read(config, context)[Symbol.asyncIterator]();
+      let iterator: AsyncIterator<SourceOutput> | undefined;
+      // True while a next() the stop raced past is still running inside the source.
+      let abandonedNext = false;
       let sequence = 0n;
       try {
+        // Inside the try: a read() that throws before yielding fails the stream, it must not
+        // become an unhandled rejection that kills the service.
+        iterator = definition.read(config, context)[Symbol.asyncIterator]();
         for (;;) {
           await waitForCredit();
           if (finished) break;
-          const next = await iterator.next();
-          if (finished) break;
+          const pending = iterator.next();
+          const next = await Promise.race([pending, stopped.then(() => undefined)]);
+          if (!next) {
+            abandonedNext = true;
+            pending.catch(() => undefined);
+          }
+          if (finished || !next) break;
           if (next.done) {
             call.write({ response: { $case: "exhausted", value: { lastSequence: sequence } } });
             break;
@@ -145,11 +201,19 @@ export function sourceImplementation<Config>(
       } catch (error) {
         if (!finished) {
           finished = true;
+          ended = true;
           untrack();
-          call.emit("error", statusError(grpc.status.UNAVAILABLE, `source failed: ${(error as Error).message}`));
+          call.emit(
+            "error",
+            statusError(grpc.status.UNAVAILABLE, `source failed: ${(error as Error).message}`),
+          );
         }
       } finally {
-        await iterator.return?.();
+        // An async generator queues return() behind a running next(): awaiting it then would
+        // hang the stop on the very source the race let go of. Otherwise wait, so the source's
+        // own cleanup (closing a file...) runs before the call ends.
+        const closing = Promise.resolve(iterator?.return?.()).catch(() => undefined);
+        await closing;
       }
     };
 
@@ -177,7 +241,7 @@ export function sourceImplementation<Config>(
     });
     call.on("end", () => {
       stop();
-      pumpDone.then(() => call.end());
+      pumpDone.then(endCall);
     });
     call.on("cancelled", stop);
     call.on("error", stop);

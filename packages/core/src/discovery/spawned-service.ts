@@ -118,7 +118,15 @@ export class SpawnedService extends EventEmitter {
   private spawnOnce(): Promise<Handshake> {
     const { stageId, argv, cwd, env, handshakeTimeoutMs, logger } = this.spec;
     const [program = "", ...args] = argv;
-    const child = spawn(program, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    // Own process group: a Ctrl-C on the terminal reaches Core alone, which then drains the
+    // pipeline and stops the services in order. stdin stays open as a lifeline: the service
+    // stops when it closes (Core exited, however it exited).
+    const child = spawn(program, args, {
+      cwd,
+      env: { ...process.env, ...env, FLOW_SPAWNED: "1" },
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
     this.child = child;
     this.stderrTail.length = 0;
 

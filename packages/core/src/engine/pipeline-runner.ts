@@ -144,6 +144,8 @@ export class PipelineRunner extends EventEmitter {
       outcome = { status: "failed", error: error as Error };
     }
     for (const timer of this.timers) clearInterval(timer);
+    // Detach every link first, so services stopping now is not taken for a crash to recover from.
+    this.abortLinks();
     await this.stopServices();
     this.deadLetters?.close();
     await store.saveStageStats(this.runId, this.storedStats()).catch(() => undefined);
@@ -172,6 +174,7 @@ export class PipelineRunner extends EventEmitter {
     }, this.drainTimeoutMs);
     timeout.unref();
     this.timers.push(timeout);
+    for (const source of this.sources.values()) this.checkSourceDone(source);
     this.checkDone();
   }
 
@@ -413,10 +416,15 @@ export class PipelineRunner extends EventEmitter {
   }
 
   private fail(error: Error): void {
+    if (!this.settle) return;
     this.options.logger.error({ err: error.message }, "run failed");
+    this.abortLinks();
+    this.finish({ status: "failed", error });
+  }
+
+  private abortLinks(): void {
     for (const link of [...this.processors.values(), ...this.consumers.values()]) link.abort();
     for (const state of this.sources.values()) state.link.abort();
-    this.finish({ status: "failed", error });
   }
 
   private finish(outcome: { status: RunOutcome; error?: Error }): void {
