@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerCheckpointsCommand } from "./checkpoints-command";
 import { registerDescribeCommand } from "./describe-command";
+import { registerNewCommand } from "./new-command";
 import { registerProtoCommands } from "./proto-commands";
 import { registerRunCommand } from "./run-command";
 import { registerStatusCommand } from "./status-command";
@@ -18,5 +19,6 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerCheckpointsCommand(program);
   registerProtoCommands(program);
+  registerNewCommand(program);
   return program;
 }

@@ -1,11 +1,15 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadPipeline, openStateStore, PipelineRunner, stageConfigError } from "@flow/core";
-import { UserErrors } from "@flow/errors";
+import { loadPipeline, openStateStore, type Pipeline, PipelineRunner, salvageOf, stageConfigError } from "@flow/core";
+import { type UserError, UserErrors } from "@flow/errors";
 import pino from "pino";
 import { EXIT } from "./exit-codes";
 
-/** `flow validate <pipeline.yaml>`: the file, negotiation and every config in validate-only mode; no data moves. */
+/**
+ * `flow validate <pipeline.yaml>`: the file, then negotiation with every service and every config
+ * in validate-only mode; no data moves. Problems of the file and of the services' configs are
+ * reported together (stages that are well-formed are still checked when others are not).
+ */
 export function registerValidateCommand(program: Command): void {
   program
     .command("validate")
@@ -13,31 +17,47 @@ export function registerValidateCommand(program: Command): void {
     .argument("<pipeline>", "the pipeline file")
     .option("--offline", "check the file only; start and ask no service")
     .action(async (file: string, options: { offline?: boolean }) => {
-      const pipeline = loadPipeline(resolve(file));
-      for (const warning of pipeline.warnings) console.error(`warning: ${warning.message}`);
-      if (!options.offline) {
-        const logger = pino({ level: "warn" }, pino.destination(2));
-        const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
-        const runner = new PipelineRunner({
-          plan: pipeline,
-          store,
-          logger,
-          describeIssue: (issue) => stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message),
-        });
-        try {
-          await runner.startServices();
-          const issues = await runner.negotiate();
-          for (const issue of issues) {
-            console.error(`warning: ${stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message).message}`);
-          }
-        } catch (error) {
-          if (error instanceof UserErrors) throw new UserErrors(error.errors, error.message, EXIT.findings);
-          throw error;
-        } finally {
-          await Promise.all([...runner.endpoints.values()].map((endpoint) => endpoint.stop()));
-          await store.close();
-        }
+      let pipeline: Pipeline | undefined;
+      let fileErrors: readonly UserError[] = [];
+      try {
+        pipeline = loadPipeline(resolve(file));
+      } catch (error) {
+        const salvage = salvageOf(error);
+        if (!(error instanceof UserErrors) || !salvage || options.offline) throw error;
+        fileErrors = error.errors;
+        pipeline = salvage;
       }
+      for (const warning of pipeline.warnings) console.error(`warning: ${warning.message}`);
+      const serviceErrors = options.offline ? [] : await negotiateAll(pipeline);
+      const errors = [...fileErrors, ...serviceErrors];
+      if (errors.length > 0) throw new UserErrors(errors, `${file}: ${errors.length} problem(s)`, EXIT.findings);
       console.log(`${file}: valid (${pipeline.stages.length} stages${options.offline ? ", file only" : ", services negotiated"})`);
     });
+}
+
+/** Starts the services, negotiates, stops them; returns every error (warnings are printed). */
+async function negotiateAll(pipeline: Pipeline): Promise<UserError[]> {
+  const logger = pino({ level: "warn" }, pino.destination(2));
+  const store = await openStateStore("sqlite::memory:", { baseDir: pipeline.baseDir });
+  const runner = new PipelineRunner({
+    plan: pipeline,
+    store,
+    logger,
+    describeIssue: (issue) => stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message),
+  });
+  try {
+    await runner.startServices();
+    const issues = await runner.negotiate();
+    for (const issue of issues) {
+      console.error(`warning: ${stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message).message}`);
+    }
+    return [];
+  } catch (error) {
+    if (error instanceof UserErrors) return [...error.errors];
+    if (error instanceof Error && "hint" in error) return [error as UserError];
+    throw error;
+  } finally {
+    await Promise.all([...runner.endpoints.values()].map((endpoint) => endpoint.stop()));
+    await store.close();
+  }
 }

@@ -154,7 +154,9 @@ export class SpawnedService extends EventEmitter {
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
         if (!settled && isHandshakeLine(line)) {
           try {
-            settle(undefined, parseHandshake(line));
+            const handshake = parseHandshake(line);
+            logger.info({ stage: stageId, pid: child.pid, address: handshake.address, contract: `${handshake.contract} v${handshake.major}` }, "service started");
+            settle(undefined, handshake);
           } catch (error) {
             settle(new UserError(`stage "${stageId}": bad handshake: ${(error as Error).message}`));
           }

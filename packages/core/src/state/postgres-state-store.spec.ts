@@ -5,7 +5,7 @@ import {
   uniqueTestSchema,
   urlWithSchema,
   withPostgres,
-} from "../test-support/postgres-for-tests";
+} from "@flow/testing";
 import { openStateStore } from "./open-state-store";
 
 // What only the PostgreSQL store does: reaching a server, its schema, concurrent first opens.

@@ -11,7 +11,7 @@ import {
   uniqueTestSchema,
   urlWithSchema,
   withPostgres,
-} from "../test-support/postgres-for-tests";
+} from "@flow/testing";
 import { openStateStore } from "./open-state-store";
 import { isRunAbandoned } from "./run-liveness";
 import { DEFAULT_SERVICE_TTL_SECONDS, type StageStats, type StateStore } from "./state-store";

@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { maskPassword } from "../state/state-store-url";
 
 /**
  * The rule for tests that need PostgreSQL, written once:
@@ -56,7 +55,7 @@ export function withPostgres(body: (url: string) => void): void {
     body(server.url);
     return;
   }
-  const what = `PostgreSQL at ${maskPassword(server.url)} is not reachable: ${server.reason}`;
+  const what = `PostgreSQL at ${withoutPassword(server.url)} is not reachable: ${server.reason}`;
   if (process.env.CI === "true") {
     test("PostgreSQL is reachable (required when CI=true)", () => {
       throw new Error(
@@ -88,6 +87,17 @@ export function urlWithSchema(url: string, schema: string): string {
   const parsed = new URL(url);
   parsed.searchParams.set("schema", schema);
   return parsed.toString();
+}
+
+/** The URL without its password, for messages. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** Drops a test schema and everything in it. */

@@ -1,0 +1,258 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createEvent,
+  type FlowEvent,
+  type RunningService,
+  serveConsumer,
+  timestampFromRfc3339,
+} from "@flow/sdk";
+import { credentials, status } from "@grpc/grpc-js";
+import { fileConsumer } from "./file-consumer";
+import { Family, Severity } from "./gen/component/v1/component";
+import {
+  AckStatus,
+  type ConfigureRequest,
+  type ConfigureResponse,
+  ConsumerServiceClient,
+  ConsumerServiceService,
+  type DescribeResponse,
+  type WriteRequest,
+  type WriteResponse,
+} from "./gen/consumer_service/v1/consumer";
+import { StreamReader } from "./test-support/stream-reader";
+import { unary } from "./test-support/unary";
+
+let service: RunningService;
+let client: ConsumerServiceClient;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "flow-consumer-file-"));
+  service = await serveConsumer(fileConsumer, {
+    service: ConsumerServiceService,
+    packageDir: join(__dirname, ".."),
+    handshake: false,
+    handleSignals: false,
+  });
+  client = new ConsumerServiceClient(service.address, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client.close();
+  await service.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
+  return unary((done) => client.configure(request, done));
+}
+
+/** A Write stream: `write` sends a batch and resolves with its ack, `flush` with the echoed token. */
+function open(config: object) {
+  const stream = client.write();
+  const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
+  stream.write({
+    request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "out" } },
+  });
+  let sequence = 0n;
+  return {
+    reader,
+    async write(events: FlowEvent[]) {
+      sequence += 1n;
+      stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
+      const message = await reader.next();
+      if (message.response?.$case !== "ack") throw new Error("expected an ack");
+      return message.response.value;
+    },
+    async flush(token: bigint) {
+      stream.write({ request: { $case: "flush", value: { token } } });
+      const message = await reader.next();
+      if (message.response?.$case !== "flushed") throw new Error("expected flushed");
+      return message.response.value.token;
+    },
+    async end() {
+      stream.end();
+      await reader.finished;
+    },
+  };
+}
+
+const linesOf = (path: string): unknown[] =>
+  readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line));
+
+describe("file consumer over gRPC", () => {
+  it("describes itself with the vendored contract version and its config schema", async () => {
+    const { component } = await unary<DescribeResponse>((done) => client.describe({}, done));
+    expect(component).toEqual(
+      expect.objectContaining({
+        name: "flow-consumer-file",
+        family: Family.FAMILY_CONSUMER,
+        contracts: [expect.objectContaining({ name: "consumer_service", major: 1, minor: 0, patch: 0 })],
+      }),
+    );
+    expect(JSON.parse(component?.configSchema ?? "{}").required).toEqual(["path"]);
+  });
+
+  it("reports a path it cannot write, and schema issues, in validate-only mode", async () => {
+    const blocker = join(dir, "a-file");
+    writeFileSync(blocker, "");
+    const under = join(blocker, "sub", "out.jsonl");
+    const response = await configure({
+      configJson: JSON.stringify({ path: under }),
+      validateOnly: true,
+      stageId: "out",
+    });
+    expect(response.accepted).toBe(false);
+    expect(response.issues).toEqual([
+      expect.objectContaining({
+        path: "/path",
+        message: `cannot create ${under}: ${blocker} is not a folder`,
+        severity: Severity.SEVERITY_ERROR,
+      }),
+    ]);
+
+    const folder = await configure({
+      configJson: JSON.stringify({ path: dir }),
+      validateOnly: true,
+      stageId: "out",
+    });
+    expect(folder.issues).toEqual([
+      expect.objectContaining({ path: "/path", message: `${dir} exists and is not a regular file` }),
+    ]);
+
+    const noFolder = join(dir, "missing", "out.jsonl");
+    const strict = await configure({
+      configJson: JSON.stringify({ path: noFolder, createDirectories: false }),
+      validateOnly: true,
+      stageId: "out",
+    });
+    expect(strict.issues[0]?.message).toContain(`folder ${join(dir, "missing")} does not exist`);
+
+    const schema = await configure({
+      configJson: JSON.stringify({ fsync: "always" }),
+      validateOnly: true,
+      stageId: "out",
+    });
+    expect(schema.issues.map((issue) => issue.path).sort()).toEqual(["/fsync", "/path"]);
+
+    const good = await configure({
+      configJson: JSON.stringify({ path: noFolder }),
+      validateOnly: true,
+      stageId: "out",
+    });
+    expect(good).toEqual(expect.objectContaining({ accepted: true, issues: [] }));
+  });
+
+  it("appends one CloudEvent per line, acknowledges every batch and answers flushes", async () => {
+    const path = join(dir, "nested", "events.jsonl");
+    const sink = open({ path });
+    const time = timestampFromRfc3339("2026-07-08T09:10:11.000000001Z");
+    const first = await sink.write([
+      createEvent({
+        id: "e-1",
+        source: "/gen",
+        type: "t.json",
+        subject: "s",
+        time,
+        extensions: {
+          tenant: { value: { $case: "stringValue", value: "acme" } },
+          n: { value: { $case: "integerValue", value: 3 } },
+          raw: { value: { $case: "binaryValue", value: Buffer.from("hi") } },
+        },
+        datacontenttype: "application/json",
+        // Pretty-printed, with an integer beyond 2^53 that a parse and re-stringify would round.
+        data: Buffer.from('{\n  "big": 12345678901234567890,\n  "text": "a\\nb"\n}'),
+      }),
+      createEvent({
+        id: "e-2",
+        source: "/gen",
+        type: "t.bin",
+        datacontenttype: "application/octet-stream",
+        data: Buffer.from([0, 1, 2]),
+      }),
+    ]);
+    expect(first).toMatchObject({ sequence: 1n, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" });
+    const second = await sink.write([
+      createEvent({
+        id: "e-3",
+        source: "/gen",
+        type: "t.broken",
+        datacontenttype: "application/json",
+        data: Buffer.from("{oops"),
+      }),
+      createEvent({ id: "e-4", source: "/gen", type: "t.empty" }),
+    ]);
+    expect(second).toMatchObject({ sequence: 2n, status: AckStatus.ACK_STATUS_WRITTEN });
+    expect(await sink.flush(42n)).toBe(42n);
+
+    const text = readFileSync(path, "utf8");
+    expect(text.split("\n")).toHaveLength(5);
+    expect(text).toContain('"data":{   "big": 12345678901234567890,   "text": "a\\nb" }}');
+    expect(linesOf(path)).toEqual([
+      {
+        specversion: "1.0",
+        id: "e-1",
+        source: "/gen",
+        type: "t.json",
+        subject: "s",
+        time: "2026-07-08T09:10:11.000000001Z",
+        datacontenttype: "application/json",
+        tenant: "acme",
+        n: 3,
+        raw: Buffer.from("hi").toString("base64"),
+        // The exact digits are checked on the text above; parsed, the number is rounded.
+        data: { big: Number("12345678901234567890"), text: "a\nb" },
+      },
+      {
+        specversion: "1.0",
+        id: "e-2",
+        source: "/gen",
+        type: "t.bin",
+        datacontenttype: "application/octet-stream",
+        data_base64: "AAEC",
+      },
+      {
+        specversion: "1.0",
+        id: "e-3",
+        source: "/gen",
+        type: "t.broken",
+        datacontenttype: "application/json",
+        data_base64: Buffer.from("{oops").toString("base64"),
+      },
+      { specversion: "1.0", id: "e-4", source: "/gen", type: "t.empty" },
+    ]);
+    await sink.end();
+  });
+
+  it("appends after what the file holds, closing a torn last line first", async () => {
+    const path = join(dir, "torn.jsonl");
+    writeFileSync(path, '{"specversion":"1.0","id":"old"}\n{"specversion":"1.0","id":"to');
+    const sink = open({ path, fsync: "batch" });
+    expect(
+      (await sink.write([createEvent({ id: "new", source: "/s", type: "t", data: { ok: true } })])).status,
+    ).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    await sink.end();
+    const lines = readFileSync(path, "utf8").split("\n");
+    expect(lines).toEqual([
+      '{"specversion":"1.0","id":"old"}',
+      '{"specversion":"1.0","id":"to',
+      expect.stringContaining('"id":"new"'),
+      "",
+    ]);
+  });
+
+  it("fails a stream started with a path it cannot write", async () => {
+    const blocker = join(dir, "blocker");
+    writeFileSync(blocker, "");
+    const sink = open({ path: join(blocker, "out.jsonl") });
+    await expect(sink.reader.finished).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining("is not a folder"),
+    });
+  });
+});

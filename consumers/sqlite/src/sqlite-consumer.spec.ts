@@ -1,0 +1,283 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createEvent,
+  type FlowEvent,
+  type RunningService,
+  serveConsumer,
+  timestampFromRfc3339,
+} from "@flow/sdk";
+import { credentials, status } from "@grpc/grpc-js";
+import Database from "better-sqlite3";
+import { Family, Severity } from "./gen/component/v1/component";
+import {
+  AckStatus,
+  type ConfigureRequest,
+  type ConfigureResponse,
+  ConsumerServiceClient,
+  ConsumerServiceService,
+  type DescribeResponse,
+  type WriteRequest,
+  type WriteResponse,
+} from "./gen/consumer_service/v1/consumer";
+import { sqliteConsumer } from "./sqlite-consumer";
+import { StreamReader } from "./test-support/stream-reader";
+import { unary } from "./test-support/unary";
+
+let service: RunningService;
+let client: ConsumerServiceClient;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "flow-consumer-sqlite-"));
+  service = await serveConsumer(sqliteConsumer, {
+    service: ConsumerServiceService,
+    packageDir: join(__dirname, ".."),
+    handshake: false,
+    handleSignals: false,
+  });
+  client = new ConsumerServiceClient(service.address, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client.close();
+  await service.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configure(config: object): Promise<ConfigureResponse> {
+  const request: ConfigureRequest = { configJson: JSON.stringify(config), validateOnly: true, stageId: "db" };
+  return unary((done) => client.configure(request, done));
+}
+
+/** A Write stream: `write` sends a batch and resolves with its ack. */
+function open(config: object) {
+  const stream = client.write();
+  const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
+  stream.write({ request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "db" } } });
+  let sequence = 0n;
+  return {
+    reader,
+    async write(events: FlowEvent[]) {
+      sequence += 1n;
+      stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
+      const message = await reader.next();
+      if (message.response?.$case !== "ack") throw new Error("expected an ack");
+      return message.response.value;
+    },
+    async flush(token: bigint) {
+      stream.write({ request: { $case: "flush", value: { token } } });
+      const message = await reader.next();
+      if (message.response?.$case !== "flushed") throw new Error("expected flushed");
+      return message.response.value.token;
+    },
+    async end() {
+      stream.end();
+      await reader.finished;
+    },
+  };
+}
+
+/** Reads the database the way an operator would, with its own connection. */
+function query<T>(path: string, sql: string): T[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+const numbered = (from: number, to: number): FlowEvent[] =>
+  Array.from({ length: to - from + 1 }, (_, i) =>
+    createEvent({ id: `gen-${from + i}`, source: "/gen", type: "n", data: { seq: from + i } }),
+  );
+
+describe("sqlite consumer over gRPC", () => {
+  it("describes itself as idempotent with the vendored contract version and its config schema", async () => {
+    const { component } = await unary<DescribeResponse>((done) => client.describe({}, done));
+    expect(component).toEqual(
+      expect.objectContaining({
+        name: "flow-consumer-sqlite",
+        family: Family.FAMILY_CONSUMER,
+        contracts: [expect.objectContaining({ name: "consumer_service", major: 1, minor: 0, patch: 0 })],
+      }),
+    );
+    expect(component?.features?.idempotent).toBe(true);
+    expect(JSON.parse(component?.configSchema ?? "{}").properties.table.default).toBe("events");
+  });
+
+  it("reports an unwritable path, a bad table name and a foreign table in validate-only mode", async () => {
+    const blocker = join(dir, "not-a-folder");
+    writeFileSync(blocker, "");
+    const under = join(blocker, "flow.db");
+    const unwritable = await configure({ path: under });
+    expect(unwritable.accepted).toBe(false);
+    expect(unwritable.issues).toEqual([
+      expect.objectContaining({
+        path: "/path",
+        message: `cannot create ${under}: ${blocker} is not a folder`,
+        severity: Severity.SEVERITY_ERROR,
+      }),
+    ]);
+
+    const folder = await configure({ path: dir });
+    expect(folder.issues).toEqual([
+      expect.objectContaining({ path: "/path", message: `${dir} exists and is not a file` }),
+    ]);
+
+    const text = join(dir, "notes.txt");
+    writeFileSync(
+      text,
+      "these are not the pages of a database, just some text that is long enough to be read".repeat(20),
+    );
+    const notDatabase = await configure({ path: text });
+    expect(notDatabase.issues).toEqual([
+      expect.objectContaining({
+        path: "/path",
+        message: expect.stringContaining(`${text} is not a usable SQLite database`),
+      }),
+    ]);
+
+    const badName = await configure({ path: join(dir, "x.db"), table: "events; DROP TABLE x" });
+    expect(badName.issues).toEqual([expect.objectContaining({ path: "/table" })]);
+    const reserved = await configure({ path: join(dir, "x.db"), table: "sqlite_events" });
+    expect(reserved.issues).toEqual([
+      expect.objectContaining({ path: "/table", message: expect.stringContaining("reserved") }),
+    ]);
+
+    const foreign = join(dir, "foreign.db");
+    const db = new Database(foreign);
+    db.exec("CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT)");
+    db.close();
+    const clash = await configure({ path: foreign });
+    expect(clash.issues).toEqual([
+      expect.objectContaining({
+        path: "/table",
+        message: expect.stringContaining("without the column(s) source, type, subject"),
+      }),
+    ]);
+    expect(await configure({ path: foreign, table: "flow_events" })).toEqual(
+      expect.objectContaining({ accepted: true, issues: [] }),
+    );
+  });
+
+  it("writes one row per event, in WAL mode, with JSON payloads queryable as JSON", async () => {
+    const path = join(dir, "rows", "flow.db");
+    const sink = open({ path, table: "order" });
+    const ack = await sink.write([
+      createEvent({
+        id: "e-1",
+        source: "/shop",
+        type: "order.created",
+        subject: "o-1",
+        time: timestampFromRfc3339("2026-01-02T03:04:05.123456789Z"),
+        dataschema: "https://example.com/order",
+        extensions: {
+          tenant: { value: { $case: "stringValue", value: "acme" } },
+          n: { value: { $case: "integerValue", value: 2 } },
+        },
+        data: { total: 12.5, lines: [1, 2] },
+      }),
+      createEvent({ id: "e-2", source: "/shop", type: "note", datacontenttype: "text/plain", data: "hello" }),
+      createEvent({
+        id: "e-3",
+        source: "/shop",
+        type: "blob",
+        datacontenttype: "application/octet-stream",
+        data: Buffer.from([0xff, 0x00]),
+      }),
+      createEvent({ id: "e-4", source: "/shop", type: "empty" }),
+    ]);
+    expect(ack).toMatchObject({ sequence: 1n, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" });
+    expect(await sink.flush(9n)).toBe(9n);
+    await sink.end();
+
+    expect(query<{ journal_mode: string }>(path, "PRAGMA journal_mode")).toEqual([{ journal_mode: "wal" }]);
+    const rows = query<Record<string, unknown>>(
+      path,
+      `SELECT id, source, type, subject, time, datacontenttype, dataschema, extensions, typeof(data) AS kind, data,
+              CASE WHEN datacontenttype = 'application/json' THEN json_extract(data, '$.total') END AS total
+         FROM "order" ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      {
+        id: "e-1",
+        source: "/shop",
+        type: "order.created",
+        subject: "o-1",
+        time: "2026-01-02T03:04:05.123456789Z",
+        datacontenttype: "application/json",
+        dataschema: "https://example.com/order",
+        extensions: '{"tenant":"acme","n":2}',
+        kind: "text",
+        data: '{"total":12.5,"lines":[1,2]}',
+        total: 12.5,
+      },
+      expect.objectContaining({
+        id: "e-2",
+        kind: "text",
+        data: "hello",
+        subject: null,
+        time: null,
+        extensions: null,
+      }),
+      expect.objectContaining({ id: "e-3", kind: "blob", data: Buffer.from([0xff, 0x00]) }),
+      expect.objectContaining({ id: "e-4", kind: "null", data: null, datacontenttype: null }),
+    ]);
+  });
+
+  it("leaves no duplicate row when batches are delivered again, on the same stream or a new one", async () => {
+    const path = join(dir, "idempotent.db");
+    const first = open({ path });
+    expect((await first.write(numbered(1, 50))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    // The same events again, overlapping the next ones, and a duplicate inside one batch.
+    expect((await first.write([...numbered(40, 80), ...numbered(80, 80)])).status).toBe(
+      AckStatus.ACK_STATUS_WRITTEN,
+    );
+    await first.end();
+
+    const replay = open({ path });
+    expect((await replay.write(numbered(1, 100))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    await replay.end();
+
+    const [summary] = query<{ rows: number; distinct_ids: number; max_seq: number }>(
+      path,
+      "SELECT count(*) AS rows, count(DISTINCT id) AS distinct_ids, max(json_extract(data, '$.seq')) AS max_seq FROM events",
+    );
+    expect(summary).toEqual({ rows: 100, distinct_ids: 100, max_seq: 100 });
+  });
+
+  it("reports a batch that meets a locked database as retryable, and writes it on the retry", async () => {
+    const path = join(dir, "locked.db");
+    const sink = open({ path, busyTimeoutMs: 20 });
+    expect((await sink.write(numbered(1, 1))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE");
+    const locked = await sink.write(numbered(2, 3));
+    expect(locked.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
+    expect(locked.reason).toContain("SQLITE_BUSY");
+    other.exec("ROLLBACK");
+    other.close();
+
+    expect((await sink.write(numbered(2, 3))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    await sink.end();
+    expect(query<{ id: string }>(path, "SELECT id FROM events ORDER BY id")).toEqual([
+      { id: "gen-1" },
+      { id: "gen-2" },
+      { id: "gen-3" },
+    ]);
+  });
+
+  it("fails a stream started on a path it cannot write", async () => {
+    const folder = join(dir, "a-folder");
+    mkdirSync(folder);
+    const sink = open({ path: folder });
+    await expect(sink.reader.finished).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining("is not a file"),
+    });
+  });
+});

@@ -1,0 +1,31 @@
+// The pipeline file: loading, checking and locating (docs/pipeline.md describes the format).
+export { type Environment, interpolateEnvironment } from "./env-interpolation";
+export { formatJsonPointer, parseJsonPointer } from "./json-pointer";
+export {
+  type LoadPipelineOptions,
+  loadPipeline,
+  type ParsePipelineOptions,
+  parsePipeline,
+} from "./load-pipeline";
+export { locateStageConfig, stageConfigError, stageConfigProblem } from "./locate-stage-config";
+export * from "./pipeline-model";
+export {
+  formatProblem,
+  type PipelineProblem,
+  problemsToUserErrors,
+  problemToUserError,
+} from "./pipeline-problem";
+export { PIPELINE_SCHEMA_PATH, pipelineSchema } from "./pipeline-schema";
+export { SERVICE_LOCATOR_FIELDS } from "./service-locator";
+export { formatLocation, type SourceLocation } from "./source-location";
+export { splitCommandLine } from "./split-command-line";
+export { consumersDownstream, findCycles, type StageNode, topologicalOrder } from "./stage-graph";
+export {
+  BUILT_IN_STAGE_SETTINGS,
+  DEFAULT_DEAD_LETTER_PATH,
+  DEFAULT_STATE_URL,
+  mergeStageSettings,
+  type PartialStageSettings,
+} from "./stage-settings-defaults";
+export { resolveStateStoreUrl } from "./state-store-url";
+export { salvageOf } from "./salvaged-stages";

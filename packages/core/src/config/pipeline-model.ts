@@ -1,0 +1,98 @@
+import type { PipelineProblem } from "./pipeline-problem";
+import type { SourceLocation } from "./source-location";
+
+/** The resolved, typed pipeline `loadPipeline` returns: every default applied, every path absolute. */
+export interface Pipeline {
+  apiVersion: "flow/v1";
+  kind: "Pipeline";
+  /** metadata.name: checkpoints and run history are keyed by it. */
+  name: string;
+  description?: string;
+  /** Absolute path of the pipeline file. */
+  file: string;
+  /** The folder relative paths in the file are resolved against. */
+  baseDir: string;
+  state: StateStoreSettings;
+  deadLetters: DeadLetterSettings;
+  /** The file's `defaults` over Flow's built-in ones (what a stage without overrides gets). */
+  defaults: StageSettings;
+  /** In file order: sources, then processors, then consumers. */
+  stages: PipelineStage[];
+  /** Stage ids so that every stage comes after all of its inputs (file order breaks ties). */
+  topologicalOrder: string[];
+  /** For each source id, the consumers its events reach (whose acknowledgements commit its checkpoints). */
+  consumersDownstream: Record<string, string[]>;
+  /** Things that are allowed but probably not meant, such as a stage whose output nothing reads. */
+  warnings: PipelineProblem[];
+}
+
+export type StageFamily = "source" | "processor" | "consumer";
+
+export interface PipelineStage {
+  family: StageFamily;
+  id: string;
+  locator: ServiceLocator;
+  /** The service's own configuration (validated later against the service's JSON Schema). */
+  config: Record<string, unknown>;
+  /** Ids this stage reads from (empty for sources). */
+  inputs: string[];
+  /** Ids that read from this stage (empty for consumers), in file order. */
+  outputs: string[];
+  settings: StageSettings;
+  /** Where the stage is written, for messages about the stage as a whole. */
+  location: SourceLocation;
+}
+
+/** How Flow finds a stage's service: exactly one way per stage. */
+export type ServiceLocator =
+  | { kind: "use"; packageName: string }
+  | { kind: "command"; argv: string[]; cwd: string }
+  | { kind: "address"; address: string }
+  | { kind: "dns"; host: string; port: number; address: string }
+  | { kind: "registry"; name: string };
+
+export type StateStoreSettings =
+  /** `path` is absolute, or ":memory:". `url` is `sqlite:<path>` with the resolved path. */
+  { kind: "sqlite"; url: string; path: string } | { kind: "postgres"; url: string };
+
+export interface DeadLetterSettings {
+  /** Absolute path of the JSON Lines file. */
+  path: string;
+}
+
+export interface BatchSettings {
+  maxSize: number;
+  lingerMs: number;
+}
+
+export interface RetrySettings {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface TimeoutSettings {
+  handshakeMs: number;
+  callMs: number;
+  ackMs: number;
+}
+
+export interface RestartSettings {
+  maxRestarts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** The effective settings of one stage. */
+export interface StageSettings {
+  batch: BatchSettings;
+  /** Credits: batches that may be unacknowledged on each edge into or out of the stage. */
+  inFlight: number;
+  retry: RetrySettings;
+  timeouts: TimeoutSettings;
+  restart: RestartSettings;
+}
+
+export function getStage(pipeline: Pipeline, id: string): PipelineStage | undefined {
+  return pipeline.stages.find((stage) => stage.id === id);
+}

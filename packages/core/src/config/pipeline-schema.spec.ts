@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parsePipeline } from "./load-pipeline";
+import { PIPELINE_SCHEMA_PATH, pipelineSchema, pipelineValidator } from "./pipeline-schema";
+import {
+  BUILT_IN_STAGE_SETTINGS,
+  DEFAULT_DEAD_LETTER_PATH,
+  DEFAULT_STATE_URL,
+} from "./stage-settings-defaults";
+
+type SchemaNode = {
+  properties?: Record<string, SchemaNode>;
+  default?: unknown;
+  definitions?: Record<string, SchemaNode>;
+};
+
+describe("the published pipeline schema", () => {
+  const schema = pipelineSchema() as SchemaNode;
+  const definitions = schema.definitions ?? {};
+
+  it("lives in packages/core/schema and compiles in ajv's strict mode", () => {
+    expect(PIPELINE_SCHEMA_PATH).toMatch(/packages\/core\/schema\/pipeline\.schema\.json$/);
+    expect(typeof pipelineValidator()).toBe("function");
+  });
+
+  it("announces the defaults the loader applies", () => {
+    const settings = BUILT_IN_STAGE_SETTINGS as unknown as Record<string, unknown>;
+    for (const group of ["batch", "retry", "timeouts", "restart"]) {
+      const fields = definitions[group]?.properties ?? {};
+      const announced = Object.fromEntries(
+        Object.entries(fields).map(([name, field]) => [name, field.default]),
+      );
+      expect({ group, announced }).toEqual({ group, announced: settings[group] });
+    }
+    expect(definitions.inFlight?.default).toBe(BUILT_IN_STAGE_SETTINGS.inFlight);
+    expect(schema.properties?.state?.properties?.url?.default).toBe(DEFAULT_STATE_URL);
+    expect(schema.properties?.deadLetters?.properties?.path?.default).toBe(DEFAULT_DEAD_LETTER_PATH);
+  });
+
+  it("gives every property a description, so editors can show it", () => {
+    const missing: string[] = [];
+    const walk = (node: SchemaNode, path: string) => {
+      for (const [name, child] of Object.entries(node.properties ?? {})) {
+        const described = "description" in child || "$ref" in child;
+        if (!described) missing.push(`${path}/${name}`);
+        walk(child, `${path}/${name}`);
+      }
+    };
+    walk(schema, "#");
+    for (const [name, definition] of Object.entries(definitions)) walk(definition, `#/definitions/${name}`);
+    expect(missing).toEqual([]);
+  });
+});
+
+describe("docs/pipeline.md", () => {
+  // The reference's complete examples must load, so the documentation cannot drift from the code.
+  const reference = readFileSync(join(__dirname, "..", "..", "..", "..", "docs", "pipeline.md"), "utf8");
+  const examples = [...reference.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((match) => match[1] as string)
+    .filter((block) => /^apiVersion: flow\/v1$/m.test(block));
+
+  it("has complete examples", () => {
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(examples.map((example, index) => [index, example]))("example %i loads", (_index, example) => {
+    const pipeline = parsePipeline(example as string, {
+      file: "example.yaml",
+      baseDir: "/srv/flow",
+      env: { PGPASSWORD: "secret", ORDERS_FILE: "/data/orders.jsonl" },
+    });
+    expect(pipeline.stages.length).toBeGreaterThan(0);
+  });
+});

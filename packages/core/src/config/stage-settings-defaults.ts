@@ -1,0 +1,36 @@
+import type { StageSettings } from "./pipeline-model";
+
+/** Flow's built-in stage settings; the schema's `default` annotations repeat them (a test keeps both equal). */
+export const BUILT_IN_STAGE_SETTINGS: Readonly<StageSettings> = Object.freeze({
+  batch: { maxSize: 100, lingerMs: 5 },
+  inFlight: 8,
+  retry: { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 5000 },
+  timeouts: { handshakeMs: 10000, callMs: 10000, ackMs: 30000 },
+  restart: { maxRestarts: 5, initialDelayMs: 200, maxDelayMs: 5000 },
+});
+
+export const DEFAULT_STATE_URL = "sqlite:.flow/state.db";
+export const DEFAULT_DEAD_LETTER_PATH = ".flow/dead-letters.jsonl";
+
+/** What a file may write for settings: any field may be left out. */
+export interface PartialStageSettings {
+  batch?: Partial<StageSettings["batch"]>;
+  inFlight?: number;
+  retry?: Partial<StageSettings["retry"]>;
+  timeouts?: Partial<StageSettings["timeouts"]>;
+  restart?: Partial<StageSettings["restart"]>;
+}
+
+/** Field by field: `batch: { maxSize: 500 }` keeps the linger it would have had. */
+export function mergeStageSettings(
+  base: StageSettings,
+  override: PartialStageSettings | undefined,
+): StageSettings {
+  return {
+    batch: { ...base.batch, ...override?.batch },
+    inFlight: override?.inFlight ?? base.inFlight,
+    retry: { ...base.retry, ...override?.retry },
+    timeouts: { ...base.timeouts, ...override?.timeouts },
+    restart: { ...base.restart, ...override?.restart },
+  };
+}

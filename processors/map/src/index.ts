@@ -1,0 +1,2 @@
+export * from "./map-config";
+export * from "./map-processor";

@@ -1,0 +1,357 @@
+import { createHash } from "node:crypto";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type RunningService, serveSource } from "@flow/sdk";
+import { credentials, status } from "@grpc/grpc-js";
+import { fileSource } from "./file-source";
+import { Family, Severity } from "./gen/component/v1/component";
+import type { Event } from "./gen/event/v1/event";
+import {
+  type ConfigureRequest,
+  type ConfigureResponse,
+  type DescribeResponse,
+  type ReadRequest,
+  type ReadResponse,
+  type SourceBatch,
+  SourceServiceClient,
+  SourceServiceService,
+} from "./gen/source_service/v1/source";
+import { StreamReader } from "./test-support/stream-reader";
+import { unary } from "./test-support/unary";
+
+let service: RunningService;
+let client: SourceServiceClient;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "flow-source-file-"));
+  service = await serveSource(fileSource, {
+    service: SourceServiceService,
+    packageDir: join(__dirname, ".."),
+    handshake: false,
+    handleSignals: false,
+  });
+  client = new SourceServiceClient(service.address, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client.close();
+  await service.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
+  return unary((done) => client.configure(request, done));
+}
+
+function start(
+  config: object,
+  options: { credits?: number; maxBatchSize?: number; checkpoint?: string } = {},
+) {
+  const stream = client.read();
+  const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
+  stream.write({
+    request: {
+      $case: "start",
+      value: {
+        configJson: JSON.stringify(config),
+        checkpoint:
+          options.checkpoint === undefined
+            ? undefined
+            : { position: Buffer.from(options.checkpoint), description: "" },
+        initialCredits: options.credits ?? 100,
+        maxBatchSize: options.maxBatchSize ?? 0,
+        lingerMs: 0,
+        stageId: "lines",
+      },
+    },
+  });
+  return { stream, reader };
+}
+
+async function readAll(reader: StreamReader<ReadRequest, ReadResponse>): Promise<SourceBatch[]> {
+  const batches: SourceBatch[] = [];
+  for (;;) {
+    const message = await reader.next();
+    if (message.response?.$case === "exhausted") return batches;
+    if (message.response?.$case === "batch") batches.push(message.response.value);
+  }
+}
+
+async function nextBatch(reader: StreamReader<ReadRequest, ReadResponse>): Promise<SourceBatch> {
+  const message = await reader.next();
+  if (message.response?.$case !== "batch")
+    throw new Error(`expected a batch, got ${message.response?.$case}`);
+  return message.response.value;
+}
+
+async function readFile(
+  config: object,
+  options: { maxBatchSize?: number; checkpoint?: string } = {},
+): Promise<SourceBatch[]> {
+  const { stream, reader } = start(config, options);
+  const batches = await readAll(reader);
+  stream.end();
+  await reader.finished;
+  return batches;
+}
+
+const eventsOf = (batches: SourceBatch[]): Event[] => batches.flatMap((batch) => batch.batch?.events ?? []);
+const pathHash = (path: string) => createHash("sha256").update(path).digest("hex").slice(0, 16);
+
+function writeLines(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+describe("file source over gRPC", () => {
+  it("describes itself with the vendored contract version and its config schema", async () => {
+    const { component } = await unary<DescribeResponse>((done) => client.describe({}, done));
+    expect(component).toEqual(
+      expect.objectContaining({
+        name: "flow-source-file",
+        family: Family.FAMILY_SOURCE,
+        contracts: [expect.objectContaining({ name: "source_service", major: 1, minor: 0, patch: 0 })],
+      }),
+    );
+    expect(component?.features?.checkpointing).toBe(true);
+    expect(JSON.parse(component?.configSchema ?? "{}").required).toEqual(["path"]);
+  });
+
+  it("reports a missing file with its path, and schema issues, in validate-only mode", async () => {
+    const missing = join(dir, "nope", "events.jsonl");
+    const response = await configure({
+      configJson: JSON.stringify({ path: missing }),
+      validateOnly: true,
+      stageId: "lines",
+    });
+    expect(response.accepted).toBe(false);
+    expect(response.issues).toEqual([
+      expect.objectContaining({
+        path: "/path",
+        message: `file not found: ${missing}`,
+        severity: Severity.SEVERITY_ERROR,
+      }),
+    ]);
+
+    const directory = await configure({
+      configJson: JSON.stringify({ path: dir }),
+      validateOnly: true,
+      stageId: "lines",
+    });
+    expect(directory.issues).toEqual([
+      expect.objectContaining({ path: "/path", message: `${dir} is not a regular file` }),
+    ]);
+
+    const schema = await configure({
+      configJson: JSON.stringify({ format: "xml", follow: "yes" }),
+      validateOnly: true,
+      stageId: "lines",
+    });
+    expect(schema.issues.map((issue) => issue.path).sort()).toEqual(["/follow", "/format", "/path"]);
+
+    const good = writeLines("good.jsonl", "{}\n");
+    expect(
+      await configure({ configJson: JSON.stringify({ path: good }), validateOnly: true, stageId: "lines" }),
+    ).toEqual(expect.objectContaining({ accepted: true, issues: [] }));
+  });
+
+  it("reads payload lines with exact byte offsets as checkpoints and ids, whatever the line endings", async () => {
+    const first = '{"n":1,"name":"ünïcödé"}';
+    // CRLF after the first line, a blank line after the second, and no newline after the last one.
+    const pieces = [`${first}\r\n`, '{"n":2}\n', "\n", '{"n":3}\n', '{"n":4}'];
+    const content = pieces.join("");
+    const path = writeLines("payloads.jsonl", content);
+    const batches = await readFile({ path, type: "com.example.line" }, { maxBatchSize: 2 });
+
+    const offsets = pieces.map((_, i) => Buffer.byteLength(pieces.slice(0, i).join("")));
+    const lineStarts = [offsets[0], offsets[1], offsets[3], offsets[4]];
+    expect(batches.map((batch) => batch.sequence)).toEqual([1n, 2n]);
+    // After the second line (the blank line belongs to the next batch), then the end of the file.
+    expect(batches.map((batch) => batch.checkpoint?.position.toString())).toEqual([
+      String(offsets[2]),
+      String(Buffer.byteLength(content)),
+    ]);
+    const events = eventsOf(batches);
+    expect(events.map((event) => JSON.parse(event.data.toString()).n)).toEqual([1, 2, 3, 4]);
+    expect(events.map((event) => event.id)).toEqual(
+      lineStarts.map((offset) => `${pathHash(path)}-${offset}`),
+    );
+    expect(events[0]).toEqual(
+      expect.objectContaining({
+        source: pathToFileURL(path).href,
+        type: "com.example.line",
+        specversion: "1.0",
+        datacontenttype: "application/json",
+      }),
+    );
+    expect(JSON.parse(events[0]?.data.toString() ?? "").name).toBe("ünïcödé");
+  });
+
+  it("resumes from a checkpoint with the same ids as the first run", async () => {
+    const path = writeLines(
+      "resume.jsonl",
+      `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ n: i })).join("\n")}\n`,
+    );
+    const first = await readFile({ path }, { maxBatchSize: 4 });
+    const checkpoint = first[0]?.checkpoint?.position.toString();
+    const resumed = await readFile({ path }, { maxBatchSize: 4, checkpoint });
+    expect(eventsOf(resumed).map((event) => event.id)).toEqual(
+      eventsOf(first)
+        .slice(4)
+        .map((event) => event.id),
+    );
+    expect(eventsOf(resumed).map((event) => JSON.parse(event.data.toString()).n)).toEqual([4, 5, 6, 7, 8, 9]);
+
+    const atEnd = await readFile({ path }, { checkpoint: first.at(-1)?.checkpoint?.position.toString() });
+    expect(atEnd).toEqual([]);
+  });
+
+  it("fails the stream when the checkpoint lies beyond the end of the file", async () => {
+    const path = writeLines("short.jsonl", "{}\n");
+    const { reader } = start({ path }, { checkpoint: "1000" });
+    await expect(reader.finished).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: expect.stringContaining("truncated or replaced"),
+    });
+  });
+
+  it("reads CloudEvents lines with their own ids, attributes, extensions and data", async () => {
+    const path = writeLines(
+      "cloudevents.jsonl",
+      [
+        {
+          specversion: "1.0",
+          id: "a-1",
+          source: "/orders",
+          type: "order.created",
+          subject: "o-1",
+          time: "2026-03-04T05:06:07.123456789Z",
+          data: { total: 12.5 },
+          tenant: "acme",
+          priority: 3,
+          urgent: true,
+        },
+        {
+          specversion: "1.0",
+          id: "a-2",
+          source: "/orders",
+          type: "order.blob",
+          datacontenttype: "application/octet-stream",
+          data_base64: Buffer.from([0, 1, 255]).toString("base64"),
+        },
+        {
+          specversion: "1.0",
+          id: "a-3",
+          source: "/orders",
+          type: "order.note",
+          datacontenttype: "text/plain",
+          data: "hello",
+        },
+      ]
+        .map((event) => JSON.stringify(event))
+        .join("\n"),
+    );
+    const events = eventsOf(await readFile({ path, format: "cloudevents" }));
+    expect(events.map((event) => event.id)).toEqual(["a-1", "a-2", "a-3"]);
+    expect(events[0]).toEqual(
+      expect.objectContaining({
+        source: "/orders",
+        type: "order.created",
+        subject: "o-1",
+        datacontenttype: "application/json",
+      }),
+    );
+    expect(events[0]?.time).toMatchObject({
+      seconds: BigInt(Date.parse("2026-03-04T05:06:07Z") / 1000),
+      nanos: 123456789,
+    });
+    expect(JSON.parse(events[0]?.data.toString() ?? "")).toEqual({ total: 12.5 });
+    expect(events[0]?.extensions).toMatchObject({
+      tenant: { value: { $case: "stringValue", value: "acme" } },
+      priority: { value: { $case: "integerValue", value: 3 } },
+      urgent: { value: { $case: "booleanValue", value: true } },
+    });
+    expect([...(events[1]?.data ?? [])]).toEqual([0, 1, 255]);
+    expect(events[2]?.data.toString()).toBe("hello");
+  });
+
+  describe("a line that is not an event", () => {
+    const content = ['{"n":1}', "not json at all", '{"specversion":"1.0"}', '{"n":2}'].join("\n");
+
+    it('is emitted as a "flow.file.invalid-line" event carrying the line and the reason by default', async () => {
+      const path = writeLines("invalid-emit.jsonl", content);
+      const events = eventsOf(await readFile({ path }));
+      expect(events.map((event) => event.type)).toEqual([
+        "flow.file.line",
+        "flow.file.invalid-line",
+        "flow.file.line",
+        "flow.file.line",
+      ]);
+      const invalid = events[1];
+      expect(invalid?.data.toString()).toBe("not json at all");
+      expect(invalid?.datacontenttype).toBe("text/plain; charset=utf-8");
+      expect(invalid?.extensions.flowerror?.value).toEqual({
+        $case: "stringValue",
+        value: expect.stringMatching(/^not JSON: /),
+      });
+      expect(invalid?.id).toBe(`${pathHash(path)}-8`);
+
+      const asCloudEvents = eventsOf(await readFile({ path, format: "cloudevents" }));
+      expect(asCloudEvents.map((event) => event.extensions.flowerror?.value?.value)).toEqual([
+        expect.stringContaining("specversion"),
+        expect.stringMatching(/^not JSON/),
+        expect.stringContaining("id must be a non-empty string"),
+        expect.stringContaining("specversion"),
+      ]);
+    });
+
+    it("is skipped with invalidLines: skip", async () => {
+      const path = writeLines("invalid-skip.jsonl", content);
+      const events = eventsOf(await readFile({ path, invalidLines: "skip" }));
+      expect(events.map((event) => event.data.toString())).toEqual([
+        '{"n":1}',
+        '{"specversion":"1.0"}',
+        '{"n":2}',
+      ]);
+    });
+
+    it("fails the stream, naming the file and byte, with invalidLines: fail", async () => {
+      const path = writeLines("invalid-fail.jsonl", content);
+      const { reader } = start({ path, invalidLines: "fail" });
+      await expect(reader.finished).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+        details: expect.stringContaining(`${path} at byte 8: not JSON`),
+      });
+    });
+  });
+
+  it("follows lines appended to the file, leaving a half-written last line for later", async () => {
+    const path = writeLines("follow.jsonl", '{"n":1}\n');
+    const { stream, reader } = start({ path, follow: true, pollIntervalMs: 10 });
+    const first = await nextBatch(reader);
+    expect(first.batch?.events.map((event) => event.data.toString())).toEqual(['{"n":1}']);
+
+    appendFileSync(path, '{"n":2}\n{"n":');
+    const second = await nextBatch(reader);
+    expect(second.batch?.events.map((event) => event.data.toString())).toEqual(['{"n":2}']);
+    expect(second.checkpoint?.position.toString()).toBe("16");
+
+    appendFileSync(path, "3}\n");
+    const third = await nextBatch(reader);
+    expect(third.batch?.events.map((event) => event.data.toString())).toEqual(['{"n":3}']);
+    stream.end();
+    await reader.finished;
+  });
+
+  it("refuses to start a stream on a file that does not exist", async () => {
+    const { reader } = start({ path: join(dir, "missing.jsonl") });
+    await expect(reader.finished).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining("file not found"),
+    });
+  });
+});

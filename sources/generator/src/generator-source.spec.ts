@@ -1,0 +1,234 @@
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type RunningService, serveSource } from "@flow/sdk";
+import { credentials, status } from "@grpc/grpc-js";
+import { Family, Severity } from "./gen/component/v1/component";
+import {
+  type ConfigureRequest,
+  type ConfigureResponse,
+  type DescribeResponse,
+  type ReadRequest,
+  type ReadResponse,
+  type SourceBatch,
+  SourceServiceClient,
+  SourceServiceService,
+} from "./gen/source_service/v1/source";
+import { generatorSource } from "./generator-source";
+import { StreamReader } from "./test-support/stream-reader";
+import { unary } from "./test-support/unary";
+
+let service: RunningService;
+let client: SourceServiceClient;
+
+beforeAll(async () => {
+  service = await serveSource(generatorSource, {
+    service: SourceServiceService,
+    packageDir: join(__dirname, ".."),
+    port: 0,
+    handshake: false,
+    handleSignals: false,
+  });
+  client = new SourceServiceClient(service.address, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client.close();
+  await service.stop();
+});
+
+function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
+  return unary((done) => client.configure(request, done));
+}
+
+function start(
+  config: object,
+  options: { credits?: number; maxBatchSize?: number; lingerMs?: number; checkpoint?: string } = {},
+) {
+  const stream = client.read();
+  const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
+  const request: ReadRequest = {
+    request: {
+      $case: "start",
+      value: {
+        configJson: JSON.stringify(config),
+        checkpoint:
+          options.checkpoint === undefined
+            ? undefined
+            : { position: Buffer.from(options.checkpoint), description: "" },
+        initialCredits: options.credits ?? 100,
+        maxBatchSize: options.maxBatchSize ?? 0,
+        lingerMs: options.lingerMs ?? 0,
+        stageId: "gen",
+      },
+    },
+  };
+  stream.write(request);
+  return { stream, reader };
+}
+
+async function nextBatch(reader: StreamReader<ReadRequest, ReadResponse>): Promise<SourceBatch> {
+  const message = await reader.next();
+  if (message.response?.$case !== "batch")
+    throw new Error(`expected a batch, got ${JSON.stringify(message.response?.$case)}`);
+  return message.response.value;
+}
+
+/** Reads batches until `exhausted`; returns them with the last sequence it reported. */
+async function readAll(
+  reader: StreamReader<ReadRequest, ReadResponse>,
+): Promise<{ batches: SourceBatch[]; lastSequence: bigint }> {
+  const batches: SourceBatch[] = [];
+  for (;;) {
+    const message = await reader.next();
+    if (message.response?.$case === "exhausted")
+      return { batches, lastSequence: message.response.value.lastSequence };
+    if (message.response?.$case === "batch") batches.push(message.response.value);
+  }
+}
+
+const ids = (batches: SourceBatch[]) =>
+  batches.flatMap((batch) => batch.batch?.events.map((event) => event.id) ?? []);
+
+describe("generator source over gRPC", () => {
+  it("describes itself with the vendored contract version and its config schema", async () => {
+    const response = await unary<DescribeResponse>((done) => client.describe({}, done));
+    const component = response.component;
+    expect(component?.name).toBe("flow-source-generator");
+    expect(component?.family).toBe(Family.FAMILY_SOURCE);
+    expect(component?.contracts).toEqual([
+      expect.objectContaining({ name: "source_service", major: 1, minor: 0, patch: 0 }),
+    ]);
+    expect(component?.features?.checkpointing).toBe(true);
+    const schema = JSON.parse(component?.configSchema ?? "{}");
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(["count", "rate", "payload", "type", "source"]),
+    );
+  });
+
+  it("reports every configuration issue with its path in validate-only mode", async () => {
+    const response = await configure({
+      configJson: JSON.stringify({
+        count: -1,
+        rate: "fast",
+        colour: "red",
+        payload: { size: 64, template: [1, 2] },
+      }),
+      validateOnly: true,
+      stageId: "gen",
+    });
+    expect(response.accepted).toBe(false);
+    const paths = response.issues.map((issue) => issue.path);
+    expect(paths).toEqual(expect.arrayContaining(["/count", "/rate", "/colour"]));
+    expect(response.issues.every((issue) => issue.severity === Severity.SEVERITY_ERROR)).toBe(true);
+
+    const templateOnly = await configure({
+      configJson: JSON.stringify({ payload: { size: 64, template: [1, 2] } }),
+      validateOnly: true,
+      stageId: "gen",
+    });
+    expect(templateOnly.accepted).toBe(false);
+    expect(templateOnly.issues).toEqual([expect.objectContaining({ path: "/payload/template" })]);
+
+    const good = await configure({
+      configJson: JSON.stringify({ count: 10, rate: 100 }),
+      validateOnly: true,
+      stageId: "gen",
+    });
+    expect(good).toEqual(expect.objectContaining({ accepted: true, issues: [] }));
+  });
+
+  it("streams count events in batches of maxBatchSize, each with the next sequence as checkpoint, then exhausted", async () => {
+    const { stream, reader } = start({ count: 10 }, { maxBatchSize: 4 });
+    const { batches, lastSequence } = await readAll(reader);
+    stream.end();
+    await reader.finished;
+
+    expect(batches.map((batch) => batch.sequence)).toEqual([1n, 2n, 3n]);
+    expect(batches.map((batch) => batch.batch?.events.length)).toEqual([4, 4, 2]);
+    expect(batches.map((batch) => batch.checkpoint?.position.toString())).toEqual(["5", "9", "11"]);
+    expect(lastSequence).toBe(3n);
+    expect(ids(batches)).toEqual(Array.from({ length: 10 }, (_, i) => `gen-${i + 1}`));
+
+    const first = batches[0]?.batch?.events[0];
+    expect(first).toEqual(
+      expect.objectContaining({
+        source: "urn:flow:generator",
+        type: "flow.generator.event",
+        specversion: "1.0",
+        datacontenttype: "application/json",
+      }),
+    );
+    expect(JSON.parse(first?.data.toString() ?? "")).toEqual({ seq: 1 });
+    expect(first?.time?.seconds).toBeGreaterThan(0n);
+  });
+
+  it("resumes exactly after a committed checkpoint", async () => {
+    const { stream, reader } = start({ count: 10 }, { maxBatchSize: 4, checkpoint: "5" });
+    const { batches } = await readAll(reader);
+    stream.end();
+    await reader.finished;
+    expect(ids(batches)).toEqual(["gen-5", "gen-6", "gen-7", "gen-8", "gen-9", "gen-10"]);
+    expect(batches.at(-1)?.checkpoint?.position.toString()).toBe("11");
+  });
+
+  it("sends no more batches than it was granted credits", async () => {
+    const { stream, reader } = start({ count: 0 }, { credits: 1, maxBatchSize: 2 });
+    expect((await nextBatch(reader)).sequence).toBe(1n);
+    // Nothing can be awaited for a batch that must not come: give the source a moment to misbehave.
+    await sleep(150);
+    expect(reader.pending).toBe(0);
+
+    stream.write({ request: { $case: "credit", value: { batches: 2 } } });
+    expect((await nextBatch(reader)).sequence).toBe(2n);
+    const third = await nextBatch(reader);
+    expect(third.sequence).toBe(3n);
+    expect(third.batch?.events.map((event) => event.id)).toEqual(["gen-5", "gen-6"]);
+    stream.end();
+    await reader.finished;
+  });
+
+  it("paces events at the configured rate and groups the events due within lingerMs", async () => {
+    const began = performance.now();
+    const { stream, reader } = start({ count: 30, rate: 200 }, { maxBatchSize: 100, lingerMs: 40 });
+    const { batches } = await readAll(reader);
+    const elapsed = performance.now() - began;
+    stream.end();
+    await reader.finished;
+
+    expect(ids(batches)).toHaveLength(30);
+    // 29 intervals of 5 ms after the first event.
+    expect(elapsed).toBeGreaterThanOrEqual(140);
+    // A 40 ms linger at 5 ms per event groups several events per batch, but not all of them.
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.length).toBeLessThan(30);
+  });
+
+  it("shapes the payload from a template and pads it to the requested size", async () => {
+    const { stream, reader } = start(
+      {
+        count: 2,
+        type: "com.example.order",
+        source: "/tests",
+        subject: "order-{{seq}}",
+        payload: { template: { n: "{{seq}}", ref: "{{id}}", nested: ["{{stage}}"] }, size: 100 },
+      },
+      { maxBatchSize: 10 },
+    );
+    const { batches } = await readAll(reader);
+    stream.end();
+    await reader.finished;
+    const events = batches.flatMap((batch) => batch.batch?.events ?? []);
+    expect(events.map((event) => event.subject)).toEqual(["order-1", "order-2"]);
+    expect(events.map((event) => event.data.length)).toEqual([100, 100]);
+    const payload = JSON.parse(events[1]?.data.toString() ?? "");
+    expect(payload).toEqual({ n: 2, ref: "gen-2", nested: ["gen"], pad: expect.stringMatching(/^x+$/) });
+  });
+
+  it("fails the stream with a clear reason on a checkpoint it did not write", async () => {
+    const { reader } = start({ count: 10 }, { checkpoint: "offset=12" });
+    await expect(reader.finished).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: expect.stringContaining("not a generator position"),
+    });
+  });
+});

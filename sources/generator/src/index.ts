@@ -1,0 +1,2 @@
+export * from "./generator-config";
+export * from "./generator-source";
