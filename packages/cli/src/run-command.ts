@@ -52,6 +52,7 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
     plan: pipeline,
     store,
     logger,
+    metrics,
     describeIssue: (issue) => stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message),
   });
   let lastLogged = 0;

@@ -114,6 +114,16 @@ export class ServiceEndpoint extends EventEmitter {
     this.emit("restarted", this.recoveries, reason);
   }
 
+  /**
+   * A spawned service that stopped serving is killed, so the link using it restarts it; a service
+   * Core did not start can only be waited for. Returns whether anything was done.
+   */
+  async replaceUnhealthy(): Promise<boolean> {
+    if (!this.spawned?.running) return false;
+    await this.spawned.killNow();
+    return true;
+  }
+
   async stop(graceMs?: number): Promise<void> {
     await this.spawned?.stop(graceMs);
   }

@@ -95,6 +95,11 @@ export class SpawnedService extends EventEmitter {
     }
   }
 
+  /** Kills the process now (it stopped serving); whoever uses it recovers it with restart(). */
+  async killNow(): Promise<void> {
+    await this.kill(0);
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;

@@ -23,6 +23,8 @@ export interface LinkHooks {
   onFatal(error: Error): void;
   /** A delivery failed for good: dead-letter its events with the reason. */
   onGiveUp(delivery: Delivery, reason: string): void;
+  /** A batch was answered `seconds` after it was sent (for latency histograms). */
+  onAnswered?(seconds: number): void;
 }
 
 /**
@@ -109,6 +111,7 @@ export abstract class BatchLink<Request, Response> {
   protected answer(sequence: bigint): Delivery | undefined {
     const delivery = this.pending.get(sequence);
     this.pending.delete(sequence);
+    if (delivery) this.hooks.onAnswered?.((Date.now() - delivery.sentAt) / 1000);
     return delivery;
   }
 

@@ -10,7 +10,7 @@ import type { StagePlan } from "./run-plan";
 
 export interface ConsumerHooks extends LinkHooks {
   /** The consumer wrote a delivery. */
-  onWritten(origin: Origin, events: number): void;
+  onWritten(origin: Origin, events: number, first: FlowEvent | undefined): void;
 }
 
 /** The Write stream to one consumer stage. */
@@ -50,7 +50,7 @@ export class ConsumerLink extends BatchLink<WriteRequest, WriteResponse> {
     }
     switch (ack.status) {
       case AckStatus.ACK_STATUS_WRITTEN:
-        this.consumerHooks.onWritten(delivery.origin, delivery.events.length);
+        this.consumerHooks.onWritten(delivery.origin, delivery.events.length, delivery.events[0]);
         break;
       case AckStatus.ACK_STATUS_PERMANENT_FAILURE:
         this.consumerHooks.onGiveUp(delivery, ack.reason || "permanent failure");

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { StageCounters } from "./stage-counters";
 
 /**
@@ -17,6 +17,8 @@ export class PipelineMetrics {
   private readonly restarts: Counter<"stage" | "family">;
   private readonly inFlight: Gauge<"stage" | "family">;
   private readonly healthy: Gauge<"stage" | "family">;
+  private readonly batchSeconds: Histogram<"stage" | "family">;
+  private readonly eventSeconds: Histogram<"stage">;
 
   constructor(pipeline: string) {
     this.registry.setDefaultLabels({ pipeline });
@@ -28,6 +30,20 @@ export class PipelineMetrics {
     this.deadLetters = counter("flow_stage_dead_letters_total", "Events the stage dead-lettered");
     this.restarts = counter("flow_stage_restarts_total", "Times the stage's service was restarted or reconnected");
     this.inFlight = new Gauge({ name: "flow_stage_in_flight_batches", help: "Batches sent to the stage and not yet answered", labelNames, registers: [this.registry] });
+    this.batchSeconds = new Histogram({
+      name: "flow_stage_batch_seconds",
+      help: "Time from sending a batch to a stage until its answer (processors) or acknowledgement (consumers)",
+      labelNames,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.eventSeconds = new Histogram({
+      name: "flow_event_latency_seconds",
+      help: "End to end: from an event's CloudEvents time to its acknowledgement by a consumer (one sample per batch)",
+      labelNames: ["stage"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [this.registry],
+    });
     this.healthy = new Gauge({ name: "flow_stage_serving", help: "1 when the stage's grpc.health.v1 status is SERVING", labelNames, registers: [this.registry] });
   }
 
@@ -44,6 +60,14 @@ export class PipelineMetrics {
       this.healthy.set(labels, stage.health === "serving" ? 1 : 0);
       this.last.set(stage.stageId, { ...stage });
     }
+  }
+
+  observeBatch(stage: string, family: string, seconds: number): void {
+    this.batchSeconds.observe({ stage, family }, seconds);
+  }
+
+  observeEventLatency(stage: string, seconds: number): void {
+    if (seconds >= 0) this.eventSeconds.observe({ stage }, seconds);
   }
 
   /** Serves GET /metrics on `port` (0: the OS chooses); resolves with the bound port. */

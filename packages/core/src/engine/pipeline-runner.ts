@@ -9,11 +9,15 @@ import type { StateStore } from "../state";
 import type { Delivery, Origin } from "./batch-link";
 import { ConsumerLink } from "./consumer-link";
 import { DeadLetterFile } from "./dead-letter-file";
+import type { PipelineMetrics } from "./pipeline-metrics";
 import { ProcessorLink } from "./processor-link";
 import { childrenOf, type RunPlan, type StagePlan } from "./run-plan";
 import { type StageCounters, newCounters } from "./stage-counters";
 import { type Checkpointed, SourceLedger } from "./source-ledger";
 import { SourceLink } from "./source-link";
+
+/** Consecutive failed health checks after which a spawned service is replaced. */
+const UNHEALTHY_AFTER_CHECKS = 3;
 
 export type RunOutcome = "succeeded" | "failed" | "stopped";
 
@@ -36,6 +40,8 @@ export interface RunnerOptions {
   healthIntervalMs?: number;
   /** How long a stop (SIGINT) waits for in-flight batches before giving up on them. */
   drainTimeoutMs?: number;
+  /** Latency histograms and counters (the CLI serves them). */
+  metrics?: PipelineMetrics;
   /** Formats negotiation issues into user errors (the CLI maps config pointers to file:line:col). */
   describeIssue?: (issue: NegotiationIssue) => UserError;
 }
@@ -191,9 +197,11 @@ export class PipelineRunner extends EventEmitter {
       this.settle = resolve;
     });
     const { plan, logger } = this.options;
+    const metrics = this.options.metrics;
     const hooks = (stage: StagePlan) => ({
       onFatal: (error: Error) => this.fail(error),
       onGiveUp: (delivery: Delivery, reason: string) => this.giveUp(stage, delivery, reason),
+      onAnswered: metrics ? (seconds: number) => metrics.observeBatch(stage.id, stage.family, seconds) : undefined,
     });
     for (const stage of plan.stages) {
       const endpoint = this.endpoints.get(stage.id) as ServiceEndpoint;
@@ -202,7 +210,12 @@ export class PipelineRunner extends EventEmitter {
         this.processors.set(stage.id, link);
         link.open();
       } else if (stage.family === "consumer") {
-        const link = new ConsumerLink(stage, endpoint, { ...hooks(stage), onWritten: (origin, events) => this.written(stage, origin, events) }, logger);
+        const link = new ConsumerLink(
+          stage,
+          endpoint,
+          { ...hooks(stage), onWritten: (origin, events, first) => this.written(stage, origin, events, first) },
+          logger,
+        );
         this.consumers.set(stage.id, link);
         link.open();
       }
@@ -294,8 +307,12 @@ export class PipelineRunner extends EventEmitter {
     this.deliver(origin, stage.id, events);
   }
 
-  private written(stage: StagePlan, origin: Origin, events: number): void {
+  private written(stage: StagePlan, origin: Origin, events: number, first: FlowEvent | undefined): void {
     (this.counters.get(stage.id) as StageCounters).eventsOut += events;
+    if (first?.time && this.options.metrics) {
+      const createdMs = Number(first.time.seconds) * 1000 + first.time.nanos / 1e6;
+      this.options.metrics.observeEventLatency(stage.id, (Date.now() - createdMs) / 1000);
+    }
     this.closeDelivery(origin);
   }
 
@@ -463,7 +480,10 @@ export class PipelineRunner extends EventEmitter {
         (this.counters.get(id) as StageCounters).health = status;
         const failures = status === "serving" ? 0 : (this.healthFailures.get(id) ?? 0) + 1;
         this.healthFailures.set(id, failures);
-        if (failures === 3) this.options.logger.warn({ stage: id, status }, "service is not serving");
+        if (failures === UNHEALTHY_AFTER_CHECKS) {
+          const replaced = await endpoint.replaceUnhealthy();
+          this.options.logger.warn({ stage: id, status, action: replaced ? "killed for restart" : "waiting" }, "service is not serving");
+        }
       }),
     );
   }
