@@ -38,7 +38,7 @@ export function registerDescribeCommand(program: Command): void {
         await endpoint.start();
         const component = await describeAny(endpoint.target);
         if (options.json) {
-          console.log(JSON.stringify({ ...component, configSchema: JSON.parse(component.configSchema || "{}") }, (_k, v) => (typeof v === "bigint" ? String(v) : v), 2));
+          console.log(JSON.stringify({ ...component, configSchema: JSON.parse(component.configSchema || "{}") }, jsonReplacer, 2));
           return;
         }
         console.log(`${component.name} ${component.version} (${familyName(component.family)})`);
@@ -112,6 +112,12 @@ async function describeAny(target: string): Promise<Descriptor> {
     }
   }
   throw new UserError(`${target} answers no Flow family contract`, { hint: failures.join("; ") });
+}
+
+/** bigint as text; ts-proto's bookkeeping (`_unknownFields`) left out. */
+function jsonReplacer(key: string, value: unknown): unknown {
+  if (key.startsWith("_")) return undefined;
+  return typeof value === "bigint" ? String(value) : value;
 }
 
 function familyName(family: number): string {
