@@ -1,18 +1,10 @@
-import { type AttributeValue, type FlowEvent, timestampToRfc3339 } from "@flow/sdk";
-import { isJsonContentType } from "./json-content-type";
-
-const CONTEXT_ATTRIBUTES = new Set([
-  "specversion",
-  "id",
-  "source",
-  "type",
-  "subject",
-  "time",
-  "datacontenttype",
-  "dataschema",
-  "data",
-  "data_base64",
-]);
+import {
+  attributeValueJson,
+  CLOUDEVENT_JSON_MEMBERS,
+  type FlowEvent,
+  isJsonContentType,
+  timestampToRfc3339,
+} from "@flow/sdk";
 
 /**
  * One event as one line of JSON in the CloudEvents JSON format, newline included. A JSON payload is
@@ -32,8 +24,8 @@ export function cloudEventJsonLine(event: FlowEvent): string {
   if (event.dataschema) head.dataschema = event.dataschema;
   for (const [name, attribute] of Object.entries(event.extensions)) {
     // An extension may not shadow a context attribute; CloudEvents forbids the names anyway.
-    if (attribute.value !== undefined && !CONTEXT_ATTRIBUTES.has(name))
-      head[name] = attributeJson(attribute.value);
+    if (attribute.value !== undefined && !CLOUDEVENT_JSON_MEMBERS.has(name))
+      head[name] = attributeValueJson(attribute.value);
   }
   if (event.data.length === 0) return `${JSON.stringify(head)}\n`;
   const json = jsonText(event);
@@ -54,15 +46,4 @@ function jsonText(event: FlowEvent): string | undefined {
   // In valid JSON a raw line break can only be whitespace between tokens (inside strings it is
   // escaped), so replacing it keeps the value and keeps the event on one line.
   return text.replace(/[\r\n]+/g, " ");
-}
-
-function attributeJson(value: AttributeValue): string | number | boolean {
-  switch (value.$case) {
-    case "binaryValue":
-      return Buffer.from(value.value).toString("base64");
-    case "timestampValue":
-      return timestampToRfc3339(value.value);
-    default:
-      return value.value;
-  }
 }

@@ -8,6 +8,7 @@ import {
   serveConsumer,
   timestampFromRfc3339,
 } from "@flow/sdk";
+import { StreamReader, unary } from "@flow/testing";
 import { credentials, status } from "@grpc/grpc-js";
 import { fileConsumer } from "./file-consumer";
 import { Family, Severity } from "./gen/component/v1/component";
@@ -21,8 +22,6 @@ import {
   type WriteRequest,
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
-import { StreamReader } from "./test-support/stream-reader";
-import { unary } from "./test-support/unary";
 
 let service: RunningService;
 let client: ConsumerServiceClient;

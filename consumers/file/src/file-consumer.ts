@@ -1,21 +1,22 @@
-import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import {
   type ConfigIssue,
   type ConsumerDefinition,
+  canWrite,
+  creatableFileIssues,
   errorIssue,
   PermanentError,
   RetryableError,
+  readPackageVersion,
+  statOrUndefined,
 } from "@flow/sdk";
 import { cloudEventJsonLine } from "./cloudevent-json-line";
 import { type FileConsumerConfig, fileConsumerConfigSchema } from "./file-consumer-config";
 import { JsonLinesFile } from "./json-lines-file";
-import { packageVersion } from "./package-version";
 
 export const fileConsumer: ConsumerDefinition<FileConsumerConfig> = {
   name: "flow-consumer-file",
-  version: packageVersion,
+  version: readPackageVersion(join(__dirname, "..")),
   description: "Appends events to a JSON Lines file, one CloudEvent (JSON format) per line",
   configSchema: fileConsumerConfigSchema,
   features: { ordering: "total", idempotent: false },
@@ -58,39 +59,5 @@ async function checkWritable(path: string, createDirectories: boolean): Promise<
     return (await canWrite(path)) ? [] : [errorIssue("/path", `cannot write ${path}: permission denied`)];
   }
   // The file will be created: the nearest folder that exists must let us create entries.
-  let folder = dirname(path);
-  let folderStats = await statOrUndefined(folder);
-  if (!folderStats && !createDirectories)
-    return [errorIssue("/path", `folder ${folder} does not exist (or set createDirectories: true)`)];
-  while (!folderStats && dirname(folder) !== folder) {
-    folder = dirname(folder);
-    folderStats = await statOrUndefined(folder);
-  }
-  if (!folderStats?.isDirectory())
-    return [errorIssue("/path", `cannot create ${path}: ${folder} is not a folder`)];
-  if (!(await canWrite(folder)))
-    return [errorIssue("/path", `cannot create ${path}: folder ${folder} is not writable`)];
-  return [];
-}
-
-async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
-  try {
-    return await stat(path);
-  } catch (error) {
-    if (
-      (error as NodeJS.ErrnoException).code === "ENOENT" ||
-      (error as NodeJS.ErrnoException).code === "ENOTDIR"
-    )
-      return undefined;
-    throw error;
-  }
-}
-
-async function canWrite(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return creatableFileIssues("/path", path, createDirectories);
 }

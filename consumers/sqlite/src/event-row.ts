@@ -1,5 +1,4 @@
-import { type AttributeValue, type FlowEvent, timestampToRfc3339 } from "@flow/sdk";
-import { isJsonContentType } from "./json-content-type";
+import { attributeValueJson, type FlowEvent, isJsonContentType, timestampToRfc3339 } from "@flow/sdk";
 
 /** The columns of one event's row, in the order of EVENT_COLUMNS. */
 export interface EventRow {
@@ -72,18 +71,7 @@ function utf8(bytes: Buffer): string | undefined {
 function extensionsJson(extensions: FlowEvent["extensions"]): string | null {
   const out: Record<string, string | number | boolean> = {};
   for (const [name, attribute] of Object.entries(extensions)) {
-    if (attribute.value !== undefined) out[name] = attributeJson(attribute.value);
+    if (attribute.value !== undefined) out[name] = attributeValueJson(attribute.value);
   }
   return Object.keys(out).length === 0 ? null : JSON.stringify(out);
-}
-
-function attributeJson(value: AttributeValue): string | number | boolean {
-  switch (value.$case) {
-    case "binaryValue":
-      return Buffer.from(value.value).toString("base64");
-    case "timestampValue":
-      return timestampToRfc3339(value.value);
-    default:
-      return value.value;
-  }
 }

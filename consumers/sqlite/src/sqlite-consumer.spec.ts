@@ -8,6 +8,7 @@ import {
   serveConsumer,
   timestampFromRfc3339,
 } from "@flow/sdk";
+import { StreamReader, unary } from "@flow/testing";
 import { credentials, status } from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { Family, Severity } from "./gen/component/v1/component";
@@ -22,8 +23,6 @@ import {
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { sqliteConsumer } from "./sqlite-consumer";
-import { StreamReader } from "./test-support/stream-reader";
-import { unary } from "./test-support/unary";
 
 let service: RunningService;
 let client: ConsumerServiceClient;

@@ -1,15 +1,20 @@
-import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { type ConfigIssue, type ConsumerDefinition, errorIssue } from "@flow/sdk";
+import { join, resolve } from "node:path";
+import {
+  type ConfigIssue,
+  type ConsumerDefinition,
+  canWrite,
+  creatableFileIssues,
+  errorIssue,
+  readPackageVersion,
+  statOrUndefined,
+} from "@flow/sdk";
 import Database from "better-sqlite3";
-import { packageVersion } from "./package-version";
 import { type SqliteConsumerConfig, sqliteConsumerConfigSchema } from "./sqlite-consumer-config";
 import { missingColumns, SqliteEventTable } from "./sqlite-event-table";
 
 export const sqliteConsumer: ConsumerDefinition<SqliteConsumerConfig> = {
   name: "flow-consumer-sqlite",
-  version: packageVersion,
+  version: readPackageVersion(join(__dirname, "..")),
   description:
     "Writes one SQLite row per event, keyed by event id, so redelivered events add no duplicate row",
   configSchema: sqliteConsumerConfigSchema,
@@ -38,7 +43,7 @@ async function checkDatabase(path: string, config: SqliteConsumerConfig): Promis
     issues.push(errorIssue("/table", `table names beginning with "sqlite_" are reserved by SQLite`));
   }
   const existing = await statOrUndefined(path);
-  if (!existing) return [...issues, ...(await checkCreatable(path, config.createDirectories))];
+  if (!existing) return [...issues, ...(await creatableFileIssues("/path", path, config.createDirectories))];
   if (!existing.isFile()) return [...issues, errorIssue("/path", `${path} exists and is not a file`)];
   if (!(await canWrite(path)))
     return [...issues, errorIssue("/path", `cannot write ${path}: permission denied`)];
@@ -61,40 +66,4 @@ async function checkDatabase(path: string, config: SqliteConsumerConfig): Promis
     db?.close();
   }
   return issues;
-}
-
-/** The database will be created: the nearest folder that exists must let us create files. */
-async function checkCreatable(path: string, createDirectories: boolean): Promise<ConfigIssue[]> {
-  let folder = dirname(path);
-  let folderStats = await statOrUndefined(folder);
-  if (!folderStats && !createDirectories)
-    return [errorIssue("/path", `folder ${folder} does not exist (or set createDirectories: true)`)];
-  while (!folderStats && dirname(folder) !== folder) {
-    folder = dirname(folder);
-    folderStats = await statOrUndefined(folder);
-  }
-  if (!folderStats?.isDirectory())
-    return [errorIssue("/path", `cannot create ${path}: ${folder} is not a folder`)];
-  if (!(await canWrite(folder)))
-    return [errorIssue("/path", `cannot create ${path}: folder ${folder} is not writable`)];
-  return [];
-}
-
-async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
-  try {
-    return await stat(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw error;
-  }
-}
-
-async function canWrite(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -6,3 +6,4 @@ export * from "./discovery/service-endpoint";
 export * from "./discovery/workspace-packages";
 export * from "./engine";
 export * from "./negotiation/negotiate";
+export * from "./registry";

@@ -1,6 +1,14 @@
 import type * as grpc from "@grpc/grpc-js";
-import { type ComponentDescriptor, type ConfigIssue, type ContractVersion, FAMILY, type FamilyName, ORDERING, SEVERITY } from "./component";
-import { ConfigValidator, type JsonSchema } from "./config-validator";
+import {
+  type ComponentDescriptor,
+  type ConfigIssue,
+  type ContractVersion,
+  FAMILY,
+  type FamilyName,
+  ORDERING,
+  SEVERITY,
+} from "./component";
+import type { ConfigValidator, JsonSchema } from "./config-validator";
 
 /** What every Flow service says about itself, whatever its family. */
 export interface ComponentInfo<Config> {
@@ -14,15 +22,27 @@ export interface ComponentInfo<Config> {
   acceptedEventTypes?: string[];
   producedEventTypes?: string[];
   limits?: { maxBatchSize?: number; maxInFlightBatches?: number; maxEventBytes?: number };
-  features?: { checkpointing?: boolean; ordering?: keyof typeof ORDERING; idempotent?: boolean; deadLetters?: boolean };
+  features?: {
+    checkpointing?: boolean;
+    ordering?: keyof typeof ORDERING;
+    idempotent?: boolean;
+    deadLetters?: boolean;
+  };
   /**
    * Checks beyond the schema - e.g. that the external system can be reached - reported with the
    * schema's issues. `validateOnly` is false when Core is about to run with this configuration.
    */
-  validate?(config: Config, context: { validateOnly: boolean; stageId: string }): ConfigIssue[] | Promise<ConfigIssue[]>;
+  validate?(
+    config: Config,
+    context: { validateOnly: boolean; stageId: string },
+  ): ConfigIssue[] | Promise<ConfigIssue[]>;
 }
 
-export function describeComponent(info: ComponentInfo<unknown>, family: FamilyName, contract: ContractVersion): ComponentDescriptor {
+export function describeComponent(
+  info: ComponentInfo<unknown>,
+  family: FamilyName,
+  contract: ContractVersion,
+): ComponentDescriptor {
   return {
     name: info.name,
     version: info.version,
@@ -59,7 +79,11 @@ export async function checkConfig<Config>(
     const issues = await info.validate(checked.config, context);
     return { config: hasErrors(issues) ? undefined : checked.config, issues };
   } catch (error) {
-    return { issues: [{ path: "", message: `validation failed: ${(error as Error).message}`, severity: SEVERITY.error }] };
+    return {
+      issues: [
+        { path: "", message: `validation failed: ${(error as Error).message}`, severity: SEVERITY.error },
+      ],
+    };
   }
 }
 

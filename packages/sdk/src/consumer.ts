@@ -1,6 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ContractVersion } from "./component";
-import { checkConfig, componentHandlers, type ComponentInfo, issuesText, statusError } from "./component-handlers";
+import {
+  type ComponentInfo,
+  checkConfig,
+  componentHandlers,
+  issuesText,
+  statusError,
+} from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
 import type { FlowEvent } from "./flow-event";
 import { PermanentError, RetryableError } from "./service-errors";
@@ -45,7 +51,8 @@ export function consumerImplementation<Config>(
   contract: ContractVersion,
   server: Pick<ServiceServer, "trackDrain" | "isStopping">,
 ): grpc.UntypedServiceImplementation {
-  if (!definition.open && !definition.write) throw new Error(`consumer ${definition.name} defines neither open nor write`);
+  if (!definition.open && !definition.write)
+    throw new Error(`consumer ${definition.name} defines neither open nor write`);
   const validator = new ConfigValidator<Config>(definition.configSchema);
 
   const Write: grpc.handleBidiStreamingCall<WriteRequest, WriteResponse> = (call) => {
@@ -53,20 +60,57 @@ export function consumerImplementation<Config>(
     let chain: Promise<void> = Promise.resolve();
     let failed = false;
     let draining = false;
-    const untrack = server.trackDrain(async () => {
-      draining = true;
-      await chain;
-      await writer?.flush?.();
-      await writer?.close?.();
+    let ended = false;
+    let closing: Promise<void> | undefined;
+    // Flush and close exactly once, whichever comes first: the client ending the stream, a
+    // graceful stop, or a cancellation; a second close of a database handle would throw.
+    const finish = (flush: boolean): Promise<void> => {
+      closing ??= (async () => {
+        const current = writer;
+        if (!current) return;
+        try {
+          if (flush) await current.flush?.();
+        } finally {
+          await current.close?.();
+        }
+      })();
+      return closing;
+    };
+    const endCall = (): void => {
+      if (ended) return;
+      ended = true;
+      untrack();
       call.end();
-    });
+    };
     const fail = (code: grpc.status, details: string): void => {
+      if (failed) return;
       failed = true;
+      ended = true;
       untrack();
       call.emit("error", statusError(code, details));
+      finish(false).catch(() => undefined);
     };
+    // Ends the call once every batch received so far is written and acknowledged; a failing
+    // flush or close fails the call instead of escaping as an unhandled rejection.
+    let settled: Promise<void> | undefined;
+    const settle = (): Promise<void> => {
+      settled ??= chain
+        .then(() => (failed ? finish(false) : finish(true)))
+        .then(
+          () => (failed ? undefined : endCall()),
+          (error: Error) => fail(grpc.status.INTERNAL, `consumer failed to flush or close: ${error.message}`),
+        );
+      return settled;
+    };
+    // A graceful stop takes no new batch, acknowledges every batch already received, then ends the call.
+    const untrack = server.trackDrain(() => {
+      draining = true;
+      return settle();
+    });
     const enqueue = (step: () => Promise<void>): void => {
-      chain = chain.then(() => (failed ? undefined : step())).catch((error: Error) => fail(grpc.status.INTERNAL, error.message));
+      chain = chain
+        .then(() => (failed ? undefined : step()))
+        .catch((error: Error) => fail(grpc.status.INTERNAL, error.message));
     };
 
     call.on("data", (message: WriteRequest) => {
@@ -76,15 +120,23 @@ export function consumerImplementation<Config>(
         case "start":
           return enqueue(async () => {
             const { configJson, stageId } = request.value;
-            const { config, issues } = await checkConfig(definition, validator, configJson, { validateOnly: false, stageId });
-            if (config === undefined) return fail(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(issues)}`);
+            const { config, issues } = await checkConfig(definition, validator, configJson, {
+              validateOnly: false,
+              stageId,
+            });
+            if (config === undefined)
+              return fail(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(issues)}`);
             writer = definition.open
               ? await definition.open(config, { stageId })
               : { write: (events) => definition.write?.(events, config) };
           });
         case "batch":
           return enqueue(async () => {
-            if (!writer) return fail(grpc.status.FAILED_PRECONDITION, "the first message of a Write stream must be start");
+            if (!writer)
+              return fail(
+                grpc.status.FAILED_PRECONDITION,
+                "the first message of a Write stream must be start",
+              );
             const { sequence, batch } = request.value;
             let status: number = ACK_STATUS.written;
             let reason = "";
@@ -92,8 +144,10 @@ export function consumerImplementation<Config>(
               await writer.write(batch?.events ?? [], { sequence });
             } catch (error) {
               reason = (error as Error).message || String(error);
-              status = error instanceof PermanentError ? ACK_STATUS.permanentFailure : ACK_STATUS.retryableFailure;
-              if (!(error instanceof PermanentError) && !(error instanceof RetryableError)) reason = `unexpected: ${reason}`;
+              status =
+                error instanceof PermanentError ? ACK_STATUS.permanentFailure : ACK_STATUS.retryableFailure;
+              if (!(error instanceof PermanentError) && !(error instanceof RetryableError))
+                reason = `unexpected: ${reason}`;
             }
             call.write({ response: { $case: "ack", value: { sequence, status, reason } } });
           });
@@ -104,21 +158,12 @@ export function consumerImplementation<Config>(
           });
       }
     });
-    call.on("end", () => {
-      chain
-        .then(async () => {
-          await writer?.flush?.();
-          await writer?.close?.();
-        })
-        .finally(() => {
-          untrack();
-          if (!failed) call.end();
-        });
-    });
+    call.on("end", () => void settle());
     call.on("cancelled", () => {
       failed = true;
+      ended = true;
       untrack();
-      Promise.resolve(writer?.close?.()).catch(() => undefined);
+      finish(false).catch(() => undefined);
     });
   };
 

@@ -109,23 +109,37 @@ export function nowTimestamp(): Timestamp {
 const HRTIME_ANCHOR = process.hrtime.bigint();
 const WALL_ANCHOR_NANOS = BigInt(Date.now()) * 1_000_000n;
 
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range RFC 3339 (four-digit years) can write. */
+export const MIN_RFC3339_SECONDS = -62_135_596_800n;
+export const MAX_RFC3339_SECONDS = 253_402_300_799n;
+
 /** RFC 3339 with all nine fractional digits (CloudEvents `time`), UTC. */
 export function timestampToRfc3339(timestamp: Timestamp): string {
-  const ms = timestamp.seconds * 1000n;
-  const date = new Date(Number(ms));
-  if (Number.isNaN(date.getTime())) throw new RangeError(`timestamp ${timestamp.seconds}s is out of range`);
+  if (timestamp.seconds < MIN_RFC3339_SECONDS || timestamp.seconds > MAX_RFC3339_SECONDS) {
+    throw new RangeError(
+      `timestamp ${timestamp.seconds}s is outside 0001-01-01..9999-12-31, which RFC 3339 cannot write`,
+    );
+  }
+  if (!Number.isInteger(timestamp.nanos) || timestamp.nanos < 0 || timestamp.nanos > 999_999_999) {
+    throw new RangeError(`timestamp nanos ${timestamp.nanos} is outside 0..999999999`);
+  }
+  const date = new Date(Number(timestamp.seconds * 1000n));
   const base = date.toISOString().slice(0, 19);
   return `${base}.${String(timestamp.nanos).padStart(9, "0")}Z`;
 }
 
-const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** Parses RFC 3339 keeping every fractional digit up to nanoseconds. */
 export function timestampFromRfc3339(text: string): Timestamp {
   const match = RFC3339.exec(text);
   if (!match) throw new RangeError(`"${text}" is not an RFC 3339 time`);
-  const [, whole = "", fraction = "", zone = "Z"] = match;
-  const ms = Date.parse(`${whole}${zone.toUpperCase()}`);
-  if (Number.isNaN(ms)) throw new RangeError(`"${text}" is not a valid time`);
+  const [, date = "", time = "", fraction = "", zone = "Z"] = match;
+  // Date.parse accepts only the upper-case ISO form; a lower-case "t"/"z" is valid RFC 3339.
+  const ms = Date.parse(`${date}T${time}${zone.toUpperCase()}`);
+  if (Number.isNaN(ms) || new Date(Date.parse(`${date}T00:00:00Z`)).toISOString().slice(0, 10) !== date) {
+    throw new RangeError(`"${text}" is not a valid time`);
+  }
+  // Whole seconds: the fraction was kept out of Date.parse, so `ms` is an exact multiple of 1000.
   return { seconds: BigInt(ms) / 1000n, nanos: Number(fraction.padEnd(9, "0")) };
 }

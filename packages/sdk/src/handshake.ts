@@ -37,16 +37,22 @@ export function formatHandshake(handshake: Omit<Handshake, "protocolVersion" | "
 export function parseHandshake(line: string): Handshake {
   const parts = line.trim().split("|");
   if (parts[0] !== HANDSHAKE_MARKER || parts.length !== 7) {
-    throw new Error(`not a handshake line (expected ${HANDSHAKE_MARKER}|protocol|contract|major|network|address|transport): ${line.trim().slice(0, 200)}`);
+    throw new Error(
+      `not a handshake line (expected ${HANDSHAKE_MARKER}|protocol|contract|major|network|address|transport): ${line.trim().slice(0, 200)}`,
+    );
   }
   const [, protocol = "", contract = "", major = "", network = "", address = "", transport = ""] = parts;
   const protocolVersion = Number(protocol);
   if (protocolVersion !== HANDSHAKE_PROTOCOL_VERSION) {
-    throw new Error(`handshake protocol ${protocol} is not supported (this core speaks ${HANDSHAKE_PROTOCOL_VERSION})`);
+    throw new Error(
+      `handshake protocol ${protocol} is not supported (this core speaks ${HANDSHAKE_PROTOCOL_VERSION})`,
+    );
   }
-  if (!/^[a-z][a-z0-9_]*$/.test(contract)) throw new Error(`handshake names no valid contract: "${contract}"`);
+  if (!/^[a-z][a-z0-9_]*$/.test(contract))
+    throw new Error(`handshake names no valid contract: "${contract}"`);
   if (!/^\d+$/.test(major)) throw new Error(`handshake major "${major}" is not a number`);
-  if (network !== "tcp" && network !== "unix") throw new Error(`handshake network "${network}" is not tcp or unix`);
+  if (network !== "tcp" && network !== "unix")
+    throw new Error(`handshake network "${network}" is not tcp or unix`);
   if (address === "") throw new Error("handshake has no address");
   if (transport !== "grpc") throw new Error(`handshake transport "${transport}" is not grpc`);
   return { protocolVersion, contract, major: Number(major), network, address, transport };

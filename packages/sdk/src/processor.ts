@@ -1,10 +1,16 @@
 import * as grpc from "@grpc/grpc-js";
-import { componentHandlers, checkConfig, type ComponentInfo, issuesText, statusError } from "./component-handlers";
+import type { ContractVersion } from "./component";
+import {
+  type ComponentInfo,
+  checkConfig,
+  componentHandlers,
+  issuesText,
+  statusError,
+} from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
 import type { FlowEvent } from "./flow-event";
 import { PermanentError } from "./service-errors";
 import type { ServiceServer } from "./service-server";
-import type { ContractVersion } from "./component";
 
 /** A per-event result meaning "this event cannot be processed": it becomes a dead letter. */
 export interface DeadLetterVerdict {
@@ -46,7 +52,7 @@ interface ProcessedBatch {
 }
 
 /** The gRPC implementation of processor_service v1 for a definition. */
-export function processorImplementation<Config, State>(
+export function processorImplementation<Config, State = Config>(
   definition: ProcessorDefinition<Config, State>,
   contract: ContractVersion,
   server: Pick<ServiceServer, "trackDrain" | "isStopping">,
@@ -55,14 +61,21 @@ export function processorImplementation<Config, State>(
     throw new Error(`processor ${definition.name} defines neither process nor processBatch`);
   }
   const validator = new ConfigValidator<Config>(definition.configSchema);
-  const runBatch = async (events: FlowEvent[], state: State): Promise<Omit<ProcessedBatch, "inputSequence">> => {
+  const runBatch = async (
+    events: FlowEvent[],
+    state: State,
+  ): Promise<Omit<ProcessedBatch, "inputSequence">> => {
     if (definition.processBatch) {
       try {
         const result = await definition.processBatch(events, state);
         return { batch: { events: result.events }, deadLetters: result.deadLetters ?? [] };
       } catch (error) {
         const reason = (error as Error).message;
-        return { batch: { events: [] }, deadLetters: [], failure: { reason, retryable: !(error instanceof PermanentError) } };
+        return {
+          batch: { events: [] },
+          deadLetters: [],
+          failure: { reason, retryable: !(error instanceof PermanentError) },
+        };
       }
     }
     const out: FlowEvent[] = [];
@@ -81,20 +94,34 @@ export function processorImplementation<Config, State>(
     return { batch: { events: out }, deadLetters };
   };
 
-  const Process: grpc.handleBidiStreamingCall<ProcessRequest, { response: { $case: "batch"; value: ProcessedBatch } }> = (
-    call,
-  ) => {
+  const Process: grpc.handleBidiStreamingCall<
+    ProcessRequest,
+    { response: { $case: "batch"; value: ProcessedBatch } }
+  > = (call) => {
+    // `started`, not `state !== undefined`: a setup may legitimately return nothing.
+    let started = false;
     let state: State | undefined;
     let chain: Promise<void> = Promise.resolve();
     let failed = false;
     let draining = false;
-    const untrack = server.trackDrain(async () => {
+    let ended = false;
+    // Ends the call (once) after every batch received so far has been answered.
+    const settle = (): Promise<void> =>
+      chain.then(() => {
+        if (ended) return;
+        ended = true;
+        untrack();
+        call.end();
+      });
+    // A graceful stop takes no new batch and answers every batch already received.
+    const untrack = server.trackDrain(() => {
       draining = true;
-      await chain;
-      call.end();
+      return settle();
     });
     const fail = (code: grpc.status, details: string): void => {
+      if (ended) return;
       failed = true;
+      ended = true;
       untrack();
       call.emit("error", statusError(code, details));
     };
@@ -104,32 +131,36 @@ export function processorImplementation<Config, State>(
       if (request.$case === "start") {
         chain = chain.then(async () => {
           const { configJson, stageId } = request.value;
-          const { config, issues } = await checkConfig(definition, validator, configJson, { validateOnly: false, stageId });
-          if (config === undefined) return fail(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(issues)}`);
+          const { config, issues } = await checkConfig(definition, validator, configJson, {
+            validateOnly: false,
+            stageId,
+          });
+          if (config === undefined)
+            return fail(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(issues)}`);
           state = definition.setup ? await definition.setup(config) : (config as unknown as State);
+          started = true;
         });
       } else {
         const { sequence, batch } = request.value;
         chain = chain.then(async () => {
           if (failed) return;
-          if (state === undefined) return fail(grpc.status.FAILED_PRECONDITION, "the first message of a Process stream must be start");
-          const answer = await runBatch(batch?.events ?? [], state);
+          if (!started)
+            return fail(
+              grpc.status.FAILED_PRECONDITION,
+              "the first message of a Process stream must be start",
+            );
+          const answer = await runBatch(batch?.events ?? [], state as State);
           call.write({ response: { $case: "batch", value: { inputSequence: sequence, ...answer } } });
         });
       }
       chain = chain.catch((error: Error) => fail(grpc.status.INTERNAL, `processor failed: ${error.message}`));
     });
-    call.on("end", () => {
-      chain.then(() => {
-        untrack();
-        if (!failed) call.end();
-      });
-    });
+    call.on("end", () => void settle());
     call.on("cancelled", () => {
       failed = true;
+      ended = true;
       untrack();
     });
-    call.on("error", () => untrack());
   };
 
   return { ...componentHandlers(definition, "processor", contract, validator), Process };

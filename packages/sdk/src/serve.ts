@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import pino from "pino";
-import type { ContractVersion } from "./component";
+import type { ContractVersion, FamilyName } from "./component";
+import { type ComponentInfo, describeComponent } from "./component-handlers";
 import { type ConsumerDefinition, consumerImplementation } from "./consumer";
 import { vendoredContractVersion } from "./contract-version";
 import { formatHandshake } from "./handshake";
 import { type ProcessorDefinition, processorImplementation } from "./processor";
+import { registerFromEnv } from "./registration";
 import { ServiceServer } from "./service-server";
 import { type SourceDefinition, sourceImplementation } from "./source";
 
@@ -41,12 +43,13 @@ export function serviceLogger(name: string): pino.Logger {
 type Implementation = (contract: ContractVersion, server: ServiceServer) => grpc.UntypedServiceImplementation;
 
 async function serve(
-  contractName: string,
-  name: string,
+  family: FamilyName,
+  info: ComponentInfo<unknown>,
   implement: Implementation,
   options: ServeOptions,
 ): Promise<RunningService> {
-  const contract = vendoredContractVersion(options.packageDir, contractName, 1);
+  const name = info.name;
+  const contract = vendoredContractVersion(options.packageDir, `${family}_service`, 1);
   const envPort = process.env.FLOW_SERVICE_PORT ? Number(process.env.FLOW_SERVICE_PORT) : undefined;
   const server = await ServiceServer.start({
     services: [{ definition: options.service, implementation: (started) => implement(contract, started) }],
@@ -54,11 +57,18 @@ async function serve(
     host: options.host ?? process.env.FLOW_SERVICE_HOST,
     port: options.port ?? envPort ?? 0,
   });
+  // FLOW_REGISTRY set: list this service in Core's registry while it runs (see registration.ts).
+  const component = describeComponent(info, family, contract);
+  const registration = registerFromEnv(process.env, { component, address: server.address, logger: serviceLogger(name) });
   const running: RunningService = {
     server,
     address: server.address,
     contract,
-    stop: () => server.stop(options.graceMs),
+    // Deregister first, so no new pipeline finds the service while it drains.
+    stop: async () => {
+      await registration?.stop();
+      await server.stop(options.graceMs);
+    },
   };
   if (options.handshake ?? true) {
     process.stdout.write(
@@ -90,8 +100,8 @@ export function serveProcessor<Config, State = Config>(
   options: ServeOptions,
 ): Promise<RunningService> {
   return serve(
-    "processor_service",
-    definition.name,
+    "processor",
+    definition as ComponentInfo<unknown>,
     (contract, server) => processorImplementation(definition, contract, server),
     options,
   );
@@ -103,8 +113,8 @@ export function serveSource<Config>(
   options: ServeOptions,
 ): Promise<RunningService> {
   return serve(
-    "source_service",
-    definition.name,
+    "source",
+    definition as ComponentInfo<unknown>,
     (contract, server) => sourceImplementation(definition, contract, server),
     options,
   );
@@ -116,8 +126,8 @@ export function serveConsumer<Config>(
   options: ServeOptions,
 ): Promise<RunningService> {
   return serve(
-    "consumer_service",
-    definition.name,
+    "consumer",
+    definition as ComponentInfo<unknown>,
     (contract, server) => consumerImplementation(definition, contract, server),
     options,
   );

@@ -4,11 +4,19 @@ import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import { bindImplementation } from "./method-binding";
+import { linkFileDescriptors } from "./reflection-descriptors";
 
 export interface ServiceRegistration {
   /** The generated service definition (e.g. ProcessorServiceService). */
   definition: grpc.ServiceDefinition;
-  implementation: grpc.UntypedServiceImplementation;
+  /**
+   * Handlers, keyed by RPC name (`Describe`) or by the definition's keys; or a function that
+   * builds them from the server (stream handlers register their drain work with it).
+   */
+  implementation:
+    | grpc.UntypedServiceImplementation
+    | ((server: ServiceServer) => grpc.UntypedServiceImplementation);
 }
 
 export interface ServerOptions {
@@ -53,13 +61,19 @@ export class ServiceServer {
   private readonly drains = new Set<DrainHook>();
   private stopping: Promise<void> | undefined;
 
+  private boundPort = 0;
+
   private constructor(
     readonly server: grpc.Server,
     readonly health: HealthImplementation,
     readonly serviceNames: string[],
     readonly host: string,
-    readonly port: number,
   ) {}
+
+  /** The port the server listens on (chosen by the OS when asked for 0). */
+  get port(): number {
+    return this.boundPort;
+  }
 
   get address(): string {
     return `${this.host}:${this.port}`;
@@ -68,10 +82,19 @@ export class ServiceServer {
   static async start(options: ServerOptions): Promise<ServiceServer> {
     const server = new grpc.Server({ ...FLOW_CHANNEL_OPTIONS, ...options.serverOptions });
     const serviceNames = options.services.map((service) => serviceNameOf(service.definition));
-    for (const service of options.services) server.addService(service.definition, service.implementation);
-
     const health = new HealthImplementation({ "": "SERVING" });
     for (const name of serviceNames) health.setStatus(name, "SERVING");
+    const host = options.host ?? "127.0.0.1";
+    // The instance exists before any handler so that handlers can register drains with it.
+    const instance = new ServiceServer(server, health, serviceNames, host);
+
+    for (const service of options.services) {
+      const implementation =
+        typeof service.implementation === "function"
+          ? service.implementation(instance)
+          : service.implementation;
+      server.addService(service.definition, bindImplementation(service.definition, implementation));
+    }
     health.addToServer(server);
 
     const protoFiles = listProtoFiles(options.protoDir);
@@ -80,15 +103,16 @@ export class ServiceServer {
       longs: String,
       defaults: true,
     });
-    new ReflectionService(definitions).addToServer(server);
+    new ReflectionService(linkFileDescriptors(definitions)).addToServer(server);
 
-    const host = options.host ?? "127.0.0.1";
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
+    instance.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(
+        `${host}:${options.port ?? 0}`,
+        grpc.ServerCredentials.createInsecure(),
+        (error, bound) => (error ? reject(error) : resolve(bound)),
       );
     });
-    return new ServiceServer(server, health, serviceNames, host, port);
+    return instance;
   }
 
   /** Registers work to finish on a graceful stop; returns the function that unregisters it. */

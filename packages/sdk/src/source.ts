@@ -213,7 +213,7 @@ export function sourceImplementation<Config>(
         // hang the stop on the very source the race let go of. Otherwise wait, so the source's
         // own cleanup (closing a file...) runs before the call ends.
         const closing = Promise.resolve(iterator?.return?.()).catch(() => undefined);
-        await closing;
+        if (!abandonedNext) await closing;
       }
     };
 

@@ -1,1 +1,4 @@
 export * from "./postgres-for-tests";
+export * from "./readme-json-schema";
+export * from "./stream-reader";
+export * from "./unary";

@@ -1,5 +1,4 @@
-import { type AttributeValue, type FlowEvent, timestampToRfc3339 } from "@flow/sdk";
-import { isJsonContentType } from "./json-content-type";
+import { attributeValueJson, type FlowEvent, isJsonContentType, timestampToRfc3339 } from "@flow/sdk";
 
 /** Reading `data` of an event whose payload is not JSON. */
 export class PayloadNotJsonError extends Error {
@@ -65,19 +64,7 @@ function extensionsView(extensions: FlowEvent["extensions"]): EventView["extensi
   const out: EventView["extensions"] = {};
   for (const [name, attribute] of Object.entries(extensions)) {
     const value = attribute.value;
-    if (value !== undefined) out[name] = attributeJson(value);
+    if (value !== undefined) out[name] = attributeValueJson(value);
   }
   return out;
-}
-
-/** Extension values as the CloudEvents JSON format writes them. */
-function attributeJson(value: AttributeValue): string | number | boolean {
-  switch (value.$case) {
-    case "binaryValue":
-      return Buffer.from(value.value).toString("base64");
-    case "timestampValue":
-      return timestampToRfc3339(value.value);
-    default:
-      return value.value;
-  }
 }

@@ -1,4 +1,5 @@
 import type { JsonSchema } from "@flow/sdk";
+import { expressionTimeoutSchema } from "./expression-timeout-schema";
 
 export interface FilterConfig {
   /** JSONata over { id, source, type, subject, time, datacontenttype, dataschema, extensions, data }. */
@@ -20,13 +21,6 @@ export const filterConfigSchema: JsonSchema = {
         "A JSONata expression over the event: { id, source, specversion, type, subject, time (RFC 3339), datacontenttype, dataschema, extensions, data (the JSON payload) }. Events for which it is truthy (as JSONata's $boolean) pass; the others are dropped.",
       examples: ['data.total > 100 and type = "order.created"'],
     },
-    timeoutMs: {
-      type: "integer",
-      minimum: 1,
-      maximum: 60000,
-      default: 1000,
-      description:
-        "Longest evaluation of one event, in milliseconds; an event that takes longer is dead-lettered.",
-    },
+    timeoutMs: expressionTimeoutSchema,
   },
 };

@@ -1,4 +1,5 @@
-import { deadLetter, type ProcessorDefinition } from "@flow/sdk";
+import { join } from "node:path";
+import { deadLetter, type ProcessorDefinition, readPackageVersion } from "@flow/sdk";
 import { eventView } from "./event-view";
 import { type FilterConfig, filterConfigSchema } from "./filter-config";
 import {
@@ -8,7 +9,6 @@ import {
   jsonataBoolean,
   mustCompile,
 } from "./jsonata-expression";
-import { packageVersion } from "./package-version";
 
 export interface FilterState {
   expression: CompiledExpression;
@@ -16,7 +16,7 @@ export interface FilterState {
 
 export const filterProcessor: ProcessorDefinition<FilterConfig, FilterState> = {
   name: "flow-processor-filter",
-  version: packageVersion,
+  version: readPackageVersion(join(__dirname, "..")),
   description: "Keeps the events a JSONata expression over the event and its JSON payload finds truthy",
   configSchema: filterConfigSchema,
   features: { ordering: "total", deadLetters: true },

@@ -1,5 +1,5 @@
 export * from "./event-view";
+export * from "./expression-timeout-schema";
 export * from "./filter-config";
 export * from "./filter-processor";
-export * from "./json-content-type";
 export * from "./jsonata-expression";

@@ -1,3 +1,4 @@
+import { expressionTimeoutSchema } from "@flow/processor-filter";
 import type { JsonSchema } from "@flow/sdk";
 
 export interface MapConfig {
@@ -44,13 +45,6 @@ export const mapConfigSchema: JsonSchema = {
       minLength: 1,
       description: "The new dataschema URI; default: none (the old one described the old payload).",
     },
-    timeoutMs: {
-      type: "integer",
-      minimum: 1,
-      maximum: 60000,
-      default: 1000,
-      description:
-        "Longest evaluation of one event, in milliseconds; an event that takes longer is dead-lettered.",
-    },
+    timeoutMs: expressionTimeoutSchema,
   },
 };

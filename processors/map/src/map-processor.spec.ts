@@ -6,6 +6,7 @@ import {
   serveProcessor,
   timestampFromRfc3339,
 } from "@flow/sdk";
+import { StreamReader, unary } from "@flow/testing";
 import { credentials, status } from "@grpc/grpc-js";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -19,8 +20,6 @@ import {
   type ProcessResponse,
 } from "./gen/processor_service/v1/processor";
 import { mapProcessor } from "./map-processor";
-import { StreamReader } from "./test-support/stream-reader";
-import { unary } from "./test-support/unary";
 
 let service: RunningService;
 let client: ProcessorServiceClient;

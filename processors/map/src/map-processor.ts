@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   type CompiledExpression,
   compileExpression,
@@ -6,9 +7,8 @@ import {
   isJsonataFunction,
   mustCompile,
 } from "@flow/processor-filter";
-import { type ConfigIssue, deadLetter, type ProcessorDefinition } from "@flow/sdk";
+import { type ConfigIssue, deadLetter, type ProcessorDefinition, readPackageVersion } from "@flow/sdk";
 import { type MapConfig, mapConfigSchema } from "./map-config";
-import { packageVersion } from "./package-version";
 
 export interface MapState {
   config: MapConfig;
@@ -21,7 +21,7 @@ class UnmappableError extends Error {}
 
 export const mapProcessor: ProcessorDefinition<MapConfig, MapState> = {
   name: "flow-processor-map",
-  version: packageVersion,
+  version: readPackageVersion(join(__dirname, "..")),
   description:
     "Reshapes each event's JSON payload (and optionally its type and subject) with a JSONata expression",
   configSchema: mapConfigSchema,

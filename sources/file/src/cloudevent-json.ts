@@ -1,23 +1,17 @@
-import { type AttributeValue, createEvent, type FlowEvent, timestampFromRfc3339 } from "@flow/sdk";
-import { isJsonContentType } from "./json-content-type";
+import {
+  type AttributeValue,
+  CLOUDEVENT_JSON_MEMBERS,
+  createEvent,
+  type FlowEvent,
+  isJsonContentType,
+  timestampFromRfc3339,
+} from "@flow/sdk";
 
 /** A line that is JSON but not a CloudEvent Flow can carry; the message says what is wrong. */
 export class InvalidCloudEventError extends Error {
   override name = "InvalidCloudEventError";
 }
 
-const CONTEXT_ATTRIBUTES = new Set([
-  "specversion",
-  "id",
-  "source",
-  "type",
-  "subject",
-  "time",
-  "datacontenttype",
-  "dataschema",
-  "data",
-  "data_base64",
-]);
 const EXTENSION_NAME = /^[a-z0-9]+$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const INT32_MIN = -2147483648;
@@ -66,7 +60,7 @@ export function cloudEventFromJson(value: unknown): FlowEvent {
   if (object.data !== undefined && object.data !== null && contentType === undefined)
     event.datacontenttype = "application/json";
   for (const [name, attribute] of Object.entries(object)) {
-    if (CONTEXT_ATTRIBUTES.has(name) || attribute === null || attribute === undefined) continue;
+    if (CLOUDEVENT_JSON_MEMBERS.has(name) || attribute === null || attribute === undefined) continue;
     if (!EXTENSION_NAME.test(name)) {
       throw new InvalidCloudEventError(
         `extension attribute "${name}" is not a CloudEvents attribute name (lower-case a-z, 0-9)`,

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type RunningService, serveSource } from "@flow/sdk";
+import { StreamReader, unary } from "@flow/testing";
 import { credentials, status } from "@grpc/grpc-js";
 import { fileSource } from "./file-source";
 import { Family, Severity } from "./gen/component/v1/component";
@@ -18,8 +19,6 @@ import {
   SourceServiceClient,
   SourceServiceService,
 } from "./gen/source_service/v1/source";
-import { StreamReader } from "./test-support/stream-reader";
-import { unary } from "./test-support/unary";
 
 let service: RunningService;
 let client: SourceServiceClient;

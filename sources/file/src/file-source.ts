@@ -1,11 +1,12 @@
 import { constants } from "node:fs";
 import { access, open, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type ConfigIssue,
   errorIssue,
   type FlowEvent,
+  readPackageVersion,
   type SourceDefinition,
   serviceLogger,
 } from "@flow/sdk";
@@ -13,14 +14,13 @@ import { type FileSourceConfig, fileSourceConfigSchema } from "./file-source-con
 import { LineEvents } from "./line-events";
 import { LineReader } from "./line-reader";
 import { decodeOffset, encodeOffset } from "./offset-checkpoint";
-import { packageVersion } from "./package-version";
 
 const NAME = "flow-source-file";
 const log = serviceLogger(NAME);
 
 export const fileSource: SourceDefinition<FileSourceConfig> = {
   name: NAME,
-  version: packageVersion,
+  version: readPackageVersion(join(__dirname, "..")),
   description:
     "Reads a JSON Lines file (payloads or CloudEvents) and resumes from the byte offset of its checkpoint",
   configSchema: fileSourceConfigSchema,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RunningService, serveSource } from "@flow/sdk";
+import { StreamReader, unary } from "@flow/testing";
 import { credentials, status } from "@grpc/grpc-js";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -14,8 +15,6 @@ import {
   SourceServiceService,
 } from "./gen/source_service/v1/source";
 import { generatorSource } from "./generator-source";
-import { StreamReader } from "./test-support/stream-reader";
-import { unary } from "./test-support/unary";
 
 let service: RunningService;
 let client: SourceServiceClient;

@@ -1,16 +1,17 @@
+import { join } from "node:path";
 import {
   type ConfigIssue,
   createEvent,
   errorIssue,
   type FlowEvent,
   nowTimestamp,
+  readPackageVersion,
   type SourceDefinition,
   timestampToRfc3339,
   warningIssue,
 } from "@flow/sdk";
 import { type GeneratorConfig, generatorConfigSchema } from "./generator-config";
 import { pacedRanges } from "./paced-ranges";
-import { packageVersion } from "./package-version";
 import { DEFAULT_TEMPLATE, PayloadTemplate, TextTemplate } from "./payload-template";
 import { decodeNextSequence, encodeNextSequence } from "./sequence-checkpoint";
 
@@ -19,7 +20,7 @@ const FALLBACK_STAGE = "generator";
 
 export const generatorSource: SourceDefinition<GeneratorConfig> = {
   name: "flow-source-generator",
-  version: packageVersion,
+  version: readPackageVersion(join(__dirname, "..")),
   description: "Synthetic events at a chosen count, rate and payload shape; ids <stage>-<seq> resume exactly",
   configSchema: generatorConfigSchema,
   features: { checkpointing: true, ordering: "total" },

@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
-import type { FlowEvent } from "@flow/sdk";
 import type { Logger } from "pino";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import type { RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
 
 /** Which source batch a delivery descends from: acknowledgements are counted against it. */
@@ -12,7 +12,7 @@ export interface Origin {
 
 export interface Delivery {
   origin: Origin;
-  events: FlowEvent[];
+  batch: RawBatch;
   /** Attempts made so far (for retries). */
   attempts: number;
   sentAt: number;
@@ -53,7 +53,7 @@ export abstract class BatchLink<Request, Response> {
   protected abstract createClient(target: string): grpc.Client;
   protected abstract openCall(client: grpc.Client): grpc.ClientDuplexStream<Request, Response>;
   protected abstract startMessage(): Request;
-  protected abstract batchMessage(sequence: bigint, events: FlowEvent[]): Request;
+  protected abstract batchMessage(sequence: bigint, batch: RawBatch): Request;
   protected abstract onResponse(response: Response): void;
 
   /** Batches sent and not yet answered. */
@@ -82,8 +82,8 @@ export abstract class BatchLink<Request, Response> {
     stream.write(this.startMessage());
   }
 
-  send(origin: Origin, events: FlowEvent[]): void {
-    this.dispatch({ origin, events, attempts: 0, sentAt: Date.now() });
+  send(origin: Origin, batch: RawBatch): void {
+    this.dispatch({ origin, batch, attempts: 0, sentAt: Date.now() });
   }
 
   /** Sends a delivery again after `delayMs` (a retryable failure), or gives up after the last attempt. */
@@ -152,7 +152,7 @@ export abstract class BatchLink<Request, Response> {
     this.sequence += 1n;
     delivery.sentAt = Date.now();
     this.pending.set(this.sequence, delivery);
-    if (this.stream && !this.recovering) this.stream.write(this.batchMessage(this.sequence, delivery.events));
+    if (this.stream && !this.recovering) this.stream.write(this.batchMessage(this.sequence, delivery.batch));
   }
 
   private broken(reason: string): void {

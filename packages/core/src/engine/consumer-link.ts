@@ -1,20 +1,20 @@
-import type * as grpc from "@grpc/grpc-js";
-import type { FlowEvent } from "@flow/sdk";
+import * as grpc from "@grpc/grpc-js";
+import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
 import type { Logger } from "pino";
-import { consumerClient } from "../clients/service-clients";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
-import { AckStatus, type ConsumerServiceClient, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
-import type { Event } from "../gen/event/v1/event";
+import { AckStatus, ConsumerServiceService, type WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
 import { BatchLink, type LinkHooks, type Origin } from "./batch-link";
+import type { RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
+import { encodeWriteRequest, type LinkRequest } from "./stream-codecs";
 
 export interface ConsumerHooks extends LinkHooks {
   /** The consumer wrote a delivery. */
-  onWritten(origin: Origin, events: number, first: FlowEvent | undefined): void;
+  onWritten(origin: Origin, batch: RawBatch): void;
 }
 
-/** The Write stream to one consumer stage. */
-export class ConsumerLink extends BatchLink<WriteRequest, WriteResponse> {
+/** The Write stream to one consumer stage; batches cross it as bytes (stream-codecs.ts). */
+export class ConsumerLink extends BatchLink<LinkRequest<WriteRequest>, WriteResponse> {
   constructor(
     stage: StagePlan,
     endpoint: ServiceEndpoint,
@@ -25,19 +25,19 @@ export class ConsumerLink extends BatchLink<WriteRequest, WriteResponse> {
   }
 
   protected createClient(target: string): grpc.Client {
-    return consumerClient(target);
+    return new grpc.Client(target, grpc.credentials.createInsecure(), FLOW_CHANNEL_OPTIONS);
   }
 
-  protected openCall(client: grpc.Client): grpc.ClientDuplexStream<WriteRequest, WriteResponse> {
-    return (client as ConsumerServiceClient).write();
+  protected openCall(client: grpc.Client): grpc.ClientDuplexStream<LinkRequest<WriteRequest>, WriteResponse> {
+    return client.makeBidiStreamRequest(ConsumerServiceService.write.path, encodeWriteRequest, (frame: Buffer) => WriteResponse.decode(frame));
   }
 
-  protected startMessage(): WriteRequest {
-    return { request: { $case: "start", value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id } } };
+  protected startMessage(): LinkRequest<WriteRequest> {
+    return { start: { request: { $case: "start", value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id } } } };
   }
 
-  protected batchMessage(sequence: bigint, events: FlowEvent[]): WriteRequest {
-    return { request: { $case: "batch", value: { sequence, batch: { events: events as Event[] } } } };
+  protected batchMessage(sequence: bigint, batch: RawBatch): LinkRequest<WriteRequest> {
+    return { sequence, batch };
   }
 
   protected onResponse(response: WriteResponse): void {
@@ -50,7 +50,7 @@ export class ConsumerLink extends BatchLink<WriteRequest, WriteResponse> {
     }
     switch (ack.status) {
       case AckStatus.ACK_STATUS_WRITTEN:
-        this.consumerHooks.onWritten(delivery.origin, delivery.events.length, delivery.events[0]);
+        this.consumerHooks.onWritten(delivery.origin, delivery.batch);
         break;
       case AckStatus.ACK_STATUS_PERMANENT_FAILURE:
         this.consumerHooks.onGiveUp(delivery, ack.reason || "permanent failure");

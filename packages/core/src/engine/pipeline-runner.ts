@@ -11,6 +11,7 @@ import { ConsumerLink } from "./consumer-link";
 import { DeadLetterFile } from "./dead-letter-file";
 import type { PipelineMetrics } from "./pipeline-metrics";
 import { ProcessorLink } from "./processor-link";
+import { decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
 import { childrenOf, type RunPlan, type StagePlan } from "./run-plan";
 import { type StageCounters, newCounters } from "./stage-counters";
 import { type Checkpointed, SourceLedger } from "./source-ledger";
@@ -84,10 +85,15 @@ export class PipelineRunner extends EventEmitter {
   private settle: ((outcome: { status: RunOutcome; error?: Error }) => void) | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly healthFailures = new Map<string, number>();
+  /** Each stage's children, computed once: delivery is on the hot path. */
+  private readonly children = new Map<string, StagePlan[]>();
 
   constructor(private readonly options: RunnerOptions) {
     super();
-    for (const stage of options.plan.stages) this.counters.set(stage.id, newCounters(stage.id, stage.family));
+    for (const stage of options.plan.stages) {
+      this.counters.set(stage.id, newCounters(stage.id, stage.family));
+      this.children.set(stage.id, childrenOf(options.plan, stage.id));
+    }
   }
 
   get plan(): RunPlan {
@@ -213,7 +219,7 @@ export class PipelineRunner extends EventEmitter {
         const link = new ConsumerLink(
           stage,
           endpoint,
-          { ...hooks(stage), onWritten: (origin, events, first) => this.written(stage, origin, events, first) },
+          { ...hooks(stage), onWritten: (origin, batch) => this.written(stage, origin, batch) },
           logger,
         );
         this.consumers.set(stage.id, link);
@@ -248,7 +254,7 @@ export class PipelineRunner extends EventEmitter {
           stage,
           endpoint,
           {
-            onBatch: (sequence, events, checkpoint) => this.sourced(state, sequence, events, checkpoint),
+            onBatch: (sequence, batch, checkpoint) => this.sourced(state, sequence, batch, checkpoint),
             onExhausted: () => {
               state.exhausted = true;
               this.checkSourceDone(state);
@@ -269,59 +275,60 @@ export class PipelineRunner extends EventEmitter {
     this.checkDone();
   }
 
-  private sourced(state: SourceState, sequence: bigint, events: FlowEvent[], checkpoint: Checkpointed): void {
+  private sourced(state: SourceState, sequence: bigint, batch: RawBatch, checkpoint: Checkpointed): void {
     state.received += 1;
-    state.ledger.opened(sequence, checkpoint, events.length);
+    state.ledger.opened(sequence, checkpoint, batch.count);
     const counters = this.counters.get(state.stage.id) as StageCounters;
-    counters.eventsOut += events.length;
+    counters.eventsOut += batch.count;
     counters.batchesIn += 1;
     counters.inFlight = state.ledger.inFlight;
-    this.deliver({ source: state.stage.id, sequence }, state.stage.id, events);
+    this.deliver({ source: state.stage.id, sequence }, state.stage.id, batch);
   }
 
-  /** Sends `events` (descended from `origin`) from `fromStage` to each of its children. */
-  private deliver(origin: Origin, fromStage: string, events: FlowEvent[]): void {
-    const children = childrenOf(this.plan, fromStage);
+  /** Sends `batch` (descended from `origin`) from `fromStage` to each of its children, as bytes. */
+  private deliver(origin: Origin, fromStage: string, batch: RawBatch): void {
+    const children = this.children.get(fromStage) ?? [];
     const ledger = this.sources.get(origin.source)?.ledger as SourceLedger;
-    if (events.length === 0 || children.length === 0) {
+    if (batch.count === 0 || children.length === 0) {
       this.closeDelivery(origin);
       return;
     }
     ledger.split(origin.sequence, children.length);
     for (const child of children) {
       const counters = this.counters.get(child.id) as StageCounters;
-      counters.eventsIn += events.length;
+      counters.eventsIn += batch.count;
       counters.batchesIn += 1;
-      if (child.family === "processor") this.processors.get(child.id)?.send(origin, events);
-      else this.consumers.get(child.id)?.send(origin, events);
+      if (child.family === "processor") this.processors.get(child.id)?.send(origin, batch);
+      else this.consumers.get(child.id)?.send(origin, batch);
     }
   }
 
-  private processed(stage: StagePlan, origin: Origin, events: FlowEvent[], letters: { event: FlowEvent; reason: string }[]): void {
+  private processed(stage: StagePlan, origin: Origin, batch: RawBatch, letters: { event: FlowEvent; reason: string }[]): void {
     const counters = this.counters.get(stage.id) as StageCounters;
-    counters.eventsOut += events.length;
+    counters.eventsOut += batch.count;
     if (letters.length > 0) {
       counters.deadLetters += letters.length;
       this.deadLetters?.write(letters.map((letter) => ({ stage: stage.id, reason: letter.reason, event: letter.event })));
     }
-    this.deliver(origin, stage.id, events);
+    this.deliver(origin, stage.id, batch);
   }
 
-  private written(stage: StagePlan, origin: Origin, events: number, first: FlowEvent | undefined): void {
-    (this.counters.get(stage.id) as StageCounters).eventsOut += events;
-    if (first?.time && this.options.metrics) {
-      const createdMs = Number(first.time.seconds) * 1000 + first.time.nanos / 1e6;
-      this.options.metrics.observeEventLatency(stage.id, (Date.now() - createdMs) / 1000);
+  private written(stage: StagePlan, origin: Origin, batch: RawBatch): void {
+    (this.counters.get(stage.id) as StageCounters).eventsOut += batch.count;
+    const time = this.options.metrics ? firstEventTime(batch) : undefined;
+    if (time) {
+      const createdMs = Number(time.seconds) * 1000 + time.nanos / 1e6;
+      this.options.metrics?.observeEventLatency(stage.id, (Date.now() - createdMs) / 1000);
     }
     this.closeDelivery(origin);
   }
 
   private giveUp(stage: StagePlan, delivery: Delivery, reason: string): void {
     const counters = this.counters.get(stage.id) as StageCounters;
-    counters.deadLetters += delivery.events.length;
+    counters.deadLetters += delivery.batch.count;
     counters.errors += 1;
-    this.options.logger.warn({ stage: stage.id, events: delivery.events.length, reason }, "batch dead-lettered");
-    this.deadLetters?.write(delivery.events.map((event) => ({ stage: stage.id, reason, event })));
+    this.options.logger.warn({ stage: stage.id, events: delivery.batch.count, reason }, "batch dead-lettered");
+    this.deadLetters?.write(decodeEvents(delivery.batch).map((event) => ({ stage: stage.id, reason, event })));
     this.closeDelivery(delivery.origin);
   }
 

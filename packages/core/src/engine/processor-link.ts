@@ -1,20 +1,20 @@
-import type * as grpc from "@grpc/grpc-js";
-import type { FlowEvent } from "@flow/sdk";
+import * as grpc from "@grpc/grpc-js";
+import { FLOW_CHANNEL_OPTIONS, type FlowEvent } from "@flow/sdk";
 import type { Logger } from "pino";
-import { processorClient } from "../clients/service-clients";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
-import type { Event } from "../gen/event/v1/event";
-import type { ProcessorServiceClient, ProcessRequest, ProcessResponse } from "../gen/processor_service/v1/processor";
+import { type ProcessRequest, ProcessorServiceService } from "../gen/processor_service/v1/processor";
 import { BatchLink, type Delivery, type LinkHooks, type Origin } from "./batch-link";
+import type { RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
+import { decodeProcessResponse, encodeProcessRequest, type LinkRequest, type ProcessorAnswer } from "./stream-codecs";
 
 export interface ProcessorHooks extends LinkHooks {
-  /** The processor answered a delivery: pass `events` on, dead-letter `deadLetters`. */
-  onOutput(origin: Origin, events: FlowEvent[], deadLetters: { event: FlowEvent; reason: string }[]): void;
+  /** The processor answered a delivery: pass `batch` on, dead-letter `deadLetters`. */
+  onOutput(origin: Origin, batch: RawBatch, deadLetters: { event: FlowEvent; reason: string }[]): void;
 }
 
-/** The Process stream to one processor stage. */
-export class ProcessorLink extends BatchLink<ProcessRequest, ProcessResponse> {
+/** The Process stream to one processor stage; batches cross it as bytes (stream-codecs.ts). */
+export class ProcessorLink extends BatchLink<LinkRequest<ProcessRequest>, ProcessorAnswer | undefined> {
   constructor(
     stage: StagePlan,
     endpoint: ServiceEndpoint,
@@ -25,24 +25,23 @@ export class ProcessorLink extends BatchLink<ProcessRequest, ProcessResponse> {
   }
 
   protected createClient(target: string): grpc.Client {
-    return processorClient(target);
+    return new grpc.Client(target, grpc.credentials.createInsecure(), FLOW_CHANNEL_OPTIONS);
   }
 
-  protected openCall(client: grpc.Client): grpc.ClientDuplexStream<ProcessRequest, ProcessResponse> {
-    return (client as ProcessorServiceClient).process();
+  protected openCall(client: grpc.Client): grpc.ClientDuplexStream<LinkRequest<ProcessRequest>, ProcessorAnswer | undefined> {
+    return client.makeBidiStreamRequest(ProcessorServiceService.process.path, encodeProcessRequest, decodeProcessResponse);
   }
 
-  protected startMessage(): ProcessRequest {
-    return { request: { $case: "start", value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id } } };
+  protected startMessage(): LinkRequest<ProcessRequest> {
+    return { start: { request: { $case: "start", value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id } } } };
   }
 
-  protected batchMessage(sequence: bigint, events: FlowEvent[]): ProcessRequest {
-    return { request: { $case: "batch", value: { sequence, batch: { events: events as Event[] } } } };
+  protected batchMessage(sequence: bigint, batch: RawBatch): LinkRequest<ProcessRequest> {
+    return { sequence, batch };
   }
 
-  protected onResponse(response: ProcessResponse): void {
-    if (response.response?.$case !== "batch") return;
-    const answer = response.response.value;
+  protected onResponse(answer: ProcessorAnswer | undefined): void {
+    if (!answer) return;
     const delivery: Delivery | undefined = this.answer(answer.inputSequence);
     if (!delivery) {
       this.logger.warn({ stage: this.stage.id, sequence: answer.inputSequence }, "processor answered an unknown batch");
@@ -52,11 +51,7 @@ export class ProcessorLink extends BatchLink<ProcessRequest, ProcessResponse> {
       if (answer.failure.retryable) this.retry(delivery, answer.failure.reason);
       else this.processorHooks.onGiveUp(delivery, answer.failure.reason);
     } else {
-      this.processorHooks.onOutput(
-        delivery.origin,
-        (answer.batch?.events ?? []) as FlowEvent[],
-        answer.deadLetters.map((letter) => ({ event: letter.event as FlowEvent, reason: letter.reason })),
-      );
+      this.processorHooks.onOutput(delivery.origin, answer.batch, answer.deadLetters);
     }
     this.settleIfClosing();
   }

@@ -1,14 +1,15 @@
-import type * as grpc from "@grpc/grpc-js";
-import type { FlowEvent } from "@flow/sdk";
+import * as grpc from "@grpc/grpc-js";
+import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
 import type { Logger } from "pino";
-import { sourceClient } from "../clients/service-clients";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
-import type { ReadRequest, ReadResponse } from "../gen/source_service/v1/source";
+import { ReadRequest, SourceServiceService } from "../gen/source_service/v1/source";
+import type { RawBatch } from "./raw-batch";
 import type { Checkpointed } from "./source-ledger";
 import type { StagePlan } from "./run-plan";
+import { decodeReadResponse, type SourceMessage } from "./stream-codecs";
 
 export interface SourceHooks {
-  onBatch(sequence: bigint, events: FlowEvent[], checkpoint: Checkpointed): void;
+  onBatch(sequence: bigint, batch: RawBatch, checkpoint: Checkpointed): void;
   /** A finite source has sent everything. */
   onExhausted(): void;
   /** The stream broke (the service died or went away). */
@@ -18,7 +19,7 @@ export interface SourceHooks {
 /** The Read stream to one source stage: credits go up, batches with checkpoints come down. */
 export class SourceLink {
   private client: grpc.Client | undefined;
-  private stream: grpc.ClientDuplexStream<ReadRequest, ReadResponse> | undefined;
+  private stream: grpc.ClientDuplexStream<ReadRequest, SourceMessage> | undefined;
   private ended: (() => void) | undefined;
   private closing = false;
 
@@ -33,21 +34,18 @@ export class SourceLink {
   open(checkpoint: Checkpointed | undefined, credits: number): void {
     this.closing = false;
     this.client?.close();
-    const client = sourceClient(this.endpoint.target);
+    const client = new grpc.Client(this.endpoint.target, grpc.credentials.createInsecure(), FLOW_CHANNEL_OPTIONS);
     this.client = client;
-    const stream = (client as unknown as { read(): grpc.ClientDuplexStream<ReadRequest, ReadResponse> }).read();
+    const stream = client.makeBidiStreamRequest(
+      SourceServiceService.read.path,
+      (request: ReadRequest) => Buffer.from(ReadRequest.encode(request).finish()),
+      decodeReadResponse,
+    );
     this.stream = stream;
-    stream.on("data", (response: ReadResponse) => {
-      if (this.stream !== stream || !response.response) return;
-      if (response.response.$case === "batch") {
-        const { sequence, batch, checkpoint: position } = response.response.value;
-        this.hooks.onBatch(sequence, (batch?.events ?? []) as FlowEvent[], {
-          position: Buffer.from(position?.position ?? Buffer.alloc(0)),
-          description: position?.description ?? "",
-        });
-      } else {
-        this.hooks.onExhausted();
-      }
+    stream.on("data", (message: SourceMessage) => {
+      if (this.stream !== stream) return;
+      if (message.kind === "batch") this.hooks.onBatch(message.sequence, message.batch, message.checkpoint);
+      else if (message.kind === "exhausted") this.hooks.onExhausted();
     });
     const broken = (reason: string): void => {
       if (this.stream !== stream) return;

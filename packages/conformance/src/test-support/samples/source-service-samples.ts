@@ -1,0 +1,94 @@
+import * as source from "../../gen/source_service/v1/source";
+import { sampleCheckpoint } from "./checkpoint-samples";
+import { sampleDescriptor } from "./component-samples";
+import { type ContractSamples, samplesOf } from "./contract-samples";
+import { fullEvent } from "./event-samples";
+
+const m = source;
+
+export const sourceServiceSamples: ContractSamples = {
+  contract: "source_service/v1",
+  module: source,
+  samples: {
+    DescribeRequest: samplesOf(m.DescribeRequest, m.DescribeRequest.fromPartial({})),
+    DescribeResponse: samplesOf(
+      m.DescribeResponse,
+      m.DescribeResponse.fromPartial({ component: sampleDescriptor }),
+    ),
+    ConfigureRequest: samplesOf(
+      m.ConfigureRequest,
+      m.ConfigureRequest.fromPartial({
+        configJson: '{"path":"in.jsonl"}',
+        validateOnly: true,
+        stageId: "orders",
+      }),
+    ),
+    ConfigureResponse: samplesOf(
+      m.ConfigureResponse,
+      m.ConfigureResponse.fromPartial({
+        accepted: false,
+        issues: [
+          { path: "/path", message: "file not found", severity: 1 },
+          { path: "", message: "slow disk", severity: 2 },
+        ],
+      }),
+    ),
+    ReadRequest: samplesOf(
+      m.ReadRequest,
+      m.ReadRequest.fromPartial({
+        request: {
+          $case: "start",
+          value: {
+            configJson: "{}",
+            checkpoint: sampleCheckpoint,
+            initialCredits: 8,
+            maxBatchSize: 500,
+            lingerMs: 25,
+            stageId: "orders",
+          },
+        },
+      }),
+      m.ReadRequest.fromPartial({ request: { $case: "credit", value: { batches: 4_294_967_295 } } }),
+      m.ReadRequest.fromPartial({
+        request: { $case: "commit", value: { sequence: 2n ** 64n - 1n, checkpoint: sampleCheckpoint } },
+      }),
+      // A oneof case holding a message with only default values is still that case.
+      m.ReadRequest.fromPartial({ request: { $case: "credit", value: { batches: 0 } } }),
+    ),
+    ReadStart: samplesOf(
+      m.ReadStart,
+      m.ReadStart.fromPartial({
+        configJson: '{"a":1}',
+        checkpoint: sampleCheckpoint,
+        initialCredits: 1,
+        maxBatchSize: 0,
+        lingerMs: 0,
+        stageId: "s",
+      }),
+    ),
+    CreditGrant: samplesOf(m.CreditGrant, m.CreditGrant.fromPartial({ batches: 3 })),
+    CommitNotice: samplesOf(
+      m.CommitNotice,
+      m.CommitNotice.fromPartial({ sequence: 2n ** 53n + 1n, checkpoint: sampleCheckpoint }),
+    ),
+    ReadResponse: samplesOf(
+      m.ReadResponse,
+      m.ReadResponse.fromPartial({
+        response: {
+          $case: "batch",
+          value: { sequence: 1n, batch: { events: [fullEvent] }, checkpoint: sampleCheckpoint },
+        },
+      }),
+      m.ReadResponse.fromPartial({ response: { $case: "exhausted", value: { lastSequence: 0n } } }),
+    ),
+    SourceBatch: samplesOf(
+      m.SourceBatch,
+      m.SourceBatch.fromPartial({
+        sequence: 2n ** 63n,
+        batch: { events: [fullEvent, fullEvent] },
+        checkpoint: sampleCheckpoint,
+      }),
+    ),
+    Exhausted: samplesOf(m.Exhausted, m.Exhausted.fromPartial({ lastSequence: 99n })),
+  },
+};

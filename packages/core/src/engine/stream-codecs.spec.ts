@@ -1,0 +1,93 @@
+import { createEvent, timestampFromNanos } from "@flow/sdk";
+import { WriteRequest } from "../gen/consumer_service/v1/consumer";
+import { EventBatch } from "../gen/event/v1/event";
+import { ProcessRequest, ProcessResponse } from "../gen/processor_service/v1/processor";
+import { ReadResponse } from "../gen/source_service/v1/source";
+import { countEvents, decodeEvents, encodeEvents, firstEventTime, rawBatch } from "./raw-batch";
+import { decodeProcessResponse, decodeReadResponse, encodeProcessRequest, encodeWriteRequest } from "./stream-codecs";
+
+const events = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    createEvent({ id: `e-${i}`, source: "urn:test", type: "t", data: { i }, time: timestampFromNanos(1_700_000_000_000_000_000n + BigInt(i)) }),
+  );
+
+describe("raw batches", () => {
+  it("counts events without decoding them, for empty, small and large batches", () => {
+    for (const n of [0, 1, 7, 500]) {
+      const bytes = EventBatch.encode({ events: events(n) as never }).finish();
+      expect(countEvents(bytes)).toBe(n);
+    }
+  });
+
+  it("decodes the events and the first event's time when asked", () => {
+    const batch = encodeEvents(events(3));
+    expect(decodeEvents(batch).map((event) => event.id)).toEqual(["e-0", "e-1", "e-2"]);
+    expect(firstEventTime(batch)).toMatchObject({ seconds: 1_700_000_000n, nanos: 0 });
+    expect(firstEventTime(encodeEvents([]))).toBeUndefined();
+  });
+});
+
+describe("stream codecs agree with the generated codecs", () => {
+  it("reads a SourceBatch with its sequence, raw events and checkpoint, skipping unknown fields", () => {
+    const frame = Buffer.from(
+      ReadResponse.encode({
+        response: {
+          $case: "batch",
+          value: { sequence: 2n ** 63n - 1n, batch: { events: events(4) as never }, checkpoint: { position: Buffer.from([1, 2, 3]), description: "at 3" } },
+        },
+      }).finish(),
+    );
+    // An extra top-level field (number 15, varint) a newer contract might add.
+    const withUnknown = Buffer.concat([frame, Buffer.from([15 << 3, 1])]);
+    const message = decodeReadResponse(withUnknown);
+    expect(message.kind).toBe("batch");
+    if (message.kind !== "batch") return;
+    expect(message.sequence).toBe(2n ** 63n - 1n);
+    expect(message.batch.count).toBe(4);
+    expect(decodeEvents(message.batch).map((event) => event.id)).toEqual(["e-0", "e-1", "e-2", "e-3"]);
+    expect(message.checkpoint).toEqual({ position: Buffer.from([1, 2, 3]), description: "at 3" });
+  });
+
+  it("reads exhausted", () => {
+    const frame = Buffer.from(ReadResponse.encode({ response: { $case: "exhausted", value: { lastSequence: 9n } } }).finish());
+    expect(decodeReadResponse(frame)).toEqual({ kind: "exhausted", lastSequence: 9n });
+  });
+
+  it("writes batch requests the generated decoders read back exactly", () => {
+    const batch = encodeEvents(events(5));
+    const process = ProcessRequest.decode(encodeProcessRequest({ sequence: 42n, batch }));
+    expect(process.request?.$case).toBe("batch");
+    if (process.request?.$case !== "batch") return;
+    expect(process.request.value.sequence).toBe(42n);
+    expect(process.request.value.batch?.events.map((event) => event.id)).toEqual(["e-0", "e-1", "e-2", "e-3", "e-4"]);
+
+    const write = WriteRequest.decode(encodeWriteRequest({ sequence: 7n, batch }));
+    expect(write.request?.$case === "batch" && write.request.value.batch?.events.length).toBe(5);
+
+    const start = { request: { $case: "start" as const, value: { configJson: "{}", stageId: "s" } } };
+    expect(ProcessRequest.decode(encodeProcessRequest({ start }))).toMatchObject(start);
+  });
+
+  it("reads a ProcessedBatch with output, dead letters and a failure", () => {
+    const [first, second] = events(2);
+    const frame = Buffer.from(
+      ProcessResponse.encode({
+        response: {
+          $case: "batch",
+          value: {
+            inputSequence: 3n,
+            batch: { events: [first] as never },
+            deadLetters: [{ event: second as never, reason: "bad payload" }],
+            failure: { reason: "try later", retryable: true },
+          },
+        },
+      }).finish(),
+    );
+    const answer = decodeProcessResponse(frame);
+    expect(answer?.inputSequence).toBe(3n);
+    expect(answer?.batch.count).toBe(1);
+    expect(answer?.deadLetters.map((letter) => [letter.event.id, letter.reason])).toEqual([["e-1", "bad payload"]]);
+    expect(answer?.failure).toEqual({ reason: "try later", retryable: true });
+    expect(rawBatch(answer?.batch.bytes ?? new Uint8Array()).count).toBe(1);
+  });
+});

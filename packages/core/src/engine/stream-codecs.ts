@@ -1,0 +1,127 @@
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import type { FlowEvent } from "@flow/sdk";
+import { WriteRequest } from "../gen/consumer_service/v1/consumer";
+import { DeadLetter, ProcessRequest, BatchFailure } from "../gen/processor_service/v1/processor";
+import { Checkpoint } from "../gen/checkpoint/v1/checkpoint";
+import { type RawBatch, rawBatch } from "./raw-batch";
+
+/**
+ * Hand-written codecs for the hot messages of the three streams, so the EventBatch inside them
+ * stays bytes (see raw-batch.ts). Field numbers are those of the v1 contracts; every other
+ * message goes through the generated codecs. Fields Core does not know are skipped, as protobuf
+ * readers must.
+ */
+
+function asBigint(value: bigint | string): bigint {
+  return typeof value === "bigint" ? value : BigInt(value);
+}
+
+// --- source_service.v1: ReadResponse { oneof { SourceBatch batch = 1; Exhausted exhausted = 2; } }
+
+export type SourceMessage =
+  | { kind: "batch"; sequence: bigint; batch: RawBatch; checkpoint: { position: Buffer; description: string } }
+  | { kind: "exhausted"; lastSequence: bigint }
+  | { kind: "unknown" };
+
+export function decodeReadResponse(frame: Buffer): SourceMessage {
+  const reader = new BinaryReader(frame);
+  let message: SourceMessage = { kind: "unknown" };
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.LengthDelimited) message = decodeSourceBatch(reader.bytes());
+    else if (field === 2 && wireType === WireType.LengthDelimited) message = decodeExhausted(reader.bytes());
+    else reader.skip(wireType, field);
+  }
+  return message;
+}
+
+function decodeSourceBatch(bytes: Uint8Array): SourceMessage {
+  const reader = new BinaryReader(bytes);
+  let sequence = 0n;
+  let batch: RawBatch = { bytes: new Uint8Array(0), count: 0 };
+  let checkpoint = { position: Buffer.alloc(0), description: "" };
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.Varint) sequence = asBigint(reader.uint64());
+    else if (field === 2 && wireType === WireType.LengthDelimited) batch = rawBatch(reader.bytes());
+    else if (field === 3 && wireType === WireType.LengthDelimited) {
+      const decoded = Checkpoint.decode(reader.bytes());
+      checkpoint = { position: Buffer.from(decoded.position), description: decoded.description };
+    } else reader.skip(wireType, field);
+  }
+  return { kind: "batch", sequence, batch, checkpoint };
+}
+
+function decodeExhausted(bytes: Uint8Array): SourceMessage {
+  const reader = new BinaryReader(bytes);
+  let lastSequence = 0n;
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.Varint) lastSequence = asBigint(reader.uint64());
+    else reader.skip(wireType, field);
+  }
+  return { kind: "exhausted", lastSequence };
+}
+
+// --- processor_service.v1 / consumer_service.v1 requests: { oneof { start = 1; batch = 2 {sequence = 1; EventBatch batch = 2} ... } }
+
+/** A request on a Process or Write stream: the start message (generated codec) or a raw batch. */
+export type LinkRequest<Start> = { start: Start } | { sequence: bigint; batch: RawBatch };
+
+function encodeBatchRequest(sequence: bigint, batch: RawBatch): Buffer {
+  const writer = new BinaryWriter();
+  writer.tag(2, WireType.LengthDelimited).fork();
+  writer.tag(1, WireType.Varint).uint64(sequence);
+  writer.tag(2, WireType.LengthDelimited).bytes(batch.bytes);
+  writer.join();
+  return Buffer.from(writer.finish());
+}
+
+export function encodeProcessRequest(request: LinkRequest<ProcessRequest>): Buffer {
+  if ("start" in request) return Buffer.from(ProcessRequest.encode(request.start).finish());
+  return encodeBatchRequest(request.sequence, request.batch);
+}
+
+export function encodeWriteRequest(request: LinkRequest<WriteRequest>): Buffer {
+  if ("start" in request) return Buffer.from(WriteRequest.encode(request.start).finish());
+  return encodeBatchRequest(request.sequence, request.batch);
+}
+
+// --- processor_service.v1: ProcessResponse { oneof { ProcessedBatch batch = 1; } }
+//     ProcessedBatch { input_sequence = 1; EventBatch batch = 2; repeated DeadLetter dead_letters = 3; BatchFailure failure = 4; }
+
+export interface ProcessorAnswer {
+  inputSequence: bigint;
+  batch: RawBatch;
+  deadLetters: { event: FlowEvent; reason: string }[];
+  failure?: { reason: string; retryable: boolean };
+}
+
+export function decodeProcessResponse(frame: Buffer): ProcessorAnswer | undefined {
+  const reader = new BinaryReader(frame);
+  let answer: ProcessorAnswer | undefined;
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.LengthDelimited) answer = decodeProcessedBatch(reader.bytes());
+    else reader.skip(wireType, field);
+  }
+  return answer;
+}
+
+function decodeProcessedBatch(bytes: Uint8Array): ProcessorAnswer {
+  const reader = new BinaryReader(bytes);
+  const answer: ProcessorAnswer = { inputSequence: 0n, batch: { bytes: new Uint8Array(0), count: 0 }, deadLetters: [] };
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.Varint) answer.inputSequence = asBigint(reader.uint64());
+    else if (field === 2 && wireType === WireType.LengthDelimited) answer.batch = rawBatch(reader.bytes());
+    else if (field === 3 && wireType === WireType.LengthDelimited) {
+      const letter = DeadLetter.decode(reader.bytes());
+      if (letter.event) answer.deadLetters.push({ event: letter.event as FlowEvent, reason: letter.reason });
+    } else if (field === 4 && wireType === WireType.LengthDelimited) {
+      const failure = BatchFailure.decode(reader.bytes());
+      answer.failure = { reason: failure.reason, retryable: failure.retryable };
+    } else reader.skip(wireType, field);
+  }
+  return answer;
+}

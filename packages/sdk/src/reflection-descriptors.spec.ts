@@ -1,0 +1,79 @@
+import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import {
+  type FileDescriptorProto,
+  FileDescriptorProtoSchema,
+  FileDescriptorSetSchema,
+} from "@bufbuild/protobuf/wkt";
+import { loadSync } from "@grpc/proto-loader";
+import { linkFileDescriptors } from "./reflection-descriptors";
+import { SDK_PROTO_DIR } from "./test-support/family-servers";
+
+function filesOf(definition: ReturnType<typeof loadSync>): Map<string, FileDescriptorProto> {
+  const files = new Map<string, FileDescriptorProto>();
+  for (const entry of Object.values(definition)) {
+    for (const bytes of (entry as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos ?? []) {
+      const file = fromBinary(FileDescriptorProtoSchema, bytes);
+      files.set(file.name, file);
+    }
+  }
+  return files;
+}
+
+describe("linkFileDescriptors", () => {
+  const definition = loadSync(["source_service/v1/source.proto"], { includeDirs: [SDK_PROTO_DIR] });
+  const before = filesOf(definition);
+  const after = filesOf(linkFileDescriptors(definition));
+  const sourceFile = [...after.values()].find(
+    (file) => file.package === "flow.microservices.source_service.v1",
+  );
+
+  it("starts from what proto-loader gives: no dependencies and relative type names", () => {
+    const raw = [...before.values()].find((file) => file.package === "flow.microservices.source_service.v1");
+    expect(raw?.dependency).toEqual([]);
+    const component = raw?.messageType.find((m) => m.name === "DescribeResponse")?.field[0]?.typeName;
+    expect(component).toBe("component.v1.ComponentDescriptor");
+  });
+
+  it("lists the files each file uses and makes every reference fully qualified", () => {
+    const byPackage = (pkg: string) => [...after.values()].find((file) => file.package === pkg)?.name;
+    expect(sourceFile?.dependency).toEqual(
+      [
+        byPackage("flow.microservices.checkpoint.v1"),
+        byPackage("flow.microservices.component.v1"),
+        byPackage("flow.microservices.event.v1"),
+      ].sort(),
+    );
+    const describe = sourceFile?.messageType.find((m) => m.name === "DescribeResponse");
+    expect(describe?.field[0]?.typeName).toBe(".flow.microservices.component.v1.ComponentDescriptor");
+    const method = sourceFile?.service[0]?.method.find((m) => m.name === "Read");
+    expect([method?.inputType, method?.outputType]).toEqual([
+      ".flow.microservices.source_service.v1.ReadRequest",
+      ".flow.microservices.source_service.v1.ReadResponse",
+    ]);
+    // A nested type (protobufjs names the map entry after its field) resolves within its message.
+    const event = [...after.values()].find((file) => file.package === "flow.microservices.event.v1");
+    const message = event?.messageType.find((m) => m.name === "Event");
+    const extensions = message?.field.find((f) => f.name === "extensions");
+    expect(extensions?.typeName).toBe(`.flow.microservices.event.v1.Event.${message?.nestedType[0]?.name}`);
+    expect(event?.dependency).toEqual([]);
+  });
+
+  it("yields descriptors a strict runtime accepts on their own", () => {
+    const ordered = ["checkpoint", "component", "event", "source_service"].map(
+      (name) =>
+        [...after.values()].find(
+          (file) => file.package === `flow.microservices.${name}.v1`,
+        ) as FileDescriptorProto,
+    );
+    const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
+    const read = registry
+      .getService("flow.microservices.source_service.v1.SourceService")
+      ?.methods.find((m) => m.name === "Read");
+    expect(read?.input.typeName).toBe("flow.microservices.source_service.v1.ReadRequest");
+    expect(
+      registry
+        .getMessage("flow.microservices.source_service.v1.ReadStart")
+        ?.fields.find((f) => f.name === "checkpoint")?.message?.typeName,
+    ).toBe("flow.microservices.checkpoint.v1.Checkpoint");
+  });
+});

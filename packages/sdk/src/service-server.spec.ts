@@ -1,0 +1,262 @@
+import * as grpc from "@grpc/grpc-js";
+import type { ConsumerWriter } from "./consumer";
+import {
+  type ConsumerServiceClient,
+  ConsumerServiceService,
+  type WriteResponse,
+} from "./gen/consumer_service/v1/consumer";
+import {
+  ProcessorServiceClient,
+  ProcessorServiceService,
+  type ProcessResponse,
+} from "./gen/processor_service/v1/processor";
+import type { ReadResponse, SourceServiceClient } from "./gen/source_service/v1/source";
+import { ServiceServer, serviceNameOf } from "./service-server";
+import {
+  type Running,
+  runConsumer,
+  runProcessor,
+  runSource,
+  SDK_PROTO_DIR,
+  unary,
+} from "./test-support/family-servers";
+import { checkHealth } from "./test-support/health-client";
+import { listServices } from "./test-support/reflection-client";
+import { StreamReader } from "./test-support/stream-reader";
+import { payloadNumbers, testEvents } from "./test-support/test-events";
+
+/** A promise with its resolve function, for a test to release work when it chooses. */
+function gate<T = void>(): { promise: Promise<T>; open(value: T): void } {
+  let open: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+describe("ServiceServer", () => {
+  it("serves health and reflection beside the family contract, and answers UNIMPLEMENTED for a missing handler", async () => {
+    const server = await ServiceServer.start({
+      services: [
+        {
+          definition: ProcessorServiceService,
+          implementation: {
+            Describe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, {}),
+          },
+        },
+      ],
+      protoDir: SDK_PROTO_DIR,
+    });
+    const client = new ProcessorServiceClient(server.address, grpc.credentials.createInsecure());
+    try {
+      expect(server.port).toBeGreaterThan(0);
+      expect(server.address).toBe(`127.0.0.1:${server.port}`);
+      expect(server.serviceNames).toEqual(["flow.microservices.processor_service.v1.ProcessorService"]);
+      expect(await checkHealth(server.address)).toBe("SERVING");
+      expect(
+        await checkHealth(server.address, "flow.microservices.processor_service.v1.ProcessorService"),
+      ).toBe("SERVING");
+      expect(await listServices(server.address)).toEqual(
+        expect.arrayContaining([
+          "flow.microservices.processor_service.v1.ProcessorService",
+          "grpc.health.v1.Health",
+        ]),
+      );
+      // Handlers are found by RPC name though ts-proto keys the definition `describe`.
+      expect(await unary((done) => client.describe({}, done))).toMatchObject({ component: undefined });
+      await expect(
+        unary((done) => client.configure({ configJson: "", validateOnly: true, stageId: "" }, done)),
+      ).rejects.toMatchObject({
+        code: grpc.status.UNIMPLEMENTED,
+        details: expect.stringContaining(
+          "/flow.microservices.processor_service.v1.ProcessorService/Configure",
+        ),
+      });
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  });
+
+  it("names a service definition by its fully qualified service name", () => {
+    expect(serviceNameOf(ConsumerServiceService)).toBe(
+      "flow.microservices.consumer_service.v1.ConsumerService",
+    );
+  });
+
+  describe("graceful stop", () => {
+    let running:
+      | Running<ConsumerServiceClient>
+      | Running<ProcessorServiceClient>
+      | Running<SourceServiceClient>
+      | undefined;
+    afterEach(async () => {
+      await running?.close();
+      running = undefined;
+    });
+
+    it("reports NOT_SERVING, finishes and acknowledges in-flight consumer batches, then closes", async () => {
+      const release = gate();
+      const started: string[] = [];
+      const bothWriting = gate();
+      const written: string[] = [];
+      const consumer = await runConsumer<object>({
+        name: "test-slow",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        open: (_config, { stageId }): ConsumerWriter => ({
+          async write(events) {
+            started.push(stageId);
+            if (started.length === 2) bothWriting.open();
+            await release.promise;
+            written.push(`${stageId}: ${payloadNumbers(events).join(",")}`);
+          },
+        }),
+      });
+      running = consumer;
+      // Two streams, each with a batch the consumer is busy writing when the stop begins.
+      const order: string[] = [];
+      const streams = ["a", "b"].map((stageId) => {
+        const call = consumer.client.write();
+        const reader = new StreamReader<WriteResponse>(call);
+        call.on("data", (response: WriteResponse) => order.push(`${stageId} ${response.response?.$case}`));
+        call.write({ request: { $case: "start", value: { configJson: "{}", stageId } } });
+        call.write({
+          request: {
+            $case: "batch",
+            value: { sequence: 1n, batch: { events: testEvents(stageId === "a" ? 1 : 3, 2) } },
+          },
+        });
+        return reader;
+      });
+      await bothWriting.promise;
+
+      const stopped = consumer.server.stop(10_000).then(() => order.push("stopped"));
+      expect(consumer.server.isStopping).toBe(true);
+      expect(await checkHealth(consumer.server.address)).toBe("NOT_SERVING");
+      expect(
+        await checkHealth(consumer.server.address, "flow.microservices.consumer_service.v1.ConsumerService"),
+      ).toBe("NOT_SERVING");
+      release.open();
+
+      for (const reader of streams) {
+        expect((await reader.next()).response).toMatchObject({
+          $case: "ack",
+          value: { sequence: 1n, status: 1, reason: "" },
+        });
+        expect((await reader.status).code).toBe(grpc.status.OK);
+      }
+      order.push("both ended");
+      await stopped;
+      expect(written.sort()).toEqual(["a: 1,2", "b: 3,4"]);
+      expect(order.sort()).toEqual(["a ack", "b ack", "both ended", "stopped"].sort());
+      expect(order.at(-1)).toBe("stopped");
+      // Closed: nothing answers any more.
+      await expect(checkHealth(consumer.server.address)).rejects.toMatchObject({
+        code: grpc.status.UNAVAILABLE,
+      });
+    });
+
+    it("answers every processor batch received before the stop", async () => {
+      const release = gate();
+      const processing = gate();
+      const processor = await runProcessor<object, object>({
+        name: "test-slow",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        async process(event) {
+          processing.open();
+          await release.promise;
+          return event;
+        },
+      });
+      running = processor;
+      const call = processor.client.process();
+      const reader = new StreamReader<ProcessResponse>(call);
+      call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "slow" } } });
+      call.write({
+        request: { $case: "batch", value: { sequence: 1n, batch: { events: testEvents(1, 1) } } },
+      });
+      await processing.promise;
+      const stopped = processor.server.stop(10_000);
+      expect(await checkHealth(processor.server.address)).toBe("NOT_SERVING");
+      release.open();
+      const answer = await reader.next();
+      expect(answer.response?.value).toMatchObject({ inputSequence: 1n });
+      expect(payloadNumbers(answer.response?.value.batch?.events ?? [])).toEqual([1]);
+      expect((await reader.status).code).toBe(grpc.status.OK);
+      await stopped;
+    });
+
+    it("does not wait for a source blocked inside next() that ignores its abort signal", async () => {
+      let cleanedUp = false;
+      const source = await runSource<object>({
+        name: "test-stuck",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        async *read() {
+          try {
+            yield { events: testEvents(1, 1), checkpoint: { position: Buffer.from("1") } };
+            await new Promise(() => undefined); // e.g. tailing a file that never grows
+          } finally {
+            cleanedUp = true;
+          }
+        },
+      });
+      running = source;
+      const call = source.client.read();
+      const reader = new StreamReader<ReadResponse>(call);
+      call.write({
+        request: {
+          $case: "start",
+          value: {
+            configJson: "{}",
+            initialCredits: 5,
+            maxBatchSize: 0,
+            lingerMs: 0,
+            stageId: "stuck",
+            checkpoint: undefined,
+          },
+        },
+      });
+      expect((await reader.next()).response?.$case).toBe("batch");
+      // A grace far beyond the test's timeout: only a stop that does not wait for the source passes.
+      await source.server.stop(60_000);
+      expect((await reader.status).code).toBe(grpc.status.OK);
+      expect(cleanedUp).toBe(false);
+    }, 5_000);
+
+    it("ends a source stream with OK and reads no further batch", async () => {
+      let pulls = 0;
+      const source = await runSource<object>({
+        name: "test-endless",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        async *read(_config, context) {
+          for (let n = 1; !context.signal.aborted; n += 1) {
+            pulls += 1;
+            yield { events: testEvents(n, 1), checkpoint: { position: Buffer.from(String(n)) } };
+          }
+        },
+      });
+      running = source;
+      const call = source.client.read();
+      const reader = new StreamReader<ReadResponse>(call);
+      call.write({
+        request: {
+          $case: "start",
+          value: {
+            configJson: "{}",
+            initialCredits: 1,
+            maxBatchSize: 0,
+            lingerMs: 0,
+            stageId: "endless",
+            checkpoint: undefined,
+          },
+        },
+      });
+      expect((await reader.next()).response?.$case).toBe("batch");
+      await source.server.stop(10_000);
+      expect((await reader.status).code).toBe(grpc.status.OK);
+      expect(pulls).toBe(1);
+    });
+  });
+});
