@@ -3,6 +3,7 @@ import { registerCheckpointsCommand } from "./checkpoints-command";
 import { registerDescribeCommand } from "./describe-command";
 import { registerNewCommand } from "./new-command";
 import { registerProtoCommands } from "./proto-commands";
+import { registerRegistryCommand } from "./registry-command";
 import { registerRunCommand } from "./run-command";
 import { registerStatusCommand } from "./status-command";
 import { registerValidateCommand } from "./validate-command";
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerDescribeCommand(program);
   registerStatusCommand(program);
   registerCheckpointsCommand(program);
+  registerRegistryCommand(program);
   registerProtoCommands(program);
   registerNewCommand(program);
   return program;

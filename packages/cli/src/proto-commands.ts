@@ -55,7 +55,10 @@ export function registerProtoCommands(program: Command): void {
       .description(
         "Compare each changed contract with the latest release of its major (exit 1 on breaking changes)",
       )
-      .argument("[names...]", "contract names, or folders relative to the repository root (default: every contract)")
+      .argument(
+        "[names...]",
+        "contract names, or folders relative to the repository root (default: every contract)",
+      )
       .option("--quiet", "print only breaking changes"),
   ).action((names: string[], options: ScopeOptions & { quiet?: boolean }) => {
     process.exitCode = reportBreakingResult(runBreakingCommand({ ...options, names }), options);
@@ -65,7 +68,10 @@ export function registerProtoCommands(program: Command): void {
     proto
       .command("release")
       .description("Release a contract: checks, tag proto-<name>@v<version>, ledger entry, changelog")
-      .argument("<name>", "contract name (event), or its folder relative to the repository root (proto/event/v1)")
+      .argument(
+        "<name>",
+        "contract name (event), or its folder relative to the repository root (proto/event/v1)",
+      )
       .argument("<kind>", "major, minor or patch")
       .option(
         "--major <n>",

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
 import { UserError } from "@flow/errors";
+import { parse, stringify } from "yaml";
 
 /** The lock beside a pin manifest: exactly which release each pin vendored, and its tree id. */
 export const LOCK_FILE = "proto-pins.lock.yaml";

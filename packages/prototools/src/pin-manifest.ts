@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { UserError } from "@flow/errors";
 import { parseDocument } from "yaml";
 import { type Pin, parsePin } from "./pin";
-import { UserError } from "@flow/errors";
 
 /**
  * A pin manifest sits beside a `proto/` folder that holds vendored copies and says which
@@ -32,13 +32,17 @@ export function readManifest(root: string, dir: string): PinManifest {
   const file = manifestPath(root, dir);
   const where = join(dir, MANIFEST_FILE);
   if (!existsSync(file)) {
-    throw new UserError(`${where}: no pin manifest`, { hint: "create it with: flow proto add <dir> <name>@<range>" });
+    throw new UserError(`${where}: no pin manifest`, {
+      hint: "create it with: flow proto add <dir> <name>@<range>",
+    });
   }
   const document = parseDocument(readFileSync(file, "utf8"));
   if (document.errors.length > 0) {
     const first = document.errors[0];
     const pos = first?.linePos?.[0];
-    throw new UserError(`${where}${pos ? `:${pos.line}:${pos.col}` : ""}: ${first?.message ?? "invalid YAML"}`);
+    throw new UserError(
+      `${where}${pos ? `:${pos.line}:${pos.col}` : ""}: ${first?.message ?? "invalid YAML"}`,
+    );
   }
   const pins = (document.toJS() as { pins?: unknown } | null)?.pins ?? [];
   if (!Array.isArray(pins) || pins.some((pin) => typeof pin !== "string")) {
@@ -59,6 +63,7 @@ export function readManifest(root: string, dir: string): PinManifest {
 
 export function writeManifest(root: string, manifest: PinManifest): void {
   const specs = manifest.pins.map((pin) => pin.spec);
-  const body = specs.length === 0 ? "pins: []\n" : `pins:\n${specs.map((spec) => `  - "${spec}"\n`).join("")}`;
+  const body =
+    specs.length === 0 ? "pins: []\n" : `pins:\n${specs.map((spec) => `  - "${spec}"\n`).join("")}`;
   writeFileSync(manifestPath(root, manifest.dir), HEADER + body);
 }

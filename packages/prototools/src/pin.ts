@@ -1,6 +1,6 @@
+import { UserError } from "@flow/errors";
 import semver from "semver";
 import type { Release, ReleaseLedger } from "./release-ledger";
-import { UserError } from "@flow/errors";
 
 /** One line of a pin manifest: a contract and the versions acceptable for it. */
 export interface Pin {
@@ -53,7 +53,8 @@ export function resolvePin(pin: Pin, ledger: ReleaseLedger, where: string): Rele
   if (releases.length === 0) {
     const known = ledger.names();
     throw new UserError(`${where}: no contract named "${pin.name}" has been released`, {
-      hint: known.length > 0 ? `released contracts: ${known.join(", ")}` : "release it first: flow proto release",
+      hint:
+        known.length > 0 ? `released contracts: ${known.join(", ")}` : "release it first: flow proto release",
     });
   }
   const match = releases.filter((release) => semver.satisfies(release.version, pin.semverRange)).at(-1);

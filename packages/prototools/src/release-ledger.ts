@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { UserError } from "@flow/errors";
 import semver from "semver";
 import { parse, stringify } from "yaml";
-import { UserError } from "@flow/errors";
 
 /**
  * The release ledger: every contract release with its commit and git tree id, committed at the

@@ -1,6 +1,6 @@
+import { UserError } from "@flow/errors";
 import type { GitRepo } from "./git";
 import { type Release, type ReleaseLedger, tagFor } from "./release-ledger";
-import { UserError } from "@flow/errors";
 
 export interface RecordReleaseInput {
   name: string;
@@ -19,7 +19,9 @@ export interface RecordReleaseInput {
 export function recordRelease(repo: GitRepo, ledger: ReleaseLedger, input: RecordReleaseInput): Release {
   const tag = tagFor(input.name, input.version);
   if (repo.resolve(`refs/tags/${tag}`)) {
-    throw new UserError(`tag ${tag} already exists`, { hint: "choose the next version; releases are immutable" });
+    throw new UserError(`tag ${tag} already exists`, {
+      hint: "choose the next version; releases are immutable",
+    });
   }
   if (ledger.find(input.name, input.version)) {
     throw new UserError(`${input.name} ${input.version} is already in the release ledger`);

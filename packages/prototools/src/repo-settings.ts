@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { UserError } from "@flow/errors";
+import { parse } from "yaml";
 
 /** The file at a repository's root that holds its contract conventions. */
 export const SETTINGS_FILE = "flow.proto.yaml";

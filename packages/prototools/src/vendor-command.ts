@@ -1,8 +1,8 @@
 import { relative, resolve } from "node:path";
+import { UserError } from "@flow/errors";
 import { GitRepo } from "./git";
 import { hasManifest, MANIFEST_FILE } from "./pin-manifest";
 import { ReleaseLedger } from "./release-ledger";
-import { UserError } from "@flow/errors";
 import { checkDir, findManifestDirs, type VendorAction, type VendorFinding, vendorDir } from "./vendoring";
 
 export interface VendorCommandOptions {
@@ -58,18 +58,23 @@ export function formatFinding(finding: VendorFinding): string {
 }
 
 export function formatAction(action: VendorAction): string {
-  const what = action.from && action.from !== action.version ? `${action.from} -> ${action.version}` : action.version;
+  const what =
+    action.from && action.from !== action.version ? `${action.from} -> ${action.version}` : action.version;
   return `${action.action.padEnd(9)} ${action.path} (${action.pin}: ${what})`;
 }
 
 /** Prints what vendoring did or found; returns the exit code (1 when --check found problems). */
-export function reportVendorResult(result: VendorCommandResult, options: { check?: boolean; quiet?: boolean }): number {
+export function reportVendorResult(
+  result: VendorCommandResult,
+  options: { check?: boolean; quiet?: boolean },
+): number {
   for (const finding of result.findings) console.error(formatFinding(finding));
   if (!options.quiet) for (const action of result.actions) console.log(formatAction(action));
   if (result.findings.length > 0) {
     console.error(`vendor --check: ${result.findings.length} problem(s) in vendored contracts`);
     return 1;
   }
-  if (options.check && !options.quiet) console.log(`vendor --check: ${result.dirs.length} folder(s) match their locks`);
+  if (options.check && !options.quiet)
+    console.log(`vendor --check: ${result.dirs.length} folder(s) match their locks`);
   return 0;
 }

@@ -1,13 +1,13 @@
-import { rmSync } from "node:fs";
+import { existsSync, rmSync, unlinkSync } from "node:fs";
 import { join, posix } from "node:path";
+import { UserError } from "@flow/errors";
 import semver from "semver";
 import type { GitRepo } from "./git";
 import { type Pin, resolvePin } from "./pin";
-import { type LockEntry, LOCK_FILE, readLock, writeLock } from "./pin-lock";
+import { LOCK_FILE, type LockEntry, readLock, writeLock } from "./pin-lock";
 import { MANIFEST_FILE, readManifest } from "./pin-manifest";
 import type { Release, ReleaseLedger } from "./release-ledger";
-import { UserError } from "@flow/errors";
-import { findSymlinks, worktreeTreeId } from "./worktree-tree";
+import { findSymlinks, symlinkedAncestor, worktreeTreeId } from "./worktree-tree";
 
 /** What vendoring did to one pin. */
 export interface VendorAction {
@@ -42,10 +42,17 @@ export function repairCommand(dir: string): string {
 
 /** Every folder of the repository that has a pin manifest (tracked or new, never ignored). */
 export function findManifestDirs(repo: GitRepo): string[] {
-  const listed = repo.run(["ls-files", "--cached", "--others", "--exclude-standard", "--", `*${MANIFEST_FILE}`]);
+  const listed = repo.run([
+    "ls-files",
+    "--cached",
+    "--others",
+    "--exclude-standard",
+    "--",
+    `*${MANIFEST_FILE}`,
+  ]);
   const dirs = listed
     .split("\n")
-    .filter((line) => line.endsWith(MANIFEST_FILE))
+    .filter((line) => line.endsWith(MANIFEST_FILE) && existsSync(join(repo.root, line)))
     .map((line) => posix.dirname(line))
     .map((dir) => (dir === "." ? "" : dir));
   return [...new Set(dirs)].sort();
@@ -96,11 +103,14 @@ export function vendorDir(
     } else {
       const pristine = found === undefined || found === previous?.tree;
       if (!pristine && !options.force) {
-        throw new UserError(`${path}: the vendored copy was edited (tree ${found}, lock says ${previous?.tree ?? "nothing"})`, {
-          hint: `vendored copies are never edited; discard the edits with: ${repairCommand(dir)}`,
-        });
+        throw new UserError(
+          `${path}: the vendored copy was edited (tree ${found}, lock says ${previous?.tree ?? "nothing"})`,
+          {
+            hint: `vendored copies are never edited; discard the edits with: ${repairCommand(dir)}`,
+          },
+        );
       }
-      removeCopy(repo, path);
+      removeCopy(repo, dir, path);
       repo.run(["read-tree", `--prefix=${path}/`, "-u", release.tree]);
       actions.push({
         dir,
@@ -125,7 +135,7 @@ export function vendorDir(
   for (const entry of lock) {
     const path = posix.join(dir, entry.path);
     if (nextLock.some((next) => posix.join(dir, next.path) === path)) continue;
-    removeCopy(repo, path);
+    removeCopy(repo, dir, path);
     actions.push({ dir, pin: entry.pin, version: entry.version, path, action: "removed" });
   }
 
@@ -149,7 +159,20 @@ function chooseRelease(
 }
 
 /** Removes a vendored copy from the index and the working tree (read-tree refuses an existing prefix). */
-function removeCopy(repo: GitRepo, path: string): void {
+function removeCopy(repo: GitRepo, dir: string, path: string): void {
+  const above = symlinkedAncestor(repo.root, dir === "" ? "" : `${dir}/x`);
+  if (above !== undefined) {
+    throw new UserError(`${above} is a symlink; vendoring into ${dir} would write through it`, {
+      hint: "vendor into a real folder of the repository",
+    });
+  }
+  // A symlink on the way to the copy is removed itself: following it would delete what it points to.
+  const link = symlinkedAncestor(repo.root, path, dir);
+  if (link !== undefined) {
+    repo.run(["rm", "-r", "-q", "--cached", "--ignore-unmatch", "-f", "--", link]);
+    unlinkSync(join(repo.root, link));
+    return;
+  }
   repo.run(["rm", "-r", "-q", "--cached", "--ignore-unmatch", "-f", "--", path]);
   rmSync(join(repo.root, path), { recursive: true, force: true });
 }
@@ -172,14 +195,22 @@ export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): Ven
 
   for (const pin of manifest.pins) {
     if (!lock.some((entry) => entry.pin === pin.spec)) {
-      findings.push({ file: manifestFile, message: `pin "${pin.spec}" has no lock entry (not vendored)`, fix });
+      findings.push({
+        file: manifestFile,
+        message: `pin "${pin.spec}" has no lock entry (not vendored)`,
+        fix,
+      });
     }
   }
 
   for (const entry of lock) {
     const path = posix.join(dir, entry.path);
     if (!manifest.pins.some((pin) => pin.spec === entry.pin)) {
-      findings.push({ file: lockFile, message: `"${entry.pin}" is locked but no longer pinned in ${MANIFEST_FILE}`, fix });
+      findings.push({
+        file: lockFile,
+        message: `"${entry.pin}" is locked but no longer pinned in ${MANIFEST_FILE}`,
+        fix,
+      });
     }
     const release = ledger.find(entry.name, entry.version);
     if (!release) {
@@ -207,12 +238,29 @@ export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): Ven
       });
       continue;
     }
+    const linkedAncestor = symlinkedAncestor(repo.root, path);
+    if (linkedAncestor !== undefined) {
+      findings.push({
+        file: linkedAncestor,
+        message: "is a symlink; vendored copies are real files made by git read-tree",
+        fix,
+      });
+      continue;
+    }
     for (const link of findSymlinks(repo.root, path)) {
-      findings.push({ file: link, message: `is a symlink; vendored copies are real files made by git read-tree`, fix });
+      findings.push({
+        file: link,
+        message: `is a symlink; vendored copies are real files made by git read-tree`,
+        fix,
+      });
     }
     const found = worktreeTreeId(repo, path);
     if (found === undefined) {
-      findings.push({ file: path, message: `missing: ${entry.name} ${entry.version} is locked but not vendored`, fix });
+      findings.push({
+        file: path,
+        message: `missing: ${entry.name} ${entry.version} is locked but not vendored`,
+        fix,
+      });
     } else if (found !== entry.tree) {
       for (const file of changedFiles(repo, entry.tree, found, path)) {
         findings.push({

@@ -11,6 +11,9 @@ import type { GitRepo } from "./git";
  */
 export function worktreeTreeId(repo: GitRepo, relativeDir: string): string | undefined {
   const absolute = join(repo.root, relativeDir);
+  // git refuses paths "beyond a symbolic link"; such a folder is never a vendored copy anyway.
+  const link = symlinkedAncestor(repo.root, relativeDir);
+  if (link !== undefined) return `symlink:${link}`;
   if (!existsSync(absolute)) return undefined;
   if (!lstatSync(absolute).isDirectory()) return hashOddEntry(repo, relativeDir);
   const scratch = mkdtempSync(join(tmpdir(), "flow-tree-"));
@@ -31,12 +34,26 @@ function hashOddEntry(repo: GitRepo, relativeDir: string): string {
   return `not-a-folder:${repo.run(["hash-object", "--", relativeDir]).trim()}`;
 }
 
+/**
+ * The first component of `relativeDir` (repository-relative, excluding the folder itself) that
+ * is a symlink, or undefined. With `below`, only components below that folder are looked at.
+ */
+export function symlinkedAncestor(root: string, relativeDir: string, below = ""): string | undefined {
+  const parts = relativeDir.split("/").filter(Boolean);
+  const start = below.split("/").filter(Boolean).length + 1;
+  for (let end = start; end < parts.length; end++) {
+    const candidate = parts.slice(0, end).join("/");
+    if (isSymlink(join(root, candidate))) return candidate;
+  }
+  return undefined;
+}
+
 /** Every symlink at or below `relativeDir`, repository-relative. */
 export function findSymlinks(root: string, relativeDir: string): string[] {
   const found: string[] = [];
   const walk = (relative: string): void => {
     const absolute = join(root, relative);
-    if (!existsSync(absolute) && !isDanglingLink(absolute)) return;
+    if (!existsSync(absolute) && !isSymlink(absolute)) return;
     const stat = lstatSync(absolute);
     if (stat.isSymbolicLink()) {
       found.push(relative);
@@ -49,7 +66,8 @@ export function findSymlinks(root: string, relativeDir: string): string[] {
   return found;
 }
 
-function isDanglingLink(path: string): boolean {
+/** True when `path` itself is a symlink (dangling or not). */
+function isSymlink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink();
   } catch {

@@ -17,3 +17,4 @@ export * from "./serve";
 export * from "./service-errors";
 export * from "./service-server";
 export * from "./source";
+export * from "./encoded-batches";

@@ -9,6 +9,7 @@ import {
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
 import type { FlowEvent } from "./flow-event";
+import type { EncodedInput } from "./encoded-batches";
 import { PermanentError } from "./service-errors";
 import type { ServiceServer } from "./service-server";
 
@@ -34,6 +35,12 @@ export interface ProcessorDefinition<Config, State = Config> extends ComponentIn
   setup?(config: Config): State | Promise<State>;
   /** A function of one event. A throw turns that event into a dead letter; the stream goes on. */
   process?(event: FlowEvent, state: State): EventResult | Promise<EventResult>;
+  /**
+   * A function of the encoded EventBatch, for processors that never read events (forwarding,
+   * routing or sampling whole batches): no event is decoded or encoded. Returns the EventBatch
+   * bytes to pass on. A throw fails the batch (retried unless PermanentError).
+   */
+  processEncoded?(batch: Uint8Array, state: State): Uint8Array | Promise<Uint8Array>;
   /** A function of a whole batch, instead of `process`. A throw fails the batch (retried unless PermanentError). */
   processBatch?(events: FlowEvent[], state: State): BatchResult | Promise<BatchResult>;
 }
@@ -41,7 +48,8 @@ export interface ProcessorDefinition<Config, State = Config> extends ComponentIn
 interface ProcessRequest {
   request?:
     | { $case: "start"; value: { configJson: string; stageId: string } }
-    | { $case: "batch"; value: { sequence: bigint; batch?: { events: FlowEvent[] } } };
+    | { $case: "batch"; value: { sequence: bigint; batch?: { events: FlowEvent[] } } }
+    | EncodedInput["request"];
 }
 
 interface ProcessedBatch {
@@ -57,8 +65,8 @@ export function processorImplementation<Config, State = Config>(
   contract: ContractVersion,
   server: Pick<ServiceServer, "trackDrain" | "isStopping">,
 ): grpc.UntypedServiceImplementation {
-  if (!definition.process && !definition.processBatch) {
-    throw new Error(`processor ${definition.name} defines neither process nor processBatch`);
+  if (!definition.process && !definition.processBatch && !definition.processEncoded) {
+    throw new Error(`processor ${definition.name} defines none of process, processBatch or processEncoded`);
   }
   const validator = new ConfigValidator<Config>(definition.configSchema);
   const runBatch = async (
@@ -139,6 +147,20 @@ export function processorImplementation<Config, State = Config>(
             return fail(grpc.status.INVALID_ARGUMENT, `invalid configuration: ${issuesText(issues)}`);
           state = definition.setup ? await definition.setup(config) : (config as unknown as State);
           started = true;
+        });
+      } else if (request.$case === "encoded") {
+        const { sequence, batch } = request.value;
+        chain = chain.then(async () => {
+          if (failed) return;
+          if (!started)
+            return fail(grpc.status.FAILED_PRECONDITION, "the first message of a Process stream must be start");
+          try {
+            const output = await (definition.processEncoded as NonNullable<typeof definition.processEncoded>)(batch, state as State);
+            call.write({ encoded: { inputSequence: sequence, batch: output } } as never);
+          } catch (error) {
+            const failure = { reason: (error as Error).message, retryable: !(error instanceof PermanentError) };
+            call.write({ response: { $case: "batch", value: { inputSequence: sequence, batch: { events: [] }, deadLetters: [], failure } } });
+          }
         });
       } else {
         const { sequence, batch } = request.value;

@@ -5,6 +5,7 @@ import type { ContractVersion, FamilyName } from "./component";
 import { type ComponentInfo, describeComponent } from "./component-handlers";
 import { type ConsumerDefinition, consumerImplementation } from "./consumer";
 import { vendoredContractVersion } from "./contract-version";
+import { withEncodedProcessBatches } from "./encoded-batches";
 import { formatHandshake } from "./handshake";
 import { type ProcessorDefinition, processorImplementation } from "./processor";
 import { registerFromEnv } from "./registration";
@@ -103,7 +104,8 @@ export function serveProcessor<Config, State = Config>(
     "processor",
     definition as ComponentInfo<unknown>,
     (contract, server) => processorImplementation(definition, contract, server),
-    options,
+    // A processor that works on encoded batches gets them as bytes (see encoded-batches.ts).
+    definition.processEncoded ? { ...options, service: withEncodedProcessBatches(options.service) } : options,
   );
 }
 

@@ -1,0 +1,56 @@
+import { type ContractComparison, checkBreaking } from "./breaking-check";
+import { type CommandScope, openCommandContext } from "./command-context";
+import { expectedPackage } from "./proto-layout";
+
+export interface BreakingCommandOptions extends CommandScope {
+  /** Contract names (or folders); every authored contract when empty. */
+  names?: readonly string[];
+}
+
+export interface BreakingCommandResult {
+  comparisons: ContractComparison[];
+  prefix: string;
+}
+
+/** `flow proto breaking [name...]`. */
+export function runBreakingCommand(options: BreakingCommandOptions): BreakingCommandResult {
+  const context = openCommandContext(options);
+  return {
+    comparisons: checkBreaking(context.repo, context.ledger, options.names ?? []),
+    prefix: context.settings.prefix,
+  };
+}
+
+/** Prints every breaking change as `file:line:col: RULE: message`, then a hint; returns the exit code. */
+export function reportBreakingResult(
+  result: BreakingCommandResult,
+  options: { quiet?: boolean } = {},
+): number {
+  let breaking = 0;
+  for (const { folder, status, against, changes } of result.comparisons) {
+    const label = `${folder.name} v${folder.major} (${folder.path})`;
+    if (changes.length > 0 && against) {
+      breaking += changes.length;
+      for (const change of changes)
+        console.error(`${change.file}:${change.line}:${change.col}: ${change.rule}: ${change.message}`);
+      const next = `${folder.name}/v${folder.major + 1}`;
+      console.error(
+        `  hint: ${label} breaks ${against.version} (${against.tag}) in ${changes.length} place(s). ` +
+          `Undo the change, or make it a new major: add ${folder.root}/${next}/ beside v${folder.major} ` +
+          `(package ${expectedPackage(result.prefix, folder.name, folder.major + 1)}) and release it with: flow proto release ${folder.name} major`,
+      );
+      continue;
+    }
+    if (options.quiet) continue;
+    if (status === "compared") console.log(`${label}: compatible with ${against?.version}`);
+    else if (status === "unchanged") console.log(`${label}: unchanged since ${against?.version}`);
+    else if (status === "new-major")
+      console.log(`${label}: new major, nothing released in it yet (breaking is allowed)`);
+    else console.log(`${label}: not released yet`);
+  }
+  if (breaking > 0) {
+    console.error(`breaking: ${breaking} breaking change(s)`);
+    return 1;
+  }
+  return 0;
+}

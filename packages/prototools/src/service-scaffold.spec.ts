@@ -1,0 +1,242 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
+import { runLintCommand } from "./lint-command";
+import { readManifest } from "./pin-manifest";
+import { ReleaseLedger } from "./release-ledger";
+import { scaffoldService } from "./service-scaffold";
+import {
+  addBillingService,
+  familyLayoutRepo,
+  manifestYaml,
+  perServiceLayoutRepo,
+  release,
+  serviceProto,
+} from "./test-support/fixture-repos";
+import { TempRepo } from "./test-support/temp-repo";
+import { runVendorCommand } from "./vendor-command";
+import { vendorDir } from "./vendoring";
+
+const PREFIX = "flow.microservices";
+
+/** The workspace files a scaffolded package extends (content is irrelevant to these tests). */
+function addWorkspaceFiles(temp: TempRepo): void {
+  temp.write("tsconfig.base.json", "{}\n");
+  temp.write("jest.base.js", "module.exports = {};\n");
+  temp.write("buf.gen.yaml", "version: v2\n");
+  temp.write("scripts/vendor.mjs", "\n");
+}
+
+/** A family-layout repository whose processor_service (importing event) is released. */
+function repoWithProcessorContract(): TempRepo {
+  const temp = familyLayoutRepo(PREFIX);
+  addWorkspaceFiles(temp);
+  temp.write("processors/proto-pins.yaml", manifestYaml(["event@^1"]));
+  vendorDir(temp.repo, ReleaseLedger.read(temp.root), "processors");
+  temp.write("processors/proto/processor_service/v1/processor.proto", serviceProto(PREFIX, "processor"));
+  temp.commit("processor family");
+  release(temp, "processor_service", "1.0.0", "processors/proto/processor_service/v1");
+  temp.commit("release processor_service");
+  return temp;
+}
+
+describe("flow new", () => {
+  let temp: TempRepo;
+  beforeEach(() => {
+    temp = repoWithProcessorContract();
+  });
+  afterEach(() => temp.remove());
+
+  it("creates a package in the family folder with the contract and the types it imports vendored", () => {
+    const result = scaffoldService({ root: temp.root, family: "processor", name: "order-enricher" });
+
+    expect(result).toEqual(
+      expect.objectContaining({
+        dir: "processors/order-enricher",
+        packageName: "@flow/processor-order-enricher",
+      }),
+    );
+    expect(result.files).toEqual([
+      "README.md",
+      "jest.config.js",
+      "package.json",
+      "proto-pins.lock.yaml",
+      "proto-pins.yaml",
+      "src/index.ts",
+      "src/main.ts",
+      "src/order-enricher-processor.spec.ts",
+      "src/order-enricher-processor.ts",
+      "src/package-version.ts",
+      "src/test-support/message-queue.ts",
+      "tsconfig.build.json",
+      "tsconfig.json",
+    ]);
+    for (const file of result.files)
+      expect(existsSync(temp.path(`processors/order-enricher/${file}`))).toBe(true);
+    expect(readManifest(temp.root, "processors/order-enricher").pins.map((pin) => pin.spec)).toEqual([
+      "processor_service@^1",
+      "event@^1",
+    ]);
+    expect(temp.read("processors/order-enricher/proto/processor_service/v1/processor.proto")).toBe(
+      temp.read("processors/proto/processor_service/v1/processor.proto"),
+    );
+    expect(temp.read("processors/order-enricher/proto/event/v1/event.proto")).toBe(
+      temp.read("proto/event/v1/event.proto"),
+    );
+
+    const manifest = JSON.parse(temp.read("processors/order-enricher/package.json"));
+    expect(manifest.scripts).toEqual(
+      expect.objectContaining({
+        vendor: "node ../../scripts/vendor.mjs --check --quiet .",
+        generate: "buf generate proto --template ../../buf.gen.yaml",
+      }),
+    );
+    expect(manifest.dependencies["@flow/sdk"]).toBe("workspace:*");
+    const definition = temp.read("processors/order-enricher/src/order-enricher-processor.ts");
+    expect(definition).toContain(
+      "export const orderEnricherProcessor: ProcessorDefinition<OrderEnricherConfig>",
+    );
+    expect(definition).toContain('name: "flow-processor-order-enricher"');
+    expect(temp.read("processors/order-enricher/README.md")).toContain(
+      'use: "@flow/processor-order-enricher"',
+    );
+
+    expect(runVendorCommand({ root: temp.root, check: true }).findings).toEqual([]);
+    expect(runLintCommand({ root: temp.root }).findings).toEqual([]);
+  });
+
+  it("refuses an existing name, leaving it alone", () => {
+    scaffoldService({ root: temp.root, family: "processor", name: "demo" });
+    const before = temp.read("processors/demo/src/demo-processor.ts");
+    expect(() => scaffoldService({ root: temp.root, family: "processor", name: "demo" })).toThrow(
+      "processors/demo already exists",
+    );
+    expect(temp.read("processors/demo/src/demo-processor.ts")).toBe(before);
+    temp.write("elsewhere/x/package.json", JSON.stringify({ name: "@flow/processor-other" }));
+    expect(() => scaffoldService({ root: temp.root, family: "processor", name: "other" })).toThrow(
+      "a package named @flow/processor-other already exists in elsewhere/x",
+    );
+  });
+
+  it("refuses an invalid name or family", () => {
+    for (const name of ["Demo", "demo_x", "-demo", "demo-", "1demo", "a".repeat(51)]) {
+      expect(() => scaffoldService({ root: temp.root, family: "processor", name })).toThrow(
+        `"${name}" is not a valid service name`,
+      );
+    }
+    expect(() => scaffoldService({ root: temp.root, family: "sink", name: "demo" })).toThrow(
+      '"sink" is not a service family',
+    );
+  });
+
+  it("refuses a family whose contract was never released, writing nothing", () => {
+    expect(() => scaffoldService({ root: temp.root, family: "consumer", name: "demo" })).toThrow(
+      "consumer_service has never been released in this repository",
+    );
+    expect(existsSync(temp.path("consumers/demo"))).toBe(false);
+  });
+
+  it("refuses a repository that is not a Flow workspace", () => {
+    temp.git("rm", "-q", "jest.base.js");
+    expect(() => scaffoldService({ root: temp.root, family: "processor", name: "demo" })).toThrow(
+      /^flow new needs a Flow workspace: jest\.base\.js missing/,
+    );
+  });
+});
+
+describe("flow new in a one-service-per-folder repository with another prefix", () => {
+  it("creates <name>/ at the top with --dir . and its contracts vendored", () => {
+    const temp = perServiceLayoutRepo("acme.platform");
+    try {
+      addWorkspaceFiles(temp);
+      temp.write("proto-pins.yaml", manifestYaml(["order@^1"]));
+      vendorDir(temp.repo, ReleaseLedger.read(temp.root), "");
+      temp.write(
+        "proto/processor_service/v1/processor.proto",
+        serviceProto("acme.platform", "processor", "order"),
+      );
+      temp.commit("processor contract beside the shared types");
+      release(temp, "processor_service", "1.0.0", "proto/processor_service/v1");
+      temp.commit("release");
+      addBillingService(temp, "acme.platform");
+
+      const result = scaffoldService({ root: temp.root, family: "processor", name: "enrich", parent: "." });
+
+      expect(result.dir).toBe("enrich");
+      expect(result.inWorkspace).toBe(false);
+      expect(readManifest(temp.root, "enrich").pins.map((pin) => pin.spec)).toEqual([
+        "processor_service@^1",
+        "order@^1",
+      ]);
+      expect(temp.read("enrich/proto/order/v1/order.proto")).toContain("package acme.platform.order.v1;");
+      expect(JSON.parse(temp.read("enrich/package.json")).scripts.generate).toBe(
+        "buf generate proto --template ../buf.gen.yaml",
+      );
+      expect(temp.read("enrich/tsconfig.json")).toContain('"../tsconfig.base.json"');
+      expect(runLintCommand({ root: temp.root }).findings).toEqual([]);
+      expect(runVendorCommand({ root: temp.root, check: true }).findings).toEqual([]);
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
+// The real thing: a clone of this repository (brought up to its working tree, so uncommitted work
+// is tested too), `flow new processor demo`, then install, build and test the new package.
+// Set FLOW_TEST_SKIP_SCAFFOLD_BUILD=1 to skip it (it installs and builds, about a minute).
+const e2e = process.env.FLOW_TEST_SKIP_SCAFFOLD_BUILD === "1" ? describe.skip : describe;
+
+e2e("flow new processor demo in a clone of this repository", () => {
+  const source = execFileSync("git", ["rev-parse", "--show-toplevel"], {
+    cwd: __dirname,
+    encoding: "utf8",
+  }).trim();
+  let clone: TempRepo | undefined;
+  afterAll(() => clone?.remove());
+
+  // Relative PATH entries (pnpm adds ./node_modules/.bin) would resolve inside the clone's packages.
+  const env = {
+    ...process.env,
+    PATH: (process.env.PATH ?? "")
+      .split(delimiter)
+      .filter((entry) => isAbsolute(entry))
+      .join(delimiter),
+  };
+  // CI runs pnpm through npx; the workspace's own copy (a root devDependency) is then the one to use.
+  const pnpm = existsSync(join(source, "node_modules", ".bin", "pnpm"))
+    ? join(source, "node_modules", ".bin", "pnpm")
+    : "pnpm";
+  const run = (command: string, args: string[], cwd: string) => {
+    const result = spawnSync(command, args, { cwd, env, encoding: "utf8" });
+    if (result.status !== 0) {
+      throw new Error(
+        `${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`,
+      );
+    }
+    return result.stdout;
+  };
+
+  it("installs, builds and passes its test with no manual step", () => {
+    clone = TempRepo.cloneWorkingTree(source);
+    // As a developer would: the clone is installed (that is what gives them `pnpm flow`) before `flow new`.
+    run(pnpm, ["install", "--prefer-offline", "--no-frozen-lockfile"], clone.root);
+    const result = scaffoldService({ root: clone.root, family: "processor", name: "demo" });
+    expect(result).toEqual(
+      expect.objectContaining({ dir: "processors/demo", inWorkspace: true, formatted: true }),
+    );
+
+    run(pnpm, ["install", "--prefer-offline", "--no-frozen-lockfile"], clone.root);
+    run(
+      join(clone.root, "node_modules", ".bin", "turbo"),
+      ["run", "build", "--filter=@flow/processor-demo...", "--output-logs=errors-only"],
+      clone.root,
+    );
+    run(pnpm, ["test"], clone.path("processors/demo"));
+
+    const report = JSON.parse(readFileSync(clone.path("processors/demo/.jest-results.json"), "utf8"));
+    expect(report).toEqual(expect.objectContaining({ success: true, numFailedTests: 0 }));
+    expect(report.numPassedTests).toBeGreaterThanOrEqual(2);
+    // The repository's lint formatter was applied, so the new package passes `biome check` as it is.
+    run(join(clone.root, "node_modules", ".bin", "biome"), ["check", "processors/demo"], clone.root);
+  }, 600_000);
+});

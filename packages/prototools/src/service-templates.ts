@@ -1,0 +1,485 @@
+/**
+ * The files of a new service package, by family. Each template is the smallest service that does
+ * something observable, tested over gRPC the way the repository's own services are, so that
+ * `pnpm install && pnpm build && pnpm test` pass before anyone edits it.
+ */
+
+export type ServiceFamily = "source" | "processor" | "consumer";
+
+export interface TemplateInput {
+  family: ServiceFamily;
+  /** kebab-case: `order-enricher`. */
+  name: string;
+  /** npm package name: `@flow/processor-order-enricher`. */
+  packageName: string;
+  /** The package folder relative to the repository root's parent chain: `../..`. */
+  toRoot: string;
+  /** Dependency versions, matched to the SDK's. */
+  versions: { grpc: string; protobuf: string };
+  /** The family contract's major the package speaks. */
+  major: number;
+}
+
+interface Names {
+  /** flow-processor-order-enricher */
+  component: string;
+  /** orderEnricherProcessor */
+  definition: string;
+  /** OrderEnricherConfig */
+  config: string;
+  /** orderEnricherConfigSchema */
+  schema: string;
+  /** order-enricher-processor */
+  file: string;
+  /** ProcessorService */
+  service: string;
+  /** gen/processor_service/v1/processor */
+  gen: string;
+  /** serveProcessor */
+  serve: string;
+  /** ProcessorDefinition */
+  definitionType: string;
+}
+
+function names(input: TemplateInput): Names {
+  const camel = input.name.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+  const pascal = camel.charAt(0).toUpperCase() + camel.slice(1);
+  const family = input.family.charAt(0).toUpperCase() + input.family.slice(1);
+  return {
+    component: `flow-${input.family}-${input.name}`,
+    definition: `${camel}${family}`,
+    config: `${pascal}Config`,
+    schema: `${camel}ConfigSchema`,
+    file: `${input.name}-${input.family}`,
+    service: `${family}Service`,
+    gen: `gen/${input.family}_service/v${input.major}/${input.family}`,
+    serve: `serve${family}`,
+    definitionType: `${family}Definition`,
+  };
+}
+
+/** Every file of the package, by path relative to the package folder. */
+export function serviceTemplates(input: TemplateInput): Record<string, string> {
+  const n = names(input);
+  return {
+    "package.json": packageJson(input, n),
+    "tsconfig.json": `${JSON.stringify(
+      {
+        extends: `${input.toRoot}/tsconfig.base.json`,
+        compilerOptions: { rootDir: "src", outDir: "dist" },
+        include: ["src"],
+      },
+      null,
+      2,
+    )}\n`,
+    "tsconfig.build.json": `${JSON.stringify({ extends: "./tsconfig.json", exclude: ["src/**/*.spec.ts", "src/test-support/**"] }, null, 2)}\n`,
+    "jest.config.js": `module.exports = { ...require("${input.toRoot}/jest.base.js") };\n`,
+    "README.md": readme(input, n),
+    "src/index.ts": `export * from "./${n.file}";\n`,
+    "src/main.ts": main(n),
+    "src/package-version.ts": PACKAGE_VERSION,
+    [`src/${n.file}.ts`]: DEFINITIONS[input.family](n),
+    [`src/${n.file}.spec.ts`]: SPECS[input.family](n),
+    "src/test-support/message-queue.ts": MESSAGE_QUEUE,
+  };
+}
+
+function packageJson(input: TemplateInput, n: Names): string {
+  const manifest = {
+    name: input.packageName,
+    version: "0.1.0",
+    private: true,
+    description: `Flow ${input.family}: ${DESCRIPTIONS[input.family]}`,
+    main: "dist/index.js",
+    types: "dist/index.d.ts",
+    bin: { [n.component]: "dist/main.js" },
+    files: ["dist", "proto", "proto-pins.yaml", "proto-pins.lock.yaml", "README.md"],
+    scripts: {
+      vendor: `node ${input.toRoot}/scripts/vendor.mjs --check --quiet .`,
+      generate: `buf generate proto --template ${input.toRoot}/buf.gen.yaml`,
+      build: "tsc -p tsconfig.build.json",
+      typecheck: "tsc -p tsconfig.json --noEmit",
+      test: "jest --json --outputFile=.jest-results.json",
+      start: "node dist/main.js",
+    },
+    dependencies: {
+      "@bufbuild/protobuf": input.versions.protobuf,
+      "@flow/sdk": "workspace:*",
+      "@grpc/grpc-js": input.versions.grpc,
+    },
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+const DESCRIPTIONS: Record<ServiceFamily, string> = {
+  source: "emits a numbered series of events, resumable from its checkpoint",
+  processor: "passes events on, optionally giving them a new type",
+  consumer: "appends events to a JSON Lines file",
+};
+
+const PACKAGE_VERSION = `import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** This package's version, read from package.json at run time (src/ and dist/ both sit one level below it). */
+export const packageVersion: string = (
+  JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version: string }
+).version;
+`;
+
+function main(n: Names): string {
+  return `#!/usr/bin/env node
+import { join } from "node:path";
+import { ${n.serve} } from "@flow/sdk";
+import { ${n.service}Service } from "./${n.gen}";
+import { ${n.definition} } from "./${n.file}";
+
+// Prints the handshake line Flow Core reads, serves health and reflection, stops on SIGTERM.
+${n.serve}(${n.definition}, { service: ${n.service}Service, packageDir: join(__dirname, "..") }).catch((error: Error) => {
+  process.stderr.write(\`${n.component}: \${error.message}\\n\`);
+  process.exit(1);
+});
+`;
+}
+
+const DEFINITIONS: Record<ServiceFamily, (n: Names) => string> = {
+  processor: (n) => `import type { JsonSchema, ProcessorDefinition } from "@flow/sdk";
+import { packageVersion } from "./package-version";
+
+export interface ${n.config} {
+  /** When set, every event leaves with this CloudEvents type. */
+  type?: string;
+}
+
+export const ${n.schema}: JsonSchema = {
+  title: "${n.component} configuration",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    type: { type: "string", minLength: 1, description: "When set, every event leaves with this CloudEvents type." },
+  },
+};
+
+/** Passes every event on, retyped when \`type\` is set. This is where the processor's logic goes. */
+export const ${n.definition}: ProcessorDefinition<${n.config}> = {
+  name: "${n.component}",
+  version: packageVersion,
+  description: "${DESCRIPTIONS.processor}",
+  configSchema: ${n.schema},
+  features: { ordering: "total", deadLetters: true },
+
+  process(event, config) {
+    return config.type ? { ...event, type: config.type } : event;
+  },
+};
+`,
+  source: (n) => `import { createEvent, type JsonSchema, type SourceDefinition } from "@flow/sdk";
+import { packageVersion } from "./package-version";
+
+export interface ${n.config} {
+  /** How many events to emit in all. */
+  count?: number;
+}
+
+export const ${n.schema}: JsonSchema = {
+  title: "${n.component} configuration",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    count: { type: "integer", minimum: 0, default: 10, description: "How many events to emit in all." },
+  },
+};
+
+// The checkpoint is the number of events emitted so far, as text: resuming from it emits the rest.
+const position = (emitted: number): Buffer => Buffer.from(String(emitted), "utf8");
+
+/** Emits events 1..count in batches, resumable from its checkpoint. This is where the source's logic goes. */
+export const ${n.definition}: SourceDefinition<${n.config}> = {
+  name: "${n.component}",
+  version: packageVersion,
+  description: "${DESCRIPTIONS.source}",
+  configSchema: ${n.schema},
+  producedEventTypes: ["${n.component}.tick"],
+  features: { checkpointing: true, ordering: "total" },
+
+  async *read(config, context) {
+    const count = config.count ?? 10;
+    const batchSize = context.maxBatchSize > 0 ? context.maxBatchSize : 100;
+    let emitted = context.checkpoint ? Number(context.checkpoint.toString("utf8")) : 0;
+    while (emitted < count && !context.signal.aborted) {
+      const end = Math.min(count, emitted + batchSize);
+      const events = [];
+      for (let index = emitted + 1; index <= end; index++) {
+        events.push(createEvent({ id: String(index), source: "/${n.component}", type: "${n.component}.tick", data: { index } }));
+      }
+      emitted = end;
+      yield { events, checkpoint: { position: position(emitted), description: \`after event \${emitted}\` } };
+    }
+  },
+};
+`,
+  consumer: (n) => `import { appendFile } from "node:fs/promises";
+import { type ConsumerDefinition, eventJson, type JsonSchema } from "@flow/sdk";
+import { packageVersion } from "./package-version";
+
+export interface ${n.config} {
+  /** The JSON Lines file events are appended to. */
+  path: string;
+}
+
+export const ${n.schema}: JsonSchema = {
+  title: "${n.component} configuration",
+  type: "object",
+  additionalProperties: false,
+  required: ["path"],
+  properties: {
+    path: { type: "string", minLength: 1, description: "The JSON Lines file events are appended to." },
+  },
+};
+
+/** Appends each event as one JSON line. This is where the consumer's logic goes. */
+export const ${n.definition}: ConsumerDefinition<${n.config}> = {
+  name: "${n.component}",
+  version: packageVersion,
+  description: "${DESCRIPTIONS.consumer}",
+  configSchema: ${n.schema},
+
+  async write(events, config) {
+    const lines = events.map((event) => {
+      const json = event.datacontenttype === "application/json";
+      return JSON.stringify({ id: event.id, source: event.source, type: event.type, data: json ? eventJson(event) : event.data.toString("base64") });
+    });
+    // Resolving only after the append means the acknowledgement Core receives is durable.
+    await appendFile(config.path, lines.map((line) => \`\${line}\\n\`).join(""));
+  },
+};
+`,
+};
+
+const MESSAGE_QUEUE = `/**
+ * The messages of a gRPC stream in arrival order: \`next()\` awaits exactly the message a test
+ * expects, so no test sleeps; \`ended\` resolves when the server closes the stream.
+ */
+export class MessageQueue<Message> {
+  private readonly queue: Message[] = [];
+  private readonly waiting: { resolve(message: Message): void; reject(error: Error): void }[] = [];
+  private failure: Error | undefined;
+  readonly ended: Promise<void>;
+
+  constructor(stream: NodeJS.EventEmitter) {
+    this.ended = new Promise((resolve, reject) => {
+      stream.on("data", (message: Message) => {
+        const waiter = this.waiting.shift();
+        if (waiter) waiter.resolve(message);
+        else this.queue.push(message);
+      });
+      stream.on("error", (error: Error) => {
+        this.fail(error);
+        reject(error);
+      });
+      stream.on("end", () => {
+        this.fail(new Error("stream ended"));
+        resolve();
+      });
+    });
+    this.ended.catch(() => undefined);
+  }
+
+  next(): Promise<Message> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+  }
+}
+`;
+
+interface SpecImports {
+  /** Lines importing node modules besides node:path. */
+  node?: string;
+  /** Names imported from @flow/sdk besides RunningService and the serve function. */
+  sdk?: string[];
+  /** Names imported from the generated family module besides DescribeResponse, client and service. */
+  gen?: string[];
+}
+
+function specHeader(n: Names, family: ServiceFamily, imports: SpecImports): string {
+  const sdk = [...(imports.sdk ?? []), "type RunningService", n.serve];
+  const gen = ["type DescribeResponse", ...(imports.gen ?? []), `${n.service}Client`, `${n.service}Service`];
+  return `${imports.node ?? ""}import { join } from "node:path";
+import { ${sdk.join(", ")} } from "@flow/sdk";
+import { credentials } from "@grpc/grpc-js";
+import { Family } from "./gen/component/v1/component";
+import { ${gen.join(", ")} } from "./${n.gen}";
+import { MessageQueue } from "./test-support/message-queue";
+import { ${n.definition} } from "./${n.file}";
+
+let service: RunningService;
+let client: ${n.service}Client;
+
+beforeAll(async () => {
+  service = await ${n.serve}(${n.definition}, {
+    service: ${n.service}Service,
+    packageDir: join(__dirname, ".."),
+    handshake: false,
+    handleSignals: false,
+  });
+  client = new ${n.service}Client(service.address, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client.close();
+  await service.stop();
+});
+
+it("describes itself over gRPC", async () => {
+  const response = await new Promise<DescribeResponse>((resolve, reject) =>
+    client.describe({}, (error, answer) => (error ? reject(error) : resolve(answer))),
+  );
+  expect(response.component).toEqual(
+    expect.objectContaining({ name: "${n.component}", family: Family.FAMILY_${family.toUpperCase()} }),
+  );
+});
+`;
+}
+
+const SPECS: Record<ServiceFamily, (n: Names) => string> = {
+  processor: (n) => `${specHeader(n, "processor", { sdk: ["createEvent"], gen: ["type ProcessResponse"] })}
+it("answers a batch with its events, retyped", async () => {
+  const stream = client.process();
+  const messages = new MessageQueue<ProcessResponse>(stream);
+  stream.write({ request: { $case: "start", value: { configJson: JSON.stringify({ type: "retyped" }), stageId: "test" } } });
+  const events = ["1", "2"].map((id) => createEvent({ id, source: "/test", type: "original", data: { id } }));
+  stream.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
+
+  const answer = await messages.next();
+  stream.end();
+  await messages.ended;
+
+  expect(answer.response?.$case).toBe("batch");
+  if (answer.response?.$case !== "batch") return;
+  expect(answer.response.value.inputSequence).toBe(1n);
+  expect(answer.response.value.batch?.events.map((event) => [event.id, event.type])).toEqual([
+    ["1", "retyped"],
+    ["2", "retyped"],
+  ]);
+});
+`,
+  source: (n) => `${specHeader(n, "source", { gen: ["type ReadResponse"] })}
+/** Reads until the source says it is exhausted; returns the batches' event ids and checkpoints. */
+async function readAll(config: object, checkpoint?: string): Promise<{ ids: string[][]; checkpoints: string[] }> {
+  const stream = client.read();
+  const messages = new MessageQueue<ReadResponse>(stream);
+  stream.write({
+    request: {
+      $case: "start",
+      value: {
+        configJson: JSON.stringify(config),
+        ...(checkpoint ? { checkpoint: { position: Buffer.from(checkpoint), description: "" } } : {}),
+        initialCredits: 10,
+        maxBatchSize: 2,
+        lingerMs: 0,
+        stageId: "test",
+      },
+    },
+  });
+  const ids: string[][] = [];
+  const checkpoints: string[] = [];
+  for (;;) {
+    const message = await messages.next();
+    if (message.response?.$case !== "batch") break;
+    ids.push(message.response.value.batch?.events.map((event) => event.id) ?? []);
+    checkpoints.push(message.response.value.checkpoint?.position.toString() ?? "");
+  }
+  stream.end();
+  await messages.ended;
+  return { ids, checkpoints };
+}
+
+it("emits count events in batches, each with the checkpoint after it", async () => {
+  expect(await readAll({ count: 3 })).toEqual({ ids: [["1", "2"], ["3"]], checkpoints: ["2", "3"] });
+});
+
+it("resumes after a checkpoint", async () => {
+  expect(await readAll({ count: 3 }, "2")).toEqual({ ids: [["3"]], checkpoints: ["3"] });
+});
+`,
+  consumer: (n) => `${specHeader(n, "consumer", {
+    node: 'import { mkdtempSync, readFileSync, rmSync } from "node:fs";\nimport { tmpdir } from "node:os";\n',
+    sdk: ["createEvent"],
+    gen: ["AckStatus", "type WriteResponse"],
+  })}
+it("appends a batch as JSON lines and acknowledges it once written", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "${n.component}-"));
+  try {
+    const path = join(dir, "events.jsonl");
+    const stream = client.write();
+    const messages = new MessageQueue<WriteResponse>(stream);
+    stream.write({ request: { $case: "start", value: { configJson: JSON.stringify({ path }), stageId: "test" } } });
+    const events = ["1", "2"].map((id) => createEvent({ id, source: "/test", type: "t", data: { id } }));
+    stream.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
+
+    const answer = await messages.next();
+    stream.end();
+    await messages.ended;
+
+    expect(answer.response).toEqual({ $case: "ack", value: expect.objectContaining({ sequence: 1n, status: AckStatus.ACK_STATUS_WRITTEN }) });
+    const lines = readFileSync(path, "utf8").trim().split("\\n").map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      { id: "1", source: "/test", type: "t", data: { id: "1" } },
+      { id: "2", source: "/test", type: "t", data: { id: "2" } },
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+`,
+};
+
+function readme(input: TemplateInput, n: Names): string {
+  const stage = {
+    source: `sources:\n  - id: ticks\n    use: "${input.packageName}"\n    config: { count: 100 }`,
+    processor: `processors:\n  - id: retyped\n    use: "${input.packageName}"\n    inputs: [orders]\n    config: { type: com.example.seen }`,
+    consumer: `consumers:\n  - id: out\n    use: "${input.packageName}"\n    inputs: [orders]\n    config: { path: .flow/out.jsonl }`,
+  }[input.family];
+  const config = {
+    source: "| `count` | `10` | how many events to emit in all |",
+    processor: "| `type` | unchanged | the CloudEvents type every event leaves with |",
+    consumer: "| `path` | required | the JSON Lines file events are appended to |",
+  }[input.family];
+  return `# ${input.packageName}
+
+A Flow **${input.family}**: ${DESCRIPTIONS[input.family]}. Scaffolded by \`flow new ${input.family} ${input.name}\`;
+its logic is in [\`src/${n.file}.ts\`](src/${n.file}.ts).
+
+It speaks \`${input.family}_service\` v${input.major}, vendored (with the shared types it imports) into
+\`proto/\` by \`git read-tree\` and pinned in \`proto-pins.yaml\`; code is generated from there into
+\`src/gen\` by the build. Never edit \`proto/\`: move a pin with \`pnpm flow proto upgrade <this folder>\`.
+
+## In a pipeline
+
+\`\`\`yaml
+${stage}
+\`\`\`
+
+## Configuration
+
+| field | default | meaning |
+| --- | --- | --- |
+${config}
+
+The JSON Schema is \`${n.schema}\` in [\`src/${n.file}.ts\`](src/${n.file}.ts); \`flow describe ${input.packageName}\` prints it.
+
+## Develop
+
+\`\`\`sh
+pnpm install
+pnpm build --filter ${input.packageName}...   # vendor check, generate, compile
+pnpm --filter ${input.packageName} test
+\`\`\`
+`;
+}
