@@ -3,9 +3,11 @@ import type { Command } from "commander";
 import { clientFor, deadline, type Family, getStage, loadPipeline, ServiceEndpoint, splitCommandLine, type ServiceLocator } from "@flow/core";
 import { UserError } from "@flow/errors";
 import pino from "pino";
+import { openCommandState } from "./pipeline-state";
 
 interface DescribeOptions {
   command?: string;
+  state?: string;
   file?: string;
   json?: boolean;
 }
@@ -22,10 +24,13 @@ export function registerDescribeCommand(program: Command): void {
     .argument("[service]", "package name, host:port, dns:host:port, registry:name, or a stage id with -f")
     .option("--command <program>", "spawn this program (as `command:` in a pipeline)")
     .option("-f, --file <pipeline>", "find the service as this pipeline's stage <service> does")
+    .option("--state <url>", "state store whose registry `registry:<name>` is looked up in")
     .option("--json", "print the descriptor as JSON")
     .action(async (service: string | undefined, options: DescribeOptions) => {
       const { locator, baseDir, stageId } = locatorFor(service, options);
       const logger = pino({ level: "warn" }, pino.destination(2));
+      // `registry:` names are looked up in the state store (the one `-f` names, or the default).
+      const state = locator.kind === "registry" ? await openCommandState({ file: options.file, state: options.state }) : undefined;
       const endpoint = new ServiceEndpoint({
         stageId,
         locator,
@@ -33,6 +38,7 @@ export function registerDescribeCommand(program: Command): void {
         handshakeTimeoutMs: 10_000,
         restart: { maxRestarts: 0, initialDelayMs: 0, maxDelayMs: 0 },
         logger,
+        lookupRegistry: state ? async (name) => (await state.store.listServices(name)).map((service) => service.address) : undefined,
       });
       try {
         await endpoint.start();
@@ -50,6 +56,7 @@ export function registerDescribeCommand(program: Command): void {
         console.log(`config schema:\n${JSON.stringify(JSON.parse(component.configSchema || "{}"), null, 2)}`);
       } finally {
         await endpoint.stop();
+        await state?.store.close();
       }
     });
 }

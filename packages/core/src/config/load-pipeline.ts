@@ -7,7 +7,7 @@ import type { Environment } from "./env-interpolation";
 import { checkStageGraph } from "./graph-rules";
 import { interpolateDocument } from "./interpolate-document";
 import { rememberPipelineSource } from "./locate-stage-config";
-import type { Pipeline, PipelineStage, ServiceLocator } from "./pipeline-model";
+import type { DeliveryGuarantee, Pipeline, PipelineStage, ServiceLocator } from "./pipeline-model";
 import { type PipelineProblem, problemsToUserErrors } from "./pipeline-problem";
 import { isRecord, type RawStage, readRawStages, stageName, stagePointer } from "./raw-stages";
 import { schemaProblems } from "./schema-problems";
@@ -147,6 +147,7 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
     file: absoluteFile,
     baseDir,
     state,
+    delivery: (root.delivery as DeliveryGuarantee | undefined) ?? "at-least-once",
     deadLetters: {
       path: resolve(baseDir, stringAt(data, "deadLetters", "path") ?? DEFAULT_DEAD_LETTER_PATH),
     },
@@ -194,6 +195,7 @@ function salvageStages(
     baseDir,
     state: { kind: "sqlite", url: "sqlite::memory:", path: ":memory:" },
     deadLetters: { path: resolve(baseDir, DEFAULT_DEAD_LETTER_PATH) },
+    delivery: "at-least-once",
     defaults: BUILT_IN_STAGE_SETTINGS,
     stages: kept.map((stage) => ({
       family: stage.family,

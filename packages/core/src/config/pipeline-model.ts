@@ -14,6 +14,8 @@ export interface Pipeline {
   baseDir: string;
   state: StateStoreSettings;
   deadLetters: DeadLetterSettings;
+  /** The delivery guarantee (see the schema): at-least-once unless the file says at-most-once. */
+  delivery: DeliveryGuarantee;
   /** The file's `defaults` over Flow's built-in ones (what a stage without overrides gets). */
   defaults: StageSettings;
   /** In file order: sources, then processors, then consumers. */
@@ -54,6 +56,8 @@ export type ServiceLocator =
 export type StateStoreSettings =
   /** `path` is absolute, or ":memory:". `url` is `sqlite:<path>` with the resolved path. */
   { kind: "sqlite"; url: string; path: string } | { kind: "postgres"; url: string };
+
+export type DeliveryGuarantee = "at-least-once" | "at-most-once";
 
 export interface DeadLetterSettings {
   /** Absolute path of the JSON Lines file. */

@@ -132,7 +132,7 @@ export class ServiceEndpoint extends EventEmitter {
     const addresses = (await this.options.lookupRegistry?.(name)) ?? [];
     if (addresses.length === 0) {
       throw new UserError(`stage "${this.stageId}": no live service is registered as "${name}"`, {
-        hint: "start the service with FLOW_REGISTRY=<core registry address>, or check `flow status`",
+        hint: "start the service with FLOW_REGISTRY=<registry address> (see `flow registry serve`), and check `flow registry list`",
       });
     }
     // Several instances: grpc-js balances over a static list of IPv4 addresses.

@@ -85,11 +85,14 @@ export class PipelineRunner extends EventEmitter {
   private settle: ((outcome: { status: RunOutcome; error?: Error }) => void) | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly healthFailures = new Map<string, number>();
+  /** at-most-once: batches count as delivered once handed on; no ledger, no checkpoints (see the schema). */
+  private readonly atMostOnce: boolean;
   /** Each stage's children, computed once: delivery is on the hot path. */
   private readonly children = new Map<string, StagePlan[]>();
 
   constructor(private readonly options: RunnerOptions) {
     super();
+    this.atMostOnce = options.plan.delivery === "at-most-once";
     for (const stage of options.plan.stages) {
       this.counters.set(stage.id, newCounters(stage.id, stage.family));
       this.children.set(stage.id, childrenOf(options.plan, stage.id));
@@ -277,12 +280,13 @@ export class PipelineRunner extends EventEmitter {
 
   private sourced(state: SourceState, sequence: bigint, batch: RawBatch, checkpoint: Checkpointed): void {
     state.received += 1;
-    state.ledger.opened(sequence, checkpoint, batch.count);
+    if (!this.atMostOnce) state.ledger.opened(sequence, checkpoint, batch.count);
     const counters = this.counters.get(state.stage.id) as StageCounters;
     counters.eventsOut += batch.count;
     counters.batchesIn += 1;
     counters.inFlight = state.ledger.inFlight;
     this.deliver({ source: state.stage.id, sequence }, state.stage.id, batch);
+    if (this.atMostOnce) this.grantCredits(state);
   }
 
   /** Sends `batch` (descended from `origin`) from `fromStage` to each of its children, as bytes. */
@@ -293,7 +297,7 @@ export class PipelineRunner extends EventEmitter {
       this.closeDelivery(origin);
       return;
     }
-    ledger.split(origin.sequence, children.length);
+    if (!this.atMostOnce) ledger.split(origin.sequence, children.length);
     for (const child of children) {
       const counters = this.counters.get(child.id) as StageCounters;
       counters.eventsIn += batch.count;
@@ -335,6 +339,14 @@ export class PipelineRunner extends EventEmitter {
   private closeDelivery(origin: Origin): void {
     const state = this.sources.get(origin.source);
     if (!state) return;
+    if (this.atMostOnce) {
+      // Nothing to account for: what was handed on counts as delivered. Room may have opened up.
+      for (const source of this.sources.values()) {
+        this.grantCredits(source);
+        this.checkSourceDone(source);
+      }
+      return;
+    }
     state.ledger.close(origin.sequence);
     (this.counters.get(state.stage.id) as StageCounters).inFlight = state.ledger.inFlight;
     void this.commit(state);
@@ -346,11 +358,21 @@ export class PipelineRunner extends EventEmitter {
   private grantCredits(state: SourceState): void {
     if (state.done || state.broken || state.exhausted || this.stopRequested) return;
     const outstanding = state.granted - state.received;
-    const available = state.stage.settings.inFlight - state.ledger.inFlight - outstanding;
+    // at-least-once: a credit per batch acknowledged everywhere. at-most-once: credits while every
+    // link downstream has room (fewer than inFlight unanswered batches), so memory stays bounded.
+    const held = this.atMostOnce ? this.busiestLinkPending() : state.ledger.inFlight;
+    const available = state.stage.settings.inFlight - held - outstanding;
     if (available > 0) {
       state.granted += available;
       state.link.grant(available);
     }
+  }
+
+  private busiestLinkPending(): number {
+    let most = 0;
+    for (const link of this.processors.values()) most = Math.max(most, link.inFlight);
+    for (const link of this.consumers.values()) most = Math.max(most, link.inFlight);
+    return most;
   }
 
   /** Commits the newest committable checkpoint; commits never overlap, the latest one wins. */
@@ -393,6 +415,10 @@ export class PipelineRunner extends EventEmitter {
       this.checkSourceDone(state);
       return;
     }
+    if (this.atMostOnce) {
+      this.fail(new UserError(`source "${state.stage.id}" failed (${reason}); at-most-once delivery keeps no checkpoint to resume from`));
+      return;
+    }
     state.broken = true;
     (this.counters.get(state.stage.id) as StageCounters).errors += 1;
     this.options.logger.warn({ stage: state.stage.id, reason, inFlight: state.ledger.inFlight }, "source stream broke; recovering after in-flight batches settle");
@@ -419,7 +445,8 @@ export class PipelineRunner extends EventEmitter {
 
   private checkSourceDone(state: SourceState): void {
     this.emit("settled");
-    if (state.done || state.ledger.inFlight > 0 || state.committing) return;
+    const holding = this.atMostOnce ? this.busiestLinkPending() > 0 : state.ledger.inFlight > 0;
+    if (state.done || holding || state.committing) return;
     if (state.exhausted || this.stopRequested) {
       state.done = true;
       void state.link.close();
