@@ -1,6 +1,6 @@
-import type { Command } from "commander";
 import { listRegistryServices, type RegisteredService, RegistryServer } from "@flow/core";
 import { UserError } from "@flow/errors";
+import type { Command } from "commander";
 import pino from "pino";
 import { openCommandState } from "./pipeline-state";
 
@@ -25,11 +25,15 @@ interface ListOptions {
 export function registerRegistryCommand(program: Command): void {
   const registry = program
     .command("registry")
-    .description("Serve the service registry (services register with FLOW_REGISTRY=host:port) or list its live services");
+    .description(
+      "Serve the service registry (services register with FLOW_REGISTRY=host:port) or list its live services",
+    );
 
   registry
     .command("serve")
-    .description("Serve RegistryService over the state store until SIGINT/SIGTERM; prints the address it listens on")
+    .description(
+      "Serve RegistryService over the state store until SIGINT/SIGTERM; prints the address it listens on",
+    )
     .option("--host <host>", "interface to listen on (0.0.0.0 for other hosts)", "127.0.0.1")
     .option("--port <port>", "port to listen on (0: any free port)", "0")
     .option("--state <url>", "state store URL (default: the pipeline file's, or sqlite:.flow/state.db)")
@@ -41,7 +45,9 @@ export function registerRegistryCommand(program: Command): void {
 
   registry
     .command("list")
-    .description("List the live registered services (from the state store, or from a running registry with --address)")
+    .description(
+      "List the live registered services (from the state store, or from a running registry with --address)",
+    )
     .argument("[name]", "only the instances of this name")
     .option("--state <url>", "state store URL (default: the pipeline file's, or sqlite:.flow/state.db)")
     .option("-f, --file <pipeline>", "use the state store this pipeline file names")
@@ -58,7 +64,14 @@ async function serveRegistry(options: ServeOptions): Promise<void> {
   const { store } = await openCommandState(options);
   let server: RegistryServer;
   try {
-    server = await RegistryServer.start({ store, logger, host: options.host, port, defaultTtlSeconds, maxTtlSeconds });
+    server = await RegistryServer.start({
+      store,
+      logger,
+      host: options.host,
+      port,
+      defaultTtlSeconds,
+      maxTtlSeconds,
+    });
   } catch (error) {
     await store.close();
     throw new UserError(`cannot listen on ${options.host}:${port}: ${(error as Error).message}`, {
@@ -122,7 +135,9 @@ function componentSummary(component: unknown): string {
   if (typeof component !== "object" || component === null) return "-";
   const { name, version, family } = component as { name?: unknown; version?: unknown; family?: unknown };
   const familyName = typeof family === "string" ? family.replace(/^FAMILY_/, "").toLowerCase() : undefined;
-  return [name, version, familyName].filter((part) => typeof part === "string" && part !== "").join(" ") || "-";
+  return (
+    [name, version, familyName].filter((part) => typeof part === "string" && part !== "").join(" ") || "-"
+  );
 }
 
 function integerOption(flag: string, value: string, min: number, max: number): number {

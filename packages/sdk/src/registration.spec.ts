@@ -45,6 +45,8 @@ class ScriptedRegistry extends EventEmitter {
   heartbeatAnswers: boolean[] = [];
   /** How many of the next Register calls fail with UNAVAILABLE. */
   failRegisters = 0;
+  /** Never answer Register (a registry that accepts connections but hangs). */
+  hangRegisters = false;
 
   private constructor(readonly server: ServiceServer) {
     super();
@@ -58,23 +60,36 @@ class ScriptedRegistry extends EventEmitter {
         {
           definition: RegistryServiceService,
           implementation: {
-            Register: (call: grpc.ServerUnaryCall<RegisterRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+            Register: (
+              call: grpc.ServerUnaryCall<RegisterRequest, unknown>,
+              callback: grpc.sendUnaryData<unknown>,
+            ) => {
               const self = registry as ScriptedRegistry;
               self.registers.push(call.request);
               self.emit("register", call.request);
+              if (self.hangRegisters) return;
               if (self.failRegisters > 0) {
                 self.failRegisters -= 1;
                 callback({ code: grpc.status.UNAVAILABLE, details: "scripted outage" });
                 return;
               }
-              callback(null, { instanceId: `instance-${self.registers.length}`, ttlSeconds: self.grantTtlSeconds });
+              callback(null, {
+                instanceId: `instance-${self.registers.length}`,
+                ttlSeconds: self.grantTtlSeconds,
+              });
             },
-            Heartbeat: (call: grpc.ServerUnaryCall<HeartbeatRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+            Heartbeat: (
+              call: grpc.ServerUnaryCall<HeartbeatRequest, unknown>,
+              callback: grpc.sendUnaryData<unknown>,
+            ) => {
               const self = registry as ScriptedRegistry;
               self.heartbeats.push(call.request);
               callback(null, { known: self.heartbeatAnswers.shift() ?? true });
             },
-            Deregister: (call: grpc.ServerUnaryCall<DeregisterRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+            Deregister: (
+              call: grpc.ServerUnaryCall<DeregisterRequest, unknown>,
+              callback: grpc.sendUnaryData<unknown>,
+            ) => {
               (registry as ScriptedRegistry).deregisters.push(call.request);
               callback(null, {});
             },
@@ -117,7 +132,9 @@ describe("ServiceRegistration against a registry on a real port", () => {
     await registry.stop();
   });
 
-  function register(overrides: Partial<ConstructorParameters<typeof ServiceRegistration>[0]> = {}): ServiceRegistration {
+  function register(
+    overrides: Partial<ConstructorParameters<typeof ServiceRegistration>[0]> = {},
+  ): ServiceRegistration {
     const registration = new ServiceRegistration({
       registry: registry.address,
       name: "recorder",
@@ -172,6 +189,18 @@ describe("ServiceRegistration against a registry on a real port", () => {
     expect(registry.registers).toHaveLength(2);
   });
 
+  it("retries a failed re-registration as a registration", async () => {
+    registry.heartbeatAnswers = [false];
+    const registration = register();
+    await once(registration, "registered");
+    registry.failRegisters = 1;
+    await once(registration, "retry");
+    const [again] = await once(registration, "registered");
+    expect(again).toBe("instance-3");
+    expect(registry.registers).toHaveLength(3);
+    expect(registry.heartbeats.map((beat) => beat.instanceId)).toEqual(["instance-1"]);
+  });
+
   it("deregisters its instance on stop, and stops heartbeating", async () => {
     const registration = register();
     await once(registration, "registered");
@@ -198,6 +227,32 @@ describe("ServiceRegistration against a registry on a real port", () => {
     expect(delays[1]).toBeLessThanOrEqual(40);
     expect(delays[2]).toBeGreaterThanOrEqual(40);
     expect(delays[2]).toBeLessThanOrEqual(80);
+  });
+});
+
+describe("ServiceRegistration when the registry does not answer", () => {
+  it("stops promptly, cancelling the call in flight", async () => {
+    const registry = await ScriptedRegistry.start();
+    registry.hangRegisters = true;
+    const registration = new ServiceRegistration({
+      registry: registry.address,
+      name: "recorder",
+      address: "127.0.0.1:7001",
+      component,
+      logger: silent,
+      callTimeoutMs: 60_000,
+      stopTimeoutMs: 100,
+    }).start();
+    try {
+      await once(registry, "register");
+      const started = Date.now();
+      await registration.stop();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(registration.instanceId).toBeUndefined();
+      expect(registry.deregisters).toEqual([]);
+    } finally {
+      await registry.stop();
+    }
   });
 });
 
@@ -230,11 +285,19 @@ describe("registerFromEnv", () => {
     expect(registerFromEnv({ FLOW_REGISTRY: " ", FLOW_SERVICE_NAME: "x" }, service)).toBeUndefined();
   });
 
+  it("does nothing in a service Core spawned, which belongs to its run alone", () => {
+    expect(registerFromEnv({ FLOW_REGISTRY: "127.0.0.1:7000", FLOW_SPAWNED: "1" }, service)).toBeUndefined();
+  });
+
   it("registers under the component's name by default, or FLOW_SERVICE_NAME", async () => {
     const registry = await ScriptedRegistry.start();
     const byDefault = registerFromEnv({ FLOW_REGISTRY: registry.address }, service) as ServiceRegistration;
     const named = registerFromEnv(
-      { FLOW_REGISTRY: registry.address, FLOW_SERVICE_NAME: "orders-sink", FLOW_ADVERTISE_ADDRESS: "sink.internal:9000" },
+      {
+        FLOW_REGISTRY: registry.address,
+        FLOW_SERVICE_NAME: "orders-sink",
+        FLOW_ADVERTISE_ADDRESS: "sink.internal:9000",
+      },
       service,
     ) as ServiceRegistration;
     try {
@@ -289,7 +352,12 @@ describe("a served service with FLOW_REGISTRY set", () => {
       expect(registry.registers[0]).toMatchObject({
         name: "sink",
         address: running.address,
-        component: { name: "flow-test-sink", version: "0.3.0", family: 3, contracts: [{ name: "consumer_service", major: 1 }] },
+        component: {
+          name: "flow-test-sink",
+          version: "0.3.0",
+          family: 3,
+          contracts: [{ name: "consumer_service", major: 1 }],
+        },
       });
     } finally {
       await running.stop();

@@ -31,16 +31,21 @@ export interface RegistrationOptions extends RegistrationTarget {
   retry?: { initialMs: number; maxMs: number };
   /** Deadline of each call to the registry. */
   callTimeoutMs?: number;
+  /** How long a stop waits for a call in flight, and for Deregister: a stop must stay prompt. */
+  stopTimeoutMs?: number;
 }
 
 const DEFAULT_RETRY = { initialMs: 500, maxMs: 30_000 };
 const DEFAULT_CALL_TIMEOUT_MS = 5_000;
+const DEFAULT_STOP_TIMEOUT_MS = 2_000;
 /** Used when the registry grants no TTL (it always should). */
 const FALLBACK_TTL_SECONDS = 30;
 
-interface UnaryMethod<Request, Response> {
-  (request: Request, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: Response) => void): grpc.ClientUnaryCall;
-}
+type UnaryMethod<Request, Response> = (
+  request: Request,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: Response) => void,
+) => grpc.ClientUnaryCall;
 
 interface RegistryClient extends grpc.Client {
   Register: UnaryMethod<object, { instanceId: string; ttlSeconds: number }>;
@@ -76,6 +81,7 @@ export class ServiceRegistration extends EventEmitter {
   private readonly client: RegistryClient;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  private pendingCall: grpc.ClientUnaryCall | undefined;
   private failures = 0;
   private stopping: Promise<void> | undefined;
   private currentInstance: string | undefined;
@@ -93,26 +99,34 @@ export class ServiceRegistration extends EventEmitter {
   }
 
   start(): this {
-    this.run(() => this.register());
+    this.run(() => this.step());
     return this;
   }
 
-  /** Stops heartbeating and deregisters (waiting at most one call deadline); never throws. */
+  /** Stops heartbeating and deregisters, within about twice `stopTimeoutMs`; never throws. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearTimeout(this.timer);
-      // A Register in flight may still grant an instance: let it land, then remove it.
-      await this.inFlight;
+      const stopTimeoutMs = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+      // A Register in flight may still grant an instance: let it land, then remove it; but a
+      // registry that does not answer must not hold up the service's own shutdown.
+      if (this.inFlight && !(await settlesWithin(this.inFlight, stopTimeoutMs))) this.pendingCall?.cancel();
       const instanceId = this.currentInstance;
       if (instanceId) {
         try {
-          await this.call<object>("Deregister", { instanceId });
+          await this.call<object>("Deregister", { instanceId }, stopTimeoutMs);
           this.currentInstance = undefined;
-          this.options.logger.info({ registry: this.options.registry, instanceId }, "deregistered from the registry");
+          this.options.logger.info(
+            { registry: this.options.registry, instanceId },
+            "deregistered from the registry",
+          );
           this.emit("deregistered", instanceId);
         } catch (error) {
           // The entry expires on its own after its TTL; nothing else to do.
-          this.options.logger.warn({ registry: this.options.registry, instanceId, err: describe(error) }, "could not deregister; the entry will expire");
+          this.options.logger.warn(
+            { registry: this.options.registry, instanceId, err: describe(error) },
+            "could not deregister; the entry will expire",
+          );
         }
       }
       this.client.close();
@@ -130,22 +144,33 @@ export class ServiceRegistration extends EventEmitter {
     });
     this.currentInstance = response.instanceId;
     const ttl = response.ttlSeconds || ttlSeconds || FALLBACK_TTL_SECONDS;
-    logger.info({ registry, name, address, instanceId: response.instanceId, ttlSeconds: ttl }, "registered with the registry");
+    logger.info(
+      { registry, registeredAs: name, address, instanceId: response.instanceId, ttlSeconds: ttl },
+      "registered with the registry",
+    );
     this.heartbeatMs = heartbeatIntervalMs(ttl);
     this.emit("registered", response.instanceId, ttl);
-    this.schedule(() => this.heartbeat(), this.heartbeatMs);
+    this.schedule(() => this.step(), this.heartbeatMs);
   }
 
-  private async heartbeat(): Promise<void> {
-    const instanceId = this.currentInstance as string;
+  /**
+   * The one recurring step: register while there is no instance, heartbeat while there is. A
+   * failed step is retried as a whole, so a failed re-registration is retried as a registration.
+   */
+  private async step(): Promise<void> {
+    const instanceId = this.currentInstance;
+    if (!instanceId) return this.register();
     const { known } = await this.call<{ known: boolean }>("Heartbeat", { instanceId });
     this.emit("heartbeat", known);
     if (known) {
-      this.schedule(() => this.heartbeat(), this.heartbeatMs);
+      this.schedule(() => this.step(), this.heartbeatMs);
       return;
     }
     // The entry expired (the service was paused, or the registry lost its state): come back.
-    this.options.logger.warn({ registry: this.options.registry, instanceId }, "the registry no longer knows this instance; registering again");
+    this.options.logger.warn(
+      { registry: this.options.registry, instanceId },
+      "the registry no longer knows this instance; registering again",
+    );
     this.currentInstance = undefined;
     await this.register();
   }
@@ -172,37 +197,49 @@ export class ServiceRegistration extends EventEmitter {
         // Half fixed, half random: services restarted together do not retry in lockstep.
         const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
         this.failures += 1;
-        this.options.logger.warn({ registry: this.options.registry, err: describe(error), retryInMs: delayMs }, "registry call failed; retrying");
+        this.options.logger.warn(
+          { registry: this.options.registry, err: describe(error), retryInMs: delayMs },
+          "registry call failed; retrying",
+        );
         this.emit("retry", error, delayMs);
         this.schedule(step, delayMs);
       },
     );
   }
 
-  private call<Response>(method: "Register" | "Heartbeat" | "Deregister", request: object): Promise<Response> {
-    const deadline = new Date(Date.now() + (this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
+  private call<Response>(
+    method: "Register" | "Heartbeat" | "Deregister",
+    request: object,
+    timeoutMs = this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+  ): Promise<Response> {
+    const deadline = new Date(Date.now() + timeoutMs);
     return new Promise<Response>((resolve, reject) => {
       const invoke = this.client[method] as UnaryMethod<object, Response>;
-      invoke.call(this.client, request, { deadline }, (error, response) => {
+      const pending = invoke.call(this.client, request, { deadline }, (error, response) => {
+        if (this.pendingCall === pending) this.pendingCall = undefined;
         if (error) reject(error);
         else resolve(response as Response);
       });
+      this.pendingCall = pending;
     });
   }
 }
 
 /**
- * Starts self-registration when FLOW_REGISTRY=host:port is set (and returns it), else does nothing.
- * FLOW_SERVICE_NAME overrides the registered name (default: the component's name);
+ * Starts self-registration when FLOW_REGISTRY=host:port is set (and returns it), else does nothing;
+ * services spawned by Core (FLOW_SPAWNED=1) never register. FLOW_SERVICE_NAME overrides the registered name (default: the component's name);
  * FLOW_ADVERTISE_ADDRESS the address handed out (default: where the server listens, with a
- * wildcard host replaced by this machine's host name).
+ * wildcard host replaced by this machine's host name); FLOW_REGISTRY_TTL_SECONDS the TTL asked for
+ * (default: the registry's).
  */
 export function registerFromEnv(
   env: NodeJS.ProcessEnv,
   service: { component: ComponentDescriptor; address: string; logger: pino.Logger },
 ): ServiceRegistration | undefined {
   const registry = env.FLOW_REGISTRY?.trim();
-  if (!registry) return undefined;
+  // A service Core spawned belongs to that run alone (it stops with it): other pipelines must not
+  // find it by name, even when FLOW_REGISTRY is exported in the shell that started `flow run`.
+  if (!registry || env.FLOW_SPAWNED === "1") return undefined;
   const ttl = env.FLOW_REGISTRY_TTL_SECONDS ? Number(env.FLOW_REGISTRY_TTL_SECONDS) : undefined;
   return new ServiceRegistration({
     registry,
@@ -232,6 +269,19 @@ function wireDescriptor(component: ComponentDescriptor): object {
   return component.limits
     ? { ...component, limits: { ...component.limits, maxEventBytes: String(component.limits.maxEventBytes) } }
     : component;
+}
+
+/** True when `promise` settles within `ms` (it never rejects: run() handles every failure). */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function describe(error: unknown): string {

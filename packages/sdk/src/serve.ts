@@ -60,7 +60,11 @@ async function serve(
   });
   // FLOW_REGISTRY set: list this service in Core's registry while it runs (see registration.ts).
   const component = describeComponent(info, family, contract);
-  const registration = registerFromEnv(process.env, { component, address: server.address, logger: serviceLogger(name) });
+  const registration = registerFromEnv(process.env, {
+    component,
+    address: server.address,
+    logger: serviceLogger(name),
+  });
   const running: RunningService = {
     server,
     address: server.address,

@@ -1,9 +1,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {
+  dropSchema,
+  listServices,
+  resolveLikeGrpcurl,
+  uniqueTestSchema,
+  urlWithSchema,
+  withPostgres,
+} from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
-import { dropSchema, uniqueTestSchema, urlWithSchema, withPostgres } from "@flow/testing";
 import pino from "pino";
 import { checkHealth } from "../clients/health-client";
 import { ComponentDescriptor, Family } from "../gen/component/v1/component";
@@ -44,7 +50,10 @@ const descriptor = ComponentDescriptor.fromPartial({
 /** A unary call of the generated client as a promise. */
 function call<Request, Response>(
   client: RegistryServiceClient,
-  method: (request: Request, callback: (error: grpc.ServiceError | null, response: Response) => void) => grpc.ClientUnaryCall,
+  method: (
+    request: Request,
+    callback: (error: grpc.ServiceError | null, response: Response) => void,
+  ) => grpc.ClientUnaryCall,
   request: Request,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -55,35 +64,17 @@ function call<Request, Response>(
 /** The registry's RPCs as promises (the generated client's overloads defeat inference). */
 function promised(client: RegistryServiceClient) {
   return {
-    register: (request: RegisterRequest) => call<RegisterRequest, RegisterResponse>(client, client.register, request),
-    heartbeat: (request: HeartbeatRequest) => call<HeartbeatRequest, HeartbeatResponse>(client, client.heartbeat, request),
-    deregister: (request: DeregisterRequest) => call<DeregisterRequest, DeregisterResponse>(client, client.deregister, request),
-    listServices: (request: ListServicesRequest) => call<ListServicesRequest, ListServicesResponse>(client, client.listServices, request),
-    listRuns: (request: ListRunsRequest) => call<ListRunsRequest, ListRunsResponse>(client, client.listRuns, request),
+    register: (request: RegisterRequest) =>
+      call<RegisterRequest, RegisterResponse>(client, client.register, request),
+    heartbeat: (request: HeartbeatRequest) =>
+      call<HeartbeatRequest, HeartbeatResponse>(client, client.heartbeat, request),
+    deregister: (request: DeregisterRequest) =>
+      call<DeregisterRequest, DeregisterResponse>(client, client.deregister, request),
+    listServices: (request: ListServicesRequest) =>
+      call<ListServicesRequest, ListServicesResponse>(client, client.listServices, request),
+    listRuns: (request: ListRunsRequest) =>
+      call<ListRunsRequest, ListRunsResponse>(client, client.listRuns, request),
   };
-}
-
-/** What `grpcurl <address> list` shows: the services a server lists through grpc.reflection.v1. */
-async function reflectedServices(address: string): Promise<string[]> {
-  const proto = path.join(path.dirname(require.resolve("@grpc/reflection")), "..", "proto", "grpc", "reflection", "v1", "reflection.proto");
-  const definition = loadSync(proto, { keepCase: true, defaults: true, oneofs: true });
-  const Client = grpc.makeGenericClientConstructor(definition["grpc.reflection.v1.ServerReflection"] as grpc.ServiceDefinition, "");
-  const client = new Client(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, { list_services_response?: { service: { name: string }[] } }>;
-  };
-  try {
-    return await new Promise((resolve, reject) => {
-      const stream = client.ServerReflectionInfo();
-      stream.on("data", (response: { list_services_response?: { service: { name: string }[] } }) => {
-        resolve((response.list_services_response?.service ?? []).map((service: { name: string }) => service.name).sort());
-        stream.end();
-      });
-      stream.on("error", reject);
-      stream.write({ list_services: "" });
-    });
-  } finally {
-    client.close();
-  }
 }
 
 interface StoreTarget {
@@ -156,10 +147,23 @@ for (const target of [sqliteTarget(), postgresTarget()]) {
         expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
         expect(server.port).toBeGreaterThan(0);
         expect(await checkHealth(server.address, 2000)).toBe("serving");
-        expect(await checkHealth(server.address, 2000, "flow.microservices.registry_service.v1.RegistryService")).toBe("serving");
-        expect(await reflectedServices(server.address)).toEqual(
-          expect.arrayContaining(["flow.microservices.registry_service.v1.RegistryService", "grpc.health.v1.Health"]),
+        expect(
+          await checkHealth(server.address, 2000, "flow.microservices.registry_service.v1.RegistryService"),
+        ).toBe("serving");
+        const service = "flow.microservices.registry_service.v1.RegistryService";
+        expect(await listServices(server.address)).toEqual(
+          expect.arrayContaining([service, "grpc.health.v1.Health"]),
         );
+        // grpcurl can describe it completely: the registry file and the component file it imports.
+        const described = await resolveLikeGrpcurl(server.address, service);
+        expect(described.getService(service)?.methods.map((method) => method.name)).toEqual([
+          "Register",
+          "Heartbeat",
+          "Deregister",
+          "ListServices",
+          "ListRuns",
+        ]);
+        expect(described.getMessage("flow.microservices.component.v1.ComponentDescriptor")).toBeDefined();
       });
 
       it("registers an instance with its descriptor, and lists it", async () => {
@@ -170,7 +174,11 @@ for (const target of [sqliteTarget(), postgresTarget()]) {
         const { services } = await list();
         expect(services).toHaveLength(1);
         const [service] = services;
-        expect(service).toMatchObject({ instanceId: registered.instanceId, name: "recorder", address: "127.0.0.1:7001" });
+        expect(service).toMatchObject({
+          instanceId: registered.instanceId,
+          name: "recorder",
+          address: "127.0.0.1:7001",
+        });
         expect(service?.component).toEqual(descriptor);
         const now = BigInt(clock.now().getTime());
         expect(service?.registeredAtMs).toBe(now);
@@ -223,15 +231,30 @@ for (const target of [sqliteTarget(), postgresTarget()]) {
         clock.advance(1);
         await register("recorder", "127.0.0.1:7002");
         await register("enricher", "127.0.0.1:7003");
-        expect((await list("recorder")).services.map((service) => service.address)).toEqual(["127.0.0.1:7001", "127.0.0.1:7002"]);
-        expect((await list()).services.map((service) => service.name)).toEqual(["enricher", "recorder", "recorder"]);
+        expect((await list("recorder")).services.map((service) => service.address)).toEqual([
+          "127.0.0.1:7001",
+          "127.0.0.1:7002",
+        ]);
+        expect((await list()).services.map((service) => service.name)).toEqual([
+          "enricher",
+          "recorder",
+          "recorder",
+        ]);
         expect(await listRegistryServices(server.address, "enricher")).toEqual([
-          expect.objectContaining({ name: "enricher", address: "127.0.0.1:7003", ttlSeconds: 10, component: expect.objectContaining({ name: "flow-consumer-recorder", family: "FAMILY_CONSUMER" }) }),
+          expect.objectContaining({
+            name: "enricher",
+            address: "127.0.0.1:7003",
+            ttlSeconds: 10,
+            component: expect.objectContaining({ name: "flow-consumer-recorder", family: "FAMILY_CONSUMER" }),
+          }),
         ]);
       });
 
       it("refuses an empty or spaced name and a malformed address, saying why", async () => {
-        await expect(register("")).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining("name") });
+        await expect(register("")).rejects.toMatchObject({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: expect.stringContaining("name"),
+        });
         await expect(register("two words")).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
         for (const address of ["", "localhost", "localhost:0", "localhost:70000", "::1:5000"]) {
           await expect(register("recorder", address)).rejects.toMatchObject({
@@ -242,14 +265,32 @@ for (const target of [sqliteTarget(), postgresTarget()]) {
         for (const address of ["[::1]:5000", "svc.internal:5000", "unix:/tmp/svc.sock"]) {
           await expect(register("recorder", address)).resolves.toBeDefined();
         }
-        await expect(rpc.heartbeat({ instanceId: "" })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+        await expect(rpc.heartbeat({ instanceId: "" })).rejects.toMatchObject({
+          code: grpc.status.INVALID_ARGUMENT,
+        });
       });
 
       it("lists pipeline runs from the run history, newest first, with their stages", async () => {
         const first = await store.startRun("orders", "/p/orders.yaml");
         await store.saveStageStats(first, [
-          { stageId: "gen", eventsIn: 0, eventsOut: 10, deadLetters: 0, restarts: 0, errors: 0, health: "serving" },
-          { stageId: "db", eventsIn: 10, eventsOut: 10, deadLetters: 1, restarts: 2, errors: 0, health: "serving" },
+          {
+            stageId: "gen",
+            eventsIn: 0,
+            eventsOut: 10,
+            deadLetters: 0,
+            restarts: 0,
+            errors: 0,
+            health: "serving",
+          },
+          {
+            stageId: "db",
+            eventsIn: 10,
+            eventsOut: 10,
+            deadLetters: 1,
+            restarts: 2,
+            errors: 0,
+            health: "serving",
+          },
         ]);
         clock.advance(1_000);
         await store.finishRun(first, "succeeded");
@@ -275,7 +316,13 @@ for (const target of [sqliteTarget(), postgresTarget()]) {
           endedAtMs: BigInt(started + 1_000),
           stages: [
             expect.objectContaining({ stageId: "gen", eventsIn: 0n, eventsOut: 10n }),
-            expect.objectContaining({ stageId: "db", eventsIn: 10n, eventsOut: 10n, deadLetters: 1n, restarts: 2n }),
+            expect.objectContaining({
+              stageId: "db",
+              eventsIn: 10n,
+              eventsOut: 10n,
+              deadLetters: 1n,
+              restarts: 2n,
+            }),
           ],
         });
 

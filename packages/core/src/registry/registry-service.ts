@@ -44,18 +44,31 @@ export function registryServiceHandlers(options: RegistryServiceOptions): Regist
   const maxTtl = options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
 
   return {
-    register: unary<RegisterRequest, RegisterResponse>(logger, "Register", async ({ name, address, component, ttlSeconds }) => {
-      checkName(name);
-      checkAddress(address);
-      const granted = Math.min(ttlSeconds || defaultTtl, maxTtl);
-      const service = await store.registerService({ name, address, component: descriptorToJson(component), ttlSeconds: granted });
-      logger.info({ name, address, instanceId: service.instanceId, ttlSeconds: service.ttlSeconds }, "service registered");
-      return { instanceId: service.instanceId, ttlSeconds: service.ttlSeconds };
-    }),
+    register: unary<RegisterRequest, RegisterResponse>(
+      logger,
+      "Register",
+      async ({ name, address, component, ttlSeconds }) => {
+        checkName(name);
+        checkAddress(address);
+        const granted = Math.min(ttlSeconds || defaultTtl, maxTtl);
+        const service = await store.registerService({
+          name,
+          address,
+          component: descriptorToJson(component),
+          ttlSeconds: granted,
+        });
+        logger.info(
+          { service: name, address, instanceId: service.instanceId, ttlSeconds: service.ttlSeconds },
+          "service registered",
+        );
+        return { instanceId: service.instanceId, ttlSeconds: service.ttlSeconds };
+      },
+    ),
     heartbeat: unary<HeartbeatRequest, HeartbeatResponse>(logger, "Heartbeat", async ({ instanceId }) => {
       if (!instanceId) throw new InvalidRequest("instance_id is empty");
       const known = await store.heartbeatService(instanceId);
-      if (!known) logger.info({ instanceId }, "heartbeat from an unknown or expired instance; it will register again");
+      if (!known)
+        logger.info({ instanceId }, "heartbeat from an unknown or expired instance; it will register again");
       return { known };
     }),
     deregister: unary<DeregisterRequest, DeregisterResponse>(logger, "Deregister", async ({ instanceId }) => {
@@ -64,10 +77,14 @@ export function registryServiceHandlers(options: RegistryServiceOptions): Regist
       logger.info({ instanceId, removed }, "service deregistered");
       return {};
     }),
-    listServices: unary<ListServicesRequest, ListServicesResponse>(logger, "ListServices", async ({ name }) => {
-      const services = await store.listServices(name || undefined);
-      return { services: services.map(toServiceMessage) };
-    }),
+    listServices: unary<ListServicesRequest, ListServicesResponse>(
+      logger,
+      "ListServices",
+      async ({ name }) => {
+        const services = await store.listServices(name || undefined);
+        return { services: services.map(toServiceMessage) };
+      },
+    ),
     listRuns: unary<ListRunsRequest, ListRunsResponse>(logger, "ListRuns", async ({ pipeline, limit }) => {
       const runs = await store.listRuns({ pipeline: pipeline || undefined, limit: limit || undefined });
       return { runs: runs.map(toRunMessage) };
@@ -77,7 +94,8 @@ export function registryServiceHandlers(options: RegistryServiceOptions): Regist
 
 function checkName(name: string): void {
   // The same rule as `registry:` in the pipeline schema, so every registered name can be used there.
-  if (!/^\S+$/.test(name)) throw new InvalidRequest(`name ${JSON.stringify(name)} must be non-empty, without spaces`);
+  if (!/^\S+$/.test(name))
+    throw new InvalidRequest(`name ${JSON.stringify(name)} must be non-empty, without spaces`);
 }
 
 function checkAddress(address: string): void {
@@ -85,7 +103,9 @@ function checkAddress(address: string): void {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(address);
   const port = match ? Number(match[2]) : 0;
   if (port < 1 || port > 65535) {
-    throw new InvalidRequest(`address ${JSON.stringify(address)} must be host:port (port 1-65535), [ipv6]:port or unix:/path`);
+    throw new InvalidRequest(
+      `address ${JSON.stringify(address)} must be host:port (port 1-65535), [ipv6]:port or unix:/path`,
+    );
   }
 }
 
@@ -105,7 +125,10 @@ function unary<Request, Response>(
         }
         // The store could not be reached or used: the caller retries with backoff.
         logger.error({ err: error, method }, "registry call failed");
-        callback({ code: grpc.status.UNAVAILABLE, details: `${method}: the registry's state store failed: ${(error as Error).message}` });
+        callback({
+          code: grpc.status.UNAVAILABLE,
+          details: `${method}: the registry's state store failed: ${(error as Error).message}`,
+        });
       },
     );
   };
