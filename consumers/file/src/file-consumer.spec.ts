@@ -1,15 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createEvent,
-  type FlowEvent,
-  type RunningService,
-  serveConsumer,
-  timestampFromRfc3339,
-} from "@flow/sdk";
-import { StreamReader, unary } from "@flow/testing";
-import { credentials, status } from "@grpc/grpc-js";
+import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
+import { StreamReader, serveForTests, unary } from "@flow/testing";
+import { status } from "@grpc/grpc-js";
 import { fileConsumer } from "./file-consumer";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -23,34 +17,30 @@ import {
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 
-let service: RunningService;
-let client: ConsumerServiceClient;
+const served = serveForTests(
+  serveConsumer,
+  fileConsumer,
+  { service: ConsumerServiceService, packageDir: join(__dirname, "..") },
+  ConsumerServiceClient,
+);
+
 let dir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "flow-consumer-file-"));
-  service = await serveConsumer(fileConsumer, {
-    service: ConsumerServiceService,
-    packageDir: join(__dirname, ".."),
-    handshake: false,
-    handleSignals: false,
-  });
-  client = new ConsumerServiceClient(service.address, credentials.createInsecure());
 });
 
-afterAll(async () => {
-  client.close();
-  await service.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
 function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => client.configure(request, done));
+  return unary((done) => served.client.configure(request, done));
 }
 
 /** A Write stream: `write` sends a batch and resolves with its ack, `flush` with the echoed token. */
 function open(config: object) {
-  const stream = client.write();
+  const stream = served.client.write();
   const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
   stream.write({
     request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "out" } },
@@ -86,7 +76,7 @@ const linesOf = (path: string): unknown[] =>
 
 describe("file consumer over gRPC", () => {
   it("describes itself with the vendored contract version and its config schema", async () => {
-    const { component } = await unary<DescribeResponse>((done) => client.describe({}, done));
+    const { component } = await unary<DescribeResponse>((done) => served.client.describe({}, done));
     expect(component).toEqual(
       expect.objectContaining({
         name: "flow-consumer-file",

@@ -1,15 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createEvent,
-  type FlowEvent,
-  type RunningService,
-  serveConsumer,
-  timestampFromRfc3339,
-} from "@flow/sdk";
-import { StreamReader, unary } from "@flow/testing";
-import { credentials, status } from "@grpc/grpc-js";
+import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
+import { StreamReader, serveForTests, unary } from "@flow/testing";
+import { status } from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -24,35 +18,31 @@ import {
 } from "./gen/consumer_service/v1/consumer";
 import { sqliteConsumer } from "./sqlite-consumer";
 
-let service: RunningService;
-let client: ConsumerServiceClient;
+const served = serveForTests(
+  serveConsumer,
+  sqliteConsumer,
+  { service: ConsumerServiceService, packageDir: join(__dirname, "..") },
+  ConsumerServiceClient,
+);
+
 let dir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "flow-consumer-sqlite-"));
-  service = await serveConsumer(sqliteConsumer, {
-    service: ConsumerServiceService,
-    packageDir: join(__dirname, ".."),
-    handshake: false,
-    handleSignals: false,
-  });
-  client = new ConsumerServiceClient(service.address, credentials.createInsecure());
 });
 
-afterAll(async () => {
-  client.close();
-  await service.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
 function configure(config: object): Promise<ConfigureResponse> {
   const request: ConfigureRequest = { configJson: JSON.stringify(config), validateOnly: true, stageId: "db" };
-  return unary((done) => client.configure(request, done));
+  return unary((done) => served.client.configure(request, done));
 }
 
 /** A Write stream: `write` sends a batch and resolves with its ack. */
 function open(config: object) {
-  const stream = client.write();
+  const stream = served.client.write();
   const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
   stream.write({ request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "db" } } });
   let sequence = 0n;
@@ -95,7 +85,7 @@ const numbered = (from: number, to: number): FlowEvent[] =>
 
 describe("sqlite consumer over gRPC", () => {
   it("describes itself as idempotent with the vendored contract version and its config schema", async () => {
-    const { component } = await unary<DescribeResponse>((done) => client.describe({}, done));
+    const { component } = await unary<DescribeResponse>((done) => served.client.describe({}, done));
     expect(component).toEqual(
       expect.objectContaining({
         name: "flow-consumer-sqlite",

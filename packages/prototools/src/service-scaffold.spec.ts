@@ -66,8 +66,6 @@ describe("flow new", () => {
       "src/main.ts",
       "src/order-enricher-processor.spec.ts",
       "src/order-enricher-processor.ts",
-      "src/package-version.ts",
-      "src/test-support/message-queue.ts",
       "tsconfig.build.json",
       "tsconfig.json",
     ]);
@@ -92,6 +90,7 @@ describe("flow new", () => {
       }),
     );
     expect(manifest.dependencies["@flow/sdk"]).toBe("workspace:*");
+    expect(manifest.devDependencies["@flow/testing"]).toBe("workspace:*");
     const definition = temp.read("processors/order-enricher/src/order-enricher-processor.ts");
     expect(definition).toContain(
       "export const orderEnricherProcessor: ProcessorDefinition<OrderEnricherConfig>",

@@ -77,10 +77,8 @@ export function serviceTemplates(input: TemplateInput): Record<string, string> {
     "README.md": readme(input, n),
     "src/index.ts": `export * from "./${n.file}";\n`,
     "src/main.ts": main(n),
-    "src/package-version.ts": PACKAGE_VERSION,
     [`src/${n.file}.ts`]: DEFINITIONS[input.family](n),
     [`src/${n.file}.spec.ts`]: SPECS[input.family](n),
-    "src/test-support/message-queue.ts": MESSAGE_QUEUE,
   };
 }
 
@@ -107,6 +105,9 @@ function packageJson(input: TemplateInput, n: Names): string {
       "@flow/sdk": "workspace:*",
       "@grpc/grpc-js": input.versions.grpc,
     },
+    devDependencies: {
+      "@flow/testing": "workspace:*",
+    },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
@@ -116,15 +117,6 @@ const DESCRIPTIONS: Record<ServiceFamily, string> = {
   processor: "passes events on, optionally giving them a new type",
   consumer: "appends events to a JSON Lines file",
 };
-
-const PACKAGE_VERSION = `import { readFileSync } from "node:fs";
-import { join } from "node:path";
-
-/** This package's version, read from package.json at run time (src/ and dist/ both sit one level below it). */
-export const packageVersion: string = (
-  JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version: string }
-).version;
-`;
 
 function main(n: Names): string {
   return `#!/usr/bin/env node
@@ -142,8 +134,8 @@ ${n.serve}(${n.definition}, { service: ${n.service}Service, packageDir: join(__d
 }
 
 const DEFINITIONS: Record<ServiceFamily, (n: Names) => string> = {
-  processor: (n) => `import type { JsonSchema, ProcessorDefinition } from "@flow/sdk";
-import { packageVersion } from "./package-version";
+  processor: (n) => `import { join } from "node:path";
+import { type JsonSchema, type ProcessorDefinition, readPackageVersion } from "@flow/sdk";
 
 export interface ${n.config} {
   /** When set, every event leaves with this CloudEvents type. */
@@ -162,7 +154,8 @@ export const ${n.schema}: JsonSchema = {
 /** Passes every event on, retyped when \`type\` is set. This is where the processor's logic goes. */
 export const ${n.definition}: ProcessorDefinition<${n.config}> = {
   name: "${n.component}",
-  version: packageVersion,
+  // package.json sits one level above src/ and dist/.
+  version: readPackageVersion(join(__dirname, "..")),
   description: "${DESCRIPTIONS.processor}",
   configSchema: ${n.schema},
   features: { ordering: "total", deadLetters: true },
@@ -172,8 +165,8 @@ export const ${n.definition}: ProcessorDefinition<${n.config}> = {
   },
 };
 `,
-  source: (n) => `import { createEvent, type JsonSchema, type SourceDefinition } from "@flow/sdk";
-import { packageVersion } from "./package-version";
+  source: (n) => `import { join } from "node:path";
+import { createEvent, type JsonSchema, readPackageVersion, type SourceDefinition } from "@flow/sdk";
 
 export interface ${n.config} {
   /** How many events to emit in all. */
@@ -195,7 +188,8 @@ const position = (emitted: number): Buffer => Buffer.from(String(emitted), "utf8
 /** Emits events 1..count in batches, resumable from its checkpoint. This is where the source's logic goes. */
 export const ${n.definition}: SourceDefinition<${n.config}> = {
   name: "${n.component}",
-  version: packageVersion,
+  // package.json sits one level above src/ and dist/.
+  version: readPackageVersion(join(__dirname, "..")),
   description: "${DESCRIPTIONS.source}",
   configSchema: ${n.schema},
   producedEventTypes: ["${n.component}.tick"],
@@ -218,8 +212,8 @@ export const ${n.definition}: SourceDefinition<${n.config}> = {
 };
 `,
   consumer: (n) => `import { appendFile } from "node:fs/promises";
-import { type ConsumerDefinition, eventJson, type JsonSchema } from "@flow/sdk";
-import { packageVersion } from "./package-version";
+import { join } from "node:path";
+import { type ConsumerDefinition, eventJson, type JsonSchema, readPackageVersion } from "@flow/sdk";
 
 export interface ${n.config} {
   /** The JSON Lines file events are appended to. */
@@ -239,7 +233,8 @@ export const ${n.schema}: JsonSchema = {
 /** Appends each event as one JSON line. This is where the consumer's logic goes. */
 export const ${n.definition}: ConsumerDefinition<${n.config}> = {
   name: "${n.component}",
-  version: packageVersion,
+  // package.json sits one level above src/ and dist/.
+  version: readPackageVersion(join(__dirname, "..")),
   description: "${DESCRIPTIONS.consumer}",
   configSchema: ${n.schema},
 
@@ -255,91 +250,35 @@ export const ${n.definition}: ConsumerDefinition<${n.config}> = {
 `,
 };
 
-const MESSAGE_QUEUE = `/**
- * The messages of a gRPC stream in arrival order: \`next()\` awaits exactly the message a test
- * expects, so no test sleeps; \`ended\` resolves when the server closes the stream.
- */
-export class MessageQueue<Message> {
-  private readonly queue: Message[] = [];
-  private readonly waiting: { resolve(message: Message): void; reject(error: Error): void }[] = [];
-  private failure: Error | undefined;
-  readonly ended: Promise<void>;
-
-  constructor(stream: NodeJS.EventEmitter) {
-    this.ended = new Promise((resolve, reject) => {
-      stream.on("data", (message: Message) => {
-        const waiter = this.waiting.shift();
-        if (waiter) waiter.resolve(message);
-        else this.queue.push(message);
-      });
-      stream.on("error", (error: Error) => {
-        this.fail(error);
-        reject(error);
-      });
-      stream.on("end", () => {
-        this.fail(new Error("stream ended"));
-        resolve();
-      });
-    });
-    this.ended.catch(() => undefined);
-  }
-
-  next(): Promise<Message> {
-    const queued = this.queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-  }
-}
-`;
-
 interface SpecImports {
   /** Lines importing node modules besides node:path. */
   node?: string;
-  /** Names imported from @flow/sdk besides RunningService and the serve function. */
+  /** Names imported from @flow/sdk besides the serve function. */
   sdk?: string[];
   /** Names imported from the generated family module besides DescribeResponse, client and service. */
   gen?: string[];
 }
 
 function specHeader(n: Names, family: ServiceFamily, imports: SpecImports): string {
-  const sdk = [...(imports.sdk ?? []), "type RunningService", n.serve];
+  const sdk = [...(imports.sdk ?? []), n.serve];
   const gen = ["type DescribeResponse", ...(imports.gen ?? []), `${n.service}Client`, `${n.service}Service`];
   return `${imports.node ?? ""}import { join } from "node:path";
 import { ${sdk.join(", ")} } from "@flow/sdk";
-import { credentials } from "@grpc/grpc-js";
+import { StreamReader, serveForTests, unary } from "@flow/testing";
 import { Family } from "./gen/component/v1/component";
 import { ${gen.join(", ")} } from "./${n.gen}";
-import { MessageQueue } from "./test-support/message-queue";
 import { ${n.definition} } from "./${n.file}";
 
-let service: RunningService;
-let client: ${n.service}Client;
-
-beforeAll(async () => {
-  service = await ${n.serve}(${n.definition}, {
-    service: ${n.service}Service,
-    packageDir: join(__dirname, ".."),
-    handshake: false,
-    handleSignals: false,
-  });
-  client = new ${n.service}Client(service.address, credentials.createInsecure());
-});
-
-afterAll(async () => {
-  client.close();
-  await service.stop();
-});
+// Served in this process on a free port for this file's tests, with a client of the generated code.
+const served = serveForTests(
+  ${n.serve},
+  ${n.definition},
+  { service: ${n.service}Service, packageDir: join(__dirname, "..") },
+  ${n.service}Client,
+);
 
 it("describes itself over gRPC", async () => {
-  const response = await new Promise<DescribeResponse>((resolve, reject) =>
-    client.describe({}, (error, answer) => (error ? reject(error) : resolve(answer))),
-  );
+  const response = await unary<DescribeResponse>((done) => served.client.describe({}, done));
   expect(response.component).toEqual(
     expect.objectContaining({ name: "${n.component}", family: Family.FAMILY_${family.toUpperCase()} }),
   );
@@ -348,17 +287,20 @@ it("describes itself over gRPC", async () => {
 }
 
 const SPECS: Record<ServiceFamily, (n: Names) => string> = {
-  processor: (n) => `${specHeader(n, "processor", { sdk: ["createEvent"], gen: ["type ProcessResponse"] })}
+  processor: (n) => `${specHeader(n, "processor", {
+    sdk: ["createEvent"],
+    gen: ["type ProcessRequest", "type ProcessResponse"],
+  })}
 it("answers a batch with its events, retyped", async () => {
-  const stream = client.process();
-  const messages = new MessageQueue<ProcessResponse>(stream);
+  const stream = served.client.process();
+  const reader = new StreamReader<ProcessRequest, ProcessResponse>(stream);
   stream.write({ request: { $case: "start", value: { configJson: JSON.stringify({ type: "retyped" }), stageId: "test" } } });
   const events = ["1", "2"].map((id) => createEvent({ id, source: "/test", type: "original", data: { id } }));
   stream.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
 
-  const answer = await messages.next();
+  const answer = await reader.next();
   stream.end();
-  await messages.ended;
+  await reader.finished;
 
   expect(answer.response?.$case).toBe("batch");
   if (answer.response?.$case !== "batch") return;
@@ -369,11 +311,11 @@ it("answers a batch with its events, retyped", async () => {
   ]);
 });
 `,
-  source: (n) => `${specHeader(n, "source", { gen: ["type ReadResponse"] })}
+  source: (n) => `${specHeader(n, "source", { gen: ["type ReadRequest", "type ReadResponse"] })}
 /** Reads until the source says it is exhausted; returns the batches' event ids and checkpoints. */
 async function readAll(config: object, checkpoint?: string): Promise<{ ids: string[][]; checkpoints: string[] }> {
-  const stream = client.read();
-  const messages = new MessageQueue<ReadResponse>(stream);
+  const stream = served.client.read();
+  const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
   stream.write({
     request: {
       $case: "start",
@@ -390,13 +332,13 @@ async function readAll(config: object, checkpoint?: string): Promise<{ ids: stri
   const ids: string[][] = [];
   const checkpoints: string[] = [];
   for (;;) {
-    const message = await messages.next();
+    const message = await reader.next();
     if (message.response?.$case !== "batch") break;
     ids.push(message.response.value.batch?.events.map((event) => event.id) ?? []);
     checkpoints.push(message.response.value.checkpoint?.position.toString() ?? "");
   }
   stream.end();
-  await messages.ended;
+  await reader.finished;
   return { ids, checkpoints };
 }
 
@@ -411,21 +353,21 @@ it("resumes after a checkpoint", async () => {
   consumer: (n) => `${specHeader(n, "consumer", {
     node: 'import { mkdtempSync, readFileSync, rmSync } from "node:fs";\nimport { tmpdir } from "node:os";\n',
     sdk: ["createEvent"],
-    gen: ["AckStatus", "type WriteResponse"],
+    gen: ["AckStatus", "type WriteRequest", "type WriteResponse"],
   })}
 it("appends a batch as JSON lines and acknowledges it once written", async () => {
   const dir = mkdtempSync(join(tmpdir(), "${n.component}-"));
   try {
     const path = join(dir, "events.jsonl");
-    const stream = client.write();
-    const messages = new MessageQueue<WriteResponse>(stream);
+    const stream = served.client.write();
+    const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
     stream.write({ request: { $case: "start", value: { configJson: JSON.stringify({ path }), stageId: "test" } } });
     const events = ["1", "2"].map((id) => createEvent({ id, source: "/test", type: "t", data: { id } }));
     stream.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
 
-    const answer = await messages.next();
+    const answer = await reader.next();
     stream.end();
-    await messages.ended;
+    await reader.finished;
 
     expect(answer.response).toEqual({ $case: "ack", value: expect.objectContaining({ sequence: 1n, status: AckStatus.ACK_STATUS_WRITTEN }) });
     const lines = readFileSync(path, "utf8").trim().split("\\n").map((line) => JSON.parse(line));

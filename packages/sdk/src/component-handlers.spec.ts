@@ -1,3 +1,4 @@
+import { unary } from "@flow/testing";
 import { warningIssue } from "./component";
 import { Family, Ordering, Severity } from "./gen/component/v1/component";
 import type {
@@ -6,7 +7,7 @@ import type {
   ProcessorServiceClient,
 } from "./gen/processor_service/v1/processor";
 import type { ProcessorDefinition } from "./processor";
-import { type Running, runProcessor, unary } from "./test-support/family-servers";
+import { type Running, runProcessor } from "./test-support/family-servers";
 
 interface ColumnsConfig {
   table: string;

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { unary } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import {
   type DescribeResponse,
@@ -10,9 +11,8 @@ import {
   type ProcessResponse,
 } from "./gen/processor_service/v1/processor";
 import { parseHandshake } from "./handshake";
+import { checkServingStatus } from "./health-check";
 import { serveProcessor } from "./serve";
-import { unary } from "./test-support/family-servers";
-import { checkHealth } from "./test-support/health-client";
 import { StreamReader } from "./test-support/stream-reader";
 import { testEvents } from "./test-support/test-events";
 
@@ -34,7 +34,7 @@ describe("serveProcessor in this process", () => {
       expect(written).toEqual([`flow-handshake|1|processor_service|1|tcp|${running.address}|grpc\n`]);
       expect(running.address).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(running.address).not.toBe("127.0.0.1:0");
-      expect(await checkHealth(running.address)).toBe("SERVING");
+      expect(await checkServingStatus(running.address)).toBe("SERVING");
     } finally {
       await running.stop();
     }

@@ -1,3 +1,4 @@
+import { listServices, unary } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import type { ConsumerWriter } from "./consumer";
 import {
@@ -11,6 +12,7 @@ import {
   type ProcessResponse,
 } from "./gen/processor_service/v1/processor";
 import type { ReadResponse, SourceServiceClient } from "./gen/source_service/v1/source";
+import { checkServingStatus } from "./health-check";
 import { ServiceServer, serviceNameOf } from "./service-server";
 import {
   type Running,
@@ -18,10 +20,7 @@ import {
   runProcessor,
   runSource,
   SDK_PROTO_DIR,
-  unary,
 } from "./test-support/family-servers";
-import { checkHealth } from "./test-support/health-client";
-import { listServices } from "./test-support/reflection-client";
 import { StreamReader } from "./test-support/stream-reader";
 import { payloadNumbers, testEvents } from "./test-support/test-events";
 
@@ -50,9 +49,11 @@ describe("ServiceServer", () => {
       expect(server.port).toBeGreaterThan(0);
       expect(server.address).toBe(`127.0.0.1:${server.port}`);
       expect(server.serviceNames).toEqual(["flow.microservices.processor_service.v1.ProcessorService"]);
-      expect(await checkHealth(server.address)).toBe("SERVING");
+      expect(await checkServingStatus(server.address)).toBe("SERVING");
       expect(
-        await checkHealth(server.address, "flow.microservices.processor_service.v1.ProcessorService"),
+        await checkServingStatus(server.address, {
+          service: "flow.microservices.processor_service.v1.ProcessorService",
+        }),
       ).toBe("SERVING");
       expect(await listServices(server.address)).toEqual(
         expect.arrayContaining([
@@ -131,9 +132,11 @@ describe("ServiceServer", () => {
 
       const stopped = consumer.server.stop(10_000).then(() => order.push("stopped"));
       expect(consumer.server.isStopping).toBe(true);
-      expect(await checkHealth(consumer.server.address)).toBe("NOT_SERVING");
+      expect(await checkServingStatus(consumer.server.address)).toBe("NOT_SERVING");
       expect(
-        await checkHealth(consumer.server.address, "flow.microservices.consumer_service.v1.ConsumerService"),
+        await checkServingStatus(consumer.server.address, {
+          service: "flow.microservices.consumer_service.v1.ConsumerService",
+        }),
       ).toBe("NOT_SERVING");
       release.open();
 
@@ -150,7 +153,7 @@ describe("ServiceServer", () => {
       expect(order.sort()).toEqual(["a ack", "b ack", "both ended", "stopped"].sort());
       expect(order.at(-1)).toBe("stopped");
       // Closed: nothing answers any more.
-      await expect(checkHealth(consumer.server.address)).rejects.toMatchObject({
+      await expect(checkServingStatus(consumer.server.address)).rejects.toMatchObject({
         code: grpc.status.UNAVAILABLE,
       });
     });
@@ -177,7 +180,7 @@ describe("ServiceServer", () => {
       });
       await processing.promise;
       const stopped = processor.server.stop(10_000);
-      expect(await checkHealth(processor.server.address)).toBe("NOT_SERVING");
+      expect(await checkServingStatus(processor.server.address)).toBe("NOT_SERVING");
       release.open();
       const answer = await reader.next();
       expect(answer.response?.value).toMatchObject({ inputSequence: 1n });

@@ -1,4 +1,6 @@
 export * from "./postgres-for-tests";
 export * from "./readme-json-schema";
+export * from "./reflection-client";
+export * from "./serve-for-tests";
 export * from "./stream-reader";
 export * from "./unary";

@@ -1,13 +1,7 @@
 import { join } from "node:path";
-import {
-  createEvent,
-  type FlowEvent,
-  type RunningService,
-  serveProcessor,
-  timestampFromRfc3339,
-} from "@flow/sdk";
-import { StreamReader, unary } from "@flow/testing";
-import { credentials, status } from "@grpc/grpc-js";
+import { createEvent, type FlowEvent, serveProcessor, timestampFromRfc3339 } from "@flow/sdk";
+import { StreamReader, serveForTests, unary } from "@flow/testing";
+import { status } from "@grpc/grpc-js";
 import { filterProcessor } from "./filter-processor";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -21,31 +15,20 @@ import {
   type ProcessResponse,
 } from "./gen/processor_service/v1/processor";
 
-let service: RunningService;
-let client: ProcessorServiceClient;
-
-beforeAll(async () => {
-  service = await serveProcessor(filterProcessor, {
-    service: ProcessorServiceService,
-    packageDir: join(__dirname, ".."),
-    handshake: false,
-    handleSignals: false,
-  });
-  client = new ProcessorServiceClient(service.address, credentials.createInsecure());
-});
-
-afterAll(async () => {
-  client.close();
-  await service.stop();
-});
+const served = serveForTests(
+  serveProcessor,
+  filterProcessor,
+  { service: ProcessorServiceService, packageDir: join(__dirname, "..") },
+  ProcessorServiceClient,
+);
 
 function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => client.configure(request, done));
+  return unary((done) => served.client.configure(request, done));
 }
 
 /** Opens a Process stream with `config`; `send` writes a batch and resolves with its answer. */
 function open(config: object) {
-  const stream = client.process();
+  const stream = served.client.process();
   const reader = new StreamReader<ProcessRequest, ProcessResponse>(stream);
   stream.write({
     request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "keep" } },
@@ -73,7 +56,7 @@ const order = (
 
 describe("filter processor over gRPC", () => {
   it("describes itself with the vendored contract version and its config schema", async () => {
-    const { component } = await unary<DescribeResponse>((done) => client.describe({}, done));
+    const { component } = await unary<DescribeResponse>((done) => served.client.describe({}, done));
     expect(component).toEqual(
       expect.objectContaining({
         name: "flow-processor-filter",

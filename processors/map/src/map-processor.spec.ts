@@ -1,13 +1,7 @@
 import { join } from "node:path";
-import {
-  createEvent,
-  type FlowEvent,
-  type RunningService,
-  serveProcessor,
-  timestampFromRfc3339,
-} from "@flow/sdk";
-import { StreamReader, unary } from "@flow/testing";
-import { credentials, status } from "@grpc/grpc-js";
+import { createEvent, type FlowEvent, serveProcessor, timestampFromRfc3339 } from "@flow/sdk";
+import { StreamReader, serveForTests, unary } from "@flow/testing";
+import { status } from "@grpc/grpc-js";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
   type ConfigureRequest,
@@ -21,31 +15,20 @@ import {
 } from "./gen/processor_service/v1/processor";
 import { mapProcessor } from "./map-processor";
 
-let service: RunningService;
-let client: ProcessorServiceClient;
-
-beforeAll(async () => {
-  service = await serveProcessor(mapProcessor, {
-    service: ProcessorServiceService,
-    packageDir: join(__dirname, ".."),
-    handshake: false,
-    handleSignals: false,
-  });
-  client = new ProcessorServiceClient(service.address, credentials.createInsecure());
-});
-
-afterAll(async () => {
-  client.close();
-  await service.stop();
-});
+const served = serveForTests(
+  serveProcessor,
+  mapProcessor,
+  { service: ProcessorServiceService, packageDir: join(__dirname, "..") },
+  ProcessorServiceClient,
+);
 
 function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => client.configure(request, done));
+  return unary((done) => served.client.configure(request, done));
 }
 
 /** Opens a Process stream with `config`, sends one batch and returns its answer. */
 async function mapBatch(config: object, events: FlowEvent[]): Promise<ProcessedBatch> {
-  const stream = client.process();
+  const stream = served.client.process();
   const reader = new StreamReader<ProcessRequest, ProcessResponse>(stream);
   stream.write({
     request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "reshape" } },
@@ -73,7 +56,7 @@ const order = (id: string, data: unknown): FlowEvent =>
 
 describe("map processor over gRPC", () => {
   it("describes itself with the vendored contract version and its config schema", async () => {
-    const { component } = await unary<DescribeResponse>((done) => client.describe({}, done));
+    const { component } = await unary<DescribeResponse>((done) => served.client.describe({}, done));
     expect(component).toEqual(
       expect.objectContaining({
         name: "flow-processor-map",
@@ -188,7 +171,7 @@ describe("map processor over gRPC", () => {
   });
 
   it("fails a stream started with an invalid expression", async () => {
-    const stream = client.process();
+    const stream = served.client.process();
     const reader = new StreamReader<ProcessRequest, ProcessResponse>(stream);
     stream.write({
       request: {

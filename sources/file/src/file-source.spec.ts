@@ -3,9 +3,9 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type RunningService, serveSource } from "@flow/sdk";
-import { StreamReader, unary } from "@flow/testing";
-import { credentials, status } from "@grpc/grpc-js";
+import { serveSource } from "@flow/sdk";
+import { StreamReader, serveForTests, unary } from "@flow/testing";
+import { status } from "@grpc/grpc-js";
 import { fileSource } from "./file-source";
 import { Family, Severity } from "./gen/component/v1/component";
 import type { Event } from "./gen/event/v1/event";
@@ -20,36 +20,32 @@ import {
   SourceServiceService,
 } from "./gen/source_service/v1/source";
 
-let service: RunningService;
-let client: SourceServiceClient;
+const served = serveForTests(
+  serveSource,
+  fileSource,
+  { service: SourceServiceService, packageDir: join(__dirname, "..") },
+  SourceServiceClient,
+);
+
 let dir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "flow-source-file-"));
-  service = await serveSource(fileSource, {
-    service: SourceServiceService,
-    packageDir: join(__dirname, ".."),
-    handshake: false,
-    handleSignals: false,
-  });
-  client = new SourceServiceClient(service.address, credentials.createInsecure());
 });
 
-afterAll(async () => {
-  client.close();
-  await service.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
 function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => client.configure(request, done));
+  return unary((done) => served.client.configure(request, done));
 }
 
 function start(
   config: object,
   options: { credits?: number; maxBatchSize?: number; checkpoint?: string } = {},
 ) {
-  const stream = client.read();
+  const stream = served.client.read();
   const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
   stream.write({
     request: {
@@ -108,7 +104,7 @@ function writeLines(name: string, content: string): string {
 
 describe("file source over gRPC", () => {
   it("describes itself with the vendored contract version and its config schema", async () => {
-    const { component } = await unary<DescribeResponse>((done) => client.describe({}, done));
+    const { component } = await unary<DescribeResponse>((done) => served.client.describe({}, done));
     expect(component).toEqual(
       expect.objectContaining({
         name: "flow-source-file",

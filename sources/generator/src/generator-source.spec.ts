@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type RunningService, serveSource } from "@flow/sdk";
-import { StreamReader, unary } from "@flow/testing";
-import { credentials, status } from "@grpc/grpc-js";
+import { serveSource } from "@flow/sdk";
+import { StreamReader, serveForTests, unary } from "@flow/testing";
+import { status } from "@grpc/grpc-js";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
   type ConfigureRequest,
@@ -16,34 +16,22 @@ import {
 } from "./gen/source_service/v1/source";
 import { generatorSource } from "./generator-source";
 
-let service: RunningService;
-let client: SourceServiceClient;
-
-beforeAll(async () => {
-  service = await serveSource(generatorSource, {
-    service: SourceServiceService,
-    packageDir: join(__dirname, ".."),
-    port: 0,
-    handshake: false,
-    handleSignals: false,
-  });
-  client = new SourceServiceClient(service.address, credentials.createInsecure());
-});
-
-afterAll(async () => {
-  client.close();
-  await service.stop();
-});
+const served = serveForTests(
+  serveSource,
+  generatorSource,
+  { service: SourceServiceService, packageDir: join(__dirname, "..") },
+  SourceServiceClient,
+);
 
 function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => client.configure(request, done));
+  return unary((done) => served.client.configure(request, done));
 }
 
 function start(
   config: object,
   options: { credits?: number; maxBatchSize?: number; lingerMs?: number; checkpoint?: string } = {},
 ) {
-  const stream = client.read();
+  const stream = served.client.read();
   const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
   const request: ReadRequest = {
     request: {
@@ -90,7 +78,7 @@ const ids = (batches: SourceBatch[]) =>
 
 describe("generator source over gRPC", () => {
   it("describes itself with the vendored contract version and its config schema", async () => {
-    const response = await unary<DescribeResponse>((done) => client.describe({}, done));
+    const response = await unary<DescribeResponse>((done) => served.client.describe({}, done));
     const component = response.component;
     expect(component?.name).toBe("flow-source-generator");
     expect(component?.family).toBe(Family.FAMILY_SOURCE);

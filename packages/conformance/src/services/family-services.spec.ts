@@ -1,5 +1,13 @@
 import { join } from "node:path";
-import { createEvent, type RunningService, serveConsumer, serveProcessor, serveSource } from "@flow/sdk";
+import {
+  checkServingStatus,
+  createEvent,
+  type RunningService,
+  serveConsumer,
+  serveProcessor,
+  serveSource,
+} from "@flow/sdk";
+import { listServices, resolveLikeGrpcurl } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import { type ComponentDescriptor, Family } from "../gen/component/v1/component";
 import {
@@ -9,8 +17,6 @@ import {
 } from "../gen/consumer_service/v1/consumer";
 import { ProcessorServiceClient, ProcessorServiceService } from "../gen/processor_service/v1/processor";
 import { SourceServiceClient, SourceServiceService } from "../gen/source_service/v1/source";
-import { checkHealth } from "../test-support/health-client";
-import { listServices, resolveLikeGrpcurl } from "../test-support/reflection-client";
 
 const packageDir = join(__dirname, "..", "..");
 const quiet = { packageDir, handshake: false, handleSignals: false } as const;
@@ -158,11 +164,10 @@ describe.each(families)(
     });
 
     it("answers grpc.health.v1 Check with SERVING, for the server and for its service", async () => {
-      expect(await checkHealth(running.address)).toBe("SERVING");
-      expect(await checkHealth(running.address, serviceName)).toBe("SERVING");
-      await expect(checkHealth(running.address, "no.such.Service")).rejects.toMatchObject({
-        code: grpc.status.NOT_FOUND,
-      });
+      expect(await checkServingStatus(running.address)).toBe("SERVING");
+      expect(await checkServingStatus(running.address, { service: serviceName })).toBe("SERVING");
+      const unknownService = checkServingStatus(running.address, { service: "no.such.Service" });
+      await expect(unknownService).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
     });
 
     it("lists its service and health through grpc.reflection.v1", async () => {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { ServiceServer } from "@flow/sdk";
+import { checkServingStatus, ServiceServer } from "@flow/sdk";
+import { listServices, resolveLikeGrpcurl } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import {
   type PipelineRun,
@@ -7,9 +8,7 @@ import {
   RegistryServiceService,
   RunStatus,
 } from "../gen/registry_service/v1/registry";
-import { checkHealth } from "../test-support/health-client";
 import { inMemoryRegistry } from "../test-support/in-memory-registry";
-import { listServices, resolveLikeGrpcurl } from "../test-support/reflection-client";
 import { sampleDescriptor } from "../test-support/samples/component-samples";
 
 const SERVICE = "flow.microservices.registry_service.v1.RegistryService";
@@ -130,8 +129,8 @@ describe("registry_service on a grpc-js server (hand implementation), over a rea
   });
 
   it("answers grpc.health.v1 Check with SERVING", async () => {
-    expect(await checkHealth(server.address)).toBe("SERVING");
-    expect(await checkHealth(server.address, SERVICE)).toBe("SERVING");
+    expect(await checkServingStatus(server.address)).toBe("SERVING");
+    expect(await checkServingStatus(server.address, { service: SERVICE })).toBe("SERVING");
   });
 
   it("lists the registry and health through grpc.reflection.v1, and describes it completely", async () => {

@@ -5,6 +5,8 @@ import { pendingMigrations } from "./migration";
 import { explainPostgresOpenError, type PostgresEndpoint } from "./postgres-connection-error";
 import { postgresMigrations } from "./postgres-migrations";
 import { finishRefused, unknownRun } from "./run-errors";
+import type * as StateRows from "./state-rows";
+import { commitResult, RowMapper } from "./state-rows";
 import type {
   CheckpointCommit,
   CheckpointCommitResult,
@@ -14,14 +16,11 @@ import type {
   ListRunsQuery,
   RegisteredService,
   RunRecord,
-  RunStatus,
   ServiceRegistration,
-  StageHealth,
   StageStats,
   StartRunOptions,
   StateStore,
   StoredCheckpoint,
-  StoredStageStats,
 } from "./state-store";
 import {
   asBuffer,
@@ -32,52 +31,17 @@ import {
 } from "./state-store-input";
 
 // node-postgres returns BIGINT columns as strings (they may exceed 2^53); the counters and
-// sequences here stay far below that, so the mappers convert them with Number().
-interface CheckpointRow {
-  pipeline: string;
-  source_id: string;
-  position: Buffer;
-  description: string;
-  run_id: string;
-  sequence: string;
-  committed_at: Date;
-}
-
-interface RunRow {
-  run_id: string;
-  pipeline: string;
-  pipeline_file: string;
-  status: RunStatus;
-  started_at: Date;
-  ended_at: Date | null;
-  error: string | null;
-  pid: number;
-  host: string;
-  heartbeat_at: Date;
-}
-
-interface StageRow {
-  run_id: string;
-  stage_id: string;
-  events_in: string;
-  events_out: string;
-  dead_letters: string;
-  restarts: string;
-  errors: string;
-  health: StageHealth;
-  updated_at: Date;
-}
-
-interface ServiceRow {
-  instance_id: string;
-  name: string;
-  address: string;
-  component: JsonValue;
-  ttl_seconds: number;
-  registered_at: Date;
-  last_heartbeat_at: Date;
-  expires_at: Date;
-}
+// sequences here stay far below that, so they become numbers with Number(). TIMESTAMPTZ arrives as
+// a Date and JSONB parsed.
+type CheckpointRow = StateRows.CheckpointRow<string, Date>;
+type RunRow = StateRows.RunRow<Date>;
+type StageRow = StateRows.StageRow<string, Date>;
+type ServiceRow = StateRows.ServiceRow<Date, JsonValue>;
+const rows = new RowMapper<string, Date, JsonValue>({
+  count: Number,
+  time: (time) => time,
+  json: (json) => json,
+});
 
 export interface PostgresStateStoreOptions extends PostgresEndpoint {
   connectionString: string;
@@ -229,11 +193,7 @@ export class PostgresStateStore implements StateStore {
       ],
     );
     const row = result.rows[0];
-    if (row) return { committed: true, checkpoint: toCheckpoint(row) };
-    const current = await this.getCheckpoint(commit.pipeline, commit.sourceId);
-    if (!current)
-      throw new Error(`checkpoint of ${commit.pipeline}/${commit.sourceId} vanished during commit`);
-    return { committed: false, checkpoint: current };
+    return commitResult(commit, row && rows.checkpoint(row), this);
   }
 
   async getCheckpoint(pipeline: string, sourceId: string): Promise<StoredCheckpoint | undefined> {
@@ -242,7 +202,7 @@ export class PostgresStateStore implements StateStore {
       [pipeline, sourceId],
     );
     const row = result.rows[0];
-    return row && toCheckpoint(row);
+    return row && rows.checkpoint(row);
   }
 
   async listCheckpoints(pipeline?: string): Promise<StoredCheckpoint[]> {
@@ -252,7 +212,7 @@ export class PostgresStateStore implements StateStore {
        ORDER BY pipeline COLLATE "C", source_id COLLATE "C"`,
       [pipeline ?? null],
     );
-    return result.rows.map(toCheckpoint);
+    return result.rows.map(rows.checkpoint);
   }
 
   async resetCheckpoints(pipeline: string, sourceId?: string): Promise<number> {
@@ -334,18 +294,13 @@ export class PostgresStateStore implements StateStore {
     return (await this.withStages(result.rows))[0];
   }
 
-  private async withStages(rows: RunRow[]): Promise<RunRecord[]> {
-    if (rows.length === 0) return [];
+  private async withStages(runs: RunRow[]): Promise<RunRecord[]> {
+    if (runs.length === 0) return [];
     const stages = await this.query<StageRow>(
       `SELECT * FROM ${this.t.runStages} WHERE run_id = ANY($1::text[]) ORDER BY ordinal, stage_id COLLATE "C"`,
-      [rows.map((r) => r.run_id)],
+      [runs.map((r) => r.run_id)],
     );
-    return rows.map((row) =>
-      toRun(
-        row,
-        stages.rows.filter((s) => s.run_id === row.run_id),
-      ),
-    );
+    return rows.runs(runs, stages.rows);
   }
 
   async registerService(registration: ServiceRegistration): Promise<RegisteredService> {
@@ -376,7 +331,7 @@ export class PostgresStateStore implements StateStore {
       );
       return result.rows[0] as ServiceRow;
     });
-    return toService(row);
+    return rows.service(row);
   }
 
   async heartbeatService(instanceId: string): Promise<boolean> {
@@ -401,7 +356,7 @@ export class PostgresStateStore implements StateStore {
        ORDER BY name COLLATE "C", registered_at, instance_id COLLATE "C"`,
       [this.clock(), name ?? null],
     );
-    return result.rows.map(toService);
+    return result.rows.map(rows.service);
   }
 
   async close(): Promise<void> {
@@ -413,58 +368,4 @@ export class PostgresStateStore implements StateStore {
   private assertOpen(): void {
     if (this.closed) throw new Error(`the state store at ${this.location} is closed`);
   }
-}
-
-function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
-  return {
-    pipeline: row.pipeline,
-    sourceId: row.source_id,
-    position: row.position,
-    description: row.description,
-    runId: row.run_id,
-    sequence: Number(row.sequence),
-    committedAt: row.committed_at,
-  };
-}
-
-function toRun(row: RunRow, stages: StageRow[]): RunRecord {
-  return {
-    runId: row.run_id,
-    pipeline: row.pipeline,
-    pipelineFile: row.pipeline_file,
-    status: row.status,
-    startedAt: row.started_at,
-    endedAt: row.ended_at ?? undefined,
-    error: row.error ?? undefined,
-    pid: row.pid,
-    host: row.host,
-    heartbeatAt: row.heartbeat_at,
-    stages: stages.map(toStage),
-  };
-}
-
-function toStage(row: StageRow): StoredStageStats {
-  return {
-    stageId: row.stage_id,
-    eventsIn: Number(row.events_in),
-    eventsOut: Number(row.events_out),
-    deadLetters: Number(row.dead_letters),
-    restarts: Number(row.restarts),
-    errors: Number(row.errors),
-    health: row.health,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toService(row: ServiceRow): RegisteredService {
-  return {
-    instanceId: row.instance_id,
-    name: row.name,
-    address: row.address,
-    component: row.component,
-    ttlSeconds: row.ttl_seconds,
-    registeredAt: row.registered_at,
-    lastHeartbeatAt: row.last_heartbeat_at,
-    expiresAt: row.expires_at,
-  };
 }

@@ -7,6 +7,8 @@ import Database from "better-sqlite3";
 import { pendingMigrations } from "./migration";
 import { finishRefused, unknownRun } from "./run-errors";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
+import type * as StateRows from "./state-rows";
+import { commitResult, RowMapper } from "./state-rows";
 import type {
   CheckpointCommit,
   CheckpointCommitResult,
@@ -16,14 +18,11 @@ import type {
   ListRunsQuery,
   RegisteredService,
   RunRecord,
-  RunStatus,
   ServiceRegistration,
-  StageHealth,
   StageStats,
   StartRunOptions,
   StateStore,
   StoredCheckpoint,
-  StoredStageStats,
 } from "./state-store";
 import {
   asBuffer,
@@ -33,51 +32,17 @@ import {
   runListLimit,
 } from "./state-store-input";
 
-interface CheckpointRow {
-  pipeline: string;
-  source_id: string;
-  position: Buffer;
-  description: string;
-  run_id: string;
-  sequence: number;
-  committed_at: number;
-}
-
-interface RunRow {
-  run_id: string;
-  pipeline: string;
-  pipeline_file: string;
-  status: RunStatus;
-  started_at: number;
-  ended_at: number | null;
-  error: string | null;
-  pid: number;
-  host: string;
-  heartbeat_at: number;
-}
-
-interface StageRow {
-  run_id: string;
-  stage_id: string;
-  events_in: number;
-  events_out: number;
-  dead_letters: number;
-  restarts: number;
-  errors: number;
-  health: StageHealth;
-  updated_at: number;
-}
-
-interface ServiceRow {
-  instance_id: string;
-  name: string;
-  address: string;
-  component: string;
-  ttl_seconds: number;
-  registered_at: number;
-  last_heartbeat_at: number;
-  expires_at: number;
-}
+// better-sqlite3 returns INTEGER columns as numbers; timestamps are stored as epoch milliseconds
+// and JSON as text.
+type CheckpointRow = StateRows.CheckpointRow<number, number>;
+type RunRow = StateRows.RunRow<number>;
+type StageRow = StateRows.StageRow<number, number>;
+type ServiceRow = StateRows.ServiceRow<number, string>;
+const rows = new RowMapper<number, number, string>({
+  count: (count) => count,
+  time: (ms) => new Date(ms),
+  json: (text) => JSON.parse(text) as JsonValue,
+});
 
 /** How long a connection waits for another one's write lock before giving up with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -176,11 +141,7 @@ export class SqliteStateStore implements StateStore {
         commit.sequence,
         this.now(),
       ) as CheckpointRow | undefined;
-    if (row) return { committed: true, checkpoint: toCheckpoint(row) };
-    const current = await this.getCheckpoint(commit.pipeline, commit.sourceId);
-    if (!current)
-      throw new Error(`checkpoint of ${commit.pipeline}/${commit.sourceId} vanished during commit`);
-    return { committed: false, checkpoint: current };
+    return commitResult(commit, row && rows.checkpoint(row), this);
   }
 
   async getCheckpoint(pipeline: string, sourceId: string): Promise<StoredCheckpoint | undefined> {
@@ -188,15 +149,15 @@ export class SqliteStateStore implements StateStore {
     const row = this.db
       .prepare("SELECT * FROM checkpoints WHERE pipeline = ? AND source_id = ?")
       .get(pipeline, sourceId) as CheckpointRow | undefined;
-    return row && toCheckpoint(row);
+    return row && rows.checkpoint(row);
   }
 
   async listCheckpoints(pipeline?: string): Promise<StoredCheckpoint[]> {
     this.assertOpen();
-    const rows = this.db
+    const checkpoints = this.db
       .prepare("SELECT * FROM checkpoints WHERE ? IS NULL OR pipeline = ? ORDER BY pipeline, source_id")
       .all(pipeline ?? null, pipeline ?? null) as CheckpointRow[];
-    return rows.map(toCheckpoint);
+    return checkpoints.map(rows.checkpoint);
   }
 
   async resetCheckpoints(pipeline: string, sourceId?: string): Promise<number> {
@@ -291,10 +252,10 @@ export class SqliteStateStore implements StateStore {
     this.assertOpen();
     const limit = runListLimit(query);
     const pipeline = query.pipeline ?? null;
-    const rows = this.db
+    const runs = this.db
       .prepare("SELECT * FROM runs WHERE ? IS NULL OR pipeline = ? ORDER BY seq DESC LIMIT ?")
       .all(pipeline, pipeline, limit) as RunRow[];
-    return this.withStages(rows);
+    return this.withStages(runs);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -303,19 +264,14 @@ export class SqliteStateStore implements StateStore {
     return row && this.withStages([row])[0];
   }
 
-  private withStages(rows: RunRow[]): RunRecord[] {
-    if (rows.length === 0) return [];
+  private withStages(runs: RunRow[]): RunRecord[] {
+    if (runs.length === 0) return [];
     const stages = this.db
       .prepare(
         `SELECT * FROM run_stages WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, ordinal`,
       )
-      .all(JSON.stringify(rows.map((r) => r.run_id))) as StageRow[];
-    return rows.map((row) =>
-      toRun(
-        row,
-        stages.filter((s) => s.run_id === row.run_id),
-      ),
-    );
+      .all(JSON.stringify(runs.map((r) => r.run_id))) as StageRow[];
+    return rows.runs(runs, stages);
   }
 
   async registerService(registration: ServiceRegistration): Promise<RegisteredService> {
@@ -348,7 +304,7 @@ export class SqliteStateStore implements StateStore {
           ) as ServiceRow;
       })
       .immediate();
-    return toService(row);
+    return rows.service(row);
   }
 
   async heartbeatService(instanceId: string): Promise<boolean> {
@@ -370,13 +326,13 @@ export class SqliteStateStore implements StateStore {
 
   async listServices(name?: string): Promise<RegisteredService[]> {
     this.assertOpen();
-    const rows = this.db
+    const services = this.db
       .prepare(
         `SELECT * FROM services WHERE expires_at > ? AND (? IS NULL OR name = ?)
          ORDER BY name, registered_at, instance_id`,
       )
       .all(this.now(), name ?? null, name ?? null) as ServiceRow[];
-    return rows.map(toService);
+    return services.map(rows.service);
   }
 
   async close(): Promise<void> {
@@ -399,58 +355,4 @@ function cannotOpen(file: string, error: unknown): UserError {
   return new UserError(`cannot open the SQLite state store at ${file}: ${reason}`, {
     hint: "check that the path is a writable folder location and not another kind of file, or choose another sqlite: path",
   });
-}
-
-function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
-  return {
-    pipeline: row.pipeline,
-    sourceId: row.source_id,
-    position: row.position,
-    description: row.description,
-    runId: row.run_id,
-    sequence: row.sequence,
-    committedAt: new Date(row.committed_at),
-  };
-}
-
-function toRun(row: RunRow, stages: StageRow[]): RunRecord {
-  return {
-    runId: row.run_id,
-    pipeline: row.pipeline,
-    pipelineFile: row.pipeline_file,
-    status: row.status,
-    startedAt: new Date(row.started_at),
-    endedAt: row.ended_at === null ? undefined : new Date(row.ended_at),
-    error: row.error ?? undefined,
-    pid: row.pid,
-    host: row.host,
-    heartbeatAt: new Date(row.heartbeat_at),
-    stages: stages.map(toStage),
-  };
-}
-
-function toStage(row: StageRow): StoredStageStats {
-  return {
-    stageId: row.stage_id,
-    eventsIn: row.events_in,
-    eventsOut: row.events_out,
-    deadLetters: row.dead_letters,
-    restarts: row.restarts,
-    errors: row.errors,
-    health: row.health,
-    updatedAt: new Date(row.updated_at),
-  };
-}
-
-function toService(row: ServiceRow): RegisteredService {
-  return {
-    instanceId: row.instance_id,
-    name: row.name,
-    address: row.address,
-    component: JSON.parse(row.component) as JsonValue,
-    ttlSeconds: row.ttl_seconds,
-    registeredAt: new Date(row.registered_at),
-    lastHeartbeatAt: new Date(row.last_heartbeat_at),
-    expiresAt: new Date(row.expires_at),
-  };
 }

@@ -75,12 +75,3 @@ export function runConsumer<Config>(
     (address) => new ConsumerServiceClient(address, insecure()),
   );
 }
-
-/** A unary call as a promise: `unary((done) => client.describe({}, done))`. */
-export function unary<Response>(
-  call: (callback: (error: grpc.ServiceError | null, response: Response) => void) => unknown,
-): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    call((error, response) => (error ? reject(error) : resolve(response)));
-  });
-}

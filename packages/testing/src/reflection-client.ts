@@ -8,24 +8,6 @@ import {
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 
-// @grpc/reflection ships the grpc.reflection.v1 proto it serves; a client built from that file
-// asks what grpcurl asks.
-const reflectionProto = join(
-  dirname(require.resolve("@grpc/reflection")),
-  "..",
-  "proto",
-  "grpc",
-  "reflection",
-  "v1",
-  "reflection.proto",
-);
-const ServerReflectionClient = grpc.makeGenericClientConstructor(
-  loadSync(reflectionProto, { keepCase: true, defaults: true, oneofs: true })[
-    "grpc.reflection.v1.ServerReflection"
-  ] as grpc.ServiceDefinition,
-  "grpc.reflection.v1.ServerReflection",
-);
-
 interface ReflectionRequest {
   list_services?: string;
   file_containing_symbol?: string;
@@ -38,16 +20,47 @@ interface ReflectionResponse {
   error_response?: { error_code: number; error_message: string };
 }
 
+interface ReflectionClient extends grpc.Client {
+  ServerReflectionInfo(): grpc.ClientDuplexStream<ReflectionRequest, ReflectionResponse>;
+}
+
+// @grpc/reflection ships the grpc.reflection.v1 proto it serves; a client built from that file
+// asks what grpcurl asks. Loaded on first use, so importing @flow/testing costs nothing.
+let ReflectionClientConstructor:
+  | (new (
+      address: string,
+      credentials: grpc.ChannelCredentials,
+    ) => ReflectionClient)
+  | undefined;
+
+function reflectionClient(address: string): ReflectionClient {
+  ReflectionClientConstructor ??= grpc.makeGenericClientConstructor(
+    loadSync(
+      join(
+        dirname(require.resolve("@grpc/reflection")),
+        "..",
+        "proto",
+        "grpc",
+        "reflection",
+        "v1",
+        "reflection.proto",
+      ),
+      { keepCase: true, defaults: true, oneofs: true },
+    )["grpc.reflection.v1.ServerReflection"] as grpc.ServiceDefinition,
+    "grpc.reflection.v1.ServerReflection",
+  ) as unknown as new (
+    address: string,
+    credentials: grpc.ChannelCredentials,
+  ) => ReflectionClient;
+  return new ReflectionClientConstructor(address, grpc.credentials.createInsecure());
+}
+
 /** One request on a grpc.reflection.v1 ServerReflectionInfo stream, and its answer. */
 async function ask(address: string, request: ReflectionRequest): Promise<ReflectionResponse> {
-  const client = new ServerReflectionClient(address, grpc.credentials.createInsecure());
+  const client = reflectionClient(address);
   try {
     return await new Promise<ReflectionResponse>((resolve, reject) => {
-      const info = (
-        client as unknown as {
-          ServerReflectionInfo(): grpc.ClientDuplexStream<ReflectionRequest, ReflectionResponse>;
-        }
-      ).ServerReflectionInfo();
+      const info = client.ServerReflectionInfo();
       info.on("data", (response: ReflectionResponse) => {
         if (response.error_response) reject(new Error(response.error_response.error_message));
         else resolve(response);
