@@ -1,5 +1,7 @@
-import { join } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { runBreakingCommand } from "./breaking-command";
+import { bufExecutable } from "./buf-cli";
 import { formatLintFinding } from "./contract-lint";
 import { runLintCommand } from "./lint-command";
 import { runVendorCommand } from "./vendor-command";
@@ -34,6 +36,20 @@ describe("this repository's contracts", () => {
         "consumer_service",
       ]),
     );
+  });
+
+  it("pass buf lint under each proto root's committed buf.yaml", () => {
+    const configs = execFileSync("git", ["ls-files", "--", "*buf.yaml"], { cwd: ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.endsWith("/buf.yaml"));
+    expect(configs.length).toBeGreaterThanOrEqual(5);
+    // The committed buf.yaml, not flow's inline configuration: this checks the configuration itself.
+    const { command, prefix } = bufExecutable();
+    const failures = configs.flatMap((config) => {
+      const lint = spawnSync(command, [...prefix, "lint"], { cwd: join(ROOT, dirname(config)), encoding: "utf8" });
+      return lint.status === 0 ? [] : [`${dirname(config)}: ${lint.stdout}${lint.stderr}`];
+    });
+    expect(failures).toEqual([]);
   });
 
   it("have every vendored copy matching its lock (flow proto vendor --check)", () => {
