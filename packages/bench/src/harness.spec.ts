@@ -1,0 +1,102 @@
+import { parseBenchOptions } from "./bench-options";
+import { runBench } from "./harness";
+import { FIGURE_LINE_KEYS, type FigureLine } from "./report/figure-line";
+import { defaultScenarioRegistry } from "./scenarios/default-registry";
+
+// A smoke test of the harness as CI runs it: quick mode, the codec scenario, the real registry.
+// It checks the shape of what is printed, never how fast anything was.
+
+async function runQuietly(argv: string[]): Promise<{ exitCode: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const result = await runBench(parseBenchOptions(argv), defaultScenarioRegistry(), {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+  });
+  return { exitCode: result.exitCode, out, err };
+}
+
+describe("pnpm bench --quick --only codec", () => {
+  it("prints machine info once, then one JSON line per figure with median, min-max and runs", async () => {
+    const { exitCode, out } = await runQuietly(["--quick", "--only", "codec", "--json-only"]);
+    expect(exitCode).toBe(0);
+    const records = out.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const machine = records.filter((record) => "machine" in record);
+    expect(machine).toHaveLength(1);
+    expect(machine[0]?.machine).toEqual(
+      expect.objectContaining({
+        cpu_model: expect.any(String),
+        cores: expect.any(Number),
+        node: process.version,
+      }),
+    );
+
+    const figures = records.filter((record) => !("machine" in record)) as unknown as FigureLine[];
+    expect(figures.length).toBeGreaterThan(0);
+    for (const figure of figures) {
+      for (const key of FIGURE_LINE_KEYS) expect(figure).toHaveProperty(key);
+      expect(figure.scenario).toBe("codec");
+      expect(figure.status).toBe("measured");
+      expect(figure.runs).toBe(3);
+      expect(["events/s", "MB/s"]).toContain(figure.unit);
+      const { min, median, max } = figure as { min: number; median: number; max: number };
+      expect(min).toBeGreaterThan(0);
+      expect(min).toBeLessThanOrEqual(median);
+      expect(median).toBeLessThanOrEqual(max);
+    }
+    const names = figures.map((figure) => `${figure.figure} [${figure.unit}]`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "encode batch=100 [events/s]",
+        "encode batch=100 [MB/s]",
+        "decode batch=100 [events/s]",
+        "decode batch=100 [MB/s]",
+        "encode batch=500 [events/s]",
+        "decode batch=500 [MB/s]",
+      ]),
+    );
+  });
+
+  it("prints the table before the JSON lines unless --json-only, honouring --runs", async () => {
+    const { exitCode, out } = await runQuietly(["--quick", "--only=codec", "--runs", "1"]);
+    expect(exitCode).toBe(0);
+    expect(out[0]).toMatch(/^machine: .+ cores, .+ GB, node v\d+/);
+    const header = out.findIndex((line) =>
+      /^scenario\s+figure\s+unit\s+median\s+min \.\. max\s+runs\s+ratio/.test(line),
+    );
+    expect(header).toBeGreaterThan(0);
+    const jsonLines = out.filter((line) => line.startsWith("{"));
+    expect(jsonLines.length).toBeGreaterThan(1);
+    for (const line of jsonLines.slice(1)) expect((JSON.parse(line) as FigureLine).runs).toBe(1);
+  });
+
+  it("shows the Flow scenarios as pending slots, never as numbers", async () => {
+    const { exitCode, out } = await runQuietly([
+      "--quick",
+      "--only",
+      "flow-latency,flow-startup",
+      "--json-only",
+    ]);
+    expect(exitCode).toBe(0);
+    const lines = out.slice(1).map((line) => JSON.parse(line) as FigureLine);
+    expect(lines.map((line) => line.scenario)).toEqual([
+      "flow-latency",
+      "flow-latency",
+      "flow-latency",
+      "flow-startup",
+    ]);
+    for (const line of lines) {
+      expect(line.status).toBe("pending");
+      expect(line.reason).toBe("needs flow run");
+      expect([line.median, line.min, line.max, line.ratio]).toEqual([null, null, null, null]);
+      expect(line.runs).toBe(0);
+    }
+  });
+
+  it("rejects an unknown scenario name instead of running nothing", async () => {
+    const { exitCode, out, err } = await runQuietly(["--only", "no-such-scenario"]);
+    expect(exitCode).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join("\n")).toMatch(/unknown scenario "no-such-scenario"; known: codec, /);
+  });
+});

@@ -1,0 +1,16 @@
+import { ScenarioRegistry } from "../scenario-registry";
+import { baselinePipelineScenario, forwardingPipelineScenario } from "./baseline-pipeline-scenarios";
+import { buildScenario } from "./build-scenario";
+import { codecScenario } from "./codec-scenario";
+import { pendingFlowScenarios } from "./pending-flow-scenarios";
+
+/** Every scenario `pnpm bench` knows, baselines before what is compared with them. */
+export function defaultScenarioRegistry(): ScenarioRegistry {
+  const registry = new ScenarioRegistry();
+  registry.register(codecScenario);
+  registry.register(baselinePipelineScenario);
+  registry.register(forwardingPipelineScenario);
+  for (const scenario of pendingFlowScenarios) registry.register(scenario);
+  registry.register(buildScenario);
+  return registry;
+}
