@@ -2,7 +2,7 @@ import { ScenarioRegistry } from "../scenario-registry";
 import { baselinePipelineScenario, forwardingPipelineScenario } from "./baseline-pipeline-scenarios";
 import { buildScenario } from "./build-scenario";
 import { codecScenario } from "./codec-scenario";
-import { pendingFlowScenarios } from "./pending-flow-scenarios";
+import { flowScenarios } from "./flow-scenarios";
 
 /** Every scenario `pnpm bench` knows, baselines before what is compared with them. */
 export function defaultScenarioRegistry(): ScenarioRegistry {
@@ -10,7 +10,7 @@ export function defaultScenarioRegistry(): ScenarioRegistry {
   registry.register(codecScenario);
   registry.register(baselinePipelineScenario);
   registry.register(forwardingPipelineScenario);
-  for (const scenario of pendingFlowScenarios) registry.register(scenario);
+  for (const scenario of flowScenarios) registry.register(scenario);
   registry.register(buildScenario);
   return registry;
 }

@@ -13,7 +13,7 @@ import type { PipelineMetrics } from "./pipeline-metrics";
 import { ProcessorLink } from "./processor-link";
 import { decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
 import { childrenOf, type RunPlan, type StagePlan } from "./run-plan";
-import { type StageCounters, newCounters } from "./stage-counters";
+import { newCounters, setInFlight, type StageCounters } from "./stage-counters";
 import { type Checkpointed, SourceLedger } from "./source-ledger";
 import { SourceLink } from "./source-link";
 
@@ -41,6 +41,8 @@ export interface RunnerOptions {
   healthIntervalMs?: number;
   /** How long a stop (SIGINT) waits for in-flight batches before giving up on them. */
   drainTimeoutMs?: number;
+  /** At most one checkpoint commit per source per this many ms (default 100). */
+  commitIntervalMs?: number;
   /** Latency histograms and counters (the CLI serves them). */
   metrics?: PipelineMetrics;
   /** Formats negotiation issues into user errors (the CLI maps config pointers to file:line:col). */
@@ -61,6 +63,9 @@ interface SourceState {
   committed: Checkpointed | undefined;
   committing: boolean;
   commitAgain: boolean;
+  /** A commit waiting for the commit interval to pass. */
+  commitTimer: NodeJS.Timeout | undefined;
+  lastCommitAt: number;
   commits: number;
 }
 
@@ -159,6 +164,7 @@ export class PipelineRunner extends EventEmitter {
       outcome = { status: "failed", error: error as Error };
     }
     for (const timer of this.timers) clearInterval(timer);
+    for (const state of this.sources.values()) clearTimeout(state.commitTimer);
     // Detach every link first, so services stopping now is not taken for a crash to recover from.
     this.abortLinks();
     await this.stopServices();
@@ -252,6 +258,8 @@ export class PipelineRunner extends EventEmitter {
         committed,
         committing: false,
         commitAgain: false,
+        commitTimer: undefined,
+        lastCommitAt: 0,
         commits: 0,
         link: new SourceLink(
           stage,
@@ -284,7 +292,7 @@ export class PipelineRunner extends EventEmitter {
     const counters = this.counters.get(state.stage.id) as StageCounters;
     counters.eventsOut += batch.count;
     counters.batchesIn += 1;
-    counters.inFlight = state.ledger.inFlight;
+    setInFlight(counters, state.ledger.inFlight);
     this.deliver({ source: state.stage.id, sequence }, state.stage.id, batch);
     if (this.atMostOnce) this.grantCredits(state);
   }
@@ -348,8 +356,8 @@ export class PipelineRunner extends EventEmitter {
       return;
     }
     state.ledger.close(origin.sequence);
-    (this.counters.get(state.stage.id) as StageCounters).inFlight = state.ledger.inFlight;
-    void this.commit(state);
+    setInFlight(this.counters.get(state.stage.id) as StageCounters, state.ledger.inFlight);
+    this.scheduleCommit(state);
     this.grantCredits(state);
     this.checkSourceDone(state);
   }
@@ -375,6 +383,33 @@ export class PipelineRunner extends EventEmitter {
     return most;
   }
 
+  /**
+   * Commits at most once per commit interval per source: at small batch sizes a commit per
+   * acknowledged batch would make the state store the bottleneck. Waiting only delays when a
+   * position becomes durable (a crash re-reads a little more); it never commits early.
+   */
+  private scheduleCommit(state: SourceState): void {
+    if (state.commitTimer) return;
+    const wait = state.lastCommitAt + this.commitIntervalMs - Date.now();
+    if (wait <= 0 || this.isDraining(state)) {
+      void this.commit(state);
+      return;
+    }
+    state.commitTimer = setTimeout(() => {
+      state.commitTimer = undefined;
+      void this.commit(state);
+    }, wait);
+  }
+
+  private get commitIntervalMs(): number {
+    return this.options.commitIntervalMs ?? 100;
+  }
+
+  /** Nothing more will arrive from this source: commit without waiting. */
+  private isDraining(state: SourceState): boolean {
+    return state.ledger.inFlight === 0 && (state.exhausted || this.stopRequested);
+  }
+
   /** Commits the newest committable checkpoint; commits never overlap, the latest one wins. */
   private async commit(state: SourceState): Promise<void> {
     if (state.committing) {
@@ -382,6 +417,7 @@ export class PipelineRunner extends EventEmitter {
       return;
     }
     state.committing = true;
+    state.lastCommitAt = Date.now();
     try {
       for (;;) {
         state.commitAgain = false;
@@ -438,15 +474,21 @@ export class PipelineRunner extends EventEmitter {
   }
 
   private async whenDrained(state: SourceState): Promise<void> {
-    while (state.ledger.inFlight > 0 || state.committing) {
+    while (state.ledger.inFlight > 0 || state.committing || state.commitTimer) {
       await new Promise((resolve) => this.once("settled", resolve));
     }
   }
 
   private checkSourceDone(state: SourceState): void {
     this.emit("settled");
+    if (state.commitTimer && this.isDraining(state)) {
+      clearTimeout(state.commitTimer);
+      state.commitTimer = undefined;
+      void this.commit(state);
+      return;
+    }
     const holding = this.atMostOnce ? this.busiestLinkPending() > 0 : state.ledger.inFlight > 0;
-    if (state.done || holding || state.committing) return;
+    if (state.done || holding || state.committing || state.commitTimer) return;
     if (state.exhausted || this.stopRequested) {
       state.done = true;
       void state.link.close();
@@ -501,7 +543,7 @@ export class PipelineRunner extends EventEmitter {
   }
 
   private async saveStats(): Promise<void> {
-    for (const [id, link] of [...this.processors, ...this.consumers]) (this.counters.get(id) as StageCounters).inFlight = link.inFlight;
+    for (const [id, link] of [...this.processors, ...this.consumers]) setInFlight(this.counters.get(id) as StageCounters, link.inFlight);
     this.emit("progress", [...this.counters.values()]);
     if (this.runId) await this.options.store.saveStageStats(this.runId, this.storedStats()).catch(() => undefined);
   }

@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { CountingReport } from "../flow-services/counting-consumer";
+import { PeakRssWatch } from "./peak-rss-watch";
+
+// One run of a Flow pipeline under `flow run`, exactly as a user runs it: generator -> identity
+// processor -> counting consumer, every service its own process spawned by Core.
+
+export interface FlowPipelineSettings {
+  events: number;
+  batchSize: number;
+  /** Credits per source (Core's inFlight setting). */
+  inFlight: number;
+  payloadBytes: number;
+  delivery: "at-least-once" | "at-most-once";
+  /** Events/s the generator offers; 0 = as fast as the pipeline takes them. */
+  rate?: number;
+  lingerMs?: number;
+  /** The consumer holds once, after this many batches, for this long. */
+  stall?: { afterBatches: number; ms: number };
+}
+
+export interface FlowPipelineResult {
+  /** Events over the time from the first to the last event written by the consumer. */
+  eventsPerSecond: number;
+  /** From starting `flow run` to the first event written by the consumer. */
+  startupSeconds: number;
+  report: CountingReport;
+  run: { status: string; stages: { stageId: string; eventsOut: number; peakInFlight: number }[] };
+  peakRss: { core: number; source: number; processor: number; consumer: number };
+}
+
+function packageFile(packageName: string, ...path: string[]): string {
+  return join(dirname(require.resolve(`${packageName}/package.json`)), ...path);
+}
+
+const FLOW_BIN = packageFile("@flow/cli", "dist", "bin.js");
+const GENERATOR = packageFile("@flow/source-generator", "dist", "main.js");
+const IDENTITY = join(__dirname, "..", "flow-services", "identity-processor-main.js");
+const COUNTING = join(__dirname, "..", "flow-services", "counting-consumer-main.js");
+
+function pipelineYaml(settings: FlowPipelineSettings, reportPath: string): string {
+  const stall = settings.stall ? `, stallAfterBatches: ${settings.stall.afterBatches}, stallMs: ${settings.stall.ms}` : "";
+  return `apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: bench }
+delivery: ${settings.delivery}
+defaults:
+  batch: { maxSize: ${settings.batchSize}${settings.lingerMs !== undefined ? `, lingerMs: ${settings.lingerMs}` : ""} }
+  inFlight: ${settings.inFlight}
+sources:
+  - id: gen
+    command: [node, ${JSON.stringify(GENERATOR)}]
+    config: { count: ${settings.events}, rate: ${settings.rate ?? 0}, batchSize: ${settings.batchSize}, payload: { size: ${settings.payloadBytes} } }
+processors:
+  - id: identity
+    command: [node, ${JSON.stringify(IDENTITY)}]
+    inputs: [gen]
+consumers:
+  - id: count
+    command: [node, ${JSON.stringify(COUNTING)}]
+    inputs: [identity]
+    config: { reportPath: ${JSON.stringify(reportPath)}${stall} }
+`;
+}
+
+/** Runs the pipeline once in a fresh folder (fresh state: no checkpoint to resume from). */
+export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<FlowPipelineResult> {
+  const dir = mkdtempSync(join(tmpdir(), "flow-bench-"));
+  try {
+    const reportPath = join(dir, "report.json");
+    const file = join(dir, "pipeline.yaml");
+    writeFileSync(file, pipelineYaml(settings, reportPath));
+    const started = Date.now();
+    const child = spawn(process.execPath, [FLOW_BIN, "run", file, "--json"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const watch = new PeakRssWatch(child.pid as number);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-8000);
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const peaks = watch.stop();
+    if (code !== 0) throw new Error(`flow run exited ${code}: ${stderr.trim().split("\n").slice(-5).join(" | ")}`);
+    const run = JSON.parse(stdout) as FlowPipelineResult["run"];
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as CountingReport;
+    if (report.events !== settings.events) throw new Error(`the consumer received ${report.events} of ${settings.events} events`);
+    const peakOf = (script: string) => peaks.find((peak) => peak.command.includes(script))?.bytes ?? Number.NaN;
+    return {
+      eventsPerSecond: settings.events / Math.max(0.001, (report.lastAt - report.firstAt) / 1000),
+      startupSeconds: (report.firstAt - started) / 1000,
+      report,
+      run,
+      peakRss: {
+        core: peaks.find((peak) => peak.pid === child.pid)?.bytes ?? Number.NaN,
+        source: peakOf(GENERATOR),
+        processor: peakOf(IDENTITY),
+        consumer: peakOf(COUNTING),
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

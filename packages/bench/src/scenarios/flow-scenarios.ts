@@ -1,0 +1,121 @@
+import { type FlowPipelineSettings, runFlowPipeline } from "../flow/flow-pipeline-run";
+import type { Measurement, Scenario, ScenarioContext } from "../scenario";
+import { PAYLOAD_BYTES } from "../codec/synthetic-events";
+import { BASELINE_CREDITS, BASELINE_PIPELINE, PIPELINE_BATCH_SIZES, pipelineEvents, pipelineFigure } from "./baseline-pipeline-scenarios";
+
+// The scenarios that measure Flow itself: every service a separate process started by `flow run`,
+// exactly as a user runs a pipeline. Throughput figures use the same names as the baseline's, so
+// the harness puts the ratio beside them.
+
+const MB = 1024 * 1024;
+
+function settings(context: ScenarioContext, overrides: Partial<FlowPipelineSettings>): FlowPipelineSettings {
+  return {
+    events: pipelineEvents(context),
+    batchSize: 100,
+    // The same credits as the baseline: the comparison is of the frameworks, not of the windows.
+    inFlight: BASELINE_CREDITS,
+    payloadBytes: PAYLOAD_BYTES,
+    delivery: "at-least-once",
+    ...overrides,
+  };
+}
+
+export const flowThroughputScenario: Scenario = {
+  name: "flow-throughput",
+  description:
+    "generator -> identity processor -> counting consumer under `flow run`, acks and checkpoints on (target: >= 1.5x baseline at batch >= 100)",
+  baselines: [BASELINE_PIPELINE],
+  async measure(context) {
+    const measurements: Measurement[] = [];
+    for (const batchSize of PIPELINE_BATCH_SIZES) {
+      const result = await runFlowPipeline(settings(context, { batchSize }));
+      context.log(`batch=${batchSize}: ${Math.round(result.eventsPerSecond).toLocaleString("en-US")} events/s`);
+      const figure = pipelineFigure(batchSize);
+      measurements.push({
+        figure,
+        unit: "events/s",
+        value: result.eventsPerSecond,
+        ratioVs: { scenario: BASELINE_PIPELINE, figure },
+        detail: `${result.report.events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.run.stages.find((s) => s.stageId === "gen")?.peakInFlight} of ${BASELINE_CREDITS} credited batches in flight`,
+      });
+    }
+    return measurements;
+  },
+};
+
+export const flowAckCostScenario: Scenario = {
+  name: "flow-ack-cost",
+  description: "the Flow pipeline with acknowledgements and checkpoints off (delivery: at-most-once) versus on (target: on costs <= 10%)",
+  async measure(context) {
+    const off = await runFlowPipeline(settings(context, { delivery: "at-most-once" }));
+    const on = await runFlowPipeline(settings(context, { delivery: "at-least-once" }));
+    context.log(`off ${Math.round(off.eventsPerSecond)} events/s, on ${Math.round(on.eventsPerSecond)} events/s`);
+    return [
+      { figure: "acks+checkpoints off batch=100", unit: "events/s", value: off.eventsPerSecond },
+      {
+        figure: "acks+checkpoints on batch=100",
+        unit: "events/s",
+        value: on.eventsPerSecond,
+        ratioVs: { scenario: "flow-ack-cost", figure: "acks+checkpoints off batch=100" },
+      },
+    ];
+  },
+};
+
+export const flowLatencyScenario: Scenario = {
+  name: "flow-latency",
+  description: "end-to-end latency (event made at the source -> written by the consumer) at 10,000 events/s offered, default linger (target: p99 <= 10 ms)",
+  async measure(context) {
+    const events = context.quick ? 5_000 : 100_000;
+    const result = await runFlowPipeline(settings(context, { events, rate: 10_000 }));
+    const { p50, p99, p999, samples } = result.report.latency;
+    const detail = `${samples.toLocaleString("en-US")} events, every one measured; default batch maxSize 100, lingerMs 5`;
+    context.log(`p50 ${p50} ms, p99 ${p99} ms, p99.9 ${p999} ms`);
+    return [
+      { figure: "p50 at 10k events/s", unit: "ms", value: p50, detail },
+      { figure: "p99 at 10k events/s", unit: "ms", value: p99 },
+      { figure: "p99.9 at 10k events/s", unit: "ms", value: p999 },
+    ];
+  },
+};
+
+export const flowStalledConsumerScenario: Scenario = {
+  name: "flow-stalled-consumer",
+  description:
+    "the consumer stops for 30 s while the source pushes as fast as it can: peak RSS, events in flight, events lost (target: core RSS <= 200 MB, 0 lost)",
+  skipInQuick: true,
+  async measure(context) {
+    const events = pipelineEvents(context);
+    const batchSize = 100;
+    const inFlight = 8;
+    const result = await runFlowPipeline(settings(context, { events, batchSize, inFlight, stall: { afterBatches: 20, ms: 30_000 } }));
+    const peakInFlight = result.run.stages.find((stage) => stage.stageId === "gen")?.peakInFlight ?? Number.NaN;
+    const detail = `consumer held for 30 s after 20 batches; ${inFlight} credits of ${batchSize} events`;
+    return [
+      { figure: "core peak RSS", unit: "MB", value: result.peakRss.core / MB, detail },
+      { figure: "source peak RSS", unit: "MB", value: result.peakRss.source / MB },
+      { figure: "processor peak RSS", unit: "MB", value: result.peakRss.processor / MB },
+      { figure: "consumer peak RSS", unit: "MB", value: result.peakRss.consumer / MB },
+      { figure: "max events in flight", unit: "events", value: peakInFlight * batchSize, detail: `at most ${peakInFlight} of ${inFlight} batches` },
+      { figure: "events lost", unit: "events", value: events - result.report.events },
+    ];
+  },
+};
+
+export const flowStartupScenario: Scenario = {
+  name: "flow-startup",
+  description: "from `flow run` to the first event in the sink, three spawned services (target: <= 2 s)",
+  async measure(context) {
+    const result = await runFlowPipeline(settings(context, { events: 1_000 }));
+    return [{ figure: "flow run to first event", unit: "s", value: result.startupSeconds }];
+  },
+};
+
+export const flowScenarios: readonly Scenario[] = [
+  flowThroughputScenario,
+  flowAckCostScenario,
+  flowLatencyScenario,
+  flowStalledConsumerScenario,
+  flowStartupScenario,
+];
