@@ -5,10 +5,14 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..");
-const run = spawnSync(process.execPath, [join(root, "packages/cli/dist/bin.js"), "run", "examples/quickstart.yaml"], {
-  cwd: root,
-  stdio: "inherit",
-});
+const run = spawnSync(
+  process.execPath,
+  [join(root, "packages/cli/dist/bin.js"), "run", "examples/quickstart.yaml"],
+  {
+    cwd: root,
+    stdio: "inherit",
+  },
+);
 if (run.status !== 0) process.exit(run.status ?? 1);
 const output = "examples/.flow/quickstart.db";
 console.log(`\nThe big orders are in ${output} (table "orders").`);

@@ -15,18 +15,30 @@ function workspacePackages() {
   if (listed.status !== 0) throw new Error(`pnpm ls failed: ${listed.stderr}`);
   return JSON.parse(listed.stdout)
     .filter((pkg) => pkg.path !== root)
-    .map((pkg) => ({ name: pkg.name, dir: pkg.path, manifest: JSON.parse(readFileSync(join(pkg.path, "package.json"), "utf8")) }))
+    .map((pkg) => ({
+      name: pkg.name,
+      dir: pkg.path,
+      manifest: JSON.parse(readFileSync(join(pkg.path, "package.json"), "utf8")),
+    }))
     .filter((pkg) => pkg.manifest.scripts?.test);
 }
+
+// Format and lint first (biome): a finding fails the run like a failing test.
+const lint = spawnSync(join(root, "node_modules", ".bin", "biome"), ["check", "."], { cwd: root, stdio: "inherit" });
+const lintFailed = lint.status !== 0;
 
 const packages = workspacePackages();
 for (const pkg of packages) rmSync(join(pkg.dir, ".jest-results.json"), { force: true });
 
-const turbo = spawnSync(join(root, "node_modules", ".bin", "turbo"), ["run", "test", "--continue", "--concurrency=2", "--output-logs=new-only", ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: "inherit",
-  env: { ...process.env, PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH}` },
-});
+const turbo = spawnSync(
+  join(root, "node_modules", ".bin", "turbo"),
+  ["run", "test", "--continue", "--concurrency=2", "--output-logs=new-only", ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH}` },
+  },
+);
 
 let passed = 0;
 let failed = 0;
@@ -53,5 +65,9 @@ console.log("\nTest results by package:");
 for (const row of rows) console.log(row);
 if (ci && skipped > 0) console.log(`CI=true: ${skipped} skipped test(s) count as failures`);
 if (turbo.status !== 0) console.log(`turbo exited with ${turbo.status}: a build or test task failed`);
+if (lintFailed) {
+  failed += 1;
+  console.log("biome check found problems (see above): `pnpm format` fixes formatting");
+}
 console.log(`Tests: ${passed} passed, ${failed + (ci ? skipped : 0)} failed, ${ci ? 0 : skipped} skipped`);
 process.exitCode = turbo.status !== 0 || failed > 0 || (ci && skipped > 0) || passed === 0 ? 1 : 0;

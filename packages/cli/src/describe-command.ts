@@ -1,7 +1,16 @@
 import { resolve } from "node:path";
-import type { Command } from "commander";
-import { clientFor, deadline, type Family, getStage, loadPipeline, ServiceEndpoint, splitCommandLine, type ServiceLocator } from "@flow/core";
+import {
+  clientFor,
+  deadline,
+  type Family,
+  getStage,
+  loadPipeline,
+  ServiceEndpoint,
+  type ServiceLocator,
+  splitCommandLine,
+} from "@flow/core";
 import { UserError } from "@flow/errors";
+import type { Command } from "commander";
 import pino from "pino";
 import { openCommandState } from "./pipeline-state";
 
@@ -30,7 +39,10 @@ export function registerDescribeCommand(program: Command): void {
       const { locator, baseDir, stageId } = locatorFor(service, options);
       const logger = pino({ level: "warn" }, pino.destination(2));
       // `registry:` names are looked up in the state store (the one `-f` names, or the default).
-      const state = locator.kind === "registry" ? await openCommandState({ file: options.file, state: options.state }) : undefined;
+      const state =
+        locator.kind === "registry"
+          ? await openCommandState({ file: options.file, state: options.state })
+          : undefined;
       const endpoint = new ServiceEndpoint({
         stageId,
         locator,
@@ -38,20 +50,32 @@ export function registerDescribeCommand(program: Command): void {
         handshakeTimeoutMs: 10_000,
         restart: { maxRestarts: 0, initialDelayMs: 0, maxDelayMs: 0 },
         logger,
-        lookupRegistry: state ? async (name) => (await state.store.listServices(name)).map((service) => service.address) : undefined,
+        lookupRegistry: state
+          ? async (name) => (await state.store.listServices(name)).map((service) => service.address)
+          : undefined,
       });
       try {
         await endpoint.start();
         const component = await describeAny(endpoint.target);
         if (options.json) {
-          console.log(JSON.stringify({ ...component, configSchema: JSON.parse(component.configSchema || "{}") }, jsonReplacer, 2));
+          console.log(
+            JSON.stringify(
+              { ...component, configSchema: JSON.parse(component.configSchema || "{}") },
+              jsonReplacer,
+              2,
+            ),
+          );
           return;
         }
         console.log(`${component.name} ${component.version} (${familyName(component.family)})`);
         if (component.description) console.log(component.description);
-        console.log(`contracts: ${component.contracts.map((c: { name: string; major: number; minor: number; patch: number }) => `${c.name} ${c.major}.${c.minor}.${c.patch}`).join(", ")}`);
-        if (component.acceptedEventTypes.length > 0) console.log(`accepts: ${component.acceptedEventTypes.join(", ")}`);
-        if (component.producedEventTypes.length > 0) console.log(`produces: ${component.producedEventTypes.join(", ")}`);
+        console.log(
+          `contracts: ${component.contracts.map((c: { name: string; major: number; minor: number; patch: number }) => `${c.name} ${c.major}.${c.minor}.${c.patch}`).join(", ")}`,
+        );
+        if (component.acceptedEventTypes.length > 0)
+          console.log(`accepts: ${component.acceptedEventTypes.join(", ")}`);
+        if (component.producedEventTypes.length > 0)
+          console.log(`produces: ${component.producedEventTypes.join(", ")}`);
         console.log(`features: ${JSON.stringify(component.features)}`);
         console.log(`config schema:\n${JSON.stringify(JSON.parse(component.configSchema || "{}"), null, 2)}`);
       } finally {
@@ -61,28 +85,38 @@ export function registerDescribeCommand(program: Command): void {
     });
 }
 
-function locatorFor(service: string | undefined, options: DescribeOptions): { locator: ServiceLocator; baseDir: string; stageId: string } {
+function locatorFor(
+  service: string | undefined,
+  options: DescribeOptions,
+): { locator: ServiceLocator; baseDir: string; stageId: string } {
   const cwd = process.cwd();
   if (options.file) {
     if (!service) throw new UserError("name the stage to describe: flow describe -f <pipeline> <stage>");
     const pipeline = loadPipeline(resolve(options.file));
     const stage = getStage(pipeline, service);
-    if (!stage) throw new UserError(`${options.file}: no stage "${service}"`, { hint: `stages: ${pipeline.stages.map((s) => s.id).join(", ")}` });
+    if (!stage)
+      throw new UserError(`${options.file}: no stage "${service}"`, {
+        hint: `stages: ${pipeline.stages.map((s) => s.id).join(", ")}`,
+      });
     return { locator: stage.locator, baseDir: pipeline.baseDir, stageId: stage.id };
   }
   if (options.command) {
     const argv = splitCommandLine(options.command);
-    if (!argv || argv.length === 0) throw new UserError(`--command "${options.command}" is not a command line (check its quotes)`);
+    if (!argv || argv.length === 0)
+      throw new UserError(`--command "${options.command}" is not a command line (check its quotes)`);
     return { locator: { kind: "command", argv, cwd }, baseDir: cwd, stageId: "describe" };
   }
-  if (!service) throw new UserError("name a service: a package, host:port, dns:host:port, registry:name, or --command");
+  if (!service)
+    throw new UserError("name a service: a package, host:port, dns:host:port, registry:name, or --command");
   if (service.startsWith("dns:")) {
     const address = service.slice(4);
     const [host = "", port = "0"] = address.split(/:(?=\d+$)/);
     return { locator: { kind: "dns", host, port: Number(port), address }, baseDir: cwd, stageId: "describe" };
   }
-  if (service.startsWith("registry:")) return { locator: { kind: "registry", name: service.slice(9) }, baseDir: cwd, stageId: "describe" };
-  if (/^[^@/\s]+:\d+$/.test(service)) return { locator: { kind: "address", address: service }, baseDir: cwd, stageId: "describe" };
+  if (service.startsWith("registry:"))
+    return { locator: { kind: "registry", name: service.slice(9) }, baseDir: cwd, stageId: "describe" };
+  if (/^[^@/\s]+:\d+$/.test(service))
+    return { locator: { kind: "address", address: service }, baseDir: cwd, stageId: "describe" };
   return { locator: { kind: "use", packageName: service }, baseDir: cwd, stageId: "describe" };
 }
 
@@ -104,12 +138,21 @@ async function describeAny(target: string): Promise<Descriptor> {
   const failures: string[] = [];
   for (const family of families) {
     const client = clientFor(family, target) as unknown as {
-      describe(request: object, options: object, callback: (error: { details?: string; code?: number } | null, response?: { component?: Descriptor }) => void): void;
+      describe(
+        request: object,
+        options: object,
+        callback: (
+          error: { details?: string; code?: number } | null,
+          response?: { component?: Descriptor },
+        ) => void,
+      ): void;
       close(): void;
     };
     try {
       const component = await new Promise<Descriptor | undefined>((resolvePromise, reject) =>
-        client.describe({}, { deadline: deadline(5000) }, (error, response) => (error ? reject(error) : resolvePromise(response?.component))),
+        client.describe({}, { deadline: deadline(5000) }, (error, response) =>
+          error ? reject(error) : resolvePromise(response?.component),
+        ),
       );
       if (component) return component;
     } catch (error) {

@@ -1,7 +1,7 @@
-import { CommanderError } from "commander";
 import { formatUserError, isUserError } from "@flow/errors";
-import { buildProgram } from "./program";
+import { CommanderError } from "commander";
 import { EXIT } from "./exit-codes";
+import { buildProgram } from "./program";
 
 /** Runs the flow command and returns its exit code; user errors become one clear message, no stack. */
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,5 +1,5 @@
-import { MultiBar, type SingleBar } from "cli-progress";
 import type { StageCounters } from "@flow/core";
+import { MultiBar, type SingleBar } from "cli-progress";
 
 /**
  * The live per-stage view of `flow run` on a terminal: events in and out, the rate, batches in
@@ -13,7 +13,8 @@ export class ProgressDisplay {
   constructor(stream: NodeJS.WriteStream = process.stderr) {
     this.multibar = new MultiBar({
       stream,
-      format: " {stage} {family} | in {eventsIn} | out {eventsOut} | {rate}/s | in flight {inFlight} | dead {deadLetters} | restarts {restarts} | {health}",
+      format:
+        " {stage} {family} | in {eventsIn} | out {eventsOut} | {rate}/s | in flight {inFlight} | dead {deadLetters} | restarts {restarts} | {health}",
       hideCursor: true,
       clearOnComplete: false,
       noTTYOutput: false,
@@ -27,7 +28,10 @@ export class ProgressDisplay {
     const now = Date.now();
     for (const stage of stages) {
       const before = this.previous.get(stage.stageId);
-      const rate = before && now > before.at ? Math.round(((stage.eventsOut - before.out) * 1000) / (now - before.at)) : 0;
+      const rate =
+        before && now > before.at
+          ? Math.round(((stage.eventsOut - before.out) * 1000) / (now - before.at))
+          : 0;
       this.previous.set(stage.stageId, { out: stage.eventsOut, at: now });
       const payload = {
         stage: stage.stageId.padEnd(width),

@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import type { Command } from "commander";
 import {
   loadPipeline,
   openStateStore,
@@ -9,6 +8,7 @@ import {
   type StageCounters,
   stageConfigError,
 } from "@flow/core";
+import type { Command } from "commander";
 import pino from "pino";
 import { EXIT } from "./exit-codes";
 import { ProgressDisplay } from "./progress-display";
@@ -45,7 +45,8 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
 
   const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
   const metrics = new PipelineMetrics(pipeline.name);
-  const metricsServer = options.metricsPort !== undefined ? await metrics.serve(Number(options.metricsPort)) : undefined;
+  const metricsServer =
+    options.metricsPort !== undefined ? await metrics.serve(Number(options.metricsPort)) : undefined;
   if (metricsServer) logger.info({ url: `http://127.0.0.1:${metricsServer.port}/metrics` }, "metrics");
 
   const runner = new PipelineRunner({
@@ -61,7 +62,19 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
     display?.update(stages);
     if (!display && Date.now() - lastLogged >= 5000) {
       lastLogged = Date.now();
-      logger.info({ stages: stages.map(({ stageId, eventsIn, eventsOut, inFlight, deadLetters, restarts }) => ({ stageId, eventsIn, eventsOut, inFlight, deadLetters, restarts })) }, "progress");
+      logger.info(
+        {
+          stages: stages.map(({ stageId, eventsIn, eventsOut, inFlight, deadLetters, restarts }) => ({
+            stageId,
+            eventsIn,
+            eventsOut,
+            inFlight,
+            deadLetters,
+            restarts,
+          })),
+        },
+        "progress",
+      );
     }
   });
 
@@ -86,7 +99,9 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
   }
 
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...result, error: result.error?.message }, (_key, value) => (typeof value === "bigint" ? String(value) : value))}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...result, error: result.error?.message }, (_key, value) => (typeof value === "bigint" ? String(value) : value))}\n`,
+    );
   } else {
     printSummary(result, pipeline.deadLetters.path, pipeline.stages);
   }
@@ -94,31 +109,49 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
   if (result.status === "stopped") return EXIT.interrupted;
   if (result.error && !options.json) {
     const { formatUserError, isUserError } = await import("@flow/errors");
-    console.error(isUserError(result.error) ? formatUserError(result.error) : `error: ${result.error.message}`);
+    console.error(
+      isUserError(result.error) ? formatUserError(result.error) : `error: ${result.error.message}`,
+    );
   }
   return EXIT.findings;
 }
 
-function printSummary(result: RunResult, deadLetterPath: string, stages: { id: string; family: string; config: Record<string, unknown> }[]): void {
+function printSummary(
+  result: RunResult,
+  deadLetterPath: string,
+  stages: { id: string; family: string; config: Record<string, unknown> }[],
+): void {
   const seconds = (result.durationMs / 1000).toFixed(1);
   const out = process.stderr;
   out.write(`\nrun ${result.runId} ${result.status} in ${seconds}s\n`);
   for (const stage of result.stages) {
-    out.write(`  ${stage.stageId.padEnd(16)} ${stage.family.padEnd(9)} in ${String(stage.eventsIn).padStart(9)}  out ${String(stage.eventsOut).padStart(9)}  dead ${stage.deadLetters}  restarts ${stage.restarts}\n`);
+    out.write(
+      `  ${stage.stageId.padEnd(16)} ${stage.family.padEnd(9)} in ${String(stage.eventsIn).padStart(9)}  out ${String(stage.eventsOut).padStart(9)}  dead ${stage.deadLetters}  restarts ${stage.restarts}\n`,
+    );
   }
   if (result.deadLetters > 0) out.write(`dead letters: ${result.deadLetters} in ${deadLetterPath}\n`);
   for (const stage of stages) {
     const path = stage.config.path;
-    if (stage.family === "consumer" && typeof path === "string") out.write(`output of ${stage.id}: ${path}\n`);
+    if (stage.family === "consumer" && typeof path === "string")
+      out.write(`output of ${stage.id}: ${path}\n`);
   }
 }
 
 /** A pino JSON line as one readable line above the live display. */
 function describeLogLine(line: string): string {
   try {
-    const { level, msg, time: _time, pid: _pid, hostname: _host, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const {
+      level,
+      msg,
+      time: _time,
+      pid: _pid,
+      hostname: _host,
+      ...rest
+    } = JSON.parse(line) as Record<string, unknown>;
     const name = Number(level) >= 50 ? "error" : Number(level) >= 40 ? "warn" : "info";
-    const fields = Object.entries(rest).map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+    const fields = Object.entries(rest).map(
+      ([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`,
+    );
     return `${name}: ${msg} ${fields.join(" ")}`.trim();
   } catch {
     return line.trim();

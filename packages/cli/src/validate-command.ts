@@ -1,7 +1,14 @@
 import { resolve } from "node:path";
-import type { Command } from "commander";
-import { loadPipeline, openStateStore, type Pipeline, PipelineRunner, salvageOf, stageConfigError } from "@flow/core";
+import {
+  loadPipeline,
+  openStateStore,
+  type Pipeline,
+  PipelineRunner,
+  salvageOf,
+  stageConfigError,
+} from "@flow/core";
 import { type UserError, UserErrors } from "@flow/errors";
+import type { Command } from "commander";
 import pino from "pino";
 import { EXIT } from "./exit-codes";
 
@@ -13,7 +20,9 @@ import { EXIT } from "./exit-codes";
 export function registerValidateCommand(program: Command): void {
   program
     .command("validate")
-    .description("Check a pipeline without moving data: the file, each service's contract and event types, every config (validate-only)")
+    .description(
+      "Check a pipeline without moving data: the file, each service's contract and event types, every config (validate-only)",
+    )
     .argument("<pipeline>", "the pipeline file")
     .option("--offline", "check the file only; start and ask no service")
     .action(async (file: string, options: { offline?: boolean }) => {
@@ -30,8 +39,11 @@ export function registerValidateCommand(program: Command): void {
       for (const warning of pipeline.warnings) console.error(`warning: ${warning.message}`);
       const serviceErrors = options.offline ? [] : await negotiateAll(pipeline);
       const errors = [...fileErrors, ...serviceErrors];
-      if (errors.length > 0) throw new UserErrors(errors, `${file}: ${errors.length} problem(s)`, EXIT.findings);
-      console.log(`${file}: valid (${pipeline.stages.length} stages${options.offline ? ", file only" : ", services negotiated"})`);
+      if (errors.length > 0)
+        throw new UserErrors(errors, `${file}: ${errors.length} problem(s)`, EXIT.findings);
+      console.log(
+        `${file}: valid (${pipeline.stages.length} stages${options.offline ? ", file only" : ", services negotiated"})`,
+      );
     });
 }
 
@@ -49,7 +61,9 @@ async function negotiateAll(pipeline: Pipeline): Promise<UserError[]> {
     await runner.startServices();
     const issues = await runner.negotiate();
     for (const issue of issues) {
-      console.error(`warning: ${stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message).message}`);
+      console.error(
+        `warning: ${stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message).message}`,
+      );
     }
     return [];
   } catch (error) {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { dropSchema, uniqueTestSchema, urlWithSchema, withPostgres } from "@flow/testing";
+import Database from "better-sqlite3";
 import { runFlow, serviceMain } from "./test-support/flow-cli";
 import { tempDir } from "./test-support/temp-dir";
 
@@ -40,7 +40,9 @@ function endToEnd(storeName: string, stateUrl: () => string): void {
       expect(summary.status).toBe("succeeded");
 
       const db = new Database(join(dir.path, "out.db"), { readonly: true });
-      const ids = (db.prepare("select id from orders order by id").all() as { id: string }[]).map((row) => row.id);
+      const ids = (db.prepare("select id from orders order by id").all() as { id: string }[]).map(
+        (row) => row.id,
+      );
       db.close();
       const expected = Array.from({ length: 1500 }, (_, i) => `orders-${(i + 1) * 2}`).sort();
       expect(ids).toEqual(expected);
@@ -48,7 +50,12 @@ function endToEnd(storeName: string, stateUrl: () => string): void {
       const listed = await runFlow(["checkpoints", "list", "--json", "-f", file], { cwd: dir.path });
       const checkpoints = JSON.parse(listed.stdout);
       expect(checkpoints).toHaveLength(1);
-      expect(checkpoints[0]).toMatchObject({ pipeline: "e2e-orders", sourceId: "orders", runId: summary.runId, description: "next sequence 3001" });
+      expect(checkpoints[0]).toMatchObject({
+        pipeline: "e2e-orders",
+        sourceId: "orders",
+        runId: summary.runId,
+        description: "next sequence 3001",
+      });
     });
 
     it("resumes after the committed checkpoint: a second run moves nothing", async () => {
@@ -56,7 +63,9 @@ function endToEnd(storeName: string, stateUrl: () => string): void {
       const result = await runFlow(["run", file, "--json"], { cwd: dir.path });
       expect(result.code).toBe(0);
       const summary = JSON.parse(result.stdout);
-      expect(summary.stages.find((stage: { stageId: string }) => stage.stageId === "orders").eventsOut).toBe(0);
+      expect(summary.stages.find((stage: { stageId: string }) => stage.stageId === "orders").eventsOut).toBe(
+        0,
+      );
     });
 
     it("rewinds with `flow checkpoints reset`, and the idempotent sink keeps one row per event", async () => {
@@ -64,7 +73,10 @@ function endToEnd(storeName: string, stateUrl: () => string): void {
       const reset = await runFlow(["checkpoints", "reset", "-f", file], { cwd: dir.path });
       expect(reset.stdout).toContain("reset 1 checkpoint(s) of e2e-orders");
       const result = await runFlow(["run", file, "--json"], { cwd: dir.path });
-      expect(JSON.parse(result.stdout).stages.find((stage: { stageId: string }) => stage.stageId === "orders").eventsOut).toBe(3000);
+      expect(
+        JSON.parse(result.stdout).stages.find((stage: { stageId: string }) => stage.stageId === "orders")
+          .eventsOut,
+      ).toBe(3000);
       const db = new Database(join(dir.path, "out.db"), { readonly: true });
       expect(db.prepare("select count(*) as n from orders").get()).toEqual({ n: 1500 });
       db.close();

@@ -39,14 +39,18 @@ consumers:
     const afterFirst = readFileSync(out, "utf8").trim().split("\n");
     expect(afterFirst.length).toBeGreaterThan(0);
     expect(afterFirst.length).toBeLessThan(total);
-    const listed = JSON.parse((await runFlow(["checkpoints", "list", "--json", "-f", file], { cwd: dir.path })).stdout);
+    const listed = JSON.parse(
+      (await runFlow(["checkpoints", "list", "--json", "-f", file], { cwd: dir.path })).stdout,
+    );
     // The generator's checkpoint says which sequence comes next: everything before it was written.
     expect(listed[0].description).toBe(`next sequence ${afterFirst.length + 1}`);
 
     const second = await runFlow(["run", file, "--json"], { cwd: dir.path });
     expect(second.code).toBe(0);
     const summary = JSON.parse(second.stdout);
-    expect(summary.stages.find((s: { stageId: string }) => s.stageId === "gen").eventsOut).toBe(total - afterFirst.length);
+    expect(summary.stages.find((s: { stageId: string }) => s.stageId === "gen").eventsOut).toBe(
+      total - afterFirst.length,
+    );
 
     const ids = readFileSync(out, "utf8").trim().split("\n");
     expect(ids).toHaveLength(total);

@@ -42,7 +42,9 @@ consumers:
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/"stage":"pass".*"msg":"service restarted"/);
     const db = new Database(join(dir.path, "out.db"), { readonly: true });
-    const { rows, uniq } = db.prepare("select count(*) as rows, count(distinct id) as uniq from events").get() as {
+    const { rows, uniq } = db
+      .prepare("select count(*) as rows, count(distinct id) as uniq from events")
+      .get() as {
       rows: number;
       uniq: number;
     };

@@ -41,7 +41,12 @@ consumers:
     );
     const pipeline = loadPipeline(file);
     const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
-    const runner = new PipelineRunner({ plan: pipeline, store, logger: pino({ level: "silent" }), statsIntervalMs: 100 });
+    const runner = new PipelineRunner({
+      plan: pipeline,
+      store,
+      logger: pino({ level: "silent" }),
+      statsIntervalMs: 100,
+    });
 
     let maxSourceInFlight = 0;
     let baselineRss = 0;

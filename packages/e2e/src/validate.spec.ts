@@ -32,10 +32,16 @@ consumers:
     expect(result.code).toBe(1);
     const errors = result.stderr.split("\n").filter((line) => line.startsWith("error: "));
     expect(errors).toHaveLength(4);
-    expect(result.stderr).toContain(`${file}:8:23: source "gen" batch.maxSize: found "lots", expected an integer`);
+    expect(result.stderr).toContain(
+      `${file}:8:23: source "gen" batch.maxSize: found "lots", expected an integer`,
+    );
     expect(result.stderr).toContain(`${file}:17:14: consumer "rec" reads from "kept", which is no stage`);
-    expect(result.stderr).toMatch(new RegExp(`${file}:13:27: processor "keep" config /expression: JSONata syntax error`));
-    expect(result.stderr).toContain(`${file}:18:38: consumer "rec" config /colour: unknown property "colour"`);
+    expect(result.stderr).toMatch(
+      new RegExp(`${file}:13:27: processor "keep" config /expression: JSONata syntax error`),
+    );
+    expect(result.stderr).toContain(
+      `${file}:18:38: consumer "rec" config /colour: unknown property "colour"`,
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -46,7 +46,10 @@ describe("this repository's contracts", () => {
     // The committed buf.yaml, not flow's inline configuration: this checks the configuration itself.
     const { command, prefix } = bufExecutable();
     const failures = configs.flatMap((config) => {
-      const lint = spawnSync(command, [...prefix, "lint"], { cwd: join(ROOT, dirname(config)), encoding: "utf8" });
+      const lint = spawnSync(command, [...prefix, "lint"], {
+        cwd: join(ROOT, dirname(config)),
+        encoding: "utf8",
+      });
       return lint.status === 0 ? [] : [`${dirname(config)}: ${lint.stdout}${lint.stderr}`];
     });
     expect(failures).toEqual([]);

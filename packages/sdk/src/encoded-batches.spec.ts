@@ -1,7 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
-import { EventBatch } from "./gen/event/v1/event";
-import { type ProcessResponse, ProcessorServiceClient, ProcessorServiceService } from "./gen/processor_service/v1/processor";
 import { withEncodedProcessBatches } from "./encoded-batches";
+import { EventBatch } from "./gen/event/v1/event";
+import {
+  ProcessorServiceClient,
+  ProcessorServiceService,
+  type ProcessResponse,
+} from "./gen/processor_service/v1/processor";
 import { processorImplementation } from "./processor";
 import { ServiceServer } from "./service-server";
 import { SDK_PROTO_DIR } from "./test-support/family-servers";
@@ -42,12 +46,20 @@ describe("encoded-batch processors", () => {
       const first = testEvents(1, 3);
       const second = testEvents(4, 2);
       call.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events: first as never } } } });
-      call.write({ request: { $case: "batch", value: { sequence: 2n, batch: { events: second as never } } } });
+      call.write({
+        request: { $case: "batch", value: { sequence: 2n, batch: { events: second as never } } },
+      });
       const [one, two] = await reader.take(2);
       expect(one?.response?.$case === "batch" && one.response.value.inputSequence).toBe(1n);
-      expect(one?.response?.$case === "batch" && one.response.value.batch?.events.map((event) => event.id)).toEqual(first.map((event) => event.id));
+      expect(
+        one?.response?.$case === "batch" && one.response.value.batch?.events.map((event) => event.id),
+      ).toEqual(first.map((event) => event.id));
       expect(two?.response?.$case === "batch" && two.response.value.batch?.events).toEqual([]);
-      expect(Buffer.from(seen[0] ?? []).equals(Buffer.from(EventBatch.encode({ events: first as never }).finish()))).toBe(true);
+      expect(
+        Buffer.from(seen[0] ?? []).equals(
+          Buffer.from(EventBatch.encode({ events: first as never }).finish()),
+        ),
+      ).toBe(true);
       call.end();
       expect((await reader.status).code).toBe(grpc.status.OK);
     } finally {

@@ -1,5 +1,5 @@
-import type * as grpc from "@grpc/grpc-js";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import type * as grpc from "@grpc/grpc-js";
 import { rpcNameOf } from "./method-binding";
 
 /**

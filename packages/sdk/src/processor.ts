@@ -8,8 +8,8 @@ import {
   statusError,
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
-import type { FlowEvent } from "./flow-event";
 import type { EncodedInput } from "./encoded-batches";
+import type { FlowEvent } from "./flow-event";
 import { PermanentError } from "./service-errors";
 import type { ServiceServer } from "./service-server";
 
@@ -153,13 +153,27 @@ export function processorImplementation<Config, State = Config>(
         chain = chain.then(async () => {
           if (failed) return;
           if (!started)
-            return fail(grpc.status.FAILED_PRECONDITION, "the first message of a Process stream must be start");
+            return fail(
+              grpc.status.FAILED_PRECONDITION,
+              "the first message of a Process stream must be start",
+            );
           try {
-            const output = await (definition.processEncoded as NonNullable<typeof definition.processEncoded>)(batch, state as State);
+            const output = await (definition.processEncoded as NonNullable<typeof definition.processEncoded>)(
+              batch,
+              state as State,
+            );
             call.write({ encoded: { inputSequence: sequence, batch: output } } as never);
           } catch (error) {
-            const failure = { reason: (error as Error).message, retryable: !(error instanceof PermanentError) };
-            call.write({ response: { $case: "batch", value: { inputSequence: sequence, batch: { events: [] }, deadLetters: [], failure } } });
+            const failure = {
+              reason: (error as Error).message,
+              retryable: !(error instanceof PermanentError),
+            };
+            call.write({
+              response: {
+                $case: "batch",
+                value: { inputSequence: sequence, batch: { events: [] }, deadLetters: [], failure },
+              },
+            });
           }
         });
       } else {

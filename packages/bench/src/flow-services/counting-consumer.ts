@@ -50,7 +50,12 @@ export const countingConsumer: ConsumerDefinition<CountingConsumerConfig> = {
     let stalled = false;
     return {
       async write(batch) {
-        if (!stalled && config.stallAfterBatches !== undefined && batches >= config.stallAfterBatches && config.stallMs) {
+        if (
+          !stalled &&
+          config.stallAfterBatches !== undefined &&
+          batches >= config.stallAfterBatches &&
+          config.stallMs
+        ) {
           stalled = true;
           await new Promise((resolve) => setTimeout(resolve, config.stallMs));
         }

@@ -3,4 +3,7 @@ import { serveProcessor } from "@flow/sdk";
 import { ProcessorServiceService } from "../gen/processor_service/v1/processor";
 import { identityProcessor } from "./identity-processor";
 
-void serveProcessor(identityProcessor, { service: ProcessorServiceService, packageDir: join(__dirname, "..", "..") });
+void serveProcessor(identityProcessor, {
+  service: ProcessorServiceService,
+  packageDir: join(__dirname, "..", ".."),
+});

@@ -42,7 +42,9 @@ const IDENTITY = join(__dirname, "..", "flow-services", "identity-processor-main
 const COUNTING = join(__dirname, "..", "flow-services", "counting-consumer-main.js");
 
 function pipelineYaml(settings: FlowPipelineSettings, reportPath: string): string {
-  const stall = settings.stall ? `, stallAfterBatches: ${settings.stall.afterBatches}, stallMs: ${settings.stall.ms}` : "";
+  const stall = settings.stall
+    ? `, stallAfterBatches: ${settings.stall.afterBatches}, stallMs: ${settings.stall.ms}`
+    : "";
   return `apiVersion: flow/v1
 kind: Pipeline
 metadata: { name: bench }
@@ -74,7 +76,10 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
     const file = join(dir, "pipeline.yaml");
     writeFileSync(file, pipelineYaml(settings, reportPath));
     const started = Date.now();
-    const child = spawn(process.execPath, [FLOW_BIN, "run", file, "--json"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [FLOW_BIN, "run", file, "--json"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const watch = new PeakRssWatch(child.pid as number);
     let stdout = "";
     let stderr = "";
@@ -86,11 +91,14 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
     });
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     const peaks = watch.stop();
-    if (code !== 0) throw new Error(`flow run exited ${code}: ${stderr.trim().split("\n").slice(-5).join(" | ")}`);
+    if (code !== 0)
+      throw new Error(`flow run exited ${code}: ${stderr.trim().split("\n").slice(-5).join(" | ")}`);
     const run = JSON.parse(stdout) as FlowPipelineResult["run"];
     const report = JSON.parse(readFileSync(reportPath, "utf8")) as CountingReport;
-    if (report.events !== settings.events) throw new Error(`the consumer received ${report.events} of ${settings.events} events`);
-    const peakOf = (script: string) => peaks.find((peak) => peak.command.includes(script))?.bytes ?? Number.NaN;
+    if (report.events !== settings.events)
+      throw new Error(`the consumer received ${report.events} of ${settings.events} events`);
+    const peakOf = (script: string) =>
+      peaks.find((peak) => peak.command.includes(script))?.bytes ?? Number.NaN;
     return {
       eventsPerSecond: settings.events / Math.max(0.001, (report.lastAt - report.firstAt) / 1000),
       startupSeconds: (report.firstAt - started) / 1000,

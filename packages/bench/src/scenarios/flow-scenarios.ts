@@ -1,7 +1,13 @@
+import { PAYLOAD_BYTES } from "../codec/synthetic-events";
 import { type FlowPipelineSettings, runFlowPipeline } from "../flow/flow-pipeline-run";
 import type { Measurement, Scenario, ScenarioContext } from "../scenario";
-import { PAYLOAD_BYTES } from "../codec/synthetic-events";
-import { BASELINE_CREDITS, BASELINE_PIPELINE, PIPELINE_BATCH_SIZES, pipelineEvents, pipelineFigure } from "./baseline-pipeline-scenarios";
+import {
+  BASELINE_CREDITS,
+  BASELINE_PIPELINE,
+  PIPELINE_BATCH_SIZES,
+  pipelineEvents,
+  pipelineFigure,
+} from "./baseline-pipeline-scenarios";
 
 // The scenarios that measure Flow itself: every service a separate process started by `flow run`,
 // exactly as a user runs a pipeline. Throughput figures use the same names as the baseline's, so
@@ -30,7 +36,9 @@ export const flowThroughputScenario: Scenario = {
     const measurements: Measurement[] = [];
     for (const batchSize of PIPELINE_BATCH_SIZES) {
       const result = await runFlowPipeline(settings(context, { batchSize }));
-      context.log(`batch=${batchSize}: ${Math.round(result.eventsPerSecond).toLocaleString("en-US")} events/s`);
+      context.log(
+        `batch=${batchSize}: ${Math.round(result.eventsPerSecond).toLocaleString("en-US")} events/s`,
+      );
       const figure = pipelineFigure(batchSize);
       measurements.push({
         figure,
@@ -46,11 +54,14 @@ export const flowThroughputScenario: Scenario = {
 
 export const flowAckCostScenario: Scenario = {
   name: "flow-ack-cost",
-  description: "the Flow pipeline with acknowledgements and checkpoints off (delivery: at-most-once) versus on (target: on costs <= 10%)",
+  description:
+    "the Flow pipeline with acknowledgements and checkpoints off (delivery: at-most-once) versus on (target: on costs <= 10%)",
   async measure(context) {
     const off = await runFlowPipeline(settings(context, { delivery: "at-most-once" }));
     const on = await runFlowPipeline(settings(context, { delivery: "at-least-once" }));
-    context.log(`off ${Math.round(off.eventsPerSecond)} events/s, on ${Math.round(on.eventsPerSecond)} events/s`);
+    context.log(
+      `off ${Math.round(off.eventsPerSecond)} events/s, on ${Math.round(on.eventsPerSecond)} events/s`,
+    );
     return [
       { figure: "acks+checkpoints off batch=100", unit: "events/s", value: off.eventsPerSecond },
       {
@@ -65,7 +76,8 @@ export const flowAckCostScenario: Scenario = {
 
 export const flowLatencyScenario: Scenario = {
   name: "flow-latency",
-  description: "end-to-end latency (event made at the source -> written by the consumer) at 10,000 events/s offered, default linger (target: p99 <= 10 ms)",
+  description:
+    "end-to-end latency (event made at the source -> written by the consumer) at 10,000 events/s offered, default linger (target: p99 <= 10 ms)",
   async measure(context) {
     const events = context.quick ? 5_000 : 100_000;
     const result = await runFlowPipeline(settings(context, { events, rate: 10_000 }));
@@ -89,15 +101,23 @@ export const flowStalledConsumerScenario: Scenario = {
     const events = pipelineEvents(context);
     const batchSize = 100;
     const inFlight = 8;
-    const result = await runFlowPipeline(settings(context, { events, batchSize, inFlight, stall: { afterBatches: 20, ms: 30_000 } }));
-    const peakInFlight = result.run.stages.find((stage) => stage.stageId === "gen")?.peakInFlight ?? Number.NaN;
+    const result = await runFlowPipeline(
+      settings(context, { events, batchSize, inFlight, stall: { afterBatches: 20, ms: 30_000 } }),
+    );
+    const peakInFlight =
+      result.run.stages.find((stage) => stage.stageId === "gen")?.peakInFlight ?? Number.NaN;
     const detail = `consumer held for 30 s after 20 batches; ${inFlight} credits of ${batchSize} events`;
     return [
       { figure: "core peak RSS", unit: "MB", value: result.peakRss.core / MB, detail },
       { figure: "source peak RSS", unit: "MB", value: result.peakRss.source / MB },
       { figure: "processor peak RSS", unit: "MB", value: result.peakRss.processor / MB },
       { figure: "consumer peak RSS", unit: "MB", value: result.peakRss.consumer / MB },
-      { figure: "max events in flight", unit: "events", value: peakInFlight * batchSize, detail: `at most ${peakInFlight} of ${inFlight} batches` },
+      {
+        figure: "max events in flight",
+        unit: "events",
+        value: peakInFlight * batchSize,
+        detail: `at most ${peakInFlight} of ${inFlight} batches`,
+      },
       { figure: "events lost", unit: "events", value: events - result.report.events },
     ];
   },

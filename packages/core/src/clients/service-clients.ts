@@ -1,5 +1,5 @@
-import * as grpc from "@grpc/grpc-js";
 import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
+import * as grpc from "@grpc/grpc-js";
 import { ConsumerServiceClient } from "../gen/consumer_service/v1/consumer";
 import { ProcessorServiceClient } from "../gen/processor_service/v1/processor";
 import { SourceServiceClient } from "../gen/source_service/v1/source";

@@ -16,6 +16,7 @@ export {
   problemToUserError,
 } from "./pipeline-problem";
 export { PIPELINE_SCHEMA_PATH, pipelineSchema } from "./pipeline-schema";
+export { salvageOf } from "./salvaged-stages";
 export { SERVICE_LOCATOR_FIELDS } from "./service-locator";
 export { formatLocation, type SourceLocation } from "./source-location";
 export { splitCommandLine } from "./split-command-line";
@@ -28,4 +29,3 @@ export {
   type PartialStageSettings,
 } from "./stage-settings-defaults";
 export { resolveStateStoreUrl } from "./state-store-url";
-export { salvageOf } from "./salvaged-stages";

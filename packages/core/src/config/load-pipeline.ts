@@ -10,6 +10,7 @@ import { rememberPipelineSource } from "./locate-stage-config";
 import type { DeliveryGuarantee, Pipeline, PipelineStage, ServiceLocator } from "./pipeline-model";
 import { type PipelineProblem, problemsToUserErrors } from "./pipeline-problem";
 import { isRecord, type RawStage, readRawStages, stageName, stagePointer } from "./raw-stages";
+import { attachSalvage } from "./salvaged-stages";
 import { schemaProblems } from "./schema-problems";
 import { resolveServiceLocator } from "./service-locator";
 import { consumersDownstream, outputsById, topologicalOrder } from "./stage-graph";
@@ -21,7 +22,6 @@ import {
   type PartialStageSettings,
 } from "./stage-settings-defaults";
 import { resolveStateStoreUrl } from "./state-store-url";
-import { attachSalvage } from "./salvaged-stages";
 import { YamlNodeLocator } from "./yaml-node-locator";
 import { yamlSyntaxProblems, yamlWarnings } from "./yaml-syntax-problems";
 

@@ -1,10 +1,9 @@
 import { EventEmitter } from "node:events";
 import { UserError } from "@flow/errors";
 import type { Logger } from "pino";
+import type { ServiceLocator } from "../config/pipeline-model";
 import { type RestartPolicy, SpawnedService } from "./spawned-service";
 import { resolveServicePackage } from "./workspace-packages";
-
-import type { ServiceLocator } from "../config/pipeline-model";
 
 export interface EndpointOptions {
   stageId: string;
@@ -53,18 +52,10 @@ export class ServiceEndpoint extends EventEmitter {
   /** How the locator reads in messages: `use @flow/source-file`. */
   get description(): string {
     const { locator } = this.options;
-    switch (locator.kind) {
-      case "use":
-        return `use ${locator.packageName}`;
-      case "command":
-        return `command ${locator.argv.join(" ")}`;
-      case "address":
-        return `address ${locator.address}`;
-      case "dns":
-        return `dns ${locator.address}`;
-      case "registry":
-        return `registry ${locator.name}`;
-    }
+    if (locator.kind === "use") return `use ${locator.packageName}`;
+    if (locator.kind === "command") return `command ${locator.argv.join(" ")}`;
+    if (locator.kind === "registry") return `registry ${locator.name}`;
+    return `${locator.kind} ${locator.address}`;
   }
 
   async start(): Promise<void> {
@@ -73,8 +64,17 @@ export class ServiceEndpoint extends EventEmitter {
       case "use":
       case "command": {
         const argv =
-          locator.kind === "use" ? [process.execPath, resolveServicePackage(locator.packageName, baseDir).entry] : locator.argv;
-        this.spawned = new SpawnedService({ stageId, argv, cwd: locator.kind === "command" ? locator.cwd : baseDir, handshakeTimeoutMs, restart, logger });
+          locator.kind === "use"
+            ? [process.execPath, resolveServicePackage(locator.packageName, baseDir).entry]
+            : locator.argv;
+        this.spawned = new SpawnedService({
+          stageId,
+          argv,
+          cwd: locator.kind === "command" ? locator.cwd : baseDir,
+          handshakeTimeoutMs,
+          restart,
+          logger,
+        });
         this.spawned.on("exit", (code, signal) => this.emit("exit", code, signal));
         const handshake = await this.spawned.start();
         this.currentTarget = handshake.network === "unix" ? `unix:${handshake.address}` : handshake.address;
@@ -102,9 +102,12 @@ export class ServiceEndpoint extends EventEmitter {
     }
     const { restart, locator } = this.options;
     if (this.recoveries >= restart.maxRestarts) {
-      throw new UserError(`stage "${this.stageId}": ${this.description} still failing after ${this.recoveries} reconnects (${reason})`, {
-        hint: "check that the service is running and serving",
-      });
+      throw new UserError(
+        `stage "${this.stageId}": ${this.description} still failing after ${this.recoveries} reconnects (${reason})`,
+        {
+          hint: "check that the service is running and serving",
+        },
+      );
     }
     this.recoveries += 1;
     await new Promise((resolve) =>

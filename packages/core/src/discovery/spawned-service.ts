@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createInterface } from "node:readline";
-import { type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk";
 import { UserError } from "@flow/errors";
+import { type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk";
 import type { Logger } from "pino";
 
 export interface RestartPolicy {
@@ -75,15 +75,23 @@ export class SpawnedService extends EventEmitter {
       if (this.restarts >= this.spec.restart.maxRestarts) {
         throw new UserError(
           `stage "${this.spec.stageId}": service restarted ${this.restarts} times and failed again (${reason})`,
-          { hint: `look at its log lines above; raise restart.maxRestarts if it is expected to crash${this.tailHint()}` },
+          {
+            hint: `look at its log lines above; raise restart.maxRestarts if it is expected to crash${this.tailHint()}`,
+          },
         );
       }
       this.restarts += 1;
-      const delay = Math.min(this.spec.restart.initialDelayMs * 2 ** (this.restarts - 1), this.spec.restart.maxDelayMs);
+      const delay = Math.min(
+        this.spec.restart.initialDelayMs * 2 ** (this.restarts - 1),
+        this.spec.restart.maxDelayMs,
+      );
       await this.kill(0);
       await new Promise((resolve) => setTimeout(resolve, delay));
       if (this.stopping) throw new Error(`stage "${this.spec.stageId}" is stopping`);
-      this.spec.logger.warn({ stage: this.spec.stageId, restarts: this.restarts, reason, delayMs: delay }, "restarting service");
+      this.spec.logger.warn(
+        { stage: this.spec.stageId, restarts: this.restarts, reason, delayMs: delay },
+        "restarting service",
+      );
       try {
         this.stopping = false;
         this.handshake = await this.spawnOnce();
@@ -153,14 +161,27 @@ export class SpawnedService extends EventEmitter {
         } else resolve(handshake as Handshake);
       };
       const timer = setTimeout(
-        () => settle(new UserError(`stage "${stageId}": no handshake from \`${argv.join(" ")}\` within ${handshakeTimeoutMs} ms${this.tailHint()}`)),
+        () =>
+          settle(
+            new UserError(
+              `stage "${stageId}": no handshake from \`${argv.join(" ")}\` within ${handshakeTimeoutMs} ms${this.tailHint()}`,
+            ),
+          ),
         handshakeTimeoutMs,
       );
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
         if (!settled && isHandshakeLine(line)) {
           try {
             const handshake = parseHandshake(line);
-            logger.info({ stage: stageId, pid: child.pid, address: handshake.address, contract: `${handshake.contract} v${handshake.major}` }, "service started");
+            logger.info(
+              {
+                stage: stageId,
+                pid: child.pid,
+                address: handshake.address,
+                contract: `${handshake.contract} v${handshake.major}`,
+              },
+              "service started",
+            );
             settle(undefined, handshake);
           } catch (error) {
             settle(new UserError(`stage "${stageId}": bad handshake: ${(error as Error).message}`));
@@ -170,12 +191,18 @@ export class SpawnedService extends EventEmitter {
         }
       });
       child.once("error", (error) => {
-        settle(new UserError(`stage "${stageId}": cannot start \`${argv.join(" ")}\`: ${error.message}`, {
-          hint: "check the program path and that it is executable",
-        }));
+        settle(
+          new UserError(`stage "${stageId}": cannot start \`${argv.join(" ")}\`: ${error.message}`, {
+            hint: "check the program path and that it is executable",
+          }),
+        );
       });
       child.once("exit", (code, signal) => {
-        settle(new UserError(`stage "${stageId}": \`${argv.join(" ")}\` exited (${signal ?? `code ${code}`}) before its handshake${this.tailHint()}`));
+        settle(
+          new UserError(
+            `stage "${stageId}": \`${argv.join(" ")}\` exited (${signal ?? `code ${code}`}) before its handshake${this.tailHint()}`,
+          ),
+        );
         if (!this.stopping && this.child === child) {
           logger.warn({ stage: stageId, code, signal }, "service exited");
           this.emit("exit", code, signal);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { parse } from "yaml";
 import { UserError } from "@flow/errors";
+import { parse } from "yaml";
 
 export interface WorkspacePackage {
   name: string;
@@ -23,7 +23,9 @@ export function findWorkspaceRoot(start: string): string | undefined {
 
 /** Every package of the workspace, by name (patterns of the form `dir/*` or `dir`). */
 export function listWorkspacePackages(root: string): Map<string, string> {
-  const config = parse(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8")) as { packages?: string[] } | null;
+  const config = parse(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8")) as {
+    packages?: string[];
+  } | null;
   const found = new Map<string, string>();
   for (const pattern of config?.packages ?? []) {
     const dirs = pattern.endsWith("/*")
@@ -54,10 +56,15 @@ export function resolveServicePackage(name: string, fromDir: string): WorkspaceP
   if (!dir) {
     const services = [...packages.keys()].filter((key) => /\/(source|processor|consumer)-/.test(key)).sort();
     throw new UserError(`use: "${name}" is not a package of the workspace at ${root}`, {
-      hint: services.length > 0 ? `service packages: ${services.join(", ")}` : "create one with: pnpm flow new <family> <name>",
+      hint:
+        services.length > 0
+          ? `service packages: ${services.join(", ")}`
+          : "create one with: pnpm flow new <family> <name>",
     });
   }
-  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { bin?: string | Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+    bin?: string | Record<string, string>;
+  };
   const bin = typeof manifest.bin === "string" ? manifest.bin : Object.values(manifest.bin ?? {})[0];
   if (!bin) {
     throw new UserError(`use: "${name}" has no "bin" entry in ${join(dir, "package.json")}`, {
@@ -66,7 +73,9 @@ export function resolveServicePackage(name: string, fromDir: string): WorkspaceP
   }
   const entry = join(dir, bin);
   if (!existsSync(entry)) {
-    throw new UserError(`use: "${name}" is not built (${entry} is missing)`, { hint: "build it: pnpm build" });
+    throw new UserError(`use: "${name}" is not built (${entry} is missing)`, {
+      hint: "build it: pnpm build",
+    });
   }
   return { name, dir, entry };
 }

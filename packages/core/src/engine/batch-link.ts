@@ -96,7 +96,10 @@ export abstract class BatchLink<Request, Response> {
     }
     const { initialDelayMs, maxDelayMs } = this.stage.settings.retry;
     const delay = Math.min(initialDelayMs * 2 ** (delivery.attempts - 1), maxDelayMs);
-    this.logger.warn({ stage: this.stage.id, attempt: delivery.attempts, delayMs: delay, reason }, "retrying batch");
+    this.logger.warn(
+      { stage: this.stage.id, attempt: delivery.attempts, delayMs: delay, reason },
+      "retrying batch",
+    );
     // Keep the link busy (not closable) while the retry waits.
     const placeholder = --this.retrySlot;
     this.pending.set(placeholder, delivery);
@@ -160,12 +163,17 @@ export abstract class BatchLink<Request, Response> {
     const stream = this.stream;
     this.stream = undefined;
     stream?.cancel();
-    this.logger.warn({ stage: this.stage.id, reason, unanswered: this.pending.size }, "link broken; recovering");
+    this.logger.warn(
+      { stage: this.stage.id, reason, unanswered: this.pending.size },
+      "link broken; recovering",
+    );
     this.recovering = this.endpoint
       .recover(reason)
       .then(() => {
         this.recovering = undefined;
-        const unanswered = [...this.pending.entries()].filter(([sequence]) => sequence > 0n).sort(([a], [b]) => (a < b ? -1 : 1));
+        const unanswered = [...this.pending.entries()]
+          .filter(([sequence]) => sequence > 0n)
+          .sort(([a], [b]) => (a < b ? -1 : 1));
         for (const [sequence] of unanswered) this.pending.delete(sequence);
         this.open();
         for (const [, delivery] of unanswered) this.dispatch(delivery);

@@ -1,8 +1,13 @@
-import * as grpc from "@grpc/grpc-js";
 import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
+import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
-import { AckStatus, ConsumerServiceService, type WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
+import {
+  AckStatus,
+  ConsumerServiceService,
+  type WriteRequest,
+  WriteResponse,
+} from "../gen/consumer_service/v1/consumer";
 import { BatchLink, type LinkHooks, type Origin } from "./batch-link";
 import type { RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
@@ -29,11 +34,22 @@ export class ConsumerLink extends BatchLink<LinkRequest<WriteRequest>, WriteResp
   }
 
   protected openCall(client: grpc.Client): grpc.ClientDuplexStream<LinkRequest<WriteRequest>, WriteResponse> {
-    return client.makeBidiStreamRequest(ConsumerServiceService.write.path, encodeWriteRequest, (frame: Buffer) => WriteResponse.decode(frame));
+    return client.makeBidiStreamRequest(
+      ConsumerServiceService.write.path,
+      encodeWriteRequest,
+      (frame: Buffer) => WriteResponse.decode(frame),
+    );
   }
 
   protected startMessage(): LinkRequest<WriteRequest> {
-    return { start: { request: { $case: "start", value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id } } } };
+    return {
+      start: {
+        request: {
+          $case: "start",
+          value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id },
+        },
+      },
+    };
   }
 
   protected batchMessage(sequence: bigint, batch: RawBatch): LinkRequest<WriteRequest> {
@@ -45,7 +61,10 @@ export class ConsumerLink extends BatchLink<LinkRequest<WriteRequest>, WriteResp
     const ack = response.response.value;
     const delivery = this.answer(ack.sequence);
     if (!delivery) {
-      this.logger.warn({ stage: this.stage.id, sequence: ack.sequence }, "consumer acknowledged an unknown batch");
+      this.logger.warn(
+        { stage: this.stage.id, sequence: ack.sequence },
+        "consumer acknowledged an unknown batch",
+      );
       return;
     }
     switch (ack.status) {

@@ -32,7 +32,14 @@ export class DeadLetterFile {
     }
     const at = new Date().toISOString();
     const lines = letters.map((letter) =>
-      JSON.stringify({ at, pipeline: this.pipeline, runId: this.runId, stage: letter.stage, reason: letter.reason, event: toCloudEvent(letter.event) }),
+      JSON.stringify({
+        at,
+        pipeline: this.pipeline,
+        runId: this.runId,
+        stage: letter.stage,
+        reason: letter.reason,
+        event: toCloudEvent(letter.event),
+      }),
     );
     writeSync(this.fd, `${lines.join("\n")}\n`);
     this.count += letters.length;
@@ -56,7 +63,12 @@ export class DeadLetterFile {
 
 /** An event in the CloudEvents JSON format. */
 export function toCloudEvent(event: FlowEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = { specversion: event.specversion || "1.0", id: event.id, source: event.source, type: event.type };
+  const out: Record<string, unknown> = {
+    specversion: event.specversion || "1.0",
+    id: event.id,
+    source: event.source,
+    type: event.type,
+  };
   if (event.subject) out.subject = event.subject;
   if (event.time) out.time = timestampToRfc3339(event.time);
   if (event.datacontenttype) out.datacontenttype = event.datacontenttype;

@@ -23,13 +23,25 @@ export class PipelineMetrics {
   constructor(pipeline: string) {
     this.registry.setDefaultLabels({ pipeline });
     const labelNames = ["stage", "family"] as const;
-    const counter = (name: string, help: string) => new Counter({ name, help, labelNames, registers: [this.registry] });
+    const counter = (name: string, help: string) =>
+      new Counter({ name, help, labelNames, registers: [this.registry] });
     this.eventsIn = counter("flow_stage_events_in_total", "Events sent to the stage");
-    this.eventsOut = counter("flow_stage_events_out_total", "Events the stage emitted (sources, processors) or wrote (consumers)");
+    this.eventsOut = counter(
+      "flow_stage_events_out_total",
+      "Events the stage emitted (sources, processors) or wrote (consumers)",
+    );
     this.batches = counter("flow_stage_batches_total", "Batches the stage received (sources: sent)");
     this.deadLetters = counter("flow_stage_dead_letters_total", "Events the stage dead-lettered");
-    this.restarts = counter("flow_stage_restarts_total", "Times the stage's service was restarted or reconnected");
-    this.inFlight = new Gauge({ name: "flow_stage_in_flight_batches", help: "Batches sent to the stage and not yet answered", labelNames, registers: [this.registry] });
+    this.restarts = counter(
+      "flow_stage_restarts_total",
+      "Times the stage's service was restarted or reconnected",
+    );
+    this.inFlight = new Gauge({
+      name: "flow_stage_in_flight_batches",
+      help: "Batches sent to the stage and not yet answered",
+      labelNames,
+      registers: [this.registry],
+    });
     this.batchSeconds = new Histogram({
       name: "flow_stage_batch_seconds",
       help: "Time from sending a batch to a stage until its answer (processors) or acknowledgement (consumers)",
@@ -44,7 +56,12 @@ export class PipelineMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [this.registry],
     });
-    this.healthy = new Gauge({ name: "flow_stage_serving", help: "1 when the stage's grpc.health.v1 status is SERVING", labelNames, registers: [this.registry] });
+    this.healthy = new Gauge({
+      name: "flow_stage_serving",
+      help: "1 when the stage's grpc.health.v1 status is SERVING",
+      labelNames,
+      registers: [this.registry],
+    });
   }
 
   update(stages: readonly StageCounters[]): void {

@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
-import type { FlowEvent } from "@flow/sdk";
 import { UserError, UserErrors } from "@flow/errors";
+import type { FlowEvent } from "@flow/sdk";
 import type { Logger } from "pino";
 import { checkHealth } from "../clients/health-client";
 import { ServiceEndpoint } from "../discovery/service-endpoint";
-import { negotiate, type NegotiationIssue } from "../negotiation/negotiate";
+import { type NegotiationIssue, negotiate } from "../negotiation/negotiate";
 import type { StateStore } from "../state";
 import type { Delivery, Origin } from "./batch-link";
 import { ConsumerLink } from "./consumer-link";
@@ -13,9 +13,9 @@ import type { PipelineMetrics } from "./pipeline-metrics";
 import { ProcessorLink } from "./processor-link";
 import { decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
 import { childrenOf, type RunPlan, type StagePlan } from "./run-plan";
-import { newCounters, setInFlight, type StageCounters } from "./stage-counters";
 import { type Checkpointed, SourceLedger } from "./source-ledger";
 import { SourceLink } from "./source-link";
+import { newCounters, type StageCounters, setInFlight } from "./stage-counters";
 
 /** Consecutive failed health checks after which a spawned service is replaced. */
 const UNHEALTHY_AFTER_CHECKS = 3;
@@ -111,7 +111,8 @@ export class PipelineRunner extends EventEmitter {
   /** Starts every stage's service (spawned ones in parallel); throws when any cannot start. */
   async startServices(): Promise<void> {
     const { plan, store, logger } = this.options;
-    const lookupRegistry = async (name: string) => (await store.listServices(name)).map((service) => service.address);
+    const lookupRegistry = async (name: string) =>
+      (await store.listServices(name)).map((service) => service.address);
     for (const stage of plan.stages) {
       const endpoint = new ServiceEndpoint({
         stageId: stage.id,
@@ -130,11 +131,17 @@ export class PipelineRunner extends EventEmitter {
       });
       this.endpoints.set(stage.id, endpoint);
     }
-    const started = await Promise.allSettled([...this.endpoints.values()].map((endpoint) => endpoint.start()));
-    const failures = started.flatMap((result) => (result.status === "rejected" ? [result.reason as Error] : []));
+    const started = await Promise.allSettled(
+      [...this.endpoints.values()].map((endpoint) => endpoint.start()),
+    );
+    const failures = started.flatMap((result) =>
+      result.status === "rejected" ? [result.reason as Error] : [],
+    );
     if (failures.length > 0) {
       await this.stopServices();
-      throw failures.length === 1 ? failures[0] : new UserErrors(failures.map(asUserError), `${failures.length} services could not start`);
+      throw failures.length === 1
+        ? failures[0]
+        : new UserErrors(failures.map(asUserError), `${failures.length} services could not start`);
     }
   }
 
@@ -143,8 +150,16 @@ export class PipelineRunner extends EventEmitter {
     const { issues } = await negotiate(this.plan, this.endpoints);
     const errors = issues.filter((issue) => issue.severity === "error");
     if (errors.length > 0) {
-      const describe = this.options.describeIssue ?? ((issue: NegotiationIssue) => new UserError(`stage "${issue.stageId}": ${issue.pointer ? `config ${issue.pointer}: ` : ""}${issue.message}`));
-      throw new UserErrors(errors.map(describe), `${errors.length} problem(s) found while negotiating with the services`);
+      const describe =
+        this.options.describeIssue ??
+        ((issue: NegotiationIssue) =>
+          new UserError(
+            `stage "${issue.stageId}": ${issue.pointer ? `config ${issue.pointer}: ` : ""}${issue.message}`,
+          ));
+      throw new UserErrors(
+        errors.map(describe),
+        `${errors.length} problem(s) found while negotiating with the services`,
+      );
     }
     return issues;
   }
@@ -171,7 +186,10 @@ export class PipelineRunner extends EventEmitter {
     this.deadLetters?.close();
     await store.saveStageStats(this.runId, this.storedStats()).catch(() => undefined);
     await store.finishRun(this.runId, outcome.status, outcome.error?.message);
-    logger.info({ runId: this.runId, status: outcome.status, deadLetters: this.deadLetters?.count ?? 0 }, "run ended");
+    logger.info(
+      { runId: this.runId, status: outcome.status, deadLetters: this.deadLetters?.count ?? 0 },
+      "run ended",
+    );
     return {
       runId: this.runId,
       status: outcome.status,
@@ -191,7 +209,12 @@ export class PipelineRunner extends EventEmitter {
       if (!source.done) void source.link.close();
     }
     const timeout = setTimeout(() => {
-      this.finish({ status: "stopped", error: new Error(`drain timed out after ${this.drainTimeoutMs} ms; uncommitted batches will be read again`) });
+      this.finish({
+        status: "stopped",
+        error: new Error(
+          `drain timed out after ${this.drainTimeoutMs} ms; uncommitted batches will be read again`,
+        ),
+      });
     }, this.drainTimeoutMs);
     timeout.unref();
     this.timers.push(timeout);
@@ -216,12 +239,22 @@ export class PipelineRunner extends EventEmitter {
     const hooks = (stage: StagePlan) => ({
       onFatal: (error: Error) => this.fail(error),
       onGiveUp: (delivery: Delivery, reason: string) => this.giveUp(stage, delivery, reason),
-      onAnswered: metrics ? (seconds: number) => metrics.observeBatch(stage.id, stage.family, seconds) : undefined,
+      onAnswered: metrics
+        ? (seconds: number) => metrics.observeBatch(stage.id, stage.family, seconds)
+        : undefined,
     });
     for (const stage of plan.stages) {
       const endpoint = this.endpoints.get(stage.id) as ServiceEndpoint;
       if (stage.family === "processor") {
-        const link = new ProcessorLink(stage, endpoint, { ...hooks(stage), onOutput: (origin, events, letters) => this.processed(stage, origin, events, letters) }, logger);
+        const link = new ProcessorLink(
+          stage,
+          endpoint,
+          {
+            ...hooks(stage),
+            onOutput: (origin, events, letters) => this.processed(stage, origin, events, letters),
+          },
+          logger,
+        );
         this.processors.set(stage.id, link);
         link.open();
       } else if (stage.family === "consumer") {
@@ -245,7 +278,9 @@ export class PipelineRunner extends EventEmitter {
     const { plan, store } = this.options;
     for (const stage of plan.stages.filter((s) => s.family === "source")) {
       const stored = await store.getCheckpoint(plan.name, stage.id);
-      const committed = stored ? { position: Buffer.from(stored.position), description: stored.description } : undefined;
+      const committed = stored
+        ? { position: Buffer.from(stored.position), description: stored.description }
+        : undefined;
       const endpoint = this.endpoints.get(stage.id) as ServiceEndpoint;
       const state: SourceState = {
         stage,
@@ -280,7 +315,10 @@ export class PipelineRunner extends EventEmitter {
         state.done = true;
         continue;
       }
-      this.options.logger.info({ stage: stage.id, resume: committed?.description || "from the start" }, "source starts");
+      this.options.logger.info(
+        { stage: stage.id, resume: committed?.description || "from the start" },
+        "source starts",
+      );
       state.link.open(committed, stage.settings.inFlight);
     }
     this.checkDone();
@@ -315,12 +353,19 @@ export class PipelineRunner extends EventEmitter {
     }
   }
 
-  private processed(stage: StagePlan, origin: Origin, batch: RawBatch, letters: { event: FlowEvent; reason: string }[]): void {
+  private processed(
+    stage: StagePlan,
+    origin: Origin,
+    batch: RawBatch,
+    letters: { event: FlowEvent; reason: string }[],
+  ): void {
     const counters = this.counters.get(stage.id) as StageCounters;
     counters.eventsOut += batch.count;
     if (letters.length > 0) {
       counters.deadLetters += letters.length;
-      this.deadLetters?.write(letters.map((letter) => ({ stage: stage.id, reason: letter.reason, event: letter.event })));
+      this.deadLetters?.write(
+        letters.map((letter) => ({ stage: stage.id, reason: letter.reason, event: letter.event })),
+      );
     }
     this.deliver(origin, stage.id, batch);
   }
@@ -339,8 +384,13 @@ export class PipelineRunner extends EventEmitter {
     const counters = this.counters.get(stage.id) as StageCounters;
     counters.deadLetters += delivery.batch.count;
     counters.errors += 1;
-    this.options.logger.warn({ stage: stage.id, events: delivery.batch.count, reason }, "batch dead-lettered");
-    this.deadLetters?.write(decodeEvents(delivery.batch).map((event) => ({ stage: stage.id, reason, event })));
+    this.options.logger.warn(
+      { stage: stage.id, events: delivery.batch.count, reason },
+      "batch dead-lettered",
+    );
+    this.deadLetters?.write(
+      decodeEvents(delivery.batch).map((event) => ({ stage: stage.id, reason, event })),
+    );
     this.closeDelivery(delivery.origin);
   }
 
@@ -438,7 +488,9 @@ export class PipelineRunner extends EventEmitter {
         if (!state.commitAgain) break;
       }
     } catch (error) {
-      this.fail(new UserError(`cannot commit the checkpoint of "${state.stage.id}": ${(error as Error).message}`));
+      this.fail(
+        new UserError(`cannot commit the checkpoint of "${state.stage.id}": ${(error as Error).message}`),
+      );
     } finally {
       state.committing = false;
     }
@@ -452,12 +504,19 @@ export class PipelineRunner extends EventEmitter {
       return;
     }
     if (this.atMostOnce) {
-      this.fail(new UserError(`source "${state.stage.id}" failed (${reason}); at-most-once delivery keeps no checkpoint to resume from`));
+      this.fail(
+        new UserError(
+          `source "${state.stage.id}" failed (${reason}); at-most-once delivery keeps no checkpoint to resume from`,
+        ),
+      );
       return;
     }
     state.broken = true;
     (this.counters.get(state.stage.id) as StageCounters).errors += 1;
-    this.options.logger.warn({ stage: state.stage.id, reason, inFlight: state.ledger.inFlight }, "source stream broke; recovering after in-flight batches settle");
+    this.options.logger.warn(
+      { stage: state.stage.id, reason, inFlight: state.ledger.inFlight },
+      "source stream broke; recovering after in-flight batches settle",
+    );
     const endpoint = this.endpoints.get(state.stage.id) as ServiceEndpoint;
     endpoint
       .recover(reason)
@@ -499,7 +558,9 @@ export class PipelineRunner extends EventEmitter {
   private checkDone(): void {
     if (this.sources.size < this.plan.stages.filter((s) => s.family === "source").length) return;
     if ([...this.sources.values()].every((state) => state.done)) {
-      void this.closeLinks().then(() => this.finish({ status: this.stopRequested ? "stopped" : "succeeded" }));
+      void this.closeLinks().then(() =>
+        this.finish({ status: this.stopRequested ? "stopped" : "succeeded" }),
+      );
     }
   }
 
@@ -538,14 +599,21 @@ export class PipelineRunner extends EventEmitter {
       deadLetters: c.deadLetters,
       restarts: c.restarts,
       errors: c.errors,
-      health: c.health === "serving" ? ("serving" as const) : c.health === "not_serving" ? ("not_serving" as const) : ("unknown" as const),
+      health:
+        c.health === "serving"
+          ? ("serving" as const)
+          : c.health === "not_serving"
+            ? ("not_serving" as const)
+            : ("unknown" as const),
     }));
   }
 
   private async saveStats(): Promise<void> {
-    for (const [id, link] of [...this.processors, ...this.consumers]) setInFlight(this.counters.get(id) as StageCounters, link.inFlight);
+    for (const [id, link] of [...this.processors, ...this.consumers])
+      setInFlight(this.counters.get(id) as StageCounters, link.inFlight);
     this.emit("progress", [...this.counters.values()]);
-    if (this.runId) await this.options.store.saveStageStats(this.runId, this.storedStats()).catch(() => undefined);
+    if (this.runId)
+      await this.options.store.saveStageStats(this.runId, this.storedStats()).catch(() => undefined);
   }
 
   private async pollHealth(): Promise<void> {
@@ -558,7 +626,10 @@ export class PipelineRunner extends EventEmitter {
         this.healthFailures.set(id, failures);
         if (failures === UNHEALTHY_AFTER_CHECKS) {
           const replaced = await endpoint.replaceUnhealthy();
-          this.options.logger.warn({ stage: id, status, action: replaced ? "killed for restart" : "waiting" }, "service is not serving");
+          this.options.logger.warn(
+            { stage: id, status, action: replaced ? "killed for restart" : "waiting" },
+            "service is not serving",
+          );
         }
       }),
     );

@@ -1,12 +1,17 @@
-import * as grpc from "@grpc/grpc-js";
 import { FLOW_CHANNEL_OPTIONS, type FlowEvent } from "@flow/sdk";
+import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
-import { type ProcessRequest, ProcessorServiceService } from "../gen/processor_service/v1/processor";
+import { ProcessorServiceService, type ProcessRequest } from "../gen/processor_service/v1/processor";
 import { BatchLink, type Delivery, type LinkHooks, type Origin } from "./batch-link";
 import type { RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
-import { decodeProcessResponse, encodeProcessRequest, type LinkRequest, type ProcessorAnswer } from "./stream-codecs";
+import {
+  decodeProcessResponse,
+  encodeProcessRequest,
+  type LinkRequest,
+  type ProcessorAnswer,
+} from "./stream-codecs";
 
 export interface ProcessorHooks extends LinkHooks {
   /** The processor answered a delivery: pass `batch` on, dead-letter `deadLetters`. */
@@ -28,12 +33,25 @@ export class ProcessorLink extends BatchLink<LinkRequest<ProcessRequest>, Proces
     return new grpc.Client(target, grpc.credentials.createInsecure(), FLOW_CHANNEL_OPTIONS);
   }
 
-  protected openCall(client: grpc.Client): grpc.ClientDuplexStream<LinkRequest<ProcessRequest>, ProcessorAnswer | undefined> {
-    return client.makeBidiStreamRequest(ProcessorServiceService.process.path, encodeProcessRequest, decodeProcessResponse);
+  protected openCall(
+    client: grpc.Client,
+  ): grpc.ClientDuplexStream<LinkRequest<ProcessRequest>, ProcessorAnswer | undefined> {
+    return client.makeBidiStreamRequest(
+      ProcessorServiceService.process.path,
+      encodeProcessRequest,
+      decodeProcessResponse,
+    );
   }
 
   protected startMessage(): LinkRequest<ProcessRequest> {
-    return { start: { request: { $case: "start", value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id } } } };
+    return {
+      start: {
+        request: {
+          $case: "start",
+          value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id },
+        },
+      },
+    };
   }
 
   protected batchMessage(sequence: bigint, batch: RawBatch): LinkRequest<ProcessRequest> {
@@ -44,7 +62,10 @@ export class ProcessorLink extends BatchLink<LinkRequest<ProcessRequest>, Proces
     if (!answer) return;
     const delivery: Delivery | undefined = this.answer(answer.inputSequence);
     if (!delivery) {
-      this.logger.warn({ stage: this.stage.id, sequence: answer.inputSequence }, "processor answered an unknown batch");
+      this.logger.warn(
+        { stage: this.stage.id, sequence: answer.inputSequence },
+        "processor answered an unknown batch",
+      );
       return;
     }
     if (answer.failure) {

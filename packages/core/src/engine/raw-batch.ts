@@ -41,7 +41,8 @@ export function firstEventTime(batch: RawBatch): Timestamp | undefined {
   const reader = new BinaryReader(batch.bytes);
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
-    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited) return Event.decode(reader.bytes()).time;
+    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited)
+      return Event.decode(reader.bytes()).time;
     reader.skip(wireType, field);
   }
   return undefined;

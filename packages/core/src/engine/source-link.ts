@@ -1,11 +1,11 @@
-import * as grpc from "@grpc/grpc-js";
 import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
+import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
 import { ReadRequest, SourceServiceService } from "../gen/source_service/v1/source";
 import type { RawBatch } from "./raw-batch";
-import type { Checkpointed } from "./source-ledger";
 import type { StagePlan } from "./run-plan";
+import type { Checkpointed } from "./source-ledger";
 import { decodeReadResponse, type SourceMessage } from "./stream-codecs";
 
 export interface SourceHooks {
@@ -34,7 +34,11 @@ export class SourceLink {
   open(checkpoint: Checkpointed | undefined, credits: number): void {
     this.closing = false;
     this.client?.close();
-    const client = new grpc.Client(this.endpoint.target, grpc.credentials.createInsecure(), FLOW_CHANNEL_OPTIONS);
+    const client = new grpc.Client(
+      this.endpoint.target,
+      grpc.credentials.createInsecure(),
+      FLOW_CHANNEL_OPTIONS,
+    );
     this.client = client;
     const stream = client.makeBidiStreamRequest(
       SourceServiceService.read.path,
@@ -56,7 +60,9 @@ export class SourceLink {
       }
       this.hooks.onBroken(reason);
     };
-    stream.on("error", (error: grpc.ServiceError) => broken(`stream failed: ${error.details || error.message}`));
+    stream.on("error", (error: grpc.ServiceError) =>
+      broken(`stream failed: ${error.details || error.message}`),
+    );
     stream.on("end", () => broken("the source ended the stream"));
     const { maxSize, lingerMs } = this.stage.settings.batch;
     stream.write({
@@ -64,7 +70,9 @@ export class SourceLink {
         $case: "start",
         value: {
           configJson: JSON.stringify(this.stage.config ?? {}),
-          checkpoint: checkpoint ? { position: checkpoint.position, description: checkpoint.description } : undefined,
+          checkpoint: checkpoint
+            ? { position: checkpoint.position, description: checkpoint.description }
+            : undefined,
           initialCredits: credits,
           maxBatchSize: maxSize,
           lingerMs,
@@ -72,7 +80,10 @@ export class SourceLink {
         },
       },
     });
-    this.logger.debug({ stage: this.stage.id, resume: checkpoint?.description ?? "start", credits }, "source stream open");
+    this.logger.debug(
+      { stage: this.stage.id, resume: checkpoint?.description ?? "start", credits },
+      "source stream open",
+    );
   }
 
   grant(batches: number): void {

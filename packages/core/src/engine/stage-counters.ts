@@ -25,5 +25,17 @@ export function setInFlight(counters: StageCounters, inFlight: number): void {
 }
 
 export function newCounters(stageId: string, family: Family): StageCounters {
-  return { stageId, family, eventsIn: 0, eventsOut: 0, batchesIn: 0, deadLetters: 0, restarts: 0, errors: 0, inFlight: 0, peakInFlight: 0, health: "unknown" };
+  return {
+    stageId,
+    family,
+    eventsIn: 0,
+    eventsOut: 0,
+    batchesIn: 0,
+    deadLetters: 0,
+    restarts: 0,
+    errors: 0,
+    inFlight: 0,
+    peakInFlight: 0,
+    health: "unknown",
+  };
 }

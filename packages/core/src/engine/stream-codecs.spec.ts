@@ -4,11 +4,22 @@ import { EventBatch } from "../gen/event/v1/event";
 import { ProcessRequest, ProcessResponse } from "../gen/processor_service/v1/processor";
 import { ReadResponse } from "../gen/source_service/v1/source";
 import { countEvents, decodeEvents, encodeEvents, firstEventTime, rawBatch } from "./raw-batch";
-import { decodeProcessResponse, decodeReadResponse, encodeProcessRequest, encodeWriteRequest } from "./stream-codecs";
+import {
+  decodeProcessResponse,
+  decodeReadResponse,
+  encodeProcessRequest,
+  encodeWriteRequest,
+} from "./stream-codecs";
 
 const events = (n: number) =>
   Array.from({ length: n }, (_, i) =>
-    createEvent({ id: `e-${i}`, source: "urn:test", type: "t", data: { i }, time: timestampFromNanos(1_700_000_000_000_000_000n + BigInt(i)) }),
+    createEvent({
+      id: `e-${i}`,
+      source: "urn:test",
+      type: "t",
+      data: { i },
+      time: timestampFromNanos(1_700_000_000_000_000_000n + BigInt(i)),
+    }),
   );
 
 describe("raw batches", () => {
@@ -33,7 +44,11 @@ describe("stream codecs agree with the generated codecs", () => {
       ReadResponse.encode({
         response: {
           $case: "batch",
-          value: { sequence: 2n ** 63n - 1n, batch: { events: events(4) as never }, checkpoint: { position: Buffer.from([1, 2, 3]), description: "at 3" } },
+          value: {
+            sequence: 2n ** 63n - 1n,
+            batch: { events: events(4) as never },
+            checkpoint: { position: Buffer.from([1, 2, 3]), description: "at 3" },
+          },
         },
       }).finish(),
     );
@@ -49,7 +64,9 @@ describe("stream codecs agree with the generated codecs", () => {
   });
 
   it("reads exhausted", () => {
-    const frame = Buffer.from(ReadResponse.encode({ response: { $case: "exhausted", value: { lastSequence: 9n } } }).finish());
+    const frame = Buffer.from(
+      ReadResponse.encode({ response: { $case: "exhausted", value: { lastSequence: 9n } } }).finish(),
+    );
     expect(decodeReadResponse(frame)).toEqual({ kind: "exhausted", lastSequence: 9n });
   });
 
@@ -59,7 +76,13 @@ describe("stream codecs agree with the generated codecs", () => {
     expect(process.request?.$case).toBe("batch");
     if (process.request?.$case !== "batch") return;
     expect(process.request.value.sequence).toBe(42n);
-    expect(process.request.value.batch?.events.map((event) => event.id)).toEqual(["e-0", "e-1", "e-2", "e-3", "e-4"]);
+    expect(process.request.value.batch?.events.map((event) => event.id)).toEqual([
+      "e-0",
+      "e-1",
+      "e-2",
+      "e-3",
+      "e-4",
+    ]);
 
     const write = WriteRequest.decode(encodeWriteRequest({ sequence: 7n, batch }));
     expect(write.request?.$case === "batch" && write.request.value.batch?.events.length).toBe(5);
@@ -86,7 +109,9 @@ describe("stream codecs agree with the generated codecs", () => {
     const answer = decodeProcessResponse(frame);
     expect(answer?.inputSequence).toBe(3n);
     expect(answer?.batch.count).toBe(1);
-    expect(answer?.deadLetters.map((letter) => [letter.event.id, letter.reason])).toEqual([["e-1", "bad payload"]]);
+    expect(answer?.deadLetters.map((letter) => [letter.event.id, letter.reason])).toEqual([
+      ["e-1", "bad payload"],
+    ]);
     expect(answer?.failure).toEqual({ reason: "try later", retryable: true });
     expect(rawBatch(answer?.batch.bytes ?? new Uint8Array()).count).toBe(1);
   });

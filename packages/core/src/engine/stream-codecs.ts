@@ -1,8 +1,8 @@
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { FlowEvent } from "@flow/sdk";
-import { WriteRequest } from "../gen/consumer_service/v1/consumer";
-import { DeadLetter, ProcessRequest, BatchFailure } from "../gen/processor_service/v1/processor";
 import { Checkpoint } from "../gen/checkpoint/v1/checkpoint";
+import { WriteRequest } from "../gen/consumer_service/v1/consumer";
+import { BatchFailure, DeadLetter, ProcessRequest } from "../gen/processor_service/v1/processor";
 import { type RawBatch, rawBatch } from "./raw-batch";
 
 /**
@@ -19,7 +19,12 @@ function asBigint(value: bigint | string): bigint {
 // --- source_service.v1: ReadResponse { oneof { SourceBatch batch = 1; Exhausted exhausted = 2; } }
 
 export type SourceMessage =
-  | { kind: "batch"; sequence: bigint; batch: RawBatch; checkpoint: { position: Buffer; description: string } }
+  | {
+      kind: "batch";
+      sequence: bigint;
+      batch: RawBatch;
+      checkpoint: { position: Buffer; description: string };
+    }
   | { kind: "exhausted"; lastSequence: bigint }
   | { kind: "unknown" };
 
@@ -110,7 +115,11 @@ export function decodeProcessResponse(frame: Buffer): ProcessorAnswer | undefine
 
 function decodeProcessedBatch(bytes: Uint8Array): ProcessorAnswer {
   const reader = new BinaryReader(bytes);
-  const answer: ProcessorAnswer = { inputSequence: 0n, batch: { bytes: new Uint8Array(0), count: 0 }, deadLetters: [] };
+  const answer: ProcessorAnswer = {
+    inputSequence: 0n,
+    batch: { bytes: new Uint8Array(0), count: 0 },
+    deadLetters: [],
+  };
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
     if (field === 1 && wireType === WireType.Varint) answer.inputSequence = asBigint(reader.uint64());

@@ -1,9 +1,9 @@
 import type * as grpc from "@grpc/grpc-js";
 import { CORE_CONTRACTS, clientFor, deadline } from "../clients/service-clients";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import type { RunPlan, StagePlan } from "../engine/run-plan";
 import type { ComponentDescriptor, ConfigIssue } from "../gen/component/v1/component";
 import { Family as FamilyEnum, Severity } from "../gen/component/v1/component";
-import type { RunPlan, StagePlan } from "../engine/run-plan";
 
 /** One problem found while negotiating, attached to a stage and, for config issues, a JSON Pointer. */
 export interface NegotiationIssue {
@@ -26,16 +26,27 @@ const FAMILY_OF: Record<StagePlan["family"], FamilyEnum> = {
 };
 
 type UnaryClient = grpc.Client & {
-  describe(request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { component?: ComponentDescriptor }) => void): void;
+  describe(
+    request: object,
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: { component?: ComponentDescriptor }) => void,
+  ): void;
   configure(
     request: { configJson: string; validateOnly: boolean; stageId: string },
     options: grpc.CallOptions,
-    callback: (error: grpc.ServiceError | null, response?: { accepted: boolean; issues: ConfigIssue[] }) => void,
+    callback: (
+      error: grpc.ServiceError | null,
+      response?: { accepted: boolean; issues: ConfigIssue[] },
+    ) => void,
   ): void;
 };
 
-function call<T>(invoke: (callback: (error: grpc.ServiceError | null, response?: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => invoke((error, response) => (error ? reject(error) : resolve(response as T))));
+function call<T>(
+  invoke: (callback: (error: grpc.ServiceError | null, response?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) =>
+    invoke((error, response) => (error ? reject(error) : resolve(response as T))),
+  );
 }
 
 /**
@@ -43,7 +54,10 @@ function call<T>(invoke: (callback: (error: grpc.ServiceError | null, response?:
  * contract major this core speaks, check event types along every edge, and send every config in
  * validate-only mode. Every issue of every service comes back at once.
  */
-export async function negotiate(plan: RunPlan, endpoints: ReadonlyMap<string, ServiceEndpoint>): Promise<NegotiationResult> {
+export async function negotiate(
+  plan: RunPlan,
+  endpoints: ReadonlyMap<string, ServiceEndpoint>,
+): Promise<NegotiationResult> {
   const descriptors = new Map<string, ComponentDescriptor>();
   const perStage = await Promise.all(
     plan.stages.map(async (stage): Promise<NegotiationIssue[]> => {
@@ -68,7 +82,11 @@ async function negotiateStage(
   client: UnaryClient,
   descriptors: Map<string, ComponentDescriptor>,
 ): Promise<NegotiationIssue[]> {
-  const issue = (message: string, pointer?: string, severity: "error" | "warning" = "error"): NegotiationIssue => ({
+  const issue = (
+    message: string,
+    pointer?: string,
+    severity: "error" | "warning" = "error",
+  ): NegotiationIssue => ({
     stageId: stage.id,
     message,
     pointer,
@@ -81,21 +99,34 @@ async function negotiateStage(
     );
     component = response.component;
   } catch (error) {
-    return [issue(`cannot describe the service (${endpoint.description} at ${endpoint.target}): ${(error as grpc.ServiceError).details || (error as Error).message}`)];
+    return [
+      issue(
+        `cannot describe the service (${endpoint.description} at ${endpoint.target}): ${(error as grpc.ServiceError).details || (error as Error).message}`,
+      ),
+    ];
   }
   if (!component) return [issue("the service's Describe answer holds no component")];
   descriptors.set(stage.id, component);
 
   const issues: NegotiationIssue[] = [];
   if (component.family !== FAMILY_OF[stage.family]) {
-    issues.push(issue(`"${component.name}" is not a ${stage.family} (it describes itself as family ${FamilyEnum[component.family] ?? component.family})`));
+    issues.push(
+      issue(
+        `"${component.name}" is not a ${stage.family} (it describes itself as family ${FamilyEnum[component.family] ?? component.family})`,
+      ),
+    );
   }
   const wanted = CORE_CONTRACTS[stage.family];
   const spoken = component.contracts.filter((contract) => contract.name === wanted.name);
   if (!spoken.some((contract) => wanted.majors.includes(contract.major))) {
-    const theirs = spoken.length > 0 ? spoken.map((c) => `${c.name} v${c.major} (${c.major}.${c.minor}.${c.patch})`).join(", ") : component.contracts.map((c) => `${c.name} v${c.major}`).join(", ") || "no contract";
+    const theirs =
+      spoken.length > 0
+        ? spoken.map((c) => `${c.name} v${c.major} (${c.major}.${c.minor}.${c.patch})`).join(", ")
+        : component.contracts.map((c) => `${c.name} v${c.major}`).join(", ") || "no contract";
     issues.push(
-      issue(`"${component.name}" speaks ${theirs}; this core speaks ${wanted.majors.map((major) => `${wanted.name} v${major}`).join(", ")}`),
+      issue(
+        `"${component.name}" speaks ${theirs}; this core speaks ${wanted.majors.map((major) => `${wanted.name} v${major}`).join(", ")}`,
+      ),
     );
     return issues;
   }
@@ -109,13 +140,22 @@ async function negotiateStage(
       ),
     );
     for (const found of response.issues) {
-      issues.push(issue(found.message, found.path, found.severity === Severity.SEVERITY_WARNING ? "warning" : "error"));
+      issues.push(
+        issue(found.message, found.path, found.severity === Severity.SEVERITY_WARNING ? "warning" : "error"),
+      );
     }
-    if (!response.accepted && !response.issues.some((found) => found.severity !== Severity.SEVERITY_WARNING)) {
+    if (
+      !response.accepted &&
+      !response.issues.some((found) => found.severity !== Severity.SEVERITY_WARNING)
+    ) {
       issues.push(issue("the service rejected its configuration without saying why"));
     }
   } catch (error) {
-    issues.push(issue(`configure (validate only) failed: ${(error as grpc.ServiceError).details || (error as Error).message}`));
+    issues.push(
+      issue(
+        `configure (validate only) failed: ${(error as grpc.ServiceError).details || (error as Error).message}`,
+      ),
+    );
   }
   return issues;
 }
@@ -126,7 +166,10 @@ export function typeMatches(type: string, pattern: string): boolean {
 }
 
 /** Event types each stage emits; undefined when unknown (any). A processor that names none passes its inputs' types on. */
-function producedTypes(plan: RunPlan, descriptors: ReadonlyMap<string, ComponentDescriptor>): Map<string, string[] | undefined> {
+function producedTypes(
+  plan: RunPlan,
+  descriptors: ReadonlyMap<string, ComponentDescriptor>,
+): Map<string, string[] | undefined> {
   const produced = new Map<string, string[] | undefined>();
   const resolve = (stage: StagePlan, seen: Set<string>): string[] | undefined => {
     if (produced.has(stage.id)) return produced.get(stage.id);
@@ -134,9 +177,13 @@ function producedTypes(plan: RunPlan, descriptors: ReadonlyMap<string, Component
     let types: string[] | undefined = own.length > 0 ? own : undefined;
     if (!types && stage.family === "processor" && !seen.has(stage.id)) {
       seen.add(stage.id);
-      const inputs = stage.inputs.map((id) => plan.stages.find((s) => s.id === id)).filter((s): s is StagePlan => !!s);
+      const inputs = stage.inputs
+        .map((id) => plan.stages.find((s) => s.id === id))
+        .filter((s): s is StagePlan => !!s);
       const upstream = inputs.map((input) => resolve(input, seen));
-      types = upstream.some((list) => list === undefined) ? undefined : [...new Set(upstream.flat() as string[])];
+      types = upstream.some((list) => list === undefined)
+        ? undefined
+        : [...new Set(upstream.flat() as string[])];
     }
     produced.set(stage.id, types);
     return types;
@@ -145,7 +192,10 @@ function producedTypes(plan: RunPlan, descriptors: ReadonlyMap<string, Component
   return produced;
 }
 
-function checkEventTypes(plan: RunPlan, descriptors: ReadonlyMap<string, ComponentDescriptor>): NegotiationIssue[] {
+function checkEventTypes(
+  plan: RunPlan,
+  descriptors: ReadonlyMap<string, ComponentDescriptor>,
+): NegotiationIssue[] {
   const produced = producedTypes(plan, descriptors);
   const issues: NegotiationIssue[] = [];
   for (const stage of plan.stages) {

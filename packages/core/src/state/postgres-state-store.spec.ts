@@ -1,11 +1,6 @@
 import { UserError } from "@flow/errors";
+import { dropSchema, uniqueTestSchema, urlWithSchema, withPostgres } from "@flow/testing";
 import pg from "pg";
-import {
-  dropSchema,
-  uniqueTestSchema,
-  urlWithSchema,
-  withPostgres,
-} from "@flow/testing";
 import { openStateStore } from "./open-state-store";
 
 // What only the PostgreSQL store does: reaching a server, its schema, concurrent first opens.

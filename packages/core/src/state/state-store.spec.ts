@@ -3,15 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UserError } from "@flow/errors";
+import { dropSchema, uniqueTestSchema, urlWithSchema, withPostgres } from "@flow/testing";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { type ManualClock, manualClock } from "../test-support/manual-clock";
-import {
-  dropSchema,
-  uniqueTestSchema,
-  urlWithSchema,
-  withPostgres,
-} from "@flow/testing";
 import { openStateStore } from "./open-state-store";
 import { isRunAbandoned } from "./run-liveness";
 import { DEFAULT_SERVICE_TTL_SECONDS, type StageStats, type StateStore } from "./state-store";

@@ -9,7 +9,14 @@ export function serviceMain(packageName: string): string {
   return join(dirname(require.resolve(`${packageName}/package.json`)), "dist", "main.js");
 }
 
-export const RECORDING_CONSUMER = join(__dirname, "..", "..", "dist", "fixtures", "recording-consumer-main.js");
+export const RECORDING_CONSUMER = join(
+  __dirname,
+  "..",
+  "..",
+  "dist",
+  "fixtures",
+  "recording-consumer-main.js",
+);
 
 export interface FlowResult {
   code: number | null;
@@ -38,7 +45,9 @@ export class FlowProcess {
       this.stderr += chunk.toString();
     });
     this.exited = new Promise((resolve) => {
-      this.child.once("exit", (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
+      this.child.once("exit", (code, signal) =>
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }),
+      );
     });
   }
 
@@ -59,7 +68,9 @@ export class FlowProcess {
       };
       if (check()) return;
       this.child.stderr?.on("data", onData);
-      this.exited.then((result) => reject(new Error(`flow exited (${result.code}) before logging ${pattern}:\n${result.stderr}`)));
+      this.exited.then((result) =>
+        reject(new Error(`flow exited (${result.code}) before logging ${pattern}:\n${result.stderr}`)),
+      );
     });
   }
 
@@ -73,6 +84,9 @@ export class FlowProcess {
 }
 
 /** Runs `flow <args>` to completion. */
-export function runFlow(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<FlowResult> {
+export function runFlow(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<FlowResult> {
   return new FlowProcess(args, options).wait();
 }
