@@ -24,7 +24,10 @@ function workspacePackages() {
 }
 
 // Format and lint first (biome): a finding fails the run like a failing test.
-const lint = spawnSync(join(root, "node_modules", ".bin", "biome"), ["check", "."], { cwd: root, stdio: "inherit" });
+const lint = spawnSync(join(root, "node_modules", ".bin", "biome"), ["check", "."], {
+  cwd: root,
+  stdio: "inherit",
+});
 const lintFailed = lint.status !== 0;
 
 const packages = workspacePackages();

@@ -24,7 +24,11 @@ export class LatencyRecorder {
     const sorted = this.samples.slice(0, this.size).sort();
     return ranks.map((rank) => {
       if (sorted.length === 0) return Number.NaN;
-      const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((rank / 100) * sorted.length) - 1));
+      // The small epsilon keeps 99.9% of 1000 at rank 999 despite floating point (999.0000000000001).
+      const index = Math.min(
+        sorted.length - 1,
+        Math.max(0, Math.ceil((rank / 100) * sorted.length - 1e-9) - 1),
+      );
       return sorted[index] as number;
     });
   }

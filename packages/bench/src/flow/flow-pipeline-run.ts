@@ -38,8 +38,10 @@ function packageFile(packageName: string, ...path: string[]): string {
 
 const FLOW_BIN = packageFile("@flow/cli", "dist", "bin.js");
 const GENERATOR = packageFile("@flow/source-generator", "dist", "main.js");
-const IDENTITY = join(__dirname, "..", "flow-services", "identity-processor-main.js");
-const COUNTING = join(__dirname, "..", "flow-services", "counting-consumer-main.js");
+// The built service programs, from src/flow (tests) or dist/flow alike.
+const SERVICES = join(__dirname, "..", "..", "dist", "flow-services");
+const IDENTITY = join(SERVICES, "identity-processor-main.js");
+const COUNTING = join(SERVICES, "counting-consumer-main.js");
 
 function pipelineYaml(settings: FlowPipelineSettings, reportPath: string): string {
   const stall = settings.stall

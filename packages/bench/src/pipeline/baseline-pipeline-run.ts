@@ -25,9 +25,9 @@ export interface BaselinePipelineResult {
 
 const START_TIMEOUT_MS = 15_000;
 
-/** The compiled process scripts sit beside this file in dist/. */
+/** The compiled process scripts, in dist/pipeline (found from src/ in tests as well). */
 function processScript(name: string): string {
-  const script = path.join(__dirname, `${name}.js`);
+  const script = path.join(__dirname, "..", "..", "dist", "pipeline", `${name}.js`);
   if (!fs.existsSync(script)) {
     throw new Error(`${script} is missing: build the bench package first (pnpm build)`);
   }
