@@ -53,7 +53,10 @@ metadata: { name: bench }
 delivery: ${settings.delivery}
 defaults:
   batch: { maxSize: ${settings.batchSize}${settings.lingerMs !== undefined ? `, lingerMs: ${settings.lingerMs}` : ""} }
-  inFlight: ${settings.inFlight}
+  inFlight: ${settings.inFlight}${
+    // A consumer that holds on purpose must not be taken for one that lost the batches.
+    settings.stall ? `\n  timeouts: { ackMs: ${settings.stall.ms * 2} }` : ""
+  }
 sources:
   - id: gen
     command: [node, ${JSON.stringify(GENERATOR)}]

@@ -27,9 +27,13 @@ export class PeakRssWatch {
     for (const pid of [this.rootPid, ...childrenOf(this.rootPid)]) {
       const bytes = highWaterMark(pid);
       if (bytes === undefined) continue;
+      // The command line is read every time: a child seen between fork and exec still shows its
+      // parent's command, and would otherwise be misnamed for good.
       const known = this.peaks.get(pid);
-      if (!known) this.peaks.set(pid, { command: commandLine(pid), bytes });
-      else known.bytes = Math.max(known.bytes, bytes);
+      this.peaks.set(pid, {
+        command: commandLine(pid) || known?.command || "",
+        bytes: Math.max(bytes, known?.bytes ?? 0),
+      });
     }
   }
 }

@@ -110,9 +110,11 @@ export abstract class BatchLink<Request, Response> {
   }
   private retrySlot = 0n;
 
-  /** Takes the delivery a response answers. */
+  /** Takes the delivery a response answers; undefined for an unknown or a late answer. */
   protected answer(sequence: bigint): Delivery | undefined {
+    if (this.lateAnswers.delete(sequence)) return undefined;
     const delivery = this.pending.get(sequence);
+    if (!delivery) this.logger.warn({ stage: this.stage.id, sequence }, "answer to an unknown batch ignored");
     this.pending.delete(sequence);
     if (delivery) this.hooks.onAnswered?.((Date.now() - delivery.sentAt) / 1000);
     return delivery;
@@ -143,6 +145,24 @@ export abstract class BatchLink<Request, Response> {
     this.stream = undefined;
     this.client?.close();
   }
+
+  /**
+   * Retries every batch unanswered for longer than `timeouts.ackMs` (the service may have lost
+   * it): it is sent again as a new attempt, and dead-lettered after `retry.maxAttempts`. A late
+   * answer to the old copy is then ignored; at-least-once allows the duplicate.
+   */
+  retryOverdue(now = Date.now()): void {
+    const limit = this.stage.settings.timeouts.ackMs;
+    if (this.recovering || limit <= 0) return;
+    for (const [sequence, delivery] of [...this.pending]) {
+      if (sequence <= 0n || now - delivery.sentAt <= limit) continue;
+      this.pending.delete(sequence);
+      this.lateAnswers.add(sequence);
+      this.retry(delivery, `no answer within ${limit} ms`);
+    }
+  }
+  /** Sequences retried for lateness: their answers, should they come, are expected and ignored. */
+  protected readonly lateAnswers = new Set<bigint>();
 
   /** The oldest unanswered batch's age in ms (0 when none). */
   oldestPendingAgeMs(now = Date.now()): number {

@@ -60,13 +60,7 @@ export class ConsumerLink extends BatchLink<LinkRequest<WriteRequest>, WriteResp
     if (response.response?.$case !== "ack") return;
     const ack = response.response.value;
     const delivery = this.answer(ack.sequence);
-    if (!delivery) {
-      this.logger.warn(
-        { stage: this.stage.id, sequence: ack.sequence },
-        "consumer acknowledged an unknown batch",
-      );
-      return;
-    }
+    if (!delivery) return;
     switch (ack.status) {
       case AckStatus.ACK_STATUS_WRITTEN:
         this.consumerHooks.onWritten(delivery.origin, delivery.batch);

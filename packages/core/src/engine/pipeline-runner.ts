@@ -271,6 +271,11 @@ export class PipelineRunner extends EventEmitter {
     void this.openSources();
     this.timers.push(setInterval(() => void this.saveStats(), this.options.statsIntervalMs ?? 1000));
     this.timers.push(setInterval(() => void this.pollHealth(), this.options.healthIntervalMs ?? 5000));
+    this.timers.push(
+      setInterval(() => {
+        for (const link of [...this.processors.values(), ...this.consumers.values()]) link.retryOverdue();
+      }, 1000),
+    );
     return done;
   }
 
@@ -564,9 +569,23 @@ export class PipelineRunner extends EventEmitter {
     }
   }
 
+  /**
+   * Every batch is answered (or dead-lettered) when sources are done, so closing is quick; a
+   * service that still holds its stream open (hung in a write) is cut off after the longest ack
+   * timeout rather than hanging the run.
+   */
   private async closeLinks(): Promise<void> {
-    // Processors before consumers is not needed: every batch is already answered when sources are done.
-    await Promise.all([...this.processors.values(), ...this.consumers.values()].map((link) => link.close()));
+    const links = [...this.processors.values(), ...this.consumers.values()];
+    const limit = Math.max(1000, ...links.map((link) => link.stage.settings.timeouts.ackMs));
+    let timer: NodeJS.Timeout | undefined;
+    const cutOff = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const link of links) link.abort();
+        resolve();
+      }, limit);
+    });
+    await Promise.race([Promise.all(links.map((link) => link.close())), cutOff]);
+    clearTimeout(timer);
   }
 
   private fail(error: Error): void {

@@ -61,13 +61,7 @@ export class ProcessorLink extends BatchLink<LinkRequest<ProcessRequest>, Proces
   protected onResponse(answer: ProcessorAnswer | undefined): void {
     if (!answer) return;
     const delivery: Delivery | undefined = this.answer(answer.inputSequence);
-    if (!delivery) {
-      this.logger.warn(
-        { stage: this.stage.id, sequence: answer.inputSequence },
-        "processor answered an unknown batch",
-      );
-      return;
-    }
+    if (!delivery) return;
     if (answer.failure) {
       if (answer.failure.retryable) this.retry(delivery, answer.failure.reason);
       else this.processorHooks.onGiveUp(delivery, answer.failure.reason);

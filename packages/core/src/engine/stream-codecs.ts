@@ -73,13 +73,28 @@ function decodeExhausted(bytes: Uint8Array): SourceMessage {
 /** A request on a Process or Write stream: the start message (generated codec) or a raw batch. */
 export type LinkRequest<Start> = { start: Start } | { sequence: bigint; batch: RawBatch };
 
+/**
+ * `{2: {1: sequence, 2: batch}}` with the batch bytes copied once: the small header (tags,
+ * lengths, sequence) is written apart and joined to the bytes by one concat, instead of copying
+ * the whole batch into a writer, out of it, and into a Buffer.
+ */
 function encodeBatchRequest(sequence: bigint, batch: RawBatch): Buffer {
-  const writer = new BinaryWriter();
-  writer.tag(2, WireType.LengthDelimited).fork();
-  writer.tag(1, WireType.Varint).uint64(sequence);
-  writer.tag(2, WireType.LengthDelimited).bytes(batch.bytes);
-  writer.join();
-  return Buffer.from(writer.finish());
+  const inner = new BinaryWriter().tag(1, WireType.Varint).uint64(sequence).finish();
+  const innerLength = inner.length + 1 + varintLength(batch.bytes.length) + batch.bytes.length;
+  const header = new BinaryWriter()
+    .tag(2, WireType.LengthDelimited)
+    .uint32(innerLength)
+    .raw(inner)
+    .tag(2, WireType.LengthDelimited)
+    .uint32(batch.bytes.length)
+    .finish();
+  return Buffer.concat([header, batch.bytes], header.length + batch.bytes.length);
+}
+
+function varintLength(value: number): number {
+  let length = 1;
+  for (let rest = value >>> 7; rest > 0; rest >>>= 7) length += 1;
+  return length;
 }
 
 export function encodeProcessRequest(request: LinkRequest<ProcessRequest>): Buffer {
