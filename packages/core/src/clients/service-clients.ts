@@ -20,29 +20,15 @@ function channelOptions(): grpc.ChannelOptions {
   return { ...FLOW_CHANNEL_OPTIONS, "grpc.service_config": ROUND_ROBIN };
 }
 
-export type FamilyClient = SourceServiceClient | ProcessorServiceClient | ConsumerServiceClient;
+const CLIENTS = {
+  source: SourceServiceClient,
+  processor: ProcessorServiceClient,
+  consumer: ConsumerServiceClient,
+} as const;
 
-export function sourceClient(target: string): SourceServiceClient {
-  return new SourceServiceClient(target, grpc.credentials.createInsecure(), channelOptions());
-}
-
-export function processorClient(target: string): ProcessorServiceClient {
-  return new ProcessorServiceClient(target, grpc.credentials.createInsecure(), channelOptions());
-}
-
-export function consumerClient(target: string): ConsumerServiceClient {
-  return new ConsumerServiceClient(target, grpc.credentials.createInsecure(), channelOptions());
-}
-
-export function clientFor(family: Family, target: string): FamilyClient {
-  switch (family) {
-    case "source":
-      return sourceClient(target);
-    case "processor":
-      return processorClient(target);
-    case "consumer":
-      return consumerClient(target);
-  }
+/** A generated client of the family's contract, for the unary calls (Describe, Configure); streams use raw codecs. */
+export function clientFor(family: Family, target: string): grpc.Client {
+  return new CLIENTS[family](target, grpc.credentials.createInsecure(), channelOptions());
 }
 
 /** A unary call's deadline, `ms` from now. */

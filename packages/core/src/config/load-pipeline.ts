@@ -107,7 +107,7 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
   if (!state && /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(stateUrl)) {
     problems.push({
       location: locator.locate(["state", "url"]).location,
-      message: `state.url: found ${JSON.stringify(stateUrl)} with no path, expected sqlite:<path> or postgres://...`,
+      message: `state.url: found ${JSON.stringify(stateUrl)}, expected sqlite:<path> or postgres://user@host/db[?schema=name]`,
     });
   }
   if (problems.length > 0 || !state) {

@@ -1,18 +1,23 @@
-import { isAbsolute, resolve } from "node:path";
+import { parseStateStoreUrl } from "../state/state-store-url";
 import type { StateStoreSettings } from "./pipeline-model";
 
 /**
- * `sqlite:<path>` (relative to the pipeline file's folder; `sqlite:///abs` and `sqlite::memory:`
- * also work) or `postgres://...` / `postgresql://...`, passed on unchanged. Undefined for anything else.
+ * The pipeline file's `state.url`, resolved the way the state store will open it (one parser:
+ * state/state-store-url.ts): `sqlite:<path>` relative to the pipeline file's folder,
+ * `sqlite:///abs`, `sqlite::memory:`, or `postgres://...` / `postgresql://...` passed on unchanged
+ * (the store checks those when it opens them, with errors of its own). Undefined for anything else,
+ * and for a bare `sqlite:`, which in a file is a path left out rather than a request for the default.
  */
 export function resolveStateStoreUrl(url: string, baseDir: string): StateStoreSettings | undefined {
   if (/^postgres(ql)?:\/\/./.test(url)) return { kind: "postgres", url };
-  if (!url.startsWith("sqlite:")) return undefined;
-  let rest = url.slice("sqlite:".length);
-  // The URL form sqlite:///abs/path names an absolute path; sqlite://rel is read as relative.
-  if (rest.startsWith("//")) rest = rest.slice(2);
-  if (rest === "") return undefined;
-  if (rest === ":memory:") return { kind: "sqlite", url: "sqlite::memory:", path: ":memory:" };
-  const path = isAbsolute(rest) ? rest : resolve(baseDir, rest);
-  return { kind: "sqlite", url: `sqlite:${path}`, path };
+  if (!url.startsWith("sqlite:") || /^sqlite:(\/\/)?$/.test(url.trim())) return undefined;
+  let location: ReturnType<typeof parseStateStoreUrl>;
+  try {
+    location = parseStateStoreUrl(url, baseDir);
+  } catch {
+    return undefined;
+  }
+  if (location.kind !== "sqlite") return undefined;
+  if (location.file === ":memory:") return { kind: "sqlite", url: "sqlite::memory:", path: ":memory:" };
+  return { kind: "sqlite", url: `sqlite:${location.file}`, path: location.file };
 }
