@@ -3,6 +3,7 @@ import {
   type ConfigIssue,
   type ConsumerDefinition,
   canWrite,
+  cloudEventJsonLine,
   creatableFileIssues,
   errorIssue,
   PermanentError,
@@ -10,7 +11,6 @@ import {
   readPackageVersion,
   statOrUndefined,
 } from "@flow/sdk";
-import { cloudEventJsonLine } from "./cloudevent-json-line";
 import { type FileConsumerConfig, fileConsumerConfigSchema } from "./file-consumer-config";
 import { JsonLinesFile } from "./json-lines-file";
 

@@ -8,6 +8,7 @@ import {
   type StageCounters,
   stageConfigError,
 } from "@flow/core";
+import { formatUserError, isUserError } from "@flow/errors";
 import type { Command } from "commander";
 import pino from "pino";
 import { EXIT } from "./exit-codes";
@@ -108,7 +109,6 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
   if (result.status === "succeeded") return EXIT.ok;
   if (result.status === "stopped") return EXIT.interrupted;
   if (result.error && !options.json) {
-    const { formatUserError, isUserError } = await import("@flow/errors");
     console.error(
       isUserError(result.error) ? formatUserError(result.error) : `error: ${result.error.message}`,
     );

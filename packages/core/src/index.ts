@@ -1,4 +1,3 @@
-export * from "./clients/health-client";
 export * from "./clients/service-clients";
 export * from "./config";
 export * from "./discovery/service-endpoint";

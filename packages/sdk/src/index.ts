@@ -1,4 +1,5 @@
 export * from "./attribute-value-json";
+export * from "./cloudevent-json-line";
 export * from "./cloudevent-json-members";
 export * from "./component";
 export * from "./component-handlers";

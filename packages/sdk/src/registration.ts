@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import type pino from "pino";
 import type { ComponentDescriptor } from "./component";
+import { settlesWithin } from "./settles-within";
 
 // The SDK stays free of generated code at runtime: the registry contract it vendored
 // (proto-pins.yaml: registry_service@^1) is loaded with proto-loader, from dist/ or src/ alike.
@@ -269,19 +270,6 @@ function wireDescriptor(component: ComponentDescriptor): object {
   return component.limits
     ? { ...component, limits: { ...component.limits, maxEventBytes: String(component.limits.maxEventBytes) } }
     : component;
-}
-
-/** True when `promise` settles within `ms` (it never rejects: run() handles every failure). */
-async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function describe(error: unknown): string {

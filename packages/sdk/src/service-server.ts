@@ -6,6 +6,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { bindImplementation } from "./method-binding";
 import { linkFileDescriptors } from "./reflection-descriptors";
+import { settlesWithin } from "./settles-within";
 
 export interface ServiceRegistration {
   /** The generated service definition (e.g. ProcessorServiceService). */
@@ -139,24 +140,11 @@ export class ServiceServer {
     this.stopping ??= (async () => {
       this.setServing(false);
       const drained = Promise.allSettled([...this.drains].map((drain) => drain()));
-      await withTimeout(drained, graceMs);
+      await settlesWithin(drained, graceMs);
       const closed = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
-      if (!(await withTimeout(closed, Math.max(100, graceMs / 2)))) this.server.forceShutdown();
+      if (!(await settlesWithin(closed, Math.max(100, graceMs / 2)))) this.server.forceShutdown();
     })();
     return this.stopping;
-  }
-}
-
-/** True when the promise settled within `ms`. */
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

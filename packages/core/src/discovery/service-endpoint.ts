@@ -75,7 +75,6 @@ export class ServiceEndpoint extends EventEmitter {
           restart,
           logger,
         });
-        this.spawned.on("exit", (code, signal) => this.emit("exit", code, signal));
         const handshake = await this.spawned.start();
         this.currentTarget = handshake.network === "unix" ? `unix:${handshake.address}` : handshake.address;
         return;

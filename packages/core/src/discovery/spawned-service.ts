@@ -29,7 +29,7 @@ const STDERR_TAIL_LINES = 20;
  * into Core's log under the stage id, restarts the process with exponential backoff when it dies
  * (up to a limit), and stops it with SIGTERM, then SIGKILL after a grace period.
  *
- * Events: "exit" (code, signal) when the process ends unexpectedly; "restarted" (count, reason).
+ * Events: "restarted" (count, reason).
  */
 export class SpawnedService extends EventEmitter {
   private child: ChildProcess | undefined;
@@ -203,10 +203,9 @@ export class SpawnedService extends EventEmitter {
             `stage "${stageId}": \`${argv.join(" ")}\` exited (${signal ?? `code ${code}`}) before its handshake${this.tailHint()}`,
           ),
         );
-        if (!this.stopping && this.child === child) {
+        // Whoever uses the service finds out through its broken stream and restarts it.
+        if (!this.stopping && this.child === child)
           logger.warn({ stage: stageId, code, signal }, "service exited");
-          this.emit("exit", code, signal);
-        }
       });
     });
   }

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { type FlowEvent, timestampToRfc3339 } from "@flow/sdk";
+import { cloudEventJsonLine, type FlowEvent } from "@flow/sdk";
 
 export interface DeadLetter {
   stage: string;
@@ -31,17 +31,18 @@ export class DeadLetterFile {
       this.fd = openSync(this.path, "a");
     }
     const at = new Date().toISOString();
-    const lines = letters.map((letter) =>
-      JSON.stringify({
+    // The event is spliced in as CloudEvents JSON text, so a JSON payload keeps its exact digits.
+    const lines = letters.map((letter) => {
+      const head = JSON.stringify({
         at,
         pipeline: this.pipeline,
         runId: this.runId,
         stage: letter.stage,
         reason: letter.reason,
-        event: toCloudEvent(letter.event),
-      }),
-    );
-    writeSync(this.fd, `${lines.join("\n")}\n`);
+      });
+      return `${head.slice(0, -1)},"event":${cloudEventJsonLine(letter.event).trimEnd()}}\n`;
+    });
+    writeSync(this.fd, lines.join(""));
     this.count += letters.length;
     this.dirty = true;
   }
@@ -59,39 +60,4 @@ export class DeadLetterFile {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
-}
-
-/** An event in the CloudEvents JSON format. */
-export function toCloudEvent(event: FlowEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    specversion: event.specversion || "1.0",
-    id: event.id,
-    source: event.source,
-    type: event.type,
-  };
-  if (event.subject) out.subject = event.subject;
-  if (event.time) out.time = timestampToRfc3339(event.time);
-  if (event.datacontenttype) out.datacontenttype = event.datacontenttype;
-  if (event.dataschema) out.dataschema = event.dataschema;
-  for (const [name, attribute] of Object.entries(event.extensions ?? {})) {
-    const value = attribute.value;
-    if (!value) continue;
-    out[name] =
-      value.$case === "binaryValue"
-        ? Buffer.from(value.value).toString("base64")
-        : value.$case === "timestampValue"
-          ? timestampToRfc3339(value.value)
-          : value.value;
-  }
-  const data = Buffer.from(event.data ?? Buffer.alloc(0));
-  if (data.length > 0) {
-    const text = data.toString("utf8");
-    try {
-      out.data = /json/.test(event.datacontenttype || "application/json") ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: fall through to base64
-    }
-    if (out.data === undefined) out.data_base64 = data.toString("base64");
-  }
-  return out;
 }

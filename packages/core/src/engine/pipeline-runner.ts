@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
 import { UserError, UserErrors } from "@flow/errors";
 import type { FlowEvent } from "@flow/sdk";
+import { checkHealth } from "@flow/sdk";
 import type { Logger } from "pino";
-import { checkHealth } from "../clients/health-client";
 import { ServiceEndpoint } from "../discovery/service-endpoint";
 import { type NegotiationIssue, negotiate } from "../negotiation/negotiate";
 import type { StateStore } from "../state";

@@ -94,10 +94,6 @@ export class SourceLink {
     this.stream?.write({ request: { $case: "commit", value: { sequence, checkpoint } } });
   }
 
-  get open_(): boolean {
-    return this.stream !== undefined;
-  }
-
   /** Half-closes: the source stops sending; resolves when its stream has ended. */
   close(): Promise<void> {
     this.closing = true;

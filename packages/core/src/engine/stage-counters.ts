@@ -1,4 +1,4 @@
-import type { HealthStatus } from "../clients/health-client";
+import type { HealthStatus } from "@flow/sdk";
 import type { Family } from "../clients/service-clients";
 
 /** What one stage has done so far in a run; the runner updates it, displays and metrics read it. */

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { checkHealth } from "@flow/sdk";
 import {
   dropSchema,
   listServices,
@@ -11,7 +12,6 @@ import {
 } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
-import { checkHealth } from "../clients/health-client";
 import { ComponentDescriptor, Family } from "../gen/component/v1/component";
 import {
   type DeregisterRequest,

@@ -1,10 +1,7 @@
-import {
-  attributeValueJson,
-  CLOUDEVENT_JSON_MEMBERS,
-  type FlowEvent,
-  isJsonContentType,
-  timestampToRfc3339,
-} from "@flow/sdk";
+import { attributeValueJson } from "./attribute-value-json";
+import { CLOUDEVENT_JSON_MEMBERS } from "./cloudevent-json-members";
+import { type FlowEvent, timestampToRfc3339 } from "./flow-event";
+import { isJsonContentType } from "./json-content-type";
 
 /**
  * One event as one line of JSON in the CloudEvents JSON format, newline included. A JSON payload is
