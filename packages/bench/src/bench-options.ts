@@ -7,6 +7,8 @@ export interface BenchOptions {
   runs: number;
   jsonOnly: boolean;
   events?: number;
+  /** Batch sizes of the pipeline scenarios (--batch-sizes); default 1, 10, 100, 500. */
+  batchSizes?: number[];
   repo?: string;
   list: boolean;
   help: boolean;
@@ -21,6 +23,7 @@ export const BENCH_USAGE = `Usage: pnpm bench [options]
   --runs <n>         runs per scenario (default ${DEFAULT_RUNS}); each figure is the median with min-max
   --json-only        print only JSON lines (machine info, then one line per figure)
   --events <n>       events per pipeline run (default 1,000,000; --quick 5,000)
+  --batch-sizes <l>  batch sizes of the pipeline scenarios, e.g. 100,500 (default 1,10,100,500)
   --repo <path>      repository the build scenario clones (default: this checkout)
   --list             list the scenarios and exit
   --help             show this help`;
@@ -34,6 +37,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       runs: { type: "string" },
       "json-only": { type: "boolean", default: false },
       events: { type: "string" },
+      "batch-sizes": { type: "string" },
       repo: { type: "string" },
       list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -52,6 +56,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     runs: values.runs === undefined ? DEFAULT_RUNS : positiveInteger("--runs", values.runs),
     jsonOnly: values["json-only"] === true,
     events: values.events === undefined ? undefined : positiveInteger("--events", values.events),
+    batchSizes:
+      values["batch-sizes"] === undefined
+        ? undefined
+        : values["batch-sizes"].split(",").map((size) => positiveInteger("--batch-sizes", size.trim())),
     repo: values.repo,
     list: values.list === true,
     help: values.help === true,

@@ -71,6 +71,7 @@ export async function runBench(
         runIndex,
         runs: options.runs,
         events: options.events,
+        batchSizes: options.batchSizes,
         repo: options.repo,
         log: (message) => output.err(`  [${scenario.name}] ${message}`),
       };

@@ -34,6 +34,8 @@ export interface ScenarioContext {
   runs: number;
   /** Overrides the event count of pipeline scenarios (--events). */
   events?: number;
+  /** Overrides the batch sizes of pipeline scenarios (--batch-sizes). */
+  batchSizes?: number[];
   /** Repository the build scenario clones (--repo); defaults to the one the bench package lives in. */
   repo?: string;
   /** Progress for humans; goes to stderr so stdout stays a clean report. */

@@ -17,6 +17,7 @@ export * from "./path-access";
 export * from "./processor";
 export * from "./reflection-descriptors";
 export * from "./serve";
+export * from "./server-flow-window";
 export * from "./service-errors";
 export * from "./service-server";
 export * from "./source";

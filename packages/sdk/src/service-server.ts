@@ -6,6 +6,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { bindImplementation } from "./method-binding";
 import { linkFileDescriptors } from "./reflection-descriptors";
+import { FLOW_WINDOW_BYTES, widenServerFlowWindows } from "./server-flow-window";
 import { settlesWithin } from "./settles-within";
 
 export interface ServiceRegistration {
@@ -36,14 +37,14 @@ export interface ServerOptions {
 export type DrainHook = () => Promise<void>;
 
 /**
- * Message sizes and HTTP/2 settings shared by Flow's servers and Core's channels: batches can be
- * large, and the 64 KiB default flow-control window starves a fast pipeline.
+ * Message sizes and the HTTP/2 window shared by Flow's servers and Core's channels: batches can
+ * be large, and the 64 KiB default flow-control window starves a fast pipeline (see
+ * server-flow-window.ts; servers get their window from `widenServerFlowWindows`).
  */
 export const FLOW_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_receive_message_length": 64 * 1024 * 1024,
   "grpc.max_send_message_length": 64 * 1024 * 1024,
-  "grpc-node.flow_control_window": 16 * 1024 * 1024,
-  "grpc.http2.write_buffer_size": 1024 * 1024,
+  "grpc-node.flow_control_window": FLOW_WINDOW_BYTES,
 };
 
 /** The fully qualified name of a generated service definition, e.g. `pkg.v1.ProcessorService`. */
@@ -113,6 +114,7 @@ export class ServiceServer {
         (error, bound) => (error ? reject(error) : resolve(bound)),
       );
     });
+    widenServerFlowWindows(server);
     return instance;
   }
 

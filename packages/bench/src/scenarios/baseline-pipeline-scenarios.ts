@@ -26,6 +26,10 @@ export function pipelineEvents(context: ScenarioContext): number {
   return context.events ?? (context.quick ? QUICK_PIPELINE_EVENTS : FULL_PIPELINE_EVENTS);
 }
 
+export function pipelineBatchSizes(context: ScenarioContext): readonly number[] {
+  return context.batchSizes ?? PIPELINE_BATCH_SIZES;
+}
+
 async function measurePipeline(
   context: ScenarioContext,
   variant: MiddleVariant,
@@ -33,7 +37,7 @@ async function measurePipeline(
 ): Promise<Measurement[]> {
   const events = pipelineEvents(context);
   const measurements: Measurement[] = [];
-  for (const batchSize of PIPELINE_BATCH_SIZES) {
+  for (const batchSize of pipelineBatchSizes(context)) {
     const result = await runBaselinePipeline({
       variant,
       events,

@@ -4,7 +4,7 @@ import type { Measurement, Scenario, ScenarioContext } from "../scenario";
 import {
   BASELINE_CREDITS,
   BASELINE_PIPELINE,
-  PIPELINE_BATCH_SIZES,
+  pipelineBatchSizes,
   pipelineEvents,
   pipelineFigure,
 } from "./baseline-pipeline-scenarios";
@@ -34,7 +34,7 @@ export const flowThroughputScenario: Scenario = {
   baselines: [BASELINE_PIPELINE],
   async measure(context) {
     const measurements: Measurement[] = [];
-    for (const batchSize of PIPELINE_BATCH_SIZES) {
+    for (const batchSize of pipelineBatchSizes(context)) {
       const result = await runFlowPipeline(settings(context, { batchSize }));
       context.log(
         `batch=${batchSize}: ${Math.round(result.eventsPerSecond).toLocaleString("en-US")} events/s`,
