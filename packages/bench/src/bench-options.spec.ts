@@ -28,7 +28,9 @@ describe("parseBenchOptions", () => {
   it("takes the pipeline batch sizes as a list, and rejects a size that is not a positive integer", () => {
     expect(parseBenchOptions([]).batchSizes).toBeUndefined();
     expect(parseBenchOptions(["--batch-sizes", "100, 500"]).batchSizes).toEqual([100, 500]);
-    expect(() => parseBenchOptions(["--batch-sizes", "100,0"])).toThrow(/--batch-sizes expects a positive integer, got "0"/);
+    expect(() => parseBenchOptions(["--batch-sizes", "100,0"])).toThrow(
+      /--batch-sizes expects a positive integer, got "0"/,
+    );
   });
 
   it("rejects a run count that is not a positive integer, and unknown flags", () => {

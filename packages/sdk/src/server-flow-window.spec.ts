@@ -1,5 +1,5 @@
-import * as http2 from "node:http2";
 import { once } from "node:events";
+import * as http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import { FLOW_WINDOW_BYTES, widenServerFlowWindows } from "./server-flow-window";
 import { ServiceServer } from "./service-server";
@@ -14,9 +14,7 @@ async function windowsSeenBy(address: string): Promise<{ streamWindow: number; c
     await once(client, "remoteSettings");
     // The server raises the connection window right after its SETTINGS; frames arrive in order,
     // so once a PING is answered every earlier WINDOW_UPDATE has been applied.
-    await new Promise<void>((resolve, reject) =>
-      client.ping((error) => (error ? reject(error) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => client.ping((error) => (error ? reject(error) : resolve())));
     return {
       streamWindow: client.remoteSettings.initialWindowSize ?? 0,
       connectionWindow: client.state.remoteWindowSize ?? 0,
