@@ -7,7 +7,8 @@ import { join } from "node:path";
 const root = join(import.meta.dirname, "..");
 const run = spawnSync(
   process.execPath,
-  [join(root, "packages/cli/dist/bin.js"), "run", "examples/quickstart.yaml"],
+  // The flags the flow bin starts with (its shebang; see @flow/sdk STEADY_LATENCY_NODE_FLAGS).
+  ["--min-semi-space-size=16", join(root, "packages/cli/dist/bin.js"), "run", "examples/quickstart.yaml"],
   {
     cwd: root,
     stdio: "inherit",

@@ -21,3 +21,4 @@ export * from "./server-flow-window";
 export * from "./service-errors";
 export * from "./service-server";
 export * from "./source";
+export * from "./steady-latency-node-flags";

@@ -48,6 +48,7 @@ export const generatorSource: SourceDefinition<GeneratorConfig> = {
     const stage = context.stageId || FALLBACK_STAGE;
     const payload = new PayloadTemplate(config.payload.template ?? DEFAULT_TEMPLATE, config.payload.size);
     const subject = config.subject === undefined ? undefined : new TextTemplate(config.subject);
+    const formatsTime = payload.uses.has("time") || subject?.uses.has("time") === true;
     const ranges = pacedRanges({
       first: decodeNextSequence(context.checkpoint),
       last: config.count > 0 ? BigInt(config.count) : undefined,
@@ -61,7 +62,7 @@ export const generatorSource: SourceDefinition<GeneratorConfig> = {
       for (let seq = range.from; seq < range.to; seq++) {
         const id = `${stage}-${seq}`;
         const time = nowTimestamp();
-        const values = { seq, id, stage, time: timestampToRfc3339(time) };
+        const values = { seq, id, stage, time: formatsTime ? timestampToRfc3339(time) : "" };
         events.push(
           createEvent({
             id,

@@ -28,6 +28,15 @@ describe("PayloadTemplate", () => {
     }
   });
 
+  it("lists the placeholders it holds, so the generator computes only those", () => {
+    expect([...new PayloadTemplate({ seq: "{{seq}}", at: "t={{time}}" }).uses].sort()).toEqual([
+      "seq",
+      "time",
+    ]);
+    expect([...new PayloadTemplate({ fixed: true }, 100).uses]).toEqual([]);
+    expect([...new TextTemplate("{{stage}}/{{id}}").uses].sort()).toEqual(["id", "stage"]);
+  });
+
   it("never truncates a payload larger than the requested size", () => {
     const rendered = new PayloadTemplate({ text: "a".repeat(100) }, 10).render(values);
     expect(JSON.parse(rendered.toString())).toEqual({ text: "a".repeat(100) });

@@ -10,6 +10,7 @@ export interface PlaceholderValues {
 export const DEFAULT_TEMPLATE = { seq: "{{seq}}" };
 
 type Part = string | ((values: PlaceholderValues) => string);
+type PlaceholderName = keyof PlaceholderValues;
 
 // In JSON, `"{{seq}}"` (a whole string) becomes a bare number; anywhere else a placeholder is text.
 const JSON_PLACEHOLDER = /"\{\{seq\}\}"|\{\{(seq|id|stage|time)\}\}/g;
@@ -21,27 +22,33 @@ const TEXT_PLACEHOLDER = /\{\{(seq|id|stage|time)\}\}/g;
  */
 export class PayloadTemplate {
   private readonly parts: Part[];
+  /** The placeholders the template holds: the generator computes only these (formatting a time is not free). */
+  readonly uses = new Set<PlaceholderName>();
+  /** "x" * size, sliced for each event's padding instead of building a new run of "x". */
+  private readonly padding: string;
 
   constructor(
     template: unknown,
     private readonly size?: number,
   ) {
-    this.parts = compile(JSON.stringify(template), true);
+    this.parts = compile(JSON.stringify(template), true, this.uses);
+    this.padding = "x".repeat(size ?? 0);
   }
 
   render(values: PlaceholderValues): Buffer {
     const json = join(this.parts, values);
     if (this.size === undefined) return Buffer.from(json, "utf8");
-    return Buffer.from(pad(json, this.size), "utf8");
+    return Buffer.from(pad(json, this.size, this.padding), "utf8");
   }
 }
 
 /** A plain-text template (the subject): placeholders are replaced verbatim. */
 export class TextTemplate {
   private readonly parts: Part[];
+  readonly uses = new Set<PlaceholderName>();
 
   constructor(text: string) {
-    this.parts = compile(text, false);
+    this.parts = compile(text, false, this.uses);
   }
 
   render(values: PlaceholderValues): string {
@@ -49,7 +56,7 @@ export class TextTemplate {
   }
 }
 
-function compile(text: string, json: boolean): Part[] {
+function compile(text: string, json: boolean, uses: Set<PlaceholderName>): Part[] {
   const parts: Part[] = [];
   let last = 0;
   for (const match of text.matchAll(json ? JSON_PLACEHOLDER : TEXT_PLACEHOLDER)) {
@@ -57,9 +64,11 @@ function compile(text: string, json: boolean): Part[] {
     if (index > last) parts.push(text.slice(last, index));
     const whole = match[0];
     if (whole.startsWith('"')) {
+      uses.add("seq");
       parts.push((values) => values.seq.toString());
     } else {
-      parts.push(placeholder(match[1] as keyof PlaceholderValues, json));
+      uses.add(match[1] as PlaceholderName);
+      parts.push(placeholder(match[1] as PlaceholderName, json));
     }
     last = index + whole.length;
   }
@@ -67,7 +76,7 @@ function compile(text: string, json: boolean): Part[] {
   return parts;
 }
 
-function placeholder(name: keyof PlaceholderValues, json: boolean): (values: PlaceholderValues) => string {
+function placeholder(name: PlaceholderName, json: boolean): (values: PlaceholderValues) => string {
   // Inside a JSON string the value must be escaped; the stage id is the only one that may need it.
   const escapeText = json ? (text: string) => JSON.stringify(text).slice(1, -1) : (text: string) => text;
   switch (name) {
@@ -88,12 +97,15 @@ function join(parts: Part[], values: PlaceholderValues): string {
   return out;
 }
 
-/** Adds a "pad" member to a JSON object text so that its UTF-8 length is `size`, when it fits. */
-function pad(json: string, size: number): string {
+/**
+ * Adds a "pad" member to a JSON object text so that its UTF-8 length is `size`, when it fits;
+ * `padding` is at least `size` characters of "x".
+ */
+function pad(json: string, size: number, padding: string): string {
   const length = Buffer.byteLength(json, "utf8");
   const empty = json === "{}";
   const overhead = empty ? '"pad":""'.length : ',"pad":""'.length;
   const fill = size - length - overhead;
   if (fill < 0 || !json.endsWith("}")) return json;
-  return `${json.slice(0, -1)}${empty ? "" : ","}"pad":"${"x".repeat(fill)}"}`;
+  return `${json.slice(0, -1)}${empty ? "" : ","}"pad":"${padding.slice(0, fill)}"}`;
 }

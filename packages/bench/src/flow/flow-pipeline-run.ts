@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk";
 import type { CountingReport } from "../flow-services/counting-consumer";
 import { PeakRssWatch } from "./peak-rss-watch";
 
@@ -20,6 +21,8 @@ export interface FlowPipelineSettings {
   lingerMs?: number;
   /** The consumer holds once, after this many batches, for this long. */
   stall?: { afterBatches: number; ms: number };
+  /** The consumer reports the latency of the first this-many ms of events apart (warm-up). */
+  latencyWarmupMs?: number;
 }
 
 export interface FlowPipelineResult {
@@ -43,10 +46,17 @@ const SERVICES = join(__dirname, "..", "..", "dist", "flow-services");
 const IDENTITY = join(SERVICES, "identity-processor-main.js");
 const COUNTING = join(SERVICES, "counting-consumer-main.js");
 
+/**
+ * Node services started with `command:` get the flags docs/pipeline.md recommends for them (the
+ * ones Flow starts its own processes with), as a user following the docs would write.
+ */
+const NODE_FLAGS = STEADY_LATENCY_NODE_FLAGS.map((flag) => `${flag}, `).join("");
+
 function pipelineYaml(settings: FlowPipelineSettings, reportPath: string): string {
   const stall = settings.stall
     ? `, stallAfterBatches: ${settings.stall.afterBatches}, stallMs: ${settings.stall.ms}`
     : "";
+  const warmup = settings.latencyWarmupMs ? `, warmupMs: ${settings.latencyWarmupMs}` : "";
   return `apiVersion: flow/v1
 kind: Pipeline
 metadata: { name: bench }
@@ -59,17 +69,17 @@ defaults:
   }
 sources:
   - id: gen
-    command: [node, ${JSON.stringify(GENERATOR)}]
+    command: [node, ${NODE_FLAGS}${JSON.stringify(GENERATOR)}]
     config: { count: ${settings.events}, rate: ${settings.rate ?? 0}, batchSize: ${settings.batchSize}, payload: { size: ${settings.payloadBytes} } }
 processors:
   - id: identity
-    command: [node, ${JSON.stringify(IDENTITY)}]
+    command: [node, ${NODE_FLAGS}${JSON.stringify(IDENTITY)}]
     inputs: [gen]
 consumers:
   - id: count
-    command: [node, ${JSON.stringify(COUNTING)}]
+    command: [node, ${NODE_FLAGS}${JSON.stringify(COUNTING)}]
     inputs: [identity]
-    config: { reportPath: ${JSON.stringify(reportPath)}${stall} }
+    config: { reportPath: ${JSON.stringify(reportPath)}${stall}${warmup} }
 `;
 }
 
@@ -81,7 +91,8 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
     const file = join(dir, "pipeline.yaml");
     writeFileSync(file, pipelineYaml(settings, reportPath));
     const started = Date.now();
-    const child = spawn(process.execPath, [FLOW_BIN, "run", file, "--json"], {
+    // As the flow bin starts (its shebang carries the same flags).
+    const child = spawn(process.execPath, [...STEADY_LATENCY_NODE_FLAGS, FLOW_BIN, "run", file, "--json"], {
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
     });

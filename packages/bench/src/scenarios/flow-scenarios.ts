@@ -14,6 +14,8 @@ import {
 // the harness puts the ratio beside them.
 
 const MB = 1024 * 1024;
+/** The first second of the latency run is reported apart: start-up work in four fresh processes. */
+const LATENCY_WARMUP_MS = 1000;
 
 function settings(context: ScenarioContext, overrides: Partial<FlowPipelineSettings>): FlowPipelineSettings {
   return {
@@ -79,15 +81,25 @@ export const flowLatencyScenario: Scenario = {
   description:
     "end-to-end latency (event made at the source -> written by the consumer) at 10,000 events/s offered, default linger (target: p99 <= 10 ms)",
   async measure(context) {
-    const events = context.quick ? 5_000 : 100_000;
-    const result = await runFlowPipeline(settings(context, { events, rate: 10_000 }));
+    const events = context.quick ? 5_000 : 110_000;
+    const warmupMs = context.quick ? 100 : LATENCY_WARMUP_MS;
+    const result = await runFlowPipeline(
+      settings(context, { events, rate: 10_000, latencyWarmupMs: warmupMs }),
+    );
     const { p50, p99, p999, samples } = result.report.latency;
-    const detail = `${samples.toLocaleString("en-US")} events, every one measured; default batch maxSize 100, lingerMs 5`;
-    context.log(`p50 ${p50} ms, p99 ${p99} ms, p99.9 ${p999} ms`);
+    const warm = result.report.latencyWarmup;
+    const detail = `${samples.toLocaleString("en-US")} events after a ${warmupMs} ms warm-up, every one measured; default batch maxSize and lingerMs`;
+    context.log(`p50 ${p50} ms, p99 ${p99} ms, p99.9 ${p999} ms; warm-up p99 ${warm.p99} ms`);
     return [
       { figure: "p50 at 10k events/s", unit: "ms", value: p50, detail },
       { figure: "p99 at 10k events/s", unit: "ms", value: p99 },
       { figure: "p99.9 at 10k events/s", unit: "ms", value: p999 },
+      {
+        figure: "p99 during warm-up",
+        unit: "ms",
+        value: warm.p99,
+        detail: `${warm.samples.toLocaleString("en-US")} events in the first ${warmupMs} ms (fresh processes: start-up GC, JIT)`,
+      },
     ];
   },
 };

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { UserError } from "@flow/errors";
+import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk";
 import type { Logger } from "pino";
 import type { ServiceLocator } from "../config/pipeline-model";
 import { type RestartPolicy, SpawnedService } from "./spawned-service";
@@ -65,7 +66,12 @@ export class ServiceEndpoint extends EventEmitter {
       case "command": {
         const argv =
           locator.kind === "use"
-            ? [process.execPath, resolveServicePackage(locator.packageName, baseDir).entry]
+            ? [
+                process.execPath,
+                // Built-in services are Node programs built on the SDK: start them as Flow starts itself.
+                ...STEADY_LATENCY_NODE_FLAGS,
+                resolveServicePackage(locator.packageName, baseDir).entry,
+              ]
             : locator.argv;
         this.spawned = new SpawnedService({
           stageId,
