@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk";
 import type { CountingReport } from "../flow-services/counting-consumer";
-import { PeakRssWatch } from "./peak-rss-watch";
+import { ProcessWatch } from "./process-watch";
 
 // One run of a Flow pipeline under `flow run`, exactly as a user runs it: generator -> identity
 // processor -> counting consumer, every service its own process spawned by Core.
@@ -25,6 +25,13 @@ export interface FlowPipelineSettings {
   latencyWarmupMs?: number;
 }
 
+export interface PerProcess {
+  core: number;
+  source: number;
+  processor: number;
+  consumer: number;
+}
+
 export interface FlowPipelineResult {
   /** Events over the time from the first to the last event written by the consumer. */
   eventsPerSecond: number;
@@ -32,7 +39,9 @@ export interface FlowPipelineResult {
   startupSeconds: number;
   report: CountingReport;
   run: { status: string; stages: { stageId: string; eventsOut: number; peakInFlight: number }[] };
-  peakRss: { core: number; source: number; processor: number; consumer: number };
+  peakRss: PerProcess;
+  /** CPU seconds each process used over the whole run (start-up included). */
+  cpuSeconds: PerProcess;
 }
 
 function packageFile(packageName: string, ...path: string[]): string {
@@ -96,7 +105,7 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const watch = new PeakRssWatch(child.pid as number);
+    const watch = new ProcessWatch(child.pid as number);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -106,25 +115,31 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
       stderr = (stderr + chunk.toString()).slice(-8000);
     });
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    const peaks = watch.stop();
+    const usage = watch.stop();
     if (code !== 0)
       throw new Error(`flow run exited ${code}: ${stderr.trim().split("\n").slice(-5).join(" | ")}`);
     const run = JSON.parse(stdout) as FlowPipelineResult["run"];
     const report = JSON.parse(readFileSync(reportPath, "utf8")) as CountingReport;
     if (report.events !== settings.events)
       throw new Error(`the consumer received ${report.events} of ${settings.events} events`);
-    const peakOf = (script: string) =>
-      peaks.find((peak) => peak.command.includes(script))?.bytes ?? Number.NaN;
+    const usageOf = (script: string) => usage.find((peak) => peak.command.includes(script));
+    const core = usage.find((peak) => peak.pid === child.pid);
     return {
       eventsPerSecond: settings.events / Math.max(0.001, (report.lastAt - report.firstAt) / 1000),
       startupSeconds: (report.firstAt - started) / 1000,
       report,
       run,
       peakRss: {
-        core: peaks.find((peak) => peak.pid === child.pid)?.bytes ?? Number.NaN,
-        source: peakOf(GENERATOR),
-        processor: peakOf(IDENTITY),
-        consumer: peakOf(COUNTING),
+        core: core?.bytes ?? Number.NaN,
+        source: usageOf(GENERATOR)?.bytes ?? Number.NaN,
+        processor: usageOf(IDENTITY)?.bytes ?? Number.NaN,
+        consumer: usageOf(COUNTING)?.bytes ?? Number.NaN,
+      },
+      cpuSeconds: {
+        core: core?.cpuSeconds ?? Number.NaN,
+        source: usageOf(GENERATOR)?.cpuSeconds ?? Number.NaN,
+        processor: usageOf(IDENTITY)?.cpuSeconds ?? Number.NaN,
+        consumer: usageOf(COUNTING)?.cpuSeconds ?? Number.NaN,
       },
     };
   } finally {

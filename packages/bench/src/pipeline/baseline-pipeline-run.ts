@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ChildProcessGroup } from "./child-process-group";
+import { cpuSeconds } from "../flow/process-watch";
+import { ChildProcessGroup, type SpawnedProcess } from "./child-process-group";
 import { relayArgumentList } from "./relay-arguments";
 
 // One run of the hand-written pipeline: three fresh processes (source -> middle -> sink) on
@@ -21,6 +22,8 @@ export interface BaselinePipelineResult {
   elapsedSeconds: number;
   maxInFlight: number;
   receivedEvents: number;
+  /** CPU seconds each process used, read when the sink had every event (start-up included). */
+  cpuSeconds: { source: number; middle: number; sink: number };
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -74,12 +77,14 @@ export async function runBaselinePipeline(
         `${relayed.max_in_flight} batches were in flight with only ${settings.credits} credits`,
       );
     }
+    const cpuOf = (process: SpawnedProcess) => cpuSeconds(process.child.pid ?? -1) ?? Number.NaN;
     const elapsedSeconds = relayed.elapsed_ns / 1e9;
     return {
       eventsPerSecond: settings.events / elapsedSeconds,
       elapsedSeconds,
       maxInFlight: relayed.max_in_flight,
       receivedEvents: closed.received_events,
+      cpuSeconds: { source: cpuOf(source), middle: cpuOf(middle), sink: cpuOf(sink) },
     };
   } finally {
     await group.terminateAll();

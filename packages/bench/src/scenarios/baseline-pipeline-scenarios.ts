@@ -30,6 +30,13 @@ export function pipelineBatchSizes(context: ScenarioContext): readonly number[] 
   return context.batchSizes ?? PIPELINE_BATCH_SIZES;
 }
 
+/** "CPU s: a 1.2, b 3.4 (total 4.6)": what each process of one run used, start-up included. */
+export function cpuText(seconds: Record<string, number>): string {
+  const entries = Object.entries(seconds);
+  const total = entries.reduce((sum, [, value]) => sum + value, 0);
+  return `CPU s: ${entries.map(([name, value]) => `${name} ${value.toFixed(2)}`).join(", ")} (total ${total.toFixed(2)})`;
+}
+
 async function measurePipeline(
   context: ScenarioContext,
   variant: MiddleVariant,
@@ -54,7 +61,7 @@ async function measurePipeline(
       unit: "events/s",
       value: result.eventsPerSecond,
       ratioVs: compareWith === undefined ? undefined : { scenario: compareWith, figure },
-      detail: `${events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.maxInFlight} of ${BASELINE_CREDITS} credited batches in flight`,
+      detail: `${events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.maxInFlight} of ${BASELINE_CREDITS} credited batches in flight; ${cpuText(result.cpuSeconds)}`,
     });
   }
   return measurements;

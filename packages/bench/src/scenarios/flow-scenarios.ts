@@ -4,6 +4,7 @@ import type { Measurement, Scenario, ScenarioContext } from "../scenario";
 import {
   BASELINE_CREDITS,
   BASELINE_PIPELINE,
+  cpuText,
   pipelineBatchSizes,
   pipelineEvents,
   pipelineFigure,
@@ -47,7 +48,7 @@ export const flowThroughputScenario: Scenario = {
         unit: "events/s",
         value: result.eventsPerSecond,
         ratioVs: { scenario: BASELINE_PIPELINE, figure },
-        detail: `${result.report.events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.run.stages.find((s) => s.stageId === "gen")?.peakInFlight} of ${BASELINE_CREDITS} credited batches in flight`,
+        detail: `${result.report.events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.run.stages.find((s) => s.stageId === "gen")?.peakInFlight} of ${BASELINE_CREDITS} credited batches in flight; ${cpuText({ ...result.cpuSeconds })}`,
       });
     }
     return measurements;

@@ -1,11 +1,22 @@
 import { readFileSync } from "node:fs";
 
+/** What a process used, as far as the watch saw it. */
+export interface ProcessUsage {
+  pid: number;
+  command: string;
+  /** Peak resident memory (VmHWM). */
+  bytes: number;
+  /** CPU time, user + system, at the last sample before the process exited. */
+  cpuSeconds: number;
+}
+
 /**
- * Peak resident memory of a process and its children, read from Linux's /proc: VmHWM is the
- * kernel's own high-water mark, so polling only has to catch each process before it exits.
+ * Peak resident memory and CPU time of a process and its children, read from Linux's /proc:
+ * VmHWM is the kernel's own high-water mark, so polling only has to catch each process before it
+ * exits; CPU time is cumulative, so the last sample misses at most one interval (shutdown).
  */
-export class PeakRssWatch {
-  private readonly peaks = new Map<number, { command: string; bytes: number }>();
+export class ProcessWatch {
+  private readonly peaks = new Map<number, Omit<ProcessUsage, "pid">>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -16,8 +27,8 @@ export class PeakRssWatch {
     this.sample();
   }
 
-  /** Peaks by process: the root first, then its children by command line. */
-  stop(): { pid: number; command: string; bytes: number }[] {
+  /** Usage by process: the root first, then its children by command line. */
+  stop(): ProcessUsage[] {
     clearInterval(this.timer);
     this.sample();
     return [...this.peaks.entries()].map(([pid, peak]) => ({ pid, ...peak }));
@@ -33,6 +44,7 @@ export class PeakRssWatch {
       this.peaks.set(pid, {
         command: commandLine(pid) || known?.command || "",
         bytes: Math.max(bytes, known?.bytes ?? 0),
+        cpuSeconds: cpuSeconds(pid) ?? known?.cpuSeconds ?? Number.NaN,
       });
     }
   }
@@ -58,4 +70,18 @@ function highWaterMark(pid: number): number | undefined {
 
 function commandLine(pid: number): string {
   return (read(`/proc/${pid}/cmdline`) ?? "").split("\0").filter(Boolean).join(" ");
+}
+
+/** Linux reports /proc times in USER_HZ ticks, which the kernel ABI fixes at 100 per second. */
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds a live process has used so far; undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  const text = read(`/proc/${pid}/stat`);
+  if (!text) return undefined;
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const user = Number(fields[11]);
+  const system = Number(fields[12]);
+  return Number.isFinite(user + system) ? (user + system) / TICKS_PER_SECOND : undefined;
 }
