@@ -1,6 +1,7 @@
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { createEvent, timestampFromNanos } from "@flow/sdk";
 import { WriteRequest } from "../gen/consumer_service/v1/consumer";
-import { EventBatch } from "../gen/event/v1/event";
+import { Event, EventBatch } from "../gen/event/v1/event";
 import { ProcessRequest, ProcessResponse } from "../gen/processor_service/v1/processor";
 import { ReadResponse } from "../gen/source_service/v1/source";
 import { countEvents, decodeEvents, encodeEvents, firstEventTime, rawBatch } from "./raw-batch";
@@ -28,6 +29,34 @@ describe("raw batches", () => {
       const bytes = EventBatch.encode({ events: events(n) as never }).finish();
       expect(countEvents(bytes)).toBe(n);
     }
+  });
+
+  it("counts only field 1 and steps over unknown fields of every wire type, groups included", () => {
+    const writer = new BinaryWriter();
+    const event = Event.encode(events(1)[0] as never).finish();
+    writer.tag(1, WireType.LengthDelimited).bytes(event);
+    writer.tag(2, WireType.Varint).uint64(2n ** 63n);
+    writer.tag(3, WireType.Bit64).fixed64(1n);
+    writer.tag(4, WireType.Bit32).fixed32(7);
+    writer.tag(5, WireType.LengthDelimited).bytes(new Uint8Array(300));
+    writer.tag(1, WireType.LengthDelimited).bytes(event);
+    writer.tag(100_000, WireType.LengthDelimited).bytes(event);
+    expect(countEvents(writer.finish())).toBe(2);
+    const withGroup = new BinaryWriter()
+      .tag(6, WireType.StartGroup)
+      .tag(1, WireType.Varint)
+      .int32(1)
+      .tag(6, WireType.EndGroup)
+      .tag(1, WireType.LengthDelimited)
+      .bytes(event)
+      .finish();
+    expect(countEvents(withGroup)).toBe(1);
+  });
+
+  it("refuses bytes that end inside a field instead of counting a partial event", () => {
+    const bytes = EventBatch.encode({ events: events(2) as never }).finish();
+    expect(() => countEvents(bytes.subarray(0, bytes.length - 3))).toThrow();
+    expect(() => countEvents(Uint8Array.of(0x0a, 0x80))).toThrow();
   });
 
   it("decodes the events and the first event's time when asked", () => {
