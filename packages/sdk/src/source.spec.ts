@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import * as grpc from "@grpc/grpc-js";
 import type { ReadResponse, SourceBatch, SourceServiceClient } from "./gen/source_service/v1/source";
 import type { ReadContext, SourceDefinition } from "./source";
@@ -81,6 +83,14 @@ function openRead(
   return { call, reader };
 }
 
+/** A full garbage collection, with gc exposed for this moment only (jest runs without --expose-gc). */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  gc();
+  gc();
+}
+
 function batchOf(response: ReadResponse): SourceBatch {
   if (response.response?.$case !== "batch")
     throw new Error(`expected a batch, got ${JSON.stringify(response.response?.$case)}`);
@@ -119,6 +129,31 @@ describe("source streams (source_service v1 over a real port)", () => {
 
     call.end();
     expect((await reader.status).code).toBe(grpc.status.OK);
+  });
+
+  it("lets go of every batch it has sent while the stream stays open (no batch is kept per read)", async () => {
+    // Each batch's events are tracked weakly; after many more batches and a full collection,
+    // the early ones must be gone. A Promise.race against a stream-long "stopped" promise once
+    // kept every batch a source ever read alive until the stream ended.
+    const tracked: WeakRef<object>[] = [];
+    const definition: SourceDefinition<CounterConfig> = {
+      ...counterSource().definition,
+      async *read(_config, context) {
+        for (let next = 1; !context.signal.aborted; next += 10) {
+          const events = testEvents(next, 10);
+          tracked.push(new WeakRef(events));
+          yield { events, checkpoint: { position: Buffer.from(String(next + 10)) } };
+        }
+      },
+    };
+    running = await runSource(definition);
+    const { call, reader } = openRead(running.client, { config: {}, initialCredits: 200 });
+    await reader.take(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    const alive = tracked.slice(0, 150).filter((ref) => ref.deref() !== undefined).length;
+    expect(alive).toBe(0);
+    call.cancel();
   });
 
   it("says exhausted after the last batch and keeps the stream open until the caller ends it", async () => {

@@ -10,6 +10,7 @@ import {
 import { ConfigValidator } from "./config-validator";
 import type { FlowEvent } from "./flow-event";
 import type { ServiceServer } from "./service-server";
+import { unlessAborted } from "./unless-aborted";
 
 /** A batch a source emits, with the position that resumes right after it. */
 export interface SourceOutput {
@@ -118,10 +119,6 @@ export function sourceImplementation<Config>(
     const waitForCredit = async (): Promise<void> => {
       while (credits <= 0 && !finished) await new Promise<void>((resolve) => (wake = resolve));
     };
-    // Settles when the stream stops, so a stop never waits on a source blocked inside next().
-    const stopped = new Promise<void>((resolve) =>
-      abort.signal.addEventListener("abort", () => resolve(), { once: true }),
-    );
     // Resolves on abort too: a cancelled call never drains, and the pump must not hang on it.
     const waitForDrain = (): Promise<void> =>
       new Promise((resolve) => {
@@ -173,7 +170,8 @@ export function sourceImplementation<Config>(
           await waitForCredit();
           if (finished) break;
           const pending = iterator.next();
-          const next = await Promise.race([pending, stopped.then(() => undefined)]);
+          // A stop never waits on a source blocked inside next().
+          const next = await unlessAborted(pending, abort.signal);
           if (!next) {
             abandonedNext = true;
             pending.catch(() => undefined);
