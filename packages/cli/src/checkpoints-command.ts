@@ -1,3 +1,4 @@
+import { liveRunError, liveRunsOf } from "@flow/core";
 import { UserError } from "@flow/errors";
 import type { Command } from "commander";
 import { openCommandState } from "./pipeline-state";
@@ -58,6 +59,9 @@ export function registerCheckpointsCommand(program: Command): void {
       try {
         const target = name ?? pipeline;
         if (!target) throw new UserError("name the pipeline: flow checkpoints reset <pipeline> [source]");
+        // A live run would commit its next checkpoint over the reset, or resume from it mid-way.
+        const [live] = await liveRunsOf(store, target);
+        if (live) throw liveRunError(live, `reset the checkpoints of ${target}`);
         const removed = await store.resetCheckpoints(target, source);
         console.log(`reset ${removed} checkpoint(s) of ${target}${source ? `/${source}` : ""}`);
       } finally {

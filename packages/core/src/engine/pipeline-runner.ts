@@ -5,7 +5,7 @@ import { checkHealth } from "@flow/sdk";
 import type { Logger } from "pino";
 import { ServiceEndpoint } from "../discovery/service-endpoint";
 import { type NegotiationIssue, negotiate } from "../negotiation/negotiate";
-import type { StateStore } from "../state";
+import { liveRunError, liveRunsOf, type StateStore } from "../state";
 import type { Delivery, Origin } from "./batch-link";
 import { ConsumerLink } from "./consumer-link";
 import { DeadLetterFile } from "./dead-letter-file";
@@ -164,10 +164,16 @@ export class PipelineRunner extends EventEmitter {
     return issues;
   }
 
-  /** Starts services, negotiates, moves every event, and resolves with how the run ended. */
+  /**
+   * Starts services, negotiates, moves every event, and resolves with how the run ended. Throws
+   * (a UserError) without starting anything when the pipeline is already running elsewhere.
+   */
   async run(): Promise<RunResult> {
     const started = Date.now();
     const { plan, store, logger } = this.options;
+    // Two runs of one pipeline would commit the same sources' checkpoints over each other.
+    const [live] = await liveRunsOf(store, plan.name);
+    if (live) throw liveRunError(live, "start another run of it");
     this.runId = await store.startRun(plan.name, plan.file);
     let outcome: { status: RunOutcome; error?: Error };
     try {

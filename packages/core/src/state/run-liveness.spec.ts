@@ -1,4 +1,4 @@
-import { isRunAbandoned, RUN_STALE_AFTER_MS } from "./run-liveness";
+import { isRunAbandoned, liveRunError, liveRunsOf, RUN_STALE_AFTER_MS } from "./run-liveness";
 import type { RunRecord } from "./state-store";
 
 describe("isRunAbandoned", () => {
@@ -53,5 +53,54 @@ describe("isRunAbandoned", () => {
         isRunAbandoned({ ...run, status }, { now: at(10 * RUN_STALE_AFTER_MS), isProcessAlive: dead }),
       ).toBe(false);
     }
+  });
+});
+
+describe("liveRunsOf", () => {
+  const now = new Date("2026-03-01T12:00:10Z");
+  const base: RunRecord = {
+    runId: "live",
+    pipeline: "orders",
+    pipelineFile: "orders.yaml",
+    status: "running",
+    startedAt: new Date("2026-03-01T12:00:00Z"),
+    endedAt: undefined,
+    error: undefined,
+    pid: 100,
+    host: "here",
+    heartbeatAt: new Date("2026-03-01T12:00:09Z"),
+    stages: [],
+  };
+  const runs: RunRecord[] = [
+    base,
+    { ...base, runId: "crashed", pid: 200 },
+    { ...base, runId: "silent", host: "elsewhere", heartbeatAt: new Date("2026-03-01T11:00:00Z") },
+    { ...base, runId: "done", status: "succeeded", endedAt: now },
+  ];
+  const asked: unknown[] = [];
+  const store = {
+    listRuns: async (query: unknown) => {
+      asked.push(query);
+      return runs;
+    },
+  };
+
+  it("keeps the running runs whose process lives and heartbeats, for that pipeline", async () => {
+    const live = await liveRunsOf(store, "orders", {
+      now,
+      thisHost: "here",
+      isProcessAlive: (pid) => pid === 100,
+    });
+    expect(live.map((run) => run.runId)).toEqual(["live"]);
+    expect(asked).toEqual([{ pipeline: "orders" }]);
+  });
+
+  it("says which run is in the way, where, and how to get it out of the way", () => {
+    const error = liveRunError(base, "start another run of it");
+    expect(error.message).toBe(
+      'cannot start another run of it: pipeline "orders" is running (run live, pid 100 on here, started 2026-03-01T12:00:00.000Z)',
+    );
+    expect(error.hint).toMatch(/kill -INT 100 on here/);
+    expect(error.hint).toMatch(/30 s after its last heartbeat/);
   });
 });

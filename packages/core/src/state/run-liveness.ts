@@ -1,5 +1,6 @@
 import os from "node:os";
-import type { RunRecord } from "./state-store";
+import { UserError } from "@flow/errors";
+import type { RunRecord, StateStore } from "./state-store";
 
 /** How often a running pipeline should save stats or heartbeat, so others can tell it is alive. */
 export const RUN_HEARTBEAT_INTERVAL_MS = 5_000;
@@ -38,4 +39,32 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * The runs of `pipeline` that are running and not abandoned: another `flow run` of the same
+ * pipeline would commit the same sources' checkpoints over theirs. A live run refuses later ones,
+ * so a live run is always among the newest few.
+ */
+export async function liveRunsOf(
+  store: Pick<StateStore, "listRuns">,
+  pipeline: string,
+  options: RunLivenessOptions = {},
+): Promise<RunRecord[]> {
+  const recent = await store.listRuns({ pipeline });
+  return recent.filter((run) => run.status === "running" && !isRunAbandoned(run, options));
+}
+
+/**
+ * The error for doing `action` while `run` is live: which run, where, and what to do. The check
+ * and the start of a run are two steps, so two runs started in the same instant can both pass.
+ */
+export function liveRunError(run: RunRecord, action: string): UserError {
+  const staleSeconds = RUN_STALE_AFTER_MS / 1000;
+  return new UserError(
+    `cannot ${action}: pipeline "${run.pipeline}" is running (run ${run.runId}, pid ${run.pid} on ${run.host}, started ${run.startedAt.toISOString()})`,
+    {
+      hint: `stop that run first (Ctrl-C in its terminal, or kill -INT ${run.pid} on ${run.host}) and wait for it to drain; a run whose process died without a word counts as gone ${staleSeconds} s after its last heartbeat`,
+    },
+  );
 }
