@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { registerCheckpointsCommand } from "./checkpoints-command";
+import { registerDeadLettersCommand } from "./dead-letters-command";
 import { registerDescribeCommand } from "./describe-command";
 import { registerNewCommand } from "./new-command";
 import { registerProtoCommands } from "./proto-commands";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDescribeCommand(program);
   registerStatusCommand(program);
   registerCheckpointsCommand(program);
+  registerDeadLettersCommand(program);
   registerRegistryCommand(program);
   registerProtoCommands(program);
   registerNewCommand(program);

@@ -1,4 +1,5 @@
 export * from "./dead-letter-file";
+export * from "./dead-letter-records";
 export * from "./pipeline-metrics";
 export * from "./pipeline-runner";
 export * from "./run-plan";
