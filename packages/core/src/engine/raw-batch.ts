@@ -27,45 +27,47 @@ export function rawBatch(bytes: Uint8Array): RawBatch {
  * bytes take the careful path, which throws on what it cannot read.
  */
 export function countEvents(bytes: Uint8Array): number {
+  const cursor = { pos: 0 };
   let count = 0;
-  let pos = 0;
-  const end = bytes.length;
-  while (pos < end) {
-    // The tag: field numbers of EventBatch fit in one or two bytes, but read any varint.
-    let tag = 0;
-    let shift = 0; // bytes of the current varint read so far
-    let byte: number;
-    do {
-      if (pos >= end || shift >= VARINT_SCALE.length) return countEventsCarefully(bytes);
-      byte = bytes[pos++] as number;
-      tag += (byte & 0x7f) * (VARINT_SCALE[shift] as number);
-      shift += 1;
-    } while (byte & 0x80);
+  while (cursor.pos < bytes.length) {
+    const tag = readVarint(bytes, cursor);
+    if (tag < 0) return countEventsCarefully(bytes);
     const wireType = tag % 8;
     if (wireType === WireType.Varint) {
-      do {
-        if (pos >= end) return countEventsCarefully(bytes);
-      } while ((bytes[pos++] as number) & 0x80);
-    } else if (wireType === WireType.Bit64) pos += 8;
-    else if (wireType === WireType.Bit32) pos += 4;
+      if (readVarint(bytes, cursor, Number.POSITIVE_INFINITY) < 0) return countEventsCarefully(bytes);
+    } else if (wireType === WireType.Bit64) cursor.pos += 8;
+    else if (wireType === WireType.Bit32) cursor.pos += 4;
     else if (wireType === WireType.LengthDelimited) {
-      let length = 0;
-      shift = 0;
-      do {
-        if (pos >= end || shift >= VARINT_SCALE.length) return countEventsCarefully(bytes);
-        byte = bytes[pos++] as number;
-        length += (byte & 0x7f) * (VARINT_SCALE[shift] as number);
-        shift += 1;
-      } while (byte & 0x80);
-      pos += length;
+      const length = readVarint(bytes, cursor);
+      if (length < 0) return countEventsCarefully(bytes);
+      cursor.pos += length;
       if ((tag - wireType) / 8 === EVENTS_FIELD) count += 1;
     } else return countEventsCarefully(bytes);
   }
-  return pos === end ? count : countEventsCarefully(bytes);
+  return cursor.pos === bytes.length ? count : countEventsCarefully(bytes);
 }
 
 /** 128^i: the weight of a varint's i-th byte (five bytes carry any field number or length). */
 const VARINT_SCALE = [1, 128, 16_384, 2_097_152, 268_435_456] as const;
+
+/**
+ * The varint at `cursor.pos`, moving the cursor past it; -1 when it runs off the end or is longer
+ * than `maxBytes` (a field number or a length never needs more than five). A varint value that is
+ * skipped, not used, may be up to ten bytes: pass Infinity and ignore the (then inexact) value.
+ */
+function readVarint(
+  bytes: Uint8Array,
+  cursor: { pos: number },
+  maxBytes: number = VARINT_SCALE.length,
+): number {
+  let value = 0;
+  for (let index = 0; ; index++) {
+    if (cursor.pos >= bytes.length || index >= maxBytes) return -1;
+    const byte = bytes[cursor.pos++] as number;
+    if (index < VARINT_SCALE.length) value += (byte & 0x7f) * (VARINT_SCALE[index] as number);
+    if ((byte & 0x80) === 0) return value;
+  }
+}
 
 /** The same count through a BinaryReader: groups, and errors for bytes that are not protobuf. */
 function countEventsCarefully(bytes: Uint8Array): number {
