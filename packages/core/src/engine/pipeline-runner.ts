@@ -11,7 +11,7 @@ import { ConsumerLink } from "./consumer-link";
 import { DeadLetterFile } from "./dead-letter-file";
 import type { PipelineMetrics } from "./pipeline-metrics";
 import { ProcessorLink } from "./processor-link";
-import { decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
+import { decodeEvents, firstEventTime, type RawBatch, splitRawBatch } from "./raw-batch";
 import { childrenOf, type RunPlan, type StagePlan } from "./run-plan";
 import { type Checkpointed, SourceLedger } from "./source-ledger";
 import { SourceLink } from "./source-link";
@@ -346,7 +346,10 @@ export class PipelineRunner extends EventEmitter {
     if (this.atMostOnce) this.grantCredits(state);
   }
 
-  /** Sends `batch` (descended from `origin`) from `fromStage` to each of its children, as bytes. */
+  /**
+   * Sends `batch` (descended from `origin`) from `fromStage` to each of its children, as bytes,
+   * cut to each child's batch.maxSize.
+   */
   private deliver(origin: Origin, fromStage: string, batch: RawBatch): void {
     const children = this.children.get(fromStage) ?? [];
     const ledger = this.sources.get(origin.source)?.ledger as SourceLedger;
@@ -354,13 +357,21 @@ export class PipelineRunner extends EventEmitter {
       this.closeDelivery(origin);
       return;
     }
-    if (!this.atMostOnce) ledger.split(origin.sequence, children.length);
-    for (const child of children) {
+    // Each child gets batches of at most its own batch.maxSize: one delivery per part.
+    const parts = children.map((child) => splitRawBatch(batch, child.settings.batch.maxSize));
+    if (!this.atMostOnce)
+      ledger.split(
+        origin.sequence,
+        parts.reduce((sum, list) => sum + list.length, 0),
+      );
+    for (const [index, child] of children.entries()) {
       const counters = this.counters.get(child.id) as StageCounters;
-      counters.eventsIn += batch.count;
-      counters.batchesIn += 1;
-      if (child.family === "processor") this.processors.get(child.id)?.send(origin, batch);
-      else this.consumers.get(child.id)?.send(origin, batch);
+      for (const part of parts[index] as RawBatch[]) {
+        counters.eventsIn += part.count;
+        counters.batchesIn += 1;
+        if (child.family === "processor") this.processors.get(child.id)?.send(origin, part);
+        else this.consumers.get(child.id)?.send(origin, part);
+      }
     }
   }
 

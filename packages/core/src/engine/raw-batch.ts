@@ -82,6 +82,33 @@ function countEventsCarefully(bytes: Uint8Array): number {
   return count;
 }
 
+/**
+ * The batch cut into batches of at most `maxEvents` events, in order, for a stage whose
+ * `batch.maxSize` is smaller than what reaches it. The cut is between the events' bytes, so
+ * nothing is decoded; fields other than events (none in EventBatch v1, but a newer writer may add
+ * batch-level ones) go with every part. Rare (sizes usually agree), so the careful reader is fine.
+ */
+export function splitRawBatch(batch: RawBatch, maxEvents: number): RawBatch[] {
+  if (batch.count <= maxEvents) return [batch];
+  const reader = new BinaryReader(batch.bytes);
+  const events: Uint8Array[] = [];
+  const others: Uint8Array[] = [];
+  while (reader.pos < reader.len) {
+    const start = reader.pos;
+    const [field, wireType] = reader.tag();
+    reader.skip(wireType, field);
+    const entry = batch.bytes.subarray(start, reader.pos);
+    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited) events.push(entry);
+    else others.push(entry);
+  }
+  const parts: RawBatch[] = [];
+  for (let first = 0; first < events.length; first += maxEvents) {
+    const slice = events.slice(first, first + maxEvents);
+    parts.push({ bytes: Buffer.concat([...others, ...slice]), count: slice.length });
+  }
+  return parts;
+}
+
 /** The events themselves, for the rare paths that need them (dead letters). */
 export function decodeEvents(batch: RawBatch): FlowEvent[] {
   return EventBatch.decode(batch.bytes).events as FlowEvent[];

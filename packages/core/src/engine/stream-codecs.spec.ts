@@ -4,7 +4,14 @@ import { WriteRequest } from "../gen/consumer_service/v1/consumer";
 import { Event, EventBatch } from "../gen/event/v1/event";
 import { ProcessRequest, ProcessResponse } from "../gen/processor_service/v1/processor";
 import { ReadResponse } from "../gen/source_service/v1/source";
-import { countEvents, decodeEvents, encodeEvents, firstEventTime, rawBatch } from "./raw-batch";
+import {
+  countEvents,
+  decodeEvents,
+  encodeEvents,
+  firstEventTime,
+  rawBatch,
+  splitRawBatch,
+} from "./raw-batch";
 import {
   decodeProcessResponse,
   decodeReadResponse,
@@ -57,6 +64,26 @@ describe("raw batches", () => {
     const bytes = EventBatch.encode({ events: events(2) as never }).finish();
     expect(() => countEvents(bytes.subarray(0, bytes.length - 3))).toThrow();
     expect(() => countEvents(Uint8Array.of(0x0a, 0x80))).toThrow();
+  });
+
+  it("cuts a batch into parts of at most n events, in order, without decoding them", () => {
+    const batch = encodeEvents(events(10));
+    expect(splitRawBatch(batch, 10)).toEqual([batch]);
+    const parts = splitRawBatch(batch, 4);
+    expect(parts.map((part) => part.count)).toEqual([4, 4, 2]);
+    expect(parts.flatMap((part) => decodeEvents(part).map((event) => event.id))).toEqual(
+      events(10).map((event) => event.id),
+    );
+    for (const part of parts) expect(countEvents(part.bytes)).toBe(part.count);
+  });
+
+  it("gives every part the batch-level fields it does not know", () => {
+    const unknown = new BinaryWriter().tag(9, WireType.Varint).uint32(7).finish();
+    const withExtra = Buffer.concat([unknown, encodeEvents(events(3)).bytes]);
+    const parts = splitRawBatch(rawBatch(withExtra), 2);
+    expect(parts.map((part) => part.count)).toEqual([2, 1]);
+    for (const part of parts)
+      expect(Buffer.from(part.bytes.subarray(0, unknown.length))).toEqual(Buffer.from(unknown));
   });
 
   it("decodes the events and the first event's time when asked", () => {
