@@ -1,6 +1,6 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { FlowEvent, Timestamp } from "@flow/sdk";
-import { Event, EventBatch } from "../gen/event/v1/event";
+import { type Event, EventBatch, Timestamp as ProtoTimestamp } from "../gen/event/v1/event";
 
 /**
  * An EventBatch as it arrived on the wire: Core moves batches between services without decoding
@@ -114,16 +114,33 @@ export function decodeEvents(batch: RawBatch): FlowEvent[] {
   return EventBatch.decode(batch.bytes).events as FlowEvent[];
 }
 
-/** The CloudEvents time of the batch's first event (for latency samples), decoding only that event. */
+/**
+ * The CloudEvents time of the batch's first event (for latency samples): only the first event's
+ * `time` field is read, the rest of the event (its payload above all) is skipped, not decoded.
+ */
 export function firstEventTime(batch: RawBatch): Timestamp | undefined {
   const reader = new BinaryReader(batch.bytes);
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
-    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited)
-      return Event.decode(reader.bytes()).time;
+    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited) return eventTime(reader.bytes());
     reader.skip(wireType, field);
   }
   return undefined;
+}
+
+const EVENT_TIME_FIELD = 6;
+
+function eventTime(event: Uint8Array): Timestamp | undefined {
+  const reader = new BinaryReader(event);
+  let time: Timestamp | undefined;
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    // Writers put it once; should it repeat, the last one wins, as in the generated decoder.
+    if (field === EVENT_TIME_FIELD && wireType === WireType.LengthDelimited)
+      time = ProtoTimestamp.decode(reader.bytes());
+    else reader.skip(wireType, field);
+  }
+  return time;
 }
 
 export function encodeEvents(events: FlowEvent[]): RawBatch {

@@ -91,6 +91,12 @@ describe("raw batches", () => {
     expect(decodeEvents(batch).map((event) => event.id)).toEqual(["e-0", "e-1", "e-2"]);
     expect(firstEventTime(batch)).toMatchObject({ seconds: 1_700_000_000n, nanos: 0 });
     expect(firstEventTime(encodeEvents([]))).toBeUndefined();
+    expect(firstEventTime(encodeEvents(events(3).slice(1)))).toMatchObject({
+      seconds: 1_700_000_000n,
+      nanos: 1,
+    });
+    const untimed = createEvent({ id: "u", source: "urn:test", type: "t", data: { big: "x".repeat(500) } });
+    expect(firstEventTime(encodeEvents([untimed, ...events(1)]))).toBeUndefined();
   });
 });
 
