@@ -29,13 +29,16 @@ export interface LinkHooks {
 
 /**
  * A bidirectional stream to a processor or consumer that carries numbered batches and gets one
- * answer per batch. Unanswered batches are kept: when the stream breaks (the service crashed or
- * went away) the endpoint is recovered - a spawned service is restarted - and every unanswered
- * batch is sent again, in order, on a new stream. At-least-once: a batch may arrive twice,
- * never zero times.
+ * answer per batch. At most the stage's `inFlight` batches are unanswered on the stream; more
+ * wait in order in Core (the sources' credits bound how many can wait). Unanswered batches are
+ * kept: when the stream breaks (the service crashed or went away) the endpoint is recovered - a
+ * spawned service is restarted - and every unanswered batch is sent again, in order, ahead of
+ * the waiting ones, on a new stream. At-least-once: a batch may arrive twice, never zero times.
  */
 export abstract class BatchLink<Request, Response> {
   protected readonly pending = new Map<bigint, Delivery>();
+  /** Deliveries waiting for room on the stream (the stage's inFlight limit), oldest first. */
+  private readonly waiting: Delivery[] = [];
   private sequence = 0n;
   private stream: grpc.ClientDuplexStream<Request, Response> | undefined;
   private recovering: Promise<void> | undefined;
@@ -61,6 +64,11 @@ export abstract class BatchLink<Request, Response> {
     return this.pending.size;
   }
 
+  /** Batches Core holds for this stage: unanswered plus waiting for room. */
+  get held(): number {
+    return this.pending.size + this.waiting.length;
+  }
+
   open(): void {
     this.client?.close();
     this.client = this.createClient(this.endpoint.target);
@@ -74,7 +82,7 @@ export abstract class BatchLink<Request, Response> {
     });
     stream.on("end", () => {
       if (this.stream !== stream) return;
-      if (this.closing && this.pending.size === 0) {
+      if (this.closing && this.held === 0) {
         this.stream = undefined;
         this.closed?.();
       } else this.broken("the service ended the stream");
@@ -83,7 +91,16 @@ export abstract class BatchLink<Request, Response> {
   }
 
   send(origin: Origin, batch: RawBatch): void {
-    this.dispatch({ origin, batch, attempts: 0, sentAt: Date.now() });
+    this.waiting.push({ origin, batch, attempts: 0, sentAt: Date.now() });
+    this.sendWaiting();
+  }
+
+  /** Sends waiting deliveries, oldest first, while the stream has room. */
+  private sendWaiting(): void {
+    const limit = this.stage.settings.inFlight;
+    while (this.waiting.length > 0 && this.pending.size < limit) {
+      this.dispatch(this.waiting.shift() as Delivery);
+    }
   }
 
   /** Sends a delivery again after `delayMs` (a retryable failure), or gives up after the last attempt. */
@@ -105,7 +122,9 @@ export abstract class BatchLink<Request, Response> {
     this.pending.set(placeholder, delivery);
     setTimeout(() => {
       this.pending.delete(placeholder);
-      this.dispatch(delivery);
+      // A retry goes ahead of what waits: it is older.
+      this.waiting.unshift(delivery);
+      this.sendWaiting();
     }, delay).unref();
   }
   private retrySlot = 0n;
@@ -117,12 +136,13 @@ export abstract class BatchLink<Request, Response> {
     if (!delivery) this.logger.warn({ stage: this.stage.id, sequence }, "answer to an unknown batch ignored");
     this.pending.delete(sequence);
     if (delivery) this.hooks.onAnswered?.((Date.now() - delivery.sentAt) / 1000);
+    this.sendWaiting();
     return delivery;
   }
 
   /** Call after handling a response: a closing link ends its stream once nothing is pending. */
   protected settleIfClosing(): void {
-    if (this.closing && this.pending.size === 0) this.stream?.end();
+    if (this.closing && this.held === 0) this.stream?.end();
   }
 
   /** Half-closes once every batch is answered; resolves when the service ended the stream. */
@@ -179,7 +199,7 @@ export abstract class BatchLink<Request, Response> {
   }
 
   private broken(reason: string): void {
-    if (this.recovering || (this.closing && this.pending.size === 0)) return;
+    if (this.recovering || (this.closing && this.held === 0)) return;
     const stream = this.stream;
     this.stream = undefined;
     stream?.cancel();
@@ -196,7 +216,9 @@ export abstract class BatchLink<Request, Response> {
           .sort(([a], [b]) => (a < b ? -1 : 1));
         for (const [sequence] of unanswered) this.pending.delete(sequence);
         this.open();
-        for (const [, delivery] of unanswered) this.dispatch(delivery);
+        // The unanswered batches are older than every waiting one: they go first, in order.
+        this.waiting.unshift(...unanswered.map(([, delivery]) => delivery));
+        this.sendWaiting();
         this.settleIfClosing();
       })
       .catch((error: Error) => {

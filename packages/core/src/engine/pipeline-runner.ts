@@ -450,8 +450,8 @@ export class PipelineRunner extends EventEmitter {
 
   private busiestLinkPending(): number {
     let most = 0;
-    for (const link of this.processors.values()) most = Math.max(most, link.inFlight);
-    for (const link of this.consumers.values()) most = Math.max(most, link.inFlight);
+    for (const link of this.processors.values()) most = Math.max(most, link.held);
+    for (const link of this.consumers.values()) most = Math.max(most, link.held);
     return most;
   }
 
