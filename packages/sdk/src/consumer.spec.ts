@@ -1,14 +1,15 @@
+import { StreamReader } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import type { ConsumerDefinition, ConsumerWriter } from "./consumer";
 import type { FlowEvent } from "./flow-event";
 import {
   AckStatus,
   type ConsumerServiceClient,
+  type WriteRequest,
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { PermanentError, RetryableError } from "./service-errors";
 import { type Running, runConsumer } from "./test-support/family-servers";
-import { StreamReader } from "./test-support/stream-reader";
 import { payloadNumbers, testEvents } from "./test-support/test-events";
 
 interface TableConfig {
@@ -58,7 +59,7 @@ function tableConsumer() {
 
 function openWrite(client: ConsumerServiceClient, config: object) {
   const call = client.write();
-  const reader = new StreamReader<WriteResponse>(call);
+  const reader = new StreamReader<WriteRequest, WriteResponse>(call);
   call.write({ request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "rows" } } });
   const send = (sequence: bigint, events: FlowEvent[]): void => {
     call.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });

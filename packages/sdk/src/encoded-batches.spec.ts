@@ -1,15 +1,16 @@
+import { StreamReader } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import { withEncodedProcessBatches } from "./encoded-batches";
 import { EventBatch } from "./gen/event/v1/event";
 import {
   ProcessorServiceClient,
   ProcessorServiceService,
+  type ProcessRequest,
   type ProcessResponse,
 } from "./gen/processor_service/v1/processor";
 import { processorImplementation } from "./processor";
 import { ServiceServer } from "./service-server";
 import { SDK_PROTO_DIR } from "./test-support/family-servers";
-import { StreamReader } from "./test-support/stream-reader";
 import { testEvents } from "./test-support/test-events";
 
 describe("encoded-batch processors", () => {
@@ -41,7 +42,7 @@ describe("encoded-batch processors", () => {
     const client = new ProcessorServiceClient(server.address, grpc.credentials.createInsecure());
     try {
       const call = client.process();
-      const reader = new StreamReader<ProcessResponse>(call);
+      const reader = new StreamReader<ProcessRequest, ProcessResponse>(call);
       call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "fwd" } } });
       const first = testEvents(1, 3);
       const second = testEvents(4, 2);

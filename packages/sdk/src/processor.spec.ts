@@ -1,14 +1,15 @@
+import { StreamReader } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import { createEvent, eventJson, type FlowEvent } from "./flow-event";
 import type {
   ProcessedBatch,
   ProcessorServiceClient,
+  ProcessRequest,
   ProcessResponse,
 } from "./gen/processor_service/v1/processor";
 import { deadLetter, type ProcessorDefinition } from "./processor";
 import { PermanentError, RetryableError } from "./service-errors";
 import { type Running, runProcessor } from "./test-support/family-servers";
-import { StreamReader } from "./test-support/stream-reader";
 import { payloadNumbers, testEvents } from "./test-support/test-events";
 
 interface ParityConfig {
@@ -43,7 +44,7 @@ const parityProcessor: ProcessorDefinition<ParityConfig, { remainder: number }> 
 
 function openProcess(client: ProcessorServiceClient, config: object) {
   const call = client.process();
-  const reader = new StreamReader<ProcessResponse>(call);
+  const reader = new StreamReader<ProcessRequest, ProcessResponse>(call);
   call.write({
     request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "parity" } },
   });
@@ -180,7 +181,7 @@ describe("processor streams (processor_service v1 over a real port)", () => {
   it("fails the stream with FAILED_PRECONDITION when a batch comes before start", async () => {
     running = await runProcessor(parityProcessor);
     const call = running.client.process();
-    const reader = new StreamReader<ProcessResponse>(call);
+    const reader = new StreamReader<ProcessRequest, ProcessResponse>(call);
     call.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events: testEvents(1, 1) } } } });
     expect((await reader.status).code).toBe(grpc.status.FAILED_PRECONDITION);
   });

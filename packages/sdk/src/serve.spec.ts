@@ -2,18 +2,18 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { unary } from "@flow/testing";
+import { StreamReader, unary } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import {
   type DescribeResponse,
   ProcessorServiceClient,
   ProcessorServiceService,
+  type ProcessRequest,
   type ProcessResponse,
 } from "./gen/processor_service/v1/processor";
 import { parseHandshake } from "./handshake";
 import { checkServingStatus } from "./health-check";
 import { serveProcessor } from "./serve";
-import { StreamReader } from "./test-support/stream-reader";
 import { testEvents } from "./test-support/test-events";
 
 const packageDir = join(__dirname, "..");
@@ -90,7 +90,7 @@ describe("a spawned service process", () => {
       expect(component?.name).toBe("fixture-echo");
       // A stream still open when the signal arrives is ended cleanly, not cut off.
       const call = client.process();
-      const reader = new StreamReader<ProcessResponse>(call);
+      const reader = new StreamReader<ProcessRequest, ProcessResponse>(call);
       call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "echo" } } });
       call.write({
         request: { $case: "batch", value: { sequence: 1n, batch: { events: testEvents(1, 2) } } },

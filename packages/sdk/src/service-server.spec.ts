@@ -1,17 +1,19 @@
-import { listServices, unary } from "@flow/testing";
+import { listServices, StreamReader, unary } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import type { ConsumerWriter } from "./consumer";
 import {
   type ConsumerServiceClient,
   ConsumerServiceService,
+  type WriteRequest,
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import {
   ProcessorServiceClient,
   ProcessorServiceService,
+  type ProcessRequest,
   type ProcessResponse,
 } from "./gen/processor_service/v1/processor";
-import type { ReadResponse, SourceServiceClient } from "./gen/source_service/v1/source";
+import type { ReadRequest, ReadResponse, SourceServiceClient } from "./gen/source_service/v1/source";
 import { checkServingStatus } from "./health-check";
 import { ServiceServer, serviceNameOf } from "./service-server";
 import {
@@ -21,7 +23,6 @@ import {
   runSource,
   SDK_PROTO_DIR,
 } from "./test-support/family-servers";
-import { StreamReader } from "./test-support/stream-reader";
 import { payloadNumbers, testEvents } from "./test-support/test-events";
 
 /** A promise with its resolve function, for a test to release work when it chooses. */
@@ -117,7 +118,7 @@ describe("ServiceServer", () => {
       const order: string[] = [];
       const streams = ["a", "b"].map((stageId) => {
         const call = consumer.client.write();
-        const reader = new StreamReader<WriteResponse>(call);
+        const reader = new StreamReader<WriteRequest, WriteResponse>(call);
         call.on("data", (response: WriteResponse) => order.push(`${stageId} ${response.response?.$case}`));
         call.write({ request: { $case: "start", value: { configJson: "{}", stageId } } });
         call.write({
@@ -173,7 +174,7 @@ describe("ServiceServer", () => {
       });
       running = processor;
       const call = processor.client.process();
-      const reader = new StreamReader<ProcessResponse>(call);
+      const reader = new StreamReader<ProcessRequest, ProcessResponse>(call);
       call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "slow" } } });
       call.write({
         request: { $case: "batch", value: { sequence: 1n, batch: { events: testEvents(1, 1) } } },
@@ -206,7 +207,7 @@ describe("ServiceServer", () => {
       });
       running = source;
       const call = source.client.read();
-      const reader = new StreamReader<ReadResponse>(call);
+      const reader = new StreamReader<ReadRequest, ReadResponse>(call);
       call.write({
         request: {
           $case: "start",
@@ -242,7 +243,7 @@ describe("ServiceServer", () => {
       });
       running = source;
       const call = source.client.read();
-      const reader = new StreamReader<ReadResponse>(call);
+      const reader = new StreamReader<ReadRequest, ReadResponse>(call);
       call.write({
         request: {
           $case: "start",

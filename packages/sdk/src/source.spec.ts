@@ -1,10 +1,15 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { StreamReader } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
-import type { ReadResponse, SourceBatch, SourceServiceClient } from "./gen/source_service/v1/source";
+import type {
+  ReadRequest,
+  ReadResponse,
+  SourceBatch,
+  SourceServiceClient,
+} from "./gen/source_service/v1/source";
 import type { ReadContext, SourceDefinition } from "./source";
 import { type Running, runSource } from "./test-support/family-servers";
-import { StreamReader } from "./test-support/stream-reader";
 import { payloadNumbers, testEvents } from "./test-support/test-events";
 
 interface CounterConfig {
@@ -63,7 +68,7 @@ function openRead(
   start: { config: object; initialCredits: number; checkpoint?: string },
 ) {
   const call = client.read();
-  const reader = new StreamReader<ReadResponse>(call);
+  const reader = new StreamReader<ReadRequest, ReadResponse>(call);
   call.write({
     request: {
       $case: "start",

@@ -1,4 +1,4 @@
-import type { ClientDuplexStream, ServiceError } from "@grpc/grpc-js";
+import type { ClientDuplexStream, ServiceError, StatusObject } from "@grpc/grpc-js";
 
 /**
  * Reads a client stream message by message, so a test awaits exactly the message it expects
@@ -11,8 +11,11 @@ export class StreamReader<Request, Response> {
   private failure: Error | undefined;
   /** Resolves when the server ends the stream cleanly, rejects with its error otherwise. */
   readonly finished: Promise<void>;
+  /** The call's final status, OK or not; resolves once the call is over. */
+  readonly status: Promise<StatusObject>;
 
   constructor(stream: ClientDuplexStream<Request, Response>) {
+    this.status = new Promise((resolve) => stream.on("status", resolve));
     this.finished = new Promise<void>((resolve, reject) => {
       stream.on("data", (message: Response) => {
         const waiter = this.waiters.shift();
@@ -37,6 +40,13 @@ export class StreamReader<Request, Response> {
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** The next `count` messages, in order. */
+  async take(count: number): Promise<Response[]> {
+    const messages: Response[] = [];
+    for (let i = 0; i < count; i += 1) messages.push(await this.next());
+    return messages;
   }
 
   /** Messages that arrived and were not read yet. */
