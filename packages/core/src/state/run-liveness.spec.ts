@@ -1,21 +1,28 @@
 import { isRunAbandoned, liveRunError, liveRunsOf, RUN_STALE_AFTER_MS } from "./run-liveness";
 import type { RunRecord } from "./state-store";
 
-describe("isRunAbandoned", () => {
-  const heartbeatAt = new Date("2026-03-01T12:00:00Z");
-  const run: RunRecord = {
+/** A running run of pipeline "p", pid 4242 on host "here", changed by `overrides`. */
+function runRecord(overrides: Partial<RunRecord>): RunRecord {
+  const startedAt = new Date("2026-03-01T12:00:00Z");
+  return {
     runId: "r",
     pipeline: "p",
     pipelineFile: "p.yaml",
     status: "running",
-    startedAt: heartbeatAt,
+    startedAt,
     endedAt: undefined,
     error: undefined,
     pid: 4242,
     host: "here",
-    heartbeatAt,
+    heartbeatAt: startedAt,
     stages: [],
+    ...overrides,
   };
+}
+
+describe("isRunAbandoned", () => {
+  const heartbeatAt = new Date("2026-03-01T12:00:00Z");
+  const run = runRecord({});
   const alive = () => true;
   const dead = () => false;
   const at = (ms: number) => new Date(heartbeatAt.getTime() + ms);
@@ -58,19 +65,13 @@ describe("isRunAbandoned", () => {
 
 describe("liveRunsOf", () => {
   const now = new Date("2026-03-01T12:00:10Z");
-  const base: RunRecord = {
+  const base = runRecord({
     runId: "live",
     pipeline: "orders",
     pipelineFile: "orders.yaml",
-    status: "running",
-    startedAt: new Date("2026-03-01T12:00:00Z"),
-    endedAt: undefined,
-    error: undefined,
     pid: 100,
-    host: "here",
     heartbeatAt: new Date("2026-03-01T12:00:09Z"),
-    stages: [],
-  };
+  });
   const runs: RunRecord[] = [
     base,
     { ...base, runId: "crashed", pid: 200 },
