@@ -59,4 +59,61 @@ consumers:
     const ids = readFileSync(out, "utf8").trim().split("\n");
     expect(ids).toEqual(Array.from({ length: total }, (_, index) => `gen-${index + 1}`));
   });
+
+  it("sends what waited behind a busy stream as larger batches, up to the stage's maxSize, and commits every checkpoint", async () => {
+    const out = join(dir.path, "merged-ids.txt");
+    const sizes = join(dir.path, "merged-sizes.txt");
+    const release = join(dir.path, "merged-release");
+    const total = 1_000;
+    const file = dir.file(
+      "merged.yaml",
+      `
+apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: merged }
+defaults: { batch: { maxSize: 10 }, inFlight: 16 }
+sources:
+  - id: gen
+    command: [node, ${JSON.stringify(serviceMain("@flow/source-generator"))}]
+    config: { count: ${total} }
+consumers:
+  - id: slow
+    command: [node, ${JSON.stringify(RECORDING_CONSUMER)}]
+    inputs: [gen]
+    inFlight: 1
+    batch: { maxSize: 100 }
+    config: { path: ${JSON.stringify(out)}, batchSizesPath: ${JSON.stringify(sizes)}, stallAfterBatches: 1, releaseFile: ${JSON.stringify(release)} }
+`,
+    );
+    const pipeline = loadPipeline(file);
+    const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
+    const runner = new PipelineRunner({
+      plan: pipeline,
+      store,
+      logger: pino({ level: "silent" }),
+      statsIntervalMs: 50,
+    });
+    let full = 0;
+    runner.on("progress", (stages: StageCounters[]) => {
+      const gen = stages.find((stage) => stage.stageId === "gen") as StageCounters;
+      if (gen.inFlight === 16) full += 1;
+      if (full === 3) writeFileSync(release, "");
+    });
+    const result = await runner.run();
+    const checkpoints = await store.listCheckpoints("merged");
+    await store.close();
+
+    expect(result.status).toBe("succeeded");
+    const written = readFileSync(sizes, "utf8").trim().split("\n").map(Number);
+    // The first batch alone, then the 15 that waited behind it (and so on) merged up to 100 events.
+    expect(written[0]).toBe(10);
+    expect(Math.max(...written)).toBe(100);
+    expect(written.every((size) => size <= 100)).toBe(true);
+    expect(written.length).toBeLessThan(total / 10);
+    expect(readFileSync(out, "utf8").trim().split("\n")).toEqual(
+      Array.from({ length: total }, (_, index) => `gen-${index + 1}`),
+    );
+    expect(result.stages.find((stage) => stage.stageId === "slow")?.batchesIn).toBe(written.length);
+    expect(checkpoints.map((checkpoint) => checkpoint.description)).toEqual([`next sequence ${total + 1}`]);
+  });
 });

@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
-import type { RawBatch } from "./raw-batch";
+import { concatRawBatches, type RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
 
 /** Which source batch a delivery descends from: acknowledgements are counted against it. */
@@ -11,11 +11,18 @@ export interface Origin {
 }
 
 export interface Delivery {
-  origin: Origin;
+  /**
+   * The source batches its events descend from, one entry per share of a source batch it holds
+   * (a batch merged from two parts of one source batch names it twice): closing the delivery
+   * closes each entry once in that source's ledger.
+   */
+  origins: Origin[];
   batch: RawBatch;
   /** Attempts made so far (for retries). */
   attempts: number;
   sentAt: number;
+  /** Sent on a stream at least once (a batch sent again after a recovery is not merged). */
+  sent?: boolean;
 }
 
 export interface LinkHooks {
@@ -25,6 +32,8 @@ export interface LinkHooks {
   onGiveUp(delivery: Delivery, reason: string): void;
   /** A batch was answered `seconds` after it was sent (for latency histograms). */
   onAnswered?(seconds: number): void;
+  /** A batch went out on the stream for the first time (retries and resends are not counted). */
+  onSent?(batch: RawBatch): void;
 }
 
 /**
@@ -90,16 +99,31 @@ export abstract class BatchLink<Request, Response> {
     stream.write(this.startMessage());
   }
 
-  send(origin: Origin, batch: RawBatch): void {
-    this.waiting.push({ origin, batch, attempts: 0, sentAt: Date.now() });
+  send(origins: Origin[], batch: RawBatch): void {
+    this.waiting.push({ origins, batch, attempts: 0, sentAt: Date.now() });
     this.sendWaiting();
   }
 
-  /** Sends waiting deliveries, oldest first, while the stream has room. */
+  /**
+   * Sends waiting deliveries, oldest first, while the stream has room. Batching while busy:
+   * fresh deliveries that queued up behind a full stream go out as one batch, up to the stage's
+   * batch.maxSize, so a slow stage gets fewer, larger batches; an idle stream sends each at once.
+   */
   private sendWaiting(): void {
     const limit = this.stage.settings.inFlight;
+    const maxSize = this.stage.settings.batch.maxSize;
     while (this.waiting.length > 0 && this.pending.size < limit) {
-      this.dispatch(this.waiting.shift() as Delivery);
+      let delivery = this.waiting.shift() as Delivery;
+      for (let next = this.waiting[0]; next && mergeable(delivery, next, maxSize); next = this.waiting[0]) {
+        this.waiting.shift();
+        delivery = {
+          origins: [...delivery.origins, ...next.origins],
+          batch: concatRawBatches(delivery.batch, next.batch),
+          attempts: 0,
+          sentAt: delivery.sentAt,
+        };
+      }
+      this.dispatch(delivery);
     }
   }
 
@@ -192,6 +216,8 @@ export abstract class BatchLink<Request, Response> {
   }
 
   private dispatch(delivery: Delivery): void {
+    if (!delivery.sent) this.hooks.onSent?.(delivery.batch);
+    delivery.sent = true;
     this.sequence += 1n;
     delivery.sentAt = Date.now();
     this.pending.set(this.sequence, delivery);
@@ -226,4 +252,15 @@ export abstract class BatchLink<Request, Response> {
         this.hooks.onFatal(error);
       });
   }
+}
+
+/** Two deliveries never sent nor retried whose events fit in one batch of `maxSize`. */
+function mergeable(first: Delivery, second: Delivery, maxSize: number): boolean {
+  return (
+    !first.sent &&
+    !second.sent &&
+    first.attempts === 0 &&
+    second.attempts === 0 &&
+    first.batch.count + second.batch.count <= maxSize
+  );
 }

@@ -15,7 +15,7 @@ import { encodeWriteRequest, type LinkRequest } from "./stream-codecs";
 
 export interface ConsumerHooks extends LinkHooks {
   /** The consumer wrote a delivery. */
-  onWritten(origin: Origin, batch: RawBatch): void;
+  onWritten(origins: Origin[], batch: RawBatch): void;
 }
 
 /** The Write stream to one consumer stage; batches cross it as bytes (stream-codecs.ts). */
@@ -63,7 +63,7 @@ export class ConsumerLink extends BatchLink<LinkRequest<WriteRequest>, WriteResp
     if (!delivery) return;
     switch (ack.status) {
       case AckStatus.ACK_STATUS_WRITTEN:
-        this.consumerHooks.onWritten(delivery.origin, delivery.batch);
+        this.consumerHooks.onWritten(delivery.origins, delivery.batch);
         break;
       case AckStatus.ACK_STATUS_PERMANENT_FAILURE:
         this.consumerHooks.onGiveUp(delivery, ack.reason || "permanent failure");

@@ -248,6 +248,9 @@ export class PipelineRunner extends EventEmitter {
       onAnswered: metrics
         ? (seconds: number) => metrics.observeBatch(stage.id, stage.family, seconds)
         : undefined,
+      onSent: () => {
+        (this.counters.get(stage.id) as StageCounters).batchesIn += 1;
+      },
     });
     for (const stage of plan.stages) {
       const endpoint = this.endpoints.get(stage.id) as ServiceEndpoint;
@@ -257,7 +260,7 @@ export class PipelineRunner extends EventEmitter {
           endpoint,
           {
             ...hooks(stage),
-            onOutput: (origin, events, letters) => this.processed(stage, origin, events, letters),
+            onOutput: (origins, events, letters) => this.processed(stage, origins, events, letters),
           },
           logger,
         );
@@ -267,7 +270,7 @@ export class PipelineRunner extends EventEmitter {
         const link = new ConsumerLink(
           stage,
           endpoint,
-          { ...hooks(stage), onWritten: (origin, batch) => this.written(stage, origin, batch) },
+          { ...hooks(stage), onWritten: (origins, batch) => this.written(stage, origins, batch) },
           logger,
         );
         this.consumers.set(stage.id, link);
@@ -342,42 +345,40 @@ export class PipelineRunner extends EventEmitter {
     counters.eventsOut += batch.count;
     counters.batchesIn += 1;
     setInFlight(counters, state.ledger.inFlight);
-    this.deliver({ source: state.stage.id, sequence }, state.stage.id, batch);
+    this.deliver([{ source: state.stage.id, sequence }], state.stage.id, batch);
     if (this.atMostOnce) this.grantCredits(state);
   }
 
   /**
-   * Sends `batch` (descended from `origin`) from `fromStage` to each of its children, as bytes,
+   * Sends `batch` (descended from `origins`) from `fromStage` to each of its children, as bytes,
    * cut to each child's batch.maxSize.
    */
-  private deliver(origin: Origin, fromStage: string, batch: RawBatch): void {
+  private deliver(origins: Origin[], fromStage: string, batch: RawBatch): void {
     const children = this.children.get(fromStage) ?? [];
-    const ledger = this.sources.get(origin.source)?.ledger as SourceLedger;
     if (batch.count === 0 || children.length === 0) {
-      this.closeDelivery(origin);
+      for (const origin of origins) this.closeDelivery(origin);
       return;
     }
     // Each child gets batches of at most its own batch.maxSize: one delivery per part.
     const parts = children.map((child) => splitRawBatch(batch, child.settings.batch.maxSize));
-    if (!this.atMostOnce)
-      ledger.split(
-        origin.sequence,
-        parts.reduce((sum, list) => sum + list.length, 0),
-      );
+    if (!this.atMostOnce) {
+      const deliveries = parts.reduce((sum, list) => sum + list.length, 0);
+      for (const origin of origins)
+        (this.sources.get(origin.source)?.ledger as SourceLedger).split(origin.sequence, deliveries);
+    }
     for (const [index, child] of children.entries()) {
       const counters = this.counters.get(child.id) as StageCounters;
       for (const part of parts[index] as RawBatch[]) {
         counters.eventsIn += part.count;
-        counters.batchesIn += 1;
-        if (child.family === "processor") this.processors.get(child.id)?.send(origin, part);
-        else this.consumers.get(child.id)?.send(origin, part);
+        if (child.family === "processor") this.processors.get(child.id)?.send(origins, part);
+        else this.consumers.get(child.id)?.send(origins, part);
       }
     }
   }
 
   private processed(
     stage: StagePlan,
-    origin: Origin,
+    origins: Origin[],
     batch: RawBatch,
     letters: { event: FlowEvent; reason: string }[],
   ): void {
@@ -389,17 +390,17 @@ export class PipelineRunner extends EventEmitter {
         letters.map((letter) => ({ stage: stage.id, reason: letter.reason, event: letter.event })),
       );
     }
-    this.deliver(origin, stage.id, batch);
+    this.deliver(origins, stage.id, batch);
   }
 
-  private written(stage: StagePlan, origin: Origin, batch: RawBatch): void {
+  private written(stage: StagePlan, origins: Origin[], batch: RawBatch): void {
     (this.counters.get(stage.id) as StageCounters).eventsOut += batch.count;
     const time = this.options.metrics ? firstEventTime(batch) : undefined;
     if (time) {
       const createdMs = Number(time.seconds) * 1000 + time.nanos / 1e6;
       this.options.metrics?.observeEventLatency(stage.id, (Date.now() - createdMs) / 1000);
     }
-    this.closeDelivery(origin);
+    for (const origin of origins) this.closeDelivery(origin);
   }
 
   private giveUp(stage: StagePlan, delivery: Delivery, reason: string): void {
@@ -413,7 +414,7 @@ export class PipelineRunner extends EventEmitter {
     this.deadLetters?.write(
       decodeEvents(delivery.batch).map((event) => ({ stage: stage.id, reason, event })),
     );
-    this.closeDelivery(delivery.origin);
+    for (const origin of delivery.origins) this.closeDelivery(origin);
   }
 
   private closeDelivery(origin: Origin): void {

@@ -15,7 +15,7 @@ import {
 
 export interface ProcessorHooks extends LinkHooks {
   /** The processor answered a delivery: pass `batch` on, dead-letter `deadLetters`. */
-  onOutput(origin: Origin, batch: RawBatch, deadLetters: { event: FlowEvent; reason: string }[]): void;
+  onOutput(origins: Origin[], batch: RawBatch, deadLetters: { event: FlowEvent; reason: string }[]): void;
 }
 
 /** The Process stream to one processor stage; batches cross it as bytes (stream-codecs.ts). */
@@ -66,7 +66,7 @@ export class ProcessorLink extends BatchLink<LinkRequest<ProcessRequest>, Proces
       if (answer.failure.retryable) this.retry(delivery, answer.failure.reason);
       else this.processorHooks.onGiveUp(delivery, answer.failure.reason);
     } else {
-      this.processorHooks.onOutput(delivery.origin, answer.batch, answer.deadLetters);
+      this.processorHooks.onOutput(delivery.origins, answer.batch, answer.deadLetters);
     }
     this.settleIfClosing();
   }

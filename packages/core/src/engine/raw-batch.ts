@@ -109,6 +109,14 @@ export function splitRawBatch(batch: RawBatch, maxEvents: number): RawBatch[] {
   return parts;
 }
 
+/** One batch with the events of `first` then `second`: protobuf concatenates repeated fields. */
+export function concatRawBatches(first: RawBatch, second: RawBatch): RawBatch {
+  return {
+    bytes: Buffer.concat([first.bytes, second.bytes], first.bytes.length + second.bytes.length),
+    count: first.count + second.count,
+  };
+}
+
 /** The events themselves, for the rare paths that need them (dead letters). */
 export function decodeEvents(batch: RawBatch): FlowEvent[] {
   return EventBatch.decode(batch.bytes).events as FlowEvent[];
