@@ -364,7 +364,7 @@ export class PipelineRunner extends EventEmitter {
     if (!this.atMostOnce) {
       const deliveries = parts.reduce((sum, list) => sum + list.length, 0);
       for (const origin of origins)
-        (this.sources.get(origin.source)?.ledger as SourceLedger).split(origin.sequence, deliveries);
+        this.sources.get(origin.source)?.ledger.split(origin.sequence, deliveries);
     }
     for (const [index, child] of children.entries()) {
       const counters = this.counters.get(child.id) as StageCounters;
