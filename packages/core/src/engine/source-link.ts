@@ -33,6 +33,7 @@ export class SourceLink {
   /** Opens a Read stream resuming after `checkpoint` (undefined: from the beginning). */
   open(checkpoint: Checkpointed | undefined, credits: number): void {
     this.closing = false;
+    this.dropUnsentCredits();
     this.client?.close();
     const client = new grpc.Client(
       this.endpoint.target,
@@ -86,8 +87,29 @@ export class SourceLink {
     );
   }
 
+  /**
+   * Grants `batches` more credits. Grants made in one turn of the event loop (several
+   * acknowledgements read from one socket read) go out as one CreditGrant: at small batch sizes a
+   * message per acknowledged batch is a good part of Core's work.
+   */
   grant(batches: number): void {
-    if (batches > 0) this.stream?.write({ request: { $case: "credit", value: { batches } } });
+    if (batches <= 0 || !this.stream) return;
+    this.unsentCredits += batches;
+    this.creditFlush ??= setImmediate(() => {
+      this.creditFlush = undefined;
+      const credits = this.unsentCredits;
+      this.unsentCredits = 0;
+      if (credits > 0) this.stream?.write({ request: { $case: "credit", value: { batches: credits } } });
+    });
+  }
+  private unsentCredits = 0;
+  private creditFlush: NodeJS.Immediate | undefined;
+
+  /** Credits granted on a stream that is gone: its successor starts with credits of its own. */
+  private dropUnsentCredits(): void {
+    if (this.creditFlush) clearImmediate(this.creditFlush);
+    this.creditFlush = undefined;
+    this.unsentCredits = 0;
   }
 
   commit(sequence: bigint, checkpoint: Checkpointed): void {
@@ -109,6 +131,7 @@ export class SourceLink {
 
   abort(): void {
     this.closing = true;
+    this.dropUnsentCredits();
     this.stream?.cancel();
     this.stream = undefined;
     this.client?.close();
