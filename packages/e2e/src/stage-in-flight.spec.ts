@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadPipeline, openStateStore, PipelineRunner, type StageCounters } from "@flow/core";
-import pino from "pino";
+import type { StageCounters } from "@flow/core";
 import { RECORDING_CONSUMER, serviceMain } from "./test-support/flow-cli";
+import { runInProcess } from "./test-support/in-process-run";
 import { tempDir } from "./test-support/temp-dir";
 
 describe("a consumer's own inFlight", () => {
@@ -32,17 +32,9 @@ consumers:
     config: { path: ${JSON.stringify(out)}, stallAfterBatches: 1, releaseFile: ${JSON.stringify(release)} }
 `,
     );
-    const pipeline = loadPipeline(file);
-    const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
-    const runner = new PipelineRunner({
-      plan: pipeline,
-      store,
-      logger: pino({ level: "silent" }),
-      statsIntervalMs: 50,
-    });
     let maxConsumerInFlight = 0;
     let sourceFull = 0;
-    runner.on("progress", (stages: StageCounters[]) => {
+    const { result } = await runInProcess(file, (stages) => {
       const gen = stages.find((stage) => stage.stageId === "gen") as StageCounters;
       const slow = stages.find((stage) => stage.stageId === "slow") as StageCounters;
       maxConsumerInFlight = Math.max(maxConsumerInFlight, slow.inFlight);
@@ -50,8 +42,6 @@ consumers:
       if (gen.inFlight === 8) sourceFull += 1;
       if (sourceFull === 5) writeFileSync(release, "");
     });
-    const result = await runner.run();
-    await store.close();
 
     expect(result.status).toBe("succeeded");
     expect(sourceFull).toBeGreaterThanOrEqual(5);
@@ -85,23 +75,12 @@ consumers:
     config: { path: ${JSON.stringify(out)}, batchSizesPath: ${JSON.stringify(sizes)}, stallAfterBatches: 1, releaseFile: ${JSON.stringify(release)} }
 `,
     );
-    const pipeline = loadPipeline(file);
-    const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
-    const runner = new PipelineRunner({
-      plan: pipeline,
-      store,
-      logger: pino({ level: "silent" }),
-      statsIntervalMs: 50,
-    });
     let full = 0;
-    runner.on("progress", (stages: StageCounters[]) => {
+    const { result, checkpoints } = await runInProcess(file, (stages) => {
       const gen = stages.find((stage) => stage.stageId === "gen") as StageCounters;
       if (gen.inFlight === 16) full += 1;
       if (full === 3) writeFileSync(release, "");
     });
-    const result = await runner.run();
-    const checkpoints = await store.listCheckpoints("merged");
-    await store.close();
 
     expect(result.status).toBe("succeeded");
     const written = readFileSync(sizes, "utf8").trim().split("\n").map(Number);

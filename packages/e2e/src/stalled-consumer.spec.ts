@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadPipeline, openStateStore, PipelineRunner, type StageCounters } from "@flow/core";
-import pino from "pino";
+import type { StageCounters } from "@flow/core";
 import { RECORDING_CONSUMER, serviceMain } from "./test-support/flow-cli";
+import { runInProcess } from "./test-support/in-process-run";
 import { tempDir } from "./test-support/temp-dir";
 
 /**
@@ -39,15 +39,6 @@ consumers:
     config: { path: ${JSON.stringify(out)}, stallAfterBatches: ${stallAfter}, releaseFile: ${JSON.stringify(release)} }
 `,
     );
-    const pipeline = loadPipeline(file);
-    const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
-    const runner = new PipelineRunner({
-      plan: pipeline,
-      store,
-      logger: pino({ level: "silent" }),
-      statsIntervalMs: 100,
-    });
-
     let maxSourceInFlight = 0;
     let baselineRss = 0;
     let peakRss = 0;
@@ -55,25 +46,27 @@ consumers:
     let lastOut = -1;
     let released = false;
     let heldAt = 0;
-    runner.on("progress", (stages: StageCounters[]) => {
-      const gen = stages.find((stage) => stage.stageId === "gen") as StageCounters;
-      maxSourceInFlight = Math.max(maxSourceInFlight, gen.inFlight);
-      if (!released) {
-        const rss = process.memoryUsage().rss;
-        baselineRss ||= rss;
-        peakRss = Math.max(peakRss, rss);
-      }
-      stalledTicks = gen.eventsOut === lastOut && gen.eventsOut > 0 ? stalledTicks + 1 : 0;
-      lastOut = gen.eventsOut;
-      // Ten ticks without a single new event from an unthrottled source: it is held back. Check, then release.
-      if (stalledTicks === 10 && !released) {
-        released = true;
-        heldAt = gen.eventsOut;
-        writeFileSync(release, "");
-      }
-    });
-    const result = await runner.run();
-    await store.close();
+    const { result } = await runInProcess(
+      file,
+      (stages) => {
+        const gen = stages.find((stage) => stage.stageId === "gen") as StageCounters;
+        maxSourceInFlight = Math.max(maxSourceInFlight, gen.inFlight);
+        if (!released) {
+          const rss = process.memoryUsage().rss;
+          baselineRss ||= rss;
+          peakRss = Math.max(peakRss, rss);
+        }
+        stalledTicks = gen.eventsOut === lastOut && gen.eventsOut > 0 ? stalledTicks + 1 : 0;
+        lastOut = gen.eventsOut;
+        // Ten ticks without a single new event from an unthrottled source: it is held back. Check, then release.
+        if (stalledTicks === 10 && !released) {
+          released = true;
+          heldAt = gen.eventsOut;
+          writeFileSync(release, "");
+        }
+      },
+      100,
+    );
 
     expect(result.status).toBe("succeeded");
     expect(released).toBe(true);
