@@ -5,6 +5,35 @@ import { RECORDING_CONSUMER, serviceMain } from "./test-support/flow-cli";
 import { runInProcess } from "./test-support/in-process-run";
 import { tempDir } from "./test-support/temp-dir";
 
+/**
+ * A generator of `total` events in batches of 10 with `credits`, into a recording consumer that
+ * stalls after its first batch; `consumer` holds the consumer's own settings (YAML lines).
+ */
+function slowConsumerPipeline(options: {
+  name: string;
+  total: number;
+  credits: number;
+  consumer: string;
+  config: string;
+}): string {
+  return `
+apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: ${options.name} }
+defaults: { batch: { maxSize: 10 }, inFlight: ${options.credits} }
+sources:
+  - id: gen
+    command: [node, ${JSON.stringify(serviceMain("@flow/source-generator"))}]
+    config: { count: ${options.total} }
+consumers:
+  - id: slow
+    command: [node, ${JSON.stringify(RECORDING_CONSUMER)}]
+    inputs: [gen]
+    ${options.consumer}
+    config: { ${options.config} }
+`;
+}
+
 describe("a consumer's own inFlight", () => {
   const dir = tempDir("stage-in-flight");
   afterAll(() => dir.remove());
@@ -15,22 +44,13 @@ describe("a consumer's own inFlight", () => {
     const total = 2_000;
     const file = dir.file(
       "pipeline.yaml",
-      `
-apiVersion: flow/v1
-kind: Pipeline
-metadata: { name: narrow }
-defaults: { batch: { maxSize: 10 }, inFlight: 8 }
-sources:
-  - id: gen
-    command: [node, ${JSON.stringify(serviceMain("@flow/source-generator"))}]
-    config: { count: ${total} }
-consumers:
-  - id: slow
-    command: [node, ${JSON.stringify(RECORDING_CONSUMER)}]
-    inputs: [gen]
-    inFlight: 2
-    config: { path: ${JSON.stringify(out)}, stallAfterBatches: 1, releaseFile: ${JSON.stringify(release)} }
-`,
+      slowConsumerPipeline({
+        name: "narrow",
+        total,
+        credits: 8,
+        consumer: "inFlight: 2",
+        config: `path: ${JSON.stringify(out)}, stallAfterBatches: 1, releaseFile: ${JSON.stringify(release)}`,
+      }),
     );
     let maxConsumerInFlight = 0;
     let sourceFull = 0;
@@ -57,23 +77,13 @@ consumers:
     const total = 1_000;
     const file = dir.file(
       "merged.yaml",
-      `
-apiVersion: flow/v1
-kind: Pipeline
-metadata: { name: merged }
-defaults: { batch: { maxSize: 10 }, inFlight: 16 }
-sources:
-  - id: gen
-    command: [node, ${JSON.stringify(serviceMain("@flow/source-generator"))}]
-    config: { count: ${total} }
-consumers:
-  - id: slow
-    command: [node, ${JSON.stringify(RECORDING_CONSUMER)}]
-    inputs: [gen]
-    inFlight: 1
-    batch: { maxSize: 100 }
-    config: { path: ${JSON.stringify(out)}, batchSizesPath: ${JSON.stringify(sizes)}, stallAfterBatches: 1, releaseFile: ${JSON.stringify(release)} }
-`,
+      slowConsumerPipeline({
+        name: "merged",
+        total,
+        credits: 16,
+        consumer: "inFlight: 1\n    batch: { maxSize: 100 }",
+        config: `path: ${JSON.stringify(out)}, batchSizesPath: ${JSON.stringify(sizes)}, stallAfterBatches: 1, releaseFile: ${JSON.stringify(release)}`,
+      }),
     );
     let full = 0;
     const { result, checkpoints } = await runInProcess(file, (stages) => {

@@ -71,15 +71,22 @@ function readVarint(
 
 /** The same count through a BinaryReader: groups, and errors for bytes that are not protobuf. */
 function countEventsCarefully(bytes: Uint8Array): number {
+  return topLevelFields(bytes).filter((field) => field.isEvent).length;
+}
+
+/** Each top-level field of an EventBatch as its bytes (tag included); throws on bytes it cannot read. */
+function topLevelFields(bytes: Uint8Array): { isEvent: boolean; entry: Uint8Array }[] {
   const reader = new BinaryReader(bytes);
-  let count = 0;
+  const fields: { isEvent: boolean; entry: Uint8Array }[] = [];
   while (reader.pos < reader.len) {
+    const start = reader.pos;
     const [field, wireType] = reader.tag();
-    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited) count += 1;
     reader.skip(wireType, field);
+    const isEvent = field === EVENTS_FIELD && wireType === WireType.LengthDelimited;
+    fields.push({ isEvent, entry: bytes.subarray(start, reader.pos) });
   }
   if (reader.pos > reader.len) throw new RangeError("premature end of EventBatch");
-  return count;
+  return fields;
 }
 
 /**
@@ -90,17 +97,9 @@ function countEventsCarefully(bytes: Uint8Array): number {
  */
 export function splitRawBatch(batch: RawBatch, maxEvents: number): RawBatch[] {
   if (batch.count <= maxEvents) return [batch];
-  const reader = new BinaryReader(batch.bytes);
-  const events: Uint8Array[] = [];
-  const others: Uint8Array[] = [];
-  while (reader.pos < reader.len) {
-    const start = reader.pos;
-    const [field, wireType] = reader.tag();
-    reader.skip(wireType, field);
-    const entry = batch.bytes.subarray(start, reader.pos);
-    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited) events.push(entry);
-    else others.push(entry);
-  }
+  const fields = topLevelFields(batch.bytes);
+  const events = fields.filter((field) => field.isEvent).map((field) => field.entry);
+  const others = fields.filter((field) => !field.isEvent).map((field) => field.entry);
   const parts: RawBatch[] = [];
   for (let first = 0; first < events.length; first += maxEvents) {
     const slice = events.slice(first, first + maxEvents);
