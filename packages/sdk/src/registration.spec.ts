@@ -169,11 +169,9 @@ describe("ServiceRegistration against a registry on a real port", () => {
       },
     });
 
-    const started = Date.now();
+    // A heartbeat follows the registration (a third of the TTL later), and the registry knows it.
     const [known] = await once(registration, "heartbeat");
     expect(known).toBe(true);
-    // A third of the 1 s TTL: well before the entry could expire.
-    expect(Date.now() - started).toBeLessThan(1000);
     await once(registration, "heartbeat");
     expect(registry.heartbeats.map((beat) => beat.instanceId)).toEqual(["instance-1", "instance-1"]);
   });
@@ -245,9 +243,8 @@ describe("ServiceRegistration when the registry does not answer", () => {
     }).start();
     try {
       await once(registry, "register");
-      const started = Date.now();
+      // The call in flight has a 60 s timeout: a stop that waited for it would fail by jest's timeout.
       await registration.stop();
-      expect(Date.now() - started).toBeLessThan(2_000);
       expect(registration.instanceId).toBeUndefined();
       expect(registry.deregisters).toEqual([]);
     } finally {
