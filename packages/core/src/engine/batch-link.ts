@@ -155,7 +155,6 @@ export abstract class BatchLink<Request, Response> {
 
   /** Takes the delivery a response answers; undefined for an unknown or a late answer. */
   protected answer(sequence: bigint): Delivery | undefined {
-    if (this.lateAnswers.delete(sequence)) return undefined;
     const delivery = this.pending.get(sequence);
     if (!delivery) this.logger.warn({ stage: this.stage.id, sequence }, "answer to an unknown batch ignored");
     this.pending.delete(sequence);
@@ -191,22 +190,22 @@ export abstract class BatchLink<Request, Response> {
   }
 
   /**
-   * Retries every batch unanswered for longer than `timeouts.ackMs` (the service may have lost
-   * it): it is sent again as a new attempt, and dead-lettered after `retry.maxAttempts`. A late
-   * answer to the old copy is then ignored; at-least-once allows the duplicate.
+   * Abandons the stream when a batch has been unanswered for longer than `timeouts.ackMs`: a
+   * service that stops answering holds everything sent behind the hung batch, so sending again
+   * on the same stream could never succeed. The endpoint is recovered (a spawned service is
+   * killed and restarted, a remote one reconnected) and every unanswered batch replayed on the
+   * new stream; a replay is not an attempt, so nothing is dead-lettered for a hang.
    */
-  retryOverdue(now = Date.now()): void {
+  abandonIfOverdue(now = Date.now()): void {
     const limit = this.stage.settings.timeouts.ackMs;
-    if (this.recovering || limit <= 0) return;
-    for (const [sequence, delivery] of [...this.pending]) {
-      if (sequence <= 0n || now - delivery.sentAt <= limit) continue;
-      this.pending.delete(sequence);
-      this.lateAnswers.add(sequence);
-      this.retry(delivery, `no answer within ${limit} ms`);
+    if (this.recovering || !this.stream || limit <= 0) return;
+    for (const [sequence, delivery] of this.pending) {
+      if (sequence > 0n && now - delivery.sentAt > limit) {
+        this.broken(`no answer within ${limit} ms`);
+        return;
+      }
     }
   }
-  /** Sequences retried for lateness: their answers, should they come, are expected and ignored. */
-  protected readonly lateAnswers = new Set<bigint>();
 
   /** The oldest unanswered batch's age in ms (0 when none). */
   oldestPendingAgeMs(now = Date.now()): number {

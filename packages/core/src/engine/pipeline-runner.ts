@@ -280,10 +280,17 @@ export class PipelineRunner extends EventEmitter {
     void this.openSources();
     this.timers.push(setInterval(() => void this.saveStats(), this.options.statsIntervalMs ?? 1000));
     this.timers.push(setInterval(() => void this.pollHealth(), this.options.healthIntervalMs ?? 5000));
+    const links = [...this.processors.values(), ...this.consumers.values()];
+    const shortestAckMs = Math.min(
+      ...links.map((link) => link.stage.settings.timeouts.ackMs).filter((ms) => ms > 0),
+    );
     this.timers.push(
-      setInterval(() => {
-        for (const link of [...this.processors.values(), ...this.consumers.values()]) link.retryOverdue();
-      }, 1000),
+      setInterval(
+        () => {
+          for (const link of links) link.abandonIfOverdue();
+        },
+        Math.max(50, Math.min(1000, shortestAckMs / 2)),
+      ),
     );
     return done;
   }
