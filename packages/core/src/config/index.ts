@@ -1,4 +1,9 @@
 // The pipeline file: loading, checking and locating (docs/pipeline.md describes the format).
+export {
+  allowedDeadLetters,
+  describeDeadLetterAllowance,
+  readDeadLetterAllowance,
+} from "./dead-letter-allowance";
 export { type Environment, interpolateEnvironment } from "./env-interpolation";
 export { formatJsonPointer, parseJsonPointer } from "./json-pointer";
 export {
@@ -7,7 +12,12 @@ export {
   type ParsePipelineOptions,
   parsePipeline,
 } from "./load-pipeline";
-export { locateStageConfig, stageConfigError, stageConfigProblem } from "./locate-stage-config";
+export {
+  locatePipelineField,
+  locateStageConfig,
+  stageConfigError,
+  stageConfigProblem,
+} from "./locate-stage-config";
 export * from "./pipeline-model";
 export {
   formatProblem,

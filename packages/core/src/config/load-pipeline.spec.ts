@@ -137,6 +137,42 @@ consumers:
     expect(memory.deadLetters).toEqual({ path: `${BASE}/out/dead.jsonl` });
   });
 
+  it("reads deadLetters.allow as a count or a percentage of the events read", () => {
+    const body = `sources: [{ id: s, use: a }]\nconsumers: [{ id: c, use: b, inputs: [s] }]\n`;
+    const count = parse(`${HEADER}deadLetters: { allow: 100 }\n${body}`);
+    expect(count.deadLetters).toEqual({ path: `${BASE}/.flow/dead-letters.jsonl`, allow: { count: 100 } });
+    // Plain `1.5%` in YAML is the string "1.5%"; quoted is the same.
+    expect(parse(`${HEADER}deadLetters:\n  allow: 1.5%\n${body}`).deadLetters.allow).toEqual({
+      percent: 1.5,
+    });
+    expect(parse(`${HEADER}deadLetters: { allow: "100%" }\n${body}`).deadLetters.allow).toEqual({
+      percent: 100,
+    });
+    expect(parse(`${HEADER}deadLetters: { allow: 0 }\n${body}`).deadLetters.allow).toEqual({ count: 0 });
+    expect(parse(`${HEADER}${body}`).deadLetters.allow).toBeUndefined();
+  });
+
+  it("rejects a deadLetters.allow that is neither a count nor a percentage, where it is written", () => {
+    const body = `sources: [{ id: s, use: a }]\nconsumers: [{ id: c, use: b, inputs: [s] }]\n`;
+    const expected =
+      'expected a percentage from "0%" to "100%" (e.g. "1%"), or a whole number of events (e.g. 100)';
+    for (const value of ["101%", "1 %", "ten", "-1%", '"100"']) {
+      const text = `${HEADER}deadLetters:\n  path: dead.jsonl\n  allow: ${value}\n${body}`;
+      const shown = JSON.stringify(value.replace(/^"|"$/g, ""));
+      expect(problems(text)).toEqual([
+        `${at(text, value)} deadLetters.allow: found ${shown}, expected ${expected.slice("expected ".length)}`,
+      ]);
+    }
+    const negative = `${HEADER}deadLetters: { allow: -5 }\n${body}`;
+    expect(problems(negative)).toEqual([
+      `${at(negative, "-5")} deadLetters.allow: found -5, expected an integer or a string >= 0`,
+    ]);
+    const fraction = `${HEADER}deadLetters: { allow: 2.5 }\n${body}`;
+    expect(problems(fraction)).toEqual([
+      `${at(fraction, "2.5")} deadLetters.allow: found 2.5, expected an integer or a string`,
+    ]);
+  });
+
   it("orders a fan-out / fan-in DAG and finds each source's consumers", () => {
     const pipeline = parse(`${HEADER}consumers:
   - { id: db, use: c, inputs: [clean, enrich] }

@@ -3,11 +3,18 @@ import { dirname, resolve } from "node:path";
 import { UserError } from "@flow/errors";
 import { LineCounter, parseDocument } from "yaml";
 import { checkBackoffBounds } from "./backoff-rules";
+import { readDeadLetterAllowance } from "./dead-letter-allowance";
 import type { Environment } from "./env-interpolation";
 import { checkStageGraph } from "./graph-rules";
 import { interpolateDocument } from "./interpolate-document";
 import { rememberPipelineSource } from "./locate-stage-config";
-import type { DeliveryGuarantee, Pipeline, PipelineStage, ServiceLocator } from "./pipeline-model";
+import type {
+  DeadLetterAllowance,
+  DeliveryGuarantee,
+  Pipeline,
+  PipelineStage,
+  ServiceLocator,
+} from "./pipeline-model";
 import { type PipelineProblem, problemsToUserErrors } from "./pipeline-problem";
 import { isRecord, type RawStage, readRawStages, stageName, stagePointer } from "./raw-stages";
 import { attachSalvage } from "./salvaged-stages";
@@ -17,6 +24,7 @@ import { consumersDownstream, outputsById, topologicalOrder } from "./stage-grap
 import {
   BUILT_IN_STAGE_SETTINGS,
   DEFAULT_DEAD_LETTER_PATH,
+  DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
   DEFAULT_STATE_URL,
   mergeStageSettings,
   type PartialStageSettings,
@@ -147,9 +155,12 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
     file: absoluteFile,
     baseDir,
     state,
+    stateUnreachableLimitMs:
+      numberAt(data, "state", "unreachableLimitMs") ?? DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
     delivery: (root.delivery as DeliveryGuarantee | undefined) ?? "at-least-once",
     deadLetters: {
       path: resolve(baseDir, stringAt(data, "deadLetters", "path") ?? DEFAULT_DEAD_LETTER_PATH),
+      ...deadLetterAllowanceOf(root),
     },
     defaults,
     stages: modelStages,
@@ -194,6 +205,7 @@ function salvageStages(
     file: resolve(file),
     baseDir,
     state: { kind: "sqlite", url: "sqlite::memory:", path: ":memory:" },
+    stateUnreachableLimitMs: DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
     deadLetters: { path: resolve(baseDir, DEFAULT_DEAD_LETTER_PATH) },
     delivery: "at-least-once",
     defaults: BUILT_IN_STAGE_SETTINGS,
@@ -218,7 +230,17 @@ function salvageStages(
   return pipeline;
 }
 
+function deadLetterAllowanceOf(root: Record<string, unknown>): { allow?: DeadLetterAllowance } {
+  const allow = isRecord(root.deadLetters) ? readDeadLetterAllowance(root.deadLetters.allow) : undefined;
+  return allow ? { allow } : {};
+}
+
 function stringAt(data: unknown, group: string, field: string): string | undefined {
   const value = isRecord(data) && isRecord(data[group]) ? data[group][field] : undefined;
   return typeof value === "string" ? value : undefined;
+}
+
+function numberAt(data: unknown, group: string, field: string): number | undefined {
+  const value = isRecord(data) && isRecord(data[group]) ? data[group][field] : undefined;
+  return typeof value === "number" ? value : undefined;
 }

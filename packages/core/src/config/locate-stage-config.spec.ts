@@ -1,6 +1,11 @@
 import { UserError } from "@flow/errors";
 import { parsePipeline } from "./load-pipeline";
-import { locateStageConfig, stageConfigError, stageConfigProblem } from "./locate-stage-config";
+import {
+  locatePipelineField,
+  locateStageConfig,
+  stageConfigError,
+  stageConfigProblem,
+} from "./locate-stage-config";
 import { formatLocation } from "./source-location";
 
 const TEXT = `apiVersion: flow/v1
@@ -110,5 +115,21 @@ consumers:
     });
     expect(merged.stages[1]?.config).toEqual({ path: "out.jsonl" });
     expect(formatLocation(locateStageConfig(merged, "c", "/path"))).toBe("m.yaml:7:11");
+  });
+});
+
+describe("locatePipelineField", () => {
+  it("finds a top-level setting where it is written, and the file's start when it is left out", () => {
+    const text = `apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: fields }
+deadLetters:
+  path: out/dead.jsonl
+sources: [{ id: s, use: a }]
+consumers: [{ id: c, use: b, inputs: [s] }]
+`;
+    const fields = parsePipeline(text, { file: "f.yaml", baseDir: "/tmp", env: {} });
+    expect(formatLocation(locatePipelineField(fields, ["deadLetters", "path"]))).toBe("f.yaml:5:9");
+    expect(formatLocation(locatePipelineField(fields, ["state", "url"]))).toBe("f.yaml:1:1");
   });
 });

@@ -41,6 +41,17 @@ export function locateStageConfig(pipeline: Pipeline, stageId: string, pointer: 
 }
 
 /**
+ * Where a top-level setting is written, e.g. `["deadLetters", "path"]`, for problems found when the
+ * setting is used (a folder that cannot be written, a store that cannot be reached). A setting left
+ * out (its default applies) gives the deepest part that is written, at worst the file's start.
+ */
+export function locatePipelineField(pipeline: Pipeline, pointer: readonly string[]): SourceLocation {
+  const source = pipelineSources.get(pipeline);
+  if (!source) return { file: pipeline.file, line: 1, column: 1 };
+  return source.locator.locate(pointer).location;
+}
+
+/**
  * A problem a service reported about its config (in validate-only mode or on apply), placed in the
  * pipeline file: `pipeline.yaml:31:7: consumer "db" config /columns/2: <message>`.
  */

@@ -13,6 +13,8 @@ export interface Pipeline {
   /** The folder relative paths in the file are resolved against. */
   baseDir: string;
   state: StateStoreSettings;
+  /** state.unreachableLimitMs: how long a run waits for an unreachable state store before it stops. */
+  stateUnreachableLimitMs: number;
   deadLetters: DeadLetterSettings;
   /** The delivery guarantee (see the schema): at-least-once unless the file says at-most-once. */
   delivery: DeliveryGuarantee;
@@ -62,7 +64,12 @@ export type DeliveryGuarantee = "at-least-once" | "at-most-once";
 export interface DeadLetterSettings {
   /** Absolute path of the JSON Lines file. */
   path: string;
+  /** `deadLetters.allow`: how many dead letters a run may have and still succeed; none when left out. */
+  allow?: DeadLetterAllowance;
 }
+
+/** A number of dead-lettered events, or a percentage of the events the sources read in the run. */
+export type DeadLetterAllowance = { count: number } | { percent: number };
 
 export interface BatchSettings {
   maxSize: number;
