@@ -89,6 +89,7 @@ export function relayUntilExhausted<TReadResponse, TWriteRequest>(
           maxBatchSize: settings.batchSize,
           lingerMs: 0,
           stageId: "bench-source",
+          maxBatchBytes: 0n,
         },
       },
     });

@@ -78,6 +78,8 @@ export class SourceLink {
           maxBatchSize: maxSize,
           lingerMs,
           stageId: this.stage.id,
+          // 0: the source decides (source_service 1.1.0); the engine is to pass the stage's byte limit.
+          maxBatchBytes: 0n,
         },
       },
     });
