@@ -5,6 +5,7 @@ import { PIPELINE_SCHEMA_PATH, pipelineSchema, pipelineValidator } from "./pipel
 import {
   BUILT_IN_STAGE_SETTINGS,
   DEFAULT_DEAD_LETTER_PATH,
+  DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
   DEFAULT_STATE_URL,
 } from "./stage-settings-defaults";
 
@@ -34,6 +35,9 @@ describe("the published pipeline schema", () => {
     }
     expect(definitions.inFlight?.default).toBe(BUILT_IN_STAGE_SETTINGS.inFlight);
     expect(schema.properties?.state?.properties?.url?.default).toBe(DEFAULT_STATE_URL);
+    expect(schema.properties?.state?.properties?.unreachableLimitMs?.default).toBe(
+      DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
+    );
     expect(schema.properties?.deadLetters?.properties?.path?.default).toBe(DEFAULT_DEAD_LETTER_PATH);
   });
 

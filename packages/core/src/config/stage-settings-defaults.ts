@@ -11,6 +11,8 @@ export const BUILT_IN_STAGE_SETTINGS: Readonly<StageSettings> = Object.freeze({
 
 export const DEFAULT_STATE_URL = "sqlite:.flow/state.db";
 export const DEFAULT_DEAD_LETTER_PATH = ".flow/dead-letters.jsonl";
+/** How long a run waits for an unreachable state store before it stops (state.unreachableLimitMs). */
+export const DEFAULT_STATE_UNREACHABLE_LIMIT_MS = 300_000;
 
 /** What a file may write for settings: any field may be left out. */
 export interface PartialStageSettings {

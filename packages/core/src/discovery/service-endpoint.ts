@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { ServiceLocator } from "../config/pipeline-model";
 import { type RestartPolicy, SpawnedService } from "./spawned-service";
 import { resolveServicePackage } from "./workspace-packages";
+import { backoffDelayMs } from "../engine/backoff-delay";
 
 export interface EndpointOptions {
   stageId: string;
@@ -116,7 +117,7 @@ export class ServiceEndpoint extends EventEmitter {
     }
     this.recoveries += 1;
     await new Promise((resolve) =>
-      setTimeout(resolve, Math.min(restart.initialDelayMs * 2 ** (this.recoveries - 1), restart.maxDelayMs)),
+      setTimeout(resolve, backoffDelayMs(this.recoveries, restart)),
     );
     if (locator.kind === "registry") this.currentTarget = await this.registryTarget(locator.name);
     this.emit("restarted", this.recoveries, reason);

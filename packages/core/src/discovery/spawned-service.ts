@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { UserError } from "@flow/errors";
 import { type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk";
 import type { Logger } from "pino";
+import { backoffDelayMs } from "../engine/backoff-delay";
 
 export interface RestartPolicy {
   maxRestarts: number;
@@ -81,10 +82,7 @@ export class SpawnedService extends EventEmitter {
         );
       }
       this.restarts += 1;
-      const delay = Math.min(
-        this.spec.restart.initialDelayMs * 2 ** (this.restarts - 1),
-        this.spec.restart.maxDelayMs,
-      );
+      const delay = backoffDelayMs(this.restarts, this.spec.restart);
       await this.kill(0);
       await new Promise((resolve) => setTimeout(resolve, delay));
       if (this.stopping) throw new Error(`stage "${this.spec.stageId}" is stopping`);

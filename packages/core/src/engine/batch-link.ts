@@ -1,6 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import { backoffDelayMs } from "./backoff-delay";
 import { concatRawBatches, type RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
 
@@ -135,8 +136,7 @@ export abstract class BatchLink<Request, Response> {
       this.settleIfClosing();
       return;
     }
-    const { initialDelayMs, maxDelayMs } = this.stage.settings.retry;
-    const delay = Math.min(initialDelayMs * 2 ** (delivery.attempts - 1), maxDelayMs);
+    const delay = backoffDelayMs(delivery.attempts, this.stage.settings.retry);
     this.logger.warn(
       { stage: this.stage.id, attempt: delivery.attempts, delayMs: delay, reason },
       "retrying batch",

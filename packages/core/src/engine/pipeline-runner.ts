@@ -8,7 +8,7 @@ import { type NegotiationIssue, negotiate } from "../negotiation/negotiate";
 import { liveRunError, liveRunsOf, type StateStore } from "../state";
 import type { Delivery, Origin } from "./batch-link";
 import { ConsumerLink } from "./consumer-link";
-import { DeadLetterFile } from "./dead-letter-file";
+import { type DeadLetter, DeadLetterFile } from "./dead-letter-file";
 import type { PipelineMetrics } from "./pipeline-metrics";
 import { ProcessorLink } from "./processor-link";
 import { decodeEvents, firstEventTime, type RawBatch, splitRawBatch } from "./raw-batch";
@@ -16,6 +16,7 @@ import { childrenOf, type RunPlan, type StagePlan } from "./run-plan";
 import { type Checkpointed, SourceLedger } from "./source-ledger";
 import { SourceLink } from "./source-link";
 import { newCounters, type StageCounters, setInFlight } from "./stage-counters";
+import { StoreOutage } from "./store-outage";
 
 /** Consecutive failed health checks after which a spawned service is replaced. */
 const UNHEALTHY_AFTER_CHECKS = 3;
@@ -61,6 +62,10 @@ interface SourceState {
   broken: boolean;
   done: boolean;
   committed: Checkpointed | undefined;
+  /** The stream sequence of the batch whose checkpoint was committed last (0: none on this stream). */
+  committedSequence: bigint;
+  /** Credits are held back because the store is unreachable (logged once per outage). */
+  pausedForOutage: boolean;
   committing: boolean;
   commitAgain: boolean;
   /** A commit waiting for the commit interval to pass. */
@@ -94,6 +99,8 @@ export class PipelineRunner extends EventEmitter {
   private readonly atMostOnce: boolean;
   /** Each stage's children, computed once: delivery is on the hot path. */
   private readonly children = new Map<string, StagePlan[]>();
+  /** Store calls that wait out an unreachable state store (up to state.unreachableLimitMs). */
+  private readonly outage: StoreOutage;
 
   constructor(private readonly options: RunnerOptions) {
     super();
@@ -102,6 +109,18 @@ export class PipelineRunner extends EventEmitter {
       this.counters.set(stage.id, newCounters(stage.id, stage.family));
       this.children.set(stage.id, childrenOf(options.plan, stage.id));
     }
+    this.outage = new StoreOutage({
+      location: options.store.location,
+      limitMs: options.plan.stateUnreachableLimitMs,
+      logger: options.logger,
+      // Credits held back while commits could not be made flow again.
+      onRecovered: () => {
+        for (const source of this.sources.values()) {
+          source.pausedForOutage = false;
+          this.grantCredits(source);
+        }
+      },
+    });
   }
 
   get plan(): RunPlan {
@@ -186,12 +205,22 @@ export class PipelineRunner extends EventEmitter {
     }
     for (const timer of this.timers) clearInterval(timer);
     for (const state of this.sources.values()) clearTimeout(state.commitTimer);
+    this.outage.cancel();
     // Detach every link first, so services stopping now is not taken for a crash to recover from.
     this.abortLinks();
     await this.stopServices();
-    this.deadLetters?.close();
+    try {
+      this.deadLetters?.close();
+    } catch (error) {
+      // The run has failed on it already, or fails now: its last checkpoint predates these letters.
+      if (outcome.status !== "failed") outcome = { status: "failed", error: error as Error };
+    }
     await store.saveStageStats(this.runId, this.storedStats()).catch(() => undefined);
-    await store.finishRun(this.runId, outcome.status, outcome.error?.message);
+    await store.finishRun(this.runId, outcome.status, outcome.error?.message).catch((error: Error) =>
+      // The store is away (or took the claim): the record stays "running" until it counts as
+      // abandoned (its process is gone), which never blocks the next run.
+      logger.warn({ store: store.location, err: error.message }, "could not record the end of the run"),
+    );
     logger.info(
       { runId: this.runId, status: outcome.status, deadLetters: this.deadLetters?.count ?? 0 },
       "run ended",
@@ -296,9 +325,24 @@ export class PipelineRunner extends EventEmitter {
   }
 
   private async openSources(): Promise<void> {
+    try {
+      await this.openEachSource();
+    } catch (error) {
+      this.fail(
+        error instanceof UserError
+          ? error
+          : new UserError(`cannot read the sources' checkpoints: ${(error as Error).message}`),
+      );
+    }
+  }
+
+  private async openEachSource(): Promise<void> {
     const { plan, store } = this.options;
     for (const stage of plan.stages.filter((s) => s.family === "source")) {
-      const stored = await store.getCheckpoint(plan.name, stage.id);
+      const stored = await this.outage.retry(`read the checkpoint of "${stage.id}"`, () =>
+        store.getCheckpoint(plan.name, stage.id),
+      );
+      if (!this.settle) return;
       const committed = stored
         ? { position: Buffer.from(stored.position), description: stored.description }
         : undefined;
@@ -312,6 +356,8 @@ export class PipelineRunner extends EventEmitter {
         broken: false,
         done: false,
         committed,
+        committedSequence: 0n,
+        pausedForOutage: false,
         committing: false,
         commitAgain: false,
         commitTimer: undefined,
@@ -392,10 +438,12 @@ export class PipelineRunner extends EventEmitter {
     const counters = this.counters.get(stage.id) as StageCounters;
     counters.eventsOut += batch.count;
     if (letters.length > 0) {
-      counters.deadLetters += letters.length;
-      this.deadLetters?.write(
+      const written = this.writeDeadLetters(
         letters.map((letter) => ({ stage: stage.id, reason: letter.reason, event: letter.event })),
       );
+      // Not written: the batch stays unanswered, so its checkpoint is never committed.
+      if (!written) return;
+      counters.deadLetters += letters.length;
     }
     this.deliver(origins, stage.id, batch);
   }
@@ -412,16 +460,31 @@ export class PipelineRunner extends EventEmitter {
 
   private giveUp(stage: StagePlan, delivery: Delivery, reason: string): void {
     const counters = this.counters.get(stage.id) as StageCounters;
-    counters.deadLetters += delivery.batch.count;
     counters.errors += 1;
     this.options.logger.warn(
       { stage: stage.id, events: delivery.batch.count, reason },
       "batch dead-lettered",
     );
-    this.deadLetters?.write(
+    const written = this.writeDeadLetters(
       decodeEvents(delivery.batch).map((event) => ({ stage: stage.id, reason, event })),
     );
+    if (!written) return;
+    counters.deadLetters += delivery.batch.count;
     for (const origin of delivery.origins) this.closeDelivery(origin);
+  }
+
+  /**
+   * Writes dead letters, or fails the run when they cannot be written (a full disk): an event is
+   * never counted as handled unless it was delivered or its dead letter is on disk.
+   */
+  private writeDeadLetters(letters: DeadLetter[]): boolean {
+    try {
+      this.deadLetters?.write(letters);
+      return true;
+    } catch (error) {
+      this.fail(error as Error);
+      return false;
+    }
   }
 
   private closeDelivery(origin: Origin): void {
@@ -448,12 +511,28 @@ export class PipelineRunner extends EventEmitter {
     const outstanding = state.granted - state.received;
     // at-least-once: a credit per batch acknowledged everywhere. at-most-once: credits while every
     // link downstream has room (fewer than inFlight unanswered batches), so memory stays bounded.
-    const held = this.atMostOnce ? this.busiestLinkPending() : state.ledger.inFlight;
+    const held = this.atMostOnce ? this.busiestLinkPending() : this.unsettled(state);
     const available = state.stage.settings.inFlight - held - outstanding;
     if (available > 0) {
       state.granted += available;
       state.link.grant(available);
+    } else if (this.outage.down && !state.pausedForOutage) {
+      state.pausedForOutage = true;
+      this.options.logger.warn(
+        { stage: state.stage.id, uncommitted: held },
+        "source paused: its uncommitted window is full while the state store is unreachable",
+      );
     }
+  }
+
+  /**
+   * The batches that count against a source's credits: those not yet acknowledged everywhere and,
+   * while the state store is unreachable, also those acknowledged but not yet committed, so the
+   * window of what a crash would re-read stops growing until the store is back.
+   */
+  private unsettled(state: SourceState): number {
+    if (!this.outage.down) return state.ledger.inFlight;
+    return Number(state.ledger.lastSequence - state.committedSequence);
   }
 
   private busiestLinkPending(): number {
@@ -490,7 +569,12 @@ export class PipelineRunner extends EventEmitter {
     return state.ledger.inFlight === 0 && (state.exhausted || this.stopRequested);
   }
 
-  /** Commits the newest committable checkpoint; commits never overlap, the latest one wins. */
+  /**
+   * Commits the newest committable checkpoint; commits never overlap, the latest one wins. While
+   * the store is unreachable the commit is retried (StoreOutage), taking up any newer checkpoint
+   * that settled meanwhile; each attempt has a sequence of its own, so an attempt that reached the
+   * store before the connection broke can never make the next one look stale.
+   */
   private async commit(state: SourceState): Promise<void> {
     if (state.committing) {
       state.commitAgain = true;
@@ -501,29 +585,42 @@ export class PipelineRunner extends EventEmitter {
     try {
       for (;;) {
         state.commitAgain = false;
-        const next = state.ledger.takeCommittable();
+        let next = state.ledger.takeCommittable();
         if (!next) break;
-        this.deadLetters?.sync();
-        state.commits += 1;
-        await this.options.store.commitCheckpoint({
-          pipeline: this.plan.name,
-          sourceId: state.stage.id,
-          position: next.checkpoint.position,
-          description: next.checkpoint.description,
-          runId: this.runId,
-          sequence: state.commits,
-        });
-        state.committed = next.checkpoint;
-        state.link.commit(next.sequence, next.checkpoint);
+        const committed = await this.outage.retry(
+          `commit the checkpoint of "${state.stage.id}"`,
+          async () => {
+            const newest = state.ledger.takeCommittable() ?? (next as NonNullable<typeof next>);
+            next = newest;
+            // Every dead letter the checkpoint covers is on disk first.
+            this.deadLetters?.sync();
+            state.commits += 1;
+            await this.options.store.commitCheckpoint({
+              pipeline: this.plan.name,
+              sourceId: state.stage.id,
+              position: newest.checkpoint.position,
+              description: newest.checkpoint.description,
+              runId: this.runId,
+              sequence: state.commits,
+            });
+            return newest;
+          },
+        );
+        state.committed = committed.checkpoint;
+        state.committedSequence = committed.sequence;
+        state.link.commit(committed.sequence, committed.checkpoint);
         if (!state.commitAgain) break;
       }
     } catch (error) {
       this.fail(
-        new UserError(`cannot commit the checkpoint of "${state.stage.id}": ${(error as Error).message}`),
+        error instanceof UserError
+          ? error
+          : new UserError(`cannot commit the checkpoint of "${state.stage.id}": ${(error as Error).message}`),
       );
     } finally {
       state.committing = false;
     }
+    this.grantCredits(state);
     this.checkSourceDone(state);
   }
 
@@ -554,6 +651,7 @@ export class PipelineRunner extends EventEmitter {
       .then(() => {
         if (this.stopRequested || state.done) return;
         state.ledger = new SourceLedger();
+        state.committedSequence = 0n;
         state.granted = state.stage.settings.inFlight;
         state.received = 0;
         state.broken = false;
