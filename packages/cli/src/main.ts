@@ -1,9 +1,12 @@
-import { formatUserError, isUserError } from "@flow/errors";
 import { CommanderError } from "commander";
+import { reportEscapedError } from "./escaped-error";
 import { EXIT } from "./exit-codes";
 import { buildProgram } from "./program";
 
-/** Runs the flow command and returns its exit code; user errors become one clear message, no stack. */
+/**
+ * Runs the flow command and returns its exit code. Every error that escapes a command becomes one
+ * clear line, no stack: user errors with their hint, anything else as escaped-error.ts describes.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -11,10 +14,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (isUserError(error)) {
-      console.error(formatUserError(error));
-      return error.exitCode;
-    }
-    throw error;
+    return reportEscapedError(error);
   }
 }

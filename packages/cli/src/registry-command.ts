@@ -2,7 +2,9 @@ import { listRegistryServices, type RegisteredService, RegistryServer } from "@f
 import { UserError } from "@flow/errors";
 import type { Command } from "commander";
 import pino from "pino";
+import { logLevelOption } from "./log-level-option";
 import { openCommandState } from "./pipeline-state";
+import { stopSignals } from "./stop-signals";
 
 interface ServeOptions {
   host?: string;
@@ -40,7 +42,7 @@ export function registerRegistryCommand(program: Command): void {
     .option("-f, --file <pipeline>", "use the state store this pipeline file names")
     .option("--ttl <seconds>", "TTL granted to services that ask for none", "30")
     .option("--max-ttl <seconds>", "longest TTL granted", "300")
-    .option("--log-level <level>", "log level: debug, info, warn, error", "info")
+    .addOption(logLevelOption())
     .action(serveRegistry);
 
   registry
@@ -81,15 +83,11 @@ async function serveRegistry(options: ServeOptions): Promise<void> {
   // The first stdout line is for scripts and tests: the address to hand to services as FLOW_REGISTRY.
   process.stdout.write(`flow registry listening on ${server.address} (state ${store.location})\n`);
 
-  // A second signal while stopping finds no handler here, so it ends the process at once.
+  // Signals that come together (timeout, a terminal's Ctrl-C) are one stop; a later one exits at once.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (received: NodeJS.Signals): void => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      resolve(received);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    stopSignals.listen((notice) => {
+      if (notice.kind === "stop") resolve(notice.signal);
+    });
   });
   logger.info({ signal }, "stopping the registry");
   await server.stop();

@@ -1,24 +1,31 @@
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import {
+  describeDeadLetterAllowance,
   loadPipeline,
   openStateStore,
+  type Pipeline,
   PipelineMetrics,
   PipelineRunner,
   type RunResult,
   type StageCounters,
   stageConfigError,
 } from "@flow/core";
-import { formatUserError, isUserError } from "@flow/errors";
-import type { Command } from "commander";
-import pino from "pino";
-import { EXIT } from "./exit-codes";
+import { formatUserError, isUserError, UserError } from "@flow/errors";
+import { type Command, Option } from "commander";
+import pino, { type Logger } from "pino";
+import { logLevelOption } from "./log-level-option";
+import { checkDeadLetterPath } from "./pipeline-environment-checks";
+import { parsePortArgument } from "./port-argument";
 import { ProgressDisplay } from "./progress-display";
+import { judgeRun, type RunOutcome } from "./run-outcome";
+import { SAME_STOP_WITHIN_MS, stopSignals } from "./stop-signals";
+import { systemReason } from "./writable-path";
 
 interface RunOptions {
   json?: boolean;
   progress?: boolean;
-  metricsPort?: string;
-  logLevel?: string;
+  metricsPort?: number;
+  logLevel: string;
 }
 
 /** `flow run <pipeline.yaml>`: the main job. */
@@ -29,8 +36,13 @@ export function registerRunCommand(program: Command): void {
     .argument("<pipeline>", "the pipeline file (YAML, apiVersion flow/v1)")
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)")
     .option("--no-progress", "no live display, plain structured logs even on a terminal")
-    .option("--metrics-port <port>", "serve Prometheus metrics on this port (0: any free port)")
-    .option("--log-level <level>", "log level: debug, info, warn, error", "info")
+    .addOption(
+      new Option(
+        "--metrics-port <port>",
+        "serve Prometheus metrics on this port (0: any free port)",
+      ).argParser(parsePortArgument),
+    )
+    .addOption(logLevelOption())
     .action(async (file: string, options: RunOptions) => {
       process.exitCode = await runPipeline(file, options);
     });
@@ -38,99 +50,154 @@ export function registerRunCommand(program: Command): void {
 
 async function runPipeline(file: string, options: RunOptions): Promise<number> {
   const pipeline = loadPipeline(resolve(file));
+  // Refused before the run is recorded: found at the first dead letter, it would end the run half-way.
+  const unwritable = checkDeadLetterPath(pipeline);
+  if (unwritable) throw unwritable;
   const live = options.progress !== false && !options.json && process.stderr.isTTY === true;
   const display = live ? new ProgressDisplay() : undefined;
   const logger = display
     ? pino({ level: "warn" }, { write: (line: string) => display.log(describeLogLine(line)) })
-    : pino({ level: options.logLevel ?? "info" }, pino.destination(2));
+    : pino({ level: options.logLevel }, pino.destination(2));
 
   const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
   const metrics = new PipelineMetrics(pipeline.name);
-  const metricsServer =
-    options.metricsPort !== undefined ? await metrics.serve(Number(options.metricsPort)) : undefined;
-  if (metricsServer) logger.info({ url: `http://127.0.0.1:${metricsServer.port}/metrics` }, "metrics");
-
-  const runner = new PipelineRunner({
-    plan: pipeline,
-    store,
-    logger,
-    metrics,
-    describeIssue: (issue) => stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message),
-  });
-  let lastLogged = 0;
-  runner.on("progress", (stages: StageCounters[]) => {
-    metrics.update(stages);
-    display?.update(stages);
-    if (!display && Date.now() - lastLogged >= 5000) {
-      lastLogged = Date.now();
-      logger.info(
-        {
-          stages: stages.map(({ stageId, eventsIn, eventsOut, inFlight, deadLetters, restarts }) => ({
-            stageId,
-            eventsIn,
-            eventsOut,
-            inFlight,
-            deadLetters,
-            restarts,
-          })),
-        },
-        "progress",
-      );
-    }
-  });
-
-  let interrupts = 0;
-  const onSignal = (): void => {
-    interrupts += 1;
-    if (interrupts === 1) runner.stop();
-    else process.exit(EXIT.interrupted);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-
+  let metricsServer: Awaited<ReturnType<PipelineMetrics["serve"]>> | undefined;
   let result: RunResult;
   try {
-    result = await runner.run();
+    if (options.metricsPort !== undefined) {
+      metricsServer = await serveMetrics(metrics, options.metricsPort);
+      logger.info({ url: `http://127.0.0.1:${metricsServer.port}/metrics` }, "metrics");
+    }
+    const runner = new PipelineRunner({
+      plan: pipeline,
+      store,
+      logger,
+      metrics,
+      describeIssue: (issue) => stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message),
+    });
+    let lastLogged = 0;
+    runner.on("progress", (stages: StageCounters[]) => {
+      metrics.update(stages);
+      display?.update(stages);
+      if (!display && Date.now() - lastLogged >= 5000) {
+        lastLogged = Date.now();
+        logger.info(
+          {
+            stages: stages.map(({ stageId, eventsIn, eventsOut, inFlight, deadLetters, restarts }) => ({
+              stageId,
+              eventsIn,
+              eventsOut,
+              inFlight,
+              deadLetters,
+              restarts,
+            })),
+          },
+          "progress",
+        );
+      }
+    });
+    const release = listenForStop(runner, logger);
+    try {
+      result = await runner.run();
+    } finally {
+      release();
+    }
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
     display?.stop();
     metricsServer?.server.close();
     await store.close();
   }
 
+  const outcome = judgeRun(result, pipeline);
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ ...result, error: result.error?.message }, (_key, value) => (typeof value === "bigint" ? String(value) : value))}\n`,
+      `${JSON.stringify(
+        {
+          ...result,
+          error: result.error?.message,
+          eventsRead: outcome.eventsRead,
+          deadLetterFile: pipeline.deadLetters.path,
+          deadLettersAllowed: outcome.deadLettersAllowed,
+          exitCode: outcome.exitCode,
+        },
+        (_key, value) => (typeof value === "bigint" ? String(value) : value),
+      )}\n`,
     );
   } else {
-    printSummary(result, pipeline.deadLetters.path, pipeline.stages);
+    printSummary(result, outcome, pipeline, file);
   }
-  if (result.status === "succeeded") return EXIT.ok;
-  if (result.status === "stopped") return EXIT.interrupted;
-  if (result.error && !options.json) {
+  if (result.status === "failed" && result.error && !options.json) {
     console.error(
       isUserError(result.error) ? formatUserError(result.error) : `error: ${result.error.message}`,
     );
   }
-  return EXIT.findings;
+  return outcome.exitCode;
 }
 
-function printSummary(
-  result: RunResult,
-  deadLetterPath: string,
-  stages: { id: string; family: string; config: Record<string, unknown> }[],
-): void {
+/**
+ * The first SIGINT/SIGTERM drains the run. `timeout` and a terminal deliver one signal to the
+ * process and one to its group, so signals within SAME_STOP_WITHIN_MS are that same stop; one
+ * that comes later exits at once (stop-signals.ts does the exit).
+ */
+function listenForStop(runner: PipelineRunner, logger: Logger): () => void {
+  return stopSignals.listen((notice) => {
+    if (notice.kind === "stop") {
+      logger.warn(
+        { signal: notice.signal },
+        `stopping: draining in flight, committing checkpoints (another signal, ${SAME_STOP_WITHIN_MS / 1000} s or more from now, exits at once)`,
+      );
+      runner.stop();
+    } else if (notice.kind === "repeated") {
+      logger.warn(
+        { signal: notice.signal, afterMs: notice.afterMs },
+        `signal ignored: it came within ${SAME_STOP_WITHIN_MS / 1000} s of the first, so it is the same stop; still draining`,
+      );
+    } else {
+      logger.warn(
+        { signal: notice.signal, afterMs: notice.afterMs },
+        "second signal: exiting at once without draining; what was not committed is read again by the next run",
+      );
+    }
+  });
+}
+
+async function serveMetrics(
+  metrics: PipelineMetrics,
+  port: number,
+): Promise<Awaited<ReturnType<PipelineMetrics["serve"]>>> {
+  try {
+    return await metrics.serve(port);
+  } catch (error) {
+    const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+    throw new UserError(
+      `--metrics-port ${port}: ${inUse ? "the port is already in use" : `cannot listen on it: ${systemReason(error)}`}`,
+      { hint: "choose another port, or --metrics-port 0 for any free one" },
+    );
+  }
+}
+
+function printSummary(result: RunResult, outcome: RunOutcome, pipeline: Pipeline, file: string): void {
   const seconds = (result.durationMs / 1000).toFixed(1);
   const out = process.stderr;
-  out.write(`\nrun ${result.runId} ${result.status} in ${seconds}s\n`);
+  if (outcome.overAllowance) {
+    out.write(
+      `\nrun ${result.runId} went to its end in ${seconds}s but dead-lettered ${result.deadLetters} of the ${outcome.eventsRead} events read (allowed: ${describeDeadLetterAllowance(pipeline.deadLetters.allow, outcome.eventsRead)}): exit ${outcome.exitCode}\n`,
+    );
+  } else {
+    out.write(`\nrun ${result.runId} ${result.status} in ${seconds}s\n`);
+  }
   for (const stage of result.stages) {
     out.write(
       `  ${stage.stageId.padEnd(16)} ${stage.family.padEnd(9)} in ${String(stage.eventsIn).padStart(9)}  out ${String(stage.eventsOut).padStart(9)}  dead ${stage.deadLetters}  restarts ${stage.restarts}\n`,
     );
   }
-  if (result.deadLetters > 0) out.write(`dead letters: ${result.deadLetters} in ${deadLetterPath}\n`);
-  for (const stage of stages) {
+  if (result.deadLetters > 0) {
+    const where = relative(process.cwd(), pipeline.deadLetters.path) || pipeline.deadLetters.path;
+    out.write(
+      `dead letters: ${result.deadLetters} in ${where}; see them with: flow dead-letters list ${file} --run ${result.runId}\n`,
+    );
+  }
+  for (const stage of pipeline.stages) {
     const path = stage.config.path;
     if (stage.family === "consumer" && typeof path === "string")
       out.write(`output of ${stage.id}: ${path}\n`);
