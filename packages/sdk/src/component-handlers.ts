@@ -38,10 +38,16 @@ export interface ComponentInfo<Config> {
   ): ConfigIssue[] | Promise<ConfigIssue[]>;
 }
 
+/**
+ * What Describe answers. `maxMessageBytes` is the server's real receive limit (see
+ * ServiceServer.maxMessageBytes), not a setting of the service: announcing anything else would let
+ * Core send messages the server refuses.
+ */
 export function describeComponent(
   info: ComponentInfo<unknown>,
   family: FamilyName,
   contract: ContractVersion,
+  maxMessageBytes: number,
 ): ComponentDescriptor {
   return {
     name: info.name,
@@ -55,6 +61,7 @@ export function describeComponent(
       maxBatchSize: info.limits?.maxBatchSize ?? 0,
       maxInFlightBatches: info.limits?.maxInFlightBatches ?? 0,
       maxEventBytes: BigInt(info.limits?.maxEventBytes ?? 0),
+      maxMessageBytes: BigInt(maxMessageBytes),
     },
     features: {
       checkpointing: info.features?.checkpointing ?? false,
@@ -97,8 +104,9 @@ export function componentHandlers<Config>(
   family: FamilyName,
   contract: ContractVersion,
   validator: ConfigValidator<Config>,
+  maxMessageBytes: number,
 ): grpc.UntypedServiceImplementation {
-  const descriptor = describeComponent(info as ComponentInfo<unknown>, family, contract);
+  const descriptor = describeComponent(info as ComponentInfo<unknown>, family, contract, maxMessageBytes);
   const Describe: grpc.handleUnaryCall<unknown, { component: ComponentDescriptor }> = (_call, callback) => {
     callback(null, { component: descriptor });
   };

@@ -32,7 +32,13 @@ export interface ComponentDescriptor {
   acceptedEventTypes: string[];
   producedEventTypes: string[];
   configSchema: string;
-  limits?: { maxBatchSize: number; maxInFlightBatches: number; maxEventBytes: bigint };
+  limits?: {
+    maxBatchSize: number;
+    maxInFlightBatches: number;
+    maxEventBytes: bigint;
+    /** The largest request message the service accepts (component 1.1.0); 0: not stated. */
+    maxMessageBytes: bigint;
+  };
   features?: { checkpointing: boolean; ordering: number; idempotent: boolean; deadLetters: boolean };
   description: string;
 }

@@ -49,7 +49,7 @@ type WriteResponse = {
 export function consumerImplementation<Config>(
   definition: ConsumerDefinition<Config>,
   contract: ContractVersion,
-  server: Pick<ServiceServer, "trackDrain" | "isStopping">,
+  server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes">,
 ): grpc.UntypedServiceImplementation {
   if (!definition.open && !definition.write)
     throw new Error(`consumer ${definition.name} defines neither open nor write`);
@@ -167,5 +167,5 @@ export function consumerImplementation<Config>(
     });
   };
 
-  return { ...componentHandlers(definition, "consumer", contract, validator), Write };
+  return { ...componentHandlers(definition, "consumer", contract, validator, server.maxMessageBytes), Write };
 }

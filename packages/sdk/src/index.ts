@@ -7,6 +7,7 @@ export * from "./config-validator";
 export * from "./consumer";
 export * from "./contract-version";
 export * from "./encoded-batches";
+export * from "./encoded-event-size";
 export * from "./flow-event";
 export * from "./handshake";
 export * from "./health-check";

@@ -63,7 +63,7 @@ interface ProcessedBatch {
 export function processorImplementation<Config, State = Config>(
   definition: ProcessorDefinition<Config, State>,
   contract: ContractVersion,
-  server: Pick<ServiceServer, "trackDrain" | "isStopping">,
+  server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes">,
 ): grpc.UntypedServiceImplementation {
   if (!definition.process && !definition.processBatch && !definition.processEncoded) {
     throw new Error(`processor ${definition.name} defines none of process, processBatch or processEncoded`);
@@ -199,5 +199,8 @@ export function processorImplementation<Config, State = Config>(
     });
   };
 
-  return { ...componentHandlers(definition, "processor", contract, validator), Process };
+  return {
+    ...componentHandlers(definition, "processor", contract, validator, server.maxMessageBytes),
+    Process,
+  };
 }

@@ -27,7 +27,12 @@ const component: ComponentDescriptor = {
   acceptedEventTypes: ["order.*"],
   producedEventTypes: [],
   configSchema: '{"type":"object"}',
-  limits: { maxBatchSize: 10, maxInFlightBatches: 2, maxEventBytes: 5_000_000_000n },
+  limits: {
+    maxBatchSize: 10,
+    maxInFlightBatches: 2,
+    maxEventBytes: 5_000_000_000n,
+    maxMessageBytes: 67_108_864n,
+  },
   features: { checkpointing: false, ordering: 1, idempotent: true, deadLetters: false },
   description: "records",
 };
@@ -164,7 +169,12 @@ describe("ServiceRegistration against a registry on a real port", () => {
         family: 3,
         contracts: [{ name: "consumer_service", major: 1 }],
         acceptedEventTypes: ["order.*"],
-        limits: { maxBatchSize: 10, maxInFlightBatches: 2, maxEventBytes: 5_000_000_000n },
+        limits: {
+          maxBatchSize: 10,
+          maxInFlightBatches: 2,
+          maxEventBytes: 5_000_000_000n,
+          maxMessageBytes: 67_108_864n,
+        },
         features: { idempotent: true, ordering: 1 },
       },
     });

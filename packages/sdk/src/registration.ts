@@ -268,7 +268,14 @@ export function heartbeatIntervalMs(ttlSeconds: number): number {
 /** proto-loader encodes 64-bit integers from strings or numbers, not bigints. */
 function wireDescriptor(component: ComponentDescriptor): object {
   return component.limits
-    ? { ...component, limits: { ...component.limits, maxEventBytes: String(component.limits.maxEventBytes) } }
+    ? {
+        ...component,
+        limits: {
+          ...component.limits,
+          maxEventBytes: String(component.limits.maxEventBytes),
+          maxMessageBytes: String(component.limits.maxMessageBytes),
+        },
+      }
     : component;
 }
 

@@ -26,6 +26,11 @@ export interface ServeOptions {
   handleSignals?: boolean;
   /** Grace period for a stop, in milliseconds. */
   graceMs?: number;
+  /**
+   * The largest request message the service accepts, in bytes (its gRPC receive limit; 64 MiB by
+   * default). Describe announces it and Core never sends a larger one.
+   */
+  maxMessageBytes?: number;
 }
 
 /** A running service: where it listens and how to stop it. */
@@ -57,9 +62,13 @@ async function serve(
     protoDir: join(options.packageDir, "proto"),
     host: options.host ?? process.env.FLOW_SERVICE_HOST,
     port: options.port ?? envPort ?? 0,
+    serverOptions:
+      options.maxMessageBytes === undefined
+        ? undefined
+        : { "grpc.max_receive_message_length": checkedMessageBytes(options.maxMessageBytes) },
   });
   // FLOW_REGISTRY set: list this service in Core's registry while it runs (see registration.ts).
-  const component = describeComponent(info, family, contract);
+  const component = describeComponent(info, family, contract, server.maxMessageBytes);
   const registration = registerFromEnv(process.env, {
     component,
     address: server.address,
@@ -97,6 +106,15 @@ async function serve(
     }
   }
   return running;
+}
+
+/** A receive limit grpc-js can enforce: a positive whole number of bytes within a gRPC frame. */
+function checkedMessageBytes(bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > 0xffff_ffff)
+    throw new RangeError(
+      `maxMessageBytes: found ${bytes}, expected a whole number of bytes from 1 to 4294967295 (leave it out for 64 MiB)`,
+    );
+  return bytes;
 }
 
 /** Runs a processor (processor_service v1). */

@@ -1,10 +1,12 @@
 import { listServices, StreamReader, unary } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import type { ConsumerWriter } from "./consumer";
+import type { FlowEvent } from "./flow-event";
 import {
   type ConsumerServiceClient,
   ConsumerServiceService,
-  type WriteRequest,
+  type DescribeResponse,
+  WriteRequest,
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import {
@@ -15,7 +17,12 @@ import {
 } from "./gen/processor_service/v1/processor";
 import type { ReadRequest, ReadResponse, SourceServiceClient } from "./gen/source_service/v1/source";
 import { checkServingStatus } from "./health-check";
-import { ServiceServer, serviceNameOf } from "./service-server";
+import {
+  GRPC_DEFAULT_MAX_MESSAGE_BYTES,
+  maxReceiveMessageBytes,
+  ServiceServer,
+  serviceNameOf,
+} from "./service-server";
 import {
   type Running,
   runConsumer,
@@ -23,7 +30,7 @@ import {
   runSource,
   SDK_PROTO_DIR,
 } from "./test-support/family-servers";
-import { payloadNumbers, testEvents } from "./test-support/test-events";
+import { payloadNumbers, testEvent, testEvents } from "./test-support/test-events";
 
 /** A promise with its resolve function, for a test to release work when it chooses. */
 function gate<T = void>(): { promise: Promise<T>; open(value: T): void } {
@@ -82,6 +89,75 @@ describe("ServiceServer", () => {
     expect(serviceNameOf(ConsumerServiceService)).toBe(
       "flow.microservices.consumer_service.v1.ConsumerService",
     );
+  });
+
+  describe("the largest message it accepts", () => {
+    let running: Running<ConsumerServiceClient> | undefined;
+    afterEach(async () => {
+      await running?.close();
+      running = undefined;
+    });
+
+    /** A WriteRequest carrying one event, padded so that it encodes to exactly `bytes`. */
+    function writeRequestOf(bytes: number): WriteRequest {
+      const event: FlowEvent = testEvent(1);
+      const request = (): WriteRequest => ({
+        request: { $case: "batch", value: { sequence: 1n, batch: { events: [event] } } },
+      });
+      // A longer payload can lengthen a varint too: converge on the exact size.
+      for (let size = WriteRequest.encode(request()).finish().length; size !== bytes; ) {
+        event.data = Buffer.alloc(event.data.length + bytes - size, "x");
+        size = WriteRequest.encode(request()).finish().length;
+      }
+      return request();
+    }
+
+    it("announces its real receive limit in Describe and refuses a message one byte over it", async () => {
+      const limit = 200_000;
+      const consumer = await runConsumer<object>(
+        { name: "test-capped", version: "1.0.0", configSchema: { type: "object" }, write: () => undefined },
+        { "grpc.max_receive_message_length": limit },
+      );
+      running = consumer;
+      expect(consumer.server.maxMessageBytes).toBe(limit);
+      const { component } = await unary<DescribeResponse>((done) => consumer.client.describe({}, done));
+      expect(component?.limits?.maxMessageBytes).toBe(BigInt(limit));
+
+      // Exactly the limit is written...
+      const fits = consumer.client.write();
+      const fitsReader = new StreamReader<WriteRequest, WriteResponse>(fits);
+      fits.write({ request: { $case: "start", value: { configJson: "{}", stageId: "capped" } } });
+      fits.write(writeRequestOf(limit));
+      expect((await fitsReader.next()).response).toMatchObject({ $case: "ack", value: { status: 1 } });
+      fits.end();
+      expect((await fitsReader.status).code).toBe(grpc.status.OK);
+
+      // ...one byte more fails the stream, as grpc-js enforces the announced figure.
+      const over = consumer.client.write();
+      const overReader = new StreamReader<WriteRequest, WriteResponse>(over);
+      over.write({ request: { $case: "start", value: { configJson: "{}", stageId: "capped" } } });
+      over.write(writeRequestOf(limit + 1));
+      expect(await overReader.status).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+    });
+
+    it("announces Flow's 64 MiB by default", async () => {
+      const consumer = await runConsumer<object>({
+        name: "test-default",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        write: () => undefined,
+      });
+      running = consumer;
+      const { component } = await unary<DescribeResponse>((done) => consumer.client.describe({}, done));
+      expect(component?.limits?.maxMessageBytes).toBe(BigInt(64 * 1024 * 1024));
+    });
+
+    it("reads grpc-js's own default when no limit is set, and -1 as the most a frame carries", () => {
+      expect(maxReceiveMessageBytes({})).toBe(GRPC_DEFAULT_MAX_MESSAGE_BYTES);
+      expect(GRPC_DEFAULT_MAX_MESSAGE_BYTES).toBe(4 * 1024 * 1024);
+      expect(maxReceiveMessageBytes({ "grpc.max_receive_message_length": -1 })).toBe(0xffff_ffff);
+      expect(maxReceiveMessageBytes({ "grpc.max_receive_message_length": 1234 })).toBe(1234);
+    });
   });
 
   describe("graceful stop", () => {
@@ -217,6 +293,7 @@ describe("ServiceServer", () => {
             maxBatchSize: 0,
             lingerMs: 0,
             stageId: "stuck",
+            maxBatchBytes: 0n,
             checkpoint: undefined,
           },
         },
@@ -253,6 +330,7 @@ describe("ServiceServer", () => {
             maxBatchSize: 0,
             lingerMs: 0,
             stageId: "endless",
+            maxBatchBytes: 0n,
             checkpoint: undefined,
           },
         },

@@ -47,6 +47,23 @@ export const FLOW_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc-node.flow_control_window": FLOW_WINDOW_BYTES,
 };
 
+/** grpc-js's receive limit when none is set (its DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH, as in gRPC's other languages). */
+export const GRPC_DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** The most a gRPC frame can carry (its length prefix is 32 bits): what a receive limit of -1 ("none") amounts to. */
+const GRPC_FRAME_MAX_BYTES = 0xffff_ffff;
+
+/**
+ * The largest message a server built with these options accepts, in bytes: the receive limit
+ * grpc-js enforces (a larger message fails the call with RESOURCE_EXHAUSTED), which Describe
+ * announces as Limits.max_message_bytes so Core never sends one larger.
+ */
+export function maxReceiveMessageBytes(options: grpc.ServerOptions): number {
+  const limit = options["grpc.max_receive_message_length"];
+  if (limit === undefined) return GRPC_DEFAULT_MAX_MESSAGE_BYTES;
+  return limit < 0 ? GRPC_FRAME_MAX_BYTES : limit;
+}
+
 /** The fully qualified name of a generated service definition, e.g. `pkg.v1.ProcessorService`. */
 export function serviceNameOf(definition: grpc.ServiceDefinition): string {
   const first = Object.values(definition)[0];
@@ -70,6 +87,8 @@ export class ServiceServer {
     readonly health: HealthImplementation,
     readonly serviceNames: string[],
     readonly host: string,
+    /** The largest message this server accepts (its gRPC receive limit), announced in Describe. */
+    readonly maxMessageBytes: number,
   ) {}
 
   /** The port the server listens on (chosen by the OS when asked for 0). */
@@ -82,13 +101,20 @@ export class ServiceServer {
   }
 
   static async start(options: ServerOptions): Promise<ServiceServer> {
-    const server = new grpc.Server({ ...FLOW_CHANNEL_OPTIONS, ...options.serverOptions });
+    const grpcOptions = { ...FLOW_CHANNEL_OPTIONS, ...options.serverOptions };
+    const server = new grpc.Server(grpcOptions);
     const serviceNames = options.services.map((service) => serviceNameOf(service.definition));
     const health = new HealthImplementation({ "": "SERVING" });
     for (const name of serviceNames) health.setStatus(name, "SERVING");
     const host = options.host ?? "127.0.0.1";
     // The instance exists before any handler so that handlers can register drains with it.
-    const instance = new ServiceServer(server, health, serviceNames, host);
+    const instance = new ServiceServer(
+      server,
+      health,
+      serviceNames,
+      host,
+      maxReceiveMessageBytes(grpcOptions),
+    );
 
     for (const service of options.services) {
       const implementation =

@@ -65,7 +65,7 @@ function counterSource() {
 
 function openRead(
   client: SourceServiceClient,
-  start: { config: object; initialCredits: number; checkpoint?: string },
+  start: { config: object; initialCredits: number; checkpoint?: string; maxBatchBytes?: bigint },
 ) {
   const call = client.read();
   const reader = new StreamReader<ReadRequest, ReadResponse>(call);
@@ -82,6 +82,7 @@ function openRead(
         maxBatchSize: 0,
         lingerMs: 0,
         stageId: "numbers",
+        maxBatchBytes: start.maxBatchBytes ?? 0n,
       },
     },
   });
@@ -223,6 +224,22 @@ describe("source streams (source_service v1 over a real port)", () => {
     expect(observed.contexts[0]?.stageId).toBe("numbers");
     call.end();
     await reader.status;
+  });
+
+  it("tells the source the largest batch in bytes Core wants (0 when Core does not say)", async () => {
+    const { definition, observed } = counterSource();
+    running = await runSource(definition);
+    for (const maxBatchBytes of [1_048_576n, 0n]) {
+      const { call, reader } = openRead(running.client, {
+        config: { count: 1, batchSize: 1 },
+        initialCredits: 1,
+        maxBatchBytes,
+      });
+      await reader.next();
+      call.end();
+      await reader.status;
+    }
+    expect(observed.contexts.map((context) => context.maxBatchBytes)).toEqual([1_048_576, 0]);
   });
 
   it("starts from the beginning when the checkpoint is absent or empty", async () => {

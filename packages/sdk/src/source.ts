@@ -23,6 +23,12 @@ export interface ReadContext {
   checkpoint: Buffer | undefined;
   /** The largest batch Core wants (0: the source decides). */
   maxBatchSize: number;
+  /**
+   * The largest batch Core wants in bytes of the encoded EventBatch (0: the source decides; a Core
+   * older than source_service 1.1.0 never says). Cut batches to it as to maxBatchSize: a larger
+   * one may exceed what Core accepts. `encodedEventBytes` tells an event's share.
+   */
+  maxBatchBytes: number;
   /** How long to wait to fill a batch, in milliseconds. */
   lingerMs: number;
   stageId: string;
@@ -52,6 +58,8 @@ type ReadRequest = {
           maxBatchSize: number;
           lingerMs: number;
           stageId: string;
+          /** source_service 1.1.0; absent from an older Core. */
+          maxBatchBytes?: bigint;
         };
       }
     | { $case: "credit"; value: { batches: number } }
@@ -78,7 +86,7 @@ type ReadResponse = {
 export function sourceImplementation<Config>(
   definition: SourceDefinition<Config>,
   contract: ContractVersion,
-  server: Pick<ServiceServer, "trackDrain" | "isStopping">,
+  server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes">,
 ): grpc.UntypedServiceImplementation {
   const validator = new ConfigValidator<Config>(definition.configSchema);
 
@@ -154,6 +162,7 @@ export function sourceImplementation<Config>(
         checkpoint:
           start.checkpoint && start.checkpoint.position.length > 0 ? start.checkpoint.position : undefined,
         maxBatchSize: start.maxBatchSize,
+        maxBatchBytes: Number(start.maxBatchBytes ?? 0n),
         lingerMs: start.lingerMs,
         stageId: start.stageId,
         signal: abort.signal,
@@ -245,5 +254,5 @@ export function sourceImplementation<Config>(
     call.on("error", stop);
   };
 
-  return { ...componentHandlers(definition, "source", contract, validator), Read };
+  return { ...componentHandlers(definition, "source", contract, validator, server.maxMessageBytes), Read };
 }

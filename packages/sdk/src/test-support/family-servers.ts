@@ -28,10 +28,12 @@ async function run<Client extends grpc.Client>(
   definition: grpc.ServiceDefinition,
   implement: (server: ServiceServer) => grpc.UntypedServiceImplementation,
   connect: (address: string) => Client,
+  serverOptions?: grpc.ServerOptions,
 ): Promise<Running<Client>> {
   const server = await ServiceServer.start({
     services: [{ definition, implementation: implement }],
     protoDir: SDK_PROTO_DIR,
+    serverOptions,
   });
   const client = connect(server.address);
   return {
@@ -68,10 +70,12 @@ export function runProcessor<Config, State>(
 
 export function runConsumer<Config>(
   definition: ConsumerDefinition<Config>,
+  serverOptions?: grpc.ServerOptions,
 ): Promise<Running<ConsumerServiceClient>> {
   return run(
     ConsumerServiceService,
     (server) => consumerImplementation(definition, contract("consumer_service"), server),
     (address) => new ConsumerServiceClient(address, insecure()),
+    serverOptions,
   );
 }
