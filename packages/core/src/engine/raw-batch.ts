@@ -90,22 +90,144 @@ function topLevelFields(bytes: Uint8Array): { isEvent: boolean; entry: Uint8Arra
 }
 
 /**
+ * The most bytes a ProcessRequest or WriteRequest adds around the EventBatch it carries (see
+ * `encodeBatchRequest` in stream-codecs.ts): the `batch` field's tag (1) and length (at most 5),
+ * the sequence's tag (1) and varint (at most 10), the EventBatch's tag (1) and length (at most 5).
+ * A service that accepts requests of N bytes takes EventBatches of N - this, whatever the sequence.
+ */
+export const BATCH_REQUEST_FRAMING_BYTES = 23;
+
+/** The largest batch a stage takes: events, and bytes of the encoded EventBatch. */
+export interface BatchLimit {
+  maxEvents: number;
+  /** Bytes of the EventBatch itself (the request's framing already taken off); Infinity for none. */
+  maxBytes: number;
+}
+
+/** An event no batch within the limit can carry: it is dead-lettered with its size and the limit. */
+export interface OversizedEvent {
+  /** The event alone, as a one-event batch (`decodeEvents` reads it for the dead letter). */
+  batch: RawBatch;
+  /** The smallest EventBatch that could carry it, in bytes (what exceeds `maxBytes`). */
+  bytes: number;
+}
+
+export interface RawBatchCut {
+  /** Batches within the limit, the events in their order. */
+  parts: RawBatch[];
+  /** The events too large for any batch, in their order; empty in the common case. */
+  oversized: OversizedEvent[];
+}
+
+const NOTHING_OVERSIZED: readonly OversizedEvent[] = Object.freeze([]);
+
+/**
+ * The batch cut into batches of at most `limit.maxEvents` events and `limit.maxBytes` bytes, in
+ * order, with the events that fit no batch set apart (they never block the events around them).
+ * The cut is between the events' bytes, so nothing is decoded. A batch within the limit comes back
+ * as it is; otherwise the parts are views into its bytes (nothing is copied) unless the batch has
+ * fields other than events (none in EventBatch v1, but a newer writer may add batch-level ones):
+ * those go with every part, counted in its size, and that rare case takes the careful reader.
+ */
+export function cutRawBatch(batch: RawBatch, limit: BatchLimit): RawBatchCut {
+  const { maxEvents, maxBytes } = limit;
+  // An empty batch has nothing to cut (a processor that filtered everything still answers).
+  if (batch.count === 0 || (batch.count <= maxEvents && batch.bytes.length <= maxBytes))
+    return { parts: [batch], oversized: NOTHING_OVERSIZED as OversizedEvent[] };
+  return cutEventsOnly(batch.bytes, limit) ?? cutCarefully(batch.bytes, limit);
+}
+
+/**
+ * The cut of a batch holding only events (field 1), in one walk over the tags that allocates only
+ * the parts; undefined for any other field, a group or malformed bytes (the careful path decides).
+ */
+function cutEventsOnly(bytes: Uint8Array, { maxEvents, maxBytes }: BatchLimit): RawBatchCut | undefined {
+  const parts: RawBatch[] = [];
+  let oversized: OversizedEvent[] | undefined;
+  const cursor = { pos: 0 };
+  let partStart = 0;
+  let partEvents = 0;
+  const closePart = (end: number): void => {
+    if (partEvents > 0) parts.push({ bytes: bytes.subarray(partStart, end), count: partEvents });
+    partEvents = 0;
+  };
+  while (cursor.pos < bytes.length) {
+    const fieldStart = cursor.pos;
+    const tag = readVarint(bytes, cursor);
+    if (tag !== EVENTS_TAG) return undefined;
+    const length = readVarint(bytes, cursor);
+    if (length < 0 || cursor.pos + length > bytes.length) return undefined;
+    cursor.pos += length;
+    const entryBytes = cursor.pos - fieldStart;
+    if (entryBytes > maxBytes) {
+      closePart(fieldStart);
+      oversized ??= [];
+      oversized.push({
+        batch: { bytes: bytes.subarray(fieldStart, cursor.pos), count: 1 },
+        bytes: entryBytes,
+      });
+      partStart = cursor.pos;
+      continue;
+    }
+    if (partEvents === maxEvents || cursor.pos - partStart > maxBytes) {
+      closePart(fieldStart);
+      partStart = fieldStart;
+    }
+    partEvents += 1;
+  }
+  closePart(bytes.length);
+  return { parts, oversized: oversized ?? (NOTHING_OVERSIZED as OversizedEvent[]) };
+}
+
+/** Field 1 (events), length-delimited: the only tag an EventBatch v1 holds, one byte. */
+const EVENTS_TAG = EVENTS_FIELD * 8 + WireType.LengthDelimited;
+
+/** The cut through the careful reader: batch-level fields go with every part; throws on bytes it cannot read. */
+function cutCarefully(bytes: Uint8Array, { maxEvents, maxBytes }: BatchLimit): RawBatchCut {
+  const fields = topLevelFields(bytes);
+  const others = fields.filter((field) => !field.isEvent).map((field) => field.entry);
+  const othersBytes = others.reduce((sum, entry) => sum + entry.length, 0);
+  const parts: RawBatch[] = [];
+  const oversized: OversizedEvent[] = [];
+  let part: Uint8Array[] = [];
+  let partBytes = othersBytes;
+  const closePart = (): void => {
+    if (part.length > 0) parts.push({ bytes: Buffer.concat([...others, ...part]), count: part.length });
+    part = [];
+    partBytes = othersBytes;
+  };
+  for (const { isEvent, entry } of fields) {
+    if (!isEvent) continue;
+    if (othersBytes + entry.length > maxBytes) {
+      closePart();
+      oversized.push({ batch: { bytes: entry, count: 1 }, bytes: othersBytes + entry.length });
+      continue;
+    }
+    if (part.length === maxEvents || partBytes + entry.length > maxBytes) closePart();
+    part.push(entry);
+    partBytes += entry.length;
+  }
+  closePart();
+  return { parts, oversized };
+}
+
+/**
  * The batch cut into batches of at most `maxEvents` events, in order, for a stage whose
- * `batch.maxSize` is smaller than what reaches it. The cut is between the events' bytes, so
- * nothing is decoded; fields other than events (none in EventBatch v1, but a newer writer may add
- * batch-level ones) go with every part. Rare (sizes usually agree), so the careful reader is fine.
+ * `batch.maxSize` is smaller than what reaches it (`cutRawBatch` without a byte limit).
  */
 export function splitRawBatch(batch: RawBatch, maxEvents: number): RawBatch[] {
-  if (batch.count <= maxEvents) return [batch];
-  const fields = topLevelFields(batch.bytes);
-  const events = fields.filter((field) => field.isEvent).map((field) => field.entry);
-  const others = fields.filter((field) => !field.isEvent).map((field) => field.entry);
-  const parts: RawBatch[] = [];
-  for (let first = 0; first < events.length; first += maxEvents) {
-    const slice = events.slice(first, first + maxEvents);
-    parts.push({ bytes: Buffer.concat([...others, ...slice]), count: slice.length });
-  }
-  return parts;
+  return cutRawBatch(batch, { maxEvents, maxBytes: Number.POSITIVE_INFINITY }).parts;
+}
+
+/**
+ * Whether `first` then `second` fit one batch within `limit`: what batching while busy asks before
+ * merging two waiting deliveries. The bytes are those of their concatenation (`concatRawBatches`).
+ */
+export function fitsInOneBatch(first: RawBatch, second: RawBatch, limit: BatchLimit): boolean {
+  return (
+    first.count + second.count <= limit.maxEvents &&
+    first.bytes.length + second.bytes.length <= limit.maxBytes
+  );
 }
 
 /** One batch with the events of `first` then `second`: protobuf concatenates repeated fields. */
