@@ -5,7 +5,7 @@ import { checkHealth } from "@flow/sdk";
 import type { Logger } from "pino";
 import { ServiceEndpoint } from "../discovery/service-endpoint";
 import { type NegotiationIssue, negotiate } from "../negotiation/negotiate";
-import { liveRunError, liveRunsOf, type StateStore } from "../state";
+import type { StateStore } from "../state";
 import type { Delivery, Origin } from "./batch-link";
 import { ConsumerLink } from "./consumer-link";
 import { type DeadLetter, DeadLetterFile } from "./dead-letter-file";
@@ -190,9 +190,8 @@ export class PipelineRunner extends EventEmitter {
   async run(): Promise<RunResult> {
     const started = Date.now();
     const { plan, store, logger } = this.options;
-    // Two runs of one pipeline would commit the same sources' checkpoints over each other.
-    const [live] = await liveRunsOf(store, plan.name);
-    if (live) throw liveRunError(live, "start another run of it");
+    // Two runs of one pipeline would commit the same sources' checkpoints over each other: startRun
+    // claims the pipeline atomically and throws RunAlreadyLiveError (a UserError) to the loser.
     this.runId = await store.startRun(plan.name, plan.file);
     let outcome: { status: RunOutcome; error?: Error };
     try {

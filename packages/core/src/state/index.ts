@@ -11,3 +11,4 @@ export {
   parseStateStoreUrl,
   type StateStoreLocation,
 } from "./state-store-url";
+export * from "./store-errors";

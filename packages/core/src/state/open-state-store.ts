@@ -10,12 +10,15 @@ export interface OpenStateStoreOptions {
   clock?: Clock;
   /** PostgreSQL only: how long to wait for a connection before calling the server unreachable. */
   connectTimeoutMs?: number;
+  /** PostgreSQL only: how long one query may go unanswered before it fails as unavailable (default 15 s). */
+  queryTimeoutMs?: number;
 }
 
 /**
  * Opens the state store a URL names, creating what is missing (folders, file, schema, tables):
  * `sqlite:<path>` (the default, DEFAULT_STATE_STORE_URL) or `postgres://...` / `postgresql://...`.
- * Throws a UserError for an unsupported URL or a database that can't be reached or used.
+ * Throws a UserError for an unsupported URL, a path that is no place for a store, a damaged store
+ * (DamagedStoreError) or a database that can't be reached (StoreUnavailableError) or used.
  */
 export async function openStateStore(
   url: string | undefined,
@@ -27,5 +30,6 @@ export async function openStateStore(
     ...location,
     clock: options.clock,
     connectTimeoutMs: options.connectTimeoutMs,
+    queryTimeoutMs: options.queryTimeoutMs,
   });
 }

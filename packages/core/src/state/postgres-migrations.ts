@@ -59,5 +59,20 @@ export function postgresMigrations(schema: string): readonly Migration[] {
         `CREATE INDEX services_by_expiry ON ${s}.services (expires_at)`,
       ],
     },
+    {
+      version: 2,
+      name: "one running run per pipeline, and who took over an abandoned one",
+      statements: [
+        `ALTER TABLE ${s}.runs ADD COLUMN superseded_by TEXT`,
+        // Before the claim was atomic two runs could both be "running"; the unique index below needs
+        // one at most, so all but the newest are closed (the newest is the one that may still run).
+        `UPDATE ${s}.runs AS r SET status = 'failed', ended_at = r.heartbeat_at,
+           error = 'abandoned: a newer run of the pipeline was running when runs became exclusive'
+         WHERE r.status = 'running'
+           AND r.seq < (SELECT MAX(o.seq) FROM ${s}.runs o WHERE o.pipeline = r.pipeline AND o.status = 'running')`,
+        // The claim's guarantee in the schema itself: at most one running run per pipeline.
+        `CREATE UNIQUE INDEX runs_one_running_per_pipeline ON ${s}.runs (pipeline) WHERE status = 'running'`,
+      ],
+    },
   ];
 }

@@ -8,7 +8,7 @@ export function unknownRun(runId: string): Error {
 }
 
 /** Why finishRun changed nothing: an unknown id, or a run that already ended. */
-export function finishRefused(runId: string, run: RunRecord | undefined): Error {
+export function finishRefused(runId: string, run: Pick<RunRecord, "status"> | undefined): Error {
   if (!run) return unknownRun(runId);
   return new Error(`run "${runId}" already ended with status "${run.status}"`);
 }

@@ -15,6 +15,7 @@ function runRecord(overrides: Partial<RunRecord>): RunRecord {
     pid: 4242,
     host: "here",
     heartbeatAt: startedAt,
+    supersededBy: undefined,
     stages: [],
     ...overrides,
   };

@@ -56,15 +56,28 @@ export async function liveRunsOf(
 }
 
 /**
- * The error for doing `action` while `run` is live: which run, where, and what to do. The check
- * and the start of a run are two steps, so two runs started in the same instant can both pass.
+ * Another run of the pipeline is live, so `action` is refused: which run, where, and what to do.
+ * startRun throws it to the loser of a claim; commands that must not run beside a live run
+ * (a checkpoint reset) throw it too.
  */
-export function liveRunError(run: RunRecord, action: string): UserError {
-  const staleSeconds = RUN_STALE_AFTER_MS / 1000;
-  return new UserError(
-    `cannot ${action}: pipeline "${run.pipeline}" is running (run ${run.runId}, pid ${run.pid} on ${run.host}, started ${run.startedAt.toISOString()})`,
-    {
-      hint: `stop that run first (Ctrl-C in its terminal, or kill -INT ${run.pid} on ${run.host}) and wait for it to drain; a run whose process died without a word counts as gone ${staleSeconds} s after its last heartbeat`,
-    },
-  );
+export class RunAlreadyLiveError extends UserError {
+  constructor(
+    /** The live run. */
+    readonly run: RunRecord,
+    action: string,
+  ) {
+    const staleSeconds = RUN_STALE_AFTER_MS / 1000;
+    super(
+      `cannot ${action}: pipeline "${run.pipeline}" is running (run ${run.runId}, pid ${run.pid} on ${run.host}, started ${run.startedAt.toISOString()})`,
+      {
+        hint: `stop that run first (Ctrl-C in its terminal, or kill -INT ${run.pid} on ${run.host}) and wait for it to drain; a run whose process died without a word counts as gone ${staleSeconds} s after its last heartbeat`,
+      },
+    );
+    this.name = "RunAlreadyLiveError";
+  }
+}
+
+/** The error for doing `action` while `run` is live. */
+export function liveRunError(run: RunRecord, action: string): RunAlreadyLiveError {
+  return new RunAlreadyLiveError(run, action);
 }

@@ -58,4 +58,19 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX services_by_expiry ON services (expires_at)",
     ],
   },
+  {
+    version: 2,
+    name: "one running run per pipeline, and who took over an abandoned one",
+    statements: [
+      "ALTER TABLE runs ADD COLUMN superseded_by TEXT",
+      // Before the claim was atomic two runs could both be "running"; the unique index below needs
+      // one at most, so all but the newest are closed (the newest is the one that may still run).
+      `UPDATE runs SET status = 'failed', ended_at = heartbeat_at,
+         error = 'abandoned: a newer run of the pipeline was running when runs became exclusive'
+       WHERE status = 'running'
+         AND seq < (SELECT MAX(r.seq) FROM runs r WHERE r.pipeline = runs.pipeline AND r.status = 'running')`,
+      // The claim's guarantee in the schema itself: at most one running run per pipeline.
+      "CREATE UNIQUE INDEX runs_one_running_per_pipeline ON runs (pipeline) WHERE status = 'running'",
+    ],
+  },
 ];

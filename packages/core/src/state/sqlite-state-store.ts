@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { UserError } from "@flow/errors";
 import Database from "better-sqlite3";
 import { pendingMigrations } from "./migration";
+import { abandonedRunReason, claimLost, judgeRunningRuns, type RunClaimRow } from "./run-claim";
 import { finishRefused, unknownRun } from "./run-errors";
+import { RunAlreadyLiveError } from "./run-liveness";
+import { explainSqliteFailure } from "./sqlite-failure";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
+import { cannotOpenStateFile, createStateFile, inspectStateFile } from "./sqlite-state-file";
 import type * as StateRows from "./state-rows";
-import { commitResult, RowMapper } from "./state-rows";
+import { RowMapper } from "./state-rows";
+import { missingSchemaParts, sqliteTableColumns } from "./state-schema";
 import type {
   CheckpointCommit,
   CheckpointCommitResult,
@@ -31,6 +34,12 @@ import {
   grantedTtlSeconds,
   runListLimit,
 } from "./state-store-input";
+import {
+  DamagedStoreError,
+  damagedStoreHint,
+  type StoreOperation,
+  StoreUnavailableError,
+} from "./store-errors";
 
 // better-sqlite3 returns INTEGER columns as numbers; timestamps are stored as epoch milliseconds
 // and JSON as text.
@@ -67,14 +76,33 @@ export class SqliteStateStore implements StateStore {
     this.location = location;
   }
 
-  /** Opens (creating folders, file and schema as needed) the store at an absolute path or ":memory:". */
+  /**
+   * Opens (creating folders, file and schema as needed) the store at an absolute path or
+   * ":memory:". Refuses, with a UserError and before touching it, a path that is no place for a
+   * store (see inspectStateFile), and a damaged store (an empty file, tables or columns missing).
+   */
   static open(file: string, clock: Clock = () => new Date()): SqliteStateStore {
+    if (file === ":memory:") return SqliteStateStore.openFile(file, clock);
+    if (inspectStateFile(file) === "missing") {
+      try {
+        createStateFile(file, (temp) => SqliteStateStore.openFile(temp, clock, file).db.close());
+      } catch (error) {
+        throw openFailure(file, error);
+      }
+    }
+    return SqliteStateStore.openFile(file, clock);
+  }
+
+  /** Opens an existing file (or a new temporary one, `location` naming the real one in errors) and migrates it. */
+  private static openFile(file: string, clock: Clock, location = file): SqliteStateStore {
     let db: Database.Database;
     try {
-      if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      db = new Database(file, {
+        timeout: BUSY_TIMEOUT_MS,
+        fileMustExist: file !== ":memory:" && file === location,
+      });
     } catch (error) {
-      throw cannotOpen(file, error);
+      throw openFailure(location, error);
     }
     try {
       // Reading the journal mode is the first real read: a file that is not a database fails here.
@@ -83,13 +111,12 @@ export class SqliteStateStore implements StateStore {
       // at-least-once delivery tolerates (the events since the older checkpoint are replayed).
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
-      const store = new SqliteStateStore(db, file, clock);
+      const store = new SqliteStateStore(db, location, clock);
       store.migrate();
       return store;
     } catch (error) {
       db.close();
-      if (error instanceof UserError) throw error;
-      throw cannotOpen(file, error);
+      throw openFailure(location, error);
     }
   }
 
@@ -98,6 +125,16 @@ export class SqliteStateStore implements StateStore {
     // file at once apply each step exactly once.
     this.db
       .transaction(() => {
+        const before = sqliteTableColumns(this.db);
+        if (!before.has("schema_migrations") && before.size > 0) {
+          throw new DamagedStoreError(
+            this.location,
+            [
+              `it has tables (${[...before.keys()].sort().join(", ")}) but no schema_migrations table: it is not a Flow state store, or that table was dropped`,
+            ],
+            damagedStoreHint("sqlite", this.location),
+          );
+        }
         this.db.exec(
           `CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY,
@@ -114,154 +151,216 @@ export class SqliteStateStore implements StateStore {
             .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
             .run(migration.version, migration.name, this.now());
         }
+        const problems = missingSchemaParts(sqliteTableColumns(this.db));
+        if (problems.length > 0) {
+          throw new DamagedStoreError(this.location, problems, damagedStoreHint("sqlite", this.location));
+        }
       })
       .immediate();
   }
 
-  async commitCheckpoint(commit: CheckpointCommit): Promise<CheckpointCommitResult> {
+  /**
+   * Runs one store operation, turning SQLite's errors into the store errors of store-errors.ts.
+   * Writes run in one IMMEDIATE transaction whose COMMIT is a statement of its own: a commit that
+   * fails (disk full) throws, instead of a RETURNING row reporting a write that did not happen.
+   */
+  private attempt<T>(operation: StoreOperation, work: () => T): T {
     this.assertOpen();
-    checkCheckpointCommit(commit);
-    // One statement, so atomic; the WHERE makes it monotonic within a run.
-    const row = this.db
-      .prepare(
-        `INSERT INTO checkpoints (pipeline, source_id, position, description, run_id, sequence, committed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (pipeline, source_id) DO UPDATE SET
-           position = excluded.position, description = excluded.description, run_id = excluded.run_id,
-           sequence = excluded.sequence, committed_at = excluded.committed_at
-         WHERE checkpoints.run_id <> excluded.run_id OR checkpoints.sequence < excluded.sequence
-         RETURNING *`,
-      )
-      .get(
-        commit.pipeline,
-        commit.sourceId,
-        asBuffer(commit.position),
-        commit.description,
-        commit.runId,
-        commit.sequence,
-        this.now(),
-      ) as CheckpointRow | undefined;
-    return commitResult(commit, row && rows.checkpoint(row), this);
+    try {
+      return operation.kind === "write" ? this.db.transaction(work).immediate() : work();
+    } catch (error) {
+      throw explainSqliteFailure(error, this.location, operation);
+    }
   }
 
-  async getCheckpoint(pipeline: string, sourceId: string): Promise<StoredCheckpoint | undefined> {
-    this.assertOpen();
+  /** The claim columns of a run, read inside the caller's transaction. */
+  private claimOf(runId: string): RunClaimRow | undefined {
+    return this.db.prepare("SELECT pipeline, status, superseded_by FROM runs WHERE run_id = ?").get(runId) as
+      | RunClaimRow
+      | undefined;
+  }
+
+  async commitCheckpoint(commit: CheckpointCommit): Promise<CheckpointCommitResult> {
+    checkCheckpointCommit(commit);
+    const what = `commit the checkpoint of ${commit.pipeline}/${commit.sourceId}`;
+    return this.attempt({ kind: "write", what }, () => {
+      // Fencing: in the same transaction as the write, so a run taken over in between cannot slip in.
+      const lost = claimLost(commit.runId, commit.pipeline, this.claimOf(commit.runId));
+      if (lost) throw lost;
+      // The WHERE makes it monotonic within a run.
+      const [row] = this.db
+        .prepare(
+          `INSERT INTO checkpoints (pipeline, source_id, position, description, run_id, sequence, committed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (pipeline, source_id) DO UPDATE SET
+             position = excluded.position, description = excluded.description, run_id = excluded.run_id,
+             sequence = excluded.sequence, committed_at = excluded.committed_at
+           WHERE checkpoints.run_id <> excluded.run_id OR checkpoints.sequence < excluded.sequence
+           RETURNING *`,
+        )
+        .all(
+          commit.pipeline,
+          commit.sourceId,
+          asBuffer(commit.position),
+          commit.description,
+          commit.runId,
+          commit.sequence,
+          this.now(),
+        ) as CheckpointRow[];
+      if (row) return { committed: true, checkpoint: rows.checkpoint(row) };
+      const current = this.readCheckpoint(commit.pipeline, commit.sourceId);
+      if (!current)
+        throw new Error(`checkpoint of ${commit.pipeline}/${commit.sourceId} vanished during commit`);
+      return { committed: false, checkpoint: current };
+    });
+  }
+
+  private readCheckpoint(pipeline: string, sourceId: string): StoredCheckpoint | undefined {
     const row = this.db
       .prepare("SELECT * FROM checkpoints WHERE pipeline = ? AND source_id = ?")
       .get(pipeline, sourceId) as CheckpointRow | undefined;
     return row && rows.checkpoint(row);
   }
 
+  async getCheckpoint(pipeline: string, sourceId: string): Promise<StoredCheckpoint | undefined> {
+    return this.attempt({ kind: "read", what: `read the checkpoint of ${pipeline}/${sourceId}` }, () =>
+      this.readCheckpoint(pipeline, sourceId),
+    );
+  }
+
   async listCheckpoints(pipeline?: string): Promise<StoredCheckpoint[]> {
-    this.assertOpen();
-    const checkpoints = this.db
-      .prepare("SELECT * FROM checkpoints WHERE ? IS NULL OR pipeline = ? ORDER BY pipeline, source_id")
-      .all(pipeline ?? null, pipeline ?? null) as CheckpointRow[];
-    return checkpoints.map(rows.checkpoint);
+    return this.attempt({ kind: "read", what: "list the checkpoints" }, () => {
+      const checkpoints = this.db
+        .prepare("SELECT * FROM checkpoints WHERE ? IS NULL OR pipeline = ? ORDER BY pipeline, source_id")
+        .all(pipeline ?? null, pipeline ?? null) as CheckpointRow[];
+      return checkpoints.map(rows.checkpoint);
+    });
   }
 
   async resetCheckpoints(pipeline: string, sourceId?: string): Promise<number> {
-    this.assertOpen();
-    return this.db
-      .prepare("DELETE FROM checkpoints WHERE pipeline = ? AND (? IS NULL OR source_id = ?)")
-      .run(pipeline, sourceId ?? null, sourceId ?? null).changes;
+    return this.attempt(
+      { kind: "write", what: `reset the checkpoints of ${pipeline}` },
+      () =>
+        this.db
+          .prepare("DELETE FROM checkpoints WHERE pipeline = ? AND (? IS NULL OR source_id = ?)")
+          .run(pipeline, sourceId ?? null, sourceId ?? null).changes,
+    );
   }
 
   async startRun(pipeline: string, pipelineFile: string, options: StartRunOptions = {}): Promise<string> {
-    this.assertOpen();
-    const runId = randomUUID();
-    const now = this.now();
-    this.db
-      .prepare(
-        `INSERT INTO runs (run_id, pipeline, pipeline_file, status, started_at, pid, host, heartbeat_at)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
-      )
-      .run(
-        runId,
-        pipeline,
-        pipelineFile,
-        now,
-        options.pid ?? process.pid,
-        options.host ?? os.hostname(),
-        now,
+    // One IMMEDIATE transaction holds the file's write lock from the look at the running runs to
+    // the insert, so two processes claiming at once are serialised: exactly one wins.
+    return this.attempt({ kind: "write", what: `record the start of a run of ${pipeline}` }, () => {
+      const runId = randomUUID();
+      const now = this.now();
+      const running = this.db
+        .prepare("SELECT * FROM runs WHERE pipeline = ? AND status = 'running'")
+        .all(pipeline) as RunRow[];
+      const { abandoned, live } = judgeRunningRuns(rows.runs(running, []), new Date(now));
+      if (live) throw new RunAlreadyLiveError(live, "start another run of it");
+      const close = this.db.prepare(
+        `UPDATE runs SET status = 'failed', error = ?, ended_at = ?, superseded_by = ?
+         WHERE run_id = ? AND status = 'running'`,
       );
-    return runId;
+      for (const run of abandoned)
+        close.run(abandonedRunReason(run, new Date(now), runId), now, runId, run.runId);
+      this.db
+        .prepare(
+          `INSERT INTO runs (run_id, pipeline, pipeline_file, status, started_at, pid, host, heartbeat_at)
+           VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+        )
+        .run(
+          runId,
+          pipeline,
+          pipelineFile,
+          now,
+          options.pid ?? process.pid,
+          options.host ?? os.hostname(),
+          now,
+        );
+      return runId;
+    });
   }
 
   async heartbeatRun(runId: string): Promise<void> {
-    this.assertOpen();
-    this.touchRun(runId, this.now());
+    this.attempt({ kind: "write", what: `record a heartbeat of run ${runId}` }, () =>
+      this.touchRun(runId, this.now()),
+    );
   }
 
   async saveStageStats(runId: string, stages: readonly StageStats[]): Promise<void> {
-    this.assertOpen();
     checkStageStats(stages);
     const now = this.now();
-    const upsert = this.db.prepare(
-      `INSERT INTO run_stages
-         (run_id, stage_id, ordinal, events_in, events_out, dead_letters, restarts, errors, health, updated_at)
-       VALUES (?, ?, (SELECT COUNT(*) FROM run_stages WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, stage_id) DO UPDATE SET
-         events_in = excluded.events_in, events_out = excluded.events_out,
-         dead_letters = excluded.dead_letters, restarts = excluded.restarts, errors = excluded.errors,
-         health = excluded.health, updated_at = excluded.updated_at`,
-    );
-    this.db
-      .transaction(() => {
-        this.touchRun(runId, now);
-        for (const s of stages) {
-          upsert.run(
-            runId,
-            s.stageId,
-            runId,
-            s.eventsIn,
-            s.eventsOut,
-            s.deadLetters,
-            s.restarts,
-            s.errors,
-            s.health,
-            now,
-          );
-        }
-      })
-      .immediate();
+    this.attempt({ kind: "write", what: `save the stage counters of run ${runId}` }, () => {
+      this.touchRun(runId, now);
+      const upsert = this.db.prepare(
+        `INSERT INTO run_stages
+           (run_id, stage_id, ordinal, events_in, events_out, dead_letters, restarts, errors, health, updated_at)
+         VALUES (?, ?, (SELECT COUNT(*) FROM run_stages WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, stage_id) DO UPDATE SET
+           events_in = excluded.events_in, events_out = excluded.events_out,
+           dead_letters = excluded.dead_letters, restarts = excluded.restarts, errors = excluded.errors,
+           health = excluded.health, updated_at = excluded.updated_at`,
+      );
+      for (const s of stages) {
+        upsert.run(
+          runId,
+          s.stageId,
+          runId,
+          s.eventsIn,
+          s.eventsOut,
+          s.deadLetters,
+          s.restarts,
+          s.errors,
+          s.health,
+          now,
+        );
+      }
+    });
   }
 
+  /** Refreshes a running run's heartbeat; refuses an unknown run, and one another run took over. */
   private touchRun(runId: string, now: number): void {
-    const { changes } = this.db
-      .prepare(
-        "UPDATE runs SET heartbeat_at = CASE WHEN status = 'running' THEN ? ELSE heartbeat_at END WHERE run_id = ?",
-      )
+    const claim = this.claimOf(runId);
+    if (!claim) throw unknownRun(runId);
+    if (claim.superseded_by) throw claimLost(runId, claim.pipeline, claim);
+    this.db
+      .prepare("UPDATE runs SET heartbeat_at = ? WHERE run_id = ? AND status = 'running'")
       .run(now, runId);
-    if (changes === 0) throw unknownRun(runId);
   }
 
   async finishRun(runId: string, status: FinishedRunStatus, error?: string): Promise<void> {
-    this.assertOpen();
     const now = this.now();
-    const { changes } = this.db
-      .prepare(
-        `UPDATE runs SET status = ?, error = ?, ended_at = ?, heartbeat_at = ?
-         WHERE run_id = ? AND status = 'running'`,
-      )
-      .run(status, error ?? null, now, now, runId);
-    if (changes === 0) throw finishRefused(runId, await this.getRun(runId));
+    this.attempt({ kind: "write", what: `record the end of run ${runId}` }, () => {
+      const { changes } = this.db
+        .prepare(
+          `UPDATE runs SET status = ?, error = ?, ended_at = ?, heartbeat_at = ?
+           WHERE run_id = ? AND status = 'running'`,
+        )
+        .run(status, error ?? null, now, now, runId);
+      if (changes > 0) return;
+      const claim = this.claimOf(runId);
+      if (claim?.superseded_by) throw claimLost(runId, claim.pipeline, claim);
+      throw finishRefused(runId, claim && { status: claim.status });
+    });
   }
 
   async listRuns(query: ListRunsQuery = {}): Promise<RunRecord[]> {
-    this.assertOpen();
     const limit = runListLimit(query);
     const pipeline = query.pipeline ?? null;
-    const runs = this.db
-      .prepare("SELECT * FROM runs WHERE ? IS NULL OR pipeline = ? ORDER BY seq DESC LIMIT ?")
-      .all(pipeline, pipeline, limit) as RunRow[];
-    return this.withStages(runs);
+    return this.attempt({ kind: "read", what: "list the runs" }, () => {
+      const runs = this.db
+        .prepare("SELECT * FROM runs WHERE ? IS NULL OR pipeline = ? ORDER BY seq DESC LIMIT ?")
+        .all(pipeline, pipeline, limit) as RunRow[];
+      return this.withStages(runs);
+    });
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    this.assertOpen();
-    const row = this.db.prepare("SELECT * FROM runs WHERE run_id = ?").get(runId) as RunRow | undefined;
-    return row && this.withStages([row])[0];
+    return this.attempt({ kind: "read", what: `read run ${runId}` }, () => {
+      const row = this.db.prepare("SELECT * FROM runs WHERE run_id = ?").get(runId) as RunRow | undefined;
+      return row && this.withStages([row])[0];
+    });
   }
 
   private withStages(runs: RunRow[]): RunRecord[] {
@@ -275,64 +374,68 @@ export class SqliteStateStore implements StateStore {
   }
 
   async registerService(registration: ServiceRegistration): Promise<RegisteredService> {
-    this.assertOpen();
     const ttlSeconds = grantedTtlSeconds(registration.ttlSeconds);
     const now = this.now();
-    const row = this.db
-      .transaction(() => {
-        // Dropping expired entries first means a conflict below is always with a live instance.
-        this.db.prepare("DELETE FROM services WHERE expires_at <= ?").run(now);
-        return this.db
-          .prepare(
-            `INSERT INTO services
-               (instance_id, name, address, component, ttl_seconds, registered_at, last_heartbeat_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (name, address) DO UPDATE SET
-               component = excluded.component, ttl_seconds = excluded.ttl_seconds,
-               last_heartbeat_at = excluded.last_heartbeat_at, expires_at = excluded.expires_at
-             RETURNING *`,
-          )
-          .get(
-            randomUUID(),
-            registration.name,
-            registration.address,
-            JSON.stringify(registration.component),
-            ttlSeconds,
-            now,
-            now,
-            now + ttlSeconds * 1000,
-          ) as ServiceRow;
-      })
-      .immediate();
-    return rows.service(row);
+    return this.attempt({ kind: "write", what: `register service ${registration.name}` }, () => {
+      // Dropping expired entries first means a conflict below is always with a live instance.
+      this.db.prepare("DELETE FROM services WHERE expires_at <= ?").run(now);
+      const [row] = this.db
+        .prepare(
+          `INSERT INTO services
+             (instance_id, name, address, component, ttl_seconds, registered_at, last_heartbeat_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (name, address) DO UPDATE SET
+             component = excluded.component, ttl_seconds = excluded.ttl_seconds,
+             last_heartbeat_at = excluded.last_heartbeat_at, expires_at = excluded.expires_at
+           RETURNING *`,
+        )
+        .all(
+          randomUUID(),
+          registration.name,
+          registration.address,
+          JSON.stringify(registration.component),
+          ttlSeconds,
+          now,
+          now,
+          now + ttlSeconds * 1000,
+        ) as ServiceRow[];
+      return rows.service(row as ServiceRow);
+    });
   }
 
   async heartbeatService(instanceId: string): Promise<boolean> {
-    this.assertOpen();
     const now = this.now();
-    const { changes } = this.db
-      .prepare(
-        `UPDATE services SET last_heartbeat_at = ?, expires_at = ? + ttl_seconds * 1000
-         WHERE instance_id = ? AND expires_at > ?`,
-      )
-      .run(now, now, instanceId, now);
-    return changes > 0;
+    return this.attempt(
+      { kind: "write", what: `record a heartbeat of service instance ${instanceId}` },
+      () => {
+        const { changes } = this.db
+          .prepare(
+            `UPDATE services SET last_heartbeat_at = ?, expires_at = ? + ttl_seconds * 1000
+           WHERE instance_id = ? AND expires_at > ?`,
+          )
+          .run(now, now, instanceId, now);
+        return changes > 0;
+      },
+    );
   }
 
   async deregisterService(instanceId: string): Promise<boolean> {
-    this.assertOpen();
-    return this.db.prepare("DELETE FROM services WHERE instance_id = ?").run(instanceId).changes > 0;
+    return this.attempt(
+      { kind: "write", what: `deregister service instance ${instanceId}` },
+      () => this.db.prepare("DELETE FROM services WHERE instance_id = ?").run(instanceId).changes > 0,
+    );
   }
 
   async listServices(name?: string): Promise<RegisteredService[]> {
-    this.assertOpen();
-    const services = this.db
-      .prepare(
-        `SELECT * FROM services WHERE expires_at > ? AND (? IS NULL OR name = ?)
-         ORDER BY name, registered_at, instance_id`,
-      )
-      .all(this.now(), name ?? null, name ?? null) as ServiceRow[];
-    return services.map(rows.service);
+    return this.attempt({ kind: "read", what: "list the services" }, () => {
+      const services = this.db
+        .prepare(
+          `SELECT * FROM services WHERE expires_at > ? AND (? IS NULL OR name = ?)
+           ORDER BY name, registered_at, instance_id`,
+        )
+        .all(this.now(), name ?? null, name ?? null) as ServiceRow[];
+      return services.map(rows.service);
+    });
   }
 
   async close(): Promise<void> {
@@ -350,9 +453,11 @@ export class SqliteStateStore implements StateStore {
   }
 }
 
-function cannotOpen(file: string, error: unknown): UserError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new UserError(`cannot open the SQLite state store at ${file}: ${reason}`, {
-    hint: "check that the path is a writable folder location and not another kind of file, or choose another sqlite: path",
-  });
+/** An error while opening: store errors and UserErrors as they are, SQLite's busy lock as unavailable, the rest as "cannot open". */
+function openFailure(file: string, error: unknown): UserError {
+  if (error instanceof UserError) return error;
+  const explained = explainSqliteFailure(error, file, { kind: "read", what: "open" });
+  if (explained instanceof StoreUnavailableError) return explained;
+  const code = error instanceof Database.SqliteError ? ` (${error.code})` : "";
+  return cannotOpenStateFile(file, `${error instanceof Error ? error.message : String(error)}${code}`);
 }

@@ -38,6 +38,7 @@ export interface RunRow<Time> {
   pid: number;
   host: string;
   heartbeat_at: Time;
+  superseded_by: string | null;
 }
 
 export interface StageRow<Count, Time> {
@@ -97,6 +98,7 @@ export class RowMapper<Count, Time, Json> {
       pid: row.pid,
       host: row.host,
       heartbeatAt: this.values.time(row.heartbeat_at),
+      supersededBy: row.superseded_by ?? undefined,
       stages: stages.filter((stage) => stage.run_id === row.run_id).map(this.stage),
     }));
   }

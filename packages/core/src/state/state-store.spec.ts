@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -6,10 +7,13 @@ import { UserError } from "@flow/errors";
 import { dropSchema, uniqueTestSchema, urlWithSchema, withPostgres } from "@flow/testing";
 import Database from "better-sqlite3";
 import pg from "pg";
+import type { ClaimRaceReport, ClaimRaceWork } from "../test-support/claim-race-worker";
 import { type ManualClock, manualClock } from "../test-support/manual-clock";
+import { runTypeScriptWorker } from "../test-support/typescript-worker";
 import { openStateStore } from "./open-state-store";
-import { isRunAbandoned } from "./run-liveness";
+import { isRunAbandoned, RUN_STALE_AFTER_MS, RunAlreadyLiveError } from "./run-liveness";
 import { DEFAULT_SERVICE_TTL_SECONDS, type StageStats, type StateStore } from "./state-store";
+import { ClaimLostError } from "./store-errors";
 
 /** What the contract suite needs from a backend; everything else it learns through the StateStore interface. */
 interface StoreTarget {
@@ -78,6 +82,9 @@ function postgresTarget(): StoreTarget {
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 
+/** A pid that surely belongs to no process: one of a child that has already exited. */
+const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid;
+
 function stage(stageId: string, overrides: Partial<StageStats> = {}): StageStats {
   return {
     stageId,
@@ -98,6 +105,17 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
     let store: StateStore;
     const extraStores: StateStore[] = [];
 
+    /** The running run of `pipeline` in this test, started on first use: only it may commit the pipeline's checkpoints. */
+    const claimed = new Map<string, Promise<string>>();
+    const runOf = (pipeline: string): Promise<string> => {
+      let runId = claimed.get(pipeline);
+      if (!runId) {
+        runId = store.startRun(pipeline, `${pipeline}.yaml`);
+        claimed.set(pipeline, runId);
+      }
+      return runId;
+    };
+
     const open = async () => {
       const opened = await openStateStore(url, { baseDir: target.baseDir(), clock: clock.now });
       extraStores.push(opened);
@@ -114,6 +132,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
     });
 
     afterEach(async () => {
+      claimed.clear();
       await store.close();
       for (const extra of extraStores.splice(0)) await extra.close();
     });
@@ -129,12 +148,13 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
       });
 
       it("stores position bytes, description, the committing run and the time", async () => {
+        const runId = await runOf("orders");
         const result = await store.commitCheckpoint({
           pipeline: "orders",
           sourceId: "file",
           position: bytes(0, 1, 254, 255),
           description: "offset 4",
-          runId: "run-1",
+          runId,
           sequence: 7,
         });
         const expected = {
@@ -142,7 +162,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
           sourceId: "file",
           position: bytes(0, 1, 254, 255),
           description: "offset 4",
-          runId: "run-1",
+          runId,
           sequence: 7,
           committedAt: clock.now(),
         };
@@ -160,14 +180,14 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
           sourceId: "s",
           position: bytes(),
           description: "start",
-          runId: "r",
+          runId: await runOf("p"),
           sequence: 0,
         });
         expect((await store.getCheckpoint("p", "s"))?.position).toHaveLength(0);
       });
 
       it("never moves back within a run: a lower or equal sequence is refused", async () => {
-        const commit = { pipeline: "p", sourceId: "s", runId: "run-1" };
+        const commit = { pipeline: "p", sourceId: "s", runId: await runOf("p") };
         await store.commitCheckpoint({ ...commit, position: bytes(5), description: "at 5", sequence: 5 });
         clock.advance(1000);
         const older = await store.commitCheckpoint({
@@ -202,16 +222,19 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
 
       it("lets a later run replace the checkpoint whatever its sequence (batch numbers restart per run)", async () => {
         const commit = { pipeline: "p", sourceId: "s", position: bytes(1) };
-        await store.commitCheckpoint({ ...commit, description: "run 1", runId: "run-1", sequence: 40 });
+        const run1 = await store.startRun("p", "p.yaml");
+        await store.commitCheckpoint({ ...commit, description: "run 1", runId: run1, sequence: 40 });
+        await store.finishRun(run1, "stopped");
+        const run2 = await store.startRun("p", "p.yaml");
         const result = await store.commitCheckpoint({
           ...commit,
           description: "run 2",
-          runId: "run-2",
+          runId: run2,
           sequence: 1,
         });
         expect(result.committed).toBe(true);
         expect(await store.getCheckpoint("p", "s")).toMatchObject({
-          runId: "run-2",
+          runId: run2,
           sequence: 1,
           description: "run 2",
         });
@@ -228,7 +251,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
             sourceId,
             position: bytes(1),
             description: "",
-            runId: "r",
+            runId: await runOf(pipeline),
             sequence: 1,
           });
         }
@@ -250,7 +273,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
             sourceId,
             position: bytes(1),
             description: "",
-            runId: "r",
+            runId: await runOf(pipeline),
             sequence: 1,
           });
         }
@@ -269,7 +292,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
             sourceId: "s",
             position: bytes(),
             description: "",
-            runId: "r",
+            runId: await runOf("p"),
             sequence: -1,
           }),
         ).rejects.toThrow(RangeError);
@@ -290,6 +313,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
           pid: process.pid,
           host: os.hostname(),
           heartbeatAt: clock.now(),
+          supersededBy: undefined,
           stages: [],
         });
         expect(await store.getRun("no-such-run")).toBeUndefined();
@@ -343,7 +367,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
 
       it("finishes a run once, with its status and error", async () => {
         const ok = await store.startRun("p", "p.yaml");
-        const bad = await store.startRun("p", "p.yaml");
+        const bad = await store.startRun("q", "q.yaml");
         clock.advance(60_000);
         await store.finishRun(ok, "succeeded");
         await store.finishRun(bad, "failed", "consumer sink: disk full");
@@ -369,6 +393,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         const ids: string[] = [];
         for (const pipeline of ["a", "b", "a", "a"]) {
           ids.push(await store.startRun(pipeline, `${pipeline}.yaml`));
+          await store.finishRun(ids.at(-1) as string, "succeeded");
           clock.advance(1000);
         }
         await store.saveStageStats(ids[0] as string, [stage("s", { eventsIn: 1 })]);
@@ -381,11 +406,10 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
       });
 
       it("exposes what tells a run abandoned by a killed process from a live one", async () => {
-        // A pid that surely belongs to no process: one of a child that has already exited.
-        const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
-        const live = await store.startRun("p", "p.yaml");
-        const killed = await store.startRun("p", "p.yaml", { pid: deadPid });
-        const elsewhere = await store.startRun("p", "p.yaml", { pid: 1234, host: "other-host" });
+        const dead = deadPid();
+        const live = await store.startRun("p1", "p.yaml");
+        const killed = await store.startRun("p2", "p.yaml", { pid: dead });
+        const elsewhere = await store.startRun("p3", "p.yaml", { pid: 1234, host: "other-host" });
         const stored = async (runId: string) => {
           const run = await store.getRun(runId);
           if (!run) throw new Error(`run ${runId} missing`);
@@ -394,7 +418,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         const liveRun = await stored(live);
         const killedRun = await stored(killed);
         const elsewhereRun = await stored(elsewhere);
-        expect(killedRun).toMatchObject({ pid: deadPid, host: os.hostname(), status: "running" });
+        expect(killedRun).toMatchObject({ pid: dead, host: os.hostname(), status: "running" });
         expect(elsewhereRun).toMatchObject({ pid: 1234, host: "other-host" });
 
         const now = clock.now();
@@ -404,6 +428,167 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         expect(isRunAbandoned(elsewhereRun, { now })).toBe(false);
         clock.advance(10 * 60_000);
         expect(isRunAbandoned(elsewhereRun, { now: clock.now() })).toBe(true);
+      });
+    });
+
+    describe("claiming a pipeline, and fencing", () => {
+      const commitAs = (s: StateStore, runId: string, sequence: number) =>
+        s.commitCheckpoint({
+          pipeline: "p",
+          sourceId: "s",
+          position: bytes(sequence),
+          description: `#${sequence}`,
+          runId,
+          sequence,
+        });
+
+      it("lets one run at a time hold a pipeline: a second start gets RunAlreadyLiveError naming the live run", async () => {
+        const first = await store.startRun("p", "p.yaml");
+        const second = store.startRun("p", "p.yaml");
+        await expect(second).rejects.toThrow(RunAlreadyLiveError);
+        await expect(second).rejects.toThrow(
+          `cannot start another run of it: pipeline "p" is running (run ${first}, pid ${process.pid} on ${os.hostname()}, started ${clock.now().toISOString()})`,
+        );
+        const error = (await second.catch((e: unknown) => e)) as RunAlreadyLiveError;
+        expect(error.hint).toMatch(new RegExp(`kill -INT ${process.pid} on `));
+        expect(error.run.runId).toBe(first);
+        // Another pipeline is not in the way, and once the first run ends the pipeline is free.
+        await store.startRun("other", "other.yaml");
+        await store.finishRun(first, "stopped");
+        const third = await store.startRun("p", "p.yaml");
+        expect((await store.listRuns({ pipeline: "p" })).map((r) => [r.runId, r.status])).toEqual([
+          [third, "running"],
+          [first, "stopped"],
+        ]);
+      });
+
+      it("takes a pipeline over from a run whose process is gone, closes that run, and refuses its writes", async () => {
+        const old = await store.startRun("p", "p.yaml", { pid: deadPid() });
+        await commitAs(store, old, 1);
+        const newer = await store.startRun("p", "p.yaml");
+        expect(await store.getRun(old)).toMatchObject({
+          status: "failed",
+          supersededBy: newer,
+          endedAt: clock.now(),
+          error: expect.stringMatching(
+            new RegExp(`^abandoned: process \\d+ on .+ is gone; run ${newer} took the pipeline over$`),
+          ),
+        });
+
+        const fenced = commitAs(store, old, 2);
+        await expect(fenced).rejects.toThrow(ClaimLostError);
+        await expect(fenced).rejects.toThrow(
+          `run ${old} no longer holds pipeline "p": run ${newer} took the pipeline over because this run looked abandoned`,
+        );
+        const lost = (await fenced.catch((e: unknown) => e)) as ClaimLostError;
+        expect(lost).toMatchObject({ runId: old, pipeline: "p", supersededBy: newer });
+        expect(await store.getCheckpoint("p", "s")).toMatchObject({ runId: old, sequence: 1 });
+        // Nothing else of the fenced-out run is written either.
+        await expect(store.heartbeatRun(old)).rejects.toThrow(ClaimLostError);
+        await expect(store.saveStageStats(old, [stage("s", { eventsIn: 9 })])).rejects.toThrow(
+          ClaimLostError,
+        );
+        await expect(store.finishRun(old, "succeeded")).rejects.toThrow(ClaimLostError);
+        expect(await store.getRun(old)).toMatchObject({ status: "failed", stages: [] });
+
+        expect((await commitAs(store, newer, 1)).committed).toBe(true);
+        expect(await store.getCheckpoint("p", "s")).toMatchObject({ runId: newer, sequence: 1 });
+      });
+
+      it("takes a pipeline over from a run silent for longer than RUN_STALE_AFTER_MS, not sooner", async () => {
+        const old = await store.startRun("p", "p.yaml", { pid: 4242, host: "other-host" });
+        clock.advance(RUN_STALE_AFTER_MS);
+        await expect(store.startRun("p", "p.yaml")).rejects.toThrow(RunAlreadyLiveError);
+        await store.heartbeatRun(old);
+        clock.advance(RUN_STALE_AFTER_MS + 1);
+        const newer = await store.startRun("p", "p.yaml");
+        expect(await store.getRun(old)).toMatchObject({
+          status: "failed",
+          supersededBy: newer,
+          error: `abandoned: no heartbeat for 30 s; run ${newer} took the pipeline over`,
+        });
+        await expect(commitAs(store, old, 1)).rejects.toThrow(ClaimLostError);
+      });
+
+      it("refuses commits of a run that ended, of an unknown run and of another pipeline's run", async () => {
+        const ended = await store.startRun("p", "p.yaml");
+        await store.finishRun(ended, "stopped");
+        await expect(commitAs(store, ended, 1)).rejects.toThrow(
+          `run ${ended} no longer holds pipeline "p": the run already ended with status "stopped"; nothing was written`,
+        );
+        await expect(commitAs(store, "no-such-run", 1)).rejects.toThrow(
+          'run no-such-run no longer holds pipeline "p": there is no such run',
+        );
+        const elsewhere = await store.startRun("q", "q.yaml");
+        await expect(commitAs(store, elsewhere, 1)).rejects.toThrow('it is a run of pipeline "q"');
+        expect(await store.getCheckpoint("p", "s")).toBeUndefined();
+      });
+
+      it("gives each pipeline to exactly one of many claims made at the same moment from separate connections", async () => {
+        const workers = 6;
+        const rounds = 15;
+        const startLines = new SharedArrayBuffer(4 * rounds);
+        const pipelinePrefix = `race-${randomUUID()}`;
+        const reports = await Promise.all(
+          Array.from({ length: workers }, () =>
+            runTypeScriptWorker<ClaimRaceReport>(
+              path.join(__dirname, "../test-support/claim-race-worker.ts"),
+              {
+                url,
+                baseDir: target.baseDir(),
+                workers,
+                rounds,
+                pipelinePrefix,
+                startLines,
+              } satisfies ClaimRaceWork,
+            ),
+          ),
+        );
+        for (let round = 0; round < rounds; round++) {
+          const winners = reports.map((report) => report[round]).filter((runId) => runId !== null);
+          expect({ round, winners: winners.length }).toEqual({ round, winners: 1 });
+          const runs = await store.listRuns({ pipeline: `${pipelinePrefix}-${round}` });
+          expect(runs.map((r) => [r.runId, r.status])).toEqual([[winners[0], "running"]]);
+        }
+      });
+
+      it("never lets a run that is being taken over commit after the newcomer's claim", async () => {
+        for (let round = 0; round < 5; round++) {
+          const a = await open();
+          const b = await open();
+          const pipeline = `takeover-${round}`;
+          const old = await a.startRun(pipeline, "p.yaml");
+          clock.advance(RUN_STALE_AFTER_MS + 1);
+          let lastCommitted = 0;
+          let stopped: unknown;
+          // The old run commits as fast as it can while the newcomer claims on another connection.
+          const committing = (async () => {
+            for (let sequence = 1; ; sequence++) {
+              try {
+                const result = await a.commitCheckpoint({
+                  pipeline,
+                  sourceId: "s",
+                  position: bytes(1),
+                  description: "",
+                  runId: old,
+                  sequence,
+                });
+                if (result.committed) lastCommitted = sequence;
+              } catch (error) {
+                stopped = error;
+                return;
+              }
+            }
+          })();
+          await a.getCheckpoint(pipeline, "s");
+          const newer = await b.startRun(pipeline, "p.yaml");
+          const atClaim = await b.getCheckpoint(pipeline, "s");
+          await committing;
+          expect(stopped).toBeInstanceOf(ClaimLostError);
+          // Every commit the old run was told succeeded is in what the newcomer saw at its claim.
+          expect(atClaim?.sequence ?? 0).toBe(lastCommitted);
+          expect((await b.getRun(old))?.supersededBy).toBe(newer);
+        }
       });
     });
 
@@ -530,10 +715,10 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
           sourceId: "s",
           position: bytes(42),
           description: "42",
-          runId: "r",
+          runId: await runOf("p"),
           sequence: 3,
         });
-        const runId = await store.startRun("p", "p.yaml");
+        const runId = await runOf("p");
         await store.saveStageStats(runId, [stage("s", { eventsOut: 42 })]);
         await store.finishRun(runId, "stopped");
         const service = await store.registerService({
@@ -548,7 +733,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         expect(await store.getCheckpoint("p", "s")).toMatchObject({
           description: "42",
           sequence: 3,
-          runId: "r",
+          runId,
         });
         expect(Buffer.from((await store.getCheckpoint("p", "s"))?.position ?? [])).toEqual(Buffer.from([42]));
         expect(await store.getRun(runId)).toMatchObject({
@@ -570,11 +755,12 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         const b = await open();
         // Sequences 1..60 in a scrambled order (37 is coprime with 60), spread over both instances, as
         // concurrent acknowledgements would arrive.
+        const runId = await runOf("p");
         const scrambled = Array.from({ length: 60 }, (_, i) => ((i * 37) % 60) + 1);
         const attempts = scrambled.flatMap((sequence, i) => {
           const position = Buffer.alloc(4);
           position.writeUInt32BE(sequence);
-          const commit = { pipeline: "p", position, description: `#${sequence}`, runId: "run-1", sequence };
+          const commit = { pipeline: "p", position, description: `#${sequence}`, runId, sequence };
           return [
             { sequence, result: (i % 2 ? a : b).commitCheckpoint({ ...commit, sourceId: "shared" }) },
             { sequence, result: a.commitCheckpoint({ ...commit, sourceId: "own-a" }) },
@@ -600,7 +786,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         const a = await open();
         const b = await open();
         const runs = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).startRun("p", "p.yaml")),
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).startRun(`p${i}`, "p.yaml")),
         );
         expect(new Set(runs).size).toBe(10);
         await Promise.all(
@@ -621,7 +807,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         await target.claimNewerSchema(url);
         const attempt = openStateStore(url, { baseDir: target.baseDir(), clock: clock.now });
         await expect(attempt).rejects.toThrow(UserError);
-        await expect(attempt).rejects.toThrow(/schema version 99, newer than this Flow knows \(1\)/);
+        await expect(attempt).rejects.toThrow(/schema version 99, newer than this Flow knows \(2\)/);
       });
     });
   });

@@ -92,6 +92,11 @@ export interface RunRecord {
   host: string;
   /** Last sign of life: start, a stats save or a heartbeat. */
   heartbeatAt: Date;
+  /**
+   * The run that took the pipeline over because this one looked abandoned (it is then "failed",
+   * with the reason in `error`); undefined otherwise.
+   */
+  supersededBy: string | undefined;
   /** In the order the stages were first saved. */
   stages: StoredStageStats[];
 }

@@ -9,6 +9,8 @@ export interface SqliteCommitWork {
   workers: number;
   /** One Int32 counting the workers ready to start, so they all begin together. */
   startLine: SharedArrayBuffer;
+  /** The run of pipeline "shared" every worker commits for. */
+  sharedRunId: string;
 }
 
 export interface SqliteCommitReport {
@@ -17,23 +19,29 @@ export interface SqliteCommitReport {
   runId: string;
 }
 
-// Every worker commits the same shared source with rising sequences, its own source, saves stats
-// and registers itself: all the write paths, racing the other workers for the file's write lock.
-// They even open (create and migrate) the new file at the same moment.
+// Every worker commits the same shared source (for the one shared run) with rising sequences, the
+// source of a pipeline of its own (its own run), saves stats and registers itself: all the write
+// paths, racing the other workers for the file's write lock.
 async function main(work: SqliteCommitWork): Promise<SqliteCommitReport> {
   waitForAll(work);
   const store = SqliteStateStore.open(work.file);
   try {
-    const runId = await store.startRun("shared", `worker-${work.worker}.yaml`);
+    const pipeline = `worker-${work.worker}`;
+    const runId = await store.startRun(pipeline, `${pipeline}.yaml`);
     let committed = 0;
     let refused = 0;
     for (let sequence = 1; sequence <= work.commits; sequence++) {
       const position = Buffer.from(String(sequence));
-      const commit = { pipeline: "shared", position, description: `${sequence}`, runId: "one-run", sequence };
-      const shared = await store.commitCheckpoint({ ...commit, sourceId: "shared" });
+      const commit = { position, description: `${sequence}`, sequence };
+      const shared = await store.commitCheckpoint({
+        ...commit,
+        pipeline: "shared",
+        sourceId: "shared",
+        runId: work.sharedRunId,
+      });
       if (shared.committed) committed++;
       else refused++;
-      await store.commitCheckpoint({ ...commit, sourceId: `worker-${work.worker}`, runId });
+      await store.commitCheckpoint({ ...commit, pipeline, sourceId: "own", runId });
       if (sequence % 10 === 0) {
         await store.saveStageStats(runId, [
           {
