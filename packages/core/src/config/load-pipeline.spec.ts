@@ -75,7 +75,7 @@ describe("parsePipeline: a valid file", () => {
     });
     expect(pipeline.defaults).toEqual({
       ...BUILT_IN_STAGE_SETTINGS,
-      batch: { maxSize: 100, lingerMs: 20 },
+      batch: { maxSize: 100, maxBytes: 64 * 1024 * 1024, lingerMs: 20 },
       retry: { ...BUILT_IN_STAGE_SETTINGS.retry, maxAttempts: 3 },
     });
     expect(pipeline.stages.map((stage) => [stage.family, stage.id, stage.inputs, stage.outputs])).toEqual([
@@ -87,7 +87,7 @@ describe("parsePipeline: a valid file", () => {
     expect(orders?.locator).toEqual({ kind: "use", packageName: "@flow/source-generator" });
     expect(orders?.config).toEqual({ count: 1000 });
     // A stage override merges field by field over the file's defaults.
-    expect(orders?.settings.batch).toEqual({ maxSize: 500, lingerMs: 20 });
+    expect(orders?.settings.batch).toEqual({ maxSize: 500, maxBytes: 64 * 1024 * 1024, lingerMs: 20 });
     expect(big?.settings).toEqual(pipeline.defaults);
     expect(db?.config).toEqual({ path: ".flow/quickstart.db" });
     expect(db?.location).toEqual({ file: FILE, line: 18, column: 5 });
@@ -411,6 +411,28 @@ describe("parsePipeline: each rule", () => {
     expect(problems(text)).toEqual([
       `${at(text, "0,")} source "s" inFlight: found 0, expected an integer >= 1`,
       `${at(text, "-1")} source "s" batch.lingerMs: found -1, expected an integer >= 0`,
+    ]);
+  });
+
+  it("reads batch.maxBytes beside maxSize, merged field by field, and reports one that is not a positive integer", () => {
+    const merged = base(
+      "  - { id: s, use: a, batch: { maxSize: 10 } }\n",
+      "consumers: [{ id: c, use: b, inputs: [s], batch: { maxBytes: 1048576 } }]\ndefaults: { batch: { maxBytes: 4194304 } }\n",
+    );
+    const pipeline = parse(merged);
+    expect(
+      pipeline.stages.map((stage) => [stage.id, stage.settings.batch.maxSize, stage.settings.batch.maxBytes]),
+    ).toEqual([
+      ["s", 10, 4_194_304],
+      ["c", 100, 1_048_576],
+    ]);
+    const text = base(
+      "  - { id: s, use: a, batch: { maxBytes: 0 } }\n",
+      "consumers: [{ id: c, use: b, inputs: [s], batch: { maxBytes: 64MiB } }]\n",
+    );
+    expect(problems(text)).toEqual([
+      `${at(text, "0 }")} source "s" batch.maxBytes: found 0, expected an integer >= 1`,
+      `${at(text, "64MiB")} consumer "c" batch.maxBytes: found "64MiB", expected an integer`,
     ]);
   });
 

@@ -73,6 +73,8 @@ export type DeadLetterAllowance = { count: number } | { percent: number };
 
 export interface BatchSettings {
   maxSize: number;
+  /** At most this many bytes of encoded EventBatch per batch (Core also keeps under each service's announced limit). */
+  maxBytes: number;
   lingerMs: number;
 }
 

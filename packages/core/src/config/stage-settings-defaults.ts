@@ -2,7 +2,8 @@ import type { StageSettings } from "./pipeline-model";
 
 /** Flow's built-in stage settings; the schema's `default` annotations repeat them (a test keeps both equal). */
 export const BUILT_IN_STAGE_SETTINGS: Readonly<StageSettings> = Object.freeze({
-  batch: { maxSize: 100, lingerMs: 5 },
+  // 64 MiB: what Flow's own services accept, so the default never dead-letters what they take.
+  batch: { maxSize: 100, maxBytes: 64 * 1024 * 1024, lingerMs: 5 },
   inFlight: 8,
   retry: { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 5000 },
   timeouts: { handshakeMs: 10000, callMs: 10000, ackMs: 30000 },
