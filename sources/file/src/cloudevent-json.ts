@@ -6,6 +6,7 @@ import {
   isJsonContentType,
   timestampFromRfc3339,
 } from "@flow/sdk";
+import { jsonMemberTexts } from "./json-member-texts";
 
 /** A line that is JSON but not a CloudEvent Flow can carry; the message says what is wrong. */
 export class InvalidCloudEventError extends Error {
@@ -18,15 +19,21 @@ const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
 /**
- * A CloudEvent in the JSON event format (CloudEvents 1.0, structured mode) as a Flow event. JSON
- * `data` is kept as JSON bytes; `data_base64` as the bytes it encodes. Every attribute the event
- * type system does not name is an extension; null attributes count as absent.
+ * A CloudEvent in the JSON event format (CloudEvents 1.0, structured mode) as a Flow event, from
+ * its text and the value JSON.parse made of it. JSON `data` is kept as its own text, byte for byte
+ * (the parsed value would round big integers); `data_base64` as the bytes it encodes. Every
+ * attribute the event type system does not name is an extension; null attributes count as absent.
  */
-export function cloudEventFromJson(value: unknown): FlowEvent {
+export function cloudEventFromJson(value: unknown, text: string): FlowEvent {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InvalidCloudEventError("a CloudEvent must be a JSON object");
   }
   const object = value as Record<string, unknown>;
+  let memberTexts: Map<string, string> | undefined;
+  const memberText = (name: string): string => {
+    memberTexts ??= jsonMemberTexts(text);
+    return memberTexts.get(name) ?? "";
+  };
   if (object.specversion !== "1.0") {
     throw new InvalidCloudEventError(
       `specversion must be "1.0" (found ${JSON.stringify(object.specversion) ?? "none"})`,
@@ -55,7 +62,7 @@ export function cloudEventFromJson(value: unknown): FlowEvent {
     time,
     datacontenttype: contentType,
     dataschema,
-    data: eventData(object, contentType),
+    data: eventData(object, contentType, memberText),
   });
   if (object.data !== undefined && object.data !== null && contentType === undefined)
     event.datacontenttype = "application/json";
@@ -66,12 +73,16 @@ export function cloudEventFromJson(value: unknown): FlowEvent {
         `extension attribute "${name}" is not a CloudEvents attribute name (lower-case a-z, 0-9)`,
       );
     }
-    event.extensions[name] = { value: extensionValue(name, attribute) };
+    event.extensions[name] = { value: extensionValue(name, attribute, memberText) };
   }
   return event;
 }
 
-function eventData(object: Record<string, unknown>, contentType: string | undefined): Buffer {
+function eventData(
+  object: Record<string, unknown>,
+  contentType: string | undefined,
+  memberText: (name: string) => string,
+): Buffer {
   const hasData = object.data !== undefined && object.data !== null;
   const base64 = object.data_base64;
   if (hasData && base64 !== undefined && base64 !== null) {
@@ -86,20 +97,21 @@ function eventData(object: Record<string, unknown>, contentType: string | undefi
   // JSON content is carried as JSON text; any other content type's data is a string in this format.
   if (!isJsonContentType(contentType ?? "") && typeof object.data === "string")
     return Buffer.from(object.data, "utf8");
-  return Buffer.from(JSON.stringify(object.data), "utf8");
+  return Buffer.from(memberText("data"), "utf8");
 }
 
-function extensionValue(name: string, value: unknown): AttributeValue {
+function extensionValue(name: string, value: unknown, memberText: (name: string) => string): AttributeValue {
   switch (typeof value) {
     case "boolean":
       return { $case: "booleanValue", value };
     case "string":
       return { $case: "stringValue", value };
     case "number":
-      // The CloudEvents type system has only 32-bit integers; other numbers travel as their text.
+      // The CloudEvents type system has only 32-bit integers; other numbers travel as their text,
+      // as written (a double would round 12345678901234567890).
       if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
         return { $case: "integerValue", value };
-      return { $case: "stringValue", value: String(value) };
+      return { $case: "stringValue", value: memberText(name) };
     default:
       throw new InvalidCloudEventError(`extension attribute "${name}" must be a string, number or boolean`);
   }

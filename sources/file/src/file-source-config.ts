@@ -2,6 +2,7 @@ import type { JsonSchema } from "@flow/sdk";
 
 export type LineFormat = "payload" | "cloudevents";
 export type InvalidLinePolicy = "emit" | "skip" | "fail";
+export type ReplacedFilePolicy = "from-start" | "fail";
 
 export interface FileSourceConfig {
   /** The JSON Lines file; relative paths resolve against the service's working directory. */
@@ -12,6 +13,8 @@ export interface FileSourceConfig {
   /** CloudEvents `source` of payload lines; default: the file's file:// URL. */
   source?: string;
   invalidLines: InvalidLinePolicy;
+  /** What to do when the file is not the one the checkpoint was taken on (replaced, truncated). */
+  replacedFile: ReplacedFilePolicy;
   /** Keep reading lines appended after the end of the file instead of finishing there. */
   follow: boolean;
   /** How often to look for new lines in follow mode, in milliseconds. */
@@ -55,6 +58,12 @@ export const fileSourceConfigSchema: JsonSchema = {
       default: "emit",
       description:
         'A line that is not JSON (or not a CloudEvent): emit it as a "flow.file.invalid-line" event carrying the raw line and the reason (a processor dead-letters it), skip it with a warning in the log, or fail the stream.',
+    },
+    replacedFile: {
+      enum: ["from-start", "fail"],
+      default: "from-start",
+      description:
+        "The file at the path is not the one the checkpoint was taken on (another inode, different bytes before the checkpoint, or shorter), or a followed file was rotated: from-start reads the new file from its first byte and logs a warning; fail stops the stream with an error naming the file.",
     },
     follow: {
       type: "boolean",

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -58,6 +58,7 @@ function start(
             : { position: Buffer.from(options.checkpoint), description: "" },
         initialCredits: options.credits ?? 100,
         maxBatchSize: options.maxBatchSize ?? 0,
+        maxBatchBytes: 0n,
         lingerMs: 0,
         stageId: "lines",
       },
@@ -94,7 +95,28 @@ async function readFile(
 }
 
 const eventsOf = (batches: SourceBatch[]): Event[] => batches.flatMap((batch) => batch.batch?.events ?? []);
-const pathHash = (path: string) => createHash("sha256").update(path).digest("hex").slice(0, 16);
+/** The byte offset a checkpoint resumes from. */
+const offsetOf = (batch: SourceBatch | undefined): number =>
+  JSON.parse(batch?.checkpoint?.position.toString() ?? "{}").offset;
+
+/**
+ * The ids the README defines, computed here on their own: a SHA-256 chain over the non-blank lines'
+ * contents (without line endings) starting from the absolute path, 16 hex digits of it, the offset.
+ */
+function chainIds(path: string, content: string): string[] {
+  let chain = createHash("sha256").update(`flow-source-file\0${path}`).digest();
+  const ids: string[] = [];
+  let offset = 0;
+  for (const piece of content.split(/(?<=\n)/)) {
+    const line = piece.replace(/\r?\n$/, "");
+    if (line.trim() !== "") {
+      chain = createHash("sha256").update(chain).update(line).digest();
+      ids.push(`${chain.toString("hex", 0, 8)}-${offset}`);
+    }
+    offset += Buffer.byteLength(piece);
+  }
+  return ids;
+}
 
 function writeLines(name: string, content: string): string {
   const path = join(dir, name);
@@ -166,15 +188,15 @@ describe("file source over gRPC", () => {
     const lineStarts = [offsets[0], offsets[1], offsets[3], offsets[4]];
     expect(batches.map((batch) => batch.sequence)).toEqual([1n, 2n]);
     // After the second line (the blank line belongs to the next batch), then the end of the file.
-    expect(batches.map((batch) => batch.checkpoint?.position.toString())).toEqual([
-      String(offsets[2]),
-      String(Buffer.byteLength(content)),
+    expect(batches.map(offsetOf)).toEqual([offsets[2], Buffer.byteLength(content)]);
+    expect(batches.map((batch) => batch.checkpoint?.description)).toEqual([
+      `byte ${offsets[2]} of ${path}`,
+      `byte ${Buffer.byteLength(content)} of ${path}`,
     ]);
     const events = eventsOf(batches);
     expect(events.map((event) => JSON.parse(event.data.toString()).n)).toEqual([1, 2, 3, 4]);
-    expect(events.map((event) => event.id)).toEqual(
-      lineStarts.map((offset) => `${pathHash(path)}-${offset}`),
-    );
+    expect(events.map((event) => event.id)).toEqual(chainIds(path, content));
+    expect(events.map((event) => Number(event.id.split("-")[1]))).toEqual(lineStarts);
     expect(events[0]).toEqual(
       expect.objectContaining({
         source: pathToFileURL(path).href,
@@ -205,12 +227,12 @@ describe("file source over gRPC", () => {
     expect(atEnd).toEqual([]);
   });
 
-  it("fails the stream when the checkpoint lies beyond the end of the file", async () => {
-    const path = writeLines("short.jsonl", "{}\n");
-    const { reader } = start({ path }, { checkpoint: "1000" });
+  it("refuses a checkpoint it did not write, saying how to start over", async () => {
+    const path = writeLines("foreign.jsonl", "{}\n");
+    const { reader } = start({ path }, { checkpoint: "offset=12" });
     await expect(reader.finished).rejects.toMatchObject({
       code: status.UNAVAILABLE,
-      details: expect.stringContaining("truncated or replaced"),
+      details: expect.stringContaining('checkpoint "offset=12" is not a file source position; reset'),
     });
   });
 
@@ -293,7 +315,8 @@ describe("file source over gRPC", () => {
         $case: "stringValue",
         value: expect.stringMatching(/^not JSON: /),
       });
-      expect(invalid?.id).toBe(`${pathHash(path)}-8`);
+      expect(invalid?.id).toBe(chainIds(path, content)[1]);
+      expect(invalid?.id).toMatch(/^[0-9a-f]{16}-8$/);
 
       const asCloudEvents = eventsOf(await readFile({ path, format: "cloudevents" }));
       expect(asCloudEvents.map((event) => event.extensions.flowerror?.value?.value)).toEqual([
@@ -333,13 +356,186 @@ describe("file source over gRPC", () => {
     appendFileSync(path, '{"n":2}\n{"n":');
     const second = await nextBatch(reader);
     expect(second.batch?.events.map((event) => event.data.toString())).toEqual(['{"n":2}']);
-    expect(second.checkpoint?.position.toString()).toBe("16");
+    expect(offsetOf(second)).toBe(16);
 
     appendFileSync(path, "3}\n");
     const third = await nextBatch(reader);
     expect(third.batch?.events.map((event) => event.data.toString())).toEqual(['{"n":3}']);
     stream.end();
     await reader.finished;
+  });
+
+  describe("a file replaced, truncated or appended to since the checkpoint", () => {
+    const lines = (count: number, tag: string) =>
+      Array.from({ length: count }, (_, n) => `${JSON.stringify({ n, tag })}\n`).join("");
+    const data = (batches: SourceBatch[]) => eventsOf(batches).map((event) => event.data.toString());
+    const ids = (batches: SourceBatch[]) => eventsOf(batches).map((event) => event.id);
+    const lastCheckpoint = (batches: SourceBatch[]) => batches.at(-1)?.checkpoint?.position.toString();
+
+    /** Reads `content` at `name` to its end: the events and the checkpoint a run would commit. */
+    async function readToEnd(name: string, content: string) {
+      const path = writeLines(name, content);
+      const batches = await readFile({ path }, { maxBatchSize: 3 });
+      return { path, ids: ids(batches), checkpoint: lastCheckpoint(batches) };
+    }
+
+    /** Another file takes the path: written beside it, then renamed over it (a new inode). */
+    function renameOver(path: string, content: string): void {
+      writeFileSync(`${path}.new`, content);
+      renameSync(`${path}.new`, path);
+    }
+
+    const sameHead = lines(60, "same");
+    it.each([
+      ["a same-size file renamed over it (a new inode)", lines(10, "old"), lines(10, "new"), renameOver],
+      [
+        "a same-size file written over it in place (the same inode)",
+        lines(10, "old"),
+        lines(10, "new"),
+        writeFileSync,
+      ],
+      [
+        "a larger file written over it, without a torn line",
+        lines(10, "old"),
+        lines(25, "bigger"),
+        writeFileSync,
+      ],
+      [
+        "a file whose first KiB is the old one's",
+        sameHead + lines(10, "old"),
+        sameHead + lines(10, "new"),
+        renameOver,
+      ],
+      ["the file truncated and rewritten shorter", lines(10, "old"), lines(2, "after"), writeFileSync],
+    ])(
+      "reads %s from its start, with the ids a first read of it gives",
+      async (_, before, after, replace) => {
+        const old = await readToEnd(
+          `replaced-${before.length}-${after.length}-${replace.name}.jsonl`,
+          before,
+        );
+        replace(old.path, after);
+        const resumed = await readFile({ path: old.path }, { checkpoint: old.checkpoint });
+        expect(data(resumed)).toEqual(after.trimEnd().split("\n"));
+        expect(ids(resumed)).toEqual(chainIds(old.path, after));
+        // Lines the two files share from their very start are the same events; every other id is new.
+        const shared = after.startsWith(sameHead) ? 60 : 0;
+        expect(ids(resumed).filter((id) => old.ids.includes(id))).toHaveLength(shared);
+      },
+    );
+
+    it("resumes a file that only grew exactly where it stopped, with the ids a full read gives", async () => {
+      const old = await readToEnd("appended.jsonl", lines(10, "old"));
+      appendFileSync(old.path, lines(4, "appended"));
+      const resumed = await readFile({ path: old.path }, { checkpoint: old.checkpoint });
+      expect(data(resumed)).toEqual(lines(4, "appended").trimEnd().split("\n"));
+      const whole = await readFile({ path: old.path });
+      expect(ids(whole)).toEqual([...old.ids, ...ids(resumed)]);
+    });
+
+    it("fails the stream, naming the file and what changed, with replacedFile: fail", async () => {
+      const old = await readToEnd("fail.jsonl", lines(10, "old"));
+      renameOver(old.path, lines(10, "new"));
+      const { reader } = start({ path: old.path, replacedFile: "fail" }, { checkpoint: old.checkpoint });
+      await expect(reader.finished).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+        details: expect.stringMatching(
+          new RegExp(
+            `${old.path} was replaced since it was read up to byte 200: it is another file now .*replacedFile is "fail"; to read the new file from its start, reset the stage's checkpoint \\(flow checkpoints reset <pipeline> lines\\) or set replacedFile: from-start`,
+          ),
+        ),
+      });
+
+      const shortened = await readToEnd("fail-truncated.jsonl", lines(10, "old"));
+      writeFileSync(shortened.path, lines(2, "short"));
+      const truncated = start(
+        { path: shortened.path, replacedFile: "fail" },
+        { checkpoint: shortened.checkpoint },
+      );
+      await expect(truncated.reader.finished).rejects.toMatchObject({
+        details: expect.stringContaining("was truncated since it was read up to byte 200: it is 44 bytes"),
+      });
+    });
+
+    describe("from a checkpoint of the earlier format (a bare byte offset)", () => {
+      it("resumes at the offset when it starts a line, with the ids a full read gives", async () => {
+        const content = lines(10, "old");
+        const path = writeLines("legacy.jsonl", content);
+        const offset = Buffer.byteLength(lines(6, "old"));
+        const resumed = await readFile({ path }, { checkpoint: String(offset) });
+        expect(data(resumed)).toEqual(content.trimEnd().split("\n").slice(6));
+        expect(ids(resumed)).toEqual(chainIds(path, content).slice(6));
+        expect(offsetOf(resumed.at(-1))).toBe(Buffer.byteLength(content));
+      });
+
+      it("reads the file from its start when the offset is inside a line or past the end", async () => {
+        const path = writeLines("legacy-replaced.jsonl", lines(10, "new"));
+        for (const checkpoint of ["7", "100000"]) {
+          const resumed = await readFile({ path }, { checkpoint });
+          expect(data(resumed)).toEqual(lines(10, "new").trimEnd().split("\n"));
+        }
+        const { reader } = start({ path, replacedFile: "fail" }, { checkpoint: "7" });
+        await expect(reader.finished).rejects.toMatchObject({
+          details: expect.stringContaining(
+            "was replaced since it was read up to byte 7: byte 7 is not where a line starts",
+          ),
+        });
+      });
+    });
+
+    describe("while followed", () => {
+      async function followUntil(path: string, expected: string[], change: () => void): Promise<string[]> {
+        const { stream, reader } = start({ path, follow: true, pollIntervalMs: 10 });
+        const seen = data([await nextBatch(reader)]);
+        change();
+        while (seen.length < expected.length) seen.push(...data([await nextBatch(reader)]));
+        stream.end();
+        await reader.finished;
+        return seen;
+      }
+
+      it("goes on with the new file from its start when the file is rotated", async () => {
+        const path = writeLines("rotated.jsonl", lines(3, "old"));
+        const expected = [...lines(3, "old").trimEnd().split("\n"), ...lines(2, "new").trimEnd().split("\n")];
+        expect(await followUntil(path, expected, () => renameOver(path, lines(2, "new")))).toEqual(expected);
+      });
+
+      it("goes on from the start when the file is truncated", async () => {
+        const path = writeLines("follow-truncated.jsonl", lines(3, "old"));
+        const expected = [...lines(3, "old").trimEnd().split("\n"), ...lines(1, "new").trimEnd().split("\n")];
+        expect(await followUntil(path, expected, () => writeFileSync(path, lines(1, "new")))).toEqual(
+          expected,
+        );
+      });
+    });
+  });
+
+  it("keeps every digit of numbers in every format", async () => {
+    const payload = '{"big":12345678901234567890,"exact":0.10000000000000000555,"cents":12.50,"tiny":1e-400}';
+    const asPayload = eventsOf(await readFile({ path: writeLines("digits.jsonl", `${payload}\n`) }));
+    expect(asPayload.map((event) => event.data.toString())).toEqual([payload]);
+
+    const cloudEvent = `{"specversion":"1.0","id":"d-1","source":"/digits","type":"t","data": ${payload} ,"seq":12345678901234567890,"ratio":0.10000000000000000555}`;
+    const asCloudEvent = eventsOf(
+      await readFile({ path: writeLines("digits-ce.jsonl", `${cloudEvent}\n`), format: "cloudevents" }),
+    );
+    expect(asCloudEvent.map((event) => event.data.toString())).toEqual([payload]);
+    expect(asCloudEvent[0]?.extensions).toMatchObject({
+      seq: { value: { $case: "stringValue", value: "12345678901234567890" } },
+      ratio: { value: { $case: "stringValue", value: "0.10000000000000000555" } },
+    });
+
+    const nested = `{"specversion":"1.0","id":"d-2","source":"/digits","type":"t","datacontenttype":"application/json","data":[{"data":1},[12345678901234567891]]}`;
+    const asNested = eventsOf(
+      await readFile({ path: writeLines("digits-nested.jsonl", nested), format: "cloudevents" }),
+    );
+    expect(asNested[0]?.data.toString()).toBe('[{"data":1},[12345678901234567891]]');
+
+    const invalid = "not JSON 12345678901234567890";
+    const asInvalid = eventsOf(
+      await readFile({ path: writeLines("digits-invalid.jsonl", invalid), format: "cloudevents" }),
+    );
+    expect(asInvalid.map((event) => event.data.toString())).toEqual([invalid]);
   });
 
   it("refuses to start a stream on a file that does not exist", async () => {

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, open, stat } from "node:fs/promises";
+import { access, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -10,10 +10,12 @@ import {
   type SourceDefinition,
   serviceLogger,
 } from "@flow/sdk";
+import type { FileChange } from "./file-change";
+import { encodeCheckpoint } from "./file-checkpoint";
 import { type FileSourceConfig, fileSourceConfigSchema } from "./file-source-config";
 import { LineEvents } from "./line-events";
-import { LineReader } from "./line-reader";
-import { decodeOffset, encodeOffset } from "./offset-checkpoint";
+import { OpenFile } from "./open-file";
+import { handleReplacedFile } from "./replaced-file-policy";
 
 const NAME = "flow-source-file";
 const log = serviceLogger(NAME);
@@ -22,7 +24,7 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
   name: NAME,
   version: readPackageVersion(join(__dirname, "..")),
   description:
-    "Reads a JSON Lines file (payloads or CloudEvents) and resumes from the byte offset of its checkpoint",
+    "Reads a JSON Lines file (payloads or CloudEvents) and resumes from the byte offset of its checkpoint, unless the file was replaced",
   configSchema: fileSourceConfigSchema,
   features: { checkpointing: true, ordering: "total" },
 
@@ -32,25 +34,23 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
 
   async *read(config, context) {
     const path = resolve(config.path);
-    const handle = await open(path, "r");
+    const changed = (change: FileChange, offset: number): void =>
+      handleReplacedFile(config.replacedFile, change, { path, offset, stageId: context.stageId }, log);
+    let file = await OpenFile.open(path, context.checkpoint, config.follow, changed);
     try {
-      const offset = decodeOffset(context.checkpoint);
-      await assertWithinFile(handle, offset, path);
-      const reader = new LineReader(handle, offset, config.follow);
       const lines = new LineEvents(config, path);
       const batchSize = context.maxBatchSize > 0 ? context.maxBatchSize : config.batchSize;
       while (!context.signal.aborted) {
         const events: FlowEvent[] = [];
         let atEnd = false;
         while (events.length < batchSize) {
-          const line = await reader.next();
-          if (line === undefined) {
+          const next = await file.next();
+          if (next === undefined) {
             atEnd = true;
             break;
           }
-          // Blank lines separate nothing in JSON Lines; they are not events and not errors.
-          if (line.bytes.every((byte) => byte === 0x20 || byte === 0x09)) continue;
-          const result = lines.fromLine(line);
+          const { line, id } = next;
+          const result = lines.fromLine(line, id);
           if ("event" in result) {
             events.push(result.event);
             continue;
@@ -58,7 +58,7 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
           const where = `${path} at byte ${line.offset}`;
           switch (config.invalidLines) {
             case "emit":
-              events.push(lines.invalidLineEvent(line, result.invalid));
+              events.push(lines.invalidLineEvent(line, id, result.invalid));
               break;
             case "skip":
               log.warn(
@@ -71,10 +71,17 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
           }
         }
         // Skipped lines alone make no batch: they are skipped again after a resume, harmlessly.
-        if (events.length > 0) yield { events, checkpoint: encodeOffset(reader.position, path) };
+        if (events.length > 0) yield { events, checkpoint: encodeCheckpoint(await file.checkpoint(), path) };
         if (!atEnd) continue;
         if (!config.follow) return;
-        await assertWithinFile(handle, reader.position, path);
+        const change = await file.changeWhileFollowed(path);
+        if (change !== undefined) {
+          // Everything the old file had is read; a rotated or truncated file goes on from its start.
+          changed(change, file.position);
+          await file.close();
+          file = await OpenFile.open(path, undefined, config.follow, changed);
+          continue;
+        }
         try {
           await sleep(config.pollIntervalMs, undefined, { signal: context.signal });
         } catch {
@@ -82,7 +89,7 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
         }
       }
     } finally {
-      await handle.close();
+      await file.close();
     }
   },
 };
@@ -99,19 +106,5 @@ async function checkReadableFile(path: string): Promise<ConfigIssue[]> {
     if (code === "ENOENT") return [errorIssue("/path", `file not found: ${path}`)];
     if (code === "EACCES") return [errorIssue("/path", `cannot read ${path}: permission denied`)];
     return [errorIssue("/path", `cannot read ${path}: ${(error as Error).message}`)];
-  }
-}
-
-/** A position past the end means the file was truncated or replaced since the checkpoint was taken. */
-async function assertWithinFile(
-  handle: Awaited<ReturnType<typeof open>>,
-  offset: number,
-  path: string,
-): Promise<void> {
-  const { size } = await handle.stat();
-  if (offset > size) {
-    throw new Error(
-      `${path} is ${size} bytes but the checkpoint is at byte ${offset}: the file was truncated or replaced; reset the stage's checkpoint to read it from the start`,
-    );
   }
 }

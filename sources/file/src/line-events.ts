@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { createEvent, type FlowEvent, nowTimestamp } from "@flow/sdk";
 import { cloudEventFromJson } from "./cloudevent-json";
@@ -11,39 +10,38 @@ export const INVALID_LINE_TYPE = "flow.file.invalid-line";
 export type LineResult = { event: FlowEvent } | { invalid: string };
 
 /**
- * Turns the lines of one file into events. A payload line's id is `<path hash>-<byte offset>`: the
- * same line of the same file gets the same id on every run, so a replay after a resume is
- * recognised by an idempotent sink.
+ * Turns the lines of one file into events. A payload line's id is given by the caller (from the
+ * line chain: the same line of the same file gets the same id on every run, so a replay after a
+ * resume is recognised by an idempotent sink); a CloudEvent line keeps its own.
  */
 export class LineEvents {
-  private readonly idPrefix: string;
   private readonly source: string;
 
   constructor(
     private readonly config: FileSourceConfig,
     absolutePath: string,
   ) {
-    this.idPrefix = createHash("sha256").update(absolutePath).digest("hex").slice(0, 16);
     this.source = config.source ?? pathToFileURL(absolutePath).href;
   }
 
-  fromLine(line: Line): LineResult {
+  fromLine(line: Line, id: string): LineResult {
+    const text = line.bytes.toString("utf8");
     let value: unknown;
     try {
-      value = JSON.parse(line.bytes.toString("utf8"));
+      value = JSON.parse(text);
     } catch (error) {
       return { invalid: `not JSON: ${(error as Error).message}` };
     }
     if (this.config.format === "cloudevents") {
       try {
-        return { event: cloudEventFromJson(value) };
+        return { event: cloudEventFromJson(value, text) };
       } catch (error) {
         return { invalid: `not a CloudEvent: ${(error as Error).message}` };
       }
     }
     return {
       event: createEvent({
-        id: this.idOf(line),
+        id,
         source: this.source,
         type: this.config.type,
         time: nowTimestamp(),
@@ -55,9 +53,9 @@ export class LineEvents {
   }
 
   /** The event that carries an invalid line downstream, with the reason in the `flowerror` extension. */
-  invalidLineEvent(line: Line, reason: string): FlowEvent {
+  invalidLineEvent(line: Line, id: string, reason: string): FlowEvent {
     return createEvent({
-      id: this.idOf(line),
+      id,
       source: this.source,
       type: INVALID_LINE_TYPE,
       time: nowTimestamp(),
@@ -65,9 +63,5 @@ export class LineEvents {
       data: Buffer.from(line.bytes),
       extensions: { flowerror: { value: { $case: "stringValue", value: reason } } },
     });
-  }
-
-  private idOf(line: Line): string {
-    return `${this.idPrefix}-${line.offset}`;
   }
 }

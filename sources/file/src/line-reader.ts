@@ -73,3 +73,8 @@ export class LineReader {
     return line;
   }
 }
+
+/** Blank lines separate nothing in JSON Lines: they are not events and not errors. */
+export function isBlankLine(line: Line): boolean {
+  return line.bytes.every((byte) => byte === 0x20 || byte === 0x09);
+}
