@@ -1,5 +1,5 @@
+import { expressionTimeoutSchema } from "@flow/expression";
 import type { JsonSchema } from "@flow/sdk";
-import { expressionTimeoutSchema } from "./expression-timeout-schema";
 
 export interface FilterConfig {
   /** JSONata over { id, source, type, subject, time, datacontenttype, dataschema, extensions, data }. */

@@ -1,14 +1,14 @@
 import { join } from "node:path";
-import { deadLetter, type ProcessorDefinition, readPackageVersion } from "@flow/sdk";
-import { eventView } from "./event-view";
-import { type FilterConfig, filterConfigSchema } from "./filter-config";
 import {
   type CompiledExpression,
   compileExpression,
   describeEvaluationError,
+  eventView,
   jsonataBoolean,
   mustCompile,
-} from "./jsonata-expression";
+} from "@flow/expression";
+import { deadLetter, type ProcessorDefinition, readPackageVersion } from "@flow/sdk";
+import { type FilterConfig, filterConfigSchema } from "./filter-config";
 
 export interface FilterState {
   expression: CompiledExpression;

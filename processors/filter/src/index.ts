@@ -1,5 +1,2 @@
-export * from "./event-view";
-export * from "./expression-timeout-schema";
-export * from "./filter-config";
-export * from "./filter-processor";
-export * from "./jsonata-expression";
+export { type FilterConfig, filterConfigSchema } from "./filter-config";
+export { type FilterState, filterProcessor } from "./filter-processor";

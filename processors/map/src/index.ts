@@ -1,2 +1,2 @@
-export * from "./map-config";
-export * from "./map-processor";
+export { type MapConfig, mapConfigSchema } from "./map-config";
+export { type MapState, mapProcessor } from "./map-processor";

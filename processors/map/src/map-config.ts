@@ -1,4 +1,4 @@
-import { expressionTimeoutSchema } from "@flow/processor-filter";
+import { expressionTimeoutSchema } from "@flow/expression";
 import type { JsonSchema } from "@flow/sdk";
 
 export interface MapConfig {

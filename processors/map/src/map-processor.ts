@@ -6,7 +6,7 @@ import {
   eventView,
   isJsonataFunction,
   mustCompile,
-} from "@flow/processor-filter";
+} from "@flow/expression";
 import { type ConfigIssue, deadLetter, type ProcessorDefinition, readPackageVersion } from "@flow/sdk";
 import { type MapConfig, mapConfigSchema } from "./map-config";
 
