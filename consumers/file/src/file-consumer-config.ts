@@ -1,11 +1,12 @@
 import type { JsonSchema } from "@flow/sdk";
 
-export type SyncPolicy = "flush" | "batch";
+/** The one sync policy: a batch is acknowledged WRITTEN only once it is on disk. */
+export type SyncPolicy = "batch";
 
 export interface FileConsumerConfig {
   /** The JSON Lines file to append to; relative paths resolve against the service's working directory. */
   path: string;
-  /** When to fsync: on Core's Flush (and at the end of a stream), or after every batch. */
+  /** Kept so pipeline files that name it stay valid: every batch is fdatasynced before its ack. */
   fsync: SyncPolicy;
   /** Create missing parent folders. */
   createDirectories: boolean;
@@ -24,10 +25,10 @@ export const fileConsumerConfigSchema: JsonSchema = {
         "The JSON Lines file to append to (created if missing); a relative path resolves against the service's working directory.",
     },
     fsync: {
-      enum: ["flush", "batch"],
-      default: "flush",
+      enum: ["batch"],
+      default: "batch",
       description:
-        "flush: written batches reach the OS at once and the disk (fsync) when Flow Core flushes and when the stream ends. batch: fsync before acknowledging every batch (slower, survives a power cut).",
+        "batch (the only policy): every batch is on disk (fdatasync) before it is acknowledged, because Flow Core commits checkpoints on that acknowledgement. The former flush policy acknowledged batches a power cut could lose, and was removed.",
     },
     createDirectories: {
       type: "boolean",

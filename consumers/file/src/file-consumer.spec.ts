@@ -1,9 +1,25 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
-import { StreamReader, serveForTests, unary } from "@flow/testing";
-import { status } from "@grpc/grpc-js";
+import {
+  bytesOf,
+  dataBeforeReply,
+  describeWithStrace,
+  describeWithTmpfs,
+  fillFileSystem,
+  grpcMessageFrame,
+  type MountedTmpfs,
+  mountTmpfs,
+  readSyscallTrace,
+  StreamReader,
+  serveForTests,
+  startTracedService,
+  unary,
+  WRITE_AND_SYNC_SYSCALLS,
+} from "@flow/testing";
+import { credentials, status } from "@grpc/grpc-js";
 import { fileConsumer } from "./file-consumer";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -14,7 +30,7 @@ import {
   ConsumerServiceService,
   type DescribeResponse,
   type WriteRequest,
-  type WriteResponse,
+  WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 
 const served = serveForTests(
@@ -38,18 +54,21 @@ function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
   return unary((done) => served.client.configure(request, done));
 }
 
-/** A Write stream: `write` sends a batch and resolves with its ack, `flush` with the echoed token. */
-function open(config: object) {
-  const stream = served.client.write();
+/**
+ * A Write stream (on the in-process service unless another client is given): `write` sends a batch
+ * and resolves with its ack, `flush` with the echoed token.
+ */
+function open(config: object, client: ConsumerServiceClient = served.client) {
+  const stream = client.write();
   const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
   stream.write({
     request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "out" } },
   });
-  let sequence = 0n;
+  let next = 0n;
   return {
     reader,
-    async write(events: FlowEvent[]) {
-      sequence += 1n;
+    async write(events: FlowEvent[], sequence = next + 1n) {
+      next = sequence;
       stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
       const message = await reader.next();
       if (message.response?.$case !== "ack") throw new Error("expected an ack");
@@ -81,7 +100,7 @@ describe("file consumer over gRPC", () => {
       expect.objectContaining({
         name: "flow-consumer-file",
         family: Family.FAMILY_CONSUMER,
-        contracts: [expect.objectContaining({ name: "consumer_service", major: 1, minor: 0, patch: 0 })],
+        contracts: [expect.objectContaining({ name: "consumer_service", major: 1, minor: 0, patch: 1 })],
       }),
     );
     expect(JSON.parse(component?.configSchema ?? "{}").required).toEqual(["path"]);
@@ -243,5 +262,105 @@ describe("file consumer over gRPC", () => {
       code: status.INVALID_ARGUMENT,
       details: expect.stringContaining("is not a folder"),
     });
+  });
+});
+
+// What WRITTEN promises (the batch is on disk), checked on the real service and real file systems.
+
+const MAIN = join(__dirname, "..", "dist", "main.js");
+
+const events = (tag: string, count: number, padding = 0): FlowEvent[] =>
+  Array.from({ length: count }, (_, i) =>
+    createEvent({ id: `${tag}-${i}`, source: "/test", type: "t", data: { i, pad: "x".repeat(padding) } }),
+  );
+
+const idsIn = (path: string): string[] => linesOf(path).map((line) => (line as { id: string }).id);
+
+describeWithStrace("file consumer: a WRITTEN ack leaves the service only after its batch is synced", () => {
+  let dir: string;
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the package first (pnpm build)`);
+    dir = mkdtempSync(join(tmpdir(), "flow-consumer-file-traced-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("fdatasyncs the output file once per batch, after appending it and before writing the ack to the socket", async () => {
+    const traceFile = join(dir, "strace.txt");
+    const path = join(dir, "out.jsonl");
+    const service = await startTracedService(MAIN, { syscalls: WRITE_AND_SYNC_SYSCALLS, traceFile });
+    // Sequences whose varints appear nowhere else, so each ack is found by its bytes on the socket.
+    const batches = [0, 1, 2].map((k) => ({
+      sequence: 4_000_000_007n + BigInt(k) * 1_000_003n,
+      events: events(`traced-${k}-${randomBytes(4).toString("hex")}`, 5),
+    }));
+    try {
+      const client = new ConsumerServiceClient(service.address, credentials.createInsecure());
+      const sink = open({ path }, client);
+      for (const batch of batches) {
+        expect((await sink.write(batch.events, batch.sequence)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+      }
+      await sink.end();
+      client.close();
+    } finally {
+      await service.stop();
+    }
+
+    const calls = readSyscallTrace(traceFile);
+    for (const [k, batch] of batches.entries()) {
+      const ack = WriteResponse.encode({
+        response: {
+          $case: "ack",
+          value: { sequence: batch.sequence, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" },
+        },
+      }).finish();
+      const seen = dataBeforeReply(calls, Buffer.from(batch.events[0]?.id ?? ""), grpcMessageFrame(ack));
+      expect({ batch: k, dataWritten: !!seen.dataWrite, ackWritten: !!seen.replyWrite }).toEqual({
+        batch: k,
+        dataWritten: true,
+        ackWritten: true,
+      });
+      // The whole batch went out in one write, and exactly one sync covered it before the ack.
+      const appended = seen.dataWrite ? bytesOf(seen.dataWrite) : Buffer.alloc(0);
+      for (const event of batch.events) expect(appended.includes(event.id)).toBe(true);
+      expect({ batch: k, syncsBetweenAppendAndAck: seen.syncsBetween.length }).toEqual({
+        batch: k,
+        syncsBetweenAppendAndAck: 1,
+      });
+    }
+    expect(idsIn(path)).toEqual(batches.flatMap((batch) => batch.events.map((event) => event.id)));
+  });
+});
+
+describeWithTmpfs("file consumer on a full disk", () => {
+  let disk: MountedTmpfs;
+  beforeEach(() => {
+    disk = mountTmpfs(256 * 1024);
+  });
+  afterEach(() => disk.unmount());
+
+  it("answers a retryable failure naming the cause, keeps no part of the batch, and writes it once on the retry", async () => {
+    const path = join(disk.dir, "out.jsonl");
+    const sink = open({ path });
+    const first = events("first", 3);
+    expect((await sink.write(first)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    const good = readFileSync(path, "utf8");
+
+    // Only the slack of the file's last page is left: the batch's first lines fit, the rest do not.
+    const filler = fillFileSystem(disk.dir);
+    const second = events("second", 60, 200);
+    const full = await sink.write(second, 2n);
+    expect(full.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
+    expect(full.reason).toContain(`cannot append to ${path}`);
+    expect(full.reason).toContain("ENOSPC");
+    expect(full.reason).toContain("free space");
+    expect(readFileSync(path, "utf8")).toBe(good);
+    expect(statSync(path).size).toBe(good.length);
+
+    rmSync(filler);
+    expect((await sink.write(second, 2n)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    await sink.end();
+    const text = readFileSync(path, "utf8");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(idsIn(path)).toEqual([...first, ...second].map((event) => event.id));
   });
 });

@@ -12,7 +12,7 @@ import {
   statOrUndefined,
 } from "@flow/sdk";
 import { type FileConsumerConfig, fileConsumerConfigSchema } from "./file-consumer-config";
-import { JsonLinesFile } from "./json-lines-file";
+import { JsonLinesFile, TornAppendError } from "./json-lines-file";
 
 export const fileConsumer: ConsumerDefinition<FileConsumerConfig> = {
   name: "flow-consumer-file",
@@ -38,18 +38,33 @@ export const fileConsumer: ConsumerDefinition<FileConsumerConfig> = {
           throw new PermanentError(`an event cannot be written as a CloudEvent: ${(error as Error).message}`);
         }
         try {
-          await file.append(text);
-          if (config.fsync === "batch") await file.sync();
+          // Durable before the SDK answers WRITTEN: Core commits checkpoints on that ack, never flushes.
+          await file.appendDurably(text);
         } catch (error) {
-          // A full disk or an I/O error may clear up; a torn line is closed before the retry.
-          throw new RetryableError(`cannot append to ${file.path}: ${(error as Error).message}`);
+          throw appendFailure(file.path, error as Error);
         }
       },
-      flush: () => file.sync(),
       close: () => file.close(),
     };
   },
 };
+
+/**
+ * A full disk or an I/O error may clear up, so a failed append is retryable. It normally left the
+ * file as it was, and the retry writes every event once; the reason says when it could not.
+ */
+function appendFailure(path: string, error: Error): RetryableError {
+  const code = ((error.cause ?? error) as { code?: unknown }).code;
+  const kept =
+    error instanceof TornAppendError
+      ? "the file may end in part of the batch, a line the next append closes"
+      : "nothing of the batch was kept";
+  const fix =
+    code === "ENOSPC" || code === "EDQUOT"
+      ? "free space on the disk that holds it; the batch is retried"
+      : "the batch is retried";
+  return new RetryableError(`cannot append to ${path}: ${error.message} (${kept}; ${fix})`, { cause: error });
+}
 
 /** Every reason the file cannot be appended to, as an issue at /path naming the path. */
 async function checkWritable(path: string, createDirectories: boolean): Promise<ConfigIssue[]> {
