@@ -1,9 +1,14 @@
 import type * as grpc from "@grpc/grpc-js";
 import { CORE_CONTRACTS, clientFor, deadline } from "../clients/service-clients";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
+
+/** What negotiation needs of an endpoint: where to dial and how to name it in messages. */
+type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description">;
+
 import type { RunPlan, StagePlan } from "../engine/run-plan";
 import type { ComponentDescriptor, ConfigIssue } from "../gen/component/v1/component";
 import { Family as FamilyEnum, Severity } from "../gen/component/v1/component";
+import { type StageByteLimit, stageByteLimit } from "./stage-byte-limit";
 
 /** One problem found while negotiating, attached to a stage and, for config issues, a JSON Pointer. */
 export interface NegotiationIssue {
@@ -16,6 +21,8 @@ export interface NegotiationIssue {
 
 export interface NegotiationResult {
   descriptors: Map<string, ComponentDescriptor>;
+  /** Every stage's byte limit, by stage id: what its batches are cut to (see stage-byte-limit.ts). */
+  limits: Map<string, StageByteLimit>;
   issues: NegotiationIssue[];
 }
 
@@ -56,7 +63,7 @@ function call<T>(
  */
 export async function negotiate(
   plan: RunPlan,
-  endpoints: ReadonlyMap<string, ServiceEndpoint>,
+  endpoints: ReadonlyMap<string, DialledEndpoint>,
 ): Promise<NegotiationResult> {
   const descriptors = new Map<string, ComponentDescriptor>();
   const perStage = await Promise.all(
@@ -73,12 +80,15 @@ export async function negotiate(
   );
   const issues = perStage.flat();
   issues.push(...checkEventTypes(plan, descriptors));
-  return { descriptors, issues };
+  const limits = new Map(
+    plan.stages.map((stage) => [stage.id, stageByteLimit(stage, descriptors.get(stage.id))]),
+  );
+  return { descriptors, limits, issues };
 }
 
 async function negotiateStage(
   stage: StagePlan,
-  endpoint: ServiceEndpoint,
+  endpoint: DialledEndpoint,
   client: UnaryClient,
   descriptors: Map<string, ComponentDescriptor>,
 ): Promise<NegotiationIssue[]> {
