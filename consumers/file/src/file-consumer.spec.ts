@@ -5,17 +5,16 @@ import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
 import {
   bytesOf,
-  dataBeforeReply,
   describeWithStrace,
   describeWithTmpfs,
   fillFileSystem,
   grpcMessageFrame,
   type MountedTmpfs,
   mountTmpfs,
-  readSyscallTrace,
   StreamReader,
   serveForTests,
-  startTracedService,
+  syncsBeforeReplies,
+  traceService,
   unary,
   WRITE_AND_SYNC_SYSCALLS,
 } from "@flow/testing";
@@ -269,6 +268,14 @@ describe("file consumer over gRPC", () => {
 
 const MAIN = join(__dirname, "..", "dist", "main.js");
 
+/** The bytes a WRITTEN ack for `sequence` has on the wire, to find it in a trace of the service's socket writes. */
+const writtenAck = (sequence: bigint): Buffer =>
+  grpcMessageFrame(
+    WriteResponse.encode({
+      response: { $case: "ack", value: { sequence, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" } },
+    }).finish(),
+  );
+
 const events = (tag: string, count: number, padding = 0): FlowEvent[] =>
   Array.from({ length: count }, (_, i) =>
     createEvent({ id: `${tag}-${i}`, source: "/test", type: "t", data: { i, pad: "x".repeat(padding) } }),
@@ -287,45 +294,36 @@ describeWithStrace("file consumer: a WRITTEN ack leaves the service only after i
   it("fdatasyncs the output file once per batch, after appending it and before writing the ack to the socket", async () => {
     const traceFile = join(dir, "strace.txt");
     const path = join(dir, "out.jsonl");
-    const service = await startTracedService(MAIN, { syscalls: WRITE_AND_SYNC_SYSCALLS, traceFile });
     // Sequences whose varints appear nowhere else, so each ack is found by its bytes on the socket.
     const batches = [0, 1, 2].map((k) => ({
       sequence: 4_000_000_007n + BigInt(k) * 1_000_003n,
       events: events(`traced-${k}-${randomBytes(4).toString("hex")}`, 5),
     }));
-    try {
-      const client = new ConsumerServiceClient(service.address, credentials.createInsecure());
-      const sink = open({ path }, client);
-      for (const batch of batches) {
-        expect((await sink.write(batch.events, batch.sequence)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      }
-      await sink.end();
-      client.close();
-    } finally {
-      await service.stop();
-    }
+    const calls = await traceService(
+      MAIN,
+      { syscalls: WRITE_AND_SYNC_SYSCALLS, traceFile },
+      async (address) => {
+        const client = new ConsumerServiceClient(address, credentials.createInsecure());
+        const sink = open({ path }, client);
+        for (const batch of batches) {
+          expect((await sink.write(batch.events, batch.sequence)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+        }
+        await sink.end();
+        client.close();
+      },
+    );
 
-    const calls = readSyscallTrace(traceFile);
-    for (const [k, batch] of batches.entries()) {
-      const ack = WriteResponse.encode({
-        response: {
-          $case: "ack",
-          value: { sequence: batch.sequence, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" },
-        },
-      }).finish();
-      const seen = dataBeforeReply(calls, Buffer.from(batch.events[0]?.id ?? ""), grpcMessageFrame(ack));
-      expect({ batch: k, dataWritten: !!seen.dataWrite, ackWritten: !!seen.replyWrite }).toEqual({
-        batch: k,
-        dataWritten: true,
-        ackWritten: true,
-      });
-      // The whole batch went out in one write, and exactly one sync covered it before the ack.
-      const appended = seen.dataWrite ? bytesOf(seen.dataWrite) : Buffer.alloc(0);
-      for (const event of batch.events) expect(appended.includes(event.id)).toBe(true);
-      expect({ batch: k, syncsBetweenAppendAndAck: seen.syncsBetween.length }).toEqual({
-        batch: k,
-        syncsBetweenAppendAndAck: 1,
-      });
+    const steps = batches.map((batch) => ({
+      data: Buffer.from(batch.events[0]?.id ?? ""),
+      reply: writtenAck(batch.sequence),
+    }));
+    expect(syncsBeforeReplies(calls, steps)).toEqual(
+      batches.map((_, item) => ({ item, dataWritten: true, replyWritten: true, syncsBetween: 1 })),
+    );
+    // Each batch went out in one write (so that one sync covered all of it).
+    for (const batch of batches) {
+      const ids = batch.events.map((event) => Buffer.from(event.id));
+      expect(calls.some((call) => ids.every((id) => bytesOf(call).includes(id)))).toBe(true);
     }
     expect(idsIn(path)).toEqual(batches.flatMap((batch) => batch.events.map((event) => event.id)));
   });

@@ -5,8 +5,8 @@ export interface SqliteConsumerConfig {
   path: string;
   /** The table events go to (created if missing). */
   table: string;
-  /** SQLite's synchronous setting: full survives a power cut, normal only a crash of the process. */
-  synchronous: "full" | "normal";
+  /** Kept so pipeline files that name it stay valid: only full, which syncs the WAL on every commit. */
+  synchronous: "full";
   /** How long to wait for another writer's lock before the batch is retried, in milliseconds. */
   busyTimeoutMs: number;
   /** Create the database file's missing parent folders. */
@@ -36,10 +36,10 @@ export const sqliteConsumerConfigSchema: JsonSchema = {
         "The table events are written to (created if missing): a letter or _, then letters, digits or _.",
     },
     synchronous: {
-      enum: ["full", "normal"],
+      enum: ["full"],
       default: "full",
       description:
-        "full: every acknowledged batch survives a power cut. normal: it survives a crash of the process; the disk is synced on Flow Core's flush.",
+        "full (the only setting): every batch's COMMIT syncs the WAL before the batch is acknowledged, so it survives a power cut; Flow Core commits checkpoints on that acknowledgement. normal acknowledged commits a power cut could undo, and was removed.",
     },
     busyTimeoutMs: {
       type: "integer",

@@ -1,9 +1,23 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
-import { StreamReader, serveForTests, unary } from "@flow/testing";
-import { status } from "@grpc/grpc-js";
+import {
+  describeWithStrace,
+  describeWithTmpfs,
+  fillFileSystem,
+  grpcMessageFrame,
+  type MountedTmpfs,
+  mountTmpfs,
+  StreamReader,
+  serveForTests,
+  syncsBeforeReplies,
+  traceService,
+  unary,
+  WRITE_AND_SYNC_SYSCALLS,
+} from "@flow/testing";
+import { credentials, status } from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -14,7 +28,7 @@ import {
   ConsumerServiceService,
   type DescribeResponse,
   type WriteRequest,
-  type WriteResponse,
+  WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { sqliteConsumer } from "./sqlite-consumer";
 
@@ -40,16 +54,16 @@ function configure(config: object): Promise<ConfigureResponse> {
   return unary((done) => served.client.configure(request, done));
 }
 
-/** A Write stream: `write` sends a batch and resolves with its ack. */
-function open(config: object) {
-  const stream = served.client.write();
+/** A Write stream (on the in-process service unless another client is given): `write` sends a batch and resolves with its ack. */
+function open(config: object, client: ConsumerServiceClient = served.client) {
+  const stream = client.write();
   const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
   stream.write({ request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "db" } } });
-  let sequence = 0n;
+  let next = 0n;
   return {
     reader,
-    async write(events: FlowEvent[]) {
-      sequence += 1n;
+    async write(events: FlowEvent[], sequence = next + 1n) {
+      next = sequence;
       stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
       const message = await reader.next();
       if (message.response?.$case !== "ack") throw new Error("expected an ack");
@@ -90,7 +104,7 @@ describe("sqlite consumer over gRPC", () => {
       expect.objectContaining({
         name: "flow-consumer-sqlite",
         family: Family.FAMILY_CONSUMER,
-        contracts: [expect.objectContaining({ name: "consumer_service", major: 1, minor: 0, patch: 0 })],
+        contracts: [expect.objectContaining({ name: "consumer_service", major: 1, minor: 0, patch: 1 })],
       }),
     );
     expect(component?.features?.idempotent).toBe(true);
@@ -260,6 +274,14 @@ describe("sqlite consumer over gRPC", () => {
     ]);
   });
 
+  it("refuses synchronous: normal, which would acknowledge commits a power cut can undo", async () => {
+    const response = await configure({ path: join(dir, "normal.db"), synchronous: "normal" });
+    expect(response.accepted).toBe(false);
+    expect(response.issues).toEqual([
+      expect.objectContaining({ path: "/synchronous", message: 'must be one of "full"' }),
+    ]);
+  });
+
   it("fails a stream started on a path it cannot write", async () => {
     const folder = join(dir, "a-folder");
     mkdirSync(folder);
@@ -268,5 +290,104 @@ describe("sqlite consumer over gRPC", () => {
       code: status.INVALID_ARGUMENT,
       details: expect.stringContaining("is not a file"),
     });
+  });
+});
+
+// What WRITTEN promises (the batch is committed and on disk), checked on the real service and real file systems.
+
+const MAIN = join(__dirname, "..", "dist", "main.js");
+
+/** The bytes a WRITTEN ack for `sequence` has on the wire, to find it in a trace of the service's socket writes. */
+const writtenAck = (sequence: bigint): Buffer =>
+  grpcMessageFrame(
+    WriteResponse.encode({
+      response: { $case: "ack", value: { sequence, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" } },
+    }).finish(),
+  );
+
+describeWithStrace(
+  "sqlite consumer: a WRITTEN ack leaves the service only after its commit is synced",
+  () => {
+    let traceDir: string;
+    beforeAll(() => {
+      if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the package first (pnpm build)`);
+      traceDir = mkdtempSync(join(tmpdir(), "flow-consumer-sqlite-traced-"));
+    });
+    afterAll(() => rmSync(traceDir, { recursive: true, force: true }));
+
+    it("syncs the WAL once per batch, after writing the batch's rows and before writing the ack to the socket", async () => {
+      const traceFile = join(traceDir, "strace.txt");
+      const path = join(traceDir, "traced.db");
+      // Sequences whose varints appear nowhere else, so each ack is found by its bytes on the socket.
+      const batches = [0, 1, 2].map((k) => ({
+        sequence: 4_000_000_007n + BigInt(k) * 1_000_003n,
+        events: numbered(1 + 5 * k, 5 + 5 * k).map((event) => ({
+          ...event,
+          id: `${event.id}-${randomBytes(4).toString("hex")}`,
+        })),
+      }));
+      const calls = await traceService(
+        MAIN,
+        { syscalls: WRITE_AND_SYNC_SYSCALLS, traceFile },
+        async (address) => {
+          const client = new ConsumerServiceClient(address, credentials.createInsecure());
+          const sink = open({ path }, client);
+          for (const batch of batches) {
+            expect((await sink.write(batch.events, batch.sequence)).status).toBe(
+              AckStatus.ACK_STATUS_WRITTEN,
+            );
+          }
+          await sink.end();
+          client.close();
+        },
+      );
+
+      // The batch's last row: the WAL page that holds it is written once the whole batch is.
+      const steps = batches.map((batch) => ({
+        data: Buffer.from(batch.events[4]?.id ?? ""),
+        reply: writtenAck(batch.sequence),
+      }));
+      expect(syncsBeforeReplies(calls, steps)).toEqual(
+        batches.map((_, item) => ({ item, dataWritten: true, replyWritten: true, syncsBetween: 1 })),
+      );
+      expect(query<{ n: number }>(path, "SELECT count(*) AS n FROM events")).toEqual([{ n: 15 }]);
+    });
+  },
+);
+
+describeWithTmpfs("sqlite consumer on a full disk", () => {
+  let disk: MountedTmpfs;
+  beforeEach(() => {
+    disk = mountTmpfs(1024 * 1024);
+  });
+  afterEach(() => disk.unmount());
+
+  it("answers a retryable failure naming the cause, commits nothing of the batch, and writes it once on the retry", async () => {
+    const path = join(disk.dir, "flow.db");
+    const sink = open({ path });
+    expect((await sink.write(numbered(1, 10))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+
+    const filler = fillFileSystem(disk.dir);
+    // Far more than the pages already allocated can hold.
+    const big = Array.from({ length: 200 }, (_, i) =>
+      createEvent({ id: `big-${i}`, source: "/gen", type: "n", data: { i, pad: "x".repeat(2000) } }),
+    );
+    const full = await sink.write(big, 2n);
+    expect(full.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
+    expect(full.reason).toContain(path);
+    expect(full.reason).toContain("SQLITE_FULL");
+    expect(full.reason).toContain("free space");
+    expect(query<{ n: number }>(path, "SELECT count(*) AS n FROM events")).toEqual([{ n: 10 }]);
+
+    rmSync(filler);
+    expect((await sink.write(big, 2n)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    expect((await sink.write(numbered(11, 12))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    await sink.end();
+    expect(
+      query<{ rows: number; ids: number }>(
+        path,
+        "SELECT count(*) AS rows, count(DISTINCT id) AS ids FROM events",
+      ),
+    ).toEqual([{ rows: 212, ids: 212 }]);
   });
 });

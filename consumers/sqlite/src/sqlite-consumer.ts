@@ -26,11 +26,11 @@ export const sqliteConsumer: ConsumerDefinition<SqliteConsumerConfig> = {
 
   open(config) {
     const table = SqliteEventTable.open({ ...config, path: resolve(config.path) });
+    // No flush: each write's COMMIT is durable before the SDK answers WRITTEN (Core never flushes).
     return {
       write: (events) => {
         table.write(events);
       },
-      flush: () => table.flush(),
       close: () => table.close(),
     };
   },

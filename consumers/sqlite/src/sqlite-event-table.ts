@@ -7,10 +7,12 @@ import { EVENT_COLUMNS, type EventRow, eventRow } from "./event-row";
 export interface EventTableOptions {
   path: string;
   table: string;
-  synchronous: "full" | "normal";
   busyTimeoutMs: number;
   createDirectories: boolean;
 }
+
+/** What PRAGMA synchronous reads when it is FULL. */
+const SYNCHRONOUS_FULL = 2;
 
 /** Identifiers are validated by the config schema; quoting still keeps keywords (e.g. "order") usable. */
 export function quoteIdentifier(name: string): string {
@@ -73,7 +75,12 @@ export class SqliteEventTable {
       const mode = db.pragma("journal_mode = WAL", { simple: true });
       if (String(mode).toLowerCase() !== "wal")
         throw new Error(`${options.path} cannot use WAL mode (journal_mode is ${mode})`);
-      db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+      // In WAL mode only FULL syncs the WAL on each COMMIT (NORMAL waits for a checkpoint), and Core
+      // commits checkpoints on the ack: https://www.sqlite.org/pragma.html#pragma_synchronous
+      db.pragma("synchronous = FULL");
+      const synchronous = db.pragma("synchronous", { simple: true });
+      if (synchronous !== SYNCHRONOUS_FULL)
+        throw new Error(`${options.path} does not keep synchronous = FULL (it reads ${synchronous})`);
       db.exec(createTableSql(options.table));
       const missing = missingColumns(db, options.table);
       if (missing.length > 0) {
@@ -88,7 +95,7 @@ export class SqliteEventTable {
     }
   }
 
-  /** Writes a batch in one transaction; returns how many events were new. */
+  /** Writes a batch in one transaction whose COMMIT is on disk when this returns; returns how many events were new. */
   write(events: FlowEvent[]): number {
     let rows: EventRow[];
     try {
@@ -101,11 +108,6 @@ export class SqliteEventTable {
     } catch (error) {
       throw classify(error, this.options.path);
     }
-  }
-
-  /** In normal synchronous mode, moves the WAL into the database file, which syncs it. */
-  flush(): void {
-    if (this.options.synchronous === "normal") this.db.pragma("wal_checkpoint(PASSIVE)");
   }
 
   close(): void {
@@ -127,5 +129,10 @@ function classify(error: unknown, path: string): Error {
     return new PermanentError(message);
   }
   if (error instanceof TypeError || error instanceof RangeError) return new PermanentError(message);
+  if (code === "SQLITE_FULL") {
+    return new RetryableError(
+      `${message}: nothing of the batch was committed; free space on the disk that holds it, and the batch is retried`,
+    );
+  }
   return new RetryableError(message);
 }

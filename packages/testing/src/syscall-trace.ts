@@ -150,6 +150,35 @@ export function dataBeforeReply(calls: TracedCall[], data: Buffer, reply: Buffer
   return { dataWrite, replyWrite, syncsBetween };
 }
 
+/** One step of syncsBeforeReplies: what the trace shows for the item at `item`. */
+export interface SyncBeforeReply {
+  item: number;
+  dataWritten: boolean;
+  replyWritten: boolean;
+  /** How many successful syncs of the data's file finished after its write and before the reply began. */
+  syncsBetween: number;
+}
+
+/**
+ * For items that were each written (`data`, e.g. an event id) and then acknowledged (`reply`, the
+ * acknowledgement's bytes on the wire): what dataBeforeReply finds for each, as plain values a test
+ * compares at once, e.g. with `{ dataWritten: true, replyWritten: true, syncsBetween: 1 }` for every item.
+ */
+export function syncsBeforeReplies(
+  calls: TracedCall[],
+  items: { data: Uint8Array; reply: Uint8Array }[],
+): SyncBeforeReply[] {
+  return items.map(({ data, reply }, item) => {
+    const seen = dataBeforeReply(calls, Buffer.from(data), Buffer.from(reply));
+    return {
+      item,
+      dataWritten: seen.dataWrite !== undefined,
+      replyWritten: seen.replyWrite !== undefined,
+      syncsBetween: seen.syncsBetween.length,
+    };
+  });
+}
+
 /** A protobuf message as gRPC frames it on the wire (uncompressed): flag byte, 4-byte length, bytes. */
 export function grpcMessageFrame(message: Uint8Array): Buffer {
   const prefix = Buffer.alloc(5);

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { spawnTraced } from "./syscall-trace";
+import { readSyscallTrace, spawnTraced, type TracedCall } from "./syscall-trace";
 
 /** A Flow service process running under strace, listening where its handshake line said. */
 export interface TracedService {
@@ -69,4 +69,22 @@ function tracedChild(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Runs a service under strace (startTracedService), lets `exercise` talk to it at its address,
+ * stops it (also when `exercise` fails) and returns the whole trace.
+ */
+export async function traceService(
+  script: string,
+  options: { syscalls: string[]; traceFile: string },
+  exercise: (address: string) => Promise<void>,
+): Promise<TracedCall[]> {
+  const service = await startTracedService(script, options);
+  try {
+    await exercise(service.address);
+  } finally {
+    await service.stop();
+  }
+  return readSyscallTrace(options.traceFile);
 }
