@@ -6,6 +6,7 @@ import {
   serveConsumer,
   serveProcessor,
   serveSource,
+  vendoredContractVersion,
 } from "@flow/sdk";
 import { listServices, resolveLikeGrpcurl } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
@@ -78,7 +79,14 @@ const families: {
       call.write({
         request: {
           $case: "start",
-          value: { configJson: "{}", initialCredits: 1, maxBatchSize: 0, lingerMs: 0, stageId: "s" },
+          value: {
+            configJson: "{}",
+            initialCredits: 1,
+            maxBatchSize: 0,
+            lingerMs: 0,
+            stageId: "s",
+            maxBatchBytes: 0n,
+          },
         },
       });
       const response = await answered;
@@ -158,7 +166,8 @@ describe.each(families)(
       expect(component).toMatchObject({
         name: `conformance-${family}`,
         family: familyEnum,
-        contracts: [{ name: contract, major: 1, minor: 0, patch: 0 }],
+        // The exact version this package vendored: it moves with every release of the contract.
+        contracts: [vendoredContractVersion(packageDir, contract, 1)],
       });
       expect(JSON.parse(component?.configSchema ?? "")).toEqual(schema);
     });

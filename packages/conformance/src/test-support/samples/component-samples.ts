@@ -19,7 +19,12 @@ export const sampleDescriptor = ComponentDescriptor.fromPartial({
     required: ["path"],
     properties: { path: { type: "string" } },
   }),
-  limits: { maxBatchSize: 4_294_967_295, maxInFlightBatches: 16, maxEventBytes: 2n ** 64n - 1n },
+  limits: {
+    maxBatchSize: 4_294_967_295,
+    maxInFlightBatches: 16,
+    maxEventBytes: 2n ** 64n - 1n,
+    maxMessageBytes: 2n ** 64n - 1n,
+  },
   features: {
     checkpointing: false,
     ordering: Ordering.ORDERING_PER_SUBJECT,
@@ -39,7 +44,12 @@ export const componentSamples: ContractSamples = {
     ),
     Limits: samplesOf(
       Limits,
-      Limits.fromPartial({ maxBatchSize: 1000, maxInFlightBatches: 8, maxEventBytes: 2n ** 53n + 1n }),
+      Limits.fromPartial({
+        maxBatchSize: 1000,
+        maxInFlightBatches: 8,
+        maxEventBytes: 2n ** 53n + 1n,
+        maxMessageBytes: 64n * 1024n * 1024n,
+      }),
     ),
     Features: samplesOf(
       Features,
