@@ -144,7 +144,7 @@ function listenForStop(runner: PipelineRunner, logger: Logger): () => void {
     if (notice.kind === "stop") {
       logger.warn(
         { signal: notice.signal },
-        `stopping: draining in flight, committing checkpoints (another signal, ${SAME_STOP_WITHIN_MS / 1000} s or more from now, exits at once)`,
+        `stop requested: draining, then committing checkpoints (another signal, ${SAME_STOP_WITHIN_MS / 1000} s or more from now, exits at once)`,
       );
       runner.stop();
     } else if (notice.kind === "repeated") {

@@ -32,8 +32,10 @@ export class FlowProcess {
   stderr = "";
   private readonly exited: Promise<FlowResult>;
 
-  constructor(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
-    this.child = spawn(process.execPath, [FLOW_BIN, ...args], {
+  /** `prefix` runs flow under another program, e.g. `["timeout", "-s", "TERM", "60"]`. */
+  constructor(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; prefix?: string[] }) {
+    const [program, ...programArgs] = [...(options.prefix ?? []), process.execPath, FLOW_BIN, ...args];
+    this.child = spawn(program as string, programArgs, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
