@@ -131,7 +131,7 @@ describe("file source over gRPC", () => {
       expect.objectContaining({
         name: "flow-source-file",
         family: Family.FAMILY_SOURCE,
-        contracts: [expect.objectContaining({ name: "source_service", major: 1, minor: 0, patch: 0 })],
+        contracts: [expect.objectContaining({ name: "source_service", major: 1, minor: 1, patch: 0 })],
       }),
     );
     expect(component?.features?.checkpointing).toBe(true);

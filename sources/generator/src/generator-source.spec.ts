@@ -46,6 +46,7 @@ function start(
         maxBatchSize: options.maxBatchSize ?? 0,
         lingerMs: options.lingerMs ?? 0,
         stageId: "gen",
+        maxBatchBytes: 0n,
       },
     },
   };
@@ -83,7 +84,7 @@ describe("generator source over gRPC", () => {
     expect(component?.name).toBe("flow-source-generator");
     expect(component?.family).toBe(Family.FAMILY_SOURCE);
     expect(component?.contracts).toEqual([
-      expect.objectContaining({ name: "source_service", major: 1, minor: 0, patch: 0 }),
+      expect.objectContaining({ name: "source_service", major: 1, minor: 1, patch: 0 }),
     ]);
     expect(component?.features?.checkpointing).toBe(true);
     const schema = JSON.parse(component?.configSchema ?? "{}");
