@@ -324,6 +324,7 @@ async function readAll(config: object, checkpoint?: string): Promise<{ ids: stri
         ...(checkpoint ? { checkpoint: { position: Buffer.from(checkpoint), description: "" } } : {}),
         initialCredits: 10,
         maxBatchSize: 2,
+        maxBatchBytes: 0n,
         lingerMs: 0,
         stageId: "test",
       },
