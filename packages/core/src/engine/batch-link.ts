@@ -2,7 +2,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
 import { backoffDelayMs } from "./backoff-delay";
-import { concatRawBatches, type RawBatch } from "./raw-batch";
+import { type BatchLimit, concatRawBatches, fitsInOneBatch, type RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
 
 /** Which source batch a delivery descends from: acknowledgements are counted against it. */
@@ -61,6 +61,8 @@ export abstract class BatchLink<Request, Response> {
     protected readonly endpoint: ServiceEndpoint,
     protected readonly hooks: LinkHooks,
     protected readonly logger: Logger,
+    /** The largest batch the stage takes (batch.maxSize, and its negotiated byte limit). */
+    private readonly limit: BatchLimit,
   ) {}
 
   protected abstract createClient(target: string): grpc.Client;
@@ -111,11 +113,14 @@ export abstract class BatchLink<Request, Response> {
    * batch.maxSize, so a slow stage gets fewer, larger batches; an idle stream sends each at once.
    */
   private sendWaiting(): void {
-    const limit = this.stage.settings.inFlight;
-    const maxSize = this.stage.settings.batch.maxSize;
-    while (this.waiting.length > 0 && this.pending.size < limit) {
+    const inFlight = this.stage.settings.inFlight;
+    while (this.waiting.length > 0 && this.pending.size < inFlight) {
       let delivery = this.waiting.shift() as Delivery;
-      for (let next = this.waiting[0]; next && mergeable(delivery, next, maxSize); next = this.waiting[0]) {
+      for (
+        let next = this.waiting[0];
+        next && mergeable(delivery, next, this.limit);
+        next = this.waiting[0]
+      ) {
         this.waiting.shift();
         delivery = {
           origins: [...delivery.origins, ...next.origins],
@@ -253,13 +258,13 @@ export abstract class BatchLink<Request, Response> {
   }
 }
 
-/** Two deliveries never sent nor retried whose events fit in one batch of `maxSize`. */
-function mergeable(first: Delivery, second: Delivery, maxSize: number): boolean {
+/** Two deliveries never sent nor retried whose events fit in one batch within the stage's limit. */
+function mergeable(first: Delivery, second: Delivery, limit: BatchLimit): boolean {
   return (
     !first.sent &&
     !second.sent &&
     first.attempts === 0 &&
     second.attempts === 0 &&
-    first.batch.count + second.batch.count <= maxSize
+    fitsInOneBatch(first.batch, second.batch, limit)
   );
 }

@@ -9,7 +9,7 @@ import {
   WriteResponse,
 } from "../gen/consumer_service/v1/consumer";
 import { BatchLink, type LinkHooks, type Origin } from "./batch-link";
-import type { RawBatch } from "./raw-batch";
+import type { BatchLimit, RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
 import { encodeWriteRequest, type LinkRequest } from "./stream-codecs";
 
@@ -25,8 +25,9 @@ export class ConsumerLink extends BatchLink<LinkRequest<WriteRequest>, WriteResp
     endpoint: ServiceEndpoint,
     private readonly consumerHooks: ConsumerHooks,
     logger: Logger,
+    limit: BatchLimit,
   ) {
-    super(stage, endpoint, consumerHooks, logger);
+    super(stage, endpoint, consumerHooks, logger, limit);
   }
 
   protected createClient(target: string): grpc.Client {

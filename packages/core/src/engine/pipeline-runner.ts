@@ -5,13 +5,14 @@ import { checkHealth } from "@flow/sdk";
 import type { Logger } from "pino";
 import { ServiceEndpoint } from "../discovery/service-endpoint";
 import { type NegotiationIssue, negotiate } from "../negotiation/negotiate";
+import { oversizedEventReason, type StageByteLimit } from "../negotiation/stage-byte-limit";
 import type { StateStore } from "../state";
 import type { Delivery, Origin } from "./batch-link";
 import { ConsumerLink } from "./consumer-link";
 import { type DeadLetter, DeadLetterFile } from "./dead-letter-file";
 import type { PipelineMetrics } from "./pipeline-metrics";
 import { ProcessorLink } from "./processor-link";
-import { decodeEvents, firstEventTime, type RawBatch, splitRawBatch } from "./raw-batch";
+import { type BatchLimit, cutRawBatch, decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
 import { childrenOf, type RunPlan, type StagePlan } from "./run-plan";
 import { type Checkpointed, SourceLedger } from "./source-ledger";
 import { SourceLink } from "./source-link";
@@ -99,6 +100,8 @@ export class PipelineRunner extends EventEmitter {
   private readonly atMostOnce: boolean;
   /** Each stage's children, computed once: delivery is on the hot path. */
   private readonly children = new Map<string, StagePlan[]>();
+  /** Each stage's negotiated byte limit: what its batches are cut to. */
+  private limits = new Map<string, StageByteLimit>();
   /** Store calls that wait out an unreachable state store (up to state.unreachableLimitMs). */
   private readonly outage: StoreOutage;
 
@@ -166,7 +169,8 @@ export class PipelineRunner extends EventEmitter {
 
   /** Negotiation: describe, contract and event-type checks, validate-only configs. Throws every error at once. */
   async negotiate(): Promise<NegotiationIssue[]> {
-    const { issues } = await negotiate(this.plan, this.endpoints);
+    const { issues, limits } = await negotiate(this.plan, this.endpoints);
+    this.limits = limits;
     const errors = issues.filter((issue) => issue.severity === "error");
     if (errors.length > 0) {
       const describe =
@@ -291,6 +295,7 @@ export class PipelineRunner extends EventEmitter {
             onOutput: (origins, events, letters) => this.processed(stage, origins, events, letters),
           },
           logger,
+          this.batchLimit(stage),
         );
         this.processors.set(stage.id, link);
         link.open();
@@ -300,6 +305,7 @@ export class PipelineRunner extends EventEmitter {
           endpoint,
           { ...hooks(stage), onWritten: (origins, batch) => this.written(stage, origins, batch) },
           logger,
+          this.batchLimit(stage),
         );
         this.consumers.set(stage.id, link);
         link.open();
@@ -374,6 +380,7 @@ export class PipelineRunner extends EventEmitter {
             onBroken: (reason) => this.sourceBroken(state, reason),
           },
           this.options.logger,
+          this.batchLimit(stage).maxBytes,
         ),
       };
       this.sources.set(stage.id, state);
@@ -401,9 +408,18 @@ export class PipelineRunner extends EventEmitter {
     if (this.atMostOnce) this.grantCredits(state);
   }
 
+  /** The largest batch a stage takes: its batch.maxSize and its negotiated byte limit. */
+  private batchLimit(stage: StagePlan): BatchLimit {
+    return {
+      maxEvents: stage.settings.batch.maxSize,
+      maxBytes: this.limits.get(stage.id)?.batchBytes ?? stage.settings.batch.maxBytes,
+    };
+  }
+
   /**
    * Sends `batch` (descended from `origins`) from `fromStage` to each of its children, as bytes,
-   * cut to each child's batch.maxSize.
+   * cut to each child's limit. An event no batch of a child can carry is dead-lettered for that
+   * child, with its size and the limit; the events around it go on.
    */
   private deliver(origins: Origin[], fromStage: string, batch: RawBatch): void {
     const children = this.children.get(fromStage) ?? [];
@@ -411,19 +427,28 @@ export class PipelineRunner extends EventEmitter {
       for (const origin of origins) this.closeDelivery(origin);
       return;
     }
-    // Each child gets batches of at most its own batch.maxSize: one delivery per part.
-    const parts = children.map((child) => splitRawBatch(batch, child.settings.batch.maxSize));
+    const cuts = children.map((child) => cutRawBatch(batch, this.batchLimit(child)));
     if (!this.atMostOnce) {
-      const deliveries = parts.reduce((sum, list) => sum + list.length, 0);
+      // One delivery per part and per oversized event (closed once its dead letter is written).
+      const deliveries = cuts.reduce((sum, cut) => sum + cut.parts.length + cut.oversized.length, 0);
       for (const origin of origins)
         this.sources.get(origin.source)?.ledger.split(origin.sequence, deliveries);
     }
     for (const [index, child] of children.entries()) {
+      const cut = cuts[index] as (typeof cuts)[number];
       const counters = this.counters.get(child.id) as StageCounters;
-      for (const part of parts[index] as RawBatch[]) {
+      for (const part of cut.parts) {
         counters.eventsIn += part.count;
         if (child.family === "processor") this.processors.get(child.id)?.send(origins, part);
         else this.consumers.get(child.id)?.send(origins, part);
+      }
+      for (const event of cut.oversized) {
+        const limit = this.limits.get(child.id) as StageByteLimit;
+        this.giveUp(
+          child,
+          { origins, batch: event.batch, attempts: 0, sentAt: Date.now() },
+          oversizedEventReason(child, event.bytes, limit),
+        );
       }
     }
   }

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
 import { ProcessorServiceService, type ProcessRequest } from "../gen/processor_service/v1/processor";
 import { BatchLink, type Delivery, type LinkHooks, type Origin } from "./batch-link";
-import type { RawBatch } from "./raw-batch";
+import type { BatchLimit, RawBatch } from "./raw-batch";
 import type { StagePlan } from "./run-plan";
 import {
   decodeProcessResponse,
@@ -25,8 +25,9 @@ export class ProcessorLink extends BatchLink<LinkRequest<ProcessRequest>, Proces
     endpoint: ServiceEndpoint,
     private readonly processorHooks: ProcessorHooks,
     logger: Logger,
+    limit: BatchLimit,
   ) {
-    super(stage, endpoint, processorHooks, logger);
+    super(stage, endpoint, processorHooks, logger, limit);
   }
 
   protected createClient(target: string): grpc.Client {

@@ -28,6 +28,8 @@ export class SourceLink {
     private readonly endpoint: ServiceEndpoint,
     private readonly hooks: SourceHooks,
     private readonly logger: Logger,
+    /** The largest encoded EventBatch Core takes from the source (negotiated; ReadStart.max_batch_bytes). */
+    private readonly maxBatchBytes: number,
   ) {}
 
   /** Opens a Read stream resuming after `checkpoint` (undefined: from the beginning). */
@@ -76,10 +78,9 @@ export class SourceLink {
             : undefined,
           initialCredits: credits,
           maxBatchSize: maxSize,
+          maxBatchBytes: BigInt(this.maxBatchBytes),
           lingerMs,
           stageId: this.stage.id,
-          // 0: the source decides (source_service 1.1.0); the engine is to pass the stage's byte limit.
-          maxBatchBytes: 0n,
         },
       },
     });
