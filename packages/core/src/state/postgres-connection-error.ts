@@ -42,7 +42,7 @@ export interface PostgresEndpoint {
 /** Why the server could not be used just now, when that is the reason `error` happened. */
 export function unavailabilityOf(error: unknown): string | undefined {
   const code = errorCode(error);
-  const message = error instanceof Error ? error.message : "";
+  const message = messageOf(error);
   if (code && UNREACHABLE_CODES.has(code)) return `${describeSocketCode(code)} (${code})`;
   if (code && (code.startsWith("08") || UNAVAILABLE_SQLSTATES.has(code)))
     return `${message} (SQLSTATE ${code})`;
@@ -62,7 +62,7 @@ export function explainPostgresFailure(error: unknown, location: string, operati
   if (unavailable) return new StoreUnavailableError(location, unavailable, error);
   const code = errorCode(error);
   if (!code || !/^[0-9A-Z]{5}$/.test(code)) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (code === "42P01" || code === "42703") {
     return new DamagedStoreError(
       location,
@@ -88,7 +88,7 @@ export function explainPostgresFailure(error: unknown, location: string, operati
  */
 export function explainPostgresOpenError(error: unknown, endpoint: PostgresEndpoint): unknown {
   const code = errorCode(error);
-  const reason = error instanceof Error && error.message ? error.message : String(code ?? error);
+  const reason = messageOf(error) || String(code ?? error);
   const where = `${endpoint.host}:${endpoint.port}`;
   if (unavailabilityOf(error) || /timeout|timed out/i.test(reason)) {
     return new StoreUnavailableError(endpoint.display, code ?? reason, error, {
@@ -120,6 +120,13 @@ function describeSocketCode(code: string): string {
   if (code === "ETIMEDOUT") return "connection timed out";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host name does not resolve";
   return "unreachable";
+}
+
+/** The error's message; read by shape, as errors of Node's own sockets may come from another realm (jest). */
+function messageOf(error: unknown): string {
+  const message =
+    typeof error === "object" && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === "string" ? message : "";
 }
 
 function errorCode(error: unknown): string | undefined {

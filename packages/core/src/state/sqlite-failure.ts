@@ -1,4 +1,3 @@
-import Database from "better-sqlite3";
 import {
   DamagedStoreError,
   damagedStoreHint,
@@ -12,7 +11,7 @@ import {
  * other error (a caller's bug, a UserError already) is returned unchanged.
  */
 export function explainSqliteFailure(error: unknown, file: string, operation: StoreOperation): unknown {
-  if (!(error instanceof Database.SqliteError)) return error;
+  if (!isSqliteError(error)) return error;
   const code = error.code;
   // Another process holds the write lock longer than the busy timeout: it will let go.
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
@@ -56,4 +55,15 @@ function sqliteReason(code: string, message: string, file: string): { reason: st
     reason: `${message} (${code})`,
     hint: `check ${file}: that it is a Flow state store on a healthy, writable disk`,
   };
+}
+
+/**
+ * better-sqlite3's error, known by its shape: its native part throws instances of the SqliteError
+ * class of whichever copy of the module loaded it first, whose prototype chain ends in that copy's
+ * realm's Error, so instanceof fails for any other copy or realm (jest gives each test file both).
+ */
+export function isSqliteError(error: unknown): error is Error & { code: string } {
+  if (typeof error !== "object" || error === null) return false;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return name === "SqliteError" && typeof code === "string";
 }

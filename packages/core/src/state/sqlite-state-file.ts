@@ -93,7 +93,9 @@ export function createStateFile(file: string, initialize: (tempFile: string) => 
 }
 
 export function cannotOpenStateFile(file: string, cause: unknown): UserError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const message =
+    typeof cause === "object" && cause !== null ? (cause as { message?: unknown }).message : cause;
+  const reason = typeof message === "string" ? message : String(cause);
   return new UserError(`cannot open the SQLite state store at ${file}: ${reason}`, {
     hint: "choose a sqlite: path to a regular file in a writable folder on a disk (e.g. sqlite:.flow/state.db), or fix that one",
   });

@@ -6,7 +6,7 @@ import { pendingMigrations } from "./migration";
 import { abandonedRunReason, claimLost, judgeRunningRuns, type RunClaimRow } from "./run-claim";
 import { finishRefused, unknownRun } from "./run-errors";
 import { RunAlreadyLiveError } from "./run-liveness";
-import { explainSqliteFailure } from "./sqlite-failure";
+import { explainSqliteFailure, isSqliteError } from "./sqlite-failure";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
 import { cannotOpenStateFile, createStateFile, inspectStateFile } from "./sqlite-state-file";
 import type * as StateRows from "./state-rows";
@@ -458,6 +458,7 @@ function openFailure(file: string, error: unknown): UserError {
   if (error instanceof UserError) return error;
   const explained = explainSqliteFailure(error, file, { kind: "read", what: "open" });
   if (explained instanceof StoreUnavailableError) return explained;
-  const code = error instanceof Database.SqliteError ? ` (${error.code})` : "";
-  return cannotOpenStateFile(file, `${error instanceof Error ? error.message : String(error)}${code}`);
+  const code = isSqliteError(error) ? ` (${error.code})` : "";
+  const message = isSqliteError(error) || error instanceof Error ? error.message : String(error);
+  return cannotOpenStateFile(file, `${message}${code}`);
 }

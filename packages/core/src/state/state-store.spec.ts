@@ -527,7 +527,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
       it("gives each pipeline to exactly one of many claims made at the same moment from separate connections", async () => {
         const workers = 6;
         const rounds = 15;
-        const startLines = new SharedArrayBuffer(4 * rounds);
+        const startLines = new SharedArrayBuffer(4 * (rounds + 1));
         const pipelinePrefix = `race-${randomUUID()}`;
         const reports = await Promise.all(
           Array.from({ length: workers }, () =>

@@ -10,7 +10,10 @@ export interface ClaimRaceWork {
   rounds: number;
   /** Pipeline of round r: `${pipelinePrefix}-${r}`. */
   pipelinePrefix: string;
-  /** One Int32 per round counting the workers at its start line, so each round starts together. */
+  /**
+   * rounds + 1 Int32s counting the workers at each start line, so they all open the store together
+   * (the last one) and start each round together.
+   */
   startLines: SharedArrayBuffer;
 }
 
@@ -20,6 +23,7 @@ export type ClaimRaceReport = (string | null)[];
 // Each worker has its own store (its own SQLite connection, or its own PostgreSQL pool), as each
 // `flow run` process would; every round all of them claim one new pipeline at the same moment.
 async function main(work: ClaimRaceWork): Promise<ClaimRaceReport> {
+  waitForAll(work, work.rounds);
   const store = await openStateStore(work.url, { baseDir: work.baseDir });
   const claims: ClaimRaceReport = [];
   try {
@@ -38,14 +42,14 @@ async function main(work: ClaimRaceWork): Promise<ClaimRaceReport> {
   }
 }
 
-function waitForAll(work: ClaimRaceWork, round: number): void {
+function waitForAll(work: ClaimRaceWork, line: number): void {
   const ready = new Int32Array(work.startLines);
-  Atomics.add(ready, round, 1);
-  Atomics.notify(ready, round);
+  Atomics.add(ready, line, 1);
+  Atomics.notify(ready, line);
   for (;;) {
-    const count = Atomics.load(ready, round);
+    const count = Atomics.load(ready, line);
     if (count >= work.workers) return;
-    Atomics.wait(ready, round, count, 1000);
+    Atomics.wait(ready, line, count, 1000);
   }
 }
 
