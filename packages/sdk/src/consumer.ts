@@ -14,9 +14,21 @@ import type { ServiceServer } from "./service-server";
 
 /** What a consumer does with the batches of one stream. */
 export interface ConsumerWriter {
-  /** Writes the batch; resolves once it is durable. Throw PermanentError for data that can never be written. */
+  /**
+   * Writes the batch and resolves only once it is durable: committed, fsynced or confirmed in the
+   * consumer's system, so that it survives a crash or a power cut of its machine. The SDK answers
+   * ACK_STATUS_WRITTEN the moment this resolves, and Core commits source checkpoints on WRITTEN
+   * alone (consumer_service 1.0.1), after which the source's upstream may forget the events: a
+   * batch lost after `write` resolved is lost for good. A writer that buffers makes the data
+   * durable before resolving (or holds `write` back until its own flush has). Throw
+   * PermanentError for data that can never be written (the batch is dead-lettered); anything
+   * else thrown is retried.
+   */
   write(events: FlowEvent[], context: { sequence: bigint }): void | Promise<void>;
-  /** Makes everything written so far durable (when write buffers). */
+  /**
+   * Answers a Flush message (Flushed is sent after it resolves). Not a durability hook: Core never
+   * sends Flush to make data durable, so nothing `write` resolved may wait for it.
+   */
   flush?(): void | Promise<void>;
   /** Releases what the writer holds (the stream ended). */
   close?(): void | Promise<void>;

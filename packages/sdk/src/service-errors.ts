@@ -10,7 +10,14 @@ export class RetryableError extends Error {
   }
 }
 
-/** The batch can never succeed (bad data, a constraint violation): dead-letter it, do not retry. */
+/**
+ * What failed can never succeed, so retrying or restarting is pointless. Thrown from a consumer's
+ * write or a processor's batch function: the batch can never be written (bad data, a constraint
+ * violation), Core dead-letters it at once and the stream goes on. Thrown from a source's `read`:
+ * the source cannot go on at all (its input was replaced, its checkpoint is not its own...); the
+ * stream ends with FAILED_PRECONDITION and the message, and Core stops the run with that message
+ * instead of restarting the service.
+ */
 export class PermanentError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -2,13 +2,16 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { StreamReader } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
+import { encodedEventBytes } from "./encoded-event-size";
+import type { FlowEvent } from "./flow-event";
 import type {
   ReadRequest,
   ReadResponse,
   SourceBatch,
   SourceServiceClient,
 } from "./gen/source_service/v1/source";
-import type { ReadContext, SourceDefinition } from "./source";
+import { PermanentError } from "./service-errors";
+import { BatchByteLimit, type ReadContext, type SourceDefinition } from "./source";
 import { type Running, runSource } from "./test-support/family-servers";
 import { payloadNumbers, testEvents } from "./test-support/test-events";
 
@@ -280,5 +283,70 @@ describe("source streams (source_service v1 over a real port)", () => {
     const status = await reader.status;
     expect(status.code).toBe(grpc.status.UNAVAILABLE);
     expect(status.details).toContain("disk on fire");
+  });
+
+  it("ends the stream with FAILED_PRECONDITION and the message when read() throws a PermanentError", async () => {
+    const { definition } = counterSource();
+    running = await runSource({
+      ...definition,
+      async *read(config, context) {
+        yield* definition.read({ ...config, count: 2 }, context);
+        throw new PermanentError("/data/in.jsonl was replaced since it was read up to byte 200");
+      },
+    });
+    const { reader } = openRead(running.client, { config: {}, initialCredits: 5 });
+    expect(payloadNumbers(batchOf(await reader.next()).batch?.events ?? [])).toEqual([1, 2]);
+    const status = await reader.status;
+    expect(status.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(status.details).toBe("/data/in.jsonl was replaced since it was read up to byte 200");
+    // The service lives on: another stream reads as before.
+    const again = openRead(running.client, { config: {}, initialCredits: 1 });
+    expect(payloadNumbers(batchOf(await again.reader.next()).batch?.events ?? [])).toEqual([1, 2]);
+    again.call.end();
+    await again.reader.status;
+  });
+});
+
+describe("BatchByteLimit", () => {
+  const events = testEvents(1, 4);
+  const share = encodedEventBytes(events[0] as FlowEvent);
+  /** Fills batches from `all` the way a source does; returns each batch's event numbers. */
+  function batches(limit: BatchByteLimit, all: FlowEvent[]): number[][] {
+    const filled: number[][] = [];
+    const queue = [...all];
+    while (queue.length > 0) {
+      const batch = limit.startBatch();
+      for (;;) {
+        const event = queue.shift();
+        if (event === undefined) break;
+        if (!limit.admits(event)) break;
+        batch.push(event);
+      }
+      filled.push(payloadNumbers(batch));
+    }
+    const last = limit.startBatch();
+    if (last.length > 0) filled.push(payloadNumbers(last));
+    return filled;
+  }
+
+  it("fills a batch up to the limit exactly, and begins the next with the event that did not fit", () => {
+    expect(batches(new BatchByteLimit(share * 3), events)).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it("cuts one byte short of the exact fit", () => {
+    expect(batches(new BatchByteLimit(share * 3 - 1), events)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+  });
+
+  it("sends an event larger than the limit alone", () => {
+    expect(batches(new BatchByteLimit(share - 1), events)).toEqual([[1], [2], [3], [4]]);
+  });
+
+  it("admits everything when no limit is stated", () => {
+    const limit = new BatchByteLimit(0);
+    expect(testEvents(1, 1000).every((event) => limit.admits(event))).toBe(true);
+    expect(limit.startBatch()).toEqual([]);
   });
 });

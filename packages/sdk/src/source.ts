@@ -8,7 +8,9 @@ import {
   statusError,
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
+import { eventBatchShare } from "./event-batch-share";
 import type { FlowEvent } from "./flow-event";
+import { PermanentError } from "./service-errors";
 import type { ServiceServer } from "./service-server";
 import { unlessAborted } from "./unless-aborted";
 
@@ -26,7 +28,7 @@ export interface ReadContext {
   /**
    * The largest batch Core wants in bytes of the encoded EventBatch (0: the source decides; a Core
    * older than source_service 1.1.0 never says). Cut batches to it as to maxBatchSize: a larger
-   * one may exceed what Core accepts. `encodedEventBytes` tells an event's share.
+   * one may exceed what Core accepts. `BatchByteLimit` does the counting.
    */
   maxBatchBytes: number;
   /** How long to wait to fill a batch, in milliseconds. */
@@ -36,11 +38,53 @@ export interface ReadContext {
   signal: AbortSignal;
 }
 
+/**
+ * Cuts a source's batches to ReadContext.maxBatchBytes at event boundaries. Begin each batch with
+ * the events `startBatch` returns, then ask `admits` of each event before adding it: when it says
+ * no, end the batch with the checkpoint that resumes at that event, which the limit keeps to
+ * begin the next batch. The first event of a batch is always admitted, so an event larger than
+ * the limit on its own goes alone (Core dead-letters it with its size) and a source never stalls
+ * on it. Counts each event's exact share of the encoded EventBatch from its field sizes (no
+ * encoding); with no limit stated (0) it counts nothing and admits everything.
+ */
+export class BatchByteLimit {
+  private bytes = 0;
+  private events = 0;
+  private held: { event: FlowEvent; share: number } | undefined;
+
+  constructor(private readonly maxBatchBytes: number) {}
+
+  /** A new batch: its first events, the one the last batch could not take or none. */
+  startBatch(): FlowEvent[] {
+    const held = this.held;
+    this.held = undefined;
+    this.bytes = held?.share ?? 0;
+    this.events = held === undefined ? 0 : 1;
+    return held === undefined ? [] : [held.event];
+  }
+
+  /** Whether `event` joins the batch being filled (counted then); if not, it begins the next one. */
+  admits(event: FlowEvent): boolean {
+    if (this.maxBatchBytes <= 0) return true;
+    const share = eventBatchShare(event);
+    if (this.events > 0 && this.bytes + share > this.maxBatchBytes) {
+      this.held = { event, share };
+      return false;
+    }
+    this.bytes += share;
+    this.events += 1;
+    return true;
+  }
+}
+
 export interface SourceDefinition<Config> extends ComponentInfo<Config> {
   /**
    * The events, batch by batch. The SDK pulls one batch per credit Core grants, so a source never
    * reads ahead of what the pipeline can hold. Return (end the iterator) when a finite source is
-   * exhausted.
+   * exhausted. A throw fails the stream: a `PermanentError` (the source can never go on, e.g. its
+   * input is not the one its checkpoint was taken on) with FAILED_PRECONDITION and its message, so
+   * Core stops the run instead of restarting the service; anything else with UNAVAILABLE, which
+   * Core recovers from by restarting the service and reading again from the committed checkpoint.
    */
   read(config: Config, context: ReadContext): AsyncIterable<SourceOutput>;
   /** Everything up to this position is durable downstream (e.g. acknowledge it to a broker). */
@@ -210,9 +254,13 @@ export function sourceImplementation<Config>(
           finished = true;
           ended = true;
           untrack();
+          // A PermanentError says no restart can help (Core stops the run with its message);
+          // anything else is a failure Core recovers from by restarting or reconnecting.
           call.emit(
             "error",
-            statusError(grpc.status.UNAVAILABLE, `source failed: ${(error as Error).message}`),
+            error instanceof PermanentError
+              ? statusError(grpc.status.FAILED_PRECONDITION, error.message)
+              : statusError(grpc.status.UNAVAILABLE, `source failed: ${(error as Error).message}`),
           );
         }
       } finally {
