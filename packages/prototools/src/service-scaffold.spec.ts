@@ -1,6 +1,7 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
+import { createInterface } from "node:readline";
 import { runLintCommand } from "./lint-command";
 import { readManifest } from "./pin-manifest";
 import { ReleaseLedger } from "./release-ledger";
@@ -96,6 +97,10 @@ describe("flow new", () => {
       "export const orderEnricherProcessor: ProcessorDefinition<OrderEnricherConfig>",
     );
     expect(definition).toContain('name: "flow-processor-order-enricher"');
+    // main.ts is one call: the SDK finds the package and its generated service itself.
+    const main = temp.read("processors/order-enricher/src/main.ts");
+    expect(main).toContain("void serveProcessor(orderEnricherProcessor);\n");
+    expect(main).not.toContain("packageDir");
     expect(temp.read("processors/order-enricher/README.md")).toContain(
       'use: "@flow/processor-order-enricher"',
     );
@@ -185,6 +190,23 @@ describe("flow new in a one-service-per-folder repository with another prefix", 
 // Set FLOW_TEST_SKIP_SCAFFOLD_BUILD=1 to skip it (it installs and builds, about a minute).
 const e2e = process.env.FLOW_TEST_SKIP_SCAFFOLD_BUILD === "1" ? describe.skip : describe;
 
+/** Runs `program` with node until it prints its first line on stdout (or exits), then kills it. */
+async function firstStdoutLine(program: string): Promise<string> {
+  const child = spawn(process.execPath, [program], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`${program} exited (${code}): ${stderr}`)));
+    });
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
 e2e("flow new processor demo in a clone of this repository", () => {
   const source = execFileSync("git", ["rev-parse", "--show-toplevel"], {
     cwd: __dirname,
@@ -215,7 +237,7 @@ e2e("flow new processor demo in a clone of this repository", () => {
     return result.stdout;
   };
 
-  it("installs, builds and passes its test with no manual step", () => {
+  it("installs, builds and passes its test with no manual step", async () => {
     clone = TempRepo.cloneWorkingTree(source);
     // As a developer would: the clone is installed (that is what gives them `pnpm flow`) before `flow new`.
     run(pnpm, ["install", "--prefer-offline", "--no-frozen-lockfile"], clone.root);
@@ -231,6 +253,10 @@ e2e("flow new processor demo in a clone of this repository", () => {
       clone.root,
     );
     run(pnpm, ["test"], clone.path("processors/demo"));
+    // The built program serves with no options: it prints the handshake of its vendored contract.
+    expect(await firstStdoutLine(clone.path("processors/demo/dist/main.js"))).toMatch(
+      /^flow-handshake\|1\|processor_service\|1\|tcp\|127\.0\.0\.1:\d+\|grpc$/,
+    );
 
     const report = JSON.parse(readFileSync(clone.path("processors/demo/.jest-results.json"), "utf8"));
     expect(report).toEqual(expect.objectContaining({ success: true, numFailedTests: 0 }));

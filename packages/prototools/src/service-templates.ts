@@ -120,16 +120,12 @@ const DESCRIPTIONS: Record<ServiceFamily, string> = {
 
 function main(n: Names): string {
   return `#!/usr/bin/env node
-import { join } from "node:path";
 import { ${n.serve} } from "@flow/sdk";
-import { ${n.service}Service } from "./${n.gen}";
 import { ${n.definition} } from "./${n.file}";
 
-// Prints the handshake line Flow Core reads, serves health and reflection, stops on SIGTERM.
-${n.serve}(${n.definition}, { service: ${n.service}Service, packageDir: join(__dirname, "..") }).catch((error: Error) => {
-  process.stderr.write(\`${n.component}: \${error.message}\\n\`);
-  process.exit(1);
-});
+// Prints the handshake line Flow Core reads, serves health and reflection, stops on SIGTERM. The
+// SDK finds this package (package.json, proto/) and its generated ${n.service} in src/gen.
+void ${n.serve}(${n.definition});
 `;
 }
 

@@ -41,6 +41,26 @@ describe("serveProcessor in this process", () => {
   });
 });
 
+describe("serve* with no options", () => {
+  it("serves the calling module's package: its generated service, its vendored contract version", async () => {
+    const running = await serveProcessor(
+      { name: "found", version: "1.0.0", configSchema: { type: "object" }, process: (event) => event },
+      { handshake: false, handleSignals: false },
+    );
+    const client = new ProcessorServiceClient(running.address, grpc.credentials.createInsecure());
+    try {
+      expect(running.contract).toEqual({ name: "processor_service", major: 1, minor: 0, patch: 0 });
+      const described = await new Promise<DescribeResponse>((resolve, reject) =>
+        client.describe({}, (error, response) => (error ? reject(error) : resolve(response))),
+      );
+      expect(described.component?.name).toBe("found");
+    } finally {
+      client.close();
+      await running.stop();
+    }
+  });
+});
+
 describe("a spawned service process", () => {
   const fixture = join(__dirname, "test-support", "fixtures", "echo-processor.js");
   let child: ChildProcess | undefined;

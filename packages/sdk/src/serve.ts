@@ -9,20 +9,30 @@ import { withEncodedProcessBatches } from "./encoded-batches";
 import { formatHandshake } from "./handshake";
 import { type ProcessorDefinition, processorImplementation } from "./processor";
 import { registerFromEnv } from "./registration";
+import { callerFile, findServicePackage, type ServicePackage } from "./service-package";
 import { ServiceServer } from "./service-server";
 import { type SourceDefinition, sourceImplementation } from "./source";
 
 export interface ServeOptions {
-  /** The generated service definition of the family contract (e.g. ProcessorServiceService). */
-  service: grpc.ServiceDefinition;
-  /** The package folder: its proto/ feeds reflection, its lock tells the exact contract version. */
-  packageDir: string;
+  /**
+   * The generated service definition of the family contract (e.g. ProcessorServiceService).
+   * Default: the one the calling module's package generated (see service-package.ts).
+   */
+  service?: grpc.ServiceDefinition;
+  /**
+   * The package folder: its proto/ feeds reflection, its lock tells the exact contract version.
+   * Default: the nearest folder with a package.json above the calling module.
+   */
+  packageDir?: string;
   host?: string;
   /** 0 by default (the OS chooses); FLOW_SERVICE_PORT overrides it. */
   port?: number;
   /** Print the handshake line on stdout (default: true). */
   handshake?: boolean;
-  /** Stop gracefully on SIGTERM/SIGINT (default: true). */
+  /**
+   * The service owns its process (default: true): it stops gracefully on SIGTERM/SIGINT, and a
+   * failure to start is printed on stderr as `<name>: <message>` and exits 1 instead of rejecting.
+   */
   handleSignals?: boolean;
   /** Grace period for a stop, in milliseconds. */
   graceMs?: number;
@@ -47,12 +57,42 @@ export function serviceLogger(name: string): pino.Logger {
 }
 
 type Implementation = (contract: ContractVersion, server: ServiceServer) => grpc.UntypedServiceImplementation;
+type PackageOptions = ServeOptions & ServicePackage;
 
+/**
+ * The options with the package filled in where not given, from `caller`: the module that called
+ * `serve*` (read from the stack before anything else runs).
+ */
+function withPackage(family: FamilyName, options: ServeOptions, caller: string | undefined): PackageOptions {
+  const { service, packageDir } = options;
+  if (service && packageDir) return { ...options, service, packageDir };
+  if (!caller) throw new Error("cannot tell which module called serve*: pass { service, packageDir }");
+  const found = findServicePackage(caller, family);
+  return { ...options, service: service ?? found.service, packageDir: packageDir ?? found.packageDir };
+}
+
+/** Starts the service; when it owns its process, a failure to start ends it with one line. */
 async function serve(
   family: FamilyName,
   info: ComponentInfo<unknown>,
   implement: Implementation,
-  options: ServeOptions,
+  resolveOptions: () => PackageOptions,
+  ownsProcess: boolean,
+): Promise<RunningService> {
+  try {
+    return await start(family, info, implement, resolveOptions());
+  } catch (error) {
+    if (!ownsProcess) throw error;
+    process.stderr.write(`${info.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
+
+async function start(
+  family: FamilyName,
+  info: ComponentInfo<unknown>,
+  implement: Implementation,
+  options: PackageOptions,
 ): Promise<RunningService> {
   const name = info.name;
   const contract = vendoredContractVersion(options.packageDir, `${family}_service`, 1);
@@ -117,42 +157,56 @@ function checkedMessageBytes(bytes: number): number {
   return bytes;
 }
 
-/** Runs a processor (processor_service v1). */
+/**
+ * Runs a processor (processor_service v1). A service's `main.ts` is this one call: the package
+ * and its generated service are found from the calling module; `options` overrides them.
+ */
 export function serveProcessor<Config, State = Config>(
   definition: ProcessorDefinition<Config, State>,
-  options: ServeOptions,
+  options: ServeOptions = {},
 ): Promise<RunningService> {
+  const caller = options.service && options.packageDir ? undefined : callerFile(serveProcessor);
   return serve(
     "processor",
     definition as ComponentInfo<unknown>,
     (contract, server) => processorImplementation(definition, contract, server),
-    // A processor that works on encoded batches gets them as bytes (see encoded-batches.ts).
-    definition.processEncoded ? { ...options, service: withEncodedProcessBatches(options.service) } : options,
+    () => {
+      const resolved = withPackage("processor", options, caller);
+      // A processor that works on encoded batches gets them as bytes (see encoded-batches.ts).
+      return definition.processEncoded
+        ? { ...resolved, service: withEncodedProcessBatches(resolved.service) }
+        : resolved;
+    },
+    options.handleSignals ?? true,
   );
 }
 
-/** Runs a source (source_service v1). */
+/** Runs a source (source_service v1); the package is found as for serveProcessor. */
 export function serveSource<Config>(
   definition: SourceDefinition<Config>,
-  options: ServeOptions,
+  options: ServeOptions = {},
 ): Promise<RunningService> {
+  const caller = options.service && options.packageDir ? undefined : callerFile(serveSource);
   return serve(
     "source",
     definition as ComponentInfo<unknown>,
     (contract, server) => sourceImplementation(definition, contract, server),
-    options,
+    () => withPackage("source", options, caller),
+    options.handleSignals ?? true,
   );
 }
 
-/** Runs a consumer (consumer_service v1). */
+/** Runs a consumer (consumer_service v1); the package is found as for serveProcessor. */
 export function serveConsumer<Config>(
   definition: ConsumerDefinition<Config>,
-  options: ServeOptions,
+  options: ServeOptions = {},
 ): Promise<RunningService> {
+  const caller = options.service && options.packageDir ? undefined : callerFile(serveConsumer);
   return serve(
     "consumer",
     definition as ComponentInfo<unknown>,
     (contract, server) => consumerImplementation(definition, contract, server),
-    options,
+    () => withPackage("consumer", options, caller),
+    options.handleSignals ?? true,
   );
 }
