@@ -1,3 +1,4 @@
+import { PermanentError } from "@flow/sdk";
 import type { FileFingerprint } from "./file-fingerprint";
 
 /**
@@ -38,14 +39,14 @@ const OFFSET = /^(0|[1-9]\d{0,15})$/;
 const HEX_32 = /^[0-9a-f]{32}$/;
 const DECIMAL = /^\d{1,20}$/;
 
-/** Throws on a position this source did not write, saying what it found. */
+/** Throws on a position this source did not write, saying what it found (permanent: a restart gets it again). */
 export function decodeCheckpoint(position: Buffer | undefined): SavedPosition {
   if (position === undefined || position.length === 0) return { kind: "none" };
   const text = position.toString("utf8");
   if (OFFSET.test(text)) return { kind: "offset", offset: Number(text) };
   const checkpoint = text.startsWith("{") ? parseCheckpoint(text) : undefined;
   if (checkpoint === undefined) {
-    throw new Error(
+    throw new PermanentError(
       `checkpoint "${text.slice(0, 60)}" is not a file source position; reset the stage's checkpoint (flow checkpoints reset <pipeline> <stage>) to read the file from its start`,
     );
   }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -8,7 +8,7 @@ import { StreamReader, serveForTests, unary } from "@flow/testing";
 import { status } from "@grpc/grpc-js";
 import { fileSource } from "./file-source";
 import { Family, Severity } from "./gen/component/v1/component";
-import type { Event } from "./gen/event/v1/event";
+import { type Event, EventBatch } from "./gen/event/v1/event";
 import {
   type ConfigureRequest,
   type ConfigureResponse,
@@ -43,7 +43,7 @@ function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
 
 function start(
   config: object,
-  options: { credits?: number; maxBatchSize?: number; checkpoint?: string } = {},
+  options: { credits?: number; maxBatchSize?: number; maxBatchBytes?: number; checkpoint?: string } = {},
 ) {
   const stream = served.client.read();
   const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
@@ -58,7 +58,7 @@ function start(
             : { position: Buffer.from(options.checkpoint), description: "" },
         initialCredits: options.credits ?? 100,
         maxBatchSize: options.maxBatchSize ?? 0,
-        maxBatchBytes: 0n,
+        maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
         lingerMs: 0,
         stageId: "lines",
       },
@@ -85,7 +85,7 @@ async function nextBatch(reader: StreamReader<ReadRequest, ReadResponse>): Promi
 
 async function readFile(
   config: object,
-  options: { maxBatchSize?: number; checkpoint?: string } = {},
+  options: { maxBatchSize?: number; maxBatchBytes?: number; checkpoint?: string } = {},
 ): Promise<SourceBatch[]> {
   const { stream, reader } = start(config, options);
   const batches = await readAll(reader);
@@ -227,11 +227,11 @@ describe("file source over gRPC", () => {
     expect(atEnd).toEqual([]);
   });
 
-  it("refuses a checkpoint it did not write, saying how to start over", async () => {
+  it("refuses a checkpoint it did not write for good (FAILED_PRECONDITION), saying how to start over", async () => {
     const path = writeLines("foreign.jsonl", "{}\n");
     const { reader } = start({ path }, { checkpoint: "offset=12" });
     await expect(reader.finished).rejects.toMatchObject({
-      code: status.UNAVAILABLE,
+      code: status.FAILED_PRECONDITION,
       details: expect.stringContaining('checkpoint "offset=12" is not a file source position; reset'),
     });
   });
@@ -337,12 +337,12 @@ describe("file source over gRPC", () => {
       ]);
     });
 
-    it("fails the stream, naming the file and byte, with invalidLines: fail", async () => {
+    it("fails the stream for good (FAILED_PRECONDITION), naming the file and byte, with invalidLines: fail", async () => {
       const path = writeLines("invalid-fail.jsonl", content);
       const { reader } = start({ path, invalidLines: "fail" });
       await expect(reader.finished).rejects.toMatchObject({
-        code: status.UNAVAILABLE,
-        details: expect.stringContaining(`${path} at byte 8: not JSON`),
+        code: status.FAILED_PRECONDITION,
+        details: expect.stringMatching(new RegExp(`^${path} at byte 8: not JSON`)),
       });
     });
   });
@@ -433,15 +433,15 @@ describe("file source over gRPC", () => {
       expect(ids(whole)).toEqual([...old.ids, ...ids(resumed)]);
     });
 
-    it("fails the stream, naming the file and what changed, with replacedFile: fail", async () => {
+    it("fails the stream for good (FAILED_PRECONDITION), naming the file and what changed, with replacedFile: fail", async () => {
       const old = await readToEnd("fail.jsonl", lines(10, "old"));
       renameOver(old.path, lines(10, "new"));
       const { reader } = start({ path: old.path, replacedFile: "fail" }, { checkpoint: old.checkpoint });
       await expect(reader.finished).rejects.toMatchObject({
-        code: status.UNAVAILABLE,
+        code: status.FAILED_PRECONDITION,
         details: expect.stringMatching(
           new RegExp(
-            `${old.path} was replaced since it was read up to byte 200: it is another file now .*replacedFile is "fail"; to read the new file from its start, reset the stage's checkpoint \\(flow checkpoints reset <pipeline> lines\\) or set replacedFile: from-start`,
+            `^${old.path} was replaced since it was read up to byte 200: it is another file now .*replacedFile is "fail"; to read the new file from its start, reset the stage's checkpoint \\(flow checkpoints reset <pipeline> lines\\) or set replacedFile: from-start`,
           ),
         ),
       });
@@ -453,6 +453,7 @@ describe("file source over gRPC", () => {
         { checkpoint: shortened.checkpoint },
       );
       await expect(truncated.reader.finished).rejects.toMatchObject({
+        code: status.FAILED_PRECONDITION,
         details: expect.stringContaining("was truncated since it was read up to byte 200: it is 44 bytes"),
       });
     });
@@ -507,6 +508,103 @@ describe("file source over gRPC", () => {
           expected,
         );
       });
+    });
+  });
+
+  describe("batches cut to ReadStart.maxBatchBytes", () => {
+    const batchBytes = (events: Event[]): number => EventBatch.encode({ events }).finish().length;
+    const eventsIn = (batch: SourceBatch): Event[] => batch.batch?.events ?? [];
+    /** CloudEvents lines with their own time, so every event's encoded size is known in advance. */
+    const cloudEventLines = (sizes: number[]) =>
+      sizes
+        .map((size, n) =>
+          JSON.stringify({
+            specversion: "1.0",
+            id: `e-${n}`,
+            source: "/sizes",
+            type: "t",
+            time: "2026-01-01T00:00:00Z",
+            data: { pad: "x".repeat(size) },
+          }),
+        )
+        .map((line) => `${line}\n`)
+        .join("");
+    const sizesOf = async (path: string) =>
+      eventsOf(await readFile({ path, format: "cloudevents" })).map((event) => batchBytes([event]));
+
+    it("keeps every batch within the limit, each as full as the next event allows, every event once", async () => {
+      const path = writeLines(
+        "sized.jsonl",
+        Array.from(
+          { length: 60 },
+          (_, n) => `${JSON.stringify({ n, pad: "y".repeat((n * 37) % 500) })}\n`,
+        ).join(""),
+      );
+      const limit = 4000;
+      const batches = await readFile({ path }, { maxBatchBytes: limit });
+      expect(batches.length).toBeGreaterThan(5);
+      batches.forEach((batch, i) => {
+        expect(batchBytes(eventsIn(batch))).toBeLessThanOrEqual(limit);
+        const following = batches[i + 1];
+        if (following !== undefined)
+          expect(batchBytes([...eventsIn(batch), ...eventsIn(following).slice(0, 1)])).toBeGreaterThan(limit);
+      });
+      const whole = await readFile({ path });
+      expect(eventsOf(batches).map((event) => event.id)).toEqual(eventsOf(whole).map((event) => event.id));
+      expect(batches.map(offsetOf)).toEqual(
+        batches.map((_, i) => {
+          const next = batches[i + 1];
+          return next === undefined
+            ? Buffer.byteLength(readFileSync(path))
+            : Number(eventsIn(next)[0]?.id.split("-")[1]);
+        }),
+      );
+    });
+
+    it("takes a batch that is exactly the limit, and cuts it one byte below", async () => {
+      const path = writeLines("exact.jsonl", cloudEventLines([100, 300, 50, 200, 20]));
+      const sizes = await sizesOf(path);
+      const exact = (sizes[0] ?? 0) + (sizes[1] ?? 0) + (sizes[2] ?? 0);
+      const atLimit = await readFile({ path, format: "cloudevents" }, { maxBatchBytes: exact });
+      expect(atLimit.map((batch) => eventsIn(batch).map((event) => event.id))).toEqual([
+        ["e-0", "e-1", "e-2"],
+        ["e-3", "e-4"],
+      ]);
+      expect(batchBytes(eventsIn(atLimit[0] as SourceBatch))).toBe(exact);
+      const below = await readFile({ path, format: "cloudevents" }, { maxBatchBytes: exact - 1 });
+      expect(below.map((batch) => eventsIn(batch).map((event) => event.id))).toEqual([
+        ["e-0", "e-1"],
+        ["e-2", "e-3", "e-4"],
+      ]);
+    });
+
+    it("sends an event larger than the limit alone, and goes on after it", async () => {
+      const path = writeLines("oversized.jsonl", cloudEventLines([10, 10, 5000, 10, 10]));
+      const sizes = await sizesOf(path);
+      const limit = (sizes[0] ?? 0) * 3;
+      expect(sizes[2]).toBeGreaterThan(limit);
+      const batches = await readFile({ path, format: "cloudevents" }, { maxBatchBytes: limit });
+      expect(batches.map((batch) => eventsIn(batch).map((event) => event.id))).toEqual([
+        ["e-0", "e-1"],
+        ["e-2"],
+        ["e-3", "e-4"],
+      ]);
+    });
+
+    it("resumes from a cut batch's checkpoint at the event that did not fit, with the same ids", async () => {
+      const content = Array.from(
+        { length: 12 },
+        (_, n) => `${JSON.stringify({ n, pad: "z".repeat(200) })}\n`,
+      ).join("\n");
+      const path = writeLines("cut-resume.jsonl", content);
+      const whole = eventsOf(await readFile({ path })).map((event) => event.id);
+      const cut = await readFile({ path }, { maxBatchBytes: 1000 });
+      expect(cut.length).toBeGreaterThan(2);
+      for (const [i, batch] of cut.entries()) {
+        const resumed = await readFile({ path }, { checkpoint: batch.checkpoint?.position.toString() });
+        const before = cut.slice(0, i + 1).flatMap(eventsIn).length;
+        expect(eventsOf(resumed).map((event) => event.id)).toEqual(whole.slice(before));
+      }
     });
   });
 

@@ -3,17 +3,20 @@ import { access, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  BatchByteLimit,
   type ConfigIssue,
   errorIssue,
   type FlowEvent,
+  PermanentError,
   readPackageVersion,
   type SourceDefinition,
   serviceLogger,
 } from "@flow/sdk";
 import type { FileChange } from "./file-change";
 import { encodeCheckpoint } from "./file-checkpoint";
-import { type FileSourceConfig, fileSourceConfigSchema } from "./file-source-config";
+import { type FileSourceConfig, fileSourceConfigSchema, type InvalidLinePolicy } from "./file-source-config";
 import { LineEvents } from "./line-events";
+import type { Line } from "./line-reader";
 import { OpenFile } from "./open-file";
 import { handleReplacedFile } from "./replaced-file-policy";
 
@@ -40,9 +43,12 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
     try {
       const lines = new LineEvents(config, path);
       const batchSize = context.maxBatchSize > 0 ? context.maxBatchSize : config.batchSize;
+      const limit = new BatchByteLimit(context.maxBatchBytes);
       while (!context.signal.aborted) {
-        const events: FlowEvent[] = [];
+        // Begins with the event the batch before could not take, read already.
+        const events = limit.startBatch();
         let atEnd = false;
+        let cutBefore: Line | undefined;
         while (events.length < batchSize) {
           const next = await file.next();
           if (next === undefined) {
@@ -50,28 +56,20 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
             break;
           }
           const { line, id } = next;
-          const result = lines.fromLine(line, id);
-          if ("event" in result) {
-            events.push(result.event);
-            continue;
+          const event = eventOfLine(lines, line, id, config.invalidLines, { path, stageId: context.stageId });
+          if (event === undefined) continue;
+          if (!limit.admits(event)) {
+            cutBefore = line;
+            break;
           }
-          const where = `${path} at byte ${line.offset}`;
-          switch (config.invalidLines) {
-            case "emit":
-              events.push(lines.invalidLineEvent(line, id, result.invalid));
-              break;
-            case "skip":
-              log.warn(
-                { stage: context.stageId, path, offset: line.offset },
-                `skipped a line: ${result.invalid}`,
-              );
-              break;
-            case "fail":
-              throw new Error(`${where}: ${result.invalid}`);
-          }
+          events.push(event);
         }
         // Skipped lines alone make no batch: they are skipped again after a resume, harmlessly.
-        if (events.length > 0) yield { events, checkpoint: encodeCheckpoint(await file.checkpoint(), path) };
+        if (events.length > 0) {
+          const checkpoint =
+            cutBefore === undefined ? await file.checkpoint() : await file.checkpointBefore(cutBefore);
+          yield { events, checkpoint: encodeCheckpoint(checkpoint, path) };
+        }
         if (!atEnd) continue;
         if (!config.follow) return;
         const change = await file.changeWhileFollowed(path);
@@ -93,6 +91,29 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
     }
   },
 };
+
+/** The event a line makes, or undefined for a line skipped by `invalidLines: skip`. */
+function eventOfLine(
+  lines: LineEvents,
+  line: Line,
+  id: string,
+  policy: InvalidLinePolicy,
+  where: { path: string; stageId: string },
+): FlowEvent | undefined {
+  const result = lines.fromLine(line, id);
+  if ("event" in result) return result.event;
+  const { path, stageId } = where;
+  switch (policy) {
+    case "emit":
+      return lines.invalidLineEvent(line, id, result.invalid);
+    case "skip":
+      log.warn({ stage: stageId, path, offset: line.offset }, `skipped a line: ${result.invalid}`);
+      return undefined;
+    case "fail":
+      // The same line fails every read again: no restart can get past it.
+      throw new PermanentError(`${path} at byte ${line.offset}: ${result.invalid}`);
+  }
+}
 
 /** Every reason the file cannot be read, as an issue at /path naming the file. */
 async function checkReadableFile(path: string): Promise<ConfigIssue[]> {

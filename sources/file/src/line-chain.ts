@@ -10,7 +10,12 @@ import { hash } from "node:crypto";
  * checkpoint, so a resume continues it without rereading the file.
  */
 export class LineChain {
-  private constructor(private value: Buffer) {}
+  /** The value before the last `add`, so a batch can end just before the line last added. */
+  private before: Buffer;
+
+  private constructor(private value: Buffer) {
+    this.before = value;
+  }
 
   static start(absolutePath: string): LineChain {
     return new LineChain(hash("sha256", `flow-source-file\0${absolutePath}`, "buffer"));
@@ -26,11 +31,17 @@ export class LineChain {
     const input = Buffer.allocUnsafe(this.value.length + content.length);
     this.value.copy(input, 0);
     content.copy(input, this.value.length);
+    this.before = this.value;
     this.value = hash("sha256", input, "buffer");
     return `${this.value.toString("hex", 0, 8)}-${offset}`;
   }
 
   get hex(): string {
     return this.value.toString("hex");
+  }
+
+  /** The value before the last line was added, as hex. */
+  get hexBeforeLast(): string {
+    return this.before.toString("hex");
   }
 }

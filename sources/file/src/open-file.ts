@@ -59,9 +59,19 @@ export class OpenFile {
     }
   }
 
+  /** Resumes after every line read so far. */
   async checkpoint(): Promise<FileCheckpoint> {
     const offset = this.reader.position;
     return { offset, lines: this.chain.hex, file: await this.fingerprints.at(offset) };
+  }
+
+  /**
+   * Resumes at `last`, the line `next` returned last, so that it is read again: the batch that
+   * ends with this checkpoint could not take that line's event.
+   */
+  async checkpointBefore(last: Line): Promise<FileCheckpoint> {
+    const offset = last.offset;
+    return { offset, lines: this.chain.hexBeforeLast, file: await this.fingerprints.at(offset) };
   }
 
   /**
