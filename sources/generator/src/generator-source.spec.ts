@@ -4,6 +4,7 @@ import { serveSource } from "@flow/sdk";
 import { StreamReader, serveForTests, unary } from "@flow/testing";
 import { status } from "@grpc/grpc-js";
 import { Family, Severity } from "./gen/component/v1/component";
+import { type Event, EventBatch } from "./gen/event/v1/event";
 import {
   type ConfigureRequest,
   type ConfigureResponse,
@@ -29,7 +30,13 @@ function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
 
 function start(
   config: object,
-  options: { credits?: number; maxBatchSize?: number; lingerMs?: number; checkpoint?: string } = {},
+  options: {
+    credits?: number;
+    maxBatchSize?: number;
+    maxBatchBytes?: number;
+    lingerMs?: number;
+    checkpoint?: string;
+  } = {},
 ) {
   const stream = served.client.read();
   const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
@@ -46,7 +53,7 @@ function start(
         maxBatchSize: options.maxBatchSize ?? 0,
         lingerMs: options.lingerMs ?? 0,
         stageId: "gen",
-        maxBatchBytes: 0n,
+        maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
       },
     },
   };
@@ -212,11 +219,63 @@ describe("generator source over gRPC", () => {
     expect(payload).toEqual({ n: 2, ref: "gen-2", nested: ["gen"], pad: expect.stringMatching(/^x+$/) });
   });
 
-  it("fails the stream with a clear reason on a checkpoint it did not write", async () => {
+  it("fails the stream for good (FAILED_PRECONDITION) on a checkpoint it did not write", async () => {
     const { reader } = start({ count: 10 }, { checkpoint: "offset=12" });
     await expect(reader.finished).rejects.toMatchObject({
-      code: status.UNAVAILABLE,
+      code: status.FAILED_PRECONDITION,
       details: expect.stringContaining("not a generator position"),
+    });
+  });
+
+  describe("batches cut to ReadStart.maxBatchBytes", () => {
+    const batchBytes = (events: Event[]): number => EventBatch.encode({ events }).finish().length;
+    const eventsIn = (batch: SourceBatch): Event[] => batch.batch?.events ?? [];
+    async function read(config: object, options: Parameters<typeof start>[1]): Promise<SourceBatch[]> {
+      const { stream, reader } = start(config, options);
+      const { batches } = await readAll(reader);
+      stream.end();
+      await reader.finished;
+      return batches;
+    }
+
+    it("keeps every batch within the limit, cut exactly where the next event would pass it", async () => {
+      const limit = 3000;
+      // 100 events per batch of ~260 bytes each would be ~26 KB: each is cut into batches of ~11.
+      const batches = await read(
+        { count: 250, payload: { size: 200 } },
+        { maxBatchSize: 100, maxBatchBytes: limit },
+      );
+      expect(batches.length).toBeGreaterThan(20);
+      batches.forEach((batch, i) => {
+        expect(batchBytes(eventsIn(batch))).toBeLessThanOrEqual(limit);
+        const following = batches[i + 1];
+        if (following === undefined) return;
+        // Cut one event too early, or too late, fails one of these.
+        expect(batchBytes([...eventsIn(batch), ...eventsIn(following).slice(0, 1)])).toBeGreaterThan(limit);
+        expect(batch.checkpoint?.position.toString()).toBe(eventsIn(following)[0]?.id.replace("gen-", ""));
+      });
+      expect(ids(batches)).toEqual(Array.from({ length: 250 }, (_, i) => `gen-${i + 1}`));
+      expect(batches.at(-1)?.checkpoint?.position.toString()).toBe("251");
+    });
+
+    it("sends each event larger than the limit alone, and reaches the end", async () => {
+      const batches = await read({ count: 4, payload: { size: 5000 } }, { maxBatchBytes: 3000 });
+      expect(batches.map((batch) => eventsIn(batch).map((event) => event.id))).toEqual([
+        ["gen-1"],
+        ["gen-2"],
+        ["gen-3"],
+        ["gen-4"],
+      ]);
+      expect(batches.map((batch) => batch.checkpoint?.position.toString())).toEqual(["2", "3", "4", "5"]);
+    });
+
+    it("resumes from a cut batch's checkpoint at the event that did not fit", async () => {
+      const config = { count: 40, payload: { size: 300 } };
+      const cut = await read(config, { maxBatchSize: 40, maxBatchBytes: 2000 });
+      expect(cut.length).toBeGreaterThan(2);
+      const checkpoint = cut[0]?.checkpoint?.position.toString();
+      const resumed = await read(config, { maxBatchSize: 40, checkpoint });
+      expect(ids(resumed)).toEqual(ids(cut).slice(eventsIn(cut[0] as SourceBatch).length));
     });
   });
 });

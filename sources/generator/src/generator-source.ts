@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import {
+  BatchByteLimit,
   type ConfigIssue,
   createEvent,
   errorIssue,
@@ -57,25 +58,35 @@ export const generatorSource: SourceDefinition<GeneratorConfig> = {
       lingerMs: context.lingerMs,
       signal: context.signal,
     });
+    const limit = new BatchByteLimit(context.maxBatchBytes);
+    const eventAt = (seq: bigint): FlowEvent => {
+      const id = `${stage}-${seq}`;
+      const time = nowTimestamp();
+      const values = { seq, id, stage, time: formatsTime ? timestampToRfc3339(time) : "" };
+      return createEvent({
+        id,
+        source: config.source,
+        type: config.type,
+        subject: subject?.render(values),
+        time,
+        datacontenttype: "application/json",
+        data: payload.render(values),
+      });
+    };
+    // A range is cut into several batches when its events exceed maxBatchBytes; the event that
+    // did not fit one batch (sequence `seq`) begins the next.
     for await (const range of ranges) {
-      const events: FlowEvent[] = [];
-      for (let seq = range.from; seq < range.to; seq++) {
-        const id = `${stage}-${seq}`;
-        const time = nowTimestamp();
-        const values = { seq, id, stage, time: formatsTime ? timestampToRfc3339(time) : "" };
-        events.push(
-          createEvent({
-            id,
-            source: config.source,
-            type: config.type,
-            subject: subject?.render(values),
-            time,
-            datacontenttype: "application/json",
-            data: payload.render(values),
-          }),
-        );
+      let seq = range.from;
+      while (seq < range.to) {
+        const events = limit.startBatch();
+        seq += BigInt(events.length);
+        for (; seq < range.to; seq++) {
+          const event = eventAt(seq);
+          if (!limit.admits(event)) break;
+          events.push(event);
+        }
+        yield { events, checkpoint: encodeNextSequence(seq) };
       }
-      yield { events, checkpoint: encodeNextSequence(range.to) };
     }
   },
 };
