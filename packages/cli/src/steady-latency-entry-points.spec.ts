@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk";
+import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 
 // Core's Node flags cannot go in NODE_OPTIONS, so every way of starting `flow` carries them on
 // its command line; this keeps those command lines and the SDK's list from drifting apart.

@@ -1,25 +1,50 @@
-export * from "./attribute-value-json";
-export * from "./cloudevent-json-line";
-export * from "./cloudevent-json-members";
-export * from "./component";
-export * from "./component-handlers";
-export * from "./config-validator";
-export * from "./consumer";
-export * from "./contract-version";
-export * from "./encoded-batches";
-export * from "./encoded-event-size";
-export * from "./flow-event";
-export * from "./handshake";
-export * from "./health-check";
-export * from "./json-content-type";
-export * from "./method-binding";
-export * from "./package-version";
-export * from "./path-access";
-export * from "./processor";
-export * from "./reflection-descriptors";
-export * from "./serve";
-export * from "./server-flow-window";
-export * from "./service-errors";
-export * from "./service-server";
-export * from "./source";
-export * from "./steady-latency-node-flags";
+// What a service author uses: serve a definition, build and read events, report what went wrong.
+// What Core, tools and tests need from the SDK (handshake, channels, health, servers of their
+// own) is `@flow/sdk/internal` (internal.ts).
+
+export { attributeValueJson } from "./attribute-value-json";
+export { cloudEventJsonLine } from "./cloudevent-json-line";
+export { CLOUDEVENT_JSON_MEMBERS } from "./cloudevent-json-members";
+export { type ConfigIssue, type ContractVersion, errorIssue, warningIssue } from "./component";
+export type { ComponentInfo } from "./component-handlers";
+export type { JsonSchema } from "./config-validator";
+export type { ConsumerDefinition, ConsumerWriter } from "./consumer";
+export { encodedEventBytes } from "./encoded-event-size";
+export {
+  type AttributeValue,
+  createEvent,
+  eventJson,
+  type FlowEvent,
+  type NewEvent,
+  nowTimestamp,
+  type Timestamp,
+  timestampFromDate,
+  timestampFromNanos,
+  timestampFromRfc3339,
+  timestampToNanos,
+  timestampToRfc3339,
+} from "./flow-event";
+// Transitional: packages/core/src/engine, being rewritten, still imports these from here; they
+// belong to @flow/sdk/internal (remove these two lines once the engine imports them from there).
+export { checkHealth, type HealthStatus } from "./health-check";
+export { isJsonContentType } from "./json-content-type";
+export { readPackageVersion } from "./package-version";
+export { canWrite, creatableFileIssues, statOrUndefined } from "./path-access";
+export {
+  type BatchResult,
+  type DeadLetterVerdict,
+  deadLetter,
+  type EventResult,
+  type ProcessorDefinition,
+} from "./processor";
+export {
+  type RunningService,
+  type ServeOptions,
+  serveConsumer,
+  serveProcessor,
+  serveSource,
+  serviceLogger,
+} from "./serve";
+export { PermanentError, RetryableError } from "./service-errors";
+export { FLOW_CHANNEL_OPTIONS } from "./service-server";
+export { BatchByteLimit, type ReadContext, type SourceDefinition, type SourceOutput } from "./source";

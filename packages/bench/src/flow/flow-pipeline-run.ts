@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk";
+import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { CountingReport } from "../flow-services/counting-consumer";
 import { ProcessWatch } from "./process-watch";
 

@@ -1,13 +1,6 @@
 import { join } from "node:path";
-import {
-  checkServingStatus,
-  createEvent,
-  type RunningService,
-  serveConsumer,
-  serveProcessor,
-  serveSource,
-  vendoredContractVersion,
-} from "@flow/sdk";
+import { createEvent, type RunningService, serveConsumer, serveProcessor, serveSource } from "@flow/sdk";
+import { checkServingStatus, vendoredContractVersion } from "@flow/sdk/internal";
 import { listServices, resolveLikeGrpcurl } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import { type ComponentDescriptor, Family } from "../gen/component/v1/component";

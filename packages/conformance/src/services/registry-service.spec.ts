@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { checkServingStatus, ServiceServer } from "@flow/sdk";
+import { checkServingStatus, ServiceServer } from "@flow/sdk/internal";
 import { listServices, resolveLikeGrpcurl } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import {

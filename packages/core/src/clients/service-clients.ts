@@ -1,4 +1,4 @@
-import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
+import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk/internal";
 import * as grpc from "@grpc/grpc-js";
 import { ConsumerServiceClient } from "../gen/consumer_service/v1/consumer";
 import { ProcessorServiceClient } from "../gen/processor_service/v1/processor";

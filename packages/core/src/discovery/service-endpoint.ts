@@ -1,11 +1,11 @@
 import { EventEmitter } from "node:events";
 import { UserError } from "@flow/errors";
-import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk";
+import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import type { ServiceLocator } from "../config/pipeline-model";
+import { backoffDelayMs } from "../engine/backoff-delay";
 import { type RestartPolicy, SpawnedService } from "./spawned-service";
 import { resolveServicePackage } from "./workspace-packages";
-import { backoffDelayMs } from "../engine/backoff-delay";
 
 export interface EndpointOptions {
   stageId: string;
@@ -116,9 +116,7 @@ export class ServiceEndpoint extends EventEmitter {
       );
     }
     this.recoveries += 1;
-    await new Promise((resolve) =>
-      setTimeout(resolve, backoffDelayMs(this.recoveries, restart)),
-    );
+    await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(this.recoveries, restart)));
     if (locator.kind === "registry") this.currentTarget = await this.registryTarget(locator.name);
     this.emit("restarted", this.recoveries, reason);
   }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createInterface } from "node:readline";
 import { UserError } from "@flow/errors";
-import { type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk";
+import { type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import { backoffDelayMs } from "../engine/backoff-delay";
 

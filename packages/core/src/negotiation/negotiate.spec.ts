@@ -4,7 +4,7 @@ import {
   GRPC_DEFAULT_MAX_MESSAGE_BYTES,
   ServiceServer,
   sourceImplementation,
-} from "@flow/sdk";
+} from "@flow/sdk/internal";
 import type * as grpc from "@grpc/grpc-js";
 import { parsePipeline } from "../config/load-pipeline";
 import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/raw-batch";

@@ -1,4 +1,4 @@
-import { FLOW_CHANNEL_OPTIONS, GRPC_DEFAULT_MAX_MESSAGE_BYTES } from "@flow/sdk";
+import { FLOW_CHANNEL_OPTIONS, GRPC_DEFAULT_MAX_MESSAGE_BYTES } from "@flow/sdk/internal";
 import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/raw-batch";
 import type { StagePlan } from "../engine/run-plan";
 import type { ComponentDescriptor } from "../gen/component/v1/component";

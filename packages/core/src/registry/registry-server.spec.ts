@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkHealth } from "@flow/sdk";
+import { checkHealth } from "@flow/sdk/internal";
 import {
   dropSchema,
   listServices,

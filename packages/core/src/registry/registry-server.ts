@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ServiceServer } from "@flow/sdk";
+import { ServiceServer } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import { RegistryServiceService } from "../gen/registry_service/v1/registry";
 import type { StateStore } from "../state/state-store";
