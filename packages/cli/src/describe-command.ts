@@ -2,7 +2,6 @@ import { resolve } from "node:path";
 import {
   clientFor,
   deadline,
-  type Family,
   getStage,
   loadPipeline,
   ServiceEndpoint,
@@ -10,6 +9,7 @@ import {
   splitCommandLine,
 } from "@flow/core";
 import { UserError } from "@flow/errors";
+import { FAMILY_NAMES, familyNameOf } from "@flow/sdk/internal";
 import type { Command } from "commander";
 import pino from "pino";
 import { openCommandState } from "./pipeline-state";
@@ -134,9 +134,8 @@ interface Descriptor {
 
 /** Describe speaks the same messages in every family contract: ask each until one answers. */
 async function describeAny(target: string): Promise<Descriptor> {
-  const families: Family[] = ["source", "processor", "consumer"];
   const failures: string[] = [];
-  for (const family of families) {
+  for (const family of FAMILY_NAMES) {
     const client = clientFor(family, target) as unknown as {
       describe(
         request: object,
@@ -170,6 +169,7 @@ function jsonReplacer(key: string, value: unknown): unknown {
   return typeof value === "bigint" ? String(value) : value;
 }
 
+/** The family's name; FAMILY_UNSPECIFIED (0) and values Flow does not know as they are. */
 function familyName(family: number): string {
-  return ["unspecified", "source", "processor", "consumer"][family] ?? String(family);
+  return familyNameOf(family) ?? (family === 0 ? "unspecified" : String(family));
 }

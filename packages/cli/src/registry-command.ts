@@ -1,5 +1,6 @@
 import { listRegistryServices, type RegisteredService, RegistryServer } from "@flow/core";
 import { UserError } from "@flow/errors";
+import { familyNameOf } from "@flow/sdk/internal";
 import type { Command } from "commander";
 import pino from "pino";
 import { logLevelOption } from "./log-level-option";
@@ -132,7 +133,7 @@ async function listServices(name: string | undefined, options: ListOptions): Pro
 function componentSummary(component: unknown): string {
   if (typeof component !== "object" || component === null) return "-";
   const { name, version, family } = component as { name?: unknown; version?: unknown; family?: unknown };
-  const familyName = typeof family === "string" ? family.replace(/^FAMILY_/, "").toLowerCase() : undefined;
+  const familyName = typeof family === "string" ? familyNameOf(family) : undefined;
   return (
     [name, version, familyName].filter((part) => typeof part === "string" && part !== "").join(" ") || "-"
   );

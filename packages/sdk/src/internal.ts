@@ -1,7 +1,7 @@
 // `@flow/sdk/internal`: what Flow Core, the CLI, tools and tests use from the SDK, kept apart from
 // what a service author calls (index.ts). No compatibility promise beyond this workspace.
 
-export { type ComponentDescriptor, FAMILY, type FamilyName } from "./component";
+export { type ComponentDescriptor, FAMILY, FAMILY_NAMES, type FamilyName, familyNameOf } from "./component";
 export { ConfigValidator } from "./config-validator";
 export { consumerImplementation } from "./consumer";
 export { vendoredContractVersion } from "./contract-version";

@@ -1,13 +1,14 @@
-import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk/internal";
+import { type FamilyName, FLOW_CHANNEL_OPTIONS } from "@flow/sdk/internal";
 import * as grpc from "@grpc/grpc-js";
 import { ConsumerServiceClient } from "../gen/consumer_service/v1/consumer";
 import { ProcessorServiceClient } from "../gen/processor_service/v1/processor";
 import { SourceServiceClient } from "../gen/source_service/v1/source";
 
-export type Family = "source" | "processor" | "consumer";
+/** Transitional: packages/core/src/engine/stage-counters.ts still names it; it is FamilyName. */
+export type Family = FamilyName;
 
 /** The contract (name and major) Core speaks with each family. */
-export const CORE_CONTRACTS: Record<Family, { name: string; majors: number[] }> = {
+export const CORE_CONTRACTS: Record<FamilyName, { name: string; majors: number[] }> = {
   source: { name: "source_service", majors: [1] },
   processor: { name: "processor_service", majors: [1] },
   consumer: { name: "consumer_service", majors: [1] },
@@ -27,7 +28,7 @@ const CLIENTS = {
 } as const;
 
 /** A generated client of the family's contract, for the unary calls (Describe, Configure); streams use raw codecs. */
-export function clientFor(family: Family, target: string): grpc.Client {
+export function clientFor(family: FamilyName, target: string): grpc.Client {
   return new CLIENTS[family](target, grpc.credentials.createInsecure(), channelOptions());
 }
 

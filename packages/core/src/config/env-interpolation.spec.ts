@@ -7,7 +7,7 @@ describe("interpolateEnvironment", () => {
   it("fills in set variables, several per string", () => {
     expect(interpolateEnvironment("postgres://${HOST}:${PORT}/flow", env)).toEqual({
       value: "postgres://db.internal:5432/flow",
-      issues: [],
+      problems: [],
     });
   });
 
@@ -20,28 +20,28 @@ describe("interpolateEnvironment", () => {
   });
 
   it("keeps a set but empty variable without default empty", () => {
-    expect(interpolateEnvironment("[${EMPTY}]", env)).toEqual({ value: "[]", issues: [] });
+    expect(interpolateEnvironment("[${EMPTY}]", env)).toEqual({ value: "[]", problems: [] });
   });
 
   it("reports an unset variable without default, with which reference it is", () => {
     const result = interpolateEnvironment("${HOST} ${NOPE}", env);
-    expect(result.issues).toHaveLength(1);
-    expect(result.issues[0]?.occurrence).toBe(1);
-    expect(result.issues[0]?.message).toContain("environment variable NOPE is not set");
-    expect(result.issues[0]?.hint).toContain("${NOPE:-value}");
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]?.occurrence).toBe(1);
+    expect(result.problems[0]?.message).toContain("environment variable NOPE is not set");
+    expect(result.problems[0]?.hint).toContain("${NOPE:-value}");
   });
 
   it("writes $${ as a literal ${ and leaves other dollars alone", () => {
     expect(interpolateEnvironment("cost $5, literal $${HOST}, real ${HOST}", env)).toEqual({
       value: "cost $5, literal ${HOST}, real db.internal",
-      issues: [],
+      problems: [],
     });
   });
 
   it("reports an unterminated reference and a malformed name", () => {
-    expect(interpolateEnvironment("x ${HOST", env).issues[0]?.message).toContain('unterminated "${"');
-    expect(interpolateEnvironment("${1BAD}", env).issues[0]?.message).toContain('found "${1BAD}"');
-    expect(interpolateEnvironment("${A B}", env).issues[0]?.message).toContain("expected ${NAME}");
+    expect(interpolateEnvironment("x ${HOST", env).problems[0]?.message).toContain('unterminated "${"');
+    expect(interpolateEnvironment("${1BAD}", env).problems[0]?.message).toContain('found "${1BAD}"');
+    expect(interpolateEnvironment("${A B}", env).problems[0]?.message).toContain("expected ${NAME}");
   });
 });
 

@@ -6,7 +6,7 @@
 /** Where variables come from; `process.env` unless a caller (a test, an embedding) supplies its own. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-export interface InterpolationIssue {
+export interface InterpolationProblem {
   /** Which unescaped `${` in the string this is, counting from 0 (to find it again in the YAML source). */
   occurrence: number;
   message: string;
@@ -15,14 +15,14 @@ export interface InterpolationIssue {
 
 export interface InterpolationResult {
   value: string;
-  issues: InterpolationIssue[];
+  problems: InterpolationProblem[];
 }
 
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(:-([\s\S]*))?$/;
 
 export function interpolateEnvironment(text: string, environment: Environment): InterpolationResult {
   let value = "";
-  const issues: InterpolationIssue[] = [];
+  const problems: InterpolationProblem[] = [];
   let occurrence = 0;
   let i = 0;
   while (i < text.length) {
@@ -38,7 +38,7 @@ export function interpolateEnvironment(text: string, environment: Environment): 
     }
     const close = text.indexOf("}", i + 2);
     if (close < 0) {
-      issues.push({
+      problems.push({
         occurrence,
         message: `found an unterminated "\${" in ${JSON.stringify(text)}, expected \${NAME} or \${NAME:-default}`,
         hint: 'close it with "}", or write "$${" for a literal "${"',
@@ -49,7 +49,7 @@ export function interpolateEnvironment(text: string, environment: Environment): 
     const inner = text.slice(i + 2, close);
     const match = REFERENCE.exec(inner);
     if (!match) {
-      issues.push({
+      problems.push({
         occurrence,
         message: `found "\${${inner}}", expected \${NAME} or \${NAME:-default} with NAME made of letters, digits and _`,
         hint: 'write "$${" for a literal "${"',
@@ -63,7 +63,7 @@ export function interpolateEnvironment(text: string, environment: Environment): 
       if (fallback !== undefined && (set === undefined || set === "")) value += fallback;
       else if (set !== undefined) value += set;
       else {
-        issues.push({
+        problems.push({
           occurrence,
           message: `environment variable ${name} is not set, expected it to be set since \${${name}} has no default`,
           hint: `set it (export ${name}=...) or give a default: \${${name}:-value}`,
@@ -74,7 +74,7 @@ export function interpolateEnvironment(text: string, environment: Environment): 
     occurrence += 1;
     i = close + 1;
   }
-  return { value, issues };
+  return { value, problems };
 }
 
 /** The offset of the n-th unescaped `${` in a text, counted the same way as above; -1 if absent. */

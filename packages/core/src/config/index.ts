@@ -34,7 +34,6 @@ export { consumersDownstream, findCycles, type StageNode, topologicalOrder } fro
 export {
   BUILT_IN_STAGE_SETTINGS,
   DEFAULT_DEAD_LETTER_PATH,
-  DEFAULT_STATE_URL,
   mergeStageSettings,
   type PartialStageSettings,
 } from "./stage-settings-defaults";

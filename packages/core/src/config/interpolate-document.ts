@@ -30,17 +30,17 @@ export function interpolateDocument(
   visit(document, {
     Scalar(key, node) {
       if (key === "key" || typeof node.value !== "string" || !node.value.includes("${")) return;
-      const { value, issues } = interpolateEnvironment(node.value, environment);
-      for (const issue of issues) {
+      const { value, problems: found } = interpolateEnvironment(node.value, environment);
+      for (const each of found) {
         const [start, end] = node.range ?? [0, 0];
-        const inSource = offsetOfReference(source.slice(start, end), issue.occurrence);
+        const inSource = offsetOfReference(source.slice(start, end), each.occurrence);
         problems.push({
           location: locator.locateOffset(start + Math.max(0, inSource)),
-          message: issue.message,
-          hint: issue.hint,
+          message: each.message,
+          hint: each.hint,
         });
       }
-      if (issues.length > 0) {
+      if (found.length > 0) {
         failedNodes.add(node);
         return;
       }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "@flow/errors";
 import { LineCounter, parseDocument } from "yaml";
+import { DEFAULT_STATE_STORE_URL } from "../state/state-store-url";
 import { checkBackoffBounds } from "./backoff-rules";
 import { readDeadLetterAllowance } from "./dead-letter-allowance";
 import type { Environment } from "./env-interpolation";
@@ -25,7 +26,6 @@ import {
   BUILT_IN_STAGE_SETTINGS,
   DEFAULT_DEAD_LETTER_PATH,
   DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
-  DEFAULT_STATE_URL,
   mergeStageSettings,
   type PartialStageSettings,
 } from "./stage-settings-defaults";
@@ -101,16 +101,16 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
   for (const stage of stages) {
     const resolution = resolveServiceLocator(stage.fields, baseDir);
     if (resolution.locator) locators.set(stage, resolution.locator);
-    for (const issue of resolution.issues) {
+    for (const found of resolution.problems) {
       problems.push({
-        location: locator.locate(stagePointer(stage, issue.field)).location,
-        message: `${stageName(stage)} ${issue.field}: ${issue.message}`,
-        ...(issue.hint ? { hint: issue.hint } : {}),
+        location: locator.locate(stagePointer(stage, found.field)).location,
+        message: `${stageName(stage)} ${found.field}: ${found.message}`,
+        ...(found.hint ? { hint: found.hint } : {}),
       });
     }
   }
   problems.push(...checkBackoffBounds(data, stages, locator));
-  const stateUrl = stringAt(data, "state", "url") ?? DEFAULT_STATE_URL;
+  const stateUrl = stringAt(data, "state", "url") ?? DEFAULT_STATE_STORE_URL;
   const state = resolveStateStoreUrl(stateUrl, baseDir);
   if (!state && /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(stateUrl)) {
     problems.push({

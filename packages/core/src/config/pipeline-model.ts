@@ -1,3 +1,4 @@
+import type { FamilyName } from "@flow/sdk/internal";
 import type { PipelineProblem } from "./pipeline-problem";
 import type { SourceLocation } from "./source-location";
 
@@ -30,10 +31,8 @@ export interface Pipeline {
   warnings: PipelineProblem[];
 }
 
-export type StageFamily = "source" | "processor" | "consumer";
-
 export interface PipelineStage {
-  family: StageFamily;
+  family: FamilyName;
   id: string;
   locator: ServiceLocator;
   /** The service's own configuration (validated later against the service's JSON Schema). */

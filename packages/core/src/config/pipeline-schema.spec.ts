@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_STATE_STORE_URL } from "../state/state-store-url";
 import { parsePipeline } from "./load-pipeline";
 import { PIPELINE_SCHEMA_PATH, pipelineSchema, pipelineValidator } from "./pipeline-schema";
 import {
   BUILT_IN_STAGE_SETTINGS,
   DEFAULT_DEAD_LETTER_PATH,
   DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
-  DEFAULT_STATE_URL,
 } from "./stage-settings-defaults";
 
 type SchemaNode = {
@@ -34,7 +34,7 @@ describe("the published pipeline schema", () => {
       expect({ group, announced }).toEqual({ group, announced: settings[group] });
     }
     expect(definitions.inFlight?.default).toBe(BUILT_IN_STAGE_SETTINGS.inFlight);
-    expect(schema.properties?.state?.properties?.url?.default).toBe(DEFAULT_STATE_URL);
+    expect(schema.properties?.state?.properties?.url?.default).toBe(DEFAULT_STATE_STORE_URL);
     expect(schema.properties?.state?.properties?.unreachableLimitMs?.default).toBe(
       DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
     );

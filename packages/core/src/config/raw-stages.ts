@@ -1,10 +1,10 @@
-import type { StageFamily } from "./pipeline-model";
+import type { FamilyName } from "@flow/sdk/internal";
 
 export const STAGE_LISTS = [
   { list: "sources", family: "source" },
   { list: "processors", family: "processor" },
   { list: "consumers", family: "consumer" },
-] as const satisfies readonly { list: string; family: StageFamily }[];
+] as const satisfies readonly { list: string; family: FamilyName }[];
 
 export type StageList = (typeof STAGE_LISTS)[number]["list"];
 
@@ -13,7 +13,7 @@ export type StageList = (typeof STAGE_LISTS)[number]["list"];
  * found other mistakes, so one pass reports everything. Anything of the wrong type is left out.
  */
 export interface RawStage {
-  family: StageFamily;
+  family: FamilyName;
   list: StageList;
   index: number;
   id?: string;

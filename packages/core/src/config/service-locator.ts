@@ -4,7 +4,7 @@ import { splitCommandLine } from "./split-command-line";
 export const SERVICE_LOCATOR_FIELDS = ["use", "command", "address", "dns", "registry"] as const;
 export type ServiceLocatorField = (typeof SERVICE_LOCATOR_FIELDS)[number];
 
-export interface LocatorIssue {
+export interface LocatorProblem {
   field: ServiceLocatorField;
   message: string;
   hint?: string;
@@ -14,7 +14,7 @@ export interface LocatorResolution {
   /** Set when the stage names exactly one locator and it is usable. */
   locator?: ServiceLocator;
   /** What the schema cannot see (port ranges, quoting in a command string), for every locator field written. */
-  issues: LocatorIssue[];
+  problems: LocatorProblem[];
 }
 
 /**
@@ -24,21 +24,21 @@ export interface LocatorResolution {
  */
 export function resolveServiceLocator(fields: Record<string, unknown>, baseDir: string): LocatorResolution {
   const present = SERVICE_LOCATOR_FIELDS.filter((field) => fields[field] !== undefined);
-  const issues: LocatorIssue[] = [];
+  const problems: LocatorProblem[] = [];
   const locators: ServiceLocator[] = [];
   for (const field of present) {
     const result = resolveField(field, fields[field], baseDir);
-    if (result && "message" in result) issues.push(result);
+    if (result && "message" in result) problems.push(result);
     else if (result) locators.push(result);
   }
-  return present.length === 1 && locators.length === 1 ? { locator: locators[0], issues } : { issues };
+  return present.length === 1 && locators.length === 1 ? { locator: locators[0], problems } : { problems };
 }
 
 function resolveField(
   field: ServiceLocatorField,
   value: unknown,
   baseDir: string,
-): ServiceLocator | LocatorIssue | undefined {
+): ServiceLocator | LocatorProblem | undefined {
   switch (field) {
     case "command":
       return resolveCommand(value, baseDir);
@@ -66,7 +66,7 @@ function resolveField(
   }
 }
 
-function resolveCommand(value: unknown, baseDir: string): ServiceLocator | LocatorIssue | undefined {
+function resolveCommand(value: unknown, baseDir: string): ServiceLocator | LocatorProblem | undefined {
   let argv: string[] | undefined;
   // Empty strings and lists fail the schema's minLength / minItems, reported there already.
   if (value === "" || (Array.isArray(value) && value.length === 0)) return undefined;

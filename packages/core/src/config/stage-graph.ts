@@ -1,9 +1,9 @@
-import type { StageFamily } from "./pipeline-model";
+import type { FamilyName } from "@flow/sdk/internal";
 
 /** The part of a stage the graph rules look at. Edges run from each input to the stage reading it. */
 export interface StageNode {
   id: string;
-  family: StageFamily;
+  family: FamilyName;
   inputs: readonly string[];
 }
 

@@ -10,7 +10,6 @@ export const BUILT_IN_STAGE_SETTINGS: Readonly<StageSettings> = Object.freeze({
   restart: { maxRestarts: 5, initialDelayMs: 200, maxDelayMs: 5000 },
 });
 
-export const DEFAULT_STATE_URL = "sqlite:.flow/state.db";
 export const DEFAULT_DEAD_LETTER_PATH = ".flow/dead-letters.jsonl";
 /** How long a run waits for an unreachable state store before it stops (state.unreachableLimitMs). */
 export const DEFAULT_STATE_UNREACHABLE_LIMIT_MS = 300_000;

@@ -2,9 +2,9 @@ import { EventEmitter } from "node:events";
 import { UserError } from "@flow/errors";
 import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { Logger } from "pino";
-import type { ServiceLocator } from "../config/pipeline-model";
+import type { RestartSettings, ServiceLocator } from "../config/pipeline-model";
 import { backoffDelayMs } from "../engine/backoff-delay";
-import { type RestartPolicy, SpawnedService } from "./spawned-service";
+import { SpawnedService } from "./spawned-service";
 import { resolveServicePackage } from "./workspace-packages";
 
 export interface EndpointOptions {
@@ -13,7 +13,7 @@ export interface EndpointOptions {
   /** Folder `use:` and `command:` resolve from (the pipeline file's folder). */
   baseDir: string;
   handshakeTimeoutMs: number;
-  restart: RestartPolicy;
+  restart: RestartSettings;
   logger: Logger;
   /** Addresses registered under a name (the registry in the state store). */
   lookupRegistry?: (name: string) => Promise<string[]>;

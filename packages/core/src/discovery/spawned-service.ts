@@ -4,13 +4,8 @@ import { createInterface } from "node:readline";
 import { UserError } from "@flow/errors";
 import { type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk/internal";
 import type { Logger } from "pino";
+import type { RestartSettings } from "../config/pipeline-model";
 import { backoffDelayMs } from "../engine/backoff-delay";
-
-export interface RestartPolicy {
-  maxRestarts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-}
 
 export interface SpawnSpec {
   stageId: string;
@@ -19,7 +14,7 @@ export interface SpawnSpec {
   cwd: string;
   env?: NodeJS.ProcessEnv;
   handshakeTimeoutMs: number;
-  restart: RestartPolicy;
+  restart: RestartSettings;
   logger: Logger;
 }
 

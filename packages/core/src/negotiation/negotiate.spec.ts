@@ -87,7 +87,7 @@ consumers:
     );
 
     const result = await negotiate(plan, endpoints);
-    expect(result.issues).toEqual([]);
+    expect(result.problems).toEqual([]);
     expect(Object.fromEntries(result.limits)).toEqual({
       src: {
         messageBytes: CORE_MAX_RECEIVE_BYTES,

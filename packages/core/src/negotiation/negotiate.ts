@@ -1,3 +1,4 @@
+import { FAMILY } from "@flow/sdk/internal";
 import type * as grpc from "@grpc/grpc-js";
 import { CORE_CONTRACTS, clientFor, deadline } from "../clients/service-clients";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
@@ -7,14 +8,17 @@ type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description">;
 
 import type { RunPlan, StagePlan } from "../engine/run-plan";
 import type { ComponentDescriptor, ConfigIssue } from "../gen/component/v1/component";
-import { Family as FamilyEnum, Severity } from "../gen/component/v1/component";
+import { Family, Severity } from "../gen/component/v1/component";
 import { type StageByteLimit, stageByteLimit } from "./stage-byte-limit";
 
-/** One problem found while negotiating, attached to a stage and, for config issues, a JSON Pointer. */
-export interface NegotiationIssue {
+/** Transitional: packages/core/src/engine still imports this name; it is NegotiationProblem. */
+export type NegotiationIssue = NegotiationProblem;
+
+/** One problem found while negotiating, attached to a stage and, for a service's config, a JSON Pointer. */
+export interface NegotiationProblem {
   stageId: string;
   message: string;
-  /** JSON Pointer into the stage's `config` (config issues only). */
+  /** JSON Pointer into the stage's `config` (problems a service found in its config only). */
   pointer?: string;
   severity: "error" | "warning";
 }
@@ -23,14 +27,10 @@ export interface NegotiationResult {
   descriptors: Map<string, ComponentDescriptor>;
   /** Every stage's byte limit, by stage id: what its batches are cut to (see stage-byte-limit.ts). */
   limits: Map<string, StageByteLimit>;
-  issues: NegotiationIssue[];
+  problems: NegotiationProblem[];
+  /** Transitional: the same list, under the name packages/core/src/engine still reads. */
+  issues: NegotiationProblem[];
 }
-
-const FAMILY_OF: Record<StagePlan["family"], FamilyEnum> = {
-  source: FamilyEnum.FAMILY_SOURCE,
-  processor: FamilyEnum.FAMILY_PROCESSOR,
-  consumer: FamilyEnum.FAMILY_CONSUMER,
-};
 
 type UnaryClient = grpc.Client & {
   describe(
@@ -59,7 +59,7 @@ function call<T>(
 /**
  * Before any data flows: describe every service, check it is of the stage's family and speaks a
  * contract major this core speaks, check event types along every edge, and send every config in
- * validate-only mode. Every issue of every service comes back at once.
+ * validate-only mode. Every problem of every service comes back at once.
  */
 export async function negotiate(
   plan: RunPlan,
@@ -67,7 +67,7 @@ export async function negotiate(
 ): Promise<NegotiationResult> {
   const descriptors = new Map<string, ComponentDescriptor>();
   const perStage = await Promise.all(
-    plan.stages.map(async (stage): Promise<NegotiationIssue[]> => {
+    plan.stages.map(async (stage): Promise<NegotiationProblem[]> => {
       const endpoint = endpoints.get(stage.id);
       if (!endpoint) return [{ stageId: stage.id, message: "service was not started", severity: "error" }];
       const client = clientFor(stage.family, endpoint.target) as unknown as UnaryClient;
@@ -78,12 +78,12 @@ export async function negotiate(
       }
     }),
   );
-  const issues = perStage.flat();
-  issues.push(...checkEventTypes(plan, descriptors));
+  const problems = perStage.flat();
+  problems.push(...checkEventTypes(plan, descriptors));
   const limits = new Map(
     plan.stages.map((stage) => [stage.id, stageByteLimit(stage, descriptors.get(stage.id))]),
   );
-  return { descriptors, limits, issues };
+  return { descriptors, limits, problems, issues: problems };
 }
 
 async function negotiateStage(
@@ -91,12 +91,12 @@ async function negotiateStage(
   endpoint: DialledEndpoint,
   client: UnaryClient,
   descriptors: Map<string, ComponentDescriptor>,
-): Promise<NegotiationIssue[]> {
-  const issue = (
+): Promise<NegotiationProblem[]> {
+  const problem = (
     message: string,
     pointer?: string,
     severity: "error" | "warning" = "error",
-  ): NegotiationIssue => ({
+  ): NegotiationProblem => ({
     stageId: stage.id,
     message,
     pointer,
@@ -110,19 +110,19 @@ async function negotiateStage(
     component = response.component;
   } catch (error) {
     return [
-      issue(
+      problem(
         `cannot describe the service (${endpoint.description} at ${endpoint.target}): ${(error as grpc.ServiceError).details || (error as Error).message}`,
       ),
     ];
   }
-  if (!component) return [issue("the service's Describe answer holds no component")];
+  if (!component) return [problem("the service's Describe answer holds no component")];
   descriptors.set(stage.id, component);
 
-  const issues: NegotiationIssue[] = [];
-  if (component.family !== FAMILY_OF[stage.family]) {
-    issues.push(
-      issue(
-        `"${component.name}" is not a ${stage.family} (it describes itself as family ${FamilyEnum[component.family] ?? component.family})`,
+  const problems: NegotiationProblem[] = [];
+  if (component.family !== FAMILY[stage.family]) {
+    problems.push(
+      problem(
+        `"${component.name}" is not a ${stage.family} (it describes itself as family ${Family[component.family] ?? component.family})`,
       ),
     );
   }
@@ -133,12 +133,12 @@ async function negotiateStage(
       spoken.length > 0
         ? spoken.map((c) => `${c.name} v${c.major} (${c.major}.${c.minor}.${c.patch})`).join(", ")
         : component.contracts.map((c) => `${c.name} v${c.major}`).join(", ") || "no contract";
-    issues.push(
-      issue(
+    problems.push(
+      problem(
         `"${component.name}" speaks ${theirs}; this core speaks ${wanted.majors.map((major) => `${wanted.name} v${major}`).join(", ")}`,
       ),
     );
-    return issues;
+    return problems;
   }
 
   try {
@@ -150,24 +150,28 @@ async function negotiateStage(
       ),
     );
     for (const found of response.issues) {
-      issues.push(
-        issue(found.message, found.path, found.severity === Severity.SEVERITY_WARNING ? "warning" : "error"),
+      problems.push(
+        problem(
+          found.message,
+          found.path,
+          found.severity === Severity.SEVERITY_WARNING ? "warning" : "error",
+        ),
       );
     }
     if (
       !response.accepted &&
       !response.issues.some((found) => found.severity !== Severity.SEVERITY_WARNING)
     ) {
-      issues.push(issue("the service rejected its configuration without saying why"));
+      problems.push(problem("the service rejected its configuration without saying why"));
     }
   } catch (error) {
-    issues.push(
-      issue(
+    problems.push(
+      problem(
         `configure (validate only) failed: ${(error as grpc.ServiceError).details || (error as Error).message}`,
       ),
     );
   }
-  return issues;
+  return problems;
 }
 
 /** A type matches a pattern exactly, or by prefix when the pattern ends in "*". */
@@ -205,9 +209,9 @@ function producedTypes(
 function checkEventTypes(
   plan: RunPlan,
   descriptors: ReadonlyMap<string, ComponentDescriptor>,
-): NegotiationIssue[] {
+): NegotiationProblem[] {
   const produced = producedTypes(plan, descriptors);
-  const issues: NegotiationIssue[] = [];
+  const problems: NegotiationProblem[] = [];
   for (const stage of plan.stages) {
     const accepted = descriptors.get(stage.id)?.acceptedEventTypes ?? [];
     if (accepted.length === 0) continue;
@@ -216,7 +220,7 @@ function checkEventTypes(
       if (!types || types.length === 0) continue;
       const unwanted = types.filter((type) => !accepted.some((pattern) => typeMatches(type, pattern)));
       if (unwanted.length > 0) {
-        issues.push({
+        problems.push({
           stageId: stage.id,
           severity: "error",
           message: `accepts ${accepted.join(", ")} but its input "${input}" produces ${unwanted.join(", ")}`,
@@ -224,5 +228,5 @@ function checkEventTypes(
       }
     }
   }
-  return issues;
+  return problems;
 }
