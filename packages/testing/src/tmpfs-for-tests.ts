@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmdirSync, statfsSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmdirSync, statfsSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type MachineRequirement, withMachineRequirement } from "./machine-requirement";
@@ -35,12 +35,25 @@ export function mountTmpfs(bytes: number): MountedTmpfs {
 /**
  * Fills the file system holding `dir` with one file, so that nothing is left to allocate: the next
  * write that needs a new block fails with ENOSPC (after a short write when it starts inside a
- * block a file already holds). Deleting the returned file frees the space again.
+ * block a file already holds). It writes until the disk refuses even one more byte, so a process
+ * writing to the same disk meanwhile cannot make it fail. Deleting the returned file frees the
+ * space again.
  */
 export function fillFileSystem(dir: string): string {
   const filler = join(dir, `filler-${process.pid}-${Date.now()}`);
-  const { bavail, bsize } = statfsSync(dir);
-  writeFileSync(filler, Buffer.alloc(Number(bavail) * Number(bsize)));
+  const fd = openSync(filler, "w");
+  try {
+    for (let chunk = 1024 * 1024; chunk >= 1; ) {
+      try {
+        writeSync(fd, Buffer.alloc(chunk));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+        chunk = Math.floor(chunk / 2);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
   const left = statfsSync(dir).bavail;
   if (left !== 0) throw new Error(`fillFileSystem: ${dir} still has ${left} free blocks`);
   return filler;
