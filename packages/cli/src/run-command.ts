@@ -73,7 +73,8 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
       store,
       logger,
       metrics,
-      describeIssue: (issue) => stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message),
+      describeProblem: (problem) =>
+        stageConfigError(pipeline, problem.stageId, problem.pointer ?? "", problem.message),
     });
     let lastLogged = 0;
     runner.on("progress", (stages: StageCounters[]) => {

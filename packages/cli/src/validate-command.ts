@@ -1,12 +1,5 @@
 import { resolve } from "node:path";
-import {
-  loadPipeline,
-  openStateStore,
-  type Pipeline,
-  PipelineRunner,
-  salvageOf,
-  stageConfigError,
-} from "@flow/core";
+import { loadPipeline, type Pipeline, StageServices, salvageOf, stageConfigError } from "@flow/core";
 import { type UserError, UserErrors } from "@flow/errors";
 import type { Command } from "commander";
 import pino from "pino";
@@ -62,17 +55,16 @@ async function checkEnvironment(pipeline: Pipeline): Promise<UserError[]> {
 /** Starts the services, negotiates, stops them; returns every error (warnings are printed). */
 async function negotiateAll(pipeline: Pipeline): Promise<UserError[]> {
   const logger = pino({ level: "warn" }, pino.destination(2));
-  const store = await openStateStore("sqlite::memory:", { baseDir: pipeline.baseDir });
-  const runner = new PipelineRunner({
+  const services = new StageServices({
     plan: pipeline,
-    store,
     logger,
-    describeIssue: (issue) => stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message),
+    describeProblem: (problem) =>
+      stageConfigError(pipeline, problem.stageId, problem.pointer ?? "", problem.message),
   });
   try {
-    await runner.startServices();
-    const issues = await runner.negotiate();
-    for (const issue of issues) {
+    await services.start();
+    const { warnings } = await services.negotiate();
+    for (const issue of warnings) {
       console.error(
         `warning: ${stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message).message}`,
       );
@@ -83,7 +75,6 @@ async function negotiateAll(pipeline: Pipeline): Promise<UserError[]> {
     if (error instanceof Error && "hint" in error) return [error as UserError];
     throw error;
   } finally {
-    await Promise.all([...runner.endpoints.values()].map((endpoint) => endpoint.stop()));
-    await store.close();
+    await services.stop();
   }
 }

@@ -24,9 +24,6 @@ export {
   timestampToNanos,
   timestampToRfc3339,
 } from "./flow-event";
-// Transitional: packages/core/src/engine, being rewritten, still imports these from here; they
-// belong to @flow/sdk/internal (remove these two lines once the engine imports them from there).
-export { checkHealth, type HealthStatus } from "./health-check";
 export { isJsonContentType } from "./json-content-type";
 export { readPackageVersion } from "./package-version";
 export { canWrite, creatableFileIssues, statOrUndefined } from "./path-access";

@@ -4,9 +4,6 @@ import { ConsumerServiceClient } from "../gen/consumer_service/v1/consumer";
 import { ProcessorServiceClient } from "../gen/processor_service/v1/processor";
 import { SourceServiceClient } from "../gen/source_service/v1/source";
 
-/** Transitional: packages/core/src/engine/stage-counters.ts still names it; it is FamilyName. */
-export type Family = FamilyName;
-
 /** The contract (name and major) Core speaks with each family. */
 export const CORE_CONTRACTS: Record<FamilyName, { name: string; majors: number[] }> = {
   source: { name: "source_service", majors: [1] },

@@ -1,9 +1,9 @@
-import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import type { PipelineStage } from "../config/pipeline-model";
 import { backoffDelayMs } from "./backoff-delay";
+import type { LinkEndpoint, LinkStream, OpenedStream, StreamOpener } from "./link-stream";
 import { type BatchLimit, concatRawBatches, fitsInOneBatch, type RawBatch } from "./raw-batch";
-import type { StagePlan } from "./run-plan";
+import type { LinkRequest } from "./stream-codecs";
 
 /** Which source batch a delivery descends from: acknowledgements are counted against it. */
 export interface Origin {
@@ -37,38 +37,52 @@ export interface LinkHooks {
   onSent?(batch: RawBatch): void;
 }
 
+/** What a link is built from: its stage, its service, how to open a stream, and a clock. */
+export interface LinkParts<Start, Response> {
+  stage: PipelineStage;
+  endpoint: LinkEndpoint;
+  openStream: StreamOpener<LinkRequest<Start>, Response>;
+  logger: Logger;
+  /** The largest batch the stage takes (batch.maxSize, and its negotiated byte limit). */
+  limit: BatchLimit;
+  /** Milliseconds now (Date.now unless a test moves time itself). */
+  now?: () => number;
+}
+
 /**
  * A bidirectional stream to a processor or consumer that carries numbered batches and gets one
  * answer per batch. At most the stage's `inFlight` batches are unanswered on the stream; more
  * wait in order in Core (the sources' credits bound how many can wait). Unanswered batches are
- * kept: when the stream breaks (the service crashed or went away) the endpoint is recovered - a
- * spawned service is restarted - and every unanswered batch is sent again, in order, ahead of
- * the waiting ones, on a new stream. At-least-once: a batch may arrive twice, never zero times.
+ * kept: when the stream breaks (the service crashed, went away or stopped answering) the endpoint
+ * is recovered - a spawned service is restarted - and every unanswered batch is sent again, in
+ * order, ahead of the waiting ones, on a new stream. At-least-once: a batch may arrive twice,
+ * never zero times. Subclasses read the family's answers (`onResponse`).
  */
-export abstract class BatchLink<Request, Response> {
+export abstract class BatchLink<Start, Response> {
+  readonly stage: PipelineStage;
   protected readonly pending = new Map<bigint, Delivery>();
   /** Deliveries waiting for room on the stream (the stage's inFlight limit), oldest first. */
   private readonly waiting: Delivery[] = [];
   private sequence = 0n;
-  private stream: grpc.ClientDuplexStream<Request, Response> | undefined;
+  private opened: OpenedStream<LinkRequest<Start>, Response> | undefined;
   private recovering: Promise<void> | undefined;
   private closing = false;
   private closed: (() => void) | undefined;
-  private client: grpc.Client | undefined;
+  /** Negative keys in `pending` for deliveries waiting out a retry delay (they keep the link busy). */
+  private retrySlot = 0n;
+  protected readonly logger: Logger;
+  protected readonly now: () => number;
 
   constructor(
-    readonly stage: StagePlan,
-    protected readonly endpoint: ServiceEndpoint,
+    private readonly parts: LinkParts<Start, Response>,
     protected readonly hooks: LinkHooks,
-    protected readonly logger: Logger,
-    /** The largest batch the stage takes (batch.maxSize, and its negotiated byte limit). */
-    private readonly limit: BatchLimit,
-  ) {}
+  ) {
+    this.stage = parts.stage;
+    this.logger = parts.logger;
+    this.now = parts.now ?? Date.now;
+  }
 
-  protected abstract createClient(target: string): grpc.Client;
-  protected abstract openCall(client: grpc.Client): grpc.ClientDuplexStream<Request, Response>;
-  protected abstract startMessage(): Request;
-  protected abstract batchMessage(sequence: bigint, batch: RawBatch): Request;
+  /** Handles one answer from the service (take its delivery with `answer`). */
   protected abstract onResponse(response: Response): void;
 
   /** Batches sent and not yet answered. */
@@ -81,21 +95,26 @@ export abstract class BatchLink<Request, Response> {
     return this.pending.size + this.waiting.length;
   }
 
+  private get stream(): LinkStream<LinkRequest<Start>, Response> | undefined {
+    return this.opened?.stream;
+  }
+
   open(): void {
-    this.client?.close();
-    this.client = this.createClient(this.endpoint.target);
-    const stream = this.openCall(this.client);
-    this.stream = stream;
+    this.opened?.close();
+    const opened = this.parts.openStream(this.parts.endpoint.target);
+    this.opened = opened;
+    const { stream } = opened;
     stream.on("data", (response: Response) => {
-      if (this.stream === stream) this.onResponse(response);
+      if (this.opened === opened) this.onResponse(response);
     });
-    stream.on("error", (error: grpc.ServiceError) => {
-      if (this.stream === stream) this.broken(`stream failed: ${error.details || error.message}`);
+    stream.on("error", (error) => {
+      if (this.opened === opened) this.broken(`stream failed: ${error.details || error.message}`);
     });
     stream.on("end", () => {
-      if (this.stream !== stream) return;
+      if (this.opened !== opened) return;
       if (this.closing && this.held === 0) {
-        this.stream = undefined;
+        this.opened = undefined;
+        opened.close();
         this.closed?.();
       } else this.broken("the service ended the stream");
     });
@@ -103,37 +122,48 @@ export abstract class BatchLink<Request, Response> {
   }
 
   send(origins: Origin[], batch: RawBatch): void {
-    this.waiting.push({ origins, batch, attempts: 0, sentAt: Date.now() });
+    this.waiting.push({ origins, batch, attempts: 0, sentAt: this.now() });
     this.sendWaiting();
   }
 
+  /** Half-closes once every batch is answered; resolves when the service ended the stream. */
+  close(): Promise<void> {
+    this.closing = true;
+    return new Promise<void>((resolve) => {
+      this.closed = resolve;
+      if (!this.stream) resolve();
+      else this.settleIfClosing();
+    });
+  }
+
+  /** Drops the stream without waiting (the run failed, or the run ends). */
+  abort(): void {
+    this.closing = true;
+    this.stream?.cancel();
+    this.opened?.close();
+    this.opened = undefined;
+  }
+
   /**
-   * Sends waiting deliveries, oldest first, while the stream has room. Batching while busy:
-   * fresh deliveries that queued up behind a full stream go out as one batch, up to the stage's
-   * batch.maxSize, so a slow stage gets fewer, larger batches; an idle stream sends each at once.
+   * Abandons the stream when a batch has been unanswered for longer than `timeouts.ackMs`: a
+   * service that stops answering holds everything sent behind the hung batch, so sending again
+   * on the same stream could never succeed. The endpoint is recovered (a spawned service is
+   * killed and restarted, a remote one reconnected) and every unanswered batch replayed on the
+   * new stream; a replay is not an attempt, so nothing is dead-lettered for a hang.
    */
-  private sendWaiting(): void {
-    const inFlight = this.stage.settings.inFlight;
-    while (this.waiting.length > 0 && this.pending.size < inFlight) {
-      let delivery = this.waiting.shift() as Delivery;
-      for (
-        let next = this.waiting[0];
-        next && mergeable(delivery, next, this.limit);
-        next = this.waiting[0]
-      ) {
-        this.waiting.shift();
-        delivery = {
-          origins: [...delivery.origins, ...next.origins],
-          batch: concatRawBatches(delivery.batch, next.batch),
-          attempts: 0,
-          sentAt: delivery.sentAt,
-        };
+  abandonIfOverdue(): void {
+    const limit = this.stage.settings.timeouts.ackMs;
+    if (this.recovering || !this.stream || limit <= 0) return;
+    const now = this.now();
+    for (const [sequence, delivery] of this.pending) {
+      if (sequence > 0n && now - delivery.sentAt > limit) {
+        this.broken(`no answer within ${limit} ms`);
+        return;
       }
-      this.dispatch(delivery);
     }
   }
 
-  /** Sends a delivery again after `delayMs` (a retryable failure), or gives up after the last attempt. */
+  /** Sends a delivery again after a backoff (a retryable failure), or gives up after the last attempt. */
   protected retry(delivery: Delivery, reason: string): void {
     delivery.attempts += 1;
     if (delivery.attempts >= this.stage.settings.retry.maxAttempts) {
@@ -156,14 +186,13 @@ export abstract class BatchLink<Request, Response> {
       this.sendWaiting();
     }, delay).unref();
   }
-  private retrySlot = 0n;
 
   /** Takes the delivery a response answers; undefined for an unknown or a late answer. */
   protected answer(sequence: bigint): Delivery | undefined {
     const delivery = this.pending.get(sequence);
     if (!delivery) this.logger.warn({ stage: this.stage.id, sequence }, "answer to an unknown batch ignored");
     this.pending.delete(sequence);
-    if (delivery) this.hooks.onAnswered?.((Date.now() - delivery.sentAt) / 1000);
+    if (delivery) this.hooks.onAnswered?.((this.now() - delivery.sentAt) / 1000);
     this.sendWaiting();
     return delivery;
   }
@@ -173,71 +202,62 @@ export abstract class BatchLink<Request, Response> {
     if (this.closing && this.held === 0) this.stream?.end();
   }
 
-  /** Half-closes once every batch is answered; resolves when the service ended the stream. */
-  close(): Promise<void> {
-    this.closing = true;
-    return new Promise<void>((resolve) => {
-      this.closed = () => {
-        this.client?.close();
-        resolve();
-      };
-      if (!this.stream) this.closed();
-      else this.settleIfClosing();
-    });
-  }
-
-  /** Drops the stream without waiting (the run failed). */
-  abort(): void {
-    this.closing = true;
-    this.stream?.cancel();
-    this.stream = undefined;
-    this.client?.close();
+  /**
+   * Both families' streams open with the same StreamStart (the stage's config and id), so the
+   * request is built once here for either contract.
+   */
+  private startMessage(): LinkRequest<Start> {
+    const value = { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id };
+    return { start: { request: { $case: "start", value } } as Start };
   }
 
   /**
-   * Abandons the stream when a batch has been unanswered for longer than `timeouts.ackMs`: a
-   * service that stops answering holds everything sent behind the hung batch, so sending again
-   * on the same stream could never succeed. The endpoint is recovered (a spawned service is
-   * killed and restarted, a remote one reconnected) and every unanswered batch replayed on the
-   * new stream; a replay is not an attempt, so nothing is dead-lettered for a hang.
+   * Sends waiting deliveries, oldest first, while the stream has room. Batching while busy:
+   * fresh deliveries that queued up behind a full stream go out as one batch, up to the stage's
+   * limit, so a slow stage gets fewer, larger batches; an idle stream sends each at once.
    */
-  abandonIfOverdue(now = Date.now()): void {
-    const limit = this.stage.settings.timeouts.ackMs;
-    if (this.recovering || !this.stream || limit <= 0) return;
-    for (const [sequence, delivery] of this.pending) {
-      if (sequence > 0n && now - delivery.sentAt > limit) {
-        this.broken(`no answer within ${limit} ms`);
-        return;
+  private sendWaiting(): void {
+    const inFlight = this.stage.settings.inFlight;
+    while (this.waiting.length > 0 && this.pending.size < inFlight) {
+      let delivery = this.waiting.shift() as Delivery;
+      for (
+        let next = this.waiting[0];
+        next && mergeable(delivery, next, this.parts.limit);
+        next = this.waiting[0]
+      ) {
+        this.waiting.shift();
+        delivery = {
+          origins: [...delivery.origins, ...next.origins],
+          batch: concatRawBatches(delivery.batch, next.batch),
+          attempts: 0,
+          sentAt: delivery.sentAt,
+        };
       }
+      this.dispatch(delivery);
     }
-  }
-
-  /** The oldest unanswered batch's age in ms (0 when none). */
-  oldestPendingAgeMs(now = Date.now()): number {
-    let oldest = now;
-    for (const delivery of this.pending.values()) oldest = Math.min(oldest, delivery.sentAt);
-    return now - oldest;
   }
 
   private dispatch(delivery: Delivery): void {
     if (!delivery.sent) this.hooks.onSent?.(delivery.batch);
     delivery.sent = true;
     this.sequence += 1n;
-    delivery.sentAt = Date.now();
+    delivery.sentAt = this.now();
     this.pending.set(this.sequence, delivery);
-    if (this.stream && !this.recovering) this.stream.write(this.batchMessage(this.sequence, delivery.batch));
+    if (this.stream && !this.recovering)
+      this.stream.write({ sequence: this.sequence, batch: delivery.batch });
   }
 
   private broken(reason: string): void {
     if (this.recovering || (this.closing && this.held === 0)) return;
     const stream = this.stream;
-    this.stream = undefined;
+    this.opened?.close();
+    this.opened = undefined;
     stream?.cancel();
     this.logger.warn(
       { stage: this.stage.id, reason, unanswered: this.pending.size },
       "link broken; recovering",
     );
-    this.recovering = this.endpoint
+    this.recovering = this.parts.endpoint
       .recover(reason)
       .then(() => {
         this.recovering = undefined;

@@ -1,60 +1,33 @@
-import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
-import * as grpc from "@grpc/grpc-js";
-import type { Logger } from "pino";
-import type { ServiceEndpoint } from "../discovery/service-endpoint";
 import {
   AckStatus,
   ConsumerServiceService,
   type WriteRequest,
   WriteResponse,
 } from "../gen/consumer_service/v1/consumer";
-import { BatchLink, type LinkHooks, type Origin } from "./batch-link";
-import type { BatchLimit, RawBatch } from "./raw-batch";
-import type { StagePlan } from "./run-plan";
+import { BatchLink, type LinkHooks, type LinkParts, type Origin } from "./batch-link";
+import { grpcStreamOpener, type StreamOpener } from "./link-stream";
+import type { RawBatch } from "./raw-batch";
 import { encodeWriteRequest, type LinkRequest } from "./stream-codecs";
 
 export interface ConsumerHooks extends LinkHooks {
-  /** The consumer wrote a delivery. */
+  /** The consumer wrote a delivery: it is durable (see ACK_STATUS_WRITTEN in the contract). */
   onWritten(origins: Origin[], batch: RawBatch): void;
 }
 
-/** The Write stream to one consumer stage; batches cross it as bytes (stream-codecs.ts). */
-export class ConsumerLink extends BatchLink<LinkRequest<WriteRequest>, WriteResponse> {
+/** The Write stream of consumer_service v1 over gRPC; batches cross it as bytes (stream-codecs.ts). */
+export const consumerStreams: StreamOpener<LinkRequest<WriteRequest>, WriteResponse> = grpcStreamOpener(
+  ConsumerServiceService.write.path,
+  encodeWriteRequest,
+  (frame: Buffer) => WriteResponse.decode(frame),
+);
+
+/** The Write stream to one consumer stage. */
+export class ConsumerLink extends BatchLink<WriteRequest, WriteResponse> {
   constructor(
-    stage: StagePlan,
-    endpoint: ServiceEndpoint,
+    parts: LinkParts<WriteRequest, WriteResponse>,
     private readonly consumerHooks: ConsumerHooks,
-    logger: Logger,
-    limit: BatchLimit,
   ) {
-    super(stage, endpoint, consumerHooks, logger, limit);
-  }
-
-  protected createClient(target: string): grpc.Client {
-    return new grpc.Client(target, grpc.credentials.createInsecure(), FLOW_CHANNEL_OPTIONS);
-  }
-
-  protected openCall(client: grpc.Client): grpc.ClientDuplexStream<LinkRequest<WriteRequest>, WriteResponse> {
-    return client.makeBidiStreamRequest(
-      ConsumerServiceService.write.path,
-      encodeWriteRequest,
-      (frame: Buffer) => WriteResponse.decode(frame),
-    );
-  }
-
-  protected startMessage(): LinkRequest<WriteRequest> {
-    return {
-      start: {
-        request: {
-          $case: "start",
-          value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id },
-        },
-      },
-    };
-  }
-
-  protected batchMessage(sequence: bigint, batch: RawBatch): LinkRequest<WriteRequest> {
-    return { sequence, batch };
+    super(parts, consumerHooks);
   }
 
   protected onResponse(response: WriteResponse): void {

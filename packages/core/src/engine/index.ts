@@ -2,6 +2,11 @@ export * from "./dead-letter-file";
 export * from "./dead-letter-records";
 export * from "./pipeline-metrics";
 export * from "./pipeline-runner";
-export * from "./run-plan";
 export * from "./source-ledger";
 export * from "./stage-counters";
+export {
+  type Negotiated,
+  type RunServices,
+  StageServices,
+  type StageServicesOptions,
+} from "./stage-services";

@@ -1,11 +1,8 @@
-import { FLOW_CHANNEL_OPTIONS, type FlowEvent } from "@flow/sdk";
-import * as grpc from "@grpc/grpc-js";
-import type { Logger } from "pino";
-import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import type { FlowEvent } from "@flow/sdk";
 import { ProcessorServiceService, type ProcessRequest } from "../gen/processor_service/v1/processor";
-import { BatchLink, type Delivery, type LinkHooks, type Origin } from "./batch-link";
-import type { BatchLimit, RawBatch } from "./raw-batch";
-import type { StagePlan } from "./run-plan";
+import { BatchLink, type LinkHooks, type LinkParts, type Origin } from "./batch-link";
+import { grpcStreamOpener, type StreamOpener } from "./link-stream";
+import type { RawBatch } from "./raw-batch";
 import {
   decodeProcessResponse,
   encodeProcessRequest,
@@ -18,50 +15,24 @@ export interface ProcessorHooks extends LinkHooks {
   onOutput(origins: Origin[], batch: RawBatch, deadLetters: { event: FlowEvent; reason: string }[]): void;
 }
 
-/** The Process stream to one processor stage; batches cross it as bytes (stream-codecs.ts). */
-export class ProcessorLink extends BatchLink<LinkRequest<ProcessRequest>, ProcessorAnswer | undefined> {
+/** The Process stream of processor_service v1 over gRPC; batches cross it as bytes (stream-codecs.ts). */
+export const processorStreams: StreamOpener<
+  LinkRequest<ProcessRequest>,
+  ProcessorAnswer | undefined
+> = grpcStreamOpener(ProcessorServiceService.process.path, encodeProcessRequest, decodeProcessResponse);
+
+/** The Process stream to one processor stage. */
+export class ProcessorLink extends BatchLink<ProcessRequest, ProcessorAnswer | undefined> {
   constructor(
-    stage: StagePlan,
-    endpoint: ServiceEndpoint,
+    parts: LinkParts<ProcessRequest, ProcessorAnswer | undefined>,
     private readonly processorHooks: ProcessorHooks,
-    logger: Logger,
-    limit: BatchLimit,
   ) {
-    super(stage, endpoint, processorHooks, logger, limit);
-  }
-
-  protected createClient(target: string): grpc.Client {
-    return new grpc.Client(target, grpc.credentials.createInsecure(), FLOW_CHANNEL_OPTIONS);
-  }
-
-  protected openCall(
-    client: grpc.Client,
-  ): grpc.ClientDuplexStream<LinkRequest<ProcessRequest>, ProcessorAnswer | undefined> {
-    return client.makeBidiStreamRequest(
-      ProcessorServiceService.process.path,
-      encodeProcessRequest,
-      decodeProcessResponse,
-    );
-  }
-
-  protected startMessage(): LinkRequest<ProcessRequest> {
-    return {
-      start: {
-        request: {
-          $case: "start",
-          value: { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id },
-        },
-      },
-    };
-  }
-
-  protected batchMessage(sequence: bigint, batch: RawBatch): LinkRequest<ProcessRequest> {
-    return { sequence, batch };
+    super(parts, processorHooks);
   }
 
   protected onResponse(answer: ProcessorAnswer | undefined): void {
     if (!answer) return;
-    const delivery: Delivery | undefined = this.answer(answer.inputSequence);
+    const delivery = this.answer(answer.inputSequence);
     if (!delivery) return;
     if (answer.failure) {
       if (answer.failure.retryable) this.retry(delivery, answer.failure.reason);

@@ -1,10 +1,9 @@
-import { FLOW_CHANNEL_OPTIONS } from "@flow/sdk";
-import * as grpc from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { ServiceEndpoint } from "../discovery/service-endpoint";
+import type { PipelineStage } from "../config/pipeline-model";
 import { ReadRequest, SourceServiceService } from "../gen/source_service/v1/source";
+import { grpcStreamOpener, type OpenedStream, type StreamOpener } from "./link-stream";
 import type { RawBatch } from "./raw-batch";
-import type { StagePlan } from "./run-plan";
 import type { Checkpointed } from "./source-ledger";
 import { decodeReadResponse, type SourceMessage } from "./stream-codecs";
 
@@ -12,59 +11,74 @@ export interface SourceHooks {
   onBatch(sequence: bigint, batch: RawBatch, checkpoint: Checkpointed): void;
   /** A finite source has sent everything. */
   onExhausted(): void;
-  /** The stream broke (the service died or went away). */
-  onBroken(reason: string): void;
+  /**
+   * The stream broke: the service died or went away, or (permanent) it ended the stream with
+   * FAILED_PRECONDITION, saying that restarting it would not help.
+   */
+  onBroken(reason: string, permanent: boolean): void;
+}
+
+/** The Read stream of source_service v1 over gRPC; batches arrive as bytes (stream-codecs.ts). */
+export const sourceStreams: StreamOpener<ReadRequest, SourceMessage> = grpcStreamOpener(
+  SourceServiceService.read.path,
+  (request: ReadRequest) => Buffer.from(ReadRequest.encode(request).finish()),
+  decodeReadResponse,
+);
+
+export interface SourceLinkParts {
+  stage: PipelineStage;
+  endpoint: { readonly target: string };
+  openStream: StreamOpener<ReadRequest, SourceMessage>;
+  logger: Logger;
+  /** The largest encoded EventBatch Core takes from the source (negotiated; ReadStart.max_batch_bytes). */
+  maxBatchBytes: number;
 }
 
 /** The Read stream to one source stage: credits go up, batches with checkpoints come down. */
 export class SourceLink {
-  private client: grpc.Client | undefined;
-  private stream: grpc.ClientDuplexStream<ReadRequest, SourceMessage> | undefined;
+  readonly stage: PipelineStage;
+  private opened: OpenedStream<ReadRequest, SourceMessage> | undefined;
   private ended: (() => void) | undefined;
   private closing = false;
 
   constructor(
-    readonly stage: StagePlan,
-    private readonly endpoint: ServiceEndpoint,
+    private readonly parts: SourceLinkParts,
     private readonly hooks: SourceHooks,
-    private readonly logger: Logger,
-    /** The largest encoded EventBatch Core takes from the source (negotiated; ReadStart.max_batch_bytes). */
-    private readonly maxBatchBytes: number,
-  ) {}
+  ) {
+    this.stage = parts.stage;
+  }
+
+  private get stream() {
+    return this.opened?.stream;
+  }
 
   /** Opens a Read stream resuming after `checkpoint` (undefined: from the beginning). */
   open(checkpoint: Checkpointed | undefined, credits: number): void {
     this.closing = false;
     this.dropUnsentCredits();
-    this.client?.close();
-    const client = new grpc.Client(
-      this.endpoint.target,
-      grpc.credentials.createInsecure(),
-      FLOW_CHANNEL_OPTIONS,
-    );
-    this.client = client;
-    const stream = client.makeBidiStreamRequest(
-      SourceServiceService.read.path,
-      (request: ReadRequest) => Buffer.from(ReadRequest.encode(request).finish()),
-      decodeReadResponse,
-    );
-    this.stream = stream;
+    this.opened?.close();
+    const opened = this.parts.openStream(this.parts.endpoint.target);
+    this.opened = opened;
+    const { stream } = opened;
     stream.on("data", (message: SourceMessage) => {
-      if (this.stream !== stream) return;
+      if (this.opened !== opened) return;
       if (message.kind === "batch") this.hooks.onBatch(message.sequence, message.batch, message.checkpoint);
       else if (message.kind === "exhausted") this.hooks.onExhausted();
     });
-    const broken = (reason: string): void => {
-      if (this.stream !== stream) return;
-      this.stream = undefined;
+    const broken = (reason: string, permanent = false): void => {
+      if (this.opened !== opened) return;
+      this.opened = undefined;
       if (this.closing) {
+        opened.close();
         this.ended?.();
         return;
       }
-      this.hooks.onBroken(reason);
+      this.hooks.onBroken(reason, permanent);
     };
-    stream.on("error", (error: grpc.ServiceError) =>
-      broken(`stream failed: ${error.details || error.message}`),
+    stream.on("error", (error) =>
+      error.code === status.FAILED_PRECONDITION
+        ? broken(error.details || error.message, true)
+        : broken(`stream failed: ${error.details || error.message}`),
     );
     stream.on("end", () => broken("the source ended the stream"));
     const { maxSize, lingerMs } = this.stage.settings.batch;
@@ -78,13 +92,13 @@ export class SourceLink {
             : undefined,
           initialCredits: credits,
           maxBatchSize: maxSize,
-          maxBatchBytes: BigInt(this.maxBatchBytes),
+          maxBatchBytes: BigInt(this.parts.maxBatchBytes),
           lingerMs,
           stageId: this.stage.id,
         },
       },
     });
-    this.logger.debug(
+    this.parts.logger.debug(
       { stage: this.stage.id, resume: checkpoint?.description ?? "start", credits },
       "source stream open",
     );
@@ -124,7 +138,7 @@ export class SourceLink {
     this.closing = true;
     return new Promise<void>((resolve) => {
       this.ended = () => {
-        this.client?.close();
+        this.opened?.close();
         resolve();
       };
       if (!this.stream) this.ended();
@@ -136,7 +150,7 @@ export class SourceLink {
     this.closing = true;
     this.dropUnsentCredits();
     this.stream?.cancel();
-    this.stream = undefined;
-    this.client?.close();
+    this.opened?.close();
+    this.opened = undefined;
   }
 }

@@ -1,10 +1,10 @@
-import type { HealthStatus } from "@flow/sdk";
-import type { Family } from "../clients/service-clients";
+import type { FamilyName, HealthStatus } from "@flow/sdk/internal";
+import type { StageStats } from "../state";
 
 /** What one stage has done so far in a run; the runner updates it, displays and metrics read it. */
 export interface StageCounters {
   stageId: string;
-  family: Family;
+  family: FamilyName;
   eventsIn: number;
   eventsOut: number;
   batchesIn: number;
@@ -24,7 +24,7 @@ export function setInFlight(counters: StageCounters, inFlight: number): void {
   if (inFlight > counters.peakInFlight) counters.peakInFlight = inFlight;
 }
 
-export function newCounters(stageId: string, family: Family): StageCounters {
+export function newCounters(stageId: string, family: FamilyName): StageCounters {
   return {
     stageId,
     family,
@@ -38,4 +38,17 @@ export function newCounters(stageId: string, family: Family): StageCounters {
     peakInFlight: 0,
     health: "unknown",
   };
+}
+
+/** The counters as the state store keeps them (run history, `flow status`). */
+export function storedStageStats(stages: readonly StageCounters[]): StageStats[] {
+  return stages.map((c) => ({
+    stageId: c.stageId,
+    eventsIn: c.eventsIn,
+    eventsOut: c.eventsOut,
+    deadLetters: c.deadLetters,
+    restarts: c.restarts,
+    errors: c.errors,
+    health: c.health === "serving" || c.health === "not_serving" ? c.health : "unknown",
+  }));
 }

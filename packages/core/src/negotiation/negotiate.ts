@@ -1,18 +1,14 @@
 import { FAMILY } from "@flow/sdk/internal";
 import type * as grpc from "@grpc/grpc-js";
 import { CORE_CONTRACTS, clientFor, deadline } from "../clients/service-clients";
+import type { Pipeline, PipelineStage } from "../config/pipeline-model";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
-
-/** What negotiation needs of an endpoint: where to dial and how to name it in messages. */
-type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description">;
-
-import type { RunPlan, StagePlan } from "../engine/run-plan";
 import type { ComponentDescriptor, ConfigIssue } from "../gen/component/v1/component";
 import { Family, Severity } from "../gen/component/v1/component";
 import { type StageByteLimit, stageByteLimit } from "./stage-byte-limit";
 
-/** Transitional: packages/core/src/engine still imports this name; it is NegotiationProblem. */
-export type NegotiationIssue = NegotiationProblem;
+/** What negotiation needs of an endpoint: where to dial and how to name it in messages. */
+type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description">;
 
 /** One problem found while negotiating, attached to a stage and, for a service's config, a JSON Pointer. */
 export interface NegotiationProblem {
@@ -28,8 +24,6 @@ export interface NegotiationResult {
   /** Every stage's byte limit, by stage id: what its batches are cut to (see stage-byte-limit.ts). */
   limits: Map<string, StageByteLimit>;
   problems: NegotiationProblem[];
-  /** Transitional: the same list, under the name packages/core/src/engine still reads. */
-  issues: NegotiationProblem[];
 }
 
 type UnaryClient = grpc.Client & {
@@ -62,7 +56,7 @@ function call<T>(
  * validate-only mode. Every problem of every service comes back at once.
  */
 export async function negotiate(
-  plan: RunPlan,
+  plan: Pipeline,
   endpoints: ReadonlyMap<string, DialledEndpoint>,
 ): Promise<NegotiationResult> {
   const descriptors = new Map<string, ComponentDescriptor>();
@@ -83,11 +77,11 @@ export async function negotiate(
   const limits = new Map(
     plan.stages.map((stage) => [stage.id, stageByteLimit(stage, descriptors.get(stage.id))]),
   );
-  return { descriptors, limits, problems, issues: problems };
+  return { descriptors, limits, problems };
 }
 
 async function negotiateStage(
-  stage: StagePlan,
+  stage: PipelineStage,
   endpoint: DialledEndpoint,
   client: UnaryClient,
   descriptors: Map<string, ComponentDescriptor>,
@@ -181,11 +175,11 @@ export function typeMatches(type: string, pattern: string): boolean {
 
 /** Event types each stage emits; undefined when unknown (any). A processor that names none passes its inputs' types on. */
 function producedTypes(
-  plan: RunPlan,
+  plan: Pipeline,
   descriptors: ReadonlyMap<string, ComponentDescriptor>,
 ): Map<string, string[] | undefined> {
   const produced = new Map<string, string[] | undefined>();
-  const resolve = (stage: StagePlan, seen: Set<string>): string[] | undefined => {
+  const resolve = (stage: PipelineStage, seen: Set<string>): string[] | undefined => {
     if (produced.has(stage.id)) return produced.get(stage.id);
     const own = descriptors.get(stage.id)?.producedEventTypes ?? [];
     let types: string[] | undefined = own.length > 0 ? own : undefined;
@@ -193,7 +187,7 @@ function producedTypes(
       seen.add(stage.id);
       const inputs = stage.inputs
         .map((id) => plan.stages.find((s) => s.id === id))
-        .filter((s): s is StagePlan => !!s);
+        .filter((s): s is PipelineStage => !!s);
       const upstream = inputs.map((input) => resolve(input, seen));
       types = upstream.some((list) => list === undefined)
         ? undefined
@@ -207,7 +201,7 @@ function producedTypes(
 }
 
 function checkEventTypes(
-  plan: RunPlan,
+  plan: Pipeline,
   descriptors: ReadonlyMap<string, ComponentDescriptor>,
 ): NegotiationProblem[] {
   const produced = producedTypes(plan, descriptors);

@@ -1,5 +1,5 @@
 import { parsePipeline } from "../config/load-pipeline";
-import type { StagePlan } from "../engine/run-plan";
+import type { Pipeline, PipelineStage } from "../config/pipeline-model";
 import { ComponentDescriptor } from "../gen/component/v1/component";
 import { oversizedEventReason, stageByteLimit } from "./stage-byte-limit";
 
@@ -14,7 +14,7 @@ consumers:
 `,
   { file: "limits.yaml", baseDir: __dirname, env: {} },
 );
-const stage = (id: string) => plan.stages.find((candidate) => candidate.id === id) as StagePlan;
+const stage = (id: string) => plan.stages.find((candidate) => candidate.id === id) as PipelineStage;
 const announcing = (maxMessageBytes: bigint) =>
   ComponentDescriptor.fromPartial({ limits: { maxMessageBytes } });
 

@@ -1,6 +1,6 @@
 import { FLOW_CHANNEL_OPTIONS, GRPC_DEFAULT_MAX_MESSAGE_BYTES } from "@flow/sdk/internal";
+import type { PipelineStage } from "../config/pipeline-model";
 import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/raw-batch";
-import type { StagePlan } from "../engine/run-plan";
 import type { ComponentDescriptor } from "../gen/component/v1/component";
 
 /**
@@ -35,7 +35,7 @@ export const CORE_MAX_RECEIVE_BYTES = FLOW_CHANNEL_OPTIONS["grpc.max_receive_mes
 export const SOURCE_BATCH_RESERVE_BYTES = 1024 * 1024;
 
 export function stageByteLimit(
-  stage: StagePlan,
+  stage: PipelineStage,
   descriptor: ComponentDescriptor | undefined,
 ): StageByteLimit {
   const configured = stage.settings.batch.maxBytes;
@@ -69,7 +69,11 @@ function bounded(
 }
 
 /** The dead-letter reason for an event no batch of the stage can carry: its size, the limit and why. */
-export function oversizedEventReason(stage: StagePlan, eventBytes: number, limit: StageByteLimit): string {
+export function oversizedEventReason(
+  stage: PipelineStage,
+  eventBytes: number,
+  limit: StageByteLimit,
+): string {
   const why =
     limit.boundBy === "batch.maxBytes"
       ? `its batch.maxBytes; raise it to take the event`

@@ -1,0 +1,212 @@
+import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
+import type { Delivery, Origin } from "./batch-link";
+import { ConsumerLink } from "./consumer-link";
+import { decodeEvents, type RawBatch } from "./raw-batch";
+import type { LinkRequest } from "./stream-codecs";
+import {
+  batchOf,
+  type FakeLinkStream,
+  fakeEndpoint,
+  fakeStreams,
+  planFrom,
+  settle,
+  silentLogger,
+} from "./test-support/fake-link-stream";
+
+type Stream = FakeLinkStream<LinkRequest<WriteRequest>, WriteResponse>;
+
+function ack(sequence: bigint, status = AckStatus.ACK_STATUS_WRITTEN, reason = ""): WriteResponse {
+  return { response: { $case: "ack", value: { sequence, status, reason } } } as WriteResponse;
+}
+
+/** The batches written on a stream after its start message: [sequence, event ids]. */
+function sent(stream: Stream): [bigint, string[]][] {
+  return stream.written.flatMap((message) =>
+    "sequence" in message ? [[message.sequence, ids(message.batch)] as [bigint, string[]]] : [],
+  );
+}
+
+const ids = (batch: RawBatch) => decodeEvents(batch).map((event) => event.id);
+
+function link(settings = "", limit = { maxEvents: 100, maxBytes: 1_000_000 }) {
+  const plan = planFrom(`
+metadata: { name: t }
+sources: [{ id: src, address: "127.0.0.1:1" }]
+consumers:
+  - id: sink
+    address: "127.0.0.1:2"
+    inputs: [src]
+${settings}
+`);
+  const stage = plan.stages.find((s) => s.id === "sink") as (typeof plan.stages)[number];
+  const streams = fakeStreams<LinkRequest<WriteRequest>, WriteResponse>();
+  const endpoint = fakeEndpoint();
+  const written: { origins: Origin[]; ids: string[] }[] = [];
+  const givenUp: { delivery: Delivery; reason: string }[] = [];
+  const fatal: Error[] = [];
+  let now = 1_000;
+  const consumer = new ConsumerLink(
+    { stage, endpoint, openStream: streams, logger: silentLogger, limit, now: () => now },
+    {
+      onWritten: (origins, batch) => written.push({ origins, ids: ids(batch) }),
+      onGiveUp: (delivery, reason) => givenUp.push({ delivery, reason }),
+      onFatal: (error) => fatal.push(error),
+    },
+  );
+  consumer.open();
+  return {
+    consumer,
+    streams,
+    endpoint,
+    written,
+    givenUp,
+    fatal,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+const origin = (sequence: number): Origin[] => [{ source: "src", sequence: BigInt(sequence) }];
+
+describe("ConsumerLink (a BatchLink over fake streams)", () => {
+  it("opens with the stage's config, keeps at most inFlight batches unanswered and sends the rest as answers come", () => {
+    const { consumer, streams, written } = link("    inFlight: 2\n    config: { table: t }");
+    const stream = streams.last();
+    expect(stream.written[0]).toEqual({
+      start: { request: { $case: "start", value: { configJson: '{"table":"t"}', stageId: "sink" } } },
+    });
+    consumer.send(origin(1), batchOf(1, "a"));
+    consumer.send(origin(2), batchOf(1, "b"));
+    consumer.send(origin(3), batchOf(1, "c"));
+    expect(sent(stream).map(([, sentIds]) => sentIds)).toEqual([["a-1"], ["b-1"]]);
+    expect(consumer.held).toBe(3);
+    stream.reply(ack(1n));
+    expect(written).toEqual([{ origins: origin(1), ids: ["a-1"] }]);
+    expect(sent(stream).map(([sequence]) => sequence)).toEqual([1n, 2n, 3n]);
+    expect(consumer.inFlight).toBe(2);
+  });
+
+  it("merges what waited behind a full stream, up to the stage's events and bytes (batching while busy)", () => {
+    const small = batchOf(2, "m");
+    // Room for 5 events, and for exactly two of these 2-event batches by bytes.
+    const { consumer, streams, written } = link("    inFlight: 1", {
+      maxEvents: 5,
+      maxBytes: small.bytes.length * 2,
+    });
+    const stream = streams.last();
+    consumer.send(origin(1), batchOf(1, "first"));
+    consumer.send(origin(2), batchOf(2, "b"));
+    consumer.send(origin(3), batchOf(2, "c"));
+    consumer.send(origin(4), batchOf(2, "d"));
+    stream.reply(ack(1n));
+    // b and c fit one batch by bytes; d would not.
+    expect(sent(stream)[1]).toEqual([2n, ["b-1", "b-2", "c-1", "c-2"]]);
+    stream.reply(ack(2n));
+    expect(written[1]).toEqual({ origins: [...origin(2), ...origin(3)], ids: ["b-1", "b-2", "c-1", "c-2"] });
+    expect(sent(stream)[2]).toEqual([3n, ["d-1", "d-2"]]);
+  });
+
+  it("retries a retryable failure after its backoff and gives the batch up after retry.maxAttempts", async () => {
+    jest.useFakeTimers();
+    try {
+      const { consumer, streams, givenUp, written } = link(
+        "    retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000 }",
+      );
+      const stream = streams.last();
+      consumer.send(origin(1), batchOf(1, "r"));
+      stream.reply(ack(1n, AckStatus.ACK_STATUS_RETRYABLE_FAILURE, "busy"));
+      expect(sent(stream)).toHaveLength(1);
+      jest.advanceTimersByTime(99);
+      expect(sent(stream)).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      expect(sent(stream).map(([sequence]) => sequence)).toEqual([1n, 2n]);
+      stream.reply(ack(2n, AckStatus.ACK_STATUS_RETRYABLE_FAILURE, "busy"));
+      jest.advanceTimersByTime(200);
+      stream.reply(ack(3n, AckStatus.ACK_STATUS_RETRYABLE_FAILURE, "still busy"));
+      expect(givenUp).toHaveLength(1);
+      expect(givenUp[0]?.reason).toBe("still busy (gave up after 3 attempts)");
+      expect(givenUp[0]?.delivery.origins).toEqual(origin(1));
+      expect(written).toEqual([]);
+      expect(consumer.held).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("dead-letters a permanent failure at once", () => {
+    const { consumer, streams, givenUp } = link();
+    consumer.send(origin(1), batchOf(1));
+    streams.last().reply(ack(1n, AckStatus.ACK_STATUS_PERMANENT_FAILURE, "bad row"));
+    expect(givenUp.map((letter) => letter.reason)).toEqual(["bad row"]);
+  });
+
+  it("recovers a broken stream and replays the unanswered batches in order, ahead of those waiting; old answers are ignored", async () => {
+    const { consumer, streams, endpoint, written } = link("    inFlight: 2");
+    const first = streams.last();
+    consumer.send(origin(1), batchOf(1, "a"));
+    consumer.send(origin(2), batchOf(1, "b"));
+    consumer.send(origin(3), batchOf(1, "c"));
+    first.reply(ack(1n));
+    // b and c are unanswered on the stream; it breaks.
+    first.fail("connection reset");
+    consumer.send(origin(4), batchOf(1, "d"));
+    await settle();
+    expect(endpoint.recoveries).toEqual(["stream failed: connection reset"]);
+    expect(first.cancelled).toBe(true);
+    const second = streams.last();
+    expect(second).not.toBe(first);
+    expect(sent(second).map(([, sentIds]) => sentIds)).toEqual([["b-1"], ["c-1"]]);
+    // A late answer on the old stream does nothing.
+    first.reply(ack(3n));
+    expect(written.map((w) => w.ids)).toEqual([["a-1"]]);
+    for (const [sequence] of sent(second)) second.reply(ack(sequence));
+    expect(written.map((w) => w.ids)).toEqual([["a-1"], ["b-1"], ["c-1"]]);
+    expect(sent(second).at(-1)?.[1]).toEqual(["d-1"]);
+  });
+
+  it("abandons a stream whose oldest batch is unanswered past timeouts.ackMs, and replays it", async () => {
+    const { consumer, streams, endpoint, advance } = link("    timeouts: { ackMs: 500 }");
+    const first = streams.last();
+    consumer.send(origin(1), batchOf(1, "h"));
+    advance(500);
+    consumer.abandonIfOverdue();
+    expect(endpoint.recoveries).toEqual([]);
+    advance(1);
+    consumer.abandonIfOverdue();
+    await settle();
+    expect(endpoint.recoveries).toEqual(["no answer within 500 ms"]);
+    // Sequences go on across the link's streams: the replay is batch 2 of the link.
+    expect(sent(streams.last())).toEqual([[2n, ["h-1"]]]);
+    expect(streams.last()).not.toBe(first);
+  });
+
+  it("fails the run when the endpoint cannot be recovered", async () => {
+    const { consumer, streams, endpoint, fatal } = link();
+    endpoint.refuse = new Error("restarted 3 times and failed again");
+    consumer.send(origin(1), batchOf(1));
+    streams.last().finish();
+    await settle();
+    expect(fatal.map((error) => error.message)).toEqual(["restarted 3 times and failed again"]);
+  });
+
+  it("drains on close: ends the stream once every batch is answered, resolves when the service ends it", async () => {
+    const { consumer, streams } = link();
+    const stream = streams.last();
+    consumer.send(origin(1), batchOf(1));
+    let closed = false;
+    const closing = consumer.close().then(() => {
+      closed = true;
+    });
+    await settle();
+    expect(stream.ended).toBe(false);
+    stream.reply(ack(1n));
+    expect(stream.ended).toBe(true);
+    expect(closed).toBe(false);
+    stream.finish();
+    await closing;
+    expect(closed).toBe(true);
+    // The stream's channel is let go of.
+    expect(streams.closed).toBe(1);
+  });
+});

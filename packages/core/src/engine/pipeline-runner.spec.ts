@@ -1,0 +1,208 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
+import type { ReadRequest } from "../gen/source_service/v1/source";
+import { openStateStore, type StateStore } from "../state";
+import { PipelineRunner, type RunResult } from "./pipeline-runner";
+import type { RunServices } from "./stage-services";
+import type { LinkRequest, SourceMessage } from "./stream-codecs";
+import {
+  batchOf,
+  type FakeLinkStream,
+  fakeEndpoint,
+  fakeStreams,
+  planFrom,
+  settle,
+  silentLogger,
+} from "./test-support/fake-link-stream";
+
+/** Services that are there at once: every stage's endpoint is a fake whose recoveries are recorded. */
+function fakeServices(
+  stageIds: string[],
+): RunServices & { endpoints: Map<string, ReturnType<typeof fakeEndpoint>> } {
+  const endpoints = new Map(stageIds.map((id) => [id, fakeEndpoint()]));
+  return {
+    endpoints,
+    start: async () => undefined,
+    negotiate: async () => ({ warnings: [], limits: new Map() }),
+    endpoint: (id) => endpoints.get(id) as ReturnType<typeof fakeEndpoint>,
+    watchHealth: () => () => undefined,
+    stop: async () => undefined,
+    on() {
+      return this;
+    },
+  };
+}
+
+/** Turns the event loop until `ready` holds (what the runner does next is all promise callbacks). */
+async function until(ready: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 200 && !ready(); turn += 1) await settle();
+  if (!ready()) throw new Error("the runner never got there");
+}
+
+const written = (sequence: bigint): WriteResponse =>
+  ({
+    response: { $case: "ack", value: { sequence, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" } },
+  }) as WriteResponse;
+
+const checkpoint = (n: number) => ({ position: Buffer.from(String(n)), description: `after ${n}` });
+
+describe("PipelineRunner over fake services and streams, with a real SQLite store", () => {
+  let dir: string;
+  let store: StateStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "flow-runner-"));
+    store = await openStateStore(`sqlite:${join(dir, "state.db")}`, { baseDir: dir });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function start(delivery = "at-least-once", inFlight = 2) {
+    const plan = planFrom(`
+metadata: { name: runner-spec }
+delivery: ${delivery}
+deadLetters: { path: ${JSON.stringify(join(dir, "dead.jsonl"))} }
+defaults: { inFlight: ${inFlight} }
+sources: [{ id: src, address: "127.0.0.1:1" }]
+consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
+`);
+    const services = fakeServices(["src", "sink"]);
+    const sources = fakeStreams<ReadRequest, SourceMessage>();
+    const consumers = fakeStreams<LinkRequest<WriteRequest>, WriteResponse>();
+    const runner = new PipelineRunner({
+      plan,
+      store,
+      logger: silentLogger,
+      services,
+      streams: { source: sources, consumer: consumers },
+      commitIntervalMs: 0,
+      statsIntervalMs: 60_000,
+      // Tests that stop with batches unanswered end by the drain timeout.
+      drainTimeoutMs: 100,
+    });
+    let result: RunResult | undefined;
+    const running = runner.run().then((outcome) => {
+      result = outcome;
+      return outcome;
+    });
+    return { runner, services, sources, consumers, running, result: () => result };
+  }
+
+  const batchesSent = (stream: FakeLinkStream<LinkRequest<WriteRequest>, WriteResponse>) =>
+    stream.written.filter((message) => "sequence" in message).length;
+
+  /** The source stream's requests of one kind, as plain values. */
+  const sourceRequests = (stream: FakeLinkStream<ReadRequest, SourceMessage>, kind: string) =>
+    stream.written.flatMap((message) =>
+      message.request?.$case === kind ? [message.request.value as unknown as Record<string, unknown>] : [],
+    );
+
+  it("commits a checkpoint only when its batch and every batch before it are written, then tells the source", async () => {
+    const { sources, consumers, running } = start();
+    await until(() => sources.streams.length === 1);
+    const source = sources.last();
+    const sink = consumers.last();
+    source.reply({ kind: "batch", sequence: 1n, batch: batchOf(2, "a"), checkpoint: checkpoint(1) });
+    source.reply({ kind: "batch", sequence: 2n, batch: batchOf(2, "b"), checkpoint: checkpoint(2) });
+    expect(batchesSent(sink)).toBe(2);
+    // The second batch is written first: nothing is committable yet.
+    sink.reply(written(2n));
+    await settle();
+    expect(await store.getCheckpoint("runner-spec", "src")).toBeUndefined();
+    expect(sourceRequests(source, "commit")).toEqual([]);
+    sink.reply(written(1n));
+    await until(() => sourceRequests(source, "commit").length === 1);
+    expect((await store.getCheckpoint("runner-spec", "src"))?.description).toBe("after 2");
+    expect(sourceRequests(source, "commit")).toEqual([{ sequence: 2n, checkpoint: checkpoint(2) }]);
+    source.reply({ kind: "exhausted", lastSequence: 2n });
+    await until(() => sink.ended);
+    sink.finish();
+    source.finish();
+    const result = await running;
+    expect(result.status).toBe("succeeded");
+    expect(result.stages.find((stage) => stage.stageId === "sink")?.eventsOut).toBe(4);
+  });
+
+  it("gives a source a credit per batch written everywhere, never more than inFlight unacknowledged", async () => {
+    const { sources, consumers, runner, running } = start("at-least-once", 2);
+    await until(() => sources.streams.length === 1);
+    const source = sources.last();
+    expect(sourceRequests(source, "start")[0]?.initialCredits).toBe(2);
+    source.reply({ kind: "batch", sequence: 1n, batch: batchOf(1), checkpoint: checkpoint(1) });
+    source.reply({ kind: "batch", sequence: 2n, batch: batchOf(1), checkpoint: checkpoint(2) });
+    await settle();
+    expect(sourceRequests(source, "credit")).toEqual([]);
+    consumers.last().reply(written(1n));
+    await until(() => sourceRequests(source, "credit").length === 1);
+    expect(sourceRequests(source, "credit")).toEqual([{ batches: 1 }]);
+    runner.stop();
+    expect((await running).status).toBe("stopped");
+  });
+
+  it("drains on stop: the source half-closes, what is in flight is written and committed, the run ends stopped", async () => {
+    const { sources, consumers, runner, running, result } = start();
+    await until(() => sources.streams.length === 1);
+    const source = sources.last();
+    const sink = consumers.last();
+    source.reply({ kind: "batch", sequence: 1n, batch: batchOf(3), checkpoint: checkpoint(1) });
+    runner.stop();
+    expect(source.ended).toBe(true);
+    await settle();
+    expect(result()).toBeUndefined();
+    sink.reply(written(1n));
+    source.finish();
+    await until(() => sink.ended);
+    sink.finish();
+    expect((await running).status).toBe("stopped");
+    expect((await store.getCheckpoint("runner-spec", "src"))?.description).toBe("after 1");
+  });
+
+  it("recovers a broken source: once what it sent settles, it reopens from the committed checkpoint", async () => {
+    const { sources, consumers, services, runner, running } = start();
+    await until(() => sources.streams.length === 1);
+    const first = sources.last();
+    const sink = consumers.last();
+    first.reply({ kind: "batch", sequence: 1n, batch: batchOf(1, "a"), checkpoint: checkpoint(1) });
+    sink.reply(written(1n));
+    await until(() => sourceRequests(first, "commit").length === 1);
+    first.reply({ kind: "batch", sequence: 2n, batch: batchOf(1, "b"), checkpoint: checkpoint(2) });
+    first.fail("source crashed");
+    await settle();
+    expect(services.endpoints.get("src")?.recoveries).toEqual(["stream failed: source crashed"]);
+    // Batch 2 is still in flight downstream: the source waits for it before reopening.
+    expect(sources.streams).toHaveLength(1);
+    sink.reply(written(2n));
+    await until(() => sources.streams.length === 2);
+    const reopened = sourceRequests(sources.last(), "start")[0];
+    expect(reopened?.checkpoint).toEqual(checkpoint(2));
+    runner.stop();
+    expect((await running).status).toBe("stopped");
+  });
+
+  it("fails the run when a source ends its stream with FAILED_PRECONDITION (restarting would not help)", async () => {
+    const { sources, services, running } = start();
+    await until(() => sources.streams.length === 1);
+    sources.last().fail("/data/in.jsonl was replaced", 9);
+    const result = await running;
+    expect(result.status).toBe("failed");
+    expect(result.error?.message).toBe('source "src" failed: /data/in.jsonl was replaced');
+    expect(services.endpoints.get("src")?.recoveries).toEqual([]);
+    expect((await store.listRuns({ pipeline: "runner-spec" }))[0]?.status).toBe("failed");
+  });
+
+  it("at-most-once: keeps no checkpoint, and a source failure ends the run", async () => {
+    const { sources, consumers, running } = start("at-most-once");
+    await until(() => sources.streams.length === 1);
+    sources.last().reply({ kind: "batch", sequence: 1n, batch: batchOf(1), checkpoint: checkpoint(1) });
+    consumers.last().reply(written(1n));
+    await settle();
+    sources.last().fail("connection reset");
+    const result = await running;
+    expect(result.status).toBe("failed");
+    expect(result.error?.message).toMatch(/at-most-once delivery keeps no checkpoint to resume from/);
+    expect(await store.getCheckpoint("runner-spec", "src")).toBeUndefined();
+  });
+});

@@ -1,0 +1,250 @@
+import { EventEmitter, once } from "node:events";
+import { UserError } from "@flow/errors";
+import type { Logger } from "pino";
+import type { Pipeline } from "../config/pipeline-model";
+import type { StateStore } from "../state";
+import type { RawBatch } from "./raw-batch";
+import { SourceCommits } from "./source-commits";
+import type { Checkpointed } from "./source-ledger";
+import { SourceLink, type SourceLinkParts, sourceStreams } from "./source-link";
+import { SourceNode } from "./source-node";
+import { setInFlight } from "./stage-counters";
+import type { StageRecord } from "./stage-record";
+import type { RunServices } from "./stage-services";
+import type { StoreOutage } from "./store-outage";
+
+export interface SourceDriverOptions {
+  plan: Pipeline;
+  store: Pick<StateStore, "getCheckpoint" | "commitCheckpoint">;
+  logger: Logger;
+  outage: StoreOutage;
+  services: Pick<RunServices, "endpoint">;
+  records: ReadonlyMap<string, StageRecord>;
+  commitIntervalMs: number;
+  openStream?: SourceLinkParts["openStream"];
+  runId: () => string;
+  /** The delivery policy's view of a source: what holds its credits, whether it has batches downstream. */
+  held: (source: SourceNode, storeDown: boolean) => number;
+  holding: (source: SourceNode) => boolean;
+  keepsCheckpoints: () => boolean;
+  syncDeadLetters: () => void;
+  onBatch: (source: SourceNode, sequence: bigint, batch: RawBatch, checkpoint: Checkpointed) => void;
+  /** The run was asked to stop (sources must not be reopened nor given credits). */
+  stopping: () => boolean;
+  /** The run has not ended (a failure ends it: nothing is opened after that). */
+  running: () => boolean;
+  onFailed: (error: Error) => void;
+  /** Every source is done: exhausted or stopped, nothing in flight, its last checkpoint committed. */
+  onAllDone: () => void;
+}
+
+/**
+ * The sources of a run: opens each from its committed checkpoint, gives credits, commits, and
+ * takes a broken stream through recovery (the service restarted, what was in flight settled, the
+ * stream reopened from the committed checkpoint), until every source is done.
+ */
+export class SourceDriver {
+  readonly nodes = new Map<string, SourceNode>();
+  /** "settled": something a waiting recovery looks at has moved. */
+  private readonly changes = new EventEmitter();
+  private opened = false;
+  private allDone = false;
+
+  constructor(private readonly options: SourceDriverOptions) {
+    this.changes.setMaxListeners(0);
+  }
+
+  /** Reads every source's checkpoint and opens its stream; fails the run when it cannot. */
+  async open(): Promise<void> {
+    try {
+      await this.openEach();
+    } catch (error) {
+      this.options.onFailed(
+        error instanceof UserError
+          ? error
+          : new UserError(`cannot read the sources' checkpoints: ${(error as Error).message}`, {
+              exitCode: 1,
+            }),
+      );
+    }
+  }
+
+  /** A delivery of the source closed: commit what settled, top its credits up, see whether it is done. */
+  settled(source: SourceNode): void {
+    setInFlight((this.options.records.get(source.id) as StageRecord).counters, source.ledger.inFlight);
+    if (this.options.keepsCheckpoints()) source.commits.schedule(source.ledger, this.draining(source));
+    this.grant(source);
+    this.checkDone(source);
+  }
+
+  /** The store answers again: credits held back during the outage flow. */
+  storeRecovered(): void {
+    for (const source of this.nodes.values()) {
+      source.pausedForOutage = false;
+      this.grant(source);
+    }
+  }
+
+  /** Graceful stop: streams half-close, and each source is done once what it sent has settled. */
+  stop(): void {
+    for (const source of this.nodes.values()) if (!source.done) void source.link.close();
+    for (const source of this.nodes.values()) this.checkDone(source);
+    this.checkAllDone();
+  }
+
+  abort(): void {
+    for (const source of this.nodes.values()) source.link.abort();
+  }
+
+  cancelCommits(): void {
+    for (const source of this.nodes.values()) source.commits.cancel();
+  }
+
+  private async openEach(): Promise<void> {
+    const { plan, store, logger, outage } = this.options;
+    for (const stage of plan.stages.filter((s) => s.family === "source")) {
+      const stored = await outage.retry(`read the checkpoint of "${stage.id}"`, () =>
+        store.getCheckpoint(plan.name, stage.id),
+      );
+      if (!this.options.running()) return;
+      const record = this.options.records.get(stage.id) as StageRecord;
+      const source = this.create(record);
+      source.commits.committed = stored
+        ? { position: Buffer.from(stored.position), description: stored.description }
+        : undefined;
+      if (this.options.stopping()) {
+        source.done = true;
+        continue;
+      }
+      logger.info(
+        { stage: stage.id, resume: source.commits.committed?.description || "from the start" },
+        "source starts",
+      );
+      source.open();
+    }
+    this.opened = true;
+    this.checkAllDone();
+  }
+
+  private create(record: StageRecord): SourceNode {
+    const { stage } = record;
+    const { logger, outage, store, plan } = this.options;
+    let source: SourceNode | undefined;
+    const node = (): SourceNode => source as SourceNode;
+    const link = new SourceLink(
+      {
+        stage,
+        endpoint: this.options.services.endpoint(stage.id),
+        openStream: this.options.openStream ?? sourceStreams,
+        logger,
+        maxBatchBytes: record.limit.maxBytes,
+      },
+      {
+        onBatch: (sequence, batch, checkpoint) => {
+          node().usedCredit();
+          this.options.onBatch(node(), sequence, batch, checkpoint);
+          if (!this.options.keepsCheckpoints()) this.grant(node());
+        },
+        onExhausted: () => {
+          node().exhausted = true;
+          this.settled(node());
+        },
+        onBroken: (reason, permanent) => this.broken(node(), reason, permanent),
+      },
+    );
+    const commits = new SourceCommits({
+      pipeline: plan.name,
+      sourceId: stage.id,
+      store,
+      outage,
+      intervalMs: this.options.commitIntervalMs,
+      runId: this.options.runId,
+      syncDeadLetters: this.options.syncDeadLetters,
+      onCommitted: (sequence, checkpoint) => link.commit(sequence, checkpoint),
+      onFailed: (error) => this.options.onFailed(error),
+      onSettled: () => {
+        this.grant(node());
+        this.checkDone(node());
+      },
+    });
+    source = new SourceNode(stage, link, commits, logger);
+    record.source = source;
+    this.nodes.set(stage.id, source);
+    return source;
+  }
+
+  private grant(source: SourceNode): void {
+    if (this.options.stopping()) return;
+    const storeDown = this.options.outage.down;
+    source.grant(this.options.held(source, storeDown), storeDown);
+  }
+
+  /** Nothing more will arrive from this source: its last commit goes out without waiting. */
+  private draining(source: SourceNode): boolean {
+    return source.ledger.inFlight === 0 && (source.exhausted || this.options.stopping());
+  }
+
+  private broken(source: SourceNode, reason: string, permanent: boolean): void {
+    if (source.done) return;
+    if (this.options.stopping() || source.exhausted) {
+      this.checkDone(source);
+      return;
+    }
+    const record = this.options.records.get(source.id) as StageRecord;
+    record.counters.errors += 1;
+    if (permanent) {
+      this.options.onFailed(new UserError(`source "${source.id}" failed: ${reason}`, { exitCode: 1 }));
+      return;
+    }
+    if (!this.options.keepsCheckpoints()) {
+      this.options.onFailed(
+        new UserError(
+          `source "${source.id}" failed (${reason}); at-most-once delivery keeps no checkpoint to resume from`,
+          { exitCode: 1 },
+        ),
+      );
+      return;
+    }
+    source.broken = true;
+    this.options.logger.warn(
+      { stage: source.id, reason, inFlight: source.ledger.inFlight },
+      "source stream broke; recovering after in-flight batches settle",
+    );
+    this.options.services
+      .endpoint(source.id)
+      .recover(reason)
+      .then(() => this.whenSettled(source))
+      .then(() => {
+        if (!this.options.stopping() && !source.done) source.open();
+      })
+      .catch((error: Error) => this.options.onFailed(error));
+  }
+
+  /** Resolves once nothing the source sent is in flight and no commit is running or waiting. */
+  private async whenSettled(source: SourceNode): Promise<void> {
+    while (source.ledger.inFlight > 0 || source.commits.busy) await once(this.changes, "settled");
+  }
+
+  private checkDone(source: SourceNode): void {
+    this.changes.emit("settled");
+    if (source.commits.busy && this.draining(source)) {
+      // A commit waits for its interval, but nothing more will come: send it now.
+      source.commits.schedule(source.ledger, true);
+      return;
+    }
+    if (source.done || this.options.holding(source) || source.commits.busy) return;
+    if (source.exhausted || this.options.stopping()) {
+      source.done = true;
+      void source.link.close();
+      this.checkAllDone();
+    }
+  }
+
+  private checkAllDone(): void {
+    if (!this.opened || this.allDone) return;
+    if ([...this.nodes.values()].every((source) => source.done)) {
+      this.allDone = true;
+      this.options.onAllDone();
+    }
+  }
+}

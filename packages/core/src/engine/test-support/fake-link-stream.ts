@@ -1,0 +1,119 @@
+import { EventEmitter } from "node:events";
+import { createEvent } from "@flow/sdk";
+import type * as grpc from "@grpc/grpc-js";
+import pino from "pino";
+import { parsePipeline } from "../../config/load-pipeline";
+import type { Pipeline } from "../../config/pipeline-model";
+import type { LinkEndpoint, LinkStream, OpenedStream, StreamOpener } from "../link-stream";
+import { encodeEvents, type RawBatch } from "../raw-batch";
+
+/**
+ * A stream a test plays the service's side of: it records what the engine wrote and answers
+ * with `reply`, `fail` or `finish`. The engine cannot tell it from a gRPC stream.
+ */
+export class FakeLinkStream<Request, Response> extends EventEmitter implements LinkStream<Request, Response> {
+  readonly written: Request[] = [];
+  ended = false;
+  cancelled = false;
+
+  write(message: Request): boolean {
+    this.written.push(message);
+    this.emit("written", message);
+    return true;
+  }
+
+  end(): void {
+    this.ended = true;
+    this.emit("half-closed");
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  /** The service answers. */
+  reply(response: Response): void {
+    this.emit("data", response);
+  }
+
+  /** The stream breaks (the service died): grpc-js reports an error with a status. */
+  fail(details: string, code = 14): void {
+    this.emit("error", Object.assign(new Error(details), { code, details }) as grpc.ServiceError);
+  }
+
+  /** The service ends the stream. */
+  finish(): void {
+    this.emit("end");
+  }
+}
+
+/** An opener that hands out a new FakeLinkStream per open, keeping them all (the last is the live one). */
+export function fakeStreams<Request, Response>(): StreamOpener<Request, Response> & {
+  streams: FakeLinkStream<Request, Response>[];
+  last(): FakeLinkStream<Request, Response>;
+  closed: number;
+} {
+  const streams: FakeLinkStream<Request, Response>[] = [];
+  const opener = Object.assign(
+    (_target: string): OpenedStream<Request, Response> => {
+      const stream = new FakeLinkStream<Request, Response>();
+      streams.push(stream);
+      return {
+        stream,
+        close: () => {
+          opener.closed += 1;
+        },
+      };
+    },
+    {
+      streams,
+      last: () => streams[streams.length - 1] as FakeLinkStream<Request, Response>,
+      closed: 0,
+    },
+  );
+  return opener;
+}
+
+/** An endpoint whose recovery a test watches and, when it wants, holds or refuses. */
+export function fakeEndpoint(): LinkEndpoint & { recoveries: string[]; refuse?: Error } {
+  const endpoint = {
+    target: "fake:0",
+    recoveries: [] as string[],
+    refuse: undefined as Error | undefined,
+    async recover(reason: string): Promise<void> {
+      endpoint.recoveries.push(reason);
+      if (endpoint.refuse) throw endpoint.refuse;
+    },
+  };
+  return endpoint;
+}
+
+/** A pipeline plan from YAML, with address: stages (nothing is started from it). */
+export function planFrom(yaml: string): Pipeline {
+  return parsePipeline(`apiVersion: flow/v1\nkind: Pipeline\n${yaml}`, {
+    file: "test.yaml",
+    baseDir: __dirname,
+    env: {},
+  });
+}
+
+/** `count` small events with ids `<prefix>-1`… as a raw batch. */
+export function batchOf(count: number, prefix = "e", first = 1): RawBatch {
+  return encodeEvents(
+    Array.from({ length: count }, (_, index) =>
+      createEvent({
+        id: `${prefix}-${first + index}`,
+        source: "test",
+        type: "t",
+        data: { n: first + index },
+      }),
+    ),
+  );
+}
+
+export const silentLogger = pino({ level: "silent" });
+
+/** Lets promise callbacks that are already due run (a recovery's `.then`, an await). */
+export async function settle(): Promise<void> {
+  for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+}
