@@ -1,6 +1,7 @@
 // `@flow/sdk/internal`: what Flow Core, the CLI, tools and tests use from the SDK, kept apart from
 // what a service author calls (index.ts). No compatibility promise beyond this workspace.
 
+export { type BackoffBounds, backoffDelayMs } from "./backoff-delay";
 export { type ComponentDescriptor, FAMILY, FAMILY_NAMES, type FamilyName, familyNameOf } from "./component";
 export { ConfigValidator } from "./config-validator";
 export { consumerImplementation } from "./consumer";

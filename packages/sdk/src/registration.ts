@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import type pino from "pino";
+import { backoffDelayMs } from "./backoff-delay";
 import type { ComponentDescriptor } from "./component";
 import { settlesWithin } from "./settles-within";
 
@@ -194,7 +195,7 @@ export class ServiceRegistration extends EventEmitter {
       (error: unknown) => {
         if (this.stopping) return;
         const { initialMs, maxMs } = this.options.retry ?? DEFAULT_RETRY;
-        const ceiling = Math.min(initialMs * 2 ** this.failures, maxMs);
+        const ceiling = backoffDelayMs(this.failures + 1, { initialDelayMs: initialMs, maxDelayMs: maxMs });
         // Half fixed, half random: services restarted together do not retry in lockstep.
         const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
         this.failures += 1;

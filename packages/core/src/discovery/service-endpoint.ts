@@ -1,9 +1,8 @@
 import { EventEmitter } from "node:events";
 import { UserError } from "@flow/errors";
-import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
+import { backoffDelayMs, STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import type { RestartSettings, ServiceLocator } from "../config/pipeline-model";
-import { backoffDelayMs } from "../engine/backoff-delay";
 import { SpawnedService } from "./spawned-service";
 import { resolveServicePackage } from "./workspace-packages";
 

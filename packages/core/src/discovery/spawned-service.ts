@@ -2,10 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createInterface } from "node:readline";
 import { UserError } from "@flow/errors";
-import { type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk/internal";
+import { backoffDelayMs, type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import type { RestartSettings } from "../config/pipeline-model";
-import { backoffDelayMs } from "../engine/backoff-delay";
 
 export interface SpawnSpec {
   stageId: string;

@@ -1,6 +1,6 @@
+import { backoffDelayMs } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import type { PipelineStage } from "../config/pipeline-model";
-import { backoffDelayMs } from "./backoff-delay";
 import type { LinkEndpoint, LinkStream, OpenedStream, StreamOpener } from "./link-stream";
 import { type BatchLimit, concatRawBatches, fitsInOneBatch, type RawBatch } from "./raw-batch";
 import type { LinkRequest } from "./stream-codecs";

@@ -1,7 +1,7 @@
 import { UserError } from "@flow/errors";
+import { type BackoffBounds, backoffDelayMs } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import { StoreUnavailableError } from "../state/store-errors";
-import { type BackoffBounds, backoffDelayMs } from "./backoff-delay";
 
 /** How long to wait between attempts while the store is unreachable. */
 const OUTAGE_BACKOFF: BackoffBounds = { initialDelayMs: 100, maxDelayMs: 2000 };

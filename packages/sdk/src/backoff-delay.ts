@@ -6,7 +6,7 @@ export interface BackoffBounds {
 
 /**
  * The delay before attempt `attempt` (1 for the first retry): doubling from `initialDelayMs`,
- * never above `maxDelayMs`. Retries, restarts, reconnects and store outages all wait this way.
+ * never above `maxDelayMs`. Retries, restarts, reconnects, store outages and registry calls all wait this way.
  */
 export function backoffDelayMs(attempt: number, bounds: BackoffBounds): number {
   return Math.min(bounds.initialDelayMs * 2 ** Math.max(0, attempt - 1), bounds.maxDelayMs);
