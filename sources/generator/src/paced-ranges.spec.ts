@@ -46,20 +46,33 @@ describe("pacedRanges", () => {
     expect(ranges.at(-1)).toEqual({ from: 49001n, to: 50001n });
   });
 
-  it("takes as long as the rate demands", async () => {
-    const began = performance.now();
-    const ranges = await collect(
-      pacedRanges({
-        first: 1n,
-        last: 21n,
-        rate: 400,
-        maxBatchSize: 5,
-        lingerMs: 0,
-        signal: new AbortController().signal,
-      }),
-    );
-    // 20 intervals of 2.5 ms after the first event.
-    expect(performance.now() - began).toBeGreaterThanOrEqual(45);
+  it("hands each batch out when its events are due at the rate, grouping what is due within lingerMs", async () => {
+    // A clock that only moves when pacing waits: the schedule is exact, whatever the machine's load.
+    let now = 0;
+    const handedOutAt: number[] = [];
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
+    const ranges: SequenceRange[] = [];
+    for await (const range of pacedRanges({
+      first: 1n,
+      last: 21n,
+      rate: 400,
+      maxBatchSize: 100,
+      lingerMs: 10,
+      signal: new AbortController().signal,
+      clock,
+    })) {
+      ranges.push(range);
+      handedOutAt.push(now);
+    }
+    // 400 events/s: one every 2.5 ms; a batch waits 10 ms past its first event, so it holds 5.
+    expect(ranges.map((range) => Number(range.to - range.from))).toEqual([5, 5, 5, 5, 1]);
+    // Each batch goes when its last event is due: events 5, 10, 15, 20 and 21, at 2.5 ms apart.
+    expect(handedOutAt).toEqual([10, 22.5, 35, 47.5, 50]);
     expect(ranges.at(-1)?.to).toBe(22n);
   });
 

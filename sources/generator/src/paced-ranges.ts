@@ -18,7 +18,20 @@ export interface PacingOptions {
   /** How long a batch may wait for events that are not due yet, in milliseconds. */
   lingerMs: number;
   signal: AbortSignal;
+  /** Where time comes from (the real clock unless a test steps through it). */
+  clock?: PacingClock;
 }
+
+/** Milliseconds now, and a wait until then: what pacing needs of time. */
+export interface PacingClock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+const REAL_CLOCK: PacingClock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+};
 
 /**
  * A late pipeline (no credits for a while) is owed events. Owing more than this is forgotten, so a
@@ -35,8 +48,9 @@ export async function* pacedRanges(options: PacingOptions): AsyncGenerator<Seque
   const { last, rate, signal } = options;
   const maxBatchSize = Math.max(1, options.maxBatchSize);
   const interval = rate > 0 ? 1000 / rate : 0;
+  const clock = options.clock ?? REAL_CLOCK;
   let next = options.first;
-  let start = performance.now();
+  let start = clock.now();
   let emitted = 0;
   try {
     while (!signal.aborted && (last === undefined || next <= last)) {
@@ -44,16 +58,16 @@ export async function* pacedRanges(options: PacingOptions): AsyncGenerator<Seque
       let size = Math.min(maxBatchSize, remaining);
       if (interval > 0) {
         let firstDue = start + emitted * interval;
-        const late = performance.now() - firstDue;
+        const late = clock.now() - firstDue;
         if (late > MAX_BACKLOG_MS) {
           start += late - MAX_BACKLOG_MS;
           firstDue = start + emitted * interval;
         }
-        await sleepUntil(firstDue, signal);
-        const closesAt = Math.max(performance.now(), firstDue) + options.lingerMs;
+        await sleepUntil(clock, firstDue, signal);
+        const closesAt = Math.max(clock.now(), firstDue) + options.lingerMs;
         const dueByClose = Math.floor((closesAt - start) / interval) - emitted + 1;
         size = Math.max(1, Math.min(size, dueByClose));
-        await sleepUntil(start + (emitted + size - 1) * interval, signal);
+        await sleepUntil(clock, start + (emitted + size - 1) * interval, signal);
       }
       const to = next + BigInt(size);
       yield { from: next, to };
@@ -65,7 +79,7 @@ export async function* pacedRanges(options: PacingOptions): AsyncGenerator<Seque
   }
 }
 
-async function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
-  const wait = at - performance.now();
-  if (wait > 0) await sleep(wait, undefined, { signal });
+async function sleepUntil(clock: PacingClock, at: number, signal: AbortSignal): Promise<void> {
+  const wait = at - clock.now();
+  if (wait > 0) await clock.sleep(wait, signal);
 }
