@@ -212,7 +212,7 @@ const COMPATIBLE: CatalogCase[] = [
   {
     kind: "add a field",
     file: SOURCE,
-    change: (t) => edit(t, "  string stage_id = 6;\n", "  string stage_id = 6;\n  string trace_id = 7;\n"),
+    change: (t) => edit(t, "  string stage_id = 6;\n", "  string stage_id = 6;\n  string trace_id = 99;\n"),
   },
   {
     kind: "add an rpc",

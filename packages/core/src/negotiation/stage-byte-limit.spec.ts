@@ -1,5 +1,5 @@
 import { parsePipeline } from "../config/load-pipeline";
-import type { Pipeline, PipelineStage } from "../config/pipeline-model";
+import type { PipelineStage } from "../config/pipeline-model";
 import { ComponentDescriptor } from "../gen/component/v1/component";
 import { oversizedEventReason, stageByteLimit } from "./stage-byte-limit";
 
