@@ -182,6 +182,46 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
     expect((await running).status).toBe("stopped");
   });
 
+  it("a stop while the services start ends the run there, stopped, with no stream opened", async () => {
+    const plan = planFrom(`
+metadata: { name: runner-spec }
+sources: [{ id: src, address: "127.0.0.1:1" }]
+consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
+`);
+    const services = fakeServices(["src", "sink"]);
+    let started: () => void = () => undefined;
+    const starting = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let negotiated = false;
+    const sources = fakeStreams<ReadRequest, SourceMessage>();
+    const consumers = fakeStreams<LinkRequest<WriteRequest>, WriteResponse>();
+    const runner = new PipelineRunner({
+      plan,
+      store,
+      logger: silentLogger,
+      services: {
+        ...services,
+        start: () => starting,
+        negotiate: async () => {
+          negotiated = true;
+          return { warnings: [], limits: new Map() };
+        },
+      },
+      streams: { source: sources, consumer: consumers },
+    });
+    const running = runner.run();
+    await settle();
+    runner.stop();
+    started();
+    const result = await running;
+    expect(result.status).toBe("stopped");
+    expect(negotiated).toBe(false);
+    expect(sources.streams).toHaveLength(0);
+    expect(consumers.streams).toHaveLength(0);
+    expect((await store.listRuns({ pipeline: "runner-spec" }))[0]?.status).toBe("stopped");
+  });
+
   it("fails the run when a source ends its stream with FAILED_PRECONDITION (restarting would not help)", async () => {
     const { sources, services, running } = start();
     await until(() => sources.streams.length === 1);

@@ -127,11 +127,12 @@ export class PipelineRunner extends EventEmitter {
     this.runId = await store.startRun(plan.name, plan.file);
     let outcome: Outcome;
     try {
+      // A stop while services start or negotiate ends the run there: nothing has moved yet.
       await this.services.start();
-      const { limits } = await this.services.negotiate();
+      const { limits } = this.stopRequested ? { limits: new Map() } : await this.services.negotiate();
       for (const record of this.records.values()) record.negotiated(limits.get(record.id));
       this.deadLetters = new DeadLetterFile(plan.deadLetters.path, plan.name, this.runId);
-      outcome = await this.flow();
+      outcome = this.stopRequested ? { status: "stopped" } : await this.flow();
     } catch (error) {
       outcome = { status: "failed", error: error as Error };
     }
