@@ -1,0 +1,3 @@
+export * from "./redis-consumer";
+export * from "./redis-consumer-config";
+export * from "./stream-entry-fields";

@@ -1,0 +1,3 @@
+export * from "./redis-source";
+export * from "./redis-source-config";
+export * from "./stream-entry-event";
