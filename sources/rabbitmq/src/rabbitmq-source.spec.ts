@@ -1,0 +1,397 @@
+import { join } from "node:path";
+import { serveSource } from "@flow/sdk";
+import { serveForTests, startTcpProxy, unary } from "@flow/testing";
+import { status } from "@grpc/grpc-js";
+import { Family, Severity } from "./gen/component/v1/component";
+import type { Event } from "./gen/event/v1/event";
+import {
+  type ConfigureResponse,
+  type DescribeResponse,
+  SourceServiceClient,
+  SourceServiceService,
+} from "./gen/source_service/v1/source";
+import { INVALID_CLOUDEVENT_TYPE } from "./message-event";
+import { rabbitmqSource } from "./rabbitmq-source";
+import {
+  describeWithRabbitmq,
+  RABBITMQ_URL,
+  TestBroker,
+  uniqueName,
+} from "./test-support/rabbitmq-for-tests";
+import { SourceStream, SpawnedSource, until } from "./test-support/source-stream";
+
+const served = serveForTests(
+  serveSource,
+  rabbitmqSource,
+  { service: SourceServiceService, packageDir: join(__dirname, "..") },
+  SourceServiceClient,
+);
+
+const extension = (event: Event, name: string) => event.extensions[name]?.value?.value;
+const texts = (events: Event[]) => events.map((event) => event.data.toString());
+const numbered = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    body: `m${from + i}`,
+    options: { messageId: `id-${from + i}` },
+  }));
+
+it("describes itself over gRPC", async () => {
+  const response = await unary<DescribeResponse>((done) => served.client.describe({}, done));
+  expect(response.component).toEqual(
+    expect.objectContaining({ name: "flow-source-rabbitmq", family: Family.FAMILY_SOURCE }),
+  );
+  expect(JSON.parse(response.component?.configSchema ?? "{}").required).toEqual(["queue"]);
+});
+
+describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
+  let broker: TestBroker;
+  beforeEach(async () => {
+    broker = await TestBroker.open();
+  });
+  afterEach(async () => {
+    await broker.close();
+  });
+
+  const configure = (config: object): Promise<ConfigureResponse> =>
+    unary((done) =>
+      served.client.configure(
+        { configJson: JSON.stringify(config), validateOnly: true, stageId: "rabbit" },
+        done,
+      ),
+    );
+
+  it("validate-only reaches the broker: an unreachable broker, bad credentials, a missing queue or exchange", async () => {
+    const queue = await broker.queue("validate");
+    expect(await configure({ url: RABBITMQ_URL, queue })).toEqual(
+      expect.objectContaining({ accepted: true, issues: [] }),
+    );
+
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 5672 });
+    proxy.cut();
+    const unreachable = await configure({ url: `amqp://guest:guest@127.0.0.1:${proxy.port}`, queue });
+    await proxy.close();
+    expect(unreachable.accepted).toBe(false);
+    expect(unreachable.issues).toEqual([
+      expect.objectContaining({
+        path: "/url",
+        severity: Severity.SEVERITY_ERROR,
+        message: expect.stringContaining("RabbitMQ"),
+      }),
+    ]);
+
+    const refused = await configure({ url: RABBITMQ_URL.replace(/\/\/[^@]*@/, "//guest:wrong@"), queue });
+    expect(refused.issues).toEqual([
+      expect.objectContaining({ path: "/url", message: expect.stringContaining("refused the credentials") }),
+    ]);
+
+    const missing = uniqueName("missing");
+    const noQueue = await configure({ url: RABBITMQ_URL, queue: missing });
+    expect(noQueue.issues).toEqual([
+      expect.objectContaining({
+        path: "/queue",
+        message: expect.stringContaining(`queue "${missing}" does not exist`),
+      }),
+    ]);
+    // Declaring it is fine, and validate-only declares nothing.
+    expect((await configure({ url: RABBITMQ_URL, queue: missing, declareQueue: true })).accepted).toBe(true);
+    expect(await broker.inspect(missing)).toBeUndefined();
+
+    const noExchange = await configure({
+      url: RABBITMQ_URL,
+      queue,
+      exchange: { name: missing, declare: false },
+    });
+    expect(noExchange.issues).toEqual([
+      expect.objectContaining({ path: "/exchange/name", message: expect.stringContaining("does not exist") }),
+    ]);
+  });
+
+  it("turns each message into an event: body as payload, broker metadata as attributes", async () => {
+    const queue = await broker.queue("round-trip");
+    await broker.publish(queue, [
+      {
+        body: '{"n":1}',
+        options: {
+          messageId: "order-1",
+          contentType: "application/json",
+          type: "order.created",
+          timestamp: 1_700_000_000,
+        },
+      },
+      { body: Buffer.from([0xff, 0x00]), options: { contentType: "application/octet-stream" } },
+    ]);
+    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue, type: "flow.test" });
+    const [first, second] = await stream.events(2);
+    expect(first).toEqual(
+      expect.objectContaining({
+        id: "order-1",
+        type: "order.created",
+        source: `rabbitmq://127.0.0.1:5672/%2F/${queue}`,
+        datacontenttype: "application/json",
+        time: expect.objectContaining({ seconds: 1_700_000_000n, nanos: 0 }),
+        data: Buffer.from('{"n":1}'),
+      }),
+    );
+    expect(extension(first as Event, "rabbitmqexchange")).toBe("");
+    expect(extension(first as Event, "rabbitmqroutingkey")).toBe(queue);
+    expect(extension(first as Event, "rabbitmqredelivered")).toBe(false);
+    expect(extension(first as Event, "rabbitmqmessageid")).toBe("order-1");
+    // No message id: an id of its own, unique, and the configured type.
+    expect(second?.id).toMatch(new RegExp(`^${queue}-[0-9a-f-]{36}$`));
+    expect(second).toEqual(expect.objectContaining({ type: "flow.test", data: Buffer.from([0xff, 0x00]) }));
+    expect(extension(second as Event, "rabbitmqmessageid")).toBeUndefined();
+    await stream.end();
+  });
+
+  it("acknowledges nothing on receipt: a stream that ends before the commit notice leaves every message to be redelivered, marked", async () => {
+    const queue = await broker.queue("no-commit");
+    await broker.publish(queue, numbered(1, 4));
+    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 4 });
+    expect(texts((await stream.batch()).events)).toEqual(["m1", "m2", "m3", "m4"]);
+    expect(await broker.ready(queue)).toBe(0);
+    await stream.end();
+    await until(async () => (await broker.ready(queue)) === 4, "the four messages are back in the queue");
+
+    const again = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 4 });
+    const batch = await again.batch();
+    expect(batch.events.map((event) => event.id)).toEqual(["id-1", "id-2", "id-3", "id-4"]);
+    expect(batch.events.map((event) => extension(event, "rabbitmqredelivered"))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // The quorum queue counts the delivery attempts.
+    expect(extension(batch.events[0] as Event, "rabbitmqdeliverycount")).toBe(1);
+    // After the commit notice they are acknowledged: nothing comes back.
+    again.commit(batch);
+    await again.end();
+    await until(async () => (await broker.consumers(queue)) === 0, "the source's consumer is gone");
+    expect(await broker.ready(queue)).toBe(0);
+  });
+
+  it("one commit notice acknowledges its batch and every batch before it (basic.ack multiple)", async () => {
+    const queue = await broker.queue("multiple");
+    await broker.publish(queue, numbered(1, 9));
+    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 3 });
+    await stream.batch();
+    await stream.batch();
+    const third = await stream.batch();
+    expect(texts(third.events)).toEqual(["m7", "m8", "m9"]);
+    stream.commit(third);
+    await stream.end();
+    await until(async () => (await broker.consumers(queue)) === 0, "the source's consumer is gone");
+    expect(await broker.ready(queue)).toBe(0);
+  });
+
+  it("holds at most `prefetch` messages unacknowledged; a commit lets more come", async () => {
+    const queue = await broker.queue("prefetch");
+    await broker.publish(queue, numbered(1, 30));
+    const stream = new SourceStream(
+      served.client,
+      { url: RABBITMQ_URL, queue, prefetch: 10 },
+      { maxBatchSize: 5, credits: 100 },
+    );
+    const first = await stream.batch();
+    await stream.batch();
+    // Ten delivered and unacknowledged; the broker holds the other twenty back.
+    expect(await broker.ready(queue)).toBe(20);
+    stream.commit(first);
+    expect(texts((await stream.batch()).events)).toEqual(["m11", "m12", "m13", "m14", "m15"]);
+    await stream.end();
+  });
+
+  it("a SIGKILLed service loses nothing: what it had not committed is redelivered, at most what was in flight", async () => {
+    const queue = await broker.queue("sigkill");
+    await broker.publish(queue, numbered(1, 100));
+    const service = await SpawnedSource.start();
+    const stream = new SourceStream(
+      service.client,
+      { url: RABBITMQ_URL, queue, prefetch: 20 },
+      { maxBatchSize: 5, credits: 2 },
+    );
+    const first = await stream.batch();
+    await stream.batch();
+    await until(async () => (await broker.ready(queue)) === 80, "the prefetch of 20 is delivered");
+    stream.commit(first);
+    // The ack has reached the broker once it refills the prefetch: five more delivered, waiting.
+    await until(async () => (await broker.ready(queue)) === 75, "the broker refills the prefetch");
+    await service.kill();
+    await until(async () => (await broker.ready(queue)) === 95, "all but the committed five are back");
+
+    const again = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 95 });
+    const events = await again.events(95);
+    expect(new Set(events.map((event) => event.id)).size).toBe(95);
+    expect(events.map((event) => event.id)).not.toContain("id-1");
+    // Redelivered: exactly what the killed service held unacknowledged, its prefetch.
+    expect(events.filter((event) => extension(event, "rabbitmqredelivered") === true)).toHaveLength(20);
+    await again.end();
+  });
+
+  it("a cut connection fails the stream (Core restarts it) and every unacknowledged message is redelivered", async () => {
+    const queue = await broker.queue("cut");
+    await broker.publish(queue, numbered(1, 3));
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: 5672 });
+    try {
+      const url = `amqp://guest:guest@127.0.0.1:${proxy.port}`;
+      const stream = new SourceStream(served.client, { url, queue }, { maxBatchSize: 2, credits: 1 });
+      const batch = await stream.batch();
+      proxy.cut();
+      stream.commit(batch); // Too late: the channel is gone, so the broker redelivers these too.
+      stream.credit(1); // The next read finds the connection gone.
+      const ended = await stream.reader.status;
+      expect(ended.code).toBe(status.UNAVAILABLE);
+      expect(ended.details).toMatch(/source failed: .*(closed|ECONNRESET)/);
+      await until(async () => (await broker.ready(queue)) === 3, "the three messages are back");
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("recognises CloudEvents in binary mode under every header convention, and in structured mode", async () => {
+    const queue = await broker.queue("cloudevents");
+    const binary = (prefix: string, id: string) => ({
+      body: '{"total":12345678901234567890}',
+      options: {
+        contentType: "application/json",
+        headers: {
+          [`${prefix}specversion`]: "1.0",
+          [`${prefix}id`]: id,
+          [`${prefix}source`]: "/shop",
+          [`${prefix}type`]: "order.created",
+          [`${prefix}time`]: "2026-01-02T03:04:05.123456789Z",
+          [`${prefix}subject`]: "o-1",
+          [`${prefix}tenant`]: "acme",
+          [`${prefix}count`]: 7,
+          [`${prefix}flag`]: true,
+          [`${prefix}blob`]: Buffer.from([1, 2]),
+          unrelated: "not an attribute",
+        },
+      },
+    });
+    await broker.publish(queue, [
+      binary("cloudEvents:", "b-colon"),
+      binary("cloudEvents_", "b-underscore"),
+      binary("ce_", "b-ce-underscore"),
+      binary("ce-", "b-ce-dash"),
+      {
+        body: '{"specversion":"1.0","id":"s-1","source":"/shop","type":"order.created","time":"2026-01-02T03:04:05.123456789Z","tenant":"acme","big":12345678901234567890,"data":{"total":12345678901234567890}}',
+        options: { contentType: "application/cloudevents+json; charset=utf-8" },
+      },
+      {
+        body: '{"specversion":"1.0","id":"s-2","source":"/shop","type":"blob","datacontenttype":"application/octet-stream","data_base64":"AQI="}',
+        options: { contentType: "application/cloudevents+json" },
+      },
+      {
+        body: '{"specversion":"0.3","id":"bad"}',
+        options: { contentType: "application/cloudevents+json", messageId: "m-bad" },
+      },
+    ]);
+    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 7 });
+    const events = await stream.events(7);
+    for (const event of events.slice(0, 4)) {
+      expect(event).toEqual(
+        expect.objectContaining({
+          source: "/shop",
+          type: "order.created",
+          subject: "o-1",
+          datacontenttype: "application/json",
+          time: expect.objectContaining({ seconds: 1767323045n, nanos: 123456789 }),
+          data: Buffer.from('{"total":12345678901234567890}'),
+        }),
+      );
+      expect(extension(event, "tenant")).toBe("acme");
+      expect(extension(event, "count")).toBe(7);
+      expect(extension(event, "flag")).toBe(true);
+      expect(extension(event, "blob")).toEqual(Buffer.from([1, 2]));
+      expect(event.extensions.unrelated).toBeUndefined();
+    }
+    expect(events.slice(0, 4).map((event) => event.id)).toEqual([
+      "b-colon",
+      "b-underscore",
+      "b-ce-underscore",
+      "b-ce-dash",
+    ]);
+    const [, , , , structured, base64, invalid] = events as [Event, Event, Event, Event, Event, Event, Event];
+    expect(structured).toEqual(
+      expect.objectContaining({
+        id: "s-1",
+        datacontenttype: "application/json",
+        time: expect.objectContaining({ seconds: 1767323045n, nanos: 123456789 }),
+        data: Buffer.from('{"total":12345678901234567890}'),
+      }),
+    );
+    expect(extension(structured, "big")).toBe("12345678901234567890");
+    expect(extension(structured, "rabbitmqroutingkey")).toBe(queue);
+    expect(base64).toEqual(expect.objectContaining({ id: "s-2", data: Buffer.from([1, 2]) }));
+    expect(invalid).toEqual(expect.objectContaining({ id: "m-bad", type: INVALID_CLOUDEVENT_TYPE }));
+    expect(extension(invalid, "flowerror")).toMatch(/specversion must be "1.0"/);
+    await stream.end();
+  });
+
+  it("cuts batches to maxBatchBytes, and the cut event opens the next batch", async () => {
+    const queue = await broker.queue("bytes");
+    await broker.publish(
+      queue,
+      [1, 2, 3].map((n) => ({ body: `${n}`.repeat(400), options: { messageId: `b-${n}` } })),
+    );
+    const stream = new SourceStream(
+      served.client,
+      { url: RABBITMQ_URL, queue },
+      { maxBatchSize: 10, maxBatchBytes: 1500, lingerMs: 1000 },
+    );
+    const first = await stream.batch();
+    const second = await stream.batch();
+    expect([first.events.map((event) => event.id), second.events.map((event) => event.id)]).toEqual([
+      ["b-1", "b-2"],
+      ["b-3"],
+    ]);
+    stream.commit(second);
+    await stream.end();
+    await until(async () => (await broker.consumers(queue)) === 0, "the source's consumer is gone");
+    expect(await broker.ready(queue)).toBe(0);
+  });
+
+  it("declares its queue and exchange and binds them; stopWhenIdleMs ends the stream and still acknowledges the last commit", async () => {
+    const queue = uniqueName("declared");
+    const exchange = uniqueName("orders");
+    broker.owns("queue", queue);
+    broker.owns("exchange", exchange);
+    const config = {
+      url: RABBITMQ_URL,
+      queue,
+      declareQueue: true,
+      exchange: { name: exchange, type: "topic", routingKeys: ["order.*"] },
+      stopWhenIdleMs: 2000,
+    };
+    const stream = new SourceStream(served.client, config, { maxBatchSize: 10, lingerMs: 200 });
+    await until(async () => (await broker.consumers(queue)) === 1, "the source consumes");
+    broker.channel.publish(exchange, "order.created", Buffer.from("a"), {
+      messageId: "x-1",
+      persistent: true,
+    });
+    broker.channel.publish(exchange, "invoice.sent", Buffer.from("b"), {
+      messageId: "x-2",
+      persistent: true,
+    });
+    await broker.channel.waitForConfirms();
+    const batch = await stream.batch();
+    expect(batch.events.map((event) => event.id)).toEqual(["x-1"]);
+    expect(extension(batch.events[0] as Event, "rabbitmqexchange")).toBe(exchange);
+    expect(extension(batch.events[0] as Event, "rabbitmqroutingkey")).toBe("order.created");
+    const exhausted = await stream.reader.next();
+    expect(exhausted.response?.$case).toBe("exhausted");
+    stream.commit(batch);
+    await stream.end();
+    await until(async () => (await broker.consumers(queue)) === 0, "the source's consumer is gone");
+    expect(await broker.ready(queue)).toBe(0);
+    expect((await broker.channel.checkQueue(queue)).queue).toBe(queue);
+  });
+
+  it("a queue that does not exist ends the stream as a permanent failure", async () => {
+    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue: uniqueName("absent") });
+    const ended = await stream.reader.status;
+    expect(ended.code).toBe(status.FAILED_PRECONDITION);
+    expect(ended.details).toMatch(/NOT_FOUND/);
+  });
+});
