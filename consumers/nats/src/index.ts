@@ -1,0 +1,3 @@
+export * from "./cloudevent-message";
+export * from "./nats-consumer";
+export * from "./nats-consumer-config";
