@@ -33,6 +33,12 @@ export interface ReadContext {
   maxBatchBytes: number;
   /** How long to wait to fill a batch, in milliseconds. */
   lingerMs: number;
+  /**
+   * The batches Core lets the source have unacknowledged at once (its stage's inFlight, the
+   * stream's initial credits): what a broker source sizes its unacked window to, e.g.
+   * credits x maxBatchSize messages of prefetch.
+   */
+  credits: number;
   stageId: string;
   /** Aborted when the stream ends: stop reading and release what you hold. */
   signal: AbortSignal;
@@ -208,6 +214,7 @@ export function sourceImplementation<Config>(
         maxBatchSize: start.maxBatchSize,
         maxBatchBytes: Number(start.maxBatchBytes ?? 0n),
         lingerMs: start.lingerMs,
+        credits: start.initialCredits,
         stageId: start.stageId,
         signal: abort.signal,
       };

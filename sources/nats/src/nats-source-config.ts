@@ -16,7 +16,7 @@ export interface NatsSourceConfig {
   createConsumer: boolean;
   /** Where a newly created consumer starts when there is no checkpoint. */
   deliverPolicy: "all" | "new";
-  /** The consumer's max_ack_pending; default 8 (Flow's default inFlight) × the stage's batch size. */
+  /** The consumer's max_ack_pending; default the stage's inFlight (Core's credits) × its batch size. */
   maxAckPending?: number;
   /** How long the server waits for an ack before it redelivers, in milliseconds. */
   ackWaitMs: number;
@@ -80,7 +80,7 @@ export const natsSourceConfigSchema: JsonSchema = {
       type: "integer",
       minimum: 1,
       description:
-        "The consumer's max_ack_pending: how many messages may be delivered and not yet acknowledged. Set it to the stage's inFlight × batch.maxSize; default 8 × batch.maxSize.",
+        "The consumer's max_ack_pending: how many messages may be delivered and not yet acknowledged. Default: the stage's inFlight (the credits Core gives) × batch.maxSize.",
     },
     ackWaitMs: {
       type: "integer",

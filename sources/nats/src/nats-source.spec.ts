@@ -150,9 +150,12 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
     expect(attribute(events[0] as FlowEvent, "natsredelivered")).toBe(false);
   });
 
-  it("creates a durable pull consumer with explicit acks and max_ack_pending of 8 × the batch size", async () => {
+  it("creates a durable pull consumer with explicit acks and max_ack_pending of the credits × the batch size", async () => {
     await publish(1);
-    const read = openRead(config({ filterSubject: `${stream.prefix}.orders` }), { maxBatchSize: 25 });
+    const read = openRead(config({ filterSubject: `${stream.prefix}.orders` }), {
+      maxBatchSize: 25,
+      credits: 8,
+    });
     await read.batch();
     const info = await stream.jsm.consumers.info(stream.name, "reader");
     await read.end();

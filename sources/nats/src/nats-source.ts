@@ -86,7 +86,9 @@ export const natsSource: SourceDefinition<NatsSourceConfig> = {
     }
     const consumerName = config.consumer ?? defaultConsumerName(context.stageId);
     const batchSize = context.maxBatchSize > 0 ? context.maxBatchSize : 100;
-    const maxAckPending = config.maxAckPending ?? DEFAULT_IN_FLIGHT * batchSize;
+    // The stage's credits (its inFlight) batches: as many as Core lets be unacknowledged.
+    const maxAckPending =
+      config.maxAckPending ?? (context.credits > 0 ? context.credits : DEFAULT_IN_FLIGHT) * batchSize;
     const nc = await connectNats(config, `flow-source-nats ${context.stageId}`);
     const readerId = randomUUID();
     // Fetched and not yet in a yielded batch (a fetch can bring more than the byte limit admits).

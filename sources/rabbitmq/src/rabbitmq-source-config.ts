@@ -41,8 +41,8 @@ export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
 
 /**
  * How many batches' worth of messages the broker may hand the source unacknowledged when the
- * configuration says no `prefetch`: Flow's default `inFlight` (the ReadStart credits are not
- * handed to a source by the SDK, so the stage's own figure cannot be read here).
+ * configuration says no `prefetch` and Core states no credits (the stage's inFlight, normally
+ * given in ReadStart): Flow's default `inFlight`.
  */
 export const DEFAULT_PREFETCH_BATCHES = 8;
 
@@ -100,7 +100,7 @@ export const rabbitmqSourceConfigSchema: JsonSchema = {
       minimum: 1,
       maximum: 65535,
       description:
-        "Messages the broker may hand this source unacknowledged (basic.qos). Default: 8 (Flow's default inFlight) × the stage's batch size; set it to inFlight × batch.maxSize of the stage.",
+        "Messages the broker may hand this source unacknowledged (basic.qos). Default: the stage's inFlight (the credits Core gives) × its batch size.",
     },
     batchSize: {
       type: "integer",

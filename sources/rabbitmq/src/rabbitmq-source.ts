@@ -39,7 +39,9 @@ export const rabbitmqSource: SourceDefinition<RabbitmqSourceConfig> = {
 
   async *read(config, context) {
     const batchSize = context.maxBatchSize > 0 ? context.maxBatchSize : config.batchSize;
-    const prefetch = config.prefetch ?? Math.min(65535, batchSize * DEFAULT_PREFETCH_BATCHES);
+    // The stage's credits (its inFlight) batches of messages: as many as Core lets be unacknowledged.
+    const batches = context.credits > 0 ? context.credits : DEFAULT_PREFETCH_BATCHES;
+    const prefetch = config.prefetch ?? Math.min(65535, batchSize * batches);
     // The checkpoint Core hands back is not a position in the queue: the broker keeps what was
     // not acknowledged and delivers it again, so every stream starts from the queue as it is.
     const session = await openSession(config, prefetch);
