@@ -149,10 +149,14 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
     const sink = consumers.last();
     source.reply({ kind: "batch", sequence: 1n, batch: batchOf(3), checkpoint: checkpoint(1) });
     runner.stop();
-    expect(source.ended).toBe(true);
     await settle();
     expect(result()).toBeUndefined();
+    // The source stream stays open until its last checkpoint is committed and noticed.
+    expect(source.ended).toBe(false);
     sink.reply(written(1n));
+    await until(() => source.ended);
+    expect(sourceRequests(source, "commit")).toEqual([{ sequence: 1n, checkpoint: checkpoint(1) }]);
+    expect(sourceRequests(source, "credit")).toEqual([]);
     source.finish();
     await until(() => sink.ended);
     sink.finish();

@@ -85,9 +85,13 @@ export class SourceDriver {
     }
   }
 
-  /** Graceful stop: streams half-close, and each source is done once what it sent has settled. */
+  /**
+   * Graceful stop: sources get no more credits, and each is done - its stream half-closed - once
+   * what it sent has settled and its last checkpoint is committed. The stream stays open until
+   * then, so the source hears the final commit notices (a broker source acks what they cover
+   * instead of having it redelivered on the next run).
+   */
   stop(): void {
-    for (const source of this.nodes.values()) if (!source.done) void source.link.close();
     for (const source of this.nodes.values()) this.checkDone(source);
     this.checkAllDone();
   }
