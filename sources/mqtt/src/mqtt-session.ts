@@ -27,6 +27,11 @@ export interface SessionOptions {
 /** Given to handleMessage's callback so that the client sends no PUBACK of its own (see below). */
 const DEFERRED = new Error("flow-source-mqtt acknowledges after Core's commit");
 
+/** The broker refused a topic filter (SUBACK failure): no retry can help. */
+export class SubscriptionRefused extends Error {
+  override name = "SubscriptionRefused";
+}
+
 /** The connection could not be (re)established or was refused: the stream fails and is retried. */
 export class SessionFailure extends Error {
   override name = "SessionFailure";
@@ -82,7 +87,9 @@ export class MqttSession {
     // Attached before the first packet can arrive: the broker resends a session's unacknowledged
     // messages right after CONNACK, and a message nobody hooks is acknowledged by the client.
     this.client.handleMessage = (_packet, callback) => {
-      if (this.buffered.length < this.options.bufferLimit) callback(DEFERRED);
+      // Never held before the first CONNACK has been handled: mqtt.js emits "connect" only after
+      // its outgoing store is flushed, which a held pump keeps from happening.
+      if (!this.connectedOnce || this.buffered.length < this.options.bufferLimit) callback(DEFERRED);
       else this.heldPumps.push(() => callback(DEFERRED));
     };
     this.client.on("message", (topic, _payload, packet) => this.receive(topic, packet));
@@ -97,25 +104,30 @@ export class MqttSession {
     this.client.on("offline", () => options.onWarning(`disconnected from ${options.url}; reconnecting`));
   }
 
-  /** Connects, subscribes the topics at QoS 1, and resolves once the session is ready. */
+  /**
+   * Connects, subscribes the topics at QoS 1, and resolves once connected. The SUBACK is not
+   * waited for: a resumed session's messages arrive before it, and until they are taken the
+   * buffer may hold the client's pump, the SUBACK behind them. A refused subscription fails the
+   * session (SubscriptionRefused), so the next take() throws it.
+   */
   static async open(options: SessionOptions, signal: AbortSignal): Promise<MqttSession> {
     const session = new MqttSession(options);
     try {
       await session.firstConnection(signal);
-      try {
-        await session.client.subscribeAsync(
-          options.topics,
-          // rh 1: a subscription the persistent session has already does not resend retained messages.
-          options.protocolVersion === 5 ? { qos: 1, rh: 1 } : { qos: 1 },
-        );
-      } catch (error) {
-        throw new SessionFailure(`subscribing to ${options.topics.join(", ")}: ${(error as Error).message}`);
-      }
-      return session;
     } catch (error) {
       await session.close();
       throw error;
     }
+    session.client
+      // rh 1: a subscription the persistent session has already does not resend retained messages.
+      .subscribeAsync(options.topics, options.protocolVersion === 5 ? { qos: 1, rh: 1 } : { qos: 1 })
+      .catch((error: Error) => {
+        const what = `subscribing to ${options.topics.join(", ")}: ${error.message}`;
+        session.fail(
+          /subscribe error/i.test(error.message) ? new SubscriptionRefused(what) : new SessionFailure(what),
+        );
+      });
+    return session;
   }
 
   private firstConnection(signal: AbortSignal): Promise<void> {

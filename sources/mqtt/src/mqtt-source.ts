@@ -12,7 +12,7 @@ import {
 } from "@flow/sdk";
 import { connectAsync } from "mqtt";
 import { messageEvent } from "./mqtt-message-event";
-import { MqttSession, SessionFailure } from "./mqtt-session";
+import { MqttSession, SubscriptionRefused } from "./mqtt-session";
 import { type MqttSourceConfig, mqttSourceConfigSchema } from "./mqtt-source-config";
 
 const NAME = "flow-source-mqtt";
@@ -67,21 +67,14 @@ export const mqttSource: SourceDefinition<MqttSourceConfig> = {
         );
     }
     const batchSize = context.maxBatchSize > 0 ? context.maxBatchSize : 100;
-    let session: MqttSession;
-    try {
-      session = await MqttSession.open(
-        {
-          ...config,
-          bufferLimit: Math.max(config.receiveMaximum, batchSize),
-          onWarning: (message) => log.warn({ stage: context.stageId, clientId: config.clientId }, message),
-        },
-        context.signal,
-      );
-    } catch (error) {
-      if (error instanceof SessionFailure && /subscrib/.test(error.message))
-        throw new PermanentError(error.message);
-      throw error;
-    }
+    const session = await MqttSession.open(
+      {
+        ...config,
+        bufferLimit: Math.max(config.receiveMaximum, batchSize),
+        onWarning: (message) => log.warn({ stage: context.stageId, clientId: config.clientId }, message),
+      },
+      context.signal,
+    );
     sessions.set(config, { stream, session });
     const messageContext = {
       broker,
@@ -127,6 +120,10 @@ export const mqttSource: SourceDefinition<MqttSourceConfig> = {
           },
         };
       }
+    } catch (error) {
+      // The broker refuses the configured topic filter: every restart would be refused again.
+      if (error instanceof SubscriptionRefused) throw new PermanentError(error.message);
+      throw error;
     } finally {
       sessions.delete(config);
       await session.close();
