@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { createEvent, serveConsumer } from "@flow/sdk";
 import { StreamReader, serveForTests, startTcpProxy, unary } from "@flow/testing";
+import { TEST_MQTT_URL, uniqueName, withMosquitto } from "@flow/testing/mosquitto";
 import type { IPublishPacket, MqttClient } from "mqtt";
 import { connectAsync } from "mqtt";
 import { Family } from "./gen/component/v1/component";
@@ -13,7 +14,6 @@ import {
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { mqttConsumer } from "./mqtt-consumer";
-import { TEST_MQTT_URL, uniqueName, withMosquitto } from "./test-support/mosquitto-for-tests";
 
 const served = serveForTests(
   serveConsumer,

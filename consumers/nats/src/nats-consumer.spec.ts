@@ -1,6 +1,14 @@
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer } from "@flow/sdk";
 import { StreamReader, serveForTests, startTcpProxy, unary, withMachineRequirement } from "@flow/testing";
+import {
+  createTestStream,
+  NATS_HOW_TO_FIX,
+  natsForTests,
+  spawnService,
+  TEST_NATS_URL,
+  type TestStream,
+} from "@flow/testing/nats";
 import { credentials } from "@grpc/grpc-js";
 import type { StoredMsg } from "nats";
 import { Family } from "./gen/component/v1/component";
@@ -15,14 +23,6 @@ import {
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { natsConsumer } from "./nats-consumer";
-import {
-  createTestStream,
-  NATS_HOW_TO_FIX,
-  natsForTests,
-  spawnService,
-  TEST_NATS_URL,
-  type TestStream,
-} from "./test-support/nats-for-tests";
 
 const served = serveForTests(
   serveConsumer,

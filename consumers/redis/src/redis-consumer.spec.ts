@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer } from "@flow/sdk";
 import { StreamReader, serveForTests, startTcpProxy, unary } from "@flow/testing";
+import { TEST_REDIS_URL, uniqueKey, withRedis } from "@flow/testing/redis";
 import Redis from "ioredis";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -14,7 +15,6 @@ import {
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { redisConsumer } from "./redis-consumer";
-import { TEST_REDIS_URL, uniqueKey, withRedis } from "./test-support/redis-for-tests";
 
 const served = serveForTests(
   serveConsumer,

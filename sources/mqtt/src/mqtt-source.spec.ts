@@ -4,6 +4,15 @@ import { createInterface } from "node:readline";
 import { serveSource } from "@flow/sdk";
 import { parseHandshake } from "@flow/sdk/internal";
 import { StreamReader, serveForTests, startTcpProxy, unary } from "@flow/testing";
+import {
+  publishAll,
+  publishWhenSubscribed,
+  removeSession,
+  TEST_MQTT_URL,
+  testPublisher,
+  uniqueName,
+  withMosquitto,
+} from "@flow/testing/mosquitto";
 import { credentials } from "@grpc/grpc-js";
 import type { MqttClient } from "mqtt";
 import { Family, Severity } from "./gen/component/v1/component";
@@ -17,15 +26,6 @@ import {
   SourceServiceService,
 } from "./gen/source_service/v1/source";
 import { mqttSource } from "./mqtt-source";
-import {
-  publishAll,
-  publishWhenSubscribed,
-  removeSession,
-  TEST_MQTT_URL,
-  testPublisher,
-  uniqueName,
-  withMosquitto,
-} from "./test-support/mosquitto-for-tests";
 
 const served = serveForTests(
   serveSource,

@@ -1,6 +1,14 @@
 import { join } from "node:path";
 import { type FlowEvent, serveSource } from "@flow/sdk";
 import { StreamReader, serveForTests, unary, withMachineRequirement } from "@flow/testing";
+import {
+  createTestStream,
+  NATS_HOW_TO_FIX,
+  natsForTests,
+  spawnService,
+  TEST_NATS_URL,
+  type TestStream,
+} from "@flow/testing/nats";
 import { credentials } from "@grpc/grpc-js";
 import { headers as natsHeaders } from "nats";
 import { Family } from "./gen/component/v1/component";
@@ -14,14 +22,6 @@ import {
 } from "./gen/source_service/v1/source";
 import { parseCheckpoint } from "./nats-checkpoint";
 import { natsSource } from "./nats-source";
-import {
-  createTestStream,
-  NATS_HOW_TO_FIX,
-  natsForTests,
-  spawnService,
-  TEST_NATS_URL,
-  type TestStream,
-} from "./test-support/nats-for-tests";
 
 const served = serveForTests(
   serveSource,

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { type MachineRequirement, withMachineRequirement } from "@flow/testing";
 import { connectAsync, type IClientPublishOptions, type MqttClient } from "mqtt";
+import { type MachineRequirement, withMachineRequirement } from "./machine-requirement";
 
 /** The machine's Mosquitto (FLOW_TEST_MQTT_URL, default mqtt://127.0.0.1:1883). */
 export const TEST_MQTT_URL = process.env.FLOW_TEST_MQTT_URL || "mqtt://127.0.0.1:1883";

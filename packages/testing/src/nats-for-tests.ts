@@ -2,8 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import type { MachineRequirement } from "@flow/testing";
 import { connect, type JetStreamManager, type NatsConnection } from "nats";
+import type { MachineRequirement } from "./machine-requirement";
 
 /** The machine's NATS server with JetStream (FLOW_TEST_NATS_URL, default nats://127.0.0.1:4222). */
 export const TEST_NATS_URL = process.env.FLOW_TEST_NATS_URL || "nats://127.0.0.1:4222";

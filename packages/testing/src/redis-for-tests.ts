@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import type { MachineRequirement } from "@flow/testing";
-import { withMachineRequirement } from "@flow/testing";
+import { type MachineRequirement, withMachineRequirement } from "./machine-requirement";
 
 /** The server the tests use: FLOW_TEST_REDIS_URL, default the machine's Redis. */
 export const TEST_REDIS_URL = process.env.FLOW_TEST_REDIS_URL || "redis://127.0.0.1:6379";
