@@ -48,8 +48,8 @@ function packageFile(packageName: string, ...path: string[]): string {
   return join(dirname(require.resolve(`${packageName}/package.json`)), ...path);
 }
 
-const FLOW_BIN = packageFile("@flow/cli", "dist", "bin.js");
-const GENERATOR = packageFile("@flow/source-generator", "dist", "main.js");
+export const FLOW_BIN = packageFile("@flow/cli", "dist", "bin.js");
+export const GENERATOR = packageFile("@flow/source-generator", "dist", "main.js");
 // The built service programs, from src/flow (tests) or dist/flow alike.
 const SERVICES = join(__dirname, "..", "..", "dist", "flow-services");
 const IDENTITY = join(SERVICES, "identity-processor-main.js");
@@ -59,7 +59,7 @@ const COUNTING = join(SERVICES, "counting-consumer-main.js");
  * Node services started with `command:` get the flags docs/pipeline.md recommends for them (the
  * ones Flow starts its own processes with), as a user following the docs would write.
  */
-const NODE_FLAGS = STEADY_LATENCY_NODE_FLAGS.map((flag) => `${flag}, `).join("");
+export const NODE_FLAGS = STEADY_LATENCY_NODE_FLAGS.map((flag) => `${flag}, `).join("");
 
 function pipelineYaml(settings: FlowPipelineSettings, reportPath: string): string {
   const stall = settings.stall

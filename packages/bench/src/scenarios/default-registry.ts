@@ -1,5 +1,6 @@
 import { ScenarioRegistry } from "../scenario-registry";
 import { baselinePipelineScenario, forwardingPipelineScenario } from "./baseline-pipeline-scenarios";
+import { brokerScenarios } from "./broker-scenarios";
 import { buildScenario } from "./build-scenario";
 import { codecScenario } from "./codec-scenario";
 import { flowScenarios } from "./flow-scenarios";
@@ -11,6 +12,7 @@ export function defaultScenarioRegistry(): ScenarioRegistry {
   registry.register(baselinePipelineScenario);
   registry.register(forwardingPipelineScenario);
   for (const scenario of flowScenarios) registry.register(scenario);
+  for (const scenario of brokerScenarios) registry.register(scenario);
   registry.register(buildScenario);
   return registry;
 }
