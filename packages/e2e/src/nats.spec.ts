@@ -1,137 +1,72 @@
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { withMachineRequirement } from "@flow/testing";
-import Database from "better-sqlite3";
-import { FlowProcess, serviceMain } from "./test-support/flow-cli";
+import {
+  createTestStream,
+  NATS_HOW_TO_FIX,
+  natsForTests,
+  TEST_NATS_URL,
+  type TestStream,
+} from "@flow/testing/nats";
+import {
+  expectExactlyOnceThroughServiceKills,
+  expectNoneLostThroughCoreKill,
+  type RoundTrip,
+  SOURCE_STAGE,
+} from "./test-support/broker-round-trip";
+import { serviceMain } from "./test-support/flow-cli";
 import { tempDir } from "./test-support/temp-dir";
 
-const NATS_URL = process.env.FLOW_TEST_NATS_URL || "nats://127.0.0.1:4222";
-// The NATS client is a dependency of the NATS services, not of this package: load theirs.
-const natsClientPath = createRequire(serviceMain("@flow/source-nats")).resolve("nats");
-
-/** The parts of the NATS client this file uses. */
-interface Nats {
-  connect(options: { servers: string }): Promise<{
-    jetstreamManager(): Promise<{
-      streams: {
-        add(config: { name: string; subjects: string[] }): Promise<unknown>;
-        info(name: string): Promise<{ state: { messages: number } }>;
-        delete(name: string): Promise<boolean>;
-      };
-      consumers: {
-        info(stream: string, name: string): Promise<{ num_ack_pending: number; num_pending: number }>;
-      };
-    }>;
-    close(): Promise<void>;
-  }>;
+function trip(name: string, stream: string, total: number): RoundTrip {
+  const servers = `[${JSON.stringify(TEST_NATS_URL)}]`;
+  return {
+    name,
+    total,
+    rate: 10_000,
+    defaults: "{ batch: { maxSize: 100 }, inFlight: 8, restart: { initialDelayMs: 50 } }",
+    consumer: {
+      main: serviceMain("@flow/consumer-nats"),
+      config: `{ servers: ${servers}, subject: ${stream}.orders, stream: ${stream} }`,
+    },
+    source: {
+      main: serviceMain("@flow/source-nats"),
+      config: `{ servers: ${servers}, stream: ${stream}, ackWaitMs: 2000 }`,
+    },
+  };
 }
 
-function natsAvailable(): { available: true } | { available: false; reason: string } {
-  const probe = `require(${JSON.stringify(natsClientPath)}).connect({ servers: ${JSON.stringify(NATS_URL)}, timeout: 3000, maxReconnectAttempts: 0 })
-    .then(async (nc) => { await (await nc.jetstreamManager()).getAccountInfo(); await nc.close(); })
-    .catch((e) => { process.stderr.write(String(e.message || e)); process.exit(1); });`;
-  try {
-    execFileSync(process.execPath, ["-e", probe], { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 });
-    return { available: true };
-  } catch (error) {
-    return {
-      available: false,
-      reason: (error as { stderr?: Buffer }).stderr?.toString().trim() || String(error),
-    };
-  }
-}
-
-withMachineRequirement(
-  "NATS JetStream",
-  natsAvailable(),
-  `start nats-server -js on ${NATS_URL} (.ci/run starts it)`,
-  () => {
-    describe("generator → consumer-nats → JetStream → source-nats → SQLite", () => {
-      const dir = tempDir("nats");
-      afterAll(() => dir.remove());
-
-      it("delivers every event exactly once into the idempotent sink, through a SIGKILL of the NATS source", async () => {
-        const nats = require(natsClientPath) as Nats;
-        const stream = `flowe2e_${randomBytes(4).toString("hex")}`;
-        const nc = await nats.connect({ servers: NATS_URL });
-        const jsm = await nc.jetstreamManager();
-        await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
-        try {
-          const total = 20_000;
-          const db = join(dir.path, "out.db");
-          const file = dir.file(
-            "pipeline.yaml",
-            `
-apiVersion: flow/v1
-kind: Pipeline
-metadata: { name: nats-round-trip }
-defaults: { batch: { maxSize: 100 }, inFlight: 8, restart: { initialDelayMs: 50 } }
-sources:
-  - id: gen
-    command: [node, ${JSON.stringify(serviceMain("@flow/source-generator"))}]
-    config: { count: ${total}, rate: 10000 }
-  - id: from-nats
-    command: [node, ${JSON.stringify(serviceMain("@flow/source-nats"))}]
-    config: { servers: [${JSON.stringify(NATS_URL)}], stream: ${stream}, ackWaitMs: 2000 }
-consumers:
-  - id: to-nats
-    command: [node, ${JSON.stringify(serviceMain("@flow/consumer-nats"))}]
-    inputs: [gen]
-    config: { servers: [${JSON.stringify(NATS_URL)}], subject: ${stream}.orders, stream: ${stream} }
-  - id: db
-    command: [node, ${JSON.stringify(serviceMain("@flow/consumer-sqlite"))}]
-    inputs: [from-nats]
-    config: { path: ${JSON.stringify(db)}, table: events }
-`,
-          );
-          const run = new FlowProcess(["run", file], { cwd: dir.path });
-          const started = await run.waitForLog(/"stage":"from-nats".*"msg":"service started"/);
-          const pid = (JSON.parse(started) as { pid: number }).pid;
-          await run.waitForLog(/"stageId":"db","eventsIn":\d+,"eventsOut":[1-9].*"msg":"progress"/);
-          process.kill(pid, "SIGKILL");
-
-          // The source never ends (a stream has no end): wait for the sink to hold every id, then stop the run.
-          const distinct = (): number => {
-            try {
-              const reader = new Database(db, { readonly: true });
-              try {
-                return (reader.prepare("select count(distinct id) as n from events").get() as { n: number })
-                  .n;
-              } finally {
-                reader.close();
-              }
-            } catch {
-              return 0;
-            }
-          };
-          while (distinct() < total) {
-            if (run.child.exitCode !== null) throw new Error(`flow exited early:\n${run.stderr}`);
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
-          run.kill("SIGTERM");
-          const result = await run.wait();
-
-          expect(result.code).toBe(130);
-          expect(result.stderr).toMatch(/"stage":"from-nats".*"msg":"service restarted"/);
-          const reader = new Database(db, { readonly: true });
-          const { rows, uniq } = reader
-            .prepare("select count(*) as rows, count(distinct id) as uniq from events")
-            .get() as { rows: number; uniq: number };
-          reader.close();
-          expect(uniq).toBe(total);
-          expect(rows).toBe(total);
-          // Nats-Msg-Id kept the stream free of duplicates; every message was acknowledged after its commit.
-          expect((await jsm.streams.info(stream)).state.messages).toBe(total);
-          const consumer = await jsm.consumers.info(stream, "flow-from-nats");
-          expect(consumer.num_pending).toBe(0);
-          expect(consumer.num_ack_pending).toBe(0);
-        } finally {
-          await jsm.streams.delete(stream).catch(() => undefined);
-          await nc.close();
-        }
-      });
+withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => {
+  describe("generator → consumer-nats → JetStream → source-nats → SQLite", () => {
+    const dir = tempDir("nats");
+    let stream: TestStream;
+    beforeEach(async () => {
+      stream = await createTestStream("e2e");
     });
-  },
-);
+    afterEach(() => stream.remove());
+    afterAll(() => dir.remove());
+
+    /** The source's durable consumer has nothing more to deliver and nothing unacknowledged. */
+    const settled = async (): Promise<boolean> => {
+      const consumer = await stream.jsm.consumers.info(stream.name, `flow-${SOURCE_STAGE}`);
+      return consumer.num_pending === 0 && consumer.num_ack_pending === 0;
+    };
+
+    /** Nats-Msg-Id kept the stream free of duplicates; every message was acknowledged after its commit. */
+    async function expectStreamSettled(total: number): Promise<void> {
+      expect((await stream.jsm.streams.info(stream.name)).state.messages).toBe(total);
+      const consumer = await stream.jsm.consumers.info(stream.name, `flow-${SOURCE_STAGE}`);
+      expect(consumer.num_pending).toBe(0);
+      expect(consumer.num_ack_pending).toBe(0);
+    }
+
+    it("100,000 events land exactly once in SQLite, through a SIGKILL of the NATS consumer and then of the NATS source", async () => {
+      const round = trip("nats-round-trip", stream.name, 100_000);
+      await expectExactlyOnceThroughServiceKills(dir, round, { settled });
+      await expectStreamSettled(round.total);
+    }, 120_000);
+
+    it("a SIGKILL of Core mid-run, then a rerun: no id lost, none left unacknowledged", async () => {
+      const round = trip("nats-core-kill", stream.name, 20_000);
+      await expectNoneLostThroughCoreKill(dir, round, { settled });
+      await expectStreamSettled(round.total);
+    }, 120_000);
+  });
+});

@@ -1,10 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import { join } from "node:path";
 import { withMachineRequirement } from "@flow/testing";
-import Database from "better-sqlite3";
-import { FlowProcess, serviceMain } from "./test-support/flow-cli";
+import {
+  expectExactlyOnceThroughServiceKills,
+  expectNoneLostThroughCoreKill,
+  type RoundTrip,
+} from "./test-support/broker-round-trip";
+import { serviceMain } from "./test-support/flow-cli";
 import { tempDir } from "./test-support/temp-dir";
 
 const BROKER_URL = process.env.FLOW_TEST_RABBITMQ_URL || "amqp://guest:guest@127.0.0.1:5672";
@@ -18,6 +21,7 @@ interface AmqpClient {
       assertQueue(name: string, options: object): Promise<unknown>;
       checkQueue(name: string): Promise<{ messageCount: number; consumerCount: number }>;
       deleteQueue(name: string): Promise<unknown>;
+      close(): Promise<void>;
     }>;
     close(): Promise<void>;
   }>;
@@ -45,6 +49,23 @@ function brokerAnswers(): { available: true } | { available: false; reason: stri
   }
 }
 
+function trip(name: string, queue: string, total: number, stopWhenIdleMs: number): RoundTrip {
+  const url = JSON.stringify(BROKER_URL);
+  return {
+    name,
+    total,
+    rate: 10_000,
+    defaults: "{ batch: { maxSize: 100 }, inFlight: 8, restart: { initialDelayMs: 50 } }",
+    consumer: { main: CONSUMER_MAIN, config: `{ url: ${url}, routingKey: ${JSON.stringify(queue)} }` },
+    // The source ends once the queue has been quiet this long, so the run ends by itself (exit 0) with
+    // every redelivery read and acknowledged (a SIGTERM would requeue what its prefetch still holds).
+    source: {
+      main: SOURCE_MAIN,
+      config: `{ url: ${url}, queue: ${JSON.stringify(queue)}, prefetch: 800, stopWhenIdleMs: ${stopWhenIdleMs} }`,
+    },
+  };
+}
+
 describe("generator → @flow/consumer-rabbitmq → RabbitMQ → @flow/source-rabbitmq → SQLite", () => {
   withMachineRequirement(
     "RabbitMQ",
@@ -52,68 +73,49 @@ describe("generator → @flow/consumer-rabbitmq → RabbitMQ → @flow/source-ra
     "start RabbitMQ (.ci/start-services.sh) or set FLOW_TEST_RABBITMQ_URL",
     () => {
       const dir = tempDir("rabbitmq");
-      const queue = `flow-e2e-${process.pid}-${randomBytes(4).toString("hex")}`;
       let connection: Awaited<ReturnType<AmqpClient["connect"]>>;
+      let queue: string;
 
       beforeAll(async () => {
         connection = await amqp.connect(BROKER_URL);
+      });
+      beforeEach(async () => {
+        queue = `flow-e2e-${process.pid}-${randomBytes(4).toString("hex")}`;
         const channel = await connection.createChannel();
         await channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum" } });
+        await channel.close();
       });
-      afterAll(async () => {
+      afterEach(async () => {
         const channel = await connection.createChannel();
         await channel.deleteQueue(queue);
+        await channel.close();
+      });
+      afterAll(async () => {
         await connection.close();
         dir.remove();
       });
 
-      it("every event lands exactly once in SQLite, though the RabbitMQ source is SIGKILLed mid-run, and the queue ends empty", async () => {
-        const total = 20_000;
-        const database = join(dir.path, "out.db");
-        const file = dir.file(
-          "pipeline.yaml",
-          `
-apiVersion: flow/v1
-kind: Pipeline
-metadata: { name: rabbitmq-round-trip }
-defaults: { batch: { maxSize: 100 }, inFlight: 8, restart: { initialDelayMs: 50 } }
-sources:
-  - id: gen
-    command: [node, ${JSON.stringify(serviceMain("@flow/source-generator"))}]
-    config: { count: ${total}, rate: 10000 }
-  - id: from-queue
-    command: [node, ${JSON.stringify(SOURCE_MAIN)}]
-    config: { url: ${JSON.stringify(BROKER_URL)}, queue: ${JSON.stringify(queue)}, prefetch: 800, stopWhenIdleMs: 5000 }
-consumers:
-  - id: to-queue
-    command: [node, ${JSON.stringify(CONSUMER_MAIN)}]
-    inputs: [gen]
-    config: { url: ${JSON.stringify(BROKER_URL)}, routingKey: ${JSON.stringify(queue)} }
-  - id: db
-    command: [node, ${JSON.stringify(serviceMain("@flow/consumer-sqlite"))}]
-    inputs: [from-queue]
-    config: { path: ${JSON.stringify(database)}, table: events }
-`,
-        );
-        const run = new FlowProcess(["run", file], { cwd: dir.path });
-        const started = await run.waitForLog(/"stage":"from-queue".*"msg":"service started"/);
-        const pid = (JSON.parse(started) as { pid: number }).pid;
-        await run.waitForLog(/"stageId":"db","eventsIn":\d+,"eventsOut":[1-9].*"msg":"progress"/);
-        process.kill(pid, "SIGKILL");
-        const result = await run.wait();
-
-        expect(result.code).toBe(0);
-        expect(result.stderr).toMatch(/"stage":"from-queue".*"msg":"service restarted"/);
-        const db = new Database(database, { readonly: true });
-        const counts = db.prepare("select count(*) as rows, count(distinct id) as ids from events").get();
-        db.close();
-        expect(counts).toEqual({ rows: total, ids: total });
-        // Every message was acknowledged after its commit: none is left in the queue.
+      /** Every message was acknowledged after its commit: none ready, and no consumer holding any unacked. */
+      async function expectQueueEmpty(): Promise<void> {
         const channel = await connection.createChannel();
         expect(await channel.checkQueue(queue)).toEqual(
           expect.objectContaining({ messageCount: 0, consumerCount: 0 }),
         );
-      });
+        await channel.close();
+      }
+
+      // 8 s of quiet: a consumer being restarted after its SIGKILL can leave the queue quiet for seconds.
+      it("100,000 events land exactly once in SQLite, through a SIGKILL of the RabbitMQ consumer and then of the RabbitMQ source, and the queue ends empty", async () => {
+        const round = trip("rabbitmq-round-trip", queue, 100_000, 8000);
+        await expectExactlyOnceThroughServiceKills(dir, round, { endsByItself: true });
+        await expectQueueEmpty();
+      }, 120_000);
+
+      it("a SIGKILL of Core mid-run, then a rerun: no id lost, and no message left in the queue", async () => {
+        const round = trip("rabbitmq-core-kill", queue, 20_000, 3000);
+        await expectNoneLostThroughCoreKill(dir, round, { endsByItself: true });
+        await expectQueueEmpty();
+      }, 120_000);
     },
   );
 });
