@@ -133,6 +133,7 @@ describe("generator source over gRPC", () => {
   });
 
   it("streams count events in batches of maxBatchSize, each with the next sequence as checkpoint, then exhausted", async () => {
+    const streamedFrom = BigInt(Math.floor(Date.now() / 1000));
     const { stream, reader } = start({ count: 10 }, { maxBatchSize: 4 });
     const { batches, lastSequence } = await readAll(reader);
     stream.end();
@@ -154,7 +155,9 @@ describe("generator source over gRPC", () => {
       }),
     );
     expect(JSON.parse(first?.data.toString() ?? "")).toEqual({ seq: 1 });
-    expect(first?.time?.seconds).toBeGreaterThan(0n);
+    // Stamped when generated, during this stream: not left unset (zero) nor taken from elsewhere.
+    const stamped = first?.time?.seconds ?? 0n;
+    expect(stamped >= streamedFrom && stamped <= BigInt(Math.ceil(Date.now() / 1000))).toBe(true);
   });
 
   it("resumes exactly after a committed checkpoint", async () => {
