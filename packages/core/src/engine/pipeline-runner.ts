@@ -9,6 +9,7 @@ import { decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
 import { Router } from "./router";
 import type { RunnerOptions, RunOutcome, RunResult } from "./runner-options";
 import { SourceDriver } from "./source-driver";
+import type { SourceNode } from "./source-node";
 import { type StageCounters, setInFlight, storedStageStats } from "./stage-counters";
 import { closeStageLinks, openStageLinks, overdueCheckIntervalMs, type StageLink } from "./stage-links";
 import { StageRecord } from "./stage-record";
@@ -67,6 +68,11 @@ export class PipelineRunner extends EventEmitter {
       logger,
       onRecovered: () => this.sources.storeRecovered(),
     });
+    const sourceNodes = new Map<string, SourceNode>();
+    this.policy =
+      plan.delivery === "at-most-once"
+        ? atMostOnce(sourceNodes, () => this.busiestLinkHeld())
+        : atLeastOnce(sourceNodes);
     this.sources = new SourceDriver({
       plan,
       store,
@@ -77,9 +83,8 @@ export class PipelineRunner extends EventEmitter {
       commitIntervalMs: options.commitIntervalMs ?? 100,
       openStream: options.streams?.source,
       runId: () => this.runId,
-      held: (source, storeDown) => this.policy.held(source, storeDown),
-      holding: (source) => this.policy.holding(source),
-      keepsCheckpoints: () => this.policy.keepsCheckpoints,
+      nodes: sourceNodes,
+      policy: this.policy,
       syncDeadLetters: () => this.deadLetters?.sync(),
       onBatch: (source, sequence, batch, checkpoint) => {
         this.policy.opened(source, sequence, batch, checkpoint);
@@ -97,11 +102,6 @@ export class PipelineRunner extends EventEmitter {
           this.finish({ status: this.stopRequested ? "stopped" : "succeeded" }),
         ),
     });
-    const sourceNodes = this.sources.nodes;
-    this.policy =
-      plan.delivery === "at-most-once"
-        ? atMostOnce(sourceNodes, () => Math.max(0, ...this.links.map((link) => link.held)))
-        : atLeastOnce(sourceNodes);
     this.router = new Router(this.policy, {
       closed: (origin) => this.closeDelivery(origin),
       oversized: (to, delivery, reason) => this.giveUp(to, delivery, reason),
@@ -294,6 +294,13 @@ export class PipelineRunner extends EventEmitter {
     const settle = this.settle;
     this.settle = undefined;
     settle?.(outcome);
+  }
+
+  /** at-most-once credits: the most batches any link holds (no array built: it runs per batch). */
+  private busiestLinkHeld(): number {
+    let most = 0;
+    for (const link of this.links) most = Math.max(most, link.held);
+    return most;
   }
 
   private counters(): StageCounters[] {

@@ -3,6 +3,7 @@ import { UserError } from "@flow/errors";
 import type { Logger } from "pino";
 import type { Pipeline } from "../config/pipeline-model";
 import type { StateStore } from "../state";
+import type { DeliveryPolicy } from "./delivery-policy";
 import type { RawBatch } from "./raw-batch";
 import { SourceCommits } from "./source-commits";
 import type { Checkpointed } from "./source-ledger";
@@ -23,10 +24,10 @@ export interface SourceDriverOptions {
   commitIntervalMs: number;
   openStream?: SourceLinkParts["openStream"];
   runId: () => string;
-  /** The delivery policy's view of a source: what holds its credits, whether it has batches downstream. */
-  held: (source: SourceNode, storeDown: boolean) => number;
-  holding: (source: SourceNode) => boolean;
-  keepsCheckpoints: () => boolean;
+  /** The run's sources, by stage id (the delivery policy reads the same map). */
+  nodes: Map<string, SourceNode>;
+  /** The delivery guarantee: what holds a source's credits, whether it keeps checkpoints. */
+  policy: DeliveryPolicy;
   syncDeadLetters: () => void;
   onBatch: (source: SourceNode, sequence: bigint, batch: RawBatch, checkpoint: Checkpointed) => void;
   /** The run was asked to stop (sources must not be reopened nor given credits). */
@@ -44,13 +45,16 @@ export interface SourceDriverOptions {
  * stream reopened from the committed checkpoint), until every source is done.
  */
 export class SourceDriver {
-  readonly nodes = new Map<string, SourceNode>();
+  private readonly nodes: Map<string, SourceNode>;
+  private readonly policy: DeliveryPolicy;
   /** "settled": something a waiting recovery looks at has moved. */
   private readonly changes = new EventEmitter();
   private opened = false;
   private allDone = false;
 
   constructor(private readonly options: SourceDriverOptions) {
+    this.nodes = options.nodes;
+    this.policy = options.policy;
     this.changes.setMaxListeners(0);
   }
 
@@ -72,7 +76,7 @@ export class SourceDriver {
   /** A delivery of the source closed: commit what settled, top its credits up, see whether it is done. */
   settled(source: SourceNode): void {
     setInFlight((this.options.records.get(source.id) as StageRecord).counters, source.ledger.inFlight);
-    if (this.options.keepsCheckpoints()) source.commits.schedule(source.ledger, this.draining(source));
+    if (this.policy.keepsCheckpoints) source.commits.schedule(source.ledger, this.draining(source));
     this.grant(source);
     this.checkDone(source);
   }
@@ -147,7 +151,7 @@ export class SourceDriver {
         onBatch: (sequence, batch, checkpoint) => {
           node().usedCredit();
           this.options.onBatch(node(), sequence, batch, checkpoint);
-          if (!this.options.keepsCheckpoints()) this.grant(node());
+          if (!this.policy.keepsCheckpoints) this.grant(node());
         },
         onExhausted: () => {
           node().exhausted = true;
@@ -180,7 +184,7 @@ export class SourceDriver {
   private grant(source: SourceNode): void {
     if (this.options.stopping()) return;
     const storeDown = this.options.outage.down;
-    source.grant(this.options.held(source, storeDown), storeDown);
+    source.grant(this.policy.held(source, storeDown), storeDown);
   }
 
   /** Nothing more will arrive from this source: its last commit goes out without waiting. */
@@ -200,7 +204,7 @@ export class SourceDriver {
       this.options.onFailed(new UserError(`source "${source.id}" failed: ${reason}`, { exitCode: 1 }));
       return;
     }
-    if (!this.options.keepsCheckpoints()) {
+    if (!this.policy.keepsCheckpoints) {
       this.options.onFailed(
         new UserError(
           `source "${source.id}" failed (${reason}); at-most-once delivery keeps no checkpoint to resume from`,
@@ -236,7 +240,7 @@ export class SourceDriver {
       source.commits.schedule(source.ledger, true);
       return;
     }
-    if (source.done || this.options.holding(source) || source.commits.busy) return;
+    if (source.done || this.policy.holding(source) || source.commits.busy) return;
     if (source.exhausted || this.options.stopping()) {
       source.done = true;
       void source.link.close();

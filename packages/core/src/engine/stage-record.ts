@@ -1,5 +1,5 @@
 import type { PipelineStage } from "../config/pipeline-model";
-import { oversizedEventReason, type StageByteLimit } from "../negotiation/stage-byte-limit";
+import { oversizedEventReason, type StageByteLimit, stageByteLimit } from "../negotiation/stage-byte-limit";
 import type { ConsumerLink } from "./consumer-link";
 import type { ProcessorLink } from "./processor-link";
 import type { BatchLimit } from "./raw-batch";
@@ -19,11 +19,13 @@ export class StageRecord {
   source: SourceNode | undefined;
   /** The largest batch the stage takes: its batch.maxSize and its negotiated byte limit. */
   limit: BatchLimit;
-  private byteLimit: StageByteLimit | undefined;
+  /** Until negotiation says otherwise, what a service that announces nothing is assumed to take. */
+  private byteLimit: StageByteLimit;
 
   constructor(readonly stage: PipelineStage) {
     this.counters = newCounters(stage.id, stage.family);
-    this.limit = { maxEvents: stage.settings.batch.maxSize, maxBytes: stage.settings.batch.maxBytes };
+    this.byteLimit = stageByteLimit(stage, undefined);
+    this.limit = this.limitOf(this.byteLimit);
   }
 
   get id(): string {
@@ -32,18 +34,17 @@ export class StageRecord {
 
   /** Records what negotiation found the stage's service takes. */
   negotiated(limit: StageByteLimit | undefined): void {
+    if (!limit) return;
     this.byteLimit = limit;
-    if (limit) this.limit = { maxEvents: this.stage.settings.batch.maxSize, maxBytes: limit.batchBytes };
+    this.limit = this.limitOf(limit);
   }
 
   /** The dead-letter reason for an event of `bytes` no batch of this stage can carry. */
   oversizedReason(bytes: number): string {
-    const limit = this.byteLimit ?? {
-      messageBytes: this.limit.maxBytes,
-      messageFrom: "core" as const,
-      batchBytes: this.limit.maxBytes,
-      boundBy: "batch.maxBytes" as const,
-    };
-    return oversizedEventReason(this.stage, bytes, limit);
+    return oversizedEventReason(this.stage, bytes, this.byteLimit);
+  }
+
+  private limitOf(limit: StageByteLimit): BatchLimit {
+    return { maxEvents: this.stage.settings.batch.maxSize, maxBytes: limit.batchBytes };
   }
 }
