@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+import { serveSource } from "@flow/sdk";
+import { httpSource } from "./http-source";
+
+// Prints the handshake line Flow Core reads, serves health and reflection, stops on SIGTERM. The
+// SDK finds this package (package.json, proto/) and its generated SourceService in src/gen.
+void serveSource(httpSource);
