@@ -5,7 +5,7 @@ import {
   FileDescriptorSetSchema,
 } from "@bufbuild/protobuf/wkt";
 import { loadSync } from "@grpc/proto-loader";
-import { linkFileDescriptors } from "./reflection-descriptors";
+import { linkFileDescriptors, protocMapEntryName } from "./reflection-descriptors";
 import { SDK_PROTO_DIR } from "./test-support/family-servers";
 
 function filesOf(definition: ReturnType<typeof loadSync>): Map<string, FileDescriptorProto> {
@@ -50,12 +50,40 @@ describe("linkFileDescriptors", () => {
       ".flow.microservices.source_service.v1.ReadRequest",
       ".flow.microservices.source_service.v1.ReadResponse",
     ]);
-    // A nested type (protobufjs names the map entry after its field) resolves within its message.
     const event = [...after.values()].find((file) => file.package === "flow.microservices.event.v1");
-    const message = event?.messageType.find((m) => m.name === "Event");
-    const extensions = message?.field.find((f) => f.name === "extensions");
-    expect(extensions?.typeName).toBe(`.flow.microservices.event.v1.Event.${message?.nestedType[0]?.name}`);
     expect(event?.dependency).toEqual([]);
+  });
+
+  it("names map entries as protoc does, which protoc-based clients (buf curl, Python) require", () => {
+    const rawEvent = [...before.values()]
+      .find((file) => file.package === "flow.microservices.event.v1")
+      ?.messageType.find((m) => m.name === "Event");
+    // What protobufjs gives: the entry named after its field, which `buf curl` refuses.
+    expect(rawEvent?.nestedType.filter((m) => m.options?.mapEntry).map((m) => m.name)).toEqual([
+      "Extensions",
+    ]);
+    const event = [...after.values()]
+      .find((file) => file.package === "flow.microservices.event.v1")
+      ?.messageType.find((m) => m.name === "Event");
+    const entry = event?.nestedType.find((m) => m.options?.mapEntry);
+    expect(entry?.name).toBe("ExtensionsEntry");
+    expect(entry?.field.map((f) => [f.name, f.number])).toEqual([
+      ["key", 1],
+      ["value", 2],
+    ]);
+    expect(event?.field.find((f) => f.name === "extensions")?.typeName).toBe(
+      ".flow.microservices.event.v1.Event.ExtensionsEntry",
+    );
+  });
+
+  it.each([
+    ["extensions", "ExtensionsEntry"],
+    ["user_properties", "UserPropertiesEntry"],
+    ["a__b_", "ABEntry"],
+    ["_x9_y", "X9YEntry"],
+    ["v2_0", "V20Entry"],
+  ])("protoc's entry name of map field %s is %s", (field, entry) => {
+    expect(protocMapEntryName(field)).toBe(entry);
   });
 
   it("yields descriptors a strict runtime accepts on their own", () => {

@@ -17,13 +17,20 @@ import type { PackageDefinition } from "@grpc/proto-loader";
  * resolve a message another file defines: describing or calling a Flow service fails. Here
  * every type reference is resolved to its fully qualified name and every file lists the files
  * it uses, so the descriptors stand on their own.
+ *
+ * protobufjs also names a map field's synthetic entry message after the field (`Event.Extensions`).
+ * protoc names it `<Field>Entry` (`ExtensionsEntry`), and protoc-based runtimes (Go, C++, Python's
+ * descriptor pool, and so `buf curl` and grpcurl) refuse any other name for a `map_entry` message.
+ * Entries are renamed as protoc names them before anything is linked.
  */
 export function linkFileDescriptors(definition: PackageDefinition): PackageDefinition {
   const files = new Map<string, FileDescriptorProto>();
   for (const entry of Object.values(definition)) {
     for (const bytes of fileDescriptorProtosOf(entry)) {
       const file = fromBinary(FileDescriptorProtoSchema, bytes);
-      if (!files.has(file.name)) files.set(file.name, file);
+      if (files.has(file.name)) continue;
+      nameMapEntriesAsProtoc(file.messageType, file.package);
+      files.set(file.name, file);
     }
   }
 
@@ -78,6 +85,32 @@ export function linkFileDescriptors(definition: PackageDefinition): PackageDefin
           } as typeof entry);
   }
   return linked;
+}
+
+/**
+ * Renames each map entry message to protoc's `<Field>Entry` and points its field at it by its
+ * fully qualified name, so the later linking cannot confuse it with a same-named type elsewhere.
+ */
+function nameMapEntriesAsProtoc(messages: DescriptorProto[], scope: string): void {
+  for (const message of messages) {
+    const name = qualify(scope, message.name);
+    for (const entry of message.nestedType) {
+      if (!entry.options?.mapEntry) continue;
+      const field = message.field.find((candidate) =>
+        [entry.name, `.${qualify(name, entry.name)}`].includes(candidate.typeName),
+      );
+      if (!field) continue;
+      entry.name = protocMapEntryName(field.name);
+      field.typeName = `.${qualify(name, entry.name)}`;
+    }
+    nameMapEntriesAsProtoc(message.nestedType, name);
+  }
+}
+
+/** protoc's rule (descriptor.cc MapEntryName): CamelCase of the field name, then `Entry`. */
+export function protocMapEntryName(fieldName: string): string {
+  const camel = fieldName.replace(/(?:^_*|_+)([a-z]?)/g, (_match, letter: string) => letter.toUpperCase());
+  return `${camel}Entry`;
 }
 
 function fileDescriptorProtosOf(entry: unknown): Buffer[] {
