@@ -50,6 +50,11 @@ export class ServiceEndpoint extends EventEmitter {
     return this.spawned?.pid;
   }
 
+  /** The contract a spawned service's handshake named; undefined for a service Core did not start. */
+  get handshakeContract(): { name: string; major: number } | undefined {
+    return this.spawned?.contract;
+  }
+
   /** How the locator reads in messages: `use @flow/source-file`. */
   get description(): string {
     const { locator } = this.options;
