@@ -1,3 +1,4 @@
+import { UserError } from "@flow/errors";
 import { backoffDelayMs } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import type { PipelineStage } from "../config/pipeline-model";
@@ -187,14 +188,37 @@ export abstract class BatchLink<Start, Response> {
     }, delay).unref();
   }
 
-  /** Takes the delivery a response answers; undefined for an unknown or a late answer. */
+  /**
+   * Takes the delivery a response answers. An answer naming a batch this stream is not waiting
+   * for (never sent, or answered already) breaks the contract's one-answer-per-batch rule: no
+   * restart can fix the service, and waiting for the batch it should have named would only end
+   * in an ack timeout, so the run fails at once saying so.
+   */
   protected answer(sequence: bigint): Delivery | undefined {
-    const delivery = this.pending.get(sequence);
-    if (!delivery) this.logger.warn({ stage: this.stage.id, sequence }, "answer to an unknown batch ignored");
+    const delivery = sequence > 0n ? this.pending.get(sequence) : undefined;
+    if (!delivery) {
+      this.protocolViolation(sequence);
+      return undefined;
+    }
     this.pending.delete(sequence);
     if (delivery) this.hooks.onAnswered?.((this.now() - delivery.sentAt) / 1000);
     this.sendWaiting();
     return delivery;
+  }
+
+  private protocolViolation(sequence: bigint): void {
+    const awaited = [...this.pending.keys()].filter((key) => key > 0n);
+    const field = this.stage.family === "processor" ? "input_sequence" : "sequence";
+    const what = sequence > this.sequence || sequence <= 0n ? "was never sent" : "was answered already";
+    this.abort();
+    this.hooks.onFatal(
+      new UserError(
+        `stage "${this.stage.id}": the service answered batch ${sequence}, which ${what} (awaiting ${awaited.length > 0 ? awaited.join(", ") : "no batch"})`,
+        {
+          hint: `each answer must carry, in ${field}, the sequence of the batch it answers, exactly once; \`flow conform\` checks a service for this`,
+        },
+      ),
+    );
   }
 
   /** Call after handling a response: a closing link ends its stream once nothing is pending. */

@@ -19,6 +19,7 @@ consumers: [{ id: sink, address: "127.0.0.1:3", inputs: [proc] }]
   const streams = fakeStreams<LinkRequest<ProcessRequest>, ProcessorAnswer | undefined>();
   const outputs: { origins: Origin[]; ids: string[]; letters: string[] }[] = [];
   const givenUp: string[] = [];
+  const fatal: string[] = [];
   const processor = new ProcessorLink(
     {
       stage,
@@ -35,11 +36,11 @@ consumers: [{ id: sink, address: "127.0.0.1:3", inputs: [proc] }]
           letters: letters.map((letter) => `${letter.event.id}: ${letter.reason}`),
         }),
       onGiveUp: (_delivery, reason) => givenUp.push(reason),
-      onFatal: () => undefined,
+      onFatal: (error) => fatal.push(error.message),
     },
   );
   processor.open();
-  return { processor, stream: streams.last(), outputs, givenUp };
+  return { processor, stream: streams.last(), outputs, givenUp, fatal };
 }
 
 const origin: Origin[] = [{ source: "src", sequence: 1n }];
@@ -84,5 +85,25 @@ describe("ProcessorLink", () => {
       failure: { retryable: false, reason: "schema mismatch" },
     });
     expect(givenUp).toEqual(["schema mismatch"]);
+  });
+
+  it("fails the run at once, saying so, when an answer names a batch that was never sent", () => {
+    const { processor, stream, outputs, fatal } = processorLink();
+    processor.send(origin, batchOf(1));
+    stream.reply({ inputSequence: 7n, batch: batchOf(1), deadLetters: [] });
+    expect(fatal).toEqual(['stage "proc": the service answered batch 7, which was never sent (awaiting 1)']);
+    expect(outputs).toEqual([]);
+  });
+
+  it("fails the run when a batch is answered twice", () => {
+    const { processor, stream, outputs, fatal } = processorLink();
+    processor.send(origin, batchOf(1));
+    processor.send(origin, batchOf(1));
+    stream.reply({ inputSequence: 1n, batch: batchOf(1), deadLetters: [] });
+    stream.reply({ inputSequence: 1n, batch: batchOf(1), deadLetters: [] });
+    expect(fatal).toEqual([
+      'stage "proc": the service answered batch 1, which was answered already (awaiting 2)',
+    ]);
+    expect(outputs).toHaveLength(1);
   });
 });

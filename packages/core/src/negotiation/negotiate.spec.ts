@@ -6,6 +6,8 @@ import {
   sourceImplementation,
 } from "@flow/sdk/internal";
 import type * as grpc from "@grpc/grpc-js";
+import * as grpcJs from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
 import { parsePipeline } from "../config/load-pipeline";
 import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/raw-batch";
 import { ComponentDescriptor, Family } from "../gen/component/v1/component";
@@ -87,7 +89,14 @@ consumers:
     );
 
     const result = await negotiate(plan, endpoints);
-    expect(result.problems).toEqual([]);
+    expect(result.problems).toEqual([
+      {
+        stageId: "legacy",
+        severity: "warning",
+        message:
+          '"legacy" declares no config schema (Describe\'s config_schema is empty), so Core cannot check its config',
+      },
+    ]);
     expect(Object.fromEntries(result.limits)).toEqual({
       src: {
         messageBytes: CORE_MAX_RECEIVE_BYTES,
@@ -114,5 +123,110 @@ consumers:
         boundBy: "batch.maxBytes",
       },
     });
+  });
+});
+
+describe("negotiate: what Core checks of a service itself", () => {
+  const servers: grpc.Server[] = [];
+  afterAll(() => {
+    for (const server of servers) server.forceShutdown();
+  });
+
+  /** A consumer on a bare grpc-js server: no health service unless `withHealth`. */
+  async function bareConsumer(options: { schema: string; withHealth: boolean }): Promise<string> {
+    const server = new grpcJs.Server();
+    server.addService(ConsumerServiceService, {
+      configure: legacyConsumer.Configure as grpc.UntypedHandleCall,
+      write: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.end(),
+      describe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+        callback(null, {
+          component: ComponentDescriptor.fromPartial({
+            name: "lenient",
+            version: "1.0.0",
+            family: Family.FAMILY_CONSUMER,
+            contracts: [CONTRACT("consumer_service")],
+            configSchema: options.schema,
+          }),
+        }),
+    });
+    if (options.withHealth) {
+      new HealthImplementation({ "": "SERVING" }).addToServer(server);
+    }
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpcJs.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    servers.push(server);
+    return `127.0.0.1:${port}`;
+  }
+
+  async function problemsOf(address: string, config: string, handshake?: { name: string; major: number }) {
+    const plan = parsePipeline(
+      `apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: checks }
+sources:
+  - { id: src, address: "127.0.0.1:1" }
+consumers:
+  - { id: sink, address: "${address}", inputs: [src], config: ${config} }
+`,
+      { file: "checks.yaml", baseDir: __dirname, env: {} },
+    );
+    const sink = plan.stages.find((stage) => stage.id === "sink") as (typeof plan.stages)[number];
+    const only = { ...plan, stages: [sink] };
+    const endpoints = new Map([
+      ["sink", { target: address, description: `address ${address}`, handshakeContract: handshake }],
+    ]);
+    return (await negotiate(only, endpoints)).problems.map(({ message, pointer }) => ({ message, pointer }));
+  }
+
+  const strict = JSON.stringify({
+    type: "object",
+    properties: { table: { type: "string" } },
+    required: ["table"],
+    additionalProperties: false,
+  });
+
+  it("validates the config against the declared schema when the service's Configure accepts anything", async () => {
+    const address = await bareConsumer({ schema: strict, withHealth: true });
+    expect(await problemsOf(address, "{ bogus: 1 }")).toEqual([
+      { message: 'required property "table" is missing', pointer: "/table" },
+      {
+        message: 'unknown property "bogus" (check its spelling against the service\'s schema)',
+        pointer: "/bogus",
+      },
+    ]);
+    expect(await problemsOf(address, "{ table: t }")).toEqual([]);
+  });
+
+  it("refuses a declared schema that is not valid JSON Schema", async () => {
+    const address = await bareConsumer({ schema: '{"type": "objekt"}', withHealth: true });
+    const [found] = await problemsOf(address, "{}");
+    expect(found?.message).toMatch(/^"lenient" declares a config schema that is not a valid JSON Schema \(/);
+  });
+
+  it("names a missing grpc.health.v1 service instead of letting the run kill it as unreachable", async () => {
+    const address = await bareConsumer({ schema: strict, withHealth: false });
+    expect(await problemsOf(address, "{ table: t }")).toEqual([
+      {
+        message: expect.stringMatching(
+          /^it does not implement grpc\.health\.v1 \(Health\/Check answered UNIMPLEMENTED\)/,
+        ),
+        pointer: undefined,
+      },
+    ]);
+  });
+
+  it("refuses a handshake that names another contract than Describe", async () => {
+    const address = await bareConsumer({ schema: strict, withHealth: true });
+    expect(await problemsOf(address, "{ table: t }", { name: "consumer_service", major: 1 })).toEqual([]);
+    expect(await problemsOf(address, "{ table: t }", { name: "processor_service", major: 1 })).toEqual([
+      {
+        message:
+          "its handshake line names processor_service v1, but Describe says it serves consumer_service v1; the handshake must name the consumer_service major it serves",
+        pointer: undefined,
+      },
+    ]);
   });
 });

@@ -5,10 +5,12 @@ import type { Pipeline, PipelineStage } from "../config/pipeline-model";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
 import type { ComponentDescriptor, ConfigIssue } from "../gen/component/v1/component";
 import { Family, Severity } from "../gen/component/v1/component";
+import { checkConfigAgainstSchema, checkHandshakeContract, checkHealthService } from "./service-checks";
 import { type StageByteLimit, stageByteLimit } from "./stage-byte-limit";
 
 /** What negotiation needs of an endpoint: where to dial and how to name it in messages. */
-type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description">;
+type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description"> &
+  Partial<Pick<ServiceEndpoint, "handshakeContract">>;
 
 /** One problem found while negotiating, attached to a stage and, for a service's config, a JSON Pointer. */
 export interface NegotiationProblem {
@@ -134,6 +136,14 @@ async function negotiateStage(
     );
     return problems;
   }
+  const callMs = stage.settings.timeouts.callMs;
+  for (const finding of [
+    ...checkHandshakeContract(endpoint.handshakeContract, component, wanted.name),
+    ...(await checkHealthService(endpoint.target, callMs)),
+    ...checkConfigAgainstSchema(component, stage.config),
+  ]) {
+    problems.push(problem(finding.message, finding.pointer, finding.severity));
+  }
 
   try {
     const response = await call<{ accepted: boolean; issues: ConfigIssue[] }>((callback) =>
@@ -144,6 +154,8 @@ async function negotiateStage(
       ),
     );
     for (const found of response.issues) {
+      // The SDK checks the same schema: say each problem once.
+      if (problems.some((known) => known.pointer === found.path && known.message === found.message)) continue;
       problems.push(
         problem(
           found.message,
