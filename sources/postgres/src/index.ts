@@ -1,1 +1,2 @@
 export * from "./postgres-source";
+export * from "./postgres-source-config";
