@@ -3,11 +3,17 @@ import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
 import { UserError } from "@flow/errors";
 import { runBuf } from "./buf-cli";
-import { authoredContracts, type ContractFolder, findAuthoredContracts } from "./contract-catalog";
+import {
+  authoredContracts,
+  type ContractFolder,
+  findAuthoredContracts,
+  rootOfRelease,
+} from "./contract-catalog";
 import type { GitRepo } from "./git";
 import { parseProtoOutline } from "./proto-outline";
 import { ProtoSyntaxError } from "./proto-tokenizer";
 import type { Release, ReleaseLedger } from "./release-ledger";
+import { type DeletedContract, findDeletedContracts, restoreCommand } from "./released-deletions";
 import { worktreeTreeId } from "./worktree-tree";
 
 /** One breaking change: where in the working tree, which buf rule, what broke. */
@@ -26,12 +32,14 @@ export interface ContractComparison {
   /**
    * unchanged: identical to the latest release of its major; compared: differs and was compared;
    * new-major: no release in this major yet, but an older major was released (the sanctioned way
-   * to break); unreleased: never released.
+   * to break); unreleased: never released; deleted: a released major whose folder is gone (breaking).
    */
-  status: "unchanged" | "compared" | "new-major" | "unreleased";
+  status: "unchanged" | "compared" | "new-major" | "unreleased" | "deleted";
   /** The release compared with (or found identical). */
   against?: Release;
   changes: BreakingChange[];
+  /** What to do about the changes, when the generic hint does not fit. */
+  hint?: string;
 }
 
 /**
@@ -45,12 +53,63 @@ export function checkBreaking(
   ledger: ReleaseLedger,
   names: readonly string[] = [],
 ): ContractComparison[] {
+  const allDeleted = findDeletedContracts(repo, ledger);
+  const deleted = allDeleted.filter(
+    (gone) => names.length === 0 || names.some((name) => namesDeletion(name, gone)),
+  );
   const folders =
     names.length === 0
       ? authoredContracts(repo, ledger)
-      : names.flatMap((name) => findAuthoredContracts(repo, ledger, name));
-  const unique = [...new Map(folders.map((folder) => [folder.path, folder])).values()];
-  return unique.map((folder) => compareFolder(repo, ledger, folder));
+      : names.flatMap((name) => {
+          // A name whose only folder was deleted is reported as a deletion, not as unknown.
+          if (!deleted.some((gone) => namesDeletion(name, gone)))
+            return findAuthoredContracts(repo, ledger, name);
+          const trimmed = name.replace(/\/+$/, "");
+          return authoredContracts(repo, ledger).filter(
+            (folder) =>
+              folder.name === trimmed || folder.path === trimmed || posix.dirname(folder.path) === trimmed,
+          );
+        });
+  const unique = [...new Map(folders.map((folder) => [folder.path, folder])).values()].filter(
+    (folder) => !allDeleted.some((gone) => gone.release.path === folder.path),
+  );
+  const compared = unique.map((folder) => compareFolder(repo, ledger, folder));
+  return [...compared, ...deleted.map((gone) => deletionOf(repo, gone))].sort((a, b) =>
+    compareText(a.folder.path, b.folder.path),
+  );
+}
+
+/** True when a command argument (a name or a folder) names the deleted major. */
+function namesDeletion(argument: string, gone: DeletedContract): boolean {
+  const trimmed = argument.replace(/\/+$/, "");
+  return (
+    trimmed === gone.name || trimmed === gone.release.path || trimmed === posix.dirname(gone.release.path)
+  );
+}
+
+/** A released major that was deleted: one FILE_NO_DELETE per released file, as buf names it. */
+function deletionOf(repo: GitRepo, gone: DeletedContract): ContractComparison {
+  const root = rootOfRelease(gone.release.path);
+  return {
+    hint:
+      `${gone.name} v${gone.major} (${gone.release.path}) is released (${gone.release.version}) and services vendor it: ` +
+      `a released major stays in the repository. Restore it: ${restoreCommand(repo, gone.release)}`,
+    folder: { name: gone.name, major: gone.major, path: gone.release.path, root, vendored: false, files: [] },
+    status: "deleted",
+    against: gone.release,
+    changes: gone.files.map((file) => ({
+      file,
+      line: 1,
+      col: 1,
+      rule: "FILE_NO_DELETE",
+      message: `Previously present file "${posix.relative(root, file)}" was deleted: ${gone.name} v${gone.major} is released (${gone.release.version}).`,
+    })),
+  };
+}
+
+/** Code-point order: the same on every machine, unlike localeCompare. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function compareFolder(repo: GitRepo, ledger: ReleaseLedger, folder: ContractFolder): ContractComparison {

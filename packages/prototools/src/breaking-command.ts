@@ -27,13 +27,17 @@ export function reportBreakingResult(
   options: { quiet?: boolean } = {},
 ): number {
   let breaking = 0;
-  for (const { folder, status, against, changes } of result.comparisons) {
+  for (const { folder, status, against, changes, hint } of result.comparisons) {
     const label = `${folder.name} v${folder.major} (${folder.path})`;
     if (changes.length > 0 && against) {
       breaking += changes.length;
       for (const change of changes)
         console.error(`${change.file}:${change.line}:${change.col}: ${change.rule}: ${change.message}`);
       const next = `${folder.name}/v${folder.major + 1}`;
+      if (hint) {
+        console.error(`  hint: ${hint}`);
+        continue;
+      }
       console.error(
         `  hint: ${label} breaks ${against.version} (${against.tag}) in ${changes.length} place(s). ` +
           `Undo the change, or make it a new major: add ${folder.root}/${next}/ beside v${folder.major} ` +

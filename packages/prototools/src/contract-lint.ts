@@ -16,7 +16,8 @@ import {
 } from "./proto-layout";
 import { type ProtoOutline, parseProtoOutline } from "./proto-outline";
 import { ProtoSyntaxError } from "./proto-tokenizer";
-import type { ReleaseLedger } from "./release-ledger";
+import { LEDGER_FILE, type ReleaseLedger } from "./release-ledger";
+import { findDeletedContracts, restoreCommand } from "./released-deletions";
 import { checkDir, findManifestDirs } from "./vendoring";
 
 /** One finding: `file:line:col: rule: message`, and how to fix it. */
@@ -142,6 +143,7 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
     ...new Set(files.map((file) => locateInProtoRoot(file)?.root).filter((root) => root !== undefined)),
   ];
   checkVendoredCopies(repo, options, findings);
+  checkDeletedReleases(repo, options, findings);
   if (options.compile !== false) {
     const excluded = new Set([...findings, ...unparsable].map((finding) => finding.file));
     for (const root of roots) {
@@ -359,6 +361,21 @@ function checkVendoredCopies(repo: GitRepo, options: LintOptions, findings: Lint
         hint: finding.fix,
       });
     }
+  }
+}
+
+function checkDeletedReleases(repo: GitRepo, options: LintOptions, findings: LintFinding[]): void {
+  for (const gone of findDeletedContracts(repo, options.ledger)) {
+    const file = gone.files[0] ?? gone.release.path;
+    if (!isSelected(file, options.paths) && !isSelected(LEDGER_FILE, options.paths)) continue;
+    findings.push({
+      file,
+      line: 1,
+      col: 1,
+      rule: "released-deleted",
+      message: `${gone.name} v${gone.major} is released (${gone.release.version}) but ${gone.release.path} was deleted; ${LINT_RULES["released-deleted"]}`,
+      hint: `restore it: ${restoreCommand(repo, gone.release)}`,
+    });
   }
 }
 

@@ -11,6 +11,7 @@ export const LINT_RULES = {
   "import-unresolved": "every import resolves inside the same proto root (a copy vendored beside the file)",
   symlink: "no symlinks among contracts: vendored copies are real files made by git read-tree",
   "vendored-copy": "a vendored copy matches its lock entry (the same check as flow proto vendor --check)",
+  "released-deleted": "a released major stays in the repository: its folder is never deleted",
 } as const;
 
 export type LintRuleId = keyof typeof LINT_RULES;

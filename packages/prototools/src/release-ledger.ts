@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "@flow/errors";
 import semver from "semver";
-import { parse, stringify } from "yaml";
+import { LineCounter, parseDocument, stringify } from "yaml";
 
 /**
  * The release ledger: every contract release with its commit and git tree id, committed at the
@@ -36,21 +36,28 @@ const HEADER =
   "# Contract releases, written by `flow proto release`. Vendoring resolves and verifies pins\n" +
   "# against this file, so it works without tags or network. Do not edit by hand.\n";
 
+/** Where an entry sits in the ledger file, 1-based, for findings that blame it. */
+export interface LedgerPosition {
+  line: number;
+  col: number;
+}
+
 export class ReleaseLedger {
   private constructor(
     readonly file: string,
     private readonly entries: Release[],
+    private readonly positions: Map<Release, LedgerPosition> = new Map(),
   ) {}
 
   static read(root: string): ReleaseLedger {
     const file = join(root, LEDGER_FILE);
     if (!existsSync(file)) return new ReleaseLedger(file, []);
-    let data: unknown;
-    try {
-      data = parse(readFileSync(file, "utf8"));
-    } catch (error) {
-      throw new UserError(`${LEDGER_FILE}: not valid YAML: ${(error as Error).message}`);
+    const lineCounter = new LineCounter();
+    const document = parseDocument(readFileSync(file, "utf8"), { lineCounter });
+    if (document.errors.length > 0) {
+      throw new UserError(`${LEDGER_FILE}: not valid YAML: ${document.errors[0]?.message}`);
     }
+    const data: unknown = document.toJS();
     const releases = (data as { releases?: unknown } | null)?.releases ?? [];
     if (!Array.isArray(releases)) throw new UserError(`${LEDGER_FILE}: "releases" must be a list`);
     releases.forEach((entry, index) => {
@@ -60,7 +67,18 @@ export class ReleaseLedger {
         }
       }
     });
-    return new ReleaseLedger(file, releases as Release[]);
+    const positions = new Map<Release, LedgerPosition>();
+    const items = (document.get("releases", true) as { items?: { range?: [number] }[] } | undefined)?.items;
+    (releases as Release[]).forEach((release, index) => {
+      const offset = items?.[index]?.range?.[0];
+      if (offset !== undefined) positions.set(release, lineCounter.linePos(offset));
+    });
+    return new ReleaseLedger(file, releases as Release[], positions);
+  }
+
+  /** The line and column of an entry in the ledger file (1:1 when unknown, e.g. not yet written). */
+  positionOf(release: Release): LedgerPosition {
+    return this.positions.get(release) ?? { line: 1, col: 1 };
   }
 
   all(): readonly Release[] {

@@ -3,7 +3,14 @@ import { UserError } from "@flow/errors";
 import { GitRepo } from "./git";
 import { hasManifest, MANIFEST_FILE } from "./pin-manifest";
 import { ReleaseLedger } from "./release-ledger";
-import { checkDir, findManifestDirs, type VendorAction, type VendorFinding, vendorDir } from "./vendoring";
+import {
+  checkDeletedSources,
+  checkDir,
+  findManifestDirs,
+  type VendorAction,
+  type VendorFinding,
+  vendorDir,
+} from "./vendoring";
 
 export interface VendorCommandOptions {
   /** Verify only; change nothing. */
@@ -50,6 +57,7 @@ export function runVendorCommand(options: VendorCommandOptions): VendorCommandRe
     if (options.check) result.findings.push(...checkDir(repo, ledger, dir));
     else result.actions.push(...vendorDir(repo, ledger, dir, options));
   }
+  if (options.check) result.findings.push(...checkDeletedSources(repo, ledger, dirs));
   return result;
 }
 

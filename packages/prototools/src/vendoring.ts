@@ -7,6 +7,7 @@ import { type Pin, resolvePin } from "./pin";
 import { LOCK_FILE, type LockEntry, readLock, writeLock } from "./pin-lock";
 import { MANIFEST_FILE, readManifest } from "./pin-manifest";
 import type { Release, ReleaseLedger } from "./release-ledger";
+import { findDeletedContracts, restoreCommand } from "./released-deletions";
 import { findSymlinks, symlinkedAncestor, worktreeTreeId } from "./worktree-tree";
 
 /** What vendoring did to one pin. */
@@ -289,4 +290,30 @@ function changedFiles(repo: GitRepo, expected: string, found: string, path: stri
     const [status = "", file = ""] = line.split("\t");
     return { path: posix.join(path, file), change: words[status[0] ?? ""] ?? "changed" };
   });
+}
+
+/**
+ * Released majors that were deleted from the repository while folders among `dirs` vendor them:
+ * one finding per deleted major (not one per lock), on the deleted folder.
+ */
+export function checkDeletedSources(
+  repo: GitRepo,
+  ledger: ReleaseLedger,
+  dirs: readonly string[],
+): VendorFinding[] {
+  const findings: VendorFinding[] = [];
+  for (const gone of findDeletedContracts(repo, ledger)) {
+    const users = dirs.filter((dir) =>
+      (readLock(repo.root, dir) ?? []).some(
+        (entry) => entry.name === gone.name && semver.major(entry.version) === gone.major,
+      ),
+    );
+    if (users.length === 0) continue;
+    findings.push({
+      file: gone.files[0] ?? gone.release.path,
+      message: `${gone.name} v${gone.major} is released (${gone.release.version}) but ${gone.release.path} was deleted; ${users.map((dir) => posix.join(dir, LOCK_FILE)).join(", ")} vendor${users.length === 1 ? "s" : ""} it`,
+      fix: `a released major stays in the repository: ${restoreCommand(repo, gone.release)}`,
+    });
+  }
+  return findings;
 }
