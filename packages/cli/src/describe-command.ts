@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import {
   clientFor,
   deadline,
+  FLOW_CLI,
   getStage,
   loadPipeline,
   ServiceEndpoint,
@@ -91,7 +92,8 @@ function locatorFor(
 ): { locator: ServiceLocator; baseDir: string; stageId: string } {
   const cwd = process.cwd();
   if (options.file) {
-    if (!service) throw new UserError("name the stage to describe: flow describe -f <pipeline> <stage>");
+    if (!service)
+      throw new UserError(`name the stage to describe: ${FLOW_CLI} describe -f <pipeline> <stage>`);
     const pipeline = loadPipeline(resolve(options.file));
     const stage = getStage(pipeline, service);
     if (!stage)

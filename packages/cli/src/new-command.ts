@@ -1,3 +1,4 @@
+import { PNPM_CLI } from "@flow/core";
 import { SERVICE_FAMILIES, scaffoldService } from "@flow/prototools";
 import type { Command } from "commander";
 
@@ -38,7 +39,7 @@ export function registerNewCommand(program: Command): void {
           console.log(`note: add "${result.dir}" to pnpm-workspace.yaml so that pnpm installs it`);
         }
         console.log(
-          `next: pnpm install && pnpm build --filter ${result.packageName}... && pnpm --filter ${result.packageName} test`,
+          `next: ${PNPM_CLI} install && ${PNPM_CLI} build --filter ${result.packageName}... && ${PNPM_CLI} --filter ${result.packageName} test`,
         );
       },
     );

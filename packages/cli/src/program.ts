@@ -1,5 +1,6 @@
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { registerCheckpointsCommand } from "./checkpoints-command";
+import { coreContracts, versionText } from "./core-contracts";
 import { registerDeadLettersCommand } from "./dead-letters-command";
 import { registerDescribeCommand } from "./describe-command";
 import { registerNewCommand } from "./new-command";
@@ -15,6 +16,13 @@ export function buildProgram(): Command {
     .description("Run event pipelines of independent gRPC services")
     .exitOverride()
     .showHelpAfterError();
+  // Read only when asked: it lists Core's proto folders.
+  program
+    .option("-V, --version", "print the CLI's version and the contract majors Core speaks")
+    .on("option:version", () => {
+      process.stdout.write(`${versionText(cliVersion(), coreContracts())}\n`);
+      throw new CommanderError(0, "flow.version", "version printed");
+    });
   registerRunCommand(program);
   registerValidateCommand(program);
   registerDescribeCommand(program);
@@ -25,4 +33,8 @@ export function buildProgram(): Command {
   registerProtoCommands(program);
   registerNewCommand(program);
   return program;
+}
+
+function cliVersion(): string {
+  return (require("../package.json") as { version: string }).version;
 }

@@ -1,6 +1,7 @@
 import { relative, resolve } from "node:path";
 import {
   describeDeadLetterAllowance,
+  FLOW_CLI,
   loadPipeline,
   openStateStore,
   type Pipeline,
@@ -195,7 +196,7 @@ function printSummary(result: RunResult, outcome: RunOutcome, pipeline: Pipeline
   if (result.deadLetters > 0) {
     const where = relative(process.cwd(), pipeline.deadLetters.path) || pipeline.deadLetters.path;
     out.write(
-      `dead letters: ${result.deadLetters} in ${where}; see them with: flow dead-letters list ${file} --run ${result.runId}\n`,
+      `dead letters: ${result.deadLetters} in ${where}; see them with: ${FLOW_CLI} dead-letters list ${file} --run ${result.runId}\n`,
     );
   }
   for (const stage of pipeline.stages) {

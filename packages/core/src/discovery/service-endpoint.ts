@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { UserError } from "@flow/errors";
 import { backoffDelayMs, STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { Logger } from "pino";
+import { FLOW_CLI } from "../config/cli-invocation";
 import type { RestartSettings, ServiceLocator } from "../config/pipeline-model";
 import { SpawnedService } from "./spawned-service";
 import { resolveServicePackage } from "./workspace-packages";
@@ -143,7 +144,7 @@ export class ServiceEndpoint extends EventEmitter {
     const addresses = (await this.options.lookupRegistry?.(name)) ?? [];
     if (addresses.length === 0) {
       throw new UserError(`stage "${this.stageId}": no live service is registered as "${name}"`, {
-        hint: "start the service with FLOW_REGISTRY=<registry address> (see `flow registry serve`), and check `flow registry list`",
+        hint: `start the service with FLOW_REGISTRY=<registry address> (see \`${FLOW_CLI} registry serve\`), and check \`${FLOW_CLI} registry list\``,
       });
     }
     // Several instances: grpc-js balances over a static list of IPv4 addresses.

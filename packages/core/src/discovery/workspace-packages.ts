@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UserError } from "@flow/errors";
 import { parse } from "yaml";
+import { FLOW_CLI, PNPM_CLI } from "../config/cli-invocation";
 
 export interface WorkspacePackage {
   name: string;
@@ -59,7 +60,7 @@ export function resolveServicePackage(name: string, fromDir: string): WorkspaceP
       hint:
         services.length > 0
           ? `service packages: ${services.join(", ")}`
-          : "create one with: pnpm flow new <family> <name>",
+          : `create one with: ${FLOW_CLI} new <family> <name>`,
     });
   }
   const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
@@ -74,7 +75,7 @@ export function resolveServicePackage(name: string, fromDir: string): WorkspaceP
   const entry = join(dir, bin);
   if (!existsSync(entry)) {
     throw new UserError(`use: "${name}" is not built (${entry} is missing)`, {
-      hint: "build it: pnpm build",
+      hint: `build it: ${PNPM_CLI} build`,
     });
   }
   return { name, dir, entry };

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { dirname, join } from "node:path";
+import { copyFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join, sep } from "node:path";
 
 /** The built `flow` command of this workspace. */
 export const FLOW_BIN = join(dirname(require.resolve("@flow/cli/package.json")), "dist", "bin.js");
@@ -91,4 +93,58 @@ export function runFlow(
   options: { cwd: string; env?: NodeJS.ProcessEnv },
 ): Promise<FlowResult> {
   return new FlowProcess(args, options).wait();
+}
+
+/** The repository this workspace is (where pnpm-workspace.yaml is). */
+export const REPOSITORY_ROOT = join(dirname(require.resolve("@flow/cli/package.json")), "..", "..");
+
+/**
+ * A copy of the repository as the README's install command leaves it, in a temporary folder, so a
+ * test can start from a fresh state (no `.flow/` anywhere) without touching the real one: its own
+ * root files, scripts/ and examples/, and links to the installed and built node_modules and
+ * packages. `env` is what a user who installed that way has: `node` and `npx`, no `pnpm`, no `flow`.
+ */
+export function repositoryCheckout(prefix: string): {
+  path: string;
+  env: NodeJS.ProcessEnv;
+  remove(): void;
+} {
+  const path = mkdtempSync(join(tmpdir(), `flow-e2e-${prefix}-`));
+  for (const file of ["package.json", "pnpm-workspace.yaml", "README.md"])
+    copyFileSync(join(REPOSITORY_ROOT, file), join(path, file));
+  for (const folder of ["scripts", "examples", "docs"]) {
+    cpSync(join(REPOSITORY_ROOT, folder), join(path, folder), {
+      recursive: true,
+      filter: (source) => !source.split(sep).includes(".flow"),
+    });
+  }
+  for (const link of ["node_modules", "packages", "sources", "processors", "consumers"])
+    symlinkSync(join(REPOSITORY_ROOT, link), join(path, link));
+  const env: NodeJS.ProcessEnv = {
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    PATH: [dirname(process.execPath), "/usr/bin", "/bin"].join(delimiter),
+    // npx must never fetch a package called "flow" from the registry instead of the local one.
+    npm_config_yes: "false",
+  };
+  return { path, env, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Runs one command line as a user pastes it into a shell (`sh -c`). */
+export function runShell(
+  line: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<FlowResult> {
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", line], { cwd: options.cwd, env: options.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }
