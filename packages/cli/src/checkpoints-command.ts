@@ -1,7 +1,8 @@
-import { liveRunError, liveRunsOf } from "@flow/core";
+import { FLOW_CLI, liveRunError, liveRunsOf } from "@flow/core";
 import { UserError } from "@flow/errors";
 import type { Command } from "commander";
-import { openCommandState } from "./pipeline-state";
+import { checkpointJson } from "./checkpoint-json";
+import { checkPipelineKnown, openExistingState, type StateOptions, stateTarget } from "./pipeline-state";
 
 /** `flow checkpoints list|reset`: see and rewind sources' committed positions. */
 export function registerCheckpointsCommand(program: Command): void {
@@ -17,29 +18,32 @@ export function registerCheckpointsCommand(program: Command): void {
     checkpoints
       .command("list")
       .description("List committed checkpoints")
-      .argument("[pipeline]")
+      .argument(
+        "[pipeline]",
+        "only this pipeline: its metadata.name, or its file (whose state store is read)",
+      )
       .option("--json", "print JSON"),
-  ).action(async (name: string | undefined, options: { state?: string; file?: string; json?: boolean }) => {
-    const { store, pipeline } = await openCommandState(options);
+  ).action(async (argument: string | undefined, options: StateOptions & { json?: boolean }) => {
+    const target = stateTarget(options, argument);
+    const store = await openExistingState(target);
     try {
-      const list = await store.listCheckpoints(name ?? pipeline);
+      await checkPipelineKnown(store, target, "checkpoints list");
+      const list = store ? await store.listCheckpoints(target.name) : [];
       if (options.json) {
-        console.log(
-          JSON.stringify(
-            list.map((c) => ({ ...c, position: Buffer.from(c.position).toString("base64") })),
-            null,
-            2,
-          ),
-        );
+        console.log(JSON.stringify(list.map(checkpointJson), null, 2));
         return;
       }
-      if (list.length === 0) console.log(`no checkpoints in ${store.location}`);
+      if (list.length === 0) {
+        console.log(
+          `no checkpoints${target.name ? ` of ${target.name}` : ""} in ${target.where}${store ? "" : " (does not exist yet: nothing has run with it)"}`,
+        );
+      } else console.log(`checkpoints in ${target.where}:`);
       for (const c of list)
         console.log(
           `${c.pipeline}/${c.sourceId}  ${c.description || "(opaque)"}  committed ${c.committedAt.toISOString()} by run ${c.runId}`,
         );
     } finally {
-      await store.close();
+      await store?.close();
     }
   });
 
@@ -47,26 +51,27 @@ export function registerCheckpointsCommand(program: Command): void {
     checkpoints
       .command("reset")
       .description("Forget a source's checkpoint (or all of a pipeline's): the next run reads from the start")
-      .argument("[pipeline]", "the pipeline (metadata.name); default: the one -f names")
+      .argument("[pipeline]", "the pipeline: its metadata.name, or its file; default: the one -f names")
       .argument("[source]", "only this source stage"),
-  ).action(
-    async (
-      name: string | undefined,
-      source: string | undefined,
-      options: { state?: string; file?: string },
-    ) => {
-      const { store, pipeline } = await openCommandState(options);
-      try {
-        const target = name ?? pipeline;
-        if (!target) throw new UserError("name the pipeline: flow checkpoints reset <pipeline> [source]");
-        // A live run would commit its next checkpoint over the reset, or resume from it mid-way.
-        const [live] = await liveRunsOf(store, target);
-        if (live) throw liveRunError(live, `reset the checkpoints of ${target}`);
-        const removed = await store.resetCheckpoints(target, source);
-        console.log(`reset ${removed} checkpoint(s) of ${target}${source ? `/${source}` : ""}`);
-      } finally {
-        await store.close();
-      }
-    },
-  );
+  ).action(async (argument: string | undefined, source: string | undefined, options: StateOptions) => {
+    const target = stateTarget(options, argument);
+    const name = target.name;
+    if (!name)
+      throw new UserError("name the pipeline", {
+        hint: `${FLOW_CLI} checkpoints reset <pipeline.yaml | pipeline name> [source]`,
+      });
+    const store = await openExistingState(target);
+    try {
+      await checkPipelineKnown(store, target, "checkpoints reset");
+      // A live run would commit its next checkpoint over the reset, or resume from it mid-way.
+      const [live] = store ? await liveRunsOf(store, name) : [];
+      if (live) throw liveRunError(live, `reset the checkpoints of ${name}`);
+      const removed = store ? await store.resetCheckpoints(name, source) : 0;
+      console.log(
+        `reset ${removed} checkpoint(s) of ${name}${source ? `/${source}` : ""} in ${target.where}`,
+      );
+    } finally {
+      await store?.close();
+    }
+  });
 }

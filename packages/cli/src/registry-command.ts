@@ -4,7 +4,7 @@ import { familyNameOf } from "@flow/sdk/internal";
 import type { Command } from "commander";
 import pino from "pino";
 import { logLevelOption } from "./log-level-option";
-import { openCommandState } from "./pipeline-state";
+import { openCommandState, openExistingState, stateTarget } from "./pipeline-state";
 import { stopSignals } from "./stop-signals";
 
 interface ServeOptions {
@@ -104,12 +104,13 @@ async function listServices(name: string | undefined, options: ListOptions): Pro
     services = await listRegistryServices(options.address, name);
     where = `the registry at ${options.address}`;
   } else {
-    const { store } = await openCommandState(options);
+    const target = stateTarget(options);
+    const store = await openExistingState(target);
     try {
-      services = await store.listServices(name);
-      where = store.location;
+      services = store ? await store.listServices(name) : [];
+      where = target.where;
     } finally {
-      await store.close();
+      await store?.close();
     }
   }
   if (options.json) {

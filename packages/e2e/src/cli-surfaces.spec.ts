@@ -1,6 +1,16 @@
+import { existsSync, readdirSync } from "node:fs";
 import { get } from "node:http";
 import { join } from "node:path";
-import { FLOW_BIN, FlowProcess, RECORDING_CONSUMER, runFlow, serviceMain } from "./test-support/flow-cli";
+import {
+  FLOW_BIN,
+  FlowProcess,
+  RECORDING_CONSUMER,
+  REPOSITORY_ROOT,
+  repositoryCheckout,
+  runFlow,
+  runShell,
+  serviceMain,
+} from "./test-support/flow-cli";
 import { tempDir } from "./test-support/temp-dir";
 
 function fetchText(url: string): Promise<{ status: number; body: string }> {
@@ -75,4 +85,97 @@ consumers:
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/unknown command 'frobnicate'/);
   });
+});
+
+describe("one way to call flow, from the route the README installs", () => {
+  const checkout = repositoryCheckout("readme-route");
+  afterAll(() => checkout.remove());
+  const inCheckout = { cwd: checkout.path, env: checkout.env };
+
+  it("the quickstart ends with hints that all run as pasted, with no pnpm on PATH", async () => {
+    // The route is `npx -y pnpm@… install && npx -y pnpm@… quickstart`: pnpm is never on PATH.
+    expect((await runShell("command -v pnpm || command -v flow", inCheckout)).code).not.toBe(0);
+    const quickstart = await runShell("node scripts/quickstart.mjs", inCheckout);
+    expect(quickstart.stderr).toMatch(/run \S+ succeeded/);
+    expect(quickstart.code).toBe(0);
+    // "Look at them:  <command>", "Run history:   <command>"
+    const hints = [...quickstart.stdout.matchAll(/^[A-Z][\w ]*:\s{2,}(\S.*)$/gm)].map((m) => m[1] as string);
+    expect(hints.length).toBeGreaterThanOrEqual(2);
+    for (const hint of hints) {
+      const result = await runShell(hint, inCheckout);
+      expect({ hint, code: result.code, stderr: result.stderr }).toEqual({
+        hint,
+        code: 0,
+        stderr: expect.anything(),
+      });
+    }
+  }, 180_000);
+
+  it("`flow --version` prints the CLI's version and each contract major Core's proto/ holds", async () => {
+    const result = await runFlow(["--version"], { cwd: checkout.path });
+    expect(result.code).toBe(0);
+    const { version } = require("@flow/cli/package.json") as { version: string };
+    expect(result.stdout.split("\n")[0]).toBe(`flow ${version}`);
+    const protoDir = join(REPOSITORY_ROOT, "packages", "core", "proto");
+    const spoken = readdirSync(protoDir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .flatMap((entry) => readdirSync(join(protoDir, entry.name)).map((major) => `${entry.name} ${major}`));
+    expect(spoken).toEqual(expect.arrayContaining(["source_service v1", "event v1"]));
+    for (const contract of spoken) expect(result.stdout).toContain(contract);
+    expect(result.stderr).toBe("");
+  });
+});
+
+describe("state commands read the store they say, and refuse a pipeline it has never seen", () => {
+  const checkout = repositoryCheckout("state-commands");
+  afterAll(() => checkout.remove());
+  const root = { cwd: checkout.path };
+  const rootStore = join(checkout.path, ".flow");
+
+  it("a name the root's default store never saw is refused, naming the store and the file to use; nothing is created", async () => {
+    for (const args of [
+      ["status", "quickstart"],
+      ["checkpoints", "reset", "quickstart"],
+      ["checkpoints", "list", "quickstart"],
+    ]) {
+      const result = await runFlow(args, root);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toContain(
+        'error: pipeline "quickstart" has never run with the state store .flow/state.db (there is no such store yet)',
+      );
+      expect(result.stderr).toContain(`-f examples/quickstart.yaml`);
+      expect(result.stdout).toBe("");
+    }
+    expect(existsSync(rootStore)).toBe(false);
+  });
+
+  it("the pipeline file as the argument (or -f) reads the store it names, and says which", async () => {
+    const before = await runFlow(["status", "examples/quickstart.yaml"], root);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain("state store: examples/.flow/state.db (does not exist yet");
+    expect(existsSync(join(checkout.path, "examples", ".flow", "state.db"))).toBe(false);
+
+    const run = await runFlow(["run", "examples/quickstart.yaml", "--json"], root);
+    expect(run.code).toBe(0);
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    const status = await runFlow(["status", "examples/quickstart.yaml", "--json"], root);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      store: "examples/.flow/state.db",
+      runs: [{ runId, pipeline: "quickstart", status: "succeeded" }],
+      checkpoints: [{ pipeline: "quickstart", sourceId: "orders" }],
+    });
+    const named = await runFlow(["status", "quickstart", "--state", "sqlite:examples/.flow/state.db"], root);
+    expect(named.code).toBe(0);
+    expect(named.stdout).toContain(runId);
+
+    const reset = await runFlow(["checkpoints", "reset", "examples/quickstart.yaml"], root);
+    expect(reset.stdout).toBe("reset 1 checkpoint(s) of quickstart in examples/.flow/state.db\n");
+    const again = await runFlow(["checkpoints", "reset", "-f", "examples/quickstart.yaml"], root);
+    expect(again.stdout).toBe("reset 0 checkpoint(s) of quickstart in examples/.flow/state.db\n");
+    expect(existsSync(rootStore)).toBe(false);
+
+    const other = await runFlow(["status", "other", "-f", "examples/quickstart.yaml"], root);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/pipelines in examples\/\.flow\/state\.db: quickstart/);
+  }, 120_000);
 });
