@@ -2,6 +2,10 @@ import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { StageCounters } from "./stage-counters";
 
+// `flow test`'s engine side, exported from here (engine/index.ts re-exports this file) until
+// packages/core/src/index.ts exports "./pipeline-test" itself.
+export * from "../pipeline-test";
+
 /**
  * Prometheus metrics of a run: per-stage event, batch, dead-letter and restart counters and the
  * in-flight gauge, fed from the runner's counters on every progress tick (counters advance by the
