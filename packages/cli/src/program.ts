@@ -8,6 +8,7 @@ import { registerProtoCommands } from "./proto-commands";
 import { registerRegistryCommand } from "./registry-command";
 import { registerRunCommand } from "./run-command";
 import { registerStatusCommand } from "./status-command";
+import { registerTestCommand } from "./test-command";
 import { registerValidateCommand } from "./validate-command";
 
 /** The `flow` command line: each command group registers itself from its own file. */
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     });
   registerRunCommand(program);
   registerValidateCommand(program);
+  registerTestCommand(program);
   registerDescribeCommand(program);
   registerStatusCommand(program);
   registerCheckpointsCommand(program);
