@@ -5,41 +5,17 @@ import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consume
 import type { ReadRequest } from "../gen/source_service/v1/source";
 import { openStateStore, type StateStore } from "../state";
 import { PipelineRunner, type RunResult } from "./pipeline-runner";
-import type { RunServices } from "./stage-services";
 import type { LinkRequest, SourceMessage } from "./stream-codecs";
 import {
   batchOf,
   type FakeLinkStream,
-  fakeEndpoint,
   fakeStreams,
   planFrom,
   settle,
   silentLogger,
+  until,
 } from "./test-support/fake-link-stream";
-
-/** Services that are there at once: every stage's endpoint is a fake whose recoveries are recorded. */
-function fakeServices(
-  stageIds: string[],
-): RunServices & { endpoints: Map<string, ReturnType<typeof fakeEndpoint>> } {
-  const endpoints = new Map(stageIds.map((id) => [id, fakeEndpoint()]));
-  return {
-    endpoints,
-    start: async () => undefined,
-    negotiate: async () => ({ warnings: [], limits: new Map() }),
-    endpoint: (id) => endpoints.get(id) as ReturnType<typeof fakeEndpoint>,
-    watchHealth: () => () => undefined,
-    stop: async () => undefined,
-    on() {
-      return this;
-    },
-  };
-}
-
-/** Turns the event loop until `ready` holds (what the runner does next is all promise callbacks). */
-async function until(ready: () => boolean): Promise<void> {
-  for (let turn = 0; turn < 200 && !ready(); turn += 1) await settle();
-  if (!ready()) throw new Error("the runner never got there");
-}
+import { fakeServices } from "./test-support/fake-services";
 
 const written = (sequence: bigint): WriteResponse =>
   ({

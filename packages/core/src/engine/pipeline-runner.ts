@@ -5,6 +5,8 @@ import { ClaimLostError } from "../state";
 import type { Delivery, Origin } from "./batch-link";
 import { type DeadLetter, DeadLetterFile } from "./dead-letter-file";
 import { atLeastOnce, atMostOnce, type DeliveryPolicy } from "./delivery-policy";
+import { pipelineChanges } from "./pipeline-changes";
+import { type ReloadResult, reloadPipeline } from "./pipeline-reload";
 import { decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
 import { Router } from "./router";
 import type { RunnerOptions, RunOutcome, RunResult } from "./runner-options";
@@ -16,6 +18,7 @@ import { StageRecord } from "./stage-record";
 import { type RunServices, StageServices } from "./stage-services";
 import { StoreOutage } from "./store-outage";
 
+export type { ReloadResult } from "./pipeline-reload";
 export type { RunnerOptions, RunOutcome, RunResult, RunStreams } from "./runner-options";
 
 type Outcome = { status: RunOutcome; error?: Error };
@@ -42,10 +45,15 @@ export class PipelineRunner extends EventEmitter {
   private settle: ((outcome: Outcome) => void) | undefined;
   private readonly stopTimers: (() => void)[] = [];
   private links: StageLink[] = [];
+  /** The pipeline as it runs now: a reload replaces it. */
+  private current: Pipeline;
+  /** Reloads apply one at a time, in the order asked. */
+  private reloading: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: RunnerOptions) {
     super();
     const { plan, store, logger } = options;
+    this.current = plan;
     this.services =
       options.services ??
       new StageServices({
@@ -74,7 +82,7 @@ export class PipelineRunner extends EventEmitter {
         ? atMostOnce(sourceNodes, () => this.busiestLinkHeld())
         : atLeastOnce(sourceNodes);
     this.sources = new SourceDriver({
-      plan,
+      plan: () => this.current,
       store,
       logger,
       outage: this.outage,
@@ -109,7 +117,46 @@ export class PipelineRunner extends EventEmitter {
   }
 
   get plan(): Pipeline {
-    return this.options.plan;
+    return this.current;
+  }
+
+  /**
+   * Applies a new version of the pipeline file while the run goes on (see pipeline-reload.ts):
+   * unchanged stages keep their services and streams, changed and removed ones are drained and
+   * replaced, new ones start; a new file that cannot apply is refused and the run goes on as it was.
+   */
+  reload(next: Pipeline, describeProblem?: RunnerOptions["describeProblem"]): Promise<ReloadResult> {
+    const result = this.reloading.then(async (): Promise<ReloadResult> => {
+      if (!this.settle || this.stopRequested) {
+        return {
+          applied: false,
+          changes: pipelineChanges(this.current, next),
+          error: new Error("the pipeline is not running (it is starting or stopping)"),
+        };
+      }
+      return reloadPipeline(
+        {
+          plan: () => this.current,
+          replacePlan: (plan) => {
+            this.current = plan;
+          },
+          records: this.records,
+          services: this.services,
+          sources: this.sources,
+          links: () => this.links,
+          replaceLinks: (links) => {
+            this.links = links;
+          },
+          logger: this.options.logger,
+          openLinks: (records) => this.openLinks(records),
+          running: () => this.settle !== undefined && !this.stopRequested,
+        },
+        next,
+        describeProblem,
+      );
+    });
+    this.reloading = result.catch(() => undefined);
+    return result;
   }
 
   get id(): string {
@@ -187,9 +234,25 @@ export class PipelineRunner extends EventEmitter {
     const done = new Promise<Outcome>((resolve) => {
       this.settle = resolve;
     });
+    this.links = this.openLinks(this.records.values());
+    void this.sources.open();
+    this.every(this.options.statsIntervalMs ?? 1000, () => void this.saveStats());
+    this.stopTimers.push(
+      this.services.watchHealth(this.options.healthIntervalMs ?? 5000, (stageId, status) => {
+        const record = this.records.get(stageId);
+        if (record) record.counters.health = status;
+      }),
+    );
+    this.every(overdueCheckIntervalMs(this.links), () => {
+      for (const link of this.links) link.abandonIfOverdue();
+    });
+    return done;
+  }
+
+  private openLinks(records: Iterable<StageRecord>): StageLink[] {
     const { logger, metrics, streams } = this.options;
-    this.links = openStageLinks(
-      this.records.values(),
+    return openStageLinks(
+      records,
       {
         services: this.services,
         logger,
@@ -204,18 +267,6 @@ export class PipelineRunner extends EventEmitter {
         fatal: (error) => this.fail(error),
       },
     );
-    void this.sources.open();
-    this.every(this.options.statsIntervalMs ?? 1000, () => void this.saveStats());
-    this.stopTimers.push(
-      this.services.watchHealth(this.options.healthIntervalMs ?? 5000, (stageId, status) => {
-        const record = this.records.get(stageId);
-        if (record) record.counters.health = status;
-      }),
-    );
-    this.every(overdueCheckIntervalMs(this.links), () => {
-      for (const link of this.links) link.abandonIfOverdue();
-    });
-    return done;
   }
 
   private processed(

@@ -15,7 +15,8 @@ import type { RunServices } from "./stage-services";
 import type { StoreOutage } from "./store-outage";
 
 export interface SourceDriverOptions {
-  plan: Pipeline;
+  /** The pipeline as it runs now (a reload changes it). */
+  plan: () => Pipeline;
   store: Pick<StateStore, "getCheckpoint" | "commitCheckpoint">;
   logger: Logger;
   outage: StoreOutage;
@@ -51,6 +52,14 @@ export class SourceDriver {
   private readonly changes = new EventEmitter();
   private opened = false;
   private allDone = false;
+  /** A reload is changing the pipeline: no credits go out, and batches that still arrive wait here. */
+  private paused = false;
+  private readonly held: {
+    source: SourceNode;
+    sequence: bigint;
+    batch: RawBatch;
+    checkpoint: Checkpointed;
+  }[] = [];
 
   constructor(private readonly options: SourceDriverOptions) {
     this.nodes = options.nodes;
@@ -102,15 +111,73 @@ export class SourceDriver {
 
   abort(): void {
     for (const source of this.nodes.values()) source.link.abort();
+    // Whatever waits for the sources to settle (a reload, a recovery) looks again, and sees the run over.
+    this.changes.emit("settled");
+  }
+
+  /**
+   * For a reload: sources get no more credits, and a batch a source still sends (on a credit it
+   * had) waits, outside the ledger, for `resume`. Resolves once nothing is downstream and every
+   * source's last checkpoint is committed: every stage's stream is then empty.
+   */
+  async quiesce(): Promise<void> {
+    this.paused = true;
+    for (const source of this.nodes.values()) {
+      if (source.commits.busy) source.commits.schedule(source.ledger, true);
+    }
+    const quiet = (): boolean =>
+      [...this.nodes.values()].every((source) => !this.policy.holding(source) && !source.commits.busy);
+    while (!quiet() && this.options.running()) await once(this.changes, "settled");
+  }
+
+  /** Ends the streams of sources leaving the run (after `quiesce`); what they still sent is dropped, to be read again. */
+  async remove(stageIds: readonly string[]): Promise<void> {
+    const leaving = stageIds.flatMap((id) => {
+      const source = this.nodes.get(id);
+      this.nodes.delete(id);
+      return source ? [source] : [];
+    });
+    for (let index = this.held.length - 1; index >= 0; index--) {
+      if (leaving.includes((this.held[index] as (typeof this.held)[number]).source))
+        this.held.splice(index, 1);
+    }
+    for (const source of leaving) {
+      source.done = true;
+      source.commits.cancel();
+    }
+    await Promise.all(leaving.map((source) => source.link.close()));
+  }
+
+  /** Opens the sources a reload added (or replaced) from their committed checkpoints. */
+  async add(stageIds: readonly string[]): Promise<void> {
+    await this.openEach(stageIds);
+  }
+
+  /** After a reload: the batches that waited go on through the new pipeline, and credits flow again. */
+  resume(): void {
+    this.paused = false;
+    const waiting = this.held.splice(0);
+    for (const { source, sequence, batch, checkpoint } of waiting) {
+      if (this.nodes.get(source.id) === source) this.options.onBatch(source, sequence, batch, checkpoint);
+    }
+    for (const source of this.nodes.values()) {
+      this.grant(source);
+      this.checkDone(source);
+    }
+    this.checkAllDone();
   }
 
   cancelCommits(): void {
     for (const source of this.nodes.values()) source.commits.cancel();
   }
 
-  private async openEach(): Promise<void> {
-    const { plan, store, logger, outage } = this.options;
-    for (const stage of plan.stages.filter((s) => s.family === "source")) {
+  private async openEach(only?: readonly string[]): Promise<void> {
+    const { store, logger, outage } = this.options;
+    const plan = this.options.plan();
+    const opening = plan.stages.filter(
+      (stage) => stage.family === "source" && (only === undefined || only.includes(stage.id)),
+    );
+    for (const stage of opening) {
       const stored = await outage.retry(`read the checkpoint of "${stage.id}"`, () =>
         store.getCheckpoint(plan.name, stage.id),
       );
@@ -136,7 +203,8 @@ export class SourceDriver {
 
   private create(record: StageRecord): SourceNode {
     const { stage } = record;
-    const { logger, outage, store, plan } = this.options;
+    const { logger, outage, store } = this.options;
+    const plan = this.options.plan();
     let source: SourceNode | undefined;
     const node = (): SourceNode => source as SourceNode;
     const link = new SourceLink(
@@ -150,6 +218,10 @@ export class SourceDriver {
       {
         onBatch: (sequence, batch, checkpoint) => {
           node().usedCredit();
+          if (this.paused) {
+            this.held.push({ source: node(), sequence, batch, checkpoint });
+            return;
+          }
           this.options.onBatch(node(), sequence, batch, checkpoint);
           if (!this.policy.keepsCheckpoints) this.grant(node());
         },
@@ -182,7 +254,7 @@ export class SourceDriver {
   }
 
   private grant(source: SourceNode): void {
-    if (this.options.stopping()) return;
+    if (this.options.stopping() || this.paused) return;
     const storeDown = this.options.outage.down;
     source.grant(this.policy.held(source, storeDown), storeDown);
   }

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { UserError, UserErrors } from "@flow/errors";
 import { checkHealth, type HealthStatus } from "@flow/sdk/internal";
 import type { Logger } from "pino";
-import type { Pipeline } from "../config/pipeline-model";
+import type { Pipeline, PipelineStage } from "../config/pipeline-model";
 import { ServiceEndpoint } from "../discovery/service-endpoint";
 import { type NegotiationProblem, negotiate } from "../negotiation/negotiate";
 import type { StageByteLimit } from "../negotiation/stage-byte-limit";
@@ -28,6 +28,21 @@ export interface RunServices {
   watchHealth(intervalMs: number, onStatus: (stageId: string, status: HealthStatus) => void): () => void;
   stop(): Promise<void>;
   on(event: "restarted", listener: (stageId: string, count: number, reason: string) => void): unknown;
+  /** Reloads (see StageServices): start and negotiate new stages' services beside the running ones. */
+  prepare(
+    next: Pipeline,
+    stageIds: readonly string[],
+    describe?: (problem: NegotiationProblem) => UserError,
+  ): Promise<PreparedServices>;
+  install(prepared: PreparedServices, next: Pipeline): void;
+  discard(prepared: PreparedServices): Promise<void>;
+  retire(stageIds: readonly string[]): Promise<void>;
+}
+
+/** Services started and negotiated for a reload, not yet in the run. */
+export interface PreparedServices {
+  endpoints: Map<string, ServiceEndpoint>;
+  limits: Map<string, StageByteLimit>;
 }
 
 export interface Negotiated {
@@ -45,25 +60,30 @@ export interface Negotiated {
 export class StageServices extends EventEmitter implements RunServices {
   readonly endpoints = new Map<string, ServiceEndpoint>();
 
+  private plan: Pipeline;
+
   constructor(private readonly options: StageServicesOptions) {
     super();
-    const { plan, logger } = options;
-    for (const stage of plan.stages) {
-      const endpoint = new ServiceEndpoint({
-        stageId: stage.id,
-        locator: stage.locator,
-        baseDir: plan.baseDir,
-        handshakeTimeoutMs: stage.settings.timeouts.handshakeMs,
-        restart: stage.settings.restart,
-        logger,
-        lookupRegistry: options.lookupRegistry,
-      });
-      endpoint.on("restarted", (count: number, reason: string) => {
-        logger.warn({ stage: stage.id, restarts: count, reason }, "service restarted");
-        this.emit("restarted", stage.id, count, reason);
-      });
-      this.endpoints.set(stage.id, endpoint);
-    }
+    this.plan = options.plan;
+    for (const stage of options.plan.stages) this.endpoints.set(stage.id, this.createEndpoint(stage));
+  }
+
+  private createEndpoint(stage: PipelineStage): ServiceEndpoint {
+    const { logger } = this.options;
+    const endpoint = new ServiceEndpoint({
+      stageId: stage.id,
+      locator: stage.locator,
+      baseDir: this.plan.baseDir,
+      handshakeTimeoutMs: stage.settings.timeouts.handshakeMs,
+      restart: stage.settings.restart,
+      logger,
+      lookupRegistry: this.options.lookupRegistry,
+    });
+    endpoint.on("restarted", (count: number, reason: string) => {
+      logger.warn({ stage: stage.id, restarts: count, reason }, "service restarted");
+      this.emit("restarted", stage.id, count, reason);
+    });
+    return endpoint;
   }
 
   endpoint(stageId: string): ServiceEndpoint {
@@ -74,31 +94,61 @@ export class StageServices extends EventEmitter implements RunServices {
 
   /** Starts every service; when any cannot start, stops the others and throws every failure. */
   async start(): Promise<void> {
-    const started = await Promise.allSettled(
-      [...this.endpoints.values()].map((endpoint) => endpoint.start()),
-    );
-    const failures = started.flatMap((result) =>
-      result.status === "rejected" ? [result.reason as Error] : [],
-    );
-    if (failures.length === 0) return;
-    await this.stop();
-    throw failures.length === 1
-      ? failures[0]
-      : new UserErrors(failures.map(asUserError), `${failures.length} services could not start`);
+    try {
+      await startAll(this.endpoints);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   /** Describe, contract and event-type checks, validate-only configs; throws every error at once. */
   async negotiate(): Promise<Negotiated> {
-    const { problems, limits } = await negotiate(this.options.plan, this.endpoints);
-    const errors = problems.filter((problem) => problem.severity === "error");
-    if (errors.length > 0) {
-      const describe = this.options.describeProblem ?? describeProblem;
-      throw new UserErrors(
-        errors.map(describe),
-        `${errors.length} problem(s) found while negotiating with the services`,
-      );
+    return negotiateOrThrow(this.plan, this.endpoints, this.options.describeProblem);
+  }
+
+  /**
+   * Starts and negotiates the services of `stageIds` of a new version of the pipeline beside the
+   * running ones, which are left untouched (a reload applies them with `install`, or drops them
+   * with `discard`). Throws every problem at once, having stopped what it started.
+   */
+  async prepare(
+    next: Pipeline,
+    stageIds: readonly string[],
+    describe?: (problem: NegotiationProblem) => UserError,
+  ): Promise<PreparedServices> {
+    const stages = next.stages.filter((stage) => stageIds.includes(stage.id));
+    const endpoints = new Map(stages.map((stage) => [stage.id, this.createEndpoint(stage)]));
+    const prepared: PreparedServices = { endpoints, limits: new Map() };
+    try {
+      await startAll(endpoints);
+      const { limits } = await negotiateOrThrow({ ...next, stages }, endpoints, describe);
+      prepared.limits = limits;
+      return prepared;
+    } catch (error) {
+      await this.discard(prepared);
+      throw error;
     }
-    return { warnings: problems, limits };
+  }
+
+  /** Puts prepared services in place of the stages' current ones (stop those first with `retire`). */
+  install(prepared: PreparedServices, next: Pipeline): void {
+    this.plan = next;
+    for (const [stageId, endpoint] of prepared.endpoints) this.endpoints.set(stageId, endpoint);
+  }
+
+  async discard(prepared: PreparedServices): Promise<void> {
+    await Promise.all([...prepared.endpoints.values()].map((endpoint) => endpoint.stop()));
+  }
+
+  /** Stops the services of stages leaving the run and forgets them. */
+  async retire(stageIds: readonly string[]): Promise<void> {
+    const leaving = stageIds.flatMap((id) => {
+      const endpoint = this.endpoints.get(id);
+      this.endpoints.delete(id);
+      return endpoint ? [endpoint] : [];
+    });
+    await Promise.all(leaving.map((endpoint) => endpoint.stop()));
   }
 
   /**
@@ -109,7 +159,7 @@ export class StageServices extends EventEmitter implements RunServices {
   watchHealth(intervalMs: number, onStatus: (stageId: string, status: HealthStatus) => void): () => void {
     const failures = new Map<string, number>();
     const poll = async (stageId: string, endpoint: ServiceEndpoint): Promise<void> => {
-      const stage = this.options.plan.stages.find((s) => s.id === stageId);
+      const stage = this.plan.stages.find((s) => s.id === stageId);
       const status = await checkHealth(endpoint.target, stage?.settings.timeouts.callMs ?? 5000);
       onStatus(stageId, status);
       const failed = status === "serving" ? 0 : (failures.get(stageId) ?? 0) + 1;
@@ -131,6 +181,34 @@ export class StageServices extends EventEmitter implements RunServices {
   async stop(): Promise<void> {
     await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.stop()));
   }
+}
+
+/** Starts every endpoint in parallel; throws every failure at once. */
+async function startAll(endpoints: ReadonlyMap<string, ServiceEndpoint>): Promise<void> {
+  const started = await Promise.allSettled([...endpoints.values()].map((endpoint) => endpoint.start()));
+  const failures = started.flatMap((result) =>
+    result.status === "rejected" ? [result.reason as Error] : [],
+  );
+  if (failures.length === 0) return;
+  throw failures.length === 1
+    ? failures[0]
+    : new UserErrors(failures.map(asUserError), `${failures.length} services could not start`);
+}
+
+async function negotiateOrThrow(
+  plan: Pipeline,
+  endpoints: ReadonlyMap<string, ServiceEndpoint>,
+  describe: ((problem: NegotiationProblem) => UserError) | undefined,
+): Promise<Negotiated> {
+  const { problems, limits } = await negotiate(plan, endpoints);
+  const errors = problems.filter((problem) => problem.severity === "error");
+  if (errors.length > 0) {
+    throw new UserErrors(
+      errors.map(describe ?? describeProblem),
+      `${errors.length} problem(s) found while negotiating with the services`,
+    );
+  }
+  return { warnings: problems, limits };
 }
 
 function describeProblem(problem: NegotiationProblem): UserError {

@@ -117,3 +117,9 @@ export const silentLogger = pino({ level: "silent" });
 export async function settle(): Promise<void> {
   for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
 }
+
+/** Turns the event loop until `ready` holds (what the engine does next is all promise callbacks). */
+export async function until(ready: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 200 && !ready(); turn += 1) await settle();
+  if (!ready()) throw new Error("the engine never got there");
+}

@@ -1,0 +1,103 @@
+import type { UserError } from "@flow/errors";
+import type { Logger } from "pino";
+import type { Pipeline } from "../config/pipeline-model";
+import type { NegotiationProblem } from "../negotiation/negotiate";
+import { changesAnything, describeChanges, type PipelineChanges, pipelineChanges } from "./pipeline-changes";
+import type { SourceDriver } from "./source-driver";
+import { closeStageLinks, type StageLink } from "./stage-links";
+import { StageRecord } from "./stage-record";
+import type { RunServices } from "./stage-services";
+
+/** What a reload did: applied, or refused with the reason (the running pipeline untouched). */
+export interface ReloadResult {
+  applied: boolean;
+  changes: PipelineChanges;
+  error?: Error;
+}
+
+/** The parts of a running pipeline a reload changes (the runner hands them over). */
+export interface ReloadableRun {
+  plan(): Pipeline;
+  replacePlan(next: Pipeline): void;
+  readonly records: Map<string, StageRecord>;
+  readonly services: RunServices;
+  readonly sources: SourceDriver;
+  links(): StageLink[];
+  replaceLinks(links: StageLink[]): void;
+  readonly logger: Logger;
+  /** Builds and opens the links of these (new) processor and consumer records. */
+  openLinks(records: StageRecord[]): StageLink[];
+  /** The run has not ended. */
+  running(): boolean;
+}
+
+/**
+ * Applies a new version of the pipeline file to a running pipeline. The new and changed stages'
+ * services are started and negotiated first, beside the running ones: any problem refuses the
+ * reload and leaves the run as it was. Then the sources pause (no credits; what they still send
+ * waits) until every batch downstream is answered and every checkpoint committed, so nothing is
+ * in flight anywhere; the changed and removed stages' streams end and their services stop; the
+ * new ones take their places; and the sources resume, the batches that waited going through the
+ * new pipeline. Kept stages keep their services and streams throughout: a kept source is never
+ * restarted, and every event is handled by either the old or the new stage, from a batch boundary.
+ */
+export async function reloadPipeline(
+  run: ReloadableRun,
+  next: Pipeline,
+  describeProblem?: (problem: NegotiationProblem) => UserError,
+): Promise<ReloadResult> {
+  const changes = pipelineChanges(run.plan(), next);
+  if (changes.refused) return { applied: false, changes, error: new Error(changes.refused) };
+  if (!changesAnything(changes)) {
+    run.replacePlan(next);
+    return { applied: true, changes };
+  }
+  const starting = [...changes.replaced, ...changes.added];
+  let prepared: Awaited<ReturnType<RunServices["prepare"]>>;
+  try {
+    prepared = await run.services.prepare(next, starting, describeProblem);
+  } catch (error) {
+    return { applied: false, changes, error: error as Error };
+  }
+  const leaving = [...changes.replaced, ...changes.removed];
+  run.logger.info({ changes: describeChanges(changes) }, "reload: draining in-flight batches");
+  await run.sources.quiesce();
+  if (!run.running()) {
+    await run.services.discard(prepared);
+    return { applied: false, changes, error: new Error("the run ended before the reload could apply") };
+  }
+
+  const leavingRecords = leaving.flatMap((id) => {
+    const record = run.records.get(id);
+    return record ? [record] : [];
+  });
+  await run.sources.remove(leavingRecords.filter((record) => record.source).map((record) => record.id));
+  const leavingLinks = run.links().filter((link) => leaving.includes(link.stage.id));
+  await closeStageLinks(leavingLinks);
+  const staying = run.links().filter((link) => !leavingLinks.includes(link));
+  await run.services.retire(leaving);
+
+  run.services.install(prepared, next);
+  for (const id of leaving) run.records.delete(id);
+  const arriving = starting.map((id) => {
+    const record = new StageRecord(
+      next.stages.find((stage) => stage.id === id) as Pipeline["stages"][number],
+    );
+    record.negotiated(prepared.limits.get(id));
+    run.records.set(id, record);
+    return record;
+  });
+  run.replacePlan(next);
+  for (const stage of next.stages) {
+    const record = run.records.get(stage.id) as StageRecord;
+    record.outputs = stage.outputs.map((id) => run.records.get(id) as StageRecord);
+  }
+  run.replaceLinks([
+    ...staying,
+    ...run.openLinks(arriving.filter((record) => record.stage.family !== "source")),
+  ]);
+  await run.sources.add(arriving.filter((record) => record.stage.family === "source").map((r) => r.id));
+  run.sources.resume();
+  run.logger.info({ changes: describeChanges(changes) }, "reload applied");
+  return { applied: true, changes };
+}
