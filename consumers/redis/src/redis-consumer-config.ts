@@ -37,7 +37,7 @@ export const redisConsumerConfigSchema: JsonSchema = {
       type: "boolean",
       default: true,
       description:
-        "Create the stream with the first XADD; false: a missing stream is a permanent failure (NOMKSTREAM).",
+        "Create the stream with the first XADD; false: a missing stream is a permanent failure, and is not created.",
     },
     maxLen: {
       type: "integer",

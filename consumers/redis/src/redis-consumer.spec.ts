@@ -125,6 +125,50 @@ withRedis(() => {
     expect(await redis.xlen(stream)).toBe(3);
   });
 
+  it("sends each batch to Redis as one command, whatever its size; a missing stream with createStream false is permanent", async () => {
+    const stream = freshKey("one-command");
+    // MONITOR lists every command the server runs, those a script runs marked "lua": one command
+    // from the consumer adds the batch (MULTI/EXEC would send an XADD per event).
+    const monitor = await redis.monitor();
+    const writes: string[] = [];
+    let fromScripts = 0;
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      const name = args[0]?.toLowerCase() ?? "";
+      if (!args.includes(stream) || !/^(xadd|eval|evalsha)$/.test(name)) return;
+      if (source === "lua") fromScripts++;
+      else writes.push(name);
+    });
+    try {
+      const write = new WriteStream({ url: TEST_REDIS_URL, stream });
+      expect(await write.send(events(100))).toEqual({ status: WRITTEN, reason: "" });
+      await write.end();
+      // MONITOR's feed is asynchronous: a PING's own line, after the script's, marks the end.
+      await new Promise<void>((resolve) => {
+        monitor.on("monitor", (_time: string, args: string[]) => {
+          if (args[0]?.toLowerCase() === "ping" && args[1] === stream) resolve();
+        });
+        void redis.ping(stream);
+      });
+    } finally {
+      monitor.disconnect();
+    }
+    expect(writes).toEqual([expect.stringMatching(/^eval(sha)?$/)]);
+    expect(fromScripts).toBe(100);
+    expect(await redis.xlen(stream)).toBe(100);
+
+    // A stream deleted while the consumer runs is not made again with createStream false.
+    const missing = freshKey("missing");
+    await redis.xadd(missing, "*", "f", "v");
+    const refusing = new WriteStream({ url: TEST_REDIS_URL, stream: missing, createStream: false });
+    expect((await refusing.send(events(1))).status).toBe(WRITTEN);
+    await redis.del(missing);
+    const refused = await refusing.send(events(2));
+    expect(refused.status).toBe(AckStatus.ACK_STATUS_PERMANENT_FAILURE);
+    expect(refused.reason).toMatch(/stream .* does not exist \(createStream is false\)/);
+    await refusing.end();
+    expect(await redis.exists(missing)).toBe(0);
+  });
+
   it("writes structured CloudEvents on request, and trims to maxLen", async () => {
     const stream = freshKey("structured");
     const write = new WriteStream({

@@ -12,14 +12,31 @@ export const CONTENT_TYPE_FIELD = "content-type";
  * CloudEvents JSON of the event in `data`. @flow/source-redis reads both back as the same event.
  */
 export function streamEntryFields(event: FlowEvent, mode: "binary" | "structured"): (string | Buffer)[] {
-  if (mode === "structured")
-    return [
+  const fields: (string | Buffer)[] = [];
+  appendStreamEntryFields(event, mode, fields);
+  return fields;
+}
+
+/**
+ * Appends the fields of `streamEntryFields` to `into` and returns how many it appended: a batch's
+ * arguments are built in one array, with no array per event.
+ */
+export function appendStreamEntryFields(
+  event: FlowEvent,
+  mode: "binary" | "structured",
+  into: (string | number | Buffer)[],
+): number {
+  const start = into.length;
+  if (mode === "structured") {
+    into.push(
       CONTENT_TYPE_FIELD,
       "application/cloudevents+json",
       DATA_FIELD,
       cloudEventJsonLine(event).trimEnd(),
-    ];
-  const fields: (string | Buffer)[] = [
+    );
+    return into.length - start;
+  }
+  into.push(
     "ce_specversion",
     event.specversion || "1.0",
     "ce_id",
@@ -28,14 +45,15 @@ export function streamEntryFields(event: FlowEvent, mode: "binary" | "structured
     event.source,
     "ce_type",
     event.type,
-  ];
-  if (event.subject) fields.push("ce_subject", event.subject);
-  if (event.time) fields.push("ce_time", timestampToRfc3339(event.time));
-  if (event.dataschema) fields.push("ce_dataschema", event.dataschema);
-  for (const [name, attribute] of Object.entries(event.extensions)) {
-    if (attribute.value !== undefined) fields.push(`ce_${name}`, String(attributeValueJson(attribute.value)));
+  );
+  if (event.subject) into.push("ce_subject", event.subject);
+  if (event.time) into.push("ce_time", timestampToRfc3339(event.time));
+  if (event.dataschema) into.push("ce_dataschema", event.dataschema);
+  for (const name in event.extensions) {
+    const value = event.extensions[name]?.value;
+    if (value !== undefined) into.push(`ce_${name}`, String(attributeValueJson(value)));
   }
-  if (event.datacontenttype) fields.push(CONTENT_TYPE_FIELD, event.datacontenttype);
-  fields.push(DATA_FIELD, event.data);
-  return fields;
+  if (event.datacontenttype) into.push(CONTENT_TYPE_FIELD, event.datacontenttype);
+  into.push(DATA_FIELD, event.data);
+  return into.length - start;
 }

@@ -21,24 +21,33 @@ function clientOf<T>(broker: Broker, library: string): T {
   return createRequire(join(REPO_ROOT, "consumers", broker, "package.json"))(library) as T;
 }
 
-/** One event of the plain loop: the CloudEvents attributes the consumer sends, 200-byte body. */
+/**
+ * One event of the plain loop, with what the generator's events carry into the consumer: the
+ * CloudEvents attributes (time included, formatted as the consumers format it) and a 200-byte body.
+ */
 export interface PlainEvent {
   id: string;
+  time: string;
   body: Buffer;
 }
 
 export function plainEvents(count: number, payloadBytes: number): PlainEvent[] {
   const events: PlainEvent[] = [];
+  const run = randomUUID().slice(0, 8);
   for (let seq = 0; seq < count; seq++) {
     const head = `{"seq":${seq},"pad":"`;
     const pad = "x".repeat(Math.max(0, payloadBytes - head.length - 2));
-    events.push({ id: `plain-${seq}-${randomUUID()}`, body: Buffer.from(`${head}${pad}"}`) });
+    const now = process.hrtime.bigint() % 1_000_000_000n;
+    const time = `${new Date().toISOString().slice(0, 19)}.${String(now).padStart(9, "0")}Z`;
+    // Unique per run: the JetStream stream's duplicate window still holds the Flow run's ids.
+    events.push({ id: `plain-${run}-${seq}`, time, body: Buffer.from(`${head}${pad}"}`) });
   }
   return events;
 }
 
-const SOURCE = "bench/plain";
-const TYPE = "flow.generated";
+/** The generator's source and type, so that the plain loop sends the same attribute bytes. */
+const SOURCE = "urn:flow:generator";
+const TYPE = "flow.generator.event";
 
 export interface BrokerTarget {
   /** The consumer's config in the pipeline file (YAML flow mapping). */
@@ -47,6 +56,12 @@ export interface BrokerTarget {
   count(): Promise<number>;
   /** Publishes one batch and resolves once every message is confirmed. */
   publishBatch(events: PlainEvent[]): Promise<void>;
+  /**
+   * A second plain loop with the same confirmations that talks to the broker the way the
+   * consumer does where that differs from the library's everyday call (Redis: one script per
+   * batch instead of MULTI/EXEC), so a ratio can tell Flow's cost from the command's.
+   */
+  consumerWay?: { figure: string; what: string; publishBatch(events: PlainEvent[]): Promise<void> };
   /** Empties the target between the Flow run and the plain run. */
   reset(): Promise<void>;
   /** Deletes the stream / queue / key and closes every connection. */
@@ -58,6 +73,7 @@ const ceHeaders = (event: PlainEvent): Record<string, string> => ({
   id: event.id,
   source: SOURCE,
   type: TYPE,
+  time: event.time,
 });
 
 // --- NATS JetStream: PubAck per message, Nats-Msg-Id = event id ------------------------------------
@@ -263,35 +279,65 @@ async function mqttTarget(unique: string): Promise<BrokerTarget> {
   };
 }
 
-// --- Redis: one MULTI/EXEC of XADDs per batch --------------------------------------------------
+// --- Redis: one MULTI/EXEC of XADDs per batch, and one script call per batch as the consumer does
 
 interface RedisClient {
   multi(): {
     xadd(key: string, id: string, ...fields: (string | Buffer)[]): unknown;
     exec(): Promise<unknown>;
   };
+  defineCommand(name: string, definition: { lua: string; numberOfKeys: number }): void;
   xlen(key: string): Promise<number>;
   del(key: string): Promise<number>;
   quit(): Promise<unknown>;
+}
+
+/** KEYS[1]: the stream; ARGV: per entry its field count, then its fields. */
+const XADD_EACH = `
+local at = 1
+while at <= #ARGV do
+  local count = tonumber(ARGV[at])
+  redis.call('XADD', KEYS[1], '*', unpack(ARGV, at + 1, at + count))
+  at = at + 1 + count
+end
+return 1
+`;
+
+function redisFields(event: PlainEvent): (string | Buffer)[] {
+  const fields: (string | Buffer)[] = [];
+  for (const [name, value] of Object.entries(ceHeaders(event))) fields.push(`ce_${name}`, value);
+  fields.push("content-type", "application/json", "data", event.body);
+  return fields;
 }
 
 async function redisTarget(unique: string): Promise<BrokerTarget> {
   const Redis = clientOf<new (url: string) => RedisClient>("redis", "ioredis");
   const key = `bench:${unique}`;
   const redis = new Redis("redis://127.0.0.1:6379");
+  redis.defineCommand("benchXaddEach", { lua: XADD_EACH, numberOfKeys: 1 });
+  const xaddEach = (redis as unknown as { benchXaddEach(key: string, args: unknown[]): Promise<unknown> })
+    .benchXaddEach;
   return {
     consumerConfig: `{ stream: ${JSON.stringify(key)} }`,
     count: () => redis.xlen(key),
     async publishBatch(events) {
       const multi = redis.multi();
-      for (const event of events) {
-        const fields: (string | Buffer)[] = [];
-        for (const [name, value] of Object.entries(ceHeaders(event))) fields.push(`ce_${name}`, value);
-        multi.xadd(key, "*", ...fields, "content-type", "application/json", "data", event.body);
-      }
+      for (const event of events) multi.xadd(key, "*", ...redisFields(event));
       const replies = (await multi.exec()) as [Error | null, unknown][] | null;
       const failed = replies?.find(([error]) => error !== null);
       if (replies === null || failed) throw new Error(`EXEC failed: ${failed?.[0]?.message ?? "aborted"}`);
+    },
+    consumerWay: {
+      figure: "plain script",
+      what: "one EVALSHA of XADDs per batch",
+      async publishBatch(events) {
+        const args: unknown[] = [];
+        for (const event of events) {
+          const fields = redisFields(event);
+          args.push(fields.length, ...fields);
+        }
+        await xaddEach.call(redis, key, args);
+      },
     },
     reset: async () => {
       await redis.del(key);

@@ -101,10 +101,11 @@ export async function runPlainClient(
   target: BrokerTarget,
   events: PlainEvent[],
   batchSize: number,
+  publishBatch: (events: PlainEvent[]) => Promise<void> = (batch) => target.publishBatch(batch),
 ): Promise<number> {
   const started = process.hrtime.bigint();
   for (let start = 0; start < events.length; start += batchSize) {
-    await target.publishBatch(events.slice(start, start + batchSize));
+    await publishBatch(events.slice(start, start + batchSize));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const held = await waitForCount(target, events.length);
