@@ -16,6 +16,7 @@ import { type Command, Option } from "commander";
 import pino, { type Logger } from "pino";
 import { logLevelOption } from "./log-level-option";
 import { checkDeadLetterPath } from "./pipeline-environment-checks";
+import { listenForReload } from "./pipeline-reloader";
 import { parsePortArgument } from "./port-argument";
 import { ProgressDisplay } from "./progress-display";
 import { judgeRun, type RunOutcome } from "./run-outcome";
@@ -27,6 +28,7 @@ interface RunOptions {
   progress?: boolean;
   metricsPort?: number;
   logLevel: string;
+  watch?: boolean;
 }
 
 /** `flow run <pipeline.yaml>`: the main job. */
@@ -37,6 +39,10 @@ export function registerRunCommand(program: Command): void {
     .argument("<pipeline>", "the pipeline file (YAML, apiVersion flow/v1)")
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)")
     .option("--no-progress", "no live display, plain structured logs even on a terminal")
+    .option(
+      "--watch",
+      "reload the pipeline when its file changes (SIGHUP reloads too): unchanged stages keep running, changed ones are drained and replaced",
+    )
     .addOption(
       new Option(
         "--metrics-port <port>",
@@ -99,9 +105,16 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
       }
     });
     const release = listenForStop(runner, logger);
+    const stopReloading = listenForReload({
+      file: pipeline.file,
+      runner,
+      logger,
+      watchFile: options.watch === true,
+    });
     try {
       result = await runner.run();
     } finally {
+      stopReloading();
       release();
     }
   } finally {
