@@ -1,0 +1,139 @@
+import {
+  AckStatus,
+  type BatchAck,
+  type WriteRequest,
+  type WriteResponse,
+} from "../../gen/consumer_service/v1/consumer";
+import type { EventBatch } from "../../gen/event/v1/event";
+import { type CheckResult, fail, pass, skip } from "../check-result";
+import { announcedMessageBytes, type ConformContext } from "../conform-context";
+import { familyClient } from "../family-clients";
+import { paddedEvents, sampleEvents } from "../sample-events";
+import { StreamRecorder } from "../stream-recorder";
+import { answerCountCheck } from "./answer-accounting";
+
+export const batchWrite = (sequence: bigint, batch: EventBatch): WriteRequest => ({
+  request: { $case: "batch", value: { sequence, batch } },
+});
+
+/** Opens a Write stream with the config of the conformance config. */
+export function openWrite(context: ConformContext): StreamRecorder<WriteResponse> {
+  const client = familyClient("consumer", context.instance.target);
+  const recorder = new StreamRecorder<WriteResponse>(client.write() as never);
+  recorder.call.on("close", () => client.close());
+  recorder.call.write({
+    request: {
+      $case: "start",
+      value: { configJson: JSON.stringify(context.config.config), stageId: "conform" },
+    },
+  } satisfies WriteRequest);
+  return recorder;
+}
+
+export function acks(recorder: StreamRecorder<WriteResponse>): BatchAck[] {
+  return recorder.received.flatMap((response) =>
+    response.response?.$case === "ack" ? [response.response.value] : [],
+  );
+}
+
+/**
+ * The data plane of a consumer: every batch acknowledged once with its own sequence and WRITTEN,
+ * Flush answered with its token, bad events refused as a permanent failure with a reason, and
+ * a batch as large as the announced limit written.
+ */
+export async function consumerChecks(context: ConformContext): Promise<CheckResult[]> {
+  const { config, timeoutMs } = context;
+  const recorder = openWrite(context);
+  const sent: bigint[] = [];
+  const send = (sequence: bigint, batch: EventBatch): void => {
+    sent.push(sequence);
+    recorder.call.write(batchWrite(sequence, batch));
+  };
+  const acked = (sequence: bigint) => () => acks(recorder).some((ack) => ack.sequence === sequence);
+  send(201n, { events: sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-a`) });
+  send(202n, { events: sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-b`) });
+  recorder.call.write({ request: { $case: "flush", value: { token: 77n } } } satisfies WriteRequest);
+  const flushed = () =>
+    recorder.received.some(
+      (response) => response.response?.$case === "flushed" && response.response.value.token === 77n,
+    );
+  await recorder.until(() => acked(202n)() && flushed(), timeoutMs);
+
+  const results: CheckResult[] = [];
+  const notWritten = acks(recorder).filter(
+    (ack) => sent.includes(ack.sequence) && ack.status !== AckStatus.ACK_STATUS_WRITTEN,
+  );
+  results.push(
+    notWritten.length === 0 && acked(202n)()
+      ? pass("data.written", "the sample batches are acknowledged WRITTEN")
+      : fail(
+          "data.written",
+          notWritten.length > 0
+            ? `sample batches not written: ${notWritten.map((ack) => `${ack.sequence} ${AckStatus[ack.status]} ${ack.reason}`).join("; ")}`
+            : `no ack within ${timeoutMs} ms (${recorder.ended ?? "stream open"})`,
+          "write the sample events of the conformance config and answer ACK_STATUS_WRITTEN once they are durable",
+        ),
+  );
+  results.push(
+    flushed()
+      ? pass("data.flush", "Flush answered with its token")
+      : fail(
+          "data.flush",
+          "Flush (token 77) got no Flushed answer",
+          "answer every Flush with Flushed{token} once what came before it is durable",
+        ),
+  );
+
+  if (config.badEvents.length > 0) {
+    send(203n, { events: sampleEvents(config.badEvents, `conform-${process.pid}-${Date.now()}-bad`) });
+    send(204n, { events: sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-c`) });
+    await recorder.until(acked(204n), timeoutMs);
+    const ack = acks(recorder).find((candidate) => candidate.sequence === 203n);
+    results.push(
+      ack?.status === AckStatus.ACK_STATUS_PERMANENT_FAILURE && ack.reason.trim() !== "" && acked(204n)()
+        ? pass("data.dead-letters", `bad events refused as a permanent failure: ${ack.reason}`)
+        : fail(
+            "data.dead-letters",
+            !ack
+              ? "the batch of bad events got no ack"
+              : ack.status !== AckStatus.ACK_STATUS_PERMANENT_FAILURE
+                ? `the batch of bad events was answered ${AckStatus[ack.status]}`
+                : ack.reason.trim() === ""
+                  ? "the permanent failure has no reason"
+                  : "the stream stopped acknowledging after the bad events",
+            "answer a batch that can never be written ACK_STATUS_PERMANENT_FAILURE with the reason (it goes to the dead-letter destination), and go on",
+          ),
+    );
+  } else {
+    results.push(skip("data.dead-letters", `no "badEvents" in ${config.origin}`));
+  }
+
+  const limit = announcedMessageBytes(context.component);
+  const template = sampleEvents(config.events, "conform-big-template")[0];
+  if (template) {
+    send(205n, { events: paddedEvents(template, limit - 4096, `conform-${process.pid}-${Date.now()}-big`) });
+    await recorder.until(acked(205n), Math.max(timeoutMs, 60_000));
+    const ack = acks(recorder).find((candidate) => candidate.sequence === 205n);
+    results.push(
+      ack?.status === AckStatus.ACK_STATUS_WRITTEN
+        ? pass(
+            "data.message-limit",
+            `a ${limit - 4096}-byte batch (the announced limit is ${limit}) is written`,
+          )
+        : fail(
+            "data.message-limit",
+            `a batch of about ${limit - 4096} bytes, within the announced max_message_bytes ${limit}, ${ack ? `was answered ${AckStatus[ack.status]} ${ack.reason}` : `got no ack (${recorder.ended ?? "no answer"})`}`,
+            "announce in Limits.max_message_bytes exactly what your gRPC server and your system accept",
+          ),
+    );
+  }
+  await recorder.finish(timeoutMs);
+  results.unshift(
+    answerCountCheck(
+      sent,
+      acks(recorder).map((ack) => ack.sequence),
+      "answer every WriteBatch with one BatchAck whose sequence is the batch's",
+    ),
+  );
+  return results;
+}

@@ -1,0 +1,204 @@
+import type { SourceBatch } from "../../gen/source_service/v1/source";
+import { type CheckResult, fail, pass, skip } from "../check-result";
+import type { ConformContext } from "../conform-context";
+import { sampleEvents } from "../sample-events";
+import type { Scenario } from "../scenario";
+import type { ServiceInstance } from "../service-launcher";
+import { keyPatternFor, SourceReader } from "../source-reader";
+import { acks, batchWrite, openWrite } from "./consumer-checks";
+import { openProcess, processedBatches } from "./processor-checks";
+import { smallBatches, startFeed } from "./source-checks";
+
+export type CrashMoment = "mid-batch" | "mid-commit";
+
+/** Starts a fresh process of the service in the same scenario (same `${RUN}`, folder, port). */
+export type Restart = () => Promise<ServiceInstance | undefined>;
+
+/**
+ * A source SIGKILLed in the middle of a batch, or right after Core's commit notice left, then
+ * restarted from the committed checkpoint, must go on from there: every event of the scenario
+ * delivered (no gap), and an event delivered twice only if it came after the commit before last
+ * (what was in flight when it died: its upstream may not have heard the last commit).
+ *
+ * Before the kill: batch 1 is committed, batches 2 and 3 arrive; mid-commit commits batch 3 and
+ * kills at once; mid-batch commits batch 2, waits for batch 4 and kills while batch 5 is asked for.
+ */
+export async function sourceCrashCheck(
+  context: ConformContext,
+  scenario: Scenario,
+  moment: CrashMoment,
+  restart: Restart,
+): Promise<CheckResult> {
+  const id = `crash.${moment}`;
+  const child = context.instance.process;
+  if (!child) return skip(id, "the kit did not start the service");
+  if (!context.component.features?.checkpointing)
+    return skip(id, "Describe says the source does not checkpoint");
+  const wanted = scenario.config.source.events;
+  const pattern = keyPatternFor(scenario.placeholders.RUN);
+  const limits = { initialCredits: 1, ...smallBatches(wanted) };
+  const waitMs = Math.max(context.timeoutMs, 30_000);
+
+  const first = new SourceReader(context, pattern, limits);
+  const feed = startFeed(scenario);
+  const need = moment === "mid-batch" ? 4 : 3;
+  await first.untilBatches(1, waitMs);
+  const [batch1] = first.batches;
+  if (batch1) await first.commit(batch1);
+  await first.untilBatches(need, waitMs);
+  const before = first.batches.slice();
+  if (before.length < need) {
+    await child.kill();
+    await feed;
+    return skip(
+      id,
+      `the source sent ${before.length} batch(es) before the kill point (needs ${need}; raise source.events)`,
+    );
+  }
+  let committed: SourceBatch;
+  if (moment === "mid-commit") {
+    committed = before[2] as SourceBatch;
+    await first.commit(committed);
+  } else {
+    committed = before[1] as SourceBatch;
+    await first.commit(committed);
+    await first.untilBatches(4, waitMs);
+  }
+  await child.kill();
+  const deliveredBefore = first.keysOf(first.batches);
+  const surelyCommitted = new Set(first.keysOf([batch1 as SourceBatch]));
+
+  const second = await restart();
+  if (!second) {
+    await feed;
+    return fail(
+      id,
+      "the service did not start again after SIGKILL",
+      "a restarted service must come back: check its stderr",
+    );
+  }
+  const resumed = new SourceReader({ ...context, instance: second }, pattern, {
+    ...limits,
+    initialCredits: 2,
+    checkpoint: committed.checkpoint,
+  });
+  const committedKeys = new Set(
+    first.keysOf(first.batches.filter((batch) => batch.sequence <= committed.sequence)),
+  );
+  const covered = (): boolean => {
+    const seen = new Set([...committedKeys, ...resumed.distinctKeys()]);
+    return seen.size >= wanted;
+  };
+  await resumed.recorder.until(() => covered() || resumed.exhausted !== undefined, waitMs);
+  await resumed.recorder.finish(context.timeoutMs);
+  await second.stop();
+  await feed;
+
+  const after = resumed.keysOf(resumed.batches);
+  const seen = new Set([...committedKeys, ...after]);
+  const missing = Array.from({ length: wanted }, (_unused, index) => index + 1).filter(
+    (key) => !seen.has(key),
+  );
+  const beforeSet = new Set(deliveredBefore);
+  const duplicates = after.filter((key) => beforeSet.has(key));
+  const tooOld = duplicates.filter((key) => surelyCommitted.has(key));
+  const twiceAfter = after.filter((key, index) => after.indexOf(key) !== index);
+  const where = `committed through batch ${committed.sequence} (checkpoint ${committed.checkpoint?.description || Buffer.from(committed.checkpoint?.position ?? []).toString("hex")})`;
+  if (missing.length > 0)
+    return fail(
+      id,
+      `after SIGKILL ${moment === "mid-batch" ? "in the middle of a batch" : "during a commit"} and a restart from the checkpoint ${where}, ${missing.length} event(s) never came: keys ${range(missing)} (a gap)`,
+      "resume exactly after the checkpoint in ReadStart, and let the upstream forget an event only after its commit notice",
+    );
+  if (tooOld.length > 0 || twiceAfter.length > 0)
+    return fail(
+      id,
+      tooOld.length > 0
+        ? `after the restart ${where}, events of batch 1 (committed before the last commit) came again: keys ${range(tooOld)}; duplicates must be bounded by what was in flight`
+        : `after the restart the same events came twice on one stream: keys ${range(twiceAfter)}`,
+      "resume from the checkpoint Core hands back in ReadStart, not from an older position",
+    );
+  return pass(
+    id,
+    `SIGKILL ${moment === "mid-batch" ? "mid-batch" : "mid-commit"}, restart from the checkpoint ${where}: no gap, ${duplicates.length} duplicate(s), all in flight at the kill`,
+  );
+}
+
+function range(keys: number[]): string {
+  const sorted = [...new Set(keys)].sort((a, b) => a - b);
+  return sorted.length > 8 ? `${sorted.slice(0, 8).join(", ")}... (${sorted.length})` : sorted.join(", ");
+}
+
+/**
+ * A processor or consumer SIGKILLed with batches in flight keeps no state Core relies on: Core
+ * sends the unanswered batches again to the restarted service, and each must be answered once.
+ * (Duplicates a consumer's system sees are then exactly the batches in flight at the kill; an
+ * idempotent consumer keyed by event id removes even those.)
+ */
+export async function replayCrashCheck(context: ConformContext, restart: Restart): Promise<CheckResult> {
+  const id = "crash.mid-batch";
+  const child = context.instance.process;
+  if (!child) return skip(id, "the kit did not start the service");
+  const open = (instance: ServiceInstance) => {
+    const scoped = { ...context, instance };
+    if (context.family === "processor") {
+      const recorder = openProcess(scoped);
+      return {
+        recorder,
+        send: (sequence: bigint, tag: string) =>
+          recorder.call.write({
+            request: {
+              $case: "batch",
+              value: { sequence, batch: { events: sampleEvents(context.config.events, tag) } },
+            },
+          }),
+        answered: () => processedBatches(recorder).map((batch) => batch.inputSequence),
+      };
+    }
+    const recorder = openWrite(scoped);
+    return {
+      recorder,
+      send: (sequence: bigint, tag: string) =>
+        recorder.call.write(batchWrite(sequence, { events: sampleEvents(context.config.events, tag) })),
+      answered: () => acks(recorder).map((ack) => ack.sequence),
+    };
+  };
+  const sequences = [401n, 402n, 403n, 404n, 405n, 406n];
+  const tag = (sequence: bigint) => `conform-crash-${process.pid}-${Date.now()}-${sequence}`;
+  const first = open(context.instance);
+  for (const sequence of sequences) first.send(sequence, tag(sequence));
+  await first.recorder.until(() => first.answered().length > 0, context.timeoutMs);
+  await child.kill();
+  const answeredBefore = new Set(first.answered());
+  const replay = sequences.filter((sequence) => !answeredBefore.has(sequence));
+  const second = await restart();
+  if (!second)
+    return fail(
+      id,
+      "the service did not start again after SIGKILL",
+      "a restarted service must come back: check its stderr",
+    );
+  const again = open(second);
+  for (const sequence of replay) again.send(sequence, tag(sequence));
+  await again.recorder.until(
+    () => replay.every((sequence) => again.answered().includes(sequence)),
+    context.timeoutMs,
+  );
+  await again.recorder.finish(context.timeoutMs);
+  await second.stop();
+  const answers = again.answered();
+  const missing = replay.filter((sequence) => !answers.includes(sequence));
+  const extra = answers.filter(
+    (sequence, index) => !replay.includes(sequence) || answers.indexOf(sequence) !== index,
+  );
+  if (missing.length > 0 || extra.length > 0)
+    return fail(
+      id,
+      `after SIGKILL with ${replay.length} batch(es) in flight and a restart, the replayed batches ${missing.length > 0 ? `${missing.join(", ")} got no answer` : `were answered wrongly (${extra.join(", ")})`}`,
+      "keep no state between streams that a crash can break: answer each batch of a new stream once",
+    );
+  return pass(
+    id,
+    `SIGKILL with ${replay.length} batch(es) in flight, restart: each replayed batch answered once`,
+  );
+}

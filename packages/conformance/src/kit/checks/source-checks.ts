@@ -1,0 +1,109 @@
+import { type CheckResult, fail, pass } from "../check-result";
+import type { ConformContext } from "../conform-context";
+import type { Scenario } from "../scenario";
+import { runShell } from "../scenario";
+import { conformKeys, encodedBatchBytes, keyPatternFor, SourceReader } from "../source-reader";
+
+/** Read settings the source checks use: several small batches out of the configured events. */
+export function smallBatches(events: number): { maxBatchSize: number; maxBatchBytes: number } {
+  return { maxBatchSize: Math.max(1, Math.ceil(events / 8)), maxBatchBytes: 256 * 1024 };
+}
+
+/** Starts the conformance config's feed (if any): the scenario's keys, one per line, on its stdin. */
+export function startFeed(scenario: Scenario): Promise<{ code: number; stderr: string }> | undefined {
+  const { feed, events } = scenario.config.source;
+  if (!feed) return undefined;
+  return runShell(
+    feed.command,
+    `${conformKeys(scenario.placeholders.RUN, events).join("\n")}\n`,
+    scenario.config.env,
+  );
+}
+
+/**
+ * The data plane of a source: the configured events arrive in batches numbered 1, 2, 3... without
+ * gaps, within the batch size and bytes Core asked for, each with a checkpoint when the source
+ * says it checkpoints, and every event a complete CloudEvent.
+ */
+export async function sourceChecks(context: ConformContext, scenario: Scenario): Promise<CheckResult[]> {
+  const { component, timeoutMs } = context;
+  const wanted = scenario.config.source.events;
+  const limits = smallBatches(wanted);
+  const reader = new SourceReader(context, keyPatternFor(scenario.placeholders.RUN), {
+    initialCredits: 2,
+    ...limits,
+  });
+  const feed = startFeed(scenario);
+  await reader.recorder.until(
+    () => reader.distinctKeys().size >= wanted || reader.exhausted !== undefined,
+    Math.max(timeoutMs, 30_000),
+  );
+  const fed = feed ? await feed : undefined;
+  const batches = reader.batches;
+  await reader.recorder.finish(timeoutMs);
+  const results: CheckResult[] = [];
+  const got = reader.distinctKeys().size;
+  results.push(
+    got >= wanted
+      ? pass("data.events", `read the ${wanted} events of the scenario`)
+      : fail(
+          "data.events",
+          `read ${got} of the ${wanted} events of the scenario (${batches.length} batches${reader.exhausted !== undefined ? ", then exhausted" : ""}${reader.recorder.ended && reader.recorder.ended !== "ok" ? `; stream: ${reader.recorder.ended}` : ""}${fed && fed.code !== 0 ? `; feed failed: ${fed.stderr.trim().split("\n").at(-1)}` : ""})`,
+          `check the "config" and "source.feed" of ${scenario.config.origin}: each event's data, id or subject must carry its key k<RUN>-<n>`,
+        ),
+  );
+  const gaps = batches.filter((batch, index) => batch.sequence !== BigInt(index + 1));
+  results.push(
+    gaps.length === 0
+      ? pass("data.sequence", `batches numbered 1..${batches.length} without a gap`)
+      : fail(
+          "data.sequence",
+          `batch sequences ${batches.map((batch) => batch.sequence).join(", ")}: expected 1, 2, 3...`,
+          "number the batches of each Read stream 1, 2, 3... without gaps",
+        ),
+  );
+  const oversized = batches.filter(
+    (batch) =>
+      (batch.batch?.events.length ?? 0) > limits.maxBatchSize ||
+      encodedBatchBytes(batch) > limits.maxBatchBytes,
+  );
+  results.push(
+    oversized.length === 0
+      ? pass(
+          "data.batch-limits",
+          `every batch within max_batch_size ${limits.maxBatchSize} and max_batch_bytes ${limits.maxBatchBytes}`,
+        )
+      : fail(
+          "data.batch-limits",
+          `batch(es) ${oversized.map((batch) => `${batch.sequence} (${batch.batch?.events.length} events, ${encodedBatchBytes(batch)} bytes)`).join(", ")} exceed max_batch_size ${limits.maxBatchSize} / max_batch_bytes ${limits.maxBatchBytes}`,
+          "cut batches to ReadStart.max_batch_size events and max_batch_bytes bytes",
+        ),
+  );
+  if (component.features?.checkpointing) {
+    const without = batches.filter((batch) => !batch.checkpoint);
+    results.push(
+      without.length === 0
+        ? pass("data.checkpoints", "every batch carries its checkpoint")
+        : fail(
+            "data.checkpoints",
+            `batch(es) ${without.map((batch) => batch.sequence).join(", ")} carry no checkpoint though Describe says checkpointing`,
+            "send with each SourceBatch the position after it, or set features.checkpointing false",
+          ),
+    );
+  }
+  const incomplete = batches
+    .flatMap((batch) => batch.batch?.events ?? [])
+    .filter(
+      (event) => event.id === "" || event.source === "" || event.type === "" || event.specversion !== "1.0",
+    );
+  results.push(
+    incomplete.length === 0
+      ? pass("data.cloudevents", "every event has id, source, type and specversion 1.0")
+      : fail(
+          "data.cloudevents",
+          `${incomplete.length} event(s) miss a required CloudEvents attribute, e.g. ${JSON.stringify({ id: incomplete[0]?.id, source: incomplete[0]?.source, type: incomplete[0]?.type, specversion: incomplete[0]?.specversion })}`,
+          'give every event a non-empty id, source and type, and specversion "1.0"',
+        ),
+  );
+  return results;
+}

@@ -1,0 +1,109 @@
+import type { Checkpoint } from "../gen/checkpoint/v1/checkpoint";
+import { type Event, EventBatch } from "../gen/event/v1/event";
+import type { ReadRequest, ReadResponse, SourceBatch } from "../gen/source_service/v1/source";
+import type { ConformContext } from "./conform-context";
+import { familyClient } from "./family-clients";
+import { StreamRecorder } from "./stream-recorder";
+
+export interface ReadSettings {
+  checkpoint?: Checkpoint;
+  initialCredits: number;
+  maxBatchSize: number;
+  maxBatchBytes: number;
+}
+
+/**
+ * Core's side of a Read stream: starts it, grants one credit per batch received (so
+ * `initialCredits` batches stay outstanding), sends commit notices when told, and knows the
+ * events by the conformance keys (`k<RUN>-<n>`) in their data, id or subject.
+ */
+export class SourceReader {
+  readonly recorder: StreamRecorder<ReadResponse>;
+
+  constructor(
+    context: ConformContext,
+    private readonly keyPattern: RegExp,
+    readonly settings: ReadSettings,
+  ) {
+    const client = familyClient("source", context.instance.target);
+    this.recorder = new StreamRecorder<ReadResponse>(client.read() as never);
+    this.recorder.call.on("close", () => client.close());
+    this.recorder.call.on("data", (response: ReadResponse) => {
+      if (response.response?.$case !== "batch") return;
+      this.recorder.call.write({ request: { $case: "credit", value: { batches: 1 } } } satisfies ReadRequest);
+    });
+    this.recorder.call.write({
+      request: {
+        $case: "start",
+        value: {
+          configJson: JSON.stringify(context.config.config),
+          checkpoint: settings.checkpoint,
+          initialCredits: settings.initialCredits,
+          maxBatchSize: settings.maxBatchSize,
+          lingerMs: 20,
+          stageId: "conform",
+          maxBatchBytes: BigInt(settings.maxBatchBytes),
+        },
+      },
+    } satisfies ReadRequest);
+  }
+
+  get batches(): SourceBatch[] {
+    return this.recorder.received.flatMap((response) =>
+      response.response?.$case === "batch" ? [response.response.value] : [],
+    );
+  }
+
+  get exhausted(): bigint | undefined {
+    const found = this.recorder.received.find((response) => response.response?.$case === "exhausted");
+    return found?.response?.$case === "exhausted" ? found.response.value.lastSequence : undefined;
+  }
+
+  /** The conformance key number of an event, if it carries one. */
+  keyOf(event: Event): number | undefined {
+    for (const text of [Buffer.from(event.data).toString("utf8"), event.id, event.subject]) {
+      const match = this.keyPattern.exec(text);
+      if (match) return Number(match[1]);
+    }
+    return undefined;
+  }
+
+  keysOf(batches: SourceBatch[]): number[] {
+    return batches.flatMap((batch) =>
+      (batch.batch?.events ?? []).flatMap((event) => {
+        const key = this.keyOf(event);
+        return key === undefined ? [] : [key];
+      }),
+    );
+  }
+
+  /** Distinct keys seen so far. */
+  distinctKeys(): Set<number> {
+    return new Set(this.keysOf(this.batches));
+  }
+
+  /** Waits until `count` batches arrived, the source is exhausted, the stream ended, or the time is up. */
+  untilBatches(count: number, timeoutMs: number): Promise<boolean> {
+    return this.recorder.until(() => this.batches.length >= count || this.exhausted !== undefined, timeoutMs);
+  }
+
+  /** Sends a commit notice for `batch` (its sequence and checkpoint); resolves once it is on the wire. */
+  commit(batch: SourceBatch): Promise<void> {
+    return this.recorder.write({
+      request: { $case: "commit", value: { sequence: batch.sequence, checkpoint: batch.checkpoint } },
+    } satisfies ReadRequest);
+  }
+}
+
+export function encodedBatchBytes(batch: SourceBatch): number {
+  return EventBatch.encode(batch.batch ?? { events: [] }).finish().length;
+}
+
+/** The keys the conformance kit feeds or configures for a scenario: `k<RUN>-1` ... `k<RUN>-<count>`. */
+export function conformKeys(run: string, count: number): string[] {
+  return Array.from({ length: count }, (_unused, index) => `k${run}-${index + 1}`);
+}
+
+export function keyPatternFor(run: string): RegExp {
+  return new RegExp(`k${run}-(\\d+)`);
+}
