@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerCheckpointsCommand } from "./checkpoints-command";
+import { registerConformCommand } from "./conform-command";
 import { coreContracts, versionText } from "./core-contracts";
 import { registerDeadLettersCommand } from "./dead-letters-command";
 import { registerDescribeCommand } from "./describe-command";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerTestCommand(program);
   registerDescribeCommand(program);
+  registerConformCommand(program);
   registerStatusCommand(program);
   registerCheckpointsCommand(program);
   registerDeadLettersCommand(program);
