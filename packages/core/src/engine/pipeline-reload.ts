@@ -98,6 +98,5 @@ export async function reloadPipeline(
   ]);
   await run.sources.add(arriving.filter((record) => record.stage.family === "source").map((r) => r.id));
   run.sources.resume();
-  run.logger.info({ changes: describeChanges(changes) }, "reload applied");
   return { applied: true, changes };
 }
