@@ -1,15 +1,37 @@
-import { createServer, type Server } from "node:http";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Server } from "node:http";
+import type { FlowEvent } from "@flow/sdk";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type BatchOutcome, BatchTracing } from "../observability/batch-tracing";
+import { serveObservability } from "../observability/observability-server";
+import { type Readiness, readinessOf } from "../observability/readiness";
+import { decodeEvents, type RawBatch } from "./raw-batch";
 import type { StageCounters } from "./stage-counters";
 
 // `flow test`'s engine side, exported from here (engine/index.ts re-exports this file) until
 // packages/core/src/index.ts exports "./pipeline-test" itself.
 export * from "../pipeline-test";
+export { BatchTracing };
+
+export interface PipelineMetricsOptions {
+  /** The pipeline's stages, so /readyz can name them before the first progress update. */
+  stages?: readonly { id: string; family: string }[];
+  /** Spans per batch per stage (`BatchTracing.configured(...)`); none when absent. */
+  tracing?: BatchTracing;
+}
+
+/** An answer whose events are still to come (see `observeBatch`). */
+interface AnsweredBatch {
+  family: string;
+  startMs: number;
+  endMs: number;
+}
 
 /**
  * Prometheus metrics of a run: per-stage event, batch, dead-letter and restart counters and the
  * in-flight gauge, fed from the runner's counters on every progress tick (counters advance by the
- * difference since the last tick, so they stay monotonic).
+ * difference since the last tick, so they stay monotonic), and the process's own metrics (CPU,
+ * memory, event loop lag, GC: prom-client's default set). It also answers /readyz from the
+ * stages' health, and records a span per batch per stage when tracing is configured.
  */
 export class PipelineMetrics {
   readonly registry = new Registry();
@@ -23,9 +45,22 @@ export class PipelineMetrics {
   private readonly healthy: Gauge<"stage" | "family">;
   private readonly batchSeconds: Histogram<"stage" | "family">;
   private readonly eventSeconds: Histogram<"stage">;
+  private readonly tracing: BatchTracing | undefined;
+  private readonly answered = new Map<string, AnsweredBatch>();
+  private health: { stageId: string; family: string; health: string }[];
 
-  constructor(pipeline: string) {
+  constructor(
+    private readonly pipeline: string,
+    options: PipelineMetricsOptions = {},
+  ) {
+    this.tracing = options.tracing;
+    this.health = (options.stages ?? []).map((stage) => ({
+      stageId: stage.id,
+      family: stage.family,
+      health: "starting",
+    }));
     this.registry.setDefaultLabels({ pipeline });
+    collectDefaultMetrics({ register: this.registry });
     const labelNames = ["stage", "family"] as const;
     const counter = (name: string, help: string) =>
       new Counter({ name, help, labelNames, registers: [this.registry] });
@@ -81,34 +116,77 @@ export class PipelineMetrics {
       this.healthy.set(labels, stage.health === "serving" ? 1 : 0);
       this.last.set(stage.stageId, { ...stage });
     }
+    this.health = stages.map(({ stageId, family, health }) => ({ stageId, family, health }));
   }
 
+  /** Ready when every stage's service is serving (its grpc.health.v1 status, as last polled). */
+  readiness(): Readiness {
+    return readinessOf(this.health);
+  }
+
+  /**
+   * A batch was answered by `stage` `seconds` after it was sent. The link reports the answer
+   * before what it carried, which `observeBatchEvents` then gives for the span; an answer with
+   * nothing after it was a retryable failure, recorded as such when the stage's next one comes.
+   */
   observeBatch(stage: string, family: string, seconds: number): void {
     this.batchSeconds.observe({ stage, family }, seconds);
+    if (!this.tracing) return;
+    this.flushAnswered(stage, "retried");
+    const endMs = Date.now();
+    this.answered.set(stage, { family, startMs: endMs - seconds * 1000, endMs });
+  }
+
+  /**
+   * What the answer `observeBatch` just reported carried: a processor's output and dead letters,
+   * a consumer's written batch, or the batch given up on. Ends that answer's span.
+   */
+  observeBatchEvents(
+    stage: string,
+    outcome: BatchOutcome,
+    batch: RawBatch,
+    letters: readonly { event: FlowEvent; reason?: string }[] = [],
+    reason?: string,
+  ): void {
+    const answered = this.answered.get(stage);
+    if (!this.tracing || !answered) return;
+    this.answered.delete(stage);
+    const events = [...decodeEvents(batch), ...letters.map((letter) => letter.event)];
+    this.tracing.record({ pipeline: this.pipeline, stageId: stage, ...answered, events, outcome, reason });
+  }
+
+  /** Records what is pending and exports every span still buffered (call once, at the end of the run). */
+  async shutdown(): Promise<void> {
+    for (const stage of [...this.answered.keys()]) this.flushAnswered(stage, "retried");
+    await this.tracing?.shutdown();
+  }
+
+  private flushAnswered(stage: string, outcome: BatchOutcome): void {
+    const pending = this.answered.get(stage);
+    if (!pending || !this.tracing) return;
+    this.answered.delete(stage);
+    this.tracing.record({ pipeline: this.pipeline, stageId: stage, ...pending, events: [], outcome });
   }
 
   observeEventLatency(stage: string, seconds: number): void {
     if (seconds >= 0) this.eventSeconds.observe({ stage }, seconds);
   }
 
-  /** Serves GET /metrics on `port` (0: the OS chooses); resolves with the bound port. */
+  /**
+   * Serves GET /metrics, /healthz and /readyz on `host`:`port` (0: the OS chooses a port);
+   * resolves with the bound port.
+   */
   serve(port: number, host = "127.0.0.1"): Promise<{ port: number; server: Server }> {
-    const server = createServer((request, response) => {
-      if (request.url !== "/metrics") {
-        response.writeHead(404).end("not found: try /metrics\n");
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => response.writeHead(200, { "content-type": this.registry.contentType }).end(text),
-        (error: Error) => response.writeHead(500).end(error.message),
-      );
-    });
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        const address = server.address();
-        resolve({ port: typeof address === "object" && address ? address.port : port, server });
-      });
-    });
+    return serveObservability(
+      {
+        metrics: async () => ({
+          contentType: this.registry.contentType,
+          text: await this.registry.metrics(),
+        }),
+        readiness: () => this.readiness(),
+      },
+      port,
+      host,
+    );
   }
 }

@@ -51,7 +51,10 @@ export function openStageLinks(
     const { metrics } = parts;
     const linkHooks = {
       onFatal: hooks.fatal,
-      onGiveUp: (delivery: Delivery, reason: string) => hooks.giveUp(record, delivery, reason),
+      onGiveUp: (delivery: Delivery, reason: string) => {
+        metrics?.observeBatchEvents(stage.id, "failed", delivery.batch, [], reason);
+        hooks.giveUp(record, delivery, reason);
+      },
       onAnswered: metrics
         ? (seconds: number) => metrics.observeBatch(stage.id, stage.family, seconds)
         : undefined,
@@ -65,12 +68,21 @@ export function openStageLinks(
             { ...common, openStream: parts.processorStreams ?? processorStreams },
             {
               ...linkHooks,
-              onOutput: (origins, batch, letters) => hooks.processed(record, origins, batch, letters),
+              onOutput: (origins, batch, letters) => {
+                metrics?.observeBatchEvents(stage.id, "processed", batch, letters);
+                hooks.processed(record, origins, batch, letters);
+              },
             },
           )
         : new ConsumerLink(
             { ...common, openStream: parts.consumerStreams ?? consumerStreams },
-            { ...linkHooks, onWritten: (origins, batch) => hooks.written(record, origins, batch) },
+            {
+              ...linkHooks,
+              onWritten: (origins, batch) => {
+                metrics?.observeBatchEvents(stage.id, "written", batch);
+                hooks.written(record, origins, batch);
+              },
+            },
           );
     record.link.open();
     links.push(record.link);
