@@ -1,5 +1,6 @@
 import { relative, resolve } from "node:path";
 import {
+  BatchTracing,
   describeDeadLetterAllowance,
   FLOW_CLI,
   loadPipeline,
@@ -12,7 +13,7 @@ import {
   stageConfigError,
 } from "@flow/core";
 import { formatUserError, isUserError, UserError } from "@flow/errors";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import pino, { type Logger } from "pino";
 import { logLevelOption } from "./log-level-option";
 import { checkDeadLetterPath } from "./pipeline-environment-checks";
@@ -26,7 +27,11 @@ import { systemReason } from "./writable-path";
 interface RunOptions {
   json?: boolean;
   progress?: boolean;
+  httpPort?: number;
+  /** The former name of --http-port, still accepted. */
   metricsPort?: number;
+  httpHost: string;
+  otlpEndpoint?: string;
   logLevel: string;
   watch?: boolean;
 }
@@ -45,9 +50,23 @@ export function registerRunCommand(program: Command): void {
     )
     .addOption(
       new Option(
-        "--metrics-port <port>",
-        "serve Prometheus metrics on this port (0: any free port)",
+        "--http-port <port>",
+        "serve /metrics (Prometheus), /healthz and /readyz on this port (0: any free port)",
       ).argParser(parsePortArgument),
+    )
+    .addOption(
+      new Option("--metrics-port <port>", "the former name of --http-port").argParser(parsePortArgument),
+    )
+    .option(
+      "--http-host <host>",
+      "the address --http-port listens on (0.0.0.0: every interface)",
+      "127.0.0.1",
+    )
+    .addOption(
+      new Option(
+        "--otlp-endpoint <url>",
+        "export a span per batch per stage over OTLP/HTTP to this base URL (default: $OTEL_EXPORTER_OTLP_ENDPOINT)",
+      ).argParser(parseEndpoint),
     )
     .addOption(logLevelOption())
     .action(async (file: string, options: RunOptions) => {
@@ -67,13 +86,21 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
     : pino({ level: options.logLevel }, pino.destination(2));
 
   const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
-  const metrics = new PipelineMetrics(pipeline.name);
+  const metrics = new PipelineMetrics(pipeline.name, {
+    stages: pipeline.stages,
+    tracing: BatchTracing.configured(options.otlpEndpoint),
+  });
+  const httpPort = options.httpPort ?? options.metricsPort;
   let metricsServer: Awaited<ReturnType<PipelineMetrics["serve"]>> | undefined;
   let result: RunResult;
   try {
-    if (options.metricsPort !== undefined) {
-      metricsServer = await serveMetrics(metrics, options.metricsPort);
-      logger.info({ url: `http://127.0.0.1:${metricsServer.port}/metrics` }, "metrics");
+    if (httpPort !== undefined) {
+      metricsServer = await serveMetrics(metrics, httpPort, options.httpHost);
+      const base = `http://${options.httpHost.includes(":") ? `[${options.httpHost}]` : options.httpHost}:${metricsServer.port}`;
+      logger.info(
+        { url: `${base}/metrics`, healthz: `${base}/healthz`, readyz: `${base}/readyz` },
+        "metrics",
+      );
     }
     const runner = new PipelineRunner({
       plan: pipeline,
@@ -120,6 +147,7 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
   } finally {
     display?.stop();
     metricsServer?.server.close();
+    await metrics.shutdown();
     await store.close();
   }
 
@@ -179,14 +207,17 @@ function listenForStop(runner: PipelineRunner, logger: Logger): () => void {
 async function serveMetrics(
   metrics: PipelineMetrics,
   port: number,
+  host: string,
 ): Promise<Awaited<ReturnType<PipelineMetrics["serve"]>>> {
   try {
-    return await metrics.serve(port);
+    return await metrics.serve(port, host);
   } catch (error) {
     const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
     throw new UserError(
-      `--metrics-port ${port}: ${inUse ? "the port is already in use" : `cannot listen on it: ${systemReason(error)}`}`,
-      { hint: "choose another port, or --metrics-port 0 for any free one" },
+      `--http-port ${port} (host ${host}): ${inUse ? "the port is already in use" : `cannot listen on it: ${systemReason(error)}`}`,
+      {
+        hint: "choose another port, or --http-port 0 for any free one; --http-host must be an address of this machine",
+      },
     );
   }
 }
@@ -238,4 +269,11 @@ function describeLogLine(line: string): string {
   } catch {
     return line.trim();
   }
+}
+
+/** --otlp-endpoint: an http(s) URL, the base that "/v1/traces" is added to. */
+function parseEndpoint(value: string): string {
+  if (!/^https?:\/\//.test(value) || !URL.canParse(value))
+    throw new InvalidArgumentError("expected an http:// or https:// URL, e.g. http://127.0.0.1:4318");
+  return value;
 }
