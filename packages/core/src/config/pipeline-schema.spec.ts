@@ -1,8 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { UserErrors } from "@flow/errors";
+import Ajv from "ajv";
+import { parse } from "yaml";
 import { DEFAULT_STATE_STORE_URL } from "../state/state-store-url";
 import { parsePipeline } from "./load-pipeline";
-import { PIPELINE_SCHEMA_PATH, pipelineSchema, pipelineValidator } from "./pipeline-schema";
+import {
+  ENVIRONMENT_REFERENCE_PATTERN,
+  interpolatedPipelineSchema,
+  PIPELINE_SCHEMA_PATH,
+  pipelineSchema,
+  pipelineValidator,
+} from "./pipeline-schema";
 import {
   BUILT_IN_STAGE_SETTINGS,
   DEFAULT_DEAD_LETTER_PATH,
@@ -53,6 +62,93 @@ describe("the published pipeline schema", () => {
     walk(schema, "#");
     for (const [name, definition] of Object.entries(definitions)) walk(definition, `#/definitions/${name}`);
     expect(missing).toEqual([]);
+  });
+});
+
+describe("${…} where a number is expected", () => {
+  /** What an editor does: the published schema, the file as written (no variables filled in). */
+  const editorValidator = () => {
+    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    ajv.addVocabulary(["patternErrorMessage"]);
+    return ajv.compile(pipelineSchema());
+  };
+  const numberFields = (node: unknown, path = "#"): string[] => {
+    if (typeof node !== "object" || node === null) return [];
+    const record = node as Record<string, unknown>;
+    const type = record.type;
+    const own = (Array.isArray(type) ? type : [type]).includes("integer") ? [path] : [];
+    return [
+      ...own,
+      ...Object.entries(record).flatMap(([key, value]) => numberFields(value, `${path}/${key}`)),
+    ];
+  };
+
+  it("is accepted by the published schema at every number field, so editors do not flag it", () => {
+    const fields = numberFields(pipelineSchema()).filter(
+      (path) => !path.endsWith("/deadLetters/properties/allow"),
+    );
+    expect(fields.length).toBeGreaterThanOrEqual(14);
+    const wrong = fields.filter((path) => {
+      const node = path
+        .split("/")
+        .slice(1)
+        .reduce<unknown>((at, key) => (at as Record<string, unknown>)[key], pipelineSchema()) as {
+        pattern?: string;
+      };
+      return node.pattern !== ENVIRONMENT_REFERENCE_PATTERN;
+    });
+    expect(wrong).toEqual([]);
+    const file = parse(`apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: vars }
+state:
+  unreachableLimitMs: \${STATE_LIMIT:-60000}
+defaults:
+  inFlight: \${IN_FLIGHT:-16}
+  batch: { maxSize: "\${BATCH}" }
+sources: [{ id: gen, use: "@flow/source-generator" }]
+consumers: [{ id: out, use: "@flow/consumer-file", inputs: [gen] }]
+`);
+    const validate = editorValidator();
+    expect(validate(file) ? [] : validate.errors).toEqual([]);
+    expect(validate({ ...file, defaults: { inFlight: "lots" } })).toBe(false);
+  });
+
+  it("is no number to Core once filled in: a literal $${…} in a number field is refused", () => {
+    expect(JSON.stringify(interpolatedPipelineSchema())).not.toContain(
+      'patternErrorMessage":"a whole number',
+    );
+    const literal = () =>
+      parsePipeline(
+        `apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: literal }
+defaults: { inFlight: "$\${IN_FLIGHT}" }
+sources: [{ id: gen, use: "@flow/source-generator" }]
+consumers: [{ id: out, use: "@flow/consumer-file", inputs: [gen] }]
+`,
+        { file: "literal.yaml", env: {} },
+      );
+    expect(() => literal()).toThrow(UserErrors);
+    try {
+      literal();
+    } catch (error) {
+      expect((error as UserErrors).errors.map((e) => e.message)).toEqual([
+        'literal.yaml:4:23: defaults.inFlight: found "${IN_FLIGHT}", expected an integer',
+      ]);
+    }
+    const filled = parsePipeline(
+      `apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: filled }
+defaults:
+  inFlight: \${IN_FLIGHT:-16}
+sources: [{ id: gen, use: "@flow/source-generator" }]
+consumers: [{ id: out, use: "@flow/consumer-file", inputs: [gen] }]
+`,
+      { file: "filled.yaml", env: {} },
+    );
+    expect(filled.defaults.inFlight).toBe(16);
   });
 });
 
