@@ -1,17 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, posix } from "node:path";
+import { posix } from "node:path";
 import { UserError } from "@flow/errors";
-import { runBuf } from "./buf-cli";
 import {
   authoredContracts,
   type ContractFolder,
   findAuthoredContracts,
   rootOfRelease,
 } from "./contract-catalog";
+import { compareSides } from "./contract-comparison";
+import { collectSide, releaseSide, worktreeSide } from "./contract-sides";
 import type { GitRepo } from "./git";
-import { parseProtoOutline } from "./proto-outline";
-import { ProtoSyntaxError } from "./proto-tokenizer";
+import { verifyLedger } from "./ledger-verification";
 import type { Release, ReleaseLedger } from "./release-ledger";
 import { type DeletedContract, findDeletedContracts, restoreCommand } from "./released-deletions";
 import { worktreeTreeId } from "./worktree-tree";
@@ -113,123 +111,67 @@ function compareText(a: string, b: string): number {
 }
 
 function compareFolder(repo: GitRepo, ledger: ReleaseLedger, folder: ContractFolder): ContractComparison {
-  const release = ledger.latestInMajor(folder.name, folder.major);
+  // The gate compares with what it accepted: an entry the ledger cannot vouch for is skipped.
+  const release = verifyLedger(repo, ledger).latestUsableInMajor(folder.name, folder.major);
   if (!release) {
     const older = ledger.releasesOf(folder.name).length > 0;
-    return { folder, status: older ? "new-major" : "unreleased", changes: [] };
+    const sameMajor = ledger.latestInMajor(folder.name, folder.major) !== undefined;
+    return { folder, status: older && !sameMajor ? "new-major" : "unreleased", changes: [] };
   }
   if (worktreeTreeId(repo, folder.path) === release.tree)
     return { folder, status: "unchanged", against: release, changes: [] };
-  return { folder, status: "compared", against: release, changes: compareWithRelease(repo, folder, release) };
-}
-
-/** Every breaking change of the working-tree folder relative to `release`. */
-export function compareWithRelease(
-  repo: GitRepo,
-  folder: ContractFolder,
-  release: Release,
-): BreakingChange[] {
-  if (!repo.hasObject(release.commit)) {
-    throw new UserError(
-      `${release.name} ${release.version}: commit ${release.commit} is not in this repository`,
-      {
-        hint: "fetch the full history (a shallow clone lacks old commits): git fetch --unshallow",
-      },
-    );
-  }
-  const scratch = mkdtempSync(join(tmpdir(), "flow-breaking-"));
-  try {
-    const contractDir = `${folder.name}/v${folder.major}`;
-    const releasedRoot = posix.dirname(posix.dirname(release.path));
-    materialize(join(scratch, "current"), contractDir, worktreeReader(repo, folder));
-    materialize(join(scratch, "released"), contractDir, releaseReader(repo, release, releasedRoot));
-    const run = runBuf(["breaking", "current", "--against", "released"], scratch, { against: true });
-    const compileErrors = run.diagnostics.filter((diagnostic) => diagnostic.type === "COMPILE");
-    if (compileErrors.length > 0 || (run.status !== 0 && run.diagnostics.length === 0)) {
-      const first = compileErrors[0];
-      const side = first?.path?.startsWith("released/") ? `release ${release.version}` : "the working tree";
-      const where = first?.path
-        ? `${first.path.replace(/^(current|released)\//, `${folder.root}/`)}:${first.line}:${first.col}: `
-        : "";
-      throw new UserError(
-        `cannot compare ${folder.name} v${folder.major} (${side} does not compile): ${where}${first?.message ?? run.otherOutput.join(" ")}`,
-        { hint: `run: flow proto lint ${folder.path}` },
-      );
-    }
-    const changes: BreakingChange[] = [];
-    for (const diagnostic of run.diagnostics) {
-      let relative = diagnostic.path?.replace(/^current\//, "");
-      if (relative === undefined) {
-        // A deleted file has no place in the new tree; buf names it in the message.
-        relative = /file "([^"]+)"/.exec(diagnostic.message)?.[1];
-      }
-      if (relative === undefined || !relative.startsWith(`${contractDir}/`)) continue;
-      changes.push({
-        file: posix.join(folder.root, relative),
-        line: diagnostic.line,
-        col: diagnostic.col,
-        rule: diagnostic.type,
-        message: diagnostic.message,
-      });
-    }
-    return changes;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-/** Reads files of one side of a comparison by their path below the proto root; undefined when absent. */
-interface SideReader {
-  /** The contract's own .proto files, below the proto root. */
-  contractFiles: string[];
-  read(relative: string): string | undefined;
-}
-
-function worktreeReader(repo: GitRepo, folder: ContractFolder): SideReader {
-  const prefix = `${folder.root}/`;
   return {
-    contractFiles: folder.files.map((file) => file.slice(prefix.length)),
-    read: (relative) => {
-      const file = join(repo.root, folder.root, relative);
-      return existsSync(file) && statSync(file).isFile() ? readFileSync(file, "utf8") : undefined;
-    },
-  };
-}
-
-function releaseReader(repo: GitRepo, release: Release, releasedRoot: string): SideReader {
-  const contractDir = posix.relative(releasedRoot, release.path);
-  const listed = repo.run(["ls-tree", "-r", "--name-only", "-z", release.tree]).split("\0");
-  return {
-    contractFiles: listed
-      .filter((file) => file.endsWith(".proto"))
-      .map((file) => posix.join(contractDir, file)),
-    read: (relative) =>
-      repo.tryRun(["cat-file", "blob", `${release.commit}:${posix.join(releasedRoot, relative)}`]),
+    folder,
+    status: "compared",
+    against: release,
+    changes: compareWithRelease(repo, ledger, folder, release),
   };
 }
 
 /**
- * Writes the contract's files and, transitively, the files they import (from the same proto
- * root) into `dest`, each under its path below the root: a self-contained input for buf that
- * leaves out the rest of the root, so an unrelated broken file cannot stop the comparison.
+ * Every breaking change of the working-tree folder relative to `release`, read from the tree id
+ * the ledger records (no tag, and no release commit, is needed).
  */
-function materialize(dest: string, contractDir: string, side: SideReader): void {
-  const queue = [...side.contractFiles];
-  const seen = new Set<string>();
-  mkdirSync(join(dest, contractDir), { recursive: true });
-  while (queue.length > 0) {
-    const relative = queue.shift() as string;
-    if (seen.has(relative)) continue;
-    seen.add(relative);
-    const text = side.read(relative);
-    if (text === undefined) continue; // buf reports the unresolved import
-    const file = join(dest, relative);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-    try {
-      for (const imported of parseProtoOutline(text).imports) queue.push(imported.path);
-    } catch (error) {
-      if (!(error instanceof ProtoSyntaxError)) throw error; // buf reports it with its position
-    }
+export function compareWithRelease(
+  repo: GitRepo,
+  ledger: ReleaseLedger,
+  folder: ContractFolder,
+  release: Release,
+): BreakingChange[] {
+  verifyLedger(repo, ledger).assertUsable(release);
+  return compareFolderWith(
+    folder,
+    collectSide(releaseSide(repo, ledger, release)),
+    `release ${release.version}`,
+    repo,
+  );
+}
+
+/** Compares the working-tree folder with another side, mapping buf's findings to repository paths. */
+function compareFolderWith(
+  folder: ContractFolder,
+  previous: Map<string, string>,
+  previousLabel: string,
+  repo: GitRepo,
+): BreakingChange[] {
+  const contractDir = `${folder.name}/v${folder.major}`;
+  const compared = compareSides(contractDir, collectSide(worktreeSide(repo, folder)), previous);
+  if (compared.compileError) {
+    const error = compared.compileError;
+    const side = error.side === "previous" ? previousLabel : "the working tree";
+    const where = error.relative
+      ? `${posix.join(folder.root, error.relative)}:${error.line}:${error.col}: `
+      : "";
+    throw new UserError(
+      `cannot compare ${folder.name} v${folder.major} (${side} does not compile): ${where}${error.message}`,
+      { hint: `run: flow proto lint ${folder.path}` },
+    );
   }
+  return compared.changes.map((change) => ({
+    file: posix.join(folder.root, change.relative),
+    line: change.line,
+    col: change.col,
+    rule: change.rule,
+    message: change.message,
+  }));
 }

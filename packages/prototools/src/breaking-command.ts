@@ -1,5 +1,6 @@
 import { type ContractComparison, checkBreaking } from "./breaking-check";
 import { type CommandScope, openCommandContext } from "./command-context";
+import { formatLedgerFinding, type LedgerFinding, verifyLedger } from "./ledger-verification";
 import { expectedPackage } from "./proto-layout";
 
 export interface BreakingCommandOptions extends CommandScope {
@@ -9,16 +10,20 @@ export interface BreakingCommandOptions extends CommandScope {
 
 export interface BreakingCommandResult {
   comparisons: ContractComparison[];
+  /** Ledger entries the gate cannot vouch for (of the contracts compared): breaking, too. */
+  ledgerFindings: LedgerFinding[];
   prefix: string;
 }
 
 /** `flow proto breaking [name...]`. */
 export function runBreakingCommand(options: BreakingCommandOptions): BreakingCommandResult {
   const context = openCommandContext(options);
-  return {
-    comparisons: checkBreaking(context.repo, context.ledger, options.names ?? []),
-    prefix: context.settings.prefix,
-  };
+  const comparisons = checkBreaking(context.repo, context.ledger, options.names ?? []);
+  const names = new Set(comparisons.map((comparison) => comparison.folder.name));
+  const ledgerFindings = verifyLedger(context.repo, context.ledger).findings.filter(
+    (finding) => (options.names ?? []).length === 0 || names.has(finding.release.name),
+  );
+  return { comparisons, ledgerFindings, prefix: context.settings.prefix };
 }
 
 /** Prints every breaking change as `file:line:col: RULE: message`, then a hint; returns the exit code. */
@@ -52,8 +57,11 @@ export function reportBreakingResult(
       console.log(`${label}: new major, nothing released in it yet (breaking is allowed)`);
     else console.log(`${label}: not released yet`);
   }
-  if (breaking > 0) {
-    console.error(`breaking: ${breaking} breaking change(s)`);
+  for (const finding of result.ledgerFindings) console.error(formatLedgerFinding(finding));
+  if (breaking > 0 || result.ledgerFindings.length > 0) {
+    console.error(
+      `breaking: ${breaking} breaking change(s)${result.ledgerFindings.length > 0 ? `, ${result.ledgerFindings.length} ledger entr${result.ledgerFindings.length === 1 ? "y" : "ies"} the gate never accepted` : ""}`,
+    );
     return 1;
   }
   return 0;

@@ -2,6 +2,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "nod
 import { join, posix } from "node:path";
 import { runBuf } from "./buf-cli";
 import type { GitRepo } from "./git";
+import { verifyLedger } from "./ledger-verification";
 import { LINT_RULES, type LintRuleId, UNPARSABLE_RULE } from "./lint-rules";
 import { LOCK_FILE } from "./pin-lock";
 import { hasManifest, MANIFEST_FILE } from "./pin-manifest";
@@ -144,6 +145,7 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
   ];
   checkVendoredCopies(repo, options, findings);
   checkDeletedReleases(repo, options, findings);
+  checkLedger(repo, options, findings);
   if (options.compile !== false) {
     const excluded = new Set([...findings, ...unparsable].map((finding) => finding.file));
     for (const root of roots) {
@@ -354,13 +356,27 @@ function checkVendoredCopies(repo: GitRepo, options: LintOptions, findings: Lint
     for (const finding of checkDir(repo, options.ledger, dir)) {
       findings.push({
         file: finding.file,
-        line: 1,
-        col: 1,
+        line: finding.line ?? 1,
+        col: finding.col ?? 1,
         rule: "vendored-copy",
         message: finding.message,
         hint: finding.fix,
       });
     }
+  }
+}
+
+function checkLedger(repo: GitRepo, options: LintOptions, findings: LintFinding[]): void {
+  for (const finding of verifyLedger(repo, options.ledger).findings) {
+    if (!isSelected(LEDGER_FILE, options.paths) && !isSelected(finding.release.path, options.paths)) continue;
+    findings.push({
+      file: finding.file,
+      line: finding.line,
+      col: finding.col,
+      rule: "release-ledger",
+      message: finding.message,
+      hint: finding.hint,
+    });
   }
 }
 

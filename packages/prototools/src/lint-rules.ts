@@ -12,6 +12,8 @@ export const LINT_RULES = {
   symlink: "no symlinks among contracts: vendored copies are real files made by git read-tree",
   "vendored-copy": "a vendored copy matches its lock entry (the same check as flow proto vendor --check)",
   "released-deleted": "a released major stays in the repository: its folder is never deleted",
+  "release-ledger":
+    "every ledger entry is what the gate accepted: its tree is the contract it names, compatible with its predecessor",
 } as const;
 
 export type LintRuleId = keyof typeof LINT_RULES;

@@ -5,6 +5,7 @@ import { type CommandScope, openCommandContext } from "./command-context";
 import { type ContractFolder, findAuthoredContracts } from "./contract-catalog";
 import { appendChangelog } from "./contract-changelog";
 import { formatLintFinding, lintContracts } from "./contract-lint";
+import { verifyLedger } from "./ledger-verification";
 import { expectedPackage } from "./proto-layout";
 import { recordRelease } from "./release";
 import { type Release, type ReleaseLedger, tagFor } from "./release-ledger";
@@ -48,6 +49,8 @@ export function runReleaseCommand(options: ReleaseCommandOptions): ReleaseComman
   const folders = findAuthoredContracts(repo, ledger, options.contract);
   const name = folders[0]?.name as string;
   const { folder, version, previous } = plan(ledger, name, folders, kind, options.major);
+  // A release builds on its predecessor: one the ledger cannot vouch for is refused, blaming its line.
+  if (previous) verifyLedger(repo, ledger).assertUsable(previous);
 
   const tag = tagFor(name, version);
   if (repo.resolve(`refs/tags/${tag}`) || ledger.find(name, version)) {
@@ -92,7 +95,7 @@ export function runReleaseCommand(options: ReleaseCommandOptions): ReleaseComman
         hint: "there is nothing to release",
       });
     }
-    const changes = compareWithRelease(repo, folder, previous);
+    const changes = compareWithRelease(repo, ledger, folder, previous);
     if (changes.length > 0) {
       const next = folder.major + 1;
       throw new UserErrors(

@@ -1,7 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import semver from "semver";
 import type { GitRepo } from "./git";
+import { verifyLedger } from "./ledger-verification";
 import type { Release, ReleaseLedger } from "./release-ledger";
 
 /** A released major whose authored folder is no longer in the working tree. */
@@ -25,13 +26,17 @@ export function findDeletedContracts(repo: GitRepo, ledger: ReleaseLedger): Dele
   for (const name of ledger.names()) {
     const majors = [...new Set(ledger.releasesOf(name).map((release) => semver.major(release.version)))];
     for (const major of majors) {
-      const release = ledger.latestInMajor(name, major) as Release;
-      const files = releasedFiles(repo, release);
-      const present = files.some((file) => existsSync(join(repo.root, file)));
-      if (!present) deleted.push({ name, major, release, files });
+      const release = verifyLedger(repo, ledger).latestUsableInMajor(name, major);
+      if (!release || holdsProtoFiles(join(repo.root, release.path))) continue;
+      deleted.push({ name, major, release, files: releasedFiles(repo, release) });
     }
   }
   return deleted;
+}
+
+function holdsProtoFiles(folder: string): boolean {
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) return false;
+  return readdirSync(folder, { recursive: true, encoding: "utf8" }).some((entry) => entry.endsWith(".proto"));
 }
 
 /** The .proto files of a release, repository-relative; from its tree, or `<name>.proto` when the tree is gone. */

@@ -6,6 +6,7 @@ import { ReleaseLedger } from "./release-ledger";
 import {
   checkDeletedSources,
   checkDir,
+  checkLedgerFor,
   findManifestDirs,
   type VendorAction,
   type VendorFinding,
@@ -57,12 +58,17 @@ export function runVendorCommand(options: VendorCommandOptions): VendorCommandRe
     if (options.check) result.findings.push(...checkDir(repo, ledger, dir));
     else result.actions.push(...vendorDir(repo, ledger, dir, options));
   }
-  if (options.check) result.findings.push(...checkDeletedSources(repo, ledger, dirs));
+  if (options.check) {
+    const everything = !options.dirs || options.dirs.length === 0;
+    result.findings.unshift(...checkLedgerFor(repo, ledger, everything ? undefined : dirs));
+    result.findings.push(...checkDeletedSources(repo, ledger, dirs));
+  }
   return result;
 }
 
 export function formatFinding(finding: VendorFinding): string {
-  return `${finding.file}: ${finding.message}\n  fix: ${finding.fix}`;
+  const where = finding.line !== undefined ? `:${finding.line}:${finding.col ?? 1}` : "";
+  return `${finding.file}${where}: ${finding.message}\n  fix: ${finding.fix}`;
 }
 
 export function formatAction(action: VendorAction): string {

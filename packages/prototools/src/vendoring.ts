@@ -3,6 +3,7 @@ import { join, posix } from "node:path";
 import { UserError } from "@flow/errors";
 import semver from "semver";
 import type { GitRepo } from "./git";
+import { verifyLedger } from "./ledger-verification";
 import { type Pin, resolvePin } from "./pin";
 import { LOCK_FILE, type LockEntry, readLock, writeLock } from "./pin-lock";
 import { MANIFEST_FILE, readManifest } from "./pin-manifest";
@@ -23,6 +24,9 @@ export interface VendorAction {
 /** One problem `--check` found: the file (repository-relative), what is wrong, the fix. */
 export interface VendorFinding {
   file: string;
+  /** Where in the file, when known (1-based). */
+  line?: number;
+  col?: number;
   message: string;
   fix: string;
 }
@@ -63,15 +67,6 @@ function destination(dir: string, name: string, major: number): string {
   return posix.join(dir, "proto", name, `v${major}`);
 }
 
-function assertReleaseUsable(repo: GitRepo, release: Release): void {
-  if (repo.objectType(release.tree) !== "tree") {
-    throw new UserError(
-      `${release.name} ${release.version}: tree ${release.tree} is not in this repository`,
-      { hint: "fetch the full history (a shallow clone lacks old objects): git fetch --unshallow" },
-    );
-  }
-}
-
 /**
  * Vendors every pin of the manifest in `dir` with `git read-tree`, so `dir/proto/<name>/v<major>`
  * holds the released tree exactly, then writes the lock. A locked version that still satisfies
@@ -93,7 +88,8 @@ export function vendorDir(
   for (const pin of manifest.pins) {
     const locked = lock.find((entry) => entry.pin === pin.spec);
     const release = chooseRelease(pin, locked, ledger, where, options);
-    assertReleaseUsable(repo, release);
+    // Never vendor what the ledger cannot vouch for: its tree might not even be this contract.
+    verifyLedger(repo, ledger).assertUsable(release);
     const major = semver.major(release.version);
     const path = destination(dir, pin.name, major);
     const found = worktreeTreeId(repo, path);
@@ -185,6 +181,7 @@ function removeCopy(repo: GitRepo, dir: string, path: string): void {
  */
 export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): VendorFinding[] {
   const findings: VendorFinding[] = [];
+  const verification = verifyLedger(repo, ledger);
   const fix = repairCommand(dir);
   const manifestFile = posix.join(dir, MANIFEST_FILE);
   const lockFile = posix.join(dir, LOCK_FILE);
@@ -222,20 +219,14 @@ export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): Ven
       });
       continue;
     }
-    if (release.tree !== entry.tree || release.commit !== entry.commit) {
+    // An entry the ledger cannot vouch for is the ledger's finding (reported once, on its line),
+    // not every lock's: the copy is still checked against the tree its lock recorded.
+    const ledgerTrusted = !verification.isUntrusted(release);
+    if (ledgerTrusted && (release.tree !== entry.tree || release.commit !== entry.commit)) {
       findings.push({
         file: lockFile,
         message: `${entry.name} ${entry.version}: lock says tree ${entry.tree}, the release is tree ${release.tree}`,
         fix,
-      });
-      continue;
-    }
-    const released = repo.tryRun(["rev-parse", "--verify", "--quiet", `${release.commit}:${release.path}`]);
-    if (released !== undefined && released !== release.tree) {
-      findings.push({
-        file: "proto-releases.yaml",
-        message: `${release.tag}: ${release.commit}:${release.path} is tree ${released}, the ledger says ${release.tree}`,
-        fix: "restore proto-releases.yaml from history: git checkout HEAD -- proto-releases.yaml",
       });
       continue;
     }
@@ -316,4 +307,35 @@ export function checkDeletedSources(
     });
   }
   return findings;
+}
+
+/**
+ * The ledger's own findings that matter to `dirs` (entries of a contract and major they vendor),
+ * or all of them: each once, on its line of the ledger, however many locks use the entry.
+ */
+export function checkLedgerFor(
+  repo: GitRepo,
+  ledger: ReleaseLedger,
+  dirs?: readonly string[],
+): VendorFinding[] {
+  const vendored =
+    dirs === undefined
+      ? undefined
+      : dirs.flatMap((dir) =>
+          (readLock(repo.root, dir) ?? []).map((entry) => `${entry.name}@${semver.major(entry.version)}`),
+        );
+  return verifyLedger(repo, ledger)
+    .findings.filter(
+      (finding) =>
+        vendored === undefined ||
+        (semver.valid(finding.release.version) !== null &&
+          vendored.includes(`${finding.release.name}@${semver.major(finding.release.version)}`)),
+    )
+    .map((finding) => ({
+      file: finding.file,
+      line: finding.line,
+      col: finding.col,
+      message: finding.message,
+      fix: finding.hint,
+    }));
 }
