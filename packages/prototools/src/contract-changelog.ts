@@ -25,12 +25,7 @@ export function appendChangelog(
 ): string {
   const path = changelogPath(release.path);
   const file = join(repo.root, path);
-  const range = previous ? [`${previous.commit}..${release.commit}`] : [release.commit];
-  const subjects = repo
-    .run(["log", "--format=%s", ...range, "--", release.path])
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean);
+  const subjects = subjectsSince(repo, release, previous);
   const lines = [
     `## ${release.version} (${release.date})`,
     "",
@@ -46,4 +41,34 @@ export function appendChangelog(
   const existing = existsSync(file) ? readFileSync(file, "utf8") : header;
   writeFileSync(file, `${existing.replace(/\n*$/, "\n")}\n${lines.join("\n")}`);
   return path;
+}
+
+/**
+ * The subjects of the commits that touched the release's folder since the previous release. When
+ * the previous release commit is gone (squash- or rebase-merged), the history is walked back to
+ * the first commit holding the previous release's tree instead.
+ */
+function subjectsSince(repo: GitRepo, release: Release, previous: Release | undefined): string[] {
+  const lines = (range: string[]) =>
+    repo
+      .run(["log", "--format=%H %s", ...range, "--", release.path])
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean);
+  if (!previous) return lines([release.commit]).map(subjectOf);
+  if (repo.objectType(previous.commit) === "commit") {
+    return lines([`${previous.commit}..${release.commit}`]).map(subjectOf);
+  }
+  const subjects: string[] = [];
+  for (const line of lines([release.commit])) {
+    const commit = line.slice(0, line.indexOf(" "));
+    if (repo.tryRun(["rev-parse", "--verify", "--quiet", `${commit}:${release.path}`]) === previous.tree)
+      break;
+    subjects.push(subjectOf(line));
+  }
+  return subjects;
+}
+
+function subjectOf(line: string): string {
+  return line.slice(line.indexOf(" ") + 1);
 }

@@ -113,7 +113,7 @@ export function verifyLedger(repo: GitRepo, ledger: ReleaseLedger): LedgerVerifi
       const label = `${name} ${release.version}`;
       let state: EntryState;
       if (seen.has(release.version)) state = finding(`${label} is recorded twice`);
-      else state = checkEntry(repo, ledger, release, prefix, finding);
+      else state = checkEntry(repo, release, prefix, finding);
       seen.add(release.version);
       const major = semver.valid(release.version) ? semver.major(release.version) : -1;
       const previous = previousInMajor.get(major);
@@ -132,13 +132,7 @@ export function verifyLedger(repo: GitRepo, ledger: ReleaseLedger): LedgerVerifi
 type FindingOf = (message: string, hint?: string) => EntryState;
 
 /** The entry on its own: names, objects, content. */
-function checkEntry(
-  repo: GitRepo,
-  ledger: ReleaseLedger,
-  release: Release,
-  prefix: string,
-  finding: FindingOf,
-): EntryState {
+function checkEntry(repo: GitRepo, release: Release, prefix: string, finding: FindingOf): EntryState {
   const label = `${release.name} ${release.version}`;
   if (!semver.valid(release.version)) return finding(`${label}: "${release.version}" is not a version`);
   const major = semver.major(release.version);
