@@ -2,6 +2,7 @@ import { type ConfigIssue, errorIssue, warningIssue } from "@flow/sdk";
 import type pg from "pg";
 import { connectPostgres } from "./postgres-client";
 import { modeIssues, type PostgresSourceConfig, redactedUrl } from "./postgres-source-config";
+import { publicationTableProblems, replicationFacts, replicationProblems } from "./replication-setup";
 import { resolveTable } from "./table-reader";
 
 /**
@@ -66,8 +67,15 @@ async function queryIssues(client: pg.Client, config: PostgresSourceConfig): Pro
   return issues;
 }
 
-async function cdcIssues(_client: pg.Client, _config: PostgresSourceConfig): Promise<ConfigIssue[]> {
-  return [];
+async function cdcIssues(client: pg.Client, config: PostgresSourceConfig): Promise<ConfigIssue[]> {
+  const facts = await replicationFacts(client, config);
+  const issues = replicationProblems(facts, config).map(({ pointer, message }) =>
+    errorIssue(pointer, message),
+  );
+  if (!facts.publicationExists && config.createPublication)
+    for (const { index, message } of await publicationTableProblems(client, config.tables ?? []))
+      issues.push(errorIssue(`/tables/${index}`, message));
+  return issues;
 }
 
 function describe(error: unknown): string {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { readPackageVersion, type SourceDefinition } from "@flow/sdk";
+import { confirmCommitted, readChanges } from "./cdc-mode";
 import { type PostgresSourceConfig, postgresSourceConfigSchema } from "./postgres-source-config";
 import { validatePostgresSource } from "./postgres-source-validation";
 import { readTableRows } from "./query-mode";
@@ -25,6 +26,11 @@ export const postgresSource: SourceDefinition<PostgresSourceConfig> = {
   },
 
   read(config, context) {
-    return readTableRows(config, context);
+    return config.mode === "cdc" ? readChanges(config, context) : readTableRows(config, context);
+  },
+
+  onCommit(position, config) {
+    // Query mode lets nothing go upstream: its checkpoint alone says where to resume.
+    if (config.mode === "cdc") confirmCommitted(position);
   },
 };

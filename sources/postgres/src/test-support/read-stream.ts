@@ -72,6 +72,18 @@ export class ReadStream {
     return events;
   }
 
+  /** Batches until they hold `count` events in all. */
+  async batchesOf(count: number): Promise<ReadBatch[]> {
+    const batches: ReadBatch[] = [];
+    let events = 0;
+    while (events < count) {
+      const batch = await this.batch();
+      batches.push(batch);
+      events += batch.events.length;
+    }
+    return batches;
+  }
+
   /** Core's commit notice for the batch `sequence` (and, by that, every batch before it). */
   commit(sequence: bigint): void {
     const position = this.checkpoints.get(sequence) ?? Buffer.alloc(0);
