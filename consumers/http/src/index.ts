@@ -1,1 +1,3 @@
+export { renderTemplate } from "./body-template";
 export * from "./http-consumer";
+export * from "./http-consumer-config";
