@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 import { type MachineRequirement, withMachineRequirement } from "./machine-requirement";
 
 const run = promisify(execFile);
@@ -22,6 +23,11 @@ export interface PrivatePostgresCluster {
   readonly dir: string;
   /** The URL of another database of the cluster. */
   urlOf(database: string): string;
+  /**
+   * A connected client (of `postgres`, or `database`), with an 'error' listener so that the
+   * server going away fails its next query instead of the test process.
+   */
+  connect(database?: string): Promise<pg.Client>;
   /** Stops the server (fast shutdown) and removes its folder; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -193,6 +199,12 @@ export async function startPrivatePostgresCluster(
       port,
       dir,
       urlOf,
+      async connect(database = "postgres") {
+        const client = new pg.Client({ connectionString: urlOf(database) });
+        client.on("error", () => undefined);
+        await client.connect();
+        return client;
+      },
       stop() {
         stopped ??= (async () => {
           try {
