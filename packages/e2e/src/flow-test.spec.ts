@@ -99,7 +99,7 @@ describe("flow test", () => {
     expect(result.stdout).toMatch(/^ {2}ok {3}keeps the orders over 100 \(/m);
     expect(result.stdout).toMatch(/^ {2}ok {3}events from a file, and a dead letter with its reason \(/m);
     expect(result.stdout).toContain("2 test(s) in 1 file(s): 2 passed, 0 failed");
-  });
+  }, 60_000);
 
   it("fails with a readable diff per expectation that does not hold (exit 1), and says the same in --json", async () => {
     const file = dir.file("wrong.test.yaml", failing);
@@ -144,7 +144,7 @@ describe("flow test", () => {
       "deadLetters",
     ]);
     expect(summary.files[0].tests[0].failures[2]).toMatchObject({ expected: 151, actual: 150 });
-  });
+  }, 60_000);
 
   it("refuses a test file naming stages the pipeline does not have, with line:col and a did-you-mean (exit 2)", async () => {
     const file = dir.file(
@@ -160,29 +160,33 @@ describe("flow test", () => {
       `${file}:5:15: ${join(dir.path, "orders.yaml")} has no stage "bigg"; did you mean "big"?`,
     );
     expect(result.stderr).not.toMatch(/\n\s+at /);
-  });
+  }, 60_000);
 
   describe.each([
     ["processors/filter/README.md", "big-orders"],
     ["processors/map/README.md", "order-summaries"],
-  ])("the example in %s", (readme, name) => {
-    it("passes", async () => {
-      const blocks = namedYamlBlocks(join(REPOSITORY, readme));
-      expect([...blocks.keys()]).toEqual([`${name}.yaml`, `${name}.test.yaml`]);
-      // Its `use:` lines name packages of this workspace: a workspace file in the temporary folder lists them.
-      const example = tempDir("readme-test");
-      try {
-        writeFileSync(
-          join(example.path, "pnpm-workspace.yaml"),
-          `packages:\n  - ${relative(example.path, join(REPOSITORY, "processors"))}/*\n`,
-        );
-        for (const [file, text] of blocks) example.file(file, text);
-        const result = await runFlow(["test", `${name}.yaml`], { cwd: example.path });
-        expect(result.stdout).toContain("0 failed");
-        expect(result.code).toBe(0);
-      } finally {
-        example.remove();
-      }
-    });
-  });
+  ])(
+    "the example in %s",
+    (readme, name) => {
+      it("passes", async () => {
+        const blocks = namedYamlBlocks(join(REPOSITORY, readme));
+        expect([...blocks.keys()]).toEqual([`${name}.yaml`, `${name}.test.yaml`]);
+        // Its `use:` lines name packages of this workspace: a workspace file in the temporary folder lists them.
+        const example = tempDir("readme-test");
+        try {
+          writeFileSync(
+            join(example.path, "pnpm-workspace.yaml"),
+            `packages:\n  - ${relative(example.path, join(REPOSITORY, "processors"))}/*\n`,
+          );
+          for (const [file, text] of blocks) example.file(file, text);
+          const result = await runFlow(["test", `${name}.yaml`], { cwd: example.path });
+          expect(result.stdout).toContain("0 failed");
+          expect(result.code).toBe(0);
+        } finally {
+          example.remove();
+        }
+      });
+    },
+    60_000,
+  );
 });

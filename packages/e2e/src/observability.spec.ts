@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import { createServer, get, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -85,18 +85,13 @@ function attribute(span: OtlpSpan, key: string): string | number | undefined {
   return value?.stringValue ?? (value?.intValue !== undefined ? Number(value.intValue) : undefined);
 }
 
-function fetchText(url: string): Promise<{ status: number; body: string; type: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, (response: IncomingMessage) => {
-      let body = "";
-      response.on("data", (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      response.on("end", () =>
-        resolve({ status: response.statusCode ?? 0, body, type: String(response.headers["content-type"]) }),
-      );
-    }).on("error", reject);
-  });
+async function fetchText(url: string): Promise<{ status: number; body: string; type: string }> {
+  const response = await fetch(url);
+  return {
+    status: response.status,
+    body: await response.text(),
+    type: String(response.headers.get("content-type")),
+  };
 }
 
 describe("Core observable like a service", () => {
@@ -116,7 +111,7 @@ describe("Core observable like a service", () => {
       ["e1", traceparent(TRACE_A, SPAN_A), "vendor=x"],
       ["e2", undefined, undefined],
     ]);
-  });
+  }, 90_000);
 
   it("exports a span per batch per stage to the OTLP endpoint, linked to and parented by the events' traceparent", async () => {
     const receiver = await otlpReceiver();
@@ -168,7 +163,7 @@ describe("Core observable like a service", () => {
     } finally {
       receiver.server.close();
     }
-  });
+  }, 90_000);
 
   it("serves /metrics with process metrics, /healthz, and /readyz that turns 200 once every stage serves", async () => {
     const file = dir.file(
@@ -249,5 +244,5 @@ consumers:
       flow.kill("SIGTERM");
       expect((await flow.wait()).code).toBe(130);
     }
-  });
+  }, 90_000);
 });

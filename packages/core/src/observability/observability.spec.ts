@@ -1,4 +1,3 @@
-import { get } from "node:http";
 import { createEvent } from "@flow/sdk";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 import { PipelineMetrics } from "../engine/pipeline-metrics";
@@ -9,16 +8,9 @@ import { parseTraceparent } from "./trace-context";
 
 const PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
-function fetchStatus(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, (response) => {
-      let body = "";
-      response.on("data", (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-    }).on("error", reject);
-  });
+async function fetchStatus(url: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(url);
+  return { status: response.status, body: await response.text() };
 }
 
 describe("traceparent values", () => {
