@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import {
   clientFor,
   deadline,
+  descriptorToJson,
   FLOW_CLI,
   getStage,
   loadPipeline,
@@ -59,12 +60,13 @@ export function registerDescribeCommand(program: Command): void {
         await endpoint.start();
         const component = await describeAny(endpoint.target);
         if (options.json) {
+          // The proto3 JSON form, enums by name, as `flow registry list --json` prints a descriptor;
+          // the config schema as the JSON object it is.
+          const json = descriptorToJson(
+            component as unknown as Parameters<typeof descriptorToJson>[0],
+          ) as Record<string, unknown>;
           console.log(
-            JSON.stringify(
-              { ...component, configSchema: JSON.parse(component.configSchema || "{}") },
-              jsonReplacer,
-              2,
-            ),
+            JSON.stringify({ ...json, configSchema: JSON.parse(component.configSchema || "{}") }, null, 2),
           );
           return;
         }
@@ -163,12 +165,6 @@ async function describeAny(target: string): Promise<Descriptor> {
     }
   }
   throw new UserError(`${target} answers no Flow family contract`, { hint: failures.join("; ") });
-}
-
-/** bigint as text; ts-proto's bookkeeping (`_unknownFields`) left out. */
-function jsonReplacer(key: string, value: unknown): unknown {
-  if (key.startsWith("_")) return undefined;
-  return typeof value === "bigint" ? String(value) : value;
 }
 
 /** The family's name; FAMILY_UNSPECIFIED (0) and values Flow does not know as they are. */

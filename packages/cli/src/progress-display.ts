@@ -10,7 +10,15 @@ export class ProgressDisplay {
   private readonly multibar: MultiBar;
   private readonly previous = new Map<string, { out: number; at: number }>();
 
-  constructor(stream: NodeJS.WriteStream = process.stderr) {
+  /**
+   * Whether `stream` can show the live view: a terminal that moves its cursor. TERM=dumb (Emacs
+   * shells, some CI consoles) cannot, so it gets plain log lines and no escape sequences.
+   */
+  static supported(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+    return stream.isTTY === true && env.TERM !== "dumb";
+  }
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
     this.multibar = new MultiBar({
       stream,
       format:
@@ -50,12 +58,20 @@ export class ProgressDisplay {
     }
   }
 
-  /** A log line above the live view. */
+  /**
+   * A log line above the live view. Before the first stage line exists (services starting) there
+   * is no view to keep below it: the line is written at once, since cli-progress would hold it
+   * until a redraw that may never come.
+   */
   log(line: string): void {
-    this.multibar.log(line.endsWith("\n") ? line : `${line}\n`);
+    const text = line.endsWith("\n") ? line : `${line}\n`;
+    if (this.bars.size === 0) this.stream.write(text);
+    else this.multibar.log(text);
   }
 
   stop(): void {
+    // One last redraw writes the log lines still waiting for one.
+    if (this.bars.size > 0) this.multibar.update();
     this.multibar.stop();
   }
 }

@@ -19,6 +19,7 @@ import { logLevelOption } from "./log-level-option";
 import { checkDeadLetterPath } from "./pipeline-environment-checks";
 import { listenForReload } from "./pipeline-reloader";
 import { parsePortArgument } from "./port-argument";
+import { type ProblemJson, problemsOf } from "./problem-json";
 import { ProgressDisplay } from "./progress-display";
 import { judgeRun, type RunOutcome } from "./run-outcome";
 import { SAME_STOP_WITHIN_MS, stopSignals } from "./stop-signals";
@@ -69,21 +70,29 @@ export function registerRunCommand(program: Command): void {
       ).argParser(parseEndpoint),
     )
     .addOption(logLevelOption())
-    .action(async (file: string, options: RunOptions) => {
-      process.exitCode = await runPipeline(file, options);
+    .action(async (file: string, options: RunOptions, command: Command) => {
+      const levelGiven = command.getOptionValueSource("logLevel") !== "default";
+      process.exitCode = await runPipeline(file, options, levelGiven);
     });
 }
 
-async function runPipeline(file: string, options: RunOptions): Promise<number> {
+async function runPipeline(file: string, options: RunOptions, levelGiven: boolean): Promise<number> {
   const pipeline = loadPipeline(resolve(file));
   // Refused before the run is recorded: found at the first dead letter, it would end the run half-way.
   const unwritable = checkDeadLetterPath(pipeline);
   if (unwritable) throw unwritable;
-  const live = options.progress !== false && !options.json && process.stderr.isTTY === true;
+  const live = options.progress !== false && !options.json && ProgressDisplay.supported(process.stderr);
   const display = live ? new ProgressDisplay() : undefined;
+  // Every line of the run carries its id from the moment the run is claimed (the store hands it out).
+  let runner: PipelineRunner | undefined;
+  const mixin = () => (runner?.id ? { runId: runner.id } : {});
+  // Over the live view only warnings, unless a level was asked for.
   const logger = display
-    ? pino({ level: "warn" }, { write: (line: string) => display.log(describeLogLine(line)) })
-    : pino({ level: options.logLevel }, pino.destination(2));
+    ? pino(
+        { level: levelGiven ? options.logLevel : "warn", mixin },
+        { write: (line: string) => display.log(describeLogLine(line)) },
+      )
+    : pino({ level: options.logLevel, mixin }, pino.destination(2));
 
   const store = await openStateStore(pipeline.state.url, { baseDir: pipeline.baseDir });
   const metrics = new PipelineMetrics(pipeline.name, {
@@ -102,7 +111,7 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
         "metrics",
       );
     }
-    const runner = new PipelineRunner({
+    runner = new PipelineRunner({
       plan: pipeline,
       store,
       logger,
@@ -153,11 +162,14 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
 
   const outcome = judgeRun(result, pipeline);
   if (options.json) {
+    const problems = result.error ? problemsOf(result.error) : undefined;
     process.stdout.write(
       `${JSON.stringify(
         {
           ...result,
-          error: result.error?.message,
+          // The cause itself, not only "2 services could not start": every problem, one per line.
+          error: result.error ? failureText(result.error, problems ?? []) : undefined,
+          ...(problems ? { problems } : {}),
           eventsRead: outcome.eventsRead,
           deadLetterFile: pipeline.deadLetters.path,
           deadLettersAllowed: outcome.deadLettersAllowed,
@@ -175,6 +187,12 @@ async function runPipeline(file: string, options: RunOptions): Promise<number> {
     );
   }
   return outcome.exitCode;
+}
+
+/** A failure as one text: its summary, then each problem it holds. */
+function failureText(error: Error, problems: readonly ProblemJson[]): string {
+  const lines = problems.map((problem) => problem.message).filter((message) => message !== error.message);
+  return [error.message, ...lines].join("\n");
 }
 
 /**

@@ -1,10 +1,25 @@
 import { resolve } from "node:path";
 import { loadPipeline, type Pipeline, StageServices, salvageOf, stageConfigError } from "@flow/core";
-import { type UserError, UserErrors } from "@flow/errors";
+import { isUserError, type UserError, UserErrors } from "@flow/errors";
 import type { Command } from "commander";
 import pino from "pino";
 import { EXIT } from "./exit-codes";
 import { checkDeadLetterPath, checkStateStore } from "./pipeline-environment-checks";
+import { problemJson } from "./problem-json";
+
+interface ValidateOptions {
+  offline?: boolean;
+  json?: boolean;
+}
+
+interface Findings {
+  pipeline?: Pipeline;
+  /** Problems of the file itself: it cannot be used (exit 2, as `flow run` would). */
+  fileErrors: readonly UserError[];
+  /** Problems of what it names: the state store, the dead-letter file, the services' configs (exit 1). */
+  otherErrors: readonly UserError[];
+  warnings: string[];
+}
 
 /**
  * `flow validate <pipeline.yaml>`: the file, the state store and dead-letter file it names (usable,
@@ -20,30 +35,54 @@ export function registerValidateCommand(program: Command): void {
     )
     .argument("<pipeline>", "the pipeline file")
     .option("--offline", "check the file only; open no state store, start and ask no service")
-    .action(async (file: string, options: { offline?: boolean }) => {
-      let pipeline: Pipeline | undefined;
-      let fileErrors: readonly UserError[] = [];
-      try {
-        pipeline = loadPipeline(resolve(file));
-      } catch (error) {
-        const salvage = salvageOf(error);
-        if (!(error instanceof UserErrors) || !salvage || options.offline) throw error;
-        fileErrors = error.errors;
-        pipeline = salvage;
+    .option("--json", "print the findings as one JSON object on stdout (and nothing else there)")
+    .action(async (file: string, options: ValidateOptions) => {
+      const findings = await validate(file, options);
+      const errors = [...findings.fileErrors, ...findings.otherErrors];
+      const exitCode =
+        findings.fileErrors.length > 0 ? EXIT.usage : errors.length > 0 ? EXIT.findings : EXIT.ok;
+      if (options.json) {
+        process.stdout.write(
+          `${JSON.stringify({
+            file,
+            valid: errors.length === 0,
+            offline: options.offline === true,
+            stages: findings.pipeline?.stages.length ?? 0,
+            problems: errors.map(problemJson),
+            warnings: findings.warnings,
+            exitCode,
+          })}\n`,
+        );
+        process.exitCode = exitCode;
+        return;
       }
-      for (const warning of pipeline.warnings) console.error(`warning: ${warning.message}`);
-      // The state store and the dead-letter file of a file with problems are not known for sure
-      // (the salvaged stages run on a throwaway store), so they are checked once the file is valid.
-      const environmentErrors =
-        options.offline || fileErrors.length > 0 ? [] : await checkEnvironment(pipeline);
-      const serviceErrors = options.offline ? [] : await negotiateAll(pipeline);
-      const errors = [...fileErrors, ...environmentErrors, ...serviceErrors];
-      if (errors.length > 0)
-        throw new UserErrors(errors, `${file}: ${errors.length} problem(s)`, EXIT.findings);
+      for (const warning of findings.warnings) console.error(`warning: ${warning}`);
+      if (errors.length > 0) throw new UserErrors(errors, `${file}: ${errors.length} problem(s)`, exitCode);
       console.log(
-        `${file}: valid (${pipeline.stages.length} stages${options.offline ? ", file only" : ", services negotiated"})`,
+        `${file}: valid (${findings.pipeline?.stages.length} stages${options.offline ? ", file only" : ", services negotiated"})`,
       );
     });
+}
+
+async function validate(file: string, options: ValidateOptions): Promise<Findings> {
+  let pipeline: Pipeline;
+  let fileErrors: readonly UserError[] = [];
+  try {
+    pipeline = loadPipeline(resolve(file));
+  } catch (error) {
+    const salvage = salvageOf(error);
+    if (!isUserError(error)) throw error;
+    const errors = error instanceof UserErrors ? error.errors : [error];
+    if (!salvage || options.offline) return { fileErrors: errors, otherErrors: [], warnings: [] };
+    fileErrors = errors;
+    pipeline = salvage;
+  }
+  const warnings = pipeline.warnings.map((warning) => warning.message);
+  // The state store and the dead-letter file of a file with problems are not known for sure
+  // (the salvaged stages run on a throwaway store), so they are checked once the file is valid.
+  const environmentErrors = options.offline || fileErrors.length > 0 ? [] : await checkEnvironment(pipeline);
+  const serviceErrors = options.offline ? [] : await negotiateAll(pipeline, warnings);
+  return { pipeline, fileErrors, otherErrors: [...environmentErrors, ...serviceErrors], warnings };
 }
 
 /** What `flow run` would find out only when it writes: the state store and the dead-letter file. */
@@ -52,8 +91,8 @@ async function checkEnvironment(pipeline: Pipeline): Promise<UserError[]> {
   return problems.filter((problem): problem is UserError => problem !== undefined);
 }
 
-/** Starts the services, negotiates, stops them; returns every error (warnings are printed). */
-async function negotiateAll(pipeline: Pipeline): Promise<UserError[]> {
+/** Starts the services, negotiates, stops them; returns every error (warnings are added to `warnings`). */
+async function negotiateAll(pipeline: Pipeline, warnings: string[]): Promise<UserError[]> {
   const logger = pino({ level: "warn" }, pino.destination(2));
   const services = new StageServices({
     plan: pipeline,
@@ -63,11 +102,9 @@ async function negotiateAll(pipeline: Pipeline): Promise<UserError[]> {
   });
   try {
     await services.start();
-    const { warnings } = await services.negotiate();
-    for (const issue of warnings) {
-      console.error(
-        `warning: ${stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message).message}`,
-      );
+    const negotiated = await services.negotiate();
+    for (const issue of negotiated.warnings) {
+      warnings.push(stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message).message);
     }
     return [];
   } catch (error) {

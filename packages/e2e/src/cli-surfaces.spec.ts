@@ -69,7 +69,9 @@ consumers:
     expect(result.code).toBe(0);
     const component = JSON.parse(result.stdout);
     expect(component.name).toBe("flow-processor-filter");
-    expect(component.contracts).toEqual([{ name: "processor_service", major: 1, minor: 0, patch: 0 }]);
+    // proto3 JSON, as `flow registry list --json` prints a descriptor: enums by name, zeros left out.
+    expect(component.family).toBe("FAMILY_PROCESSOR");
+    expect(component.contracts).toEqual([{ name: "processor_service", major: 1 }]);
     expect(component.configSchema.required).toContain("expression");
   });
 
@@ -178,4 +180,91 @@ describe("state commands read the store they say, and refuse a pipeline it has n
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/pipelines in examples\/\.flow\/state\.db: quickstart/);
   }, 120_000);
+});
+
+/** The top-level keys of a JSON object text, in order, duplicates kept (JSON.parse drops them). */
+function topLevelKeys(line: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (line[end] !== '"') end += line[end] === "\\" ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(line.slice(i, end + 1)) as string);
+      expectKey = false;
+      i = end;
+    } else if (c === "{" || c === "[") {
+      depth += 1;
+      expectKey = c === "{" && depth === 1;
+    } else if (c === "}" || c === "]") depth -= 1;
+    else if (c === "," && depth === 1) expectKey = true;
+  }
+  return keys;
+}
+
+describe("log lines a log pipeline can take in", () => {
+  const dir = tempDir("log-lines");
+  afterAll(() => dir.remove());
+  const pipeline = (name: string) =>
+    dir.file(
+      `${name}.yaml`,
+      `
+apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: ${name} }
+sources:
+  - id: gen
+    command: [node, ${JSON.stringify(serviceMain("@flow/source-generator"))}]
+    config: { count: 200 }
+consumers:
+  - id: rec
+    command: [node, ${JSON.stringify(RECORDING_CONSUMER)}]
+    inputs: [gen]
+    config: { path: ${name}-ids.txt }
+`,
+    );
+
+  it("name no key twice (service started has Core's pid and the service's), and each carries the runId", async () => {
+    const result = await runFlow(["run", pipeline("logs"), "--no-progress", "--log-level", "debug"], {
+      cwd: dir.path,
+    });
+    expect(result.code).toBe(0);
+    const runId = /run (\S+) succeeded/.exec(result.stderr)?.[1];
+    const lines = result.stderr.split("\n").filter((line) => line.startsWith("{"));
+    expect(lines.some((line) => line.includes('"msg":"service started"'))).toBe(true);
+    for (const line of lines) {
+      const keys = topLevelKeys(line);
+      expect({ line, twice: keys.filter((key, index) => keys.indexOf(key) !== index) }).toEqual({
+        line,
+        twice: [],
+      });
+      expect({ line, runId: (JSON.parse(line) as { runId?: string }).runId }).toEqual({ line, runId });
+    }
+    const started = JSON.parse(lines.find((line) => line.includes('"msg":"service started"')) as string);
+    expect(started.servicePid).toEqual(expect.any(Number));
+    expect(started.servicePid).not.toBe(started.pid);
+  });
+
+  /** flow run on a pseudo-terminal (util-linux `script`), as a user at a terminal runs it. */
+  const onTerminal = (args: string[], term: string) =>
+    runShell(
+      `script -qefc ${JSON.stringify([process.execPath, FLOW_BIN, ...args].map((arg) => `'${arg}'`).join(" "))} /dev/null`,
+      { cwd: dir.path, env: { ...process.env, TERM: term } },
+    );
+
+  it("on a terminal: --log-level is honoured over the live view, and TERM=dumb gets no cursor escapes", async () => {
+    const quiet = await onTerminal(["run", pipeline("tty-default")], "xterm");
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toContain("\u001b[");
+    expect(quiet.stdout).not.toContain("service started");
+    const verbose = await onTerminal(["run", pipeline("tty-info"), "--log-level", "info"], "xterm");
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout).toMatch(/info: service started .*stage=gen/);
+    const dumb = await onTerminal(["run", pipeline("tty-dumb")], "dumb");
+    expect(dumb.code).toBe(0);
+    expect(dumb.stdout).toMatch(/run \S+ succeeded/);
+    expect(dumb.stdout).not.toContain("\u001b");
+  }, 90_000);
 });
