@@ -78,6 +78,14 @@ async function statusOf(
   return JSON.parse(status.stdout);
 }
 
+/** The runs recorded in a SQLite store; none when there is no store (status does not create one). */
+async function recordedRuns(cwd: string, stateUrl: string): Promise<RunRecord[]> {
+  const exists = existsSync(stateUrl.replace(/^sqlite:/, ""));
+  const { runs } = await statusOf(cwd, stateUrl);
+  expect(existsSync(stateUrl.replace(/^sqlite:/, ""))).toBe(exists);
+  return runs;
+}
+
 function lines(path: string): string[] {
   return existsSync(path) ? readFileSync(path, "utf8").trim().split("\n").filter(Boolean) : [];
 }
@@ -96,7 +104,7 @@ describe("a run that dead-letters events is not a success unless the pipeline al
     );
     expect(result.stderr).toMatch(/^ {2}picky +processor in +200 +out +180 +dead 20 /m);
     expect(result.stderr).toContain(
-      `dead letters: 20 in .flow/dead-letters.jsonl; see them with: flow dead-letters list ${file} --run ${runId}`,
+      `dead letters: 20 in .flow/dead-letters.jsonl; see them with: npx flow dead-letters list ${file} --run ${runId}`,
     );
     const listed = await runFlow(["dead-letters", "list", file, "--run", runId as string], { cwd: dir.path });
     expect(listed.stdout).toMatch(/^20 dead letter\(s\) in \.flow\/dead-letters\.jsonl$/m);
@@ -153,7 +161,7 @@ describe("what the user got wrong is one clear line, with where and how to fix i
       `error: ${file}:6:9: deadLetters.path: cannot write ${join(dir.path, "blocker", "dead.jsonl")}: ${join(dir.path, "blocker")} is a file, not a folder\n` +
         "  hint: set deadLetters.path to a file in a folder Flow can write to (relative paths are relative to the pipeline file)\n",
     );
-    expect((await statusOf(dir.path, state())).runs).toEqual([]);
+    expect(await recordedRuns(dir.path, state())).toEqual([]);
   });
 
   it("flow validate reports an unwritable state store and dead-letter file, and creates neither when they are fine", async () => {
@@ -212,7 +220,7 @@ describe("what the user got wrong is one clear line, with where and how to fix i
     expect(result.stderr).toBe(
       `error: --metrics-port ${port}: the port is already in use\n  hint: choose another port, or --metrics-port 0 for any free one\n`,
     );
-    expect((await statusOf(dir.path, state())).runs).toEqual([]);
+    expect(await recordedRuns(dir.path, state())).toEqual([]);
   });
 
   it("refuses --metrics-port abc and --log-level bogus as bad arguments (exit 2)", async () => {
@@ -232,7 +240,19 @@ describe("what the user got wrong is one clear line, with where and how to fix i
 
   it("prints a state file that lost a table as one line, not a stack (flow status, checkpoints list)", async () => {
     const damaged = join(dir.path, "damaged.db");
-    expect((await runFlow(["status", "--state", `sqlite:${damaged}`], { cwd: dir.path })).code).toBe(0);
+    // A store as `flow run` leaves it (status no longer creates one), then a table lost.
+    const made = await runFlow(
+      [
+        "run",
+        dir.file(
+          "damaged.yaml",
+          tenthsPipeline("damaged", `state: { url: "sqlite:${damaged}" }\ndeadLetters: { allow: 100% }`),
+        ),
+        "--json",
+      ],
+      { cwd: dir.path },
+    );
+    expect(made.code).toBe(0);
     const db = new Database(damaged);
     db.exec("DROP TABLE checkpoints");
     db.close();

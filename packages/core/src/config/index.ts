@@ -19,6 +19,7 @@ export {
   stageConfigError,
   stageConfigProblem,
 } from "./locate-stage-config";
+export { locatorLocation } from "./locator-location";
 export * from "./pipeline-model";
 export {
   formatProblem,

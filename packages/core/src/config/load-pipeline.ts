@@ -9,6 +9,7 @@ import type { Environment } from "./env-interpolation";
 import { checkStageGraph } from "./graph-rules";
 import { interpolateDocument } from "./interpolate-document";
 import { rememberPipelineSource } from "./locate-stage-config";
+import { rememberLocatorLocation } from "./locator-location";
 import type {
   DeadLetterAllowance,
   DeliveryGuarantee,
@@ -20,7 +21,7 @@ import { type PipelineProblem, problemsToUserErrors } from "./pipeline-problem";
 import { isRecord, type RawStage, readRawStages, stageName, stagePointer } from "./raw-stages";
 import { attachSalvage } from "./salvaged-stages";
 import { schemaProblems } from "./schema-problems";
-import { resolveServiceLocator } from "./service-locator";
+import { resolveServiceLocator, SERVICE_LOCATOR_FIELDS } from "./service-locator";
 import { consumersDownstream, outputsById, topologicalOrder } from "./stage-graph";
 import {
   BUILT_IN_STAGE_SETTINGS,
@@ -100,7 +101,12 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
   const locators = new Map<RawStage, ServiceLocator>();
   for (const stage of stages) {
     const resolution = resolveServiceLocator(stage.fields, baseDir);
-    if (resolution.locator) locators.set(stage, resolution.locator);
+    if (resolution.locator) {
+      locators.set(stage, resolution.locator);
+      const field = SERVICE_LOCATOR_FIELDS.find((name) => stage.fields[name] !== undefined);
+      if (field)
+        rememberLocatorLocation(resolution.locator, locator.locate(stagePointer(stage, field)).location);
+    }
     for (const found of resolution.problems) {
       problems.push({
         location: locator.locate(stagePointer(stage, found.field)).location,

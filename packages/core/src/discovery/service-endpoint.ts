@@ -1,9 +1,12 @@
 import { EventEmitter } from "node:events";
-import { UserError } from "@flow/errors";
+import { UserError, UserErrors } from "@flow/errors";
 import { backoffDelayMs, STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import { FLOW_CLI } from "../config/cli-invocation";
+import { locatorLocation } from "../config/locator-location";
 import type { RestartSettings, ServiceLocator } from "../config/pipeline-model";
+import { formatLocation } from "../config/source-location";
+import { checkReachable } from "./address-reachability";
 import { SpawnedService } from "./spawned-service";
 import { resolveServicePackage } from "./workspace-packages";
 
@@ -65,7 +68,24 @@ export class ServiceEndpoint extends EventEmitter {
     return `${locator.kind} ${locator.address}`;
   }
 
+  /**
+   * Starts or finds the service. A failure names where the stage's `use:`, `command:` or
+   * `address:` is written (file:line:col), when the locator came from a pipeline file.
+   */
   async start(): Promise<void> {
+    try {
+      await this.startService();
+    } catch (error) {
+      const location = locatorLocation(this.options.locator);
+      if (!location || !(error instanceof UserError) || error instanceof UserErrors) throw error;
+      throw new UserError(`${formatLocation(location)}: ${error.message}`, {
+        ...(error.hint ? { hint: error.hint } : {}),
+        exitCode: error.exitCode,
+      });
+    }
+  }
+
+  private async startService(): Promise<void> {
     const { locator, stageId, baseDir, handshakeTimeoutMs, restart, logger } = this.options;
     switch (locator.kind) {
       case "use":
@@ -92,6 +112,8 @@ export class ServiceEndpoint extends EventEmitter {
         return;
       }
       case "address":
+        // A service nobody runs there is one clear line now, rather than gRPC's retry report later.
+        await checkReachable(stageId, locator.address, Math.min(handshakeTimeoutMs, 5000));
         this.currentTarget = locator.address;
         return;
       case "dns":

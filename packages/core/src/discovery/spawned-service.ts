@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
+import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { UserError } from "@flow/errors";
 import { backoffDelayMs, type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk/internal";
@@ -168,7 +169,8 @@ export class SpawnedService extends EventEmitter {
             logger.info(
               {
                 stage: stageId,
-                pid: child.pid,
+                // Not `pid`: every line already has Core's own pid, and a key twice breaks log parsers.
+                servicePid: child.pid,
                 address: handshake.address,
                 contract: `${handshake.contract} v${handshake.major}`,
               },
@@ -182,11 +184,14 @@ export class SpawnedService extends EventEmitter {
           logger.info({ stage: stageId, stream: "stdout" }, line);
         }
       });
-      child.once("error", (error) => {
+      child.once("error", (error: NodeJS.ErrnoException) => {
         settle(
-          new UserError(`stage "${stageId}": cannot start \`${argv.join(" ")}\`: ${error.message}`, {
-            hint: "check the program path and that it is executable",
-          }),
+          new UserError(
+            `stage "${stageId}": cannot start \`${argv.join(" ")}\`: ${spawnFailure(program, cwd, error)}`,
+            {
+              hint: "check the program path and that it is executable",
+            },
+          ),
         );
       });
       child.once("exit", (code, signal) => {
@@ -203,8 +208,40 @@ export class SpawnedService extends EventEmitter {
   }
 
   private tailHint(): string {
-    return this.stderrTail.length > 0 ? `; its last stderr line: ${this.stderrTail.at(-1)}` : "";
+    const line = telltaleLine(this.stderrTail);
+    return line ? `; its last stderr line: ${line}` : "";
   }
+}
+
+/** Why a program could not be started, in words ("no such program on PATH"), not `spawn x ENOENT`. */
+function spawnFailure(program: string, cwd: string, error: NodeJS.ErrnoException): string {
+  if (error.code === "ENOENT")
+    return program.includes("/")
+      ? `no such program: ${resolve(cwd, program)}`
+      : `no program "${program}" on PATH`;
+  if (error.code === "EACCES") return `${program} is not executable (permission denied)`;
+  return error.message;
+}
+
+/**
+ * The stderr line that says what went wrong: the last one naming an error (Node's "Error: Cannot
+ * find module …", Python's "ModuleNotFoundError: …"), else the last one that is not a stack frame,
+ * a fragment of a dumped object or the runtime's version banner (Node ends a crash with
+ * "Node.js v20…", which says nothing about it).
+ */
+export function telltaleLine(lines: readonly string[]): string | undefined {
+  const meaningful = lines
+    .map((line) => line.trim())
+    .filter(
+      (line) =>
+        line !== "" &&
+        !/^Node\.js v\d/.test(line) &&
+        !/^at /.test(line) &&
+        !/^[\^{}[\]]+$/.test(line) &&
+        !/^[\w$]+: .*,$/.test(line),
+    );
+  const error = meaningful.filter((line) => /^(\w+\.)*\w*(Error|Exception)\b/.test(line)).at(-1);
+  return error ?? meaningful.at(-1);
 }
 
 /** A service's stderr line into Core's log: pino JSON lines keep their level and fields. */

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { UserError } from "@flow/errors";
 import { parse } from "yaml";
 import { FLOW_CLI, PNPM_CLI } from "../config/cli-invocation";
+import { closestMatch } from "../config/did-you-mean";
 
 export interface WorkspacePackage {
   name: string;
@@ -56,9 +57,11 @@ export function resolveServicePackage(name: string, fromDir: string): WorkspaceP
   const dir = packages.get(name);
   if (!dir) {
     const services = [...packages.keys()].filter((key) => /\/(source|processor|consumer)-/.test(key)).sort();
+    const guess = closestMatch(name, services);
     throw new UserError(`use: "${name}" is not a package of the workspace at ${root}`, {
-      hint:
-        services.length > 0
+      hint: guess
+        ? `did you mean "${guess}"?`
+        : services.length > 0
           ? `service packages: ${services.join(", ")}`
           : `create one with: ${FLOW_CLI} new <family> <name>`,
     });
