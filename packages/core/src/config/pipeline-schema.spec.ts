@@ -65,7 +65,7 @@ describe("the published pipeline schema", () => {
   });
 });
 
-describe("${…} where a number is expected", () => {
+describe("an environment reference where a number is expected", () => {
   /** What an editor does: the published schema, the file as written (no variables filled in). */
   const editorValidator = () => {
     const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
@@ -134,7 +134,7 @@ consumers: [{ id: out, use: "@flow/consumer-file", inputs: [gen] }]
       literal();
     } catch (error) {
       expect((error as UserErrors).errors.map((e) => e.message)).toEqual([
-        'literal.yaml:4:23: defaults.inFlight: found "${IN_FLIGHT}", expected an integer',
+        `literal.yaml:4:23: defaults.inFlight: found "$\{IN_FLIGHT}", expected an integer`,
       ]);
     }
     const filled = parsePipeline(
