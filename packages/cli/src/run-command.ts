@@ -104,7 +104,8 @@ async function runPipeline(file: string, options: RunOptions, levelGiven: boolea
   let result: RunResult;
   try {
     if (httpPort !== undefined) {
-      metricsServer = await serveMetrics(metrics, httpPort, options.httpHost);
+      const flag = options.httpPort !== undefined ? "--http-port" : "--metrics-port";
+      metricsServer = await serveMetrics(metrics, httpPort, options.httpHost, flag);
       const base = `http://${options.httpHost.includes(":") ? `[${options.httpHost}]` : options.httpHost}:${metricsServer.port}`;
       logger.info(
         { url: `${base}/metrics`, healthz: `${base}/healthz`, readyz: `${base}/readyz` },
@@ -226,15 +227,18 @@ async function serveMetrics(
   metrics: PipelineMetrics,
   port: number,
   host: string,
+  flag: string,
 ): Promise<Awaited<ReturnType<PipelineMetrics["serve"]>>> {
   try {
     return await metrics.serve(port, host);
   } catch (error) {
     const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
     throw new UserError(
-      `--http-port ${port} (host ${host}): ${inUse ? "the port is already in use" : `cannot listen on it: ${systemReason(error)}`}`,
+      `${flag} ${port}: ${inUse ? "the port is already in use" : `cannot listen on ${host}: ${systemReason(error)}`}`,
       {
-        hint: "choose another port, or --http-port 0 for any free one; --http-host must be an address of this machine",
+        hint: inUse
+          ? `choose another port, or ${flag} 0 for any free one`
+          : "--http-host must be an address of this machine (127.0.0.1, 0.0.0.0 for every interface)",
       },
     );
   }
