@@ -12,6 +12,7 @@ import {
   readManifest,
   writeManifest,
 } from "./pin-manifest";
+import { formatAction } from "./vendor-command";
 import { findManifestDirs, type VendorAction, vendorDir } from "./vendoring";
 
 export interface PinCommandResult {
@@ -159,11 +160,7 @@ export function formatPinCommandResult(result: PinCommandResult): string[] {
         : `pinned    ${to} in ${posix.join(dir, MANIFEST_FILE)}`,
     );
   }
-  for (const action of result.actions) {
-    const what =
-      action.from && action.from !== action.version ? `${action.from} -> ${action.version}` : action.version;
-    lines.push(`${action.action.padEnd(9)} ${action.path} (${action.pin}: ${what})`);
-  }
+  for (const action of result.actions) lines.push(formatAction(action));
   for (const generated of result.generated) {
     if (generated.command) lines.push(`generated ${generated.dir} (${generated.command})`);
   }

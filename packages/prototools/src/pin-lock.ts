@@ -18,6 +18,11 @@ export interface LockEntry {
   tree: string;
   /** Where the copy lives, relative to the manifest's folder: `proto/event/v1`. */
   path: string;
+  /**
+   * Present when no manifest pin asked for it: the pins whose contracts import it (vendored
+   * because a contract cannot be used without what it imports).
+   */
+  requiredBy?: string[];
 }
 
 const HEADER =

@@ -5,10 +5,9 @@ import { UserError } from "@flow/errors";
 import semver from "semver";
 import { parse } from "yaml";
 import { type CommandScope, openCommandContext, repoPath } from "./command-context";
+import { importedMajorsOfFolder } from "./contract-imports";
 import { parsePin } from "./pin";
 import { writeManifest } from "./pin-manifest";
-import { parseContractPath } from "./proto-layout";
-import { parseProtoOutline } from "./proto-outline";
 import { type ServiceFamily, serviceTemplates } from "./service-templates";
 import { type VendorAction, vendorDir } from "./vendoring";
 
@@ -99,7 +98,7 @@ export function scaffoldService(options: NewServiceOptions): NewServiceResult {
     const pins = [parsePin(`${contract}@^${major}`, where)];
     writeManifest(root, { dir, pins });
     vendorDir(context.repo, context.ledger, dir);
-    for (const imported of importedContracts(join(root, dir, "proto", contract, `v${major}`))) {
+    for (const imported of importedMajorsOfFolder(join(root, dir, "proto", contract, `v${major}`))) {
       if (!pins.some((pin) => pin.name === imported.name && pin.major === imported.major)) {
         pins.push(parsePin(`${imported.name}@^${imported.major}`, where));
       }
@@ -141,17 +140,6 @@ function formatWithRepositoryFormatter(root: string, dir: string): boolean {
 }
 
 /** The `<name>/v<major>` contracts the .proto files of a folder import. */
-function importedContracts(folder: string): { name: string; major: number }[] {
-  const found: { name: string; major: number }[] = [];
-  for (const file of readdirSync(folder).filter((entry) => entry.endsWith(".proto"))) {
-    for (const imported of parseProtoOutline(readFileSync(join(folder, file), "utf8")).imports) {
-      const path = parseContractPath(imported.path);
-      if (typeof path !== "string") found.push({ name: path.dir, major: path.major });
-    }
-  }
-  return found;
-}
-
 /**
  * The versions of the service dependencies the workspace's packages already use (the most common
  * one of each), so a new service installs nothing new; fixed fallbacks in an empty workspace.

@@ -74,7 +74,8 @@ export function formatFinding(finding: VendorFinding): string {
 export function formatAction(action: VendorAction): string {
   const what =
     action.from && action.from !== action.version ? `${action.from} -> ${action.version}` : action.version;
-  return `${action.action.padEnd(9)} ${action.path} (${action.pin}: ${what})`;
+  const why = action.requiredBy ? `, imported by ${action.requiredBy.join(", ")}` : "";
+  return `${action.action.padEnd(9)} ${action.path} (${action.pin}: ${what}${why})`;
 }
 
 /** Prints what vendoring did or found; returns the exit code (1 when --check found problems). */

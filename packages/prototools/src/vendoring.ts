@@ -2,9 +2,10 @@ import { existsSync, rmSync, unlinkSync } from "node:fs";
 import { join, posix } from "node:path";
 import { UserError } from "@flow/errors";
 import semver from "semver";
+import { importedMajorsOfFolder, importedMajorsOfTree } from "./contract-imports";
 import type { GitRepo } from "./git";
 import { verifyLedger } from "./ledger-verification";
-import { type Pin, resolvePin } from "./pin";
+import { type Pin, parsePin, resolvePin } from "./pin";
 import { LOCK_FILE, type LockEntry, readLock, writeLock } from "./pin-lock";
 import { MANIFEST_FILE, readManifest } from "./pin-manifest";
 import type { Release, ReleaseLedger } from "./release-ledger";
@@ -19,6 +20,8 @@ export interface VendorAction {
   path: string;
   action: "vendored" | "replaced" | "unchanged" | "removed";
   from?: string;
+  /** For a contract vendored because others import it: the pins that need it. */
+  requiredBy?: string[];
 }
 
 /** One problem `--check` found: the file (repository-relative), what is wrong, the fix. */
@@ -85,11 +88,32 @@ export function vendorDir(
   const actions: VendorAction[] = [];
   const nextLock: LockEntry[] = [];
 
-  for (const pin of manifest.pins) {
+  // The manifest's pins, then what their contracts import (transitively) that no pin covers:
+  // a vendored contract always has the contracts it imports beside it.
+  const work: { pin: Pin; requiredBy?: string[] }[] = manifest.pins.map((pin) => ({ pin }));
+  const covered = new Map(manifest.pins.map((pin, index) => [`${pin.name}/v${pin.major}`, index]));
+  for (let index = 0; index < work.length; index++) {
+    const { pin, requiredBy } = work[index] as { pin: Pin; requiredBy?: string[] };
     const locked = lock.find((entry) => entry.pin === pin.spec);
     const release = chooseRelease(pin, locked, ledger, where, options);
     // Never vendor what the ledger cannot vouch for: its tree might not even be this contract.
     verifyLedger(repo, ledger).assertUsable(release);
+    for (const imported of importedMajorsOfTree(repo, release.tree)) {
+      const key = `${imported.name}/v${imported.major}`;
+      const known = covered.get(key);
+      if (known !== undefined) {
+        const requirer = work[known];
+        if (requirer?.requiredBy && !requirer.requiredBy.includes(pin.spec))
+          requirer.requiredBy.push(pin.spec);
+        continue;
+      }
+      covered.set(key, work.length);
+      const spec = `${imported.name}@^${imported.major}`;
+      work.push({
+        pin: parsePin(spec, `${release.name} ${release.version} imports ${key}`),
+        requiredBy: [pin.spec],
+      });
+    }
     const major = semver.major(release.version);
     const path = destination(dir, pin.name, major);
     const found = worktreeTreeId(repo, path);
@@ -116,6 +140,7 @@ export function vendorDir(
         path,
         action: found === undefined ? "vendored" : "replaced",
         from: previous?.version,
+        ...(requiredBy ? { requiredBy } : {}),
       });
     }
     nextLock.push({
@@ -126,6 +151,7 @@ export function vendorDir(
       commit: release.commit,
       tree: release.tree,
       path: posix.relative(dir || ".", path),
+      ...(requiredBy ? { requiredBy } : {}),
     });
   }
 
@@ -201,12 +227,32 @@ export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): Ven
     }
   }
 
+  // Every contract a vendored copy imports must be vendored too (pinned, or locked as a dependency).
+  const needed = new Set<string>();
+  const lockedMajors = new Set(lock.map((entry) => `${entry.name}/v${semver.major(entry.version)}`));
   for (const entry of lock) {
-    const path = posix.join(dir, entry.path);
-    if (!manifest.pins.some((pin) => pin.spec === entry.pin)) {
+    for (const imported of importedMajorsOfFolder(join(repo.root, dir, entry.path))) {
+      const key = `${imported.name}/v${imported.major}`;
+      needed.add(key);
+      if (lockedMajors.has(key)) continue;
+      lockedMajors.add(key);
       findings.push({
         file: lockFile,
-        message: `"${entry.pin}" is locked but no longer pinned in ${MANIFEST_FILE}`,
+        message: `${entry.name} ${entry.version} imports ${key}, which is not vendored beside it`,
+        fix,
+      });
+    }
+  }
+
+  for (const entry of lock) {
+    const path = posix.join(dir, entry.path);
+    if (
+      !manifest.pins.some((pin) => pin.spec === entry.pin) &&
+      !needed.has(`${entry.name}/v${semver.major(entry.version)}`)
+    ) {
+      findings.push({
+        file: lockFile,
+        message: `"${entry.pin}" is locked but no longer pinned in ${MANIFEST_FILE}, and no vendored contract imports it`,
         fix,
       });
     }
