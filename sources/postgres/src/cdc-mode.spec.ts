@@ -5,7 +5,7 @@ import {
   startPrivatePostgresCluster,
   withPrivatePostgres,
 } from "@flow/testing/private-postgres";
-import pg from "pg";
+import type pg from "pg";
 import { decodeCdcCheckpoint } from "./cdc-checkpoint";
 import { formatLsn } from "./lsn";
 import { payload, ReadStream, servePostgresSource, validateOnly } from "./test-support/read-stream";
@@ -20,9 +20,7 @@ withPrivatePostgres(() => {
   let admin: pg.Client;
   beforeAll(async () => {
     cluster = await startPrivatePostgresCluster();
-    admin = new pg.Client({ connectionString: cluster.url });
-    admin.on("error", () => undefined);
-    await admin.connect();
+    admin = await cluster.connect();
   }, 120_000);
   afterAll(async () => {
     await admin?.end();
