@@ -4,7 +4,7 @@ import { open } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { FlowProcess, RECORDING_CONSUMER, runFlow, serviceMain } from "./test-support/flow-cli";
+import { closedPort, FlowProcess, RECORDING_CONSUMER, runFlow, serviceMain } from "./test-support/flow-cli";
 import { tempDir } from "./test-support/temp-dir";
 
 // The `flow` command on a bad day (issue 9, items 8-10): runs that dead-letter are not called
@@ -193,10 +193,7 @@ describe("what the user got wrong is one clear line, with where and how to fix i
   });
 
   it("flow validate reports a PostgreSQL state store nobody answers for, at state.url", async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as { port: number };
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await closedPort();
     const file = dir.file(
       "unreachable.yaml",
       tenthsPipeline("unreachable", `state: { url: "postgres://flow@127.0.0.1:${port}/flow" }`),

@@ -1,17 +1,13 @@
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { RECORDING_CONSUMER, repositoryCheckout, runFlow, serviceMain } from "./test-support/flow-cli";
+import {
+  closedPort,
+  RECORDING_CONSUMER,
+  repositoryCheckout,
+  runFlow,
+  serviceMain,
+} from "./test-support/flow-cli";
 import { tempDir } from "./test-support/temp-dir";
-
-/** A port nothing listens on (the OS gave it out, then it was closed again). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("flow validate", () => {
   const dir = tempDir("validate");
