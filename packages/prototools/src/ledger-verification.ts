@@ -11,6 +11,7 @@ import { parseProtoOutline } from "./proto-outline";
 import { ProtoSyntaxError } from "./proto-tokenizer";
 import { LEDGER_FILE, type Release, type ReleaseLedger, tagFor } from "./release-ledger";
 import { readRepoSettings } from "./repo-settings";
+import { schemaChanges } from "./schema-diff";
 
 /** A ledger entry the tools cannot vouch for, blamed on its line of proto-releases.yaml. */
 export interface LedgerFinding {
@@ -92,7 +93,8 @@ const verified = new WeakMap<ReleaseLedger, LedgerVerification>();
  * Verifies every ledger entry before anything uses it: its tag and path agree with its name and
  * version; its release commit, when present, holds exactly the recorded tree at the recorded path;
  * the content at the recorded tree id is the contract it claims (its file names and package); and
- * it is compatible with its predecessor in the same major, compared by buf as the gate does. Comparisons that passed are
+ * it is compatible with its predecessor in the same major by the semver rule, as the gate compares
+ * (buf's FILE rules; and a patch changes no schema: additions are minor). Comparisons that passed are
  * remembered in the git folder by the content they compared, so a second run costs no buf call.
  */
 export function verifyLedger(repo: GitRepo, ledger: ReleaseLedger): LedgerVerification {
@@ -246,6 +248,15 @@ function checkSuccession(
       `${label} breaks ${previous.version} in ${compared.changes.length} place(s), first ${first.relative}:${first.line}:${first.col}: ${first.rule}: ${first.message}`,
       `the gate refuses this entry: a breaking change is a new major. ${REPAIR_HINT}`,
     );
+  }
+  if (patch) {
+    const changed = schemaChanges(contractDir, current, before)[0];
+    if (changed) {
+      return finding(
+        `${label} is a patch of ${previous.version} but ${changed.message} (${changed.relative}:${changed.line}:${changed.col})`,
+        `a patch changes no schema; additions are a minor release. ${REPAIR_HINT}`,
+      );
+    }
   }
   cache.add(key);
   return { kind: "trusted" };

@@ -1,4 +1,5 @@
 import { UserError, UserErrors } from "@flow/errors";
+import { runLintCommand } from "./lint-command";
 import { recordRelease } from "./release";
 import { runReleaseCommand } from "./release-command";
 import { ReleaseLedger } from "./release-ledger";
@@ -91,6 +92,34 @@ describe("flow proto release", () => {
     expect(messages.at(-1)).toBe("a minor release of event cannot break 1.0.0: 1 breaking change(s)");
     expect((error as UserErrors).errors.at(-1)?.hint).toContain("add proto/event/v2/");
     expect(temp.tags()).not.toContain("proto-event@v1.1.0");
+  });
+
+  it("refuses a patch that adds a field (additions are minor), naming what it adds and where", () => {
+    temp.write(EVENT, dataTypeProto(PREFIX, "event", "  string id = 1;\n  string kind = 2;\n"));
+    temp.commit("event: add kind");
+    const error = thrown(() => releaseEvent("patch"));
+    expect(error).toBeInstanceOf(UserErrors);
+    expect(error.exitCode).toBe(1);
+    expect((error as UserErrors).errors.map((e) => e.message)).toEqual([
+      "proto/event/v1/event.proto:8:3: adds field Event.kind",
+      "a patch release of event changes no schema, but this one changes 1.0.0 in 1 place(s)",
+    ]);
+    expect((error as UserErrors).errors.at(-1)?.hint).toBe(
+      "additions are a minor release: flow proto release event minor",
+    );
+    expect(temp.tags()).not.toContain("proto-event@v1.0.1");
+    expect(releaseEvent("minor").release.version).toBe("1.1.0");
+  });
+
+  it("a patch entry that adds a field, written by hand, is a ledger finding", () => {
+    temp.write(EVENT, dataTypeProto(PREFIX, "event", "  string id = 1;\n  string kind = 2;\n"));
+    temp.commit("event: add kind");
+    releaseEvent("minor");
+    temp.write("proto-releases.yaml", temp.read("proto-releases.yaml").replace(/1\.1\.0/g, "1.0.1"));
+    temp.commit("ledger: 1.1.0 renamed 1.0.1 by hand");
+    expect(runLintCommand({ root: temp.root }).findings.map((f) => `${f.rule}: ${f.message}`)).toEqual([
+      "release-ledger: event 1.0.1 is a patch of 1.0.0 but adds field Event.kind (event/v1/event.proto:8:3)",
+    ]);
   });
 
   it("releases a new major from its own v2 folder, leaving v1 as it was", () => {

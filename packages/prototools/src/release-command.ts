@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { UserError, UserErrors } from "@flow/errors";
 import semver from "semver";
 import { compareWithRelease } from "./breaking-check";
@@ -5,10 +6,12 @@ import { type CommandScope, openCommandContext } from "./command-context";
 import { type ContractFolder, findAuthoredContracts } from "./contract-catalog";
 import { appendChangelog } from "./contract-changelog";
 import { formatLintFinding, lintContracts } from "./contract-lint";
+import { collectSide, releaseSide, worktreeSide } from "./contract-sides";
 import { verifyLedger } from "./ledger-verification";
 import { expectedPackage } from "./proto-layout";
 import { recordRelease } from "./release";
 import { type Release, type ReleaseLedger, tagFor } from "./release-ledger";
+import { schemaChanges } from "./schema-diff";
 
 export const RELEASE_KINDS = ["major", "minor", "patch"] as const;
 export type ReleaseKind = (typeof RELEASE_KINDS)[number];
@@ -118,6 +121,38 @@ export function runReleaseCommand(options: ReleaseCommandOptions): ReleaseComman
           ),
         ],
         `breaking changes in ${folder.path}`,
+      );
+    }
+  }
+
+  if (previous && kind === "patch") {
+    const contractDir = `${name}/v${folder.major}`;
+    const added = schemaChanges(
+      contractDir,
+      collectSide(worktreeSide(repo, folder)),
+      collectSide(releaseSide(repo, ledger, previous)),
+    );
+    if (added.length > 0) {
+      throw new UserErrors(
+        [
+          ...added.map(
+            (change) =>
+              new UserError(
+                `${posix.join(folder.root, change.relative)}:${change.line}:${change.col}: ${change.message}`,
+                {
+                  exitCode: 1,
+                },
+              ),
+          ),
+          new UserError(
+            `a patch release of ${name} changes no schema, but this one changes ${previous.version} in ${added.length} place(s)`,
+            {
+              exitCode: 1,
+              hint: `additions are a minor release: flow proto release ${name} minor${options.major !== undefined ? ` --major ${options.major}` : ""}`,
+            },
+          ),
+        ],
+        `schema changes in ${folder.path}`,
       );
     }
   }
