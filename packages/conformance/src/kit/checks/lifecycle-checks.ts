@@ -78,7 +78,7 @@ export async function sigtermCheck(context: ConformContext, scenario: Scenario):
   if (exit.signal === "SIGTERM")
     return fail(
       "lifecycle.sigterm",
-      "killed by SIGTERM itself: no handler, so nothing it held was answered",
+      `killed by SIGTERM itself: no handler, so nothing it held was answered${child.stderrTail.length > 0 ? `; last stderr line: ${child.stderrTail.at(-1)}` : ""}`,
       "handle SIGTERM: stop taking work, answer what you hold, then exit 0 (Python: signal.signal(SIGTERM, ...) and server.stop(grace))",
     );
   const dropped = unanswered();
