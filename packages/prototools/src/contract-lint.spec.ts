@@ -125,6 +125,7 @@ describe("flow proto lint", () => {
         dataTypeProto(PREFIX, "audit_service").replace("AuditService", "Audit"),
       );
       expect(where(lint(["proto"]).findings)).toEqual([
+        "proto/audit_service/v1/audit.proto:1:1: service-location",
         "proto/audit_service/v1/audit.proto:1:1: folder-kind",
         "proto/event/v1/event.proto:10:1: folder-kind",
       ]);
@@ -205,13 +206,71 @@ describe("flow proto lint", () => {
       expect(findings[0]?.hint).toBe("pnpm flow proto vendor --force sources");
     });
 
-    it("judges copies by shape and imports only in a repository without pin manifests", () => {
+    it("flags a copy in a folder without pins: a copy made by hand, never verified", () => {
       rmSync(temp.path("sources/proto-pins.yaml"));
       rmSync(temp.path("sources/proto-pins.lock.yaml"));
       temp.write(
         "sources/proto/event/v1/event.proto",
         `${temp.read("sources/proto/event/v1/event.proto")}// edit\n`,
       );
+      const findings = lint().findings;
+      expect(where(findings)).toEqual(["sources/proto/event/v1/event.proto:1:1: hand-copy"]);
+      expect(findings[0]?.message).toBe(
+        "sources/proto/event/v1 is a copy of event (released from proto/event/v1) that no pin vendors (sources/proto-pins.yaml does not exist)",
+      );
+      expect(findings[0]?.hint).toBe(
+        "vendor it instead: git rm -r -q sources/proto/event/v1 && flow proto add sources event@^1",
+      );
+    });
+  });
+
+  describe("what lint used to miss", () => {
+    it("service-location: a service contract in the shared proto/ folder", () => {
+      temp.write(
+        "proto/audit_service/v1/audit.proto",
+        serviceProto(PREFIX, "audit")
+          .replace('import "event/v1/event.proto";\n', "")
+          .replace("flow.microservices.event.v1.Event sample = 1;", "string sample = 1;"),
+      );
+      const findings = lint().findings;
+      expect(where(findings)).toEqual(["proto/audit_service/v1/audit.proto:1:1: service-location"]);
+      expect(findings[0]?.hint).toContain("audits/proto/audit_service/v1/");
+    });
+
+    it("hand-copy: an unpinned copy beside pinned ones", () => {
+      temp.write(
+        "sources/proto/checkpoint/v1/checkpoint.proto",
+        temp.read("proto/checkpoint/v1/checkpoint.proto"),
+      );
+      const findings = lint().findings;
+      expect(where(findings)).toEqual(["sources/proto/checkpoint/v1/checkpoint.proto:1:1: hand-copy"]);
+      expect(findings[0]?.message).toContain("(not in sources/proto-pins.lock.yaml)");
+    });
+
+    it("generate-source: a build script generating from another package's protos", () => {
+      temp.write(
+        "sources/demo/package.json",
+        `${JSON.stringify({ name: "demo", scripts: { build: "tsc", generate: "buf generate ../proto --template ../../buf.gen.yaml" } }, null, 2)}\n`,
+      );
+      temp.write(
+        "sources/other/package.json",
+        `${JSON.stringify({ name: "other", scripts: { generate: "protoc -I../../proto --ts_out=src/gen event/v1/event.proto" } }, null, 2)}\n`,
+      );
+      temp.write("buf.gen.yaml", "version: v2\n");
+      const findings = lint().findings;
+      expect(findings.map((f) => `${f.file}:${f.line}:${f.col}: ${f.rule}: ${f.message}`)).toEqual([
+        'sources/demo/package.json:5:31: generate-source: script "generate" reads protos from sources/proto, outside the package',
+        'sources/other/package.json:4:27: generate-source: script "generate" reads protos from proto, outside the package',
+      ]);
+      // Generating from the package's own proto/ with a shared template is the convention.
+      temp.write(
+        "sources/demo/package.json",
+        JSON.stringify({
+          name: "demo",
+          scripts: { generate: "buf generate proto --template ../../buf.gen.yaml" },
+        }),
+      );
+      temp.write("sources/other/package.json", JSON.stringify({ name: "other" }));
       expect(lint().findings).toEqual([]);
     });
   });

@@ -1,6 +1,8 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { runBuf } from "./buf-cli";
+import { listContractFolders, rootOfRelease } from "./contract-catalog";
+import { findForeignProtoScripts } from "./generate-script-lint";
 import type { GitRepo } from "./git";
 import { verifyLedger } from "./ledger-verification";
 import { LINT_RULES, type LintRuleId, UNPARSABLE_RULE } from "./lint-rules";
@@ -134,6 +136,7 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
       });
       continue;
     }
+    checkServiceLocation(file, location.root, path, findings);
     checkFileName(file, path, findings);
     checkPackage(file, path, outline, options.prefix, findings);
     checkFolderKind(file, path, outline, findings);
@@ -145,6 +148,8 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
   ];
   checkVendoredCopies(repo, options, findings);
   checkDeletedReleases(repo, options, findings);
+  checkHandCopies(repo, options, findings);
+  checkGenerateScripts(repo, options, findings);
   checkLedger(repo, options, findings);
   if (options.compile !== false) {
     const excluded = new Set([...findings, ...unparsable].map((finding) => finding.file));
@@ -204,6 +209,66 @@ function checkSyntax(file: string, outline: ProtoOutline, findings: LintFinding[
       rule: "syntax",
       message: `syntax is "${outline.syntax.value}"; contracts are proto3`,
       hint,
+    });
+  }
+}
+
+function checkServiceLocation(
+  file: string,
+  protoRoot: string,
+  path: ContractPath,
+  findings: LintFinding[],
+): void {
+  if (protoRoot !== "proto" || !isServiceName(path.dir)) return;
+  const family = path.dir.slice(0, -"_service".length);
+  findings.push({
+    file,
+    line: 1,
+    col: 1,
+    rule: "service-location",
+    message: `service contract ${path.dir} is in the shared proto/ folder, which holds shared data types`,
+    hint: `move it beside the services that implement it, e.g. ${family}s/proto/${path.dir}/v${path.major}/ (a family folder) or <package>/proto/${path.dir}/v${path.major}/`,
+  });
+}
+
+/**
+ * A folder of a contract released from another proto root that no lock vendors: a copy made by
+ * hand, in a folder without pins or beside pinned copies. It is never verified against a tree id.
+ */
+function checkHandCopies(repo: GitRepo, options: LintOptions, findings: LintFinding[]): void {
+  for (const folder of listContractFolders(repo)) {
+    if (folder.vendored || !folder.files.some((file) => isSelected(file, options.paths))) continue;
+    const releases = options.ledger.releasesOf(folder.name);
+    if (releases.length === 0 || releases.some((release) => rootOfRelease(release.path) === folder.root))
+      continue;
+    const owner = posix.dirname(folder.root) === "." ? "" : posix.dirname(folder.root);
+    const source = releases.at(-1)?.path;
+    findings.push({
+      file: folder.files[0] ?? folder.path,
+      line: 1,
+      col: 1,
+      rule: "hand-copy",
+      message: `${folder.path} is a copy of ${folder.name} (released from ${source}) that no pin vendors${hasManifest(repo.root, owner) ? ` (not in ${posix.join(owner, LOCK_FILE)})` : ` (${posix.join(owner, MANIFEST_FILE)} does not exist)`}`,
+      hint: `vendor it instead: git rm -r -q ${folder.path} && flow proto add ${owner || "."} ${folder.name}@^${folder.major}`,
+    });
+  }
+}
+
+function checkGenerateScripts(repo: GitRepo, options: LintOptions, findings: LintFinding[]): void {
+  for (const script of findForeignProtoScripts(repo)) {
+    const dir = posix.dirname(script.file) === "." ? "" : posix.dirname(script.file);
+    if (
+      !isSelected(script.file, options.paths) &&
+      !(options.paths ?? []).some((path) => path !== "" && isSelected(path, [dir]))
+    )
+      continue;
+    findings.push({
+      file: script.file,
+      line: script.line,
+      col: script.col,
+      rule: "generate-source",
+      message: `script "${script.script}" reads protos from ${script.target}, outside the package`,
+      hint: `vendor what it needs into ${posix.join(dir, "proto")} (flow proto add ${dir || "."} <name>@<range>) and generate from there, e.g. buf generate proto`,
     });
   }
 }

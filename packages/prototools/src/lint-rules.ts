@@ -11,6 +11,12 @@ export const LINT_RULES = {
   "import-unresolved": "every import resolves inside the same proto root (a copy vendored beside the file)",
   symlink: "no symlinks among contracts: vendored copies are real files made by git read-tree",
   "vendored-copy": "a vendored copy matches its lock entry (the same check as flow proto vendor --check)",
+  "service-location":
+    "service contracts live with their family or package, never in the shared top-level proto/",
+  "hand-copy":
+    "a copy of a contract released elsewhere is vendored by a pin (git read-tree), never copied by hand",
+  "generate-source":
+    "a package generates code only from its own proto/ folder, never from another package's protos",
   "released-deleted": "a released major stays in the repository: its folder is never deleted",
   "release-ledger":
     "every ledger entry is what the gate accepted: its tree is the contract it names, compatible with its predecessor",
