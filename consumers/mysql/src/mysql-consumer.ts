@@ -1,41 +1,47 @@
-import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type ConsumerDefinition, eventJson, type JsonSchema, readPackageVersion } from "@flow/sdk";
+import { type ConsumerDefinition, readPackageVersion } from "@flow/sdk";
+import { EventRows, SqlBatchWriter, serverName, tableConfigIssues } from "@flow/sql-rows";
+import { mysqlServerIssues } from "./mysql-checks";
+import { type MysqlConsumerConfig, mysqlConsumerConfigSchema } from "./mysql-consumer-config";
+import { mysqlErrors } from "./mysql-errors";
+import { openMysqlSession } from "./mysql-session";
+import { createTableSql } from "./mysql-table";
 
-export interface MysqlConfig {
-  /** The JSON Lines file events are appended to. */
-  path: string;
-}
-
-export const mysqlConfigSchema: JsonSchema = {
-  title: "flow-consumer-mysql configuration",
-  type: "object",
-  additionalProperties: false,
-  required: ["path"],
-  properties: {
-    path: { type: "string", minLength: 1, description: "The JSON Lines file events are appended to." },
-  },
-};
-
-/** Appends each event as one JSON line. This is where the consumer's logic goes. */
-export const mysqlConsumer: ConsumerDefinition<MysqlConfig> = {
+export const mysqlConsumer: ConsumerDefinition<MysqlConsumerConfig> = {
   name: "flow-consumer-mysql",
-  // package.json sits one level above src/ and dist/.
   version: readPackageVersion(join(__dirname, "..")),
-  description: "appends events to a JSON Lines file",
-  configSchema: mysqlConfigSchema,
+  description:
+    "Writes one MariaDB/MySQL row per event, one transaction per batch, keyed by event id so redelivered events add no row; WRITTEN after COMMIT",
+  configSchema: mysqlConsumerConfigSchema,
+  features: { ordering: "total", idempotent: true },
 
-  async write(events, config) {
-    const lines = events.map((event) => {
-      const json = event.datacontenttype === "application/json";
-      return JSON.stringify({
-        id: event.id,
-        source: event.source,
-        type: event.type,
-        data: json ? eventJson(event) : event.data.toString("base64"),
-      });
-    });
-    // Resolving only after the append means the acknowledgement Core receives is durable.
-    await appendFile(config.path, lines.map((line) => `${line}\n`).join(""));
+  async validate(config, context) {
+    const issues = tableConfigIssues(config);
+    // Core validates before every run; a stream's start only checks the configuration itself, so
+    // a server that is down when a service restarts makes batches retryable, not the stream fail.
+    if (!context.validateOnly || issues.length > 0) return issues;
+    return mysqlServerIssues(config, mysqlServer(config.url));
+  },
+
+  open(config) {
+    const rows = new EventRows(config);
+    const writer = new SqlBatchWriter(
+      rows,
+      () =>
+        openMysqlSession({
+          ...config,
+          shape: rows.shape,
+          fixedColumns: config.columns === undefined,
+          createTableSql: config.createTable ? createTableSql(config, rows.shape) : undefined,
+        }),
+      mysqlErrors,
+      mysqlServer(config.url),
+    );
+    // No flush: each write resolves after its COMMIT (Core never flushes for durability).
+    return { write: (events) => writer.write(events), close: () => writer.close() };
   },
 };
+
+function mysqlServer(url: string): string {
+  return serverName("MariaDB/MySQL", url, 3306);
+}

@@ -1,0 +1,132 @@
+import type { RowShape, SqlRow, SqlSession, SqlValue } from "@flow/sql-rows";
+import mysql from "mysql2/promise";
+import { quotedTable, quoteIdentifier } from "./mysql-table";
+
+export interface MysqlSessionOptions {
+  url: string;
+  table: string;
+  shape: RowShape;
+  /** True for the fixed event columns, whose RFC 3339 time becomes a DATETIME(6) literal. */
+  fixedColumns: boolean;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  createTableSql?: string;
+}
+
+/**
+ * Strict mode on every connection whatever the server's default: without it MariaDB/MySQL cut a
+ * value that does not fit to what fits, with a warning, and the cut row would be answered WRITTEN.
+ * UTC, so DATETIME values mean what the event's time says.
+ */
+const SESSION_SETUP =
+  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'";
+
+/** A connection that never crashes the process when the server goes away. */
+export async function mysqlConnection(
+  url: string,
+  options: { connectTimeoutMs: number },
+): Promise<mysql.Connection> {
+  const connection = await mysql.createConnection({
+    uri: url.replace(/^mariadb:/, "mysql:"),
+    connectTimeout: options.connectTimeoutMs,
+    charset: "utf8mb4",
+    timezone: "Z",
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    enableKeepAlive: true,
+  });
+  // The failing query rejects by itself; the writer opens a new connection after it.
+  connection.on("error", () => undefined);
+  return connection;
+}
+
+export async function openMysqlSession(options: MysqlSessionOptions): Promise<MysqlSession> {
+  const connection = await mysqlConnection(options.url, options);
+  try {
+    await connection.query(SESSION_SETUP);
+    if (options.createTableSql) await connection.query(options.createTableSql);
+    return new MysqlSession(connection, options);
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  }
+}
+
+/**
+ * One connection writing batches to one table with `INSERT ... VALUES ... ON DUPLICATE KEY UPDATE`:
+ * for onConflict nothing, an update of the key to itself, which changes nothing. Never `INSERT
+ * IGNORE`: it turns every error of a row (a value too long, a NULL in a NOT NULL column) into a
+ * warning and stores the row cut or zeroed.
+ */
+export class MysqlSession implements SqlSession {
+  private readonly insertText: string;
+  private readonly timeIndex: number;
+  private broken: Error | undefined;
+
+  constructor(
+    private readonly connection: mysql.Connection,
+    private readonly options: MysqlSessionOptions,
+  ) {
+    const { columns, key, updated } = options.shape;
+    const sets = (updated.length > 0 ? updated : key.slice(0, 1)).map(
+      (name) =>
+        `${quoteIdentifier(name)} = ${updated.length > 0 ? `VALUES(${quoteIdentifier(name)})` : quoteIdentifier(name)}`,
+    );
+    this.insertText = `INSERT INTO ${quotedTable(options.table)} (${columns.map(quoteIdentifier).join(", ")}) VALUES ? ON DUPLICATE KEY UPDATE ${sets.join(", ")}`;
+    this.timeIndex = options.fixedColumns ? columns.indexOf("time") : -1;
+  }
+
+  begin(): Promise<void> {
+    return this.run("START TRANSACTION");
+  }
+
+  commit(): Promise<void> {
+    return this.run("COMMIT");
+  }
+
+  rollback(): Promise<void> {
+    return this.run("ROLLBACK");
+  }
+
+  async insertAll(rows: SqlRow[]): Promise<void> {
+    await this.run(this.insertText, [rows.map((row) => this.values(row))]);
+  }
+
+  /** InnoDB rolls back a failed statement alone and keeps the transaction: no savepoint needed. */
+  async insertOne(row: SqlRow): Promise<void> {
+    await this.run(this.insertText, [[this.values(row)]]);
+  }
+
+  async close(): Promise<void> {
+    // end() waits for the server's answer, which a partition never gives.
+    this.connection.destroy();
+  }
+
+  private async run(sql: string, values?: unknown[]): Promise<void> {
+    if (this.broken) throw this.broken;
+    try {
+      await this.connection.query({ sql, values, timeout: this.options.statementTimeoutMs });
+    } catch (error) {
+      // After a timeout (or a fatal error) mysql2 answers no further command on the connection:
+      // a ROLLBACK sent after it would wait forever. Fail fast; the writer opens a new one.
+      if (
+        (error as { fatal?: unknown }).fatal === true ||
+        typeof (error as { errno?: unknown }).errno !== "number"
+      ) {
+        this.broken = error as Error;
+        this.connection.destroy();
+      }
+      throw error;
+    }
+  }
+
+  private values(row: SqlRow): SqlValue[] {
+    if (this.timeIndex < 0) return row.values;
+    const values = [...row.values];
+    const time = values[this.timeIndex];
+    // RFC 3339 in UTC -> a DATETIME(6) literal, read in the session's UTC.
+    if (typeof time === "string") values[this.timeIndex] = time.replace("T", " ").replace(/Z$/, "");
+    return values;
+  }
+}
