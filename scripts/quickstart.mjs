@@ -18,4 +18,4 @@ if (run.status !== 0) process.exit(run.status ?? 1);
 const output = "examples/.flow/quickstart.db";
 console.log(`\nThe big orders are in ${output} (table "orders").`);
 console.log(`Look at them:  node scripts/show-table.mjs ${output} orders`);
-console.log("Run history:   pnpm flow status -f examples/quickstart.yaml");
+console.log("Run history:   npx flow status examples/quickstart.yaml");

@@ -9,7 +9,7 @@ const Database = require("better-sqlite3");
 const [file, table = "events", limit = "5"] = process.argv.slice(2);
 if (!file || !existsSync(file)) {
   console.error(
-    `error: ${file ?? "(no file given)"}: no such SQLite file\n  hint: run the pipeline first: pnpm quickstart`,
+    `error: ${file ?? "(no file given)"}: no such SQLite file\n  hint: run the pipeline first: npx pnpm quickstart`,
   );
   process.exit(2);
 }

@@ -34,7 +34,7 @@ consumers:
     );
     const run = new FlowProcess(["run", file], { cwd: dir.path });
     const started = await run.waitForLog(/"stage":"pass".*"msg":"service started"/);
-    const pid = (JSON.parse(started) as { pid: number }).pid;
+    const pid = (JSON.parse(started) as { servicePid: number }).servicePid;
     await run.waitForLog(/"stageId":"db","eventsIn":\d+,"eventsOut":[1-9].*"msg":"progress"/);
     process.kill(pid, "SIGKILL");
     const result = await run.wait();

@@ -86,7 +86,7 @@ export function missingIds(db: string, total: number): number {
 /** The pid of a stage's service, from its first "service started" line. */
 export async function servicePid(run: FlowProcess, stage: string): Promise<number> {
   const line = await run.waitForLog(new RegExp(`"stage":"${stage}".*"msg":"service started"`));
-  return (JSON.parse(line) as { pid: number }).pid;
+  return (JSON.parse(line) as { servicePid: number }).servicePid;
 }
 
 /** Resolves once the sink holds `atLeast` distinct ids; rejects when flow exits first. */
