@@ -1,4 +1,5 @@
-import { rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { cpSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { runBreakingCommand } from "./breaking-command";
 import { formatLintFinding, type LintFinding } from "./contract-lint";
 import { reportLintResult, runLintCommand } from "./lint-command";
 import {
@@ -10,6 +11,7 @@ import {
   serviceProto,
 } from "./test-support/fixture-repos";
 import { TempRepo } from "./test-support/temp-repo";
+import { runVendorCommand } from "./vendor-command";
 
 const PREFIX = "flow.microservices";
 const SERVICE = "sources/proto/source_service/v1/source.proto";
@@ -190,8 +192,11 @@ describe("flow proto lint", () => {
       expect(findings.find((f) => f.file === "billing/proto")?.message).toBe(
         "is a symlink (to ../proto); no symlinks among contracts: vendored copies are real files made by git read-tree",
       );
-      // The same edit breaks the lock: the copy is no longer the released tree.
-      expect(findings.some((f) => f.rule === "vendored-copy")).toBe(true);
+      // One symlink, one finding: not again as a vendored copy that is a symlink and changed type.
+      expect(where(findings)).toEqual([
+        "billing/proto:1:1: symlink",
+        "sources/proto/event/v1/event.proto:1:1: symlink",
+      ]);
     });
   });
 
@@ -202,8 +207,49 @@ describe("flow proto lint", () => {
         `${temp.read("sources/proto/event/v1/event.proto")}// edit\n`,
       );
       const findings = lint().findings;
-      expect(where(findings)).toEqual(["sources/proto/event/v1/event.proto:1:1: vendored-copy"]);
+      const edited = temp.read("sources/proto/event/v1/event.proto").split("\n").length;
+      expect(where(findings)).toEqual([`sources/proto/event/v1/event.proto:${edited - 1}:1: vendored-copy`]);
       expect(findings[0]?.hint).toBe("pnpm flow proto vendor --force sources");
+    });
+
+    it("points at the first edited line and column of a vendored copy", () => {
+      const file = "sources/proto/event/v1/event.proto";
+      temp.write(file, temp.read(file).replace("string id = 1;", "string ident = 1;"));
+      const line =
+        temp
+          .read(file)
+          .split("\n")
+          .findIndex((text) => text.includes("ident")) + 1;
+      expect(where(lint().findings)).toEqual([`${file}:${line}:12: vendored-copy`]);
+    });
+
+    it("ignores gitignored files inside a vendored folder, in every check", () => {
+      temp.write(".gitignore", ".DS_Store\n*.swp\n");
+      temp.commit("ignore editor files");
+      temp.write("sources/proto/event/v1/.DS_Store", "finder junk\n");
+      temp.write("sources/proto/event/.event.proto.swp", "vim swap\n");
+      expect(lint().findings).toEqual([]);
+      expect(runVendorCommand({ root: temp.root, check: true }).findings).toEqual([]);
+      expect(runVendorCommand({ root: temp.root }).actions.map((a) => a.action)).toEqual(["unchanged"]);
+      expect(runBreakingCommand({ root: temp.root }).comparisons.every((c) => c.changes.length === 0)).toBe(
+        true,
+      );
+    });
+
+    it("cp -r v1 v2, the first step of a new major, blames the copy, never the untouched v1", () => {
+      cpSync(temp.path("proto/event/v1"), temp.path("proto/event/v2"), { recursive: true });
+      const report = lint();
+      expect(report.unparsable).toEqual([]);
+      expect(where(report.findings)).toEqual(["proto/event/v2/event.proto:4:1: package"]);
+    });
+
+    it('accepts syntax = "pro" "to3"; (adjacent strings are one, as protoc reads them)', () => {
+      temp.write(
+        "proto/event/v1/event.proto",
+        temp.read("proto/event/v1/event.proto").replace('"proto3"', '"pro" "to3"'),
+      );
+      expect(lint().findings).toEqual([]);
+      expect(lint().unparsable).toEqual([]);
     });
 
     it("flags a copy in a folder without pins: a copy made by hand, never verified", () => {

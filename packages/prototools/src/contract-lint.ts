@@ -147,6 +147,14 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
     ...new Set(files.map((file) => locateInProtoRoot(file)?.root).filter((root) => root !== undefined)),
   ];
   checkVendoredCopies(repo, options, findings);
+  // A symlink is reported once, by the symlink rule, not again as a vendored copy that changed.
+  const links = new Set(
+    findings.filter((finding) => finding.rule === "symlink").map((finding) => finding.file),
+  );
+  for (let at = findings.length - 1; at >= 0; at--) {
+    const finding = findings[at] as LintFinding;
+    if (finding.rule === "vendored-copy" && links.has(finding.file)) findings.splice(at, 1);
+  }
   checkDeletedReleases(repo, options, findings);
   checkHandCopies(repo, options, findings);
   checkGenerateScripts(repo, options, findings);
@@ -155,7 +163,7 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
     const excluded = new Set([...findings, ...unparsable].map((finding) => finding.file));
     for (const root of roots) {
       if (rootsWithLinks.has(root)) continue; // a compiler following links would report noise
-      unparsable.push(...compileRoot(repo.root, root, (file) => files.includes(file) && !excluded.has(file)));
+      unparsable.push(...compileRoot(repo.root, root, files, excluded));
     }
   }
   const order = (a: LintFinding, b: LintFinding) =>
@@ -460,10 +468,23 @@ function checkDeletedReleases(repo: GitRepo, options: LintOptions, findings: Lin
   }
 }
 
-/** Compiles one proto root with buf; reports errors in the files `report` accepts. */
-function compileRoot(repoRoot: string, protoRoot: string, report: (file: string) => boolean): LintFinding[] {
+/**
+ * Compiles one proto root with buf, leaving out the files with convention findings (a `cp -r v1
+ * v2` copy still declaring v1's package would make buf blame the untouched v1 for declaring
+ * everything twice); reports errors in the linted files.
+ */
+function compileRoot(
+  repoRoot: string,
+  protoRoot: string,
+  files: readonly string[],
+  excluded: ReadonlySet<string>,
+): LintFinding[] {
+  const left = [...excluded]
+    .filter((file) => file.startsWith(`${protoRoot}/`) && file.endsWith(".proto"))
+    .flatMap((file) => ["--exclude-path", posix.relative(protoRoot, file)]);
+  const report = (file: string) => files.includes(file) && !excluded.has(file);
   const run = runBuf(
-    ["build", ".", "--output", process.platform === "win32" ? "NUL" : "/dev/null"],
+    ["build", ".", "--output", process.platform === "win32" ? "NUL" : "/dev/null", ...left],
     join(repoRoot, protoRoot),
   );
   if (run.status === 0) return [];

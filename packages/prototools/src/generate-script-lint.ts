@@ -88,7 +88,7 @@ function holdsProtos(target: string): boolean {
 /** Where `path` appears in the script's value in the package.json text (1-based). */
 function positionOf(text: string, script: string, path: string): { line: number; col: number } {
   const key = text.indexOf(`"${script}"`);
-  const at = text.indexOf(path, key < 0 ? 0 : key);
+  const at = text.indexOf(path, Math.max(key, 0));
   const offset = at < 0 ? Math.max(key, 0) : at;
   const before = text.slice(0, offset).split("\n");
   return { line: before.length, col: (before.at(-1)?.length ?? 0) + 1 };

@@ -83,4 +83,10 @@ enum Kind { KIND_UNSPECIFIED = 0; }
       col: 20,
     });
   });
+
+  it("reads adjacent string literals as one, as protoc does", () => {
+    const outline = parseProtoOutline(`syntax = "pro" 'to3';\nimport "event/" "v1/event.proto";\n`);
+    expect(outline.syntax).toEqual({ value: "proto3", line: 1, col: 1 });
+    expect(outline.imports).toEqual([{ path: "event/v1/event.proto", line: 2, col: 1 }]);
+  });
 });

@@ -52,11 +52,19 @@ export function parseProtoOutline(text: string): ProtoOutline {
     index++;
     return token as ProtoToken;
   };
+  /** A string, adjacent literals joined as protoc joins them (`"pro" "to3"` is "proto3"). */
   const expectString = (context: string): ProtoToken => {
     const token = peek();
     if (token?.kind !== "string") fail(`expected a quoted string ${context}, found ${describe(token)}`);
     index++;
-    return token as ProtoToken;
+    const joined = { ...(token as ProtoToken) };
+    while (peek()?.kind === "string") {
+      const next = peek() as ProtoToken;
+      joined.text += ` ${next.text}`;
+      joined.value += next.value;
+      index++;
+    }
+    return joined;
   };
   const fullIdent = (context: string): string => {
     const first = peek();

@@ -142,6 +142,20 @@ describe("flow proto release", () => {
     );
   });
 
+  it("a patch without --major once v2 exists points at --major 1 when only v1 changed", () => {
+    temp.write("proto/event/v2/event.proto", dataTypeProto(PREFIX, "event").replace(".v1;", ".v2;"));
+    temp.commit("event v2");
+    releaseEvent("major");
+    temp.write(EVENT, `// A fix to the v1 documentation.\n${temp.read(EVENT)}`);
+    temp.commit("event v1: comment");
+    const error = thrown(() => releaseEvent("patch"));
+    expect(error.message).toBe("proto/event/v2 has not changed since event 2.0.0");
+    expect(error.hint).toBe(
+      "proto/event/v1 has changed since event 1.0.0: release it with flow proto release event patch --major 1",
+    );
+    expect(releaseEvent("patch", { major: 1 }).release.version).toBe("1.0.1");
+  });
+
   it("a dry run checks everything and changes nothing", () => {
     temp.write(EVENT, `// c\n${temp.read(EVENT)}`);
     temp.commit("event: comment");

@@ -7,6 +7,7 @@ import { type ContractFolder, findAuthoredContracts } from "./contract-catalog";
 import { appendChangelog } from "./contract-changelog";
 import { formatLintFinding, lintContracts } from "./contract-lint";
 import { collectSide, releaseSide, worktreeSide } from "./contract-sides";
+import type { GitRepo } from "./git";
 import { verifyLedger } from "./ledger-verification";
 import { expectedPackage } from "./proto-layout";
 import { recordRelease } from "./release";
@@ -95,7 +96,10 @@ export function runReleaseCommand(options: ReleaseCommandOptions): ReleaseComman
     const tree = repo.tryRun(["rev-parse", "--verify", "--quiet", `${head}:${folder.path}`]);
     if (tree === previous.tree) {
       throw new UserError(`${folder.path} has not changed since ${name} ${previous.version}`, {
-        hint: "there is nothing to release",
+        hint:
+          options.major === undefined
+            ? changedOtherMajor(context.repo, ledger, folders, folder, kind, head)
+            : "there is nothing to release",
       });
     }
     const changes = compareWithRelease(repo, ledger, folder, previous);
@@ -170,6 +174,27 @@ export function runReleaseCommand(options: ReleaseCommandOptions): ReleaseComman
   const recorded = recordRelease(repo, ledger, { name, version, path: folder.path, commit: head });
   const changelog = appendChangelog(repo, recorded, previous, options.note);
   return { release: recorded, ...(previous ? { previous } : {}), changelog, dryRun: false };
+}
+
+/** Without --major, a minor or patch goes to the highest major; point at another that did change. */
+function changedOtherMajor(
+  repo: GitRepo,
+  ledger: ReleaseLedger,
+  folders: ContractFolder[],
+  chosen: ContractFolder,
+  kind: ReleaseKind,
+  head: string,
+): string {
+  for (const other of [...folders].reverse()) {
+    if (other === chosen) continue;
+    const latest = ledger.latestInMajor(other.name, other.major);
+    if (!latest) continue;
+    const tree = repo.tryRun(["rev-parse", "--verify", "--quiet", `${head}:${other.path}`]);
+    if (tree !== undefined && tree !== latest.tree) {
+      return `${other.path} has changed since ${other.name} ${latest.version}: release it with flow proto release ${other.name} ${kind} --major ${other.major}`;
+    }
+  }
+  return "there is nothing to release";
 }
 
 interface ReleasePlan {

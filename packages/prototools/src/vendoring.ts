@@ -1,4 +1,4 @@
-import { existsSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { join, posix } from "node:path";
 import { UserError } from "@flow/errors";
 import semver from "semver";
@@ -285,7 +285,8 @@ export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): Ven
       });
       continue;
     }
-    for (const link of findSymlinks(repo.root, path)) {
+    const links = findSymlinks(repo.root, path);
+    for (const link of links) {
       findings.push({
         file: link,
         message: `is a symlink; vendored copies are real files made by git read-tree`,
@@ -301,8 +302,10 @@ export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): Ven
       });
     } else if (found !== entry.tree) {
       for (const file of changedFiles(repo, entry.tree, found, path)) {
+        if (links.includes(file.path)) continue; // reported once, as a symlink
         findings.push({
           file: file.path,
+          ...(file.position ?? {}),
           message: `${file.change} in the vendored copy of ${entry.name} ${entry.version} (expected tree ${entry.tree}, found ${found})`,
           fix,
         });
@@ -315,6 +318,8 @@ export function checkDir(repo: GitRepo, ledger: ReleaseLedger, dir: string): Ven
 interface ChangedFile {
   path: string;
   change: string;
+  /** For an edited file: where it first differs from the released one. */
+  position?: { line: number; col: number };
 }
 
 /** Which files differ between the released tree and the copy, repository-relative. */
@@ -325,8 +330,31 @@ function changedFiles(repo: GitRepo, expected: string, found: string, path: stri
   if (lines === "") return [{ path, change: "changed" }];
   return lines.split("\n").map((line) => {
     const [status = "", file = ""] = line.split("\t");
-    return { path: posix.join(path, file), change: words[status[0] ?? ""] ?? "changed" };
+    const changed: ChangedFile = {
+      path: posix.join(path, file),
+      change: words[status[0] ?? ""] ?? "changed",
+    };
+    if (status[0] !== "M") return changed;
+    const released = repo.tryRun(["cat-file", "blob", `${expected}:${file}`]);
+    const copy = join(repo.root, path, file);
+    if (released === undefined || !existsSync(copy)) return changed;
+    return { ...changed, position: firstDifference(released, readFileSync(copy, "utf8")) };
   });
+}
+
+/** The 1-based line and column where two texts first differ. */
+function firstDifference(a: string, b: string): { line: number; col: number } {
+  const left = a.split("\n");
+  const right = b.split("\n");
+  for (let line = 0; line < Math.max(left.length, right.length); line++) {
+    const x = left[line] ?? "";
+    const y = right[line] ?? "";
+    if (x === y && line < left.length && line < right.length) continue;
+    let col = 0;
+    while (col < x.length && col < y.length && x[col] === y[col]) col++;
+    return { line: line + 1, col: col + 1 };
+  }
+  return { line: 1, col: 1 };
 }
 
 /**

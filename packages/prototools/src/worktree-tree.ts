@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GitRepo } from "./git";
@@ -18,9 +18,18 @@ export function worktreeTreeId(repo: GitRepo, relativeDir: string): string | und
   if (!lstatSync(absolute).isDirectory()) return hashOddEntry(repo, relativeDir);
   const scratch = mkdtempSync(join(tmpdir(), "flow-tree-"));
   try {
-    const env = { ...process.env, GIT_INDEX_FILE: join(scratch, "index") };
-    repo.run(["read-tree", "--empty"], { env });
-    repo.run(["add", "--force", "--all", "--", relativeDir], { env });
+    // Start from a copy of the real index, so `git add` judges files as a commit would: tracked
+    // files count even when they match .gitignore, ignored untracked files (editor swap files,
+    // .DS_Store) do not.
+    const index = join(scratch, "index");
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    const realIndex = repo.tryRun(["rev-parse", "--path-format=absolute", "--git-path", "index"]);
+    if (realIndex && existsSync(realIndex)) copyFileSync(realIndex, index);
+    else repo.run(["read-tree", "--empty"], { env });
+    if (repo.tryRun(["add", "--all", "--", relativeDir], { env }) === undefined) {
+      // The folder itself is ignored: hash what is there, as before.
+      repo.run(["add", "--force", "--all", "--", relativeDir], { env });
+    }
     const listed = repo.run(["ls-files", "--cached", "--", relativeDir], { env }).trim();
     if (listed === "") return undefined;
     return repo.run(["write-tree", `--prefix=${relativeDir}/`], { env }).trim();
