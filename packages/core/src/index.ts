@@ -4,5 +4,7 @@ export * from "./discovery/service-endpoint";
 export * from "./discovery/workspace-packages";
 export * from "./engine";
 export * from "./negotiation/negotiate";
+export * from "./observability";
+export * from "./pipeline-test";
 export * from "./registry";
 export * from "./state";

@@ -32,8 +32,8 @@ export interface LinkHooks {
   onFatal(error: Error): void;
   /** A delivery failed for good: dead-letter its events with the reason. */
   onGiveUp(delivery: Delivery, reason: string): void;
-  /** A batch was answered `seconds` after it was sent (for latency histograms). */
-  onAnswered?(seconds: number): void;
+  /** `batch` was answered `seconds` after it was sent (latency histograms, spans). */
+  onAnswered?(seconds: number, batch: RawBatch): void;
   /** A batch went out on the stream for the first time (retries and resends are not counted). */
   onSent?(batch: RawBatch): void;
 }
@@ -201,7 +201,7 @@ export abstract class BatchLink<Start, Response> {
       return undefined;
     }
     this.pending.delete(sequence);
-    if (delivery) this.hooks.onAnswered?.((this.now() - delivery.sentAt) / 1000);
+    this.hooks.onAnswered?.((this.now() - delivery.sentAt) / 1000, delivery.batch);
     this.sendWaiting();
     return delivery;
   }

@@ -1,16 +1,10 @@
 import type { Server } from "node:http";
-import type { FlowEvent } from "@flow/sdk";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { type BatchOutcome, BatchTracing } from "../observability/batch-tracing";
+import type { BatchOutcome, BatchTracing } from "../observability/batch-tracing";
 import { serveObservability } from "../observability/observability-server";
 import { type Readiness, readinessOf } from "../observability/readiness";
 import { decodeEvents, type RawBatch } from "./raw-batch";
 import type { StageCounters } from "./stage-counters";
-
-// `flow test`'s engine side, exported from here (engine/index.ts re-exports this file) until
-// packages/core/src/index.ts exports "./pipeline-test" itself.
-export * from "../pipeline-test";
-export { BatchTracing };
 
 export interface PipelineMetricsOptions {
   /** The pipeline's stages, so /readyz can name them before the first progress update. */
@@ -24,6 +18,8 @@ interface AnsweredBatch {
   family: string;
   startMs: number;
   endMs: number;
+  /** What the stage was sent: the span links the trace contexts of its events. */
+  input: RawBatch;
 }
 
 /**
@@ -125,34 +121,21 @@ export class PipelineMetrics {
   }
 
   /**
-   * A batch was answered by `stage` `seconds` after it was sent. The link reports the answer
-   * before what it carried, which `observeBatchEvents` then gives for the span; an answer with
+   * `input` was answered by `stage` `seconds` after it was sent. The link reports the answer
+   * before what became of it, which `observeOutcome` then gives for the span; an answer with
    * nothing after it was a retryable failure, recorded as such when the stage's next one comes.
    */
-  observeBatch(stage: string, family: string, seconds: number): void {
+  observeBatch(stage: string, family: string, seconds: number, input: RawBatch): void {
     this.batchSeconds.observe({ stage, family }, seconds);
     if (!this.tracing) return;
     this.flushAnswered(stage, "retried");
     const endMs = Date.now();
-    this.answered.set(stage, { family, startMs: endMs - seconds * 1000, endMs });
+    this.answered.set(stage, { family, startMs: endMs - seconds * 1000, endMs, input });
   }
 
-  /**
-   * What the answer `observeBatch` just reported carried: a processor's output and dead letters,
-   * a consumer's written batch, or the batch given up on. Ends that answer's span.
-   */
-  observeBatchEvents(
-    stage: string,
-    outcome: BatchOutcome,
-    batch: RawBatch,
-    letters: readonly { event: FlowEvent; reason?: string }[] = [],
-    reason?: string,
-  ): void {
-    const answered = this.answered.get(stage);
-    if (!this.tracing || !answered) return;
-    this.answered.delete(stage);
-    const events = [...decodeEvents(batch), ...letters.map((letter) => letter.event)];
-    this.tracing.record({ pipeline: this.pipeline, stageId: stage, ...answered, events, outcome, reason });
+  /** What became of the batch `observeBatch` just reported (processed, written, given up on). Ends its span. */
+  observeOutcome(stage: string, outcome: BatchOutcome, reason?: string): void {
+    this.flushAnswered(stage, outcome, reason);
   }
 
   /** Records what is pending and exports every span still buffered (call once, at the end of the run). */
@@ -161,11 +144,22 @@ export class PipelineMetrics {
     await this.tracing?.shutdown();
   }
 
-  private flushAnswered(stage: string, outcome: BatchOutcome): void {
+  private flushAnswered(stage: string, outcome: BatchOutcome, reason?: string): void {
     const pending = this.answered.get(stage);
     if (!pending || !this.tracing) return;
     this.answered.delete(stage);
-    this.tracing.record({ pipeline: this.pipeline, stageId: stage, ...pending, events: [], outcome });
+    const { family, startMs, endMs, input } = pending;
+    const events = decodeEvents(input);
+    this.tracing.record({
+      pipeline: this.pipeline,
+      stageId: stage,
+      family,
+      startMs,
+      endMs,
+      events,
+      outcome,
+      reason,
+    });
   }
 
   observeEventLatency(stage: string, seconds: number): void {

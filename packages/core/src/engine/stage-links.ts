@@ -52,11 +52,11 @@ export function openStageLinks(
     const linkHooks = {
       onFatal: hooks.fatal,
       onGiveUp: (delivery: Delivery, reason: string) => {
-        metrics?.observeBatchEvents(stage.id, "failed", delivery.batch, [], reason);
+        metrics?.observeOutcome(stage.id, "failed", reason);
         hooks.giveUp(record, delivery, reason);
       },
       onAnswered: metrics
-        ? (seconds: number) => metrics.observeBatch(stage.id, stage.family, seconds)
+        ? (seconds: number, batch: RawBatch) => metrics.observeBatch(stage.id, stage.family, seconds, batch)
         : undefined,
       onSent: () => {
         record.counters.batchesIn += 1;
@@ -69,7 +69,7 @@ export function openStageLinks(
             {
               ...linkHooks,
               onOutput: (origins, batch, letters) => {
-                metrics?.observeBatchEvents(stage.id, "processed", batch, letters);
+                metrics?.observeOutcome(stage.id, "processed");
                 hooks.processed(record, origins, batch, letters);
               },
             },
@@ -79,7 +79,7 @@ export function openStageLinks(
             {
               ...linkHooks,
               onWritten: (origins, batch) => {
-                metrics?.observeBatchEvents(stage.id, "written", batch);
+                metrics?.observeOutcome(stage.id, "written");
                 hooks.written(record, origins, batch);
               },
             },

@@ -46,16 +46,17 @@ describe("PipelineMetrics' spans", () => {
       type: "t",
       extensions: { traceparent: { value: { $case: "stringValue", value: PARENT } } },
     });
-    metrics.observeBatch("keep", "processor", 0.25);
-    metrics.observeBatchEvents(
+    metrics.observeBatch(
       "keep",
-      "processed",
+      "processor",
+      0.25,
       encodeEvents([traced, createEvent({ id: "2", source: "s", type: "t" })]),
     );
-    metrics.observeBatch("out", "consumer", 0.1);
+    metrics.observeOutcome("keep", "processed");
+    metrics.observeBatch("out", "consumer", 0.1, encodeEvents([]));
     // An answer with nothing after it was a retryable failure: recorded when the next one comes.
-    metrics.observeBatch("out", "consumer", 0.1);
-    metrics.observeBatchEvents("out", "failed", encodeEvents([]), [], "disk full");
+    metrics.observeBatch("out", "consumer", 0.1, encodeEvents([]));
+    metrics.observeOutcome("out", "failed", "disk full");
     await metrics.shutdown();
     expect(spans.map((span) => [span.name, span.attributes["flow.batch.outcome"]])).toEqual([
       ["processor keep", "processed"],
@@ -73,8 +74,8 @@ describe("PipelineMetrics' spans", () => {
 
   it("records nothing without tracing", async () => {
     const metrics = new PipelineMetrics("p");
-    metrics.observeBatch("keep", "processor", 0.25);
-    metrics.observeBatchEvents("keep", "processed", encodeEvents([]));
+    metrics.observeBatch("keep", "processor", 0.25, encodeEvents([]));
+    metrics.observeOutcome("keep", "processed");
     await metrics.shutdown();
     expect(await metrics.registry.getSingleMetricAsString("flow_stage_batch_seconds")).toContain(
       'flow_stage_batch_seconds_count{pipeline="p",stage="keep",family="processor"} 1',
