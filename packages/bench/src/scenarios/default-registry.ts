@@ -4,6 +4,7 @@ import { brokerScenarios } from "./broker-scenarios";
 import { buildScenario } from "./build-scenario";
 import { codecScenario } from "./codec-scenario";
 import { flowScenarios } from "./flow-scenarios";
+import { httpScenarios } from "./http-scenarios";
 
 /** Every scenario `pnpm bench` knows, baselines before what is compared with them. */
 export function defaultScenarioRegistry(): ScenarioRegistry {
@@ -13,6 +14,7 @@ export function defaultScenarioRegistry(): ScenarioRegistry {
   registry.register(forwardingPipelineScenario);
   for (const scenario of flowScenarios) registry.register(scenario);
   for (const scenario of brokerScenarios) registry.register(scenario);
+  for (const scenario of httpScenarios) registry.register(scenario);
   registry.register(buildScenario);
   return registry;
 }
