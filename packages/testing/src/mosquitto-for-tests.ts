@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync, type IClientPublishOptions, type MqttClient } from "mqtt";
+import { freePort } from "./free-port";
 import { type MachineRequirement, withMachineRequirement } from "./machine-requirement";
 
 /** The machine's Mosquitto (FLOW_TEST_MQTT_URL, default mqtt://127.0.0.1:1883). */
@@ -274,14 +274,3 @@ function privateBroker(child: ChildProcess, port: number, dir: string): PrivateM
 }
 
 /** A port the OS says is free now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("the OS gave no port");
-  return address.port;
-}

@@ -1,10 +1,10 @@
 import { execFile, execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { freePort } from "./free-port";
 import { type MachineRequirement, withMachineRequirement } from "./machine-requirement";
 
 const run = promisify(execFile);
@@ -103,18 +103,6 @@ export function withPrivatePostgres(body: () => void): void {
 }
 
 /** A port the OS says is free now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("the OS gave no port");
-  return address.port;
-}
-
 interface ClusterFolder {
   binDir: string;
   dataDir: string;
