@@ -19,10 +19,16 @@ export interface BrokerRunSettings {
   payloadBytes: number;
 }
 
-function pipelineYaml(broker: Broker, target: BrokerTarget, settings: BrokerRunSettings): string {
+/** The consumer a run writes through: its name (of the pipeline and the stage) and its program. */
+export interface ConsumerStage {
+  name: string;
+  main: string;
+}
+
+function pipelineYaml(stage: ConsumerStage, target: BrokerTarget, settings: BrokerRunSettings): string {
   return `apiVersion: flow/v1
 kind: Pipeline
-metadata: { name: bench-${broker} }
+metadata: { name: bench-${stage.name} }
 delivery: at-least-once
 defaults:
   batch: { maxSize: ${settings.batchSize} }
@@ -32,23 +38,32 @@ sources:
     command: [node, ${NODE_FLAGS}${JSON.stringify(GENERATOR)}]
     config: { count: ${settings.events}, rate: 0, batchSize: ${settings.batchSize}, payload: { size: ${settings.payloadBytes} } }
 consumers:
-  - id: ${broker}
-    command: [node, ${NODE_FLAGS}${JSON.stringify(consumerMain(broker))}]
+  - id: ${stage.name}
+    command: [node, ${NODE_FLAGS}${JSON.stringify(stage.main)}]
     inputs: [gen]
     config: ${target.consumerConfig}
 `;
 }
 
 /** Events/s Flow moved into the broker: from the first to the last event the broker holds. */
-export async function runFlowIntoBroker(
+export function runFlowIntoBroker(
   broker: Broker,
   target: BrokerTarget,
   settings: BrokerRunSettings,
 ): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), `flow-bench-${broker}-`));
+  return runFlowIntoTarget({ name: broker, main: consumerMain(broker) }, target, settings);
+}
+
+/** Events/s Flow moved through `stage` into any target that counts what it holds (a broker, a table). */
+export async function runFlowIntoTarget(
+  stage: ConsumerStage,
+  target: BrokerTarget,
+  settings: BrokerRunSettings,
+): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), `flow-bench-${stage.name}-`));
   try {
     const file = join(dir, "pipeline.yaml");
-    writeFileSync(file, pipelineYaml(broker, target, settings));
+    writeFileSync(file, pipelineYaml(stage, target, settings));
     const child = spawn(process.execPath, [...STEADY_LATENCY_NODE_FLAGS, FLOW_BIN, "run", file, "--json"], {
       cwd: dir,
       stdio: ["ignore", "ignore", "pipe"],
