@@ -1,6 +1,7 @@
 import { UserError } from "@flow/errors";
 import { backoffDelayMs } from "@flow/sdk/internal";
 import type { Logger } from "pino";
+import { FLOW_CLI } from "../config/cli-invocation";
 import type { PipelineStage } from "../config/pipeline-model";
 import type { LinkEndpoint, LinkStream, OpenedStream, StreamOpener } from "./link-stream";
 import { type BatchLimit, concatRawBatches, fitsInOneBatch, type RawBatch } from "./raw-batch";
@@ -215,7 +216,7 @@ export abstract class BatchLink<Start, Response> {
       new UserError(
         `stage "${this.stage.id}": the service answered batch ${sequence}, which ${what} (awaiting ${awaited.length > 0 ? awaited.join(", ") : "no batch"})`,
         {
-          hint: `each answer must carry, in ${field}, the sequence of the batch it answers, exactly once; \`flow conform\` checks a service for this`,
+          hint: `each answer must carry, in ${field}, the sequence of the batch it answers, exactly once; \`${FLOW_CLI} conform\` checks a service for this`,
         },
       ),
     );

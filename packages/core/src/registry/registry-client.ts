@@ -1,5 +1,6 @@
 import { UserError } from "@flow/errors";
 import * as grpc from "@grpc/grpc-js";
+import { FLOW_CLI } from "../config/cli-invocation";
 import { RegistryServiceClient } from "../gen/registry_service/v1/registry";
 import type { RegisteredService } from "../state/state-store";
 import { fromServiceMessage } from "./registry-messages";
@@ -23,7 +24,7 @@ export function listRegistryServices(
             new UserError(
               `cannot list the services of the registry at ${address}: ${error.details || error.message}`,
               {
-                hint: "check the address `flow registry serve` printed, or read the state store directly with --state / -f",
+                hint: `check the address \`${FLOW_CLI} registry serve\` printed, or read the state store directly with --state / -f`,
               },
             ),
           );
