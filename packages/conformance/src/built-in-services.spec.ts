@@ -26,8 +26,6 @@ const PENDING: Record<string, string> = {
   "@flow/source-rabbitmq": "a feed (rabbitmqadmin publish)",
   "@flow/consumer-rabbitmq": "a config for a queue of its own per scenario",
   "@flow/source-postgres": "a private logical-replication cluster (being written)",
-  "@flow/consumer-postgres": "being written",
-  "@flow/consumer-mysql": "being written",
   "@flow/source-http": "being written",
   "@flow/consumer-http": "being written",
 };
