@@ -124,11 +124,6 @@ async function start(
       await server.stop(options.graceMs);
     },
   };
-  if (options.handshake ?? true) {
-    process.stdout.write(
-      `${formatHandshake({ contract: contract.name, major: contract.major, network: "tcp", address: server.address })}\n`,
-    );
-  }
   if (options.handleSignals ?? true) {
     const log = serviceLogger(name);
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -144,6 +139,13 @@ async function start(
       process.stdin.once("end", () => onSignal("SIGTERM"));
       process.stdin.resume();
     }
+  }
+  // Only now, with the signal handlers in place: whoever reads the handshake may send SIGTERM at
+  // once, and a SIGTERM before the handler exists kills the process instead of draining it.
+  if (options.handshake ?? true) {
+    process.stdout.write(
+      `${formatHandshake({ contract: contract.name, major: contract.major, network: "tcp", address: server.address })}\n`,
+    );
   }
   return running;
 }
