@@ -28,12 +28,20 @@ function structuredBody(): string {
   return `${head}${"x".repeat(Math.max(0, PAYLOAD_BYTES - 12))}"}}`;
 }
 
-async function postLoad(url: string, seconds: number): Promise<autocannon.Result> {
+/** BATCH_SIZE such events in one CloudEvents batch. */
+function batchBody(): string {
+  const event = structuredBody();
+  return `[${Array.from({ length: BATCH_SIZE }, (_, index) => event.replace("[<id>]", `[<id>]-${index}`)).join(",")}]`;
+}
+
+async function postLoad(url: string, seconds: number, batch = false): Promise<autocannon.Result> {
   const result = await autocannon({
     url,
     method: "POST",
-    headers: { "content-type": "application/cloudevents+json" },
-    body: structuredBody(),
+    headers: {
+      "content-type": batch ? "application/cloudevents-batch+json" : "application/cloudevents+json",
+    },
+    body: batch ? batchBody() : structuredBody(),
     idReplacement: true,
     connections: CONNECTIONS,
     duration: seconds,
@@ -74,14 +82,16 @@ consumers:
 `,
     );
     let flow: autocannon.Result;
+    let batched: autocannon.Result;
     try {
       const listening = await run.waitForLog("http source listening");
       flow = await postLoad(`http://127.0.0.1:${listening.port}/events`, seconds);
+      batched = await postLoad(`http://127.0.0.1:${listening.port}/events`, seconds, true);
     } finally {
       await run.stop();
     }
     context.log(
-      `source-http ${fmt(flow.requests.average)} requests/s (p50 ${flow.latency.p50} ms), plain node:http ${fmt(ceiling.requests.average)} requests/s (p50 ${ceiling.latency.p50} ms)`,
+      `source-http ${fmt(flow.requests.average)} requests/s (p50 ${flow.latency.p50} ms), ${fmt(batched.requests.average * BATCH_SIZE)} events/s in batches of ${BATCH_SIZE}, plain node:http ${fmt(ceiling.requests.average)} requests/s (p50 ${ceiling.latency.p50} ms)`,
     );
     const detail = `${CONNECTIONS} connections for ${seconds} s, one ${PAYLOAD_BYTES} B CloudEvent per request, every answer 2xx; Flow's latency p50 ${flow.latency.p50} ms, p99 ${flow.latency.p99} ms (an answer waits for the checkpoint commit, at most every 100 ms), the plain server's p50 ${ceiling.latency.p50} ms`;
     return [
@@ -92,6 +102,12 @@ consumers:
         value: flow.requests.average,
         ratioVs: { scenario: "source-http-requests", figure: "plain node:http" },
         detail,
+      },
+      {
+        figure: `flow source-http, ${BATCH_SIZE} events per request`,
+        unit: "events/s",
+        value: batched.requests.average * BATCH_SIZE,
+        detail: `${CONNECTIONS} connections for ${seconds} s, a CloudEvents batch of ${BATCH_SIZE} events of ${PAYLOAD_BYTES} B per request (${fmt(batched.requests.average)} requests/s, p50 ${batched.latency.p50} ms)`,
       },
     ];
   },
