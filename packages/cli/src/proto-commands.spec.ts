@@ -122,7 +122,7 @@ describe("flow proto, end to end on a one-service-per-folder repository", () => 
     const run = flow("proto", "vendor", "--check");
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(
-      /^billing\/proto\/order\/v1\/order\.proto: edited in the vendored copy of order 1\.0\.0/,
+      /^billing\/proto\/order\/v1\/order\.proto:8:1: edited in the vendored copy of order 1\.0\.0/,
     );
     git("checkout", "--", "billing/proto/order/v1/order.proto");
   });
@@ -157,5 +157,79 @@ describe("flow proto, end to end on a one-service-per-folder repository", () => 
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+
+  it("lint --json and breaking --json print one JSON document on stdout, nothing else", () => {
+    let run = flow("proto", "lint", "--json");
+    expect(run.stderr).toBe("");
+    expect(JSON.parse(run.stdout)).toEqual({
+      command: "proto lint",
+      ok: true,
+      exitCode: 0,
+      files: 3,
+      roots: ["billing/proto", "proto"],
+      findings: [],
+      unusable: [],
+    });
+    expect(run.status).toBe(0);
+
+    run = flow("proto", "lint", "billing", "--prefix", "flow.microservices", "--json");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe("");
+    const lint = JSON.parse(run.stdout);
+    expect(lint).toMatchObject({ ok: false, exitCode: 1 });
+    expect(lint.findings[0]).toEqual({
+      file: "billing/proto/billing_service/v1/billing.proto",
+      line: 3,
+      column: 1,
+      rule: "package",
+      message:
+        "package acme.platform.billing_service.v1 does not agree with the path: expected flow.microservices.billing_service.v1",
+      hint: "write: package flow.microservices.billing_service.v1;",
+    });
+
+    // The working tree still holds "order: id as bytes" from the first test, committed on top of 1.0.0.
+    run = flow("proto", "breaking", "--json");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(1);
+    const breaking = JSON.parse(run.stdout);
+    expect(breaking).toMatchObject({ command: "proto breaking", ok: false, exitCode: 1, againstRef: null });
+    expect(breaking.contracts).toContainEqual({
+      name: "order",
+      major: 1,
+      path: "proto/order/v1",
+      status: "compared",
+      against: { version: "1.0.0", tag: "proto-order@v1.0.0" },
+    });
+    expect(breaking.findings).toEqual([
+      expect.objectContaining({
+        file: "proto/order/v1/order.proto",
+        line: 6,
+        column: 3,
+        rule: "FIELD_SAME_TYPE",
+      }),
+    ]);
+  });
+
+  it("breaking --against <ref> compares with any git ref; --json errors are JSON too", () => {
+    let run = flow("proto", "breaking", "order", "--against", "HEAD", "--json");
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, exitCode: 0, againstRef: "HEAD" });
+    run = flow("proto", "breaking", "order", "--against", "proto-order@v1.0.0");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("hint: order v1 (proto/order/v1) breaks proto-order@v1.0.0 in 1 place(s)");
+
+    run = flow("proto", "breaking", "--against", "no-such-ref", "--json");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe("");
+    expect(JSON.parse(run.stdout)).toEqual({
+      command: "proto breaking",
+      ok: false,
+      exitCode: 2,
+      error: {
+        message: "--against no-such-ref: no such branch, tag or commit in this repository",
+        hint: "name a ref git knows (git branch -a, git tag), e.g. --against main",
+      },
+      findings: [],
+    });
   });
 });

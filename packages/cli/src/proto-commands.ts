@@ -1,6 +1,9 @@
 import {
   assertValidPrefix,
+  breakingJson,
+  errorJson,
   formatPinCommandResult,
+  lintJson,
   reportBreakingResult,
   reportLintResult,
   reportVendorResult,
@@ -33,6 +36,21 @@ function parseMajor(value: string): number {
   return Number(value);
 }
 
+/**
+ * `--json`: the command's document, or its user error as one, on stdout and nothing else; the
+ * exit code is the document's.
+ */
+function printJson(command: string, build: () => { exitCode: number }): void {
+  let document: { exitCode: number };
+  try {
+    document = build();
+  } catch (error) {
+    document = errorJson(command, error);
+  }
+  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  process.exitCode = document.exitCode;
+}
+
 /** `flow proto ...`: the contract toolchain. */
 export function registerProtoCommands(program: Command): void {
   const proto = program
@@ -44,8 +62,13 @@ export function registerProtoCommands(program: Command): void {
       .command("lint")
       .description("Check the contract conventions (exit 1 on findings, 2 when a file cannot be used)")
       .argument("[paths...]", "files or folders to check (default: the whole repository)")
-      .option("--quiet", "print only findings"),
-  ).action((paths: string[], options: ScopeOptions & { quiet?: boolean }) => {
+      .option("--quiet", "print only findings")
+      .option("--json", "print one JSON document on stdout (shape: docs/contracts.md), nothing else"),
+  ).action((paths: string[], options: ScopeOptions & { quiet?: boolean; json?: boolean }) => {
+    if (options.json) {
+      printJson("proto lint", () => lintJson(runLintCommand({ ...options, paths })));
+      return;
+    }
     process.exitCode = reportLintResult(runLintCommand({ ...options, paths }), options);
   });
 
@@ -53,16 +76,26 @@ export function registerProtoCommands(program: Command): void {
     proto
       .command("breaking")
       .description(
-        "Compare each changed contract with the latest release of its major (exit 1 on breaking changes)",
+        "Compare each changed contract with the latest release of its major, or with a git ref (exit 1 on breaking changes)",
       )
       .argument(
         "[names...]",
         "contract names, or folders relative to the repository root (default: every contract)",
       )
-      .option("--quiet", "print only breaking changes"),
-  ).action((names: string[], options: ScopeOptions & { quiet?: boolean }) => {
-    process.exitCode = reportBreakingResult(runBreakingCommand({ ...options, names }), options);
-  });
+      .option("--against <ref>", "compare with the folders at this git ref (branch, tag, commit) instead")
+      .option("--quiet", "print only breaking changes")
+      .option("--json", "print one JSON document on stdout (shape: docs/contracts.md), nothing else"),
+  ).action(
+    (names: string[], options: ScopeOptions & { quiet?: boolean; json?: boolean; against?: string }) => {
+      if (options.json) {
+        printJson("proto breaking", () =>
+          breakingJson(runBreakingCommand({ ...options, names }), options.against),
+        );
+        return;
+      }
+      process.exitCode = reportBreakingResult(runBreakingCommand({ ...options, names }), options);
+    },
+  );
 
   withScope(
     proto

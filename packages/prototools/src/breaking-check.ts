@@ -30,11 +30,14 @@ export interface ContractComparison {
   /**
    * unchanged: identical to the latest release of its major; compared: differs and was compared;
    * new-major: no release in this major yet, but an older major was released (the sanctioned way
-   * to break); unreleased: never released; deleted: a released major whose folder is gone (breaking).
+   * to break); unreleased: never released; deleted: a released major whose folder is gone (breaking);
+   * new: with --against, a folder the ref does not have.
    */
-  status: "unchanged" | "compared" | "new-major" | "unreleased" | "deleted";
+  status: "unchanged" | "compared" | "new-major" | "unreleased" | "deleted" | "new";
   /** The release compared with (or found identical). */
   against?: Release;
+  /** With --against: the git ref compared with, instead of a release. */
+  againstRef?: string;
   changes: BreakingChange[];
   /** What to do about the changes, when the generic hint does not fit. */
   hint?: string;
@@ -148,7 +151,7 @@ export function compareWithRelease(
 }
 
 /** Compares the working-tree folder with another side, mapping buf's findings to repository paths. */
-function compareFolderWith(
+export function compareFolderWith(
   folder: ContractFolder,
   previous: Map<string, string>,
   previousLabel: string,

@@ -1,3 +1,4 @@
+import { checkBreakingAgainstRef } from "./breaking-against-ref";
 import { type ContractComparison, checkBreaking } from "./breaking-check";
 import { type CommandScope, openCommandContext } from "./command-context";
 import { formatLedgerFinding, type LedgerFinding, verifyLedger } from "./ledger-verification";
@@ -6,6 +7,8 @@ import { expectedPackage } from "./proto-layout";
 export interface BreakingCommandOptions extends CommandScope {
   /** Contract names (or folders); every authored contract when empty. */
   names?: readonly string[];
+  /** Compare with the folders at this git ref instead of with the latest releases. */
+  against?: string;
 }
 
 export interface BreakingCommandResult {
@@ -18,12 +21,21 @@ export interface BreakingCommandResult {
 /** `flow proto breaking [name...]`. */
 export function runBreakingCommand(options: BreakingCommandOptions): BreakingCommandResult {
   const context = openCommandContext(options);
-  const comparisons = checkBreaking(context.repo, context.ledger, options.names ?? []);
+  const comparisons =
+    options.against !== undefined
+      ? checkBreakingAgainstRef(context.repo, context.ledger, options.against, options.names ?? [])
+      : checkBreaking(context.repo, context.ledger, options.names ?? []);
   const names = new Set(comparisons.map((comparison) => comparison.folder.name));
   const ledgerFindings = verifyLedger(context.repo, context.ledger).findings.filter(
     (finding) => (options.names ?? []).length === 0 || names.has(finding.release.name),
   );
   return { comparisons, ledgerFindings, prefix: context.settings.prefix };
+}
+
+/** 1 when anything breaks (a change, or a ledger entry the gate never accepted), else 0. */
+export function breakingExitCode(result: BreakingCommandResult): number {
+  const breaking = result.comparisons.some((comparison) => comparison.changes.length > 0);
+  return breaking || result.ledgerFindings.length > 0 ? 1 : 0;
 }
 
 /** Prints every breaking change as `file:line:col: RULE: message`, then a hint; returns the exit code. */
@@ -32,9 +44,10 @@ export function reportBreakingResult(
   options: { quiet?: boolean } = {},
 ): number {
   let breaking = 0;
-  for (const { folder, status, against, changes, hint } of result.comparisons) {
+  for (const { folder, status, against, againstRef, changes, hint } of result.comparisons) {
     const label = `${folder.name} v${folder.major} (${folder.path})`;
-    if (changes.length > 0 && against) {
+    const baseline = againstRef ?? against?.version;
+    if (changes.length > 0 && baseline !== undefined) {
       breaking += changes.length;
       for (const change of changes)
         console.error(`${change.file}:${change.line}:${change.col}: ${change.rule}: ${change.message}`);
@@ -44,15 +57,16 @@ export function reportBreakingResult(
         continue;
       }
       console.error(
-        `  hint: ${label} breaks ${against.version} (${against.tag}) in ${changes.length} place(s). ` +
+        `  hint: ${label} breaks ${againstRef ?? `${against?.version} (${against?.tag})`} in ${changes.length} place(s). ` +
           `Undo the change, or make it a new major: add ${folder.root}/${next}/ beside v${folder.major} ` +
           `(package ${expectedPackage(result.prefix, folder.name, folder.major + 1)}) and release it with: flow proto release ${folder.name} major`,
       );
       continue;
     }
     if (options.quiet) continue;
-    if (status === "compared") console.log(`${label}: compatible with ${against?.version}`);
-    else if (status === "unchanged") console.log(`${label}: unchanged since ${against?.version}`);
+    if (status === "compared") console.log(`${label}: compatible with ${baseline}`);
+    else if (status === "unchanged") console.log(`${label}: unchanged since ${baseline}`);
+    else if (status === "new") console.log(`${label}: not at ${againstRef}, nothing to compare`);
     else if (status === "new-major")
       console.log(`${label}: new major, nothing released in it yet (breaking is allowed)`);
     else console.log(`${label}: not released yet`);

@@ -483,6 +483,7 @@ function compileRoot(
     .filter((file) => file.startsWith(`${protoRoot}/`) && file.endsWith(".proto"))
     .flatMap((file) => ["--exclude-path", posix.relative(protoRoot, file)]);
   const report = (file: string) => files.includes(file) && !excluded.has(file);
+  if (!files.some((file) => file.startsWith(`${protoRoot}/`) && !excluded.has(file))) return [];
   const run = runBuf(
     ["build", ".", "--output", process.platform === "win32" ? "NUL" : "/dev/null", ...left],
     join(repoRoot, protoRoot),

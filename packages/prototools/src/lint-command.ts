@@ -13,6 +13,12 @@ export function runLintCommand(options: LintCommandOptions): LintReport {
   return lintContracts(context.repo, { prefix: context.settings.prefix, ledger: context.ledger, paths });
 }
 
+/** 2 when a file does not parse, 1 on findings, 0 when clean. */
+export function lintExitCode(report: LintReport): number {
+  if (report.unparsable.length > 0) return 2;
+  return report.findings.length > 0 ? 1 : 0;
+}
+
 /**
  * Prints the report: one `path:line:col: rule: message` line and a hint per finding.
  * Returns the exit code: 2 when a file does not parse, 1 on findings, 0 when clean.
