@@ -1,94 +1,39 @@
+import { query } from "jsonpath-rfc9535";
+import parse from "jsonpath-rfc9535/parser";
+
 /**
- * The part of JSONPath (RFC 9535) that test expectations need: `$`, member names (`.name`,
- * `['name']`, `["name"]`), array indexes (`[0]`, `[-1]` from the end), wildcards (`.*`, `[*]`) and
- * descendants (`..name`). No filters or slices. No JSONPath library is among the project's
- * dependencies; this subset is small enough to keep here, and anything outside it is refused with
- * the position, never misread.
+ * A JSONPath (RFC 9535) of a test expectation, parsed once: jsonpath-rfc9535 passes the whole
+ * JSONPath compliance suite and has no dependencies, so expectations get the standard language
+ * (filters, slices, functions included) instead of a home-made subset.
  */
 export interface JsonPath {
   text: string;
-  segments: Segment[];
-  /** True when the path can select at most one value (no wildcard, no descendants). */
+  /** True when the path can select at most one value (RFC 9535's singular query: names and indexes only). */
   singular: boolean;
 }
 
-type Selector = { kind: "name"; name: string } | { kind: "index"; index: number } | { kind: "wildcard" };
-interface Segment {
-  descendants: boolean;
-  selector: Selector;
-}
-
-const NAME = /^[A-Za-z_$][A-Za-z0-9_$-]*/;
+type Segment = ReturnType<typeof parse>["segments"][number];
 
 export function parseJsonPath(text: string): JsonPath {
-  if (!text.startsWith("$")) throw new Error(`JSONPath "${text}" must start with "$"`);
-  const segments: Segment[] = [];
-  let at = 1;
-  const fail = (what: string): never => {
-    throw new Error(`JSONPath "${text}": ${what} at position ${at + 1}`);
-  };
-  while (at < text.length) {
-    let descendants = false;
-    if (text.startsWith("..", at)) {
-      descendants = true;
-      at += 2;
-    } else if (text[at] === ".") at += 1;
-    else if (text[at] !== "[") fail(`expected "." or "[" but found "${text[at]}"`);
-    if (text[at] === "*") {
-      segments.push({ descendants, selector: { kind: "wildcard" } });
-      at += 1;
-    } else if (text[at] === "[") {
-      const close = text.indexOf("]", at);
-      if (close < 0) fail('"[" without "]"');
-      segments.push({ descendants, selector: bracketSelector(text.slice(at + 1, close).trim(), fail) });
-      at = close + 1;
-    } else {
-      const name = NAME.exec(text.slice(at))?.[0];
-      if (!name) fail("expected a member name");
-      segments.push({ descendants, selector: { kind: "name", name: name as string } });
-      at += (name as string).length;
-    }
+  let segments: Segment[];
+  try {
+    segments = parse(text).segments;
+  } catch (error) {
+    throw new Error(`JSONPath "${text}" is not valid RFC 9535 JSONPath: ${(error as Error).message}`);
   }
-  const singular = segments.every((s) => !s.descendants && s.selector.kind !== "wildcard");
-  return { text, segments, singular };
+  return { text, singular: segments.every(isSingular) };
 }
 
 /** The values the path selects in `root`, in document order. */
 export function selectJsonPath(path: JsonPath, root: unknown): unknown[] {
-  let nodes = [root];
-  for (const segment of path.segments) {
-    const from = segment.descendants ? nodes.flatMap(selfAndDescendants) : nodes;
-    nodes = from.flatMap((node) => select(segment.selector, node));
-  }
-  return nodes;
+  return query(root as Parameters<typeof query>[0], path.text);
 }
 
-function bracketSelector(inner: string, fail: (what: string) => never): Selector {
-  if (inner === "*") return { kind: "wildcard" };
-  if (/^-?\d+$/.test(inner)) return { kind: "index", index: Number(inner) };
-  const quoted = /^'([^']*)'$|^"([^"]*)"$/.exec(inner);
-  if (quoted) return { kind: "name", name: (quoted[1] ?? quoted[2]) as string };
-  return fail(`"[${inner}]" is not an index, a quoted name or * (filters and slices are not supported)`);
-}
-
-function select(selector: Selector, node: unknown): unknown[] {
-  if (selector.kind === "wildcard") {
-    if (Array.isArray(node)) return node;
-    return isObject(node) ? Object.values(node) : [];
-  }
-  if (selector.kind === "index") {
-    if (!Array.isArray(node)) return [];
-    const index = selector.index < 0 ? node.length + selector.index : selector.index;
-    return index >= 0 && index < node.length ? [node[index]] : [];
-  }
-  return isObject(node) && Object.hasOwn(node, selector.name) ? [node[selector.name]] : [];
-}
-
-function selfAndDescendants(node: unknown): unknown[] {
-  const children = Array.isArray(node) ? node : isObject(node) ? Object.values(node) : [];
-  return [node, ...children.flatMap(selfAndDescendants)];
-}
-
-function isObject(node: unknown): node is Record<string, unknown> {
-  return typeof node === "object" && node !== null && !Array.isArray(node);
+function isSingular(segment: Segment): boolean {
+  if (segment.type !== "ChildSegment") return false;
+  const { node } = segment;
+  if (node.type === "MemberNameShorthand") return true;
+  if (node.type !== "BracketedSelection" || node.selectors.length !== 1) return false;
+  const [selector] = node.selectors;
+  return selector?.type === "NameSelector" || selector?.type === "IndexSelector";
 }
