@@ -1,14 +1,15 @@
 import { resolve } from "node:path";
 import {
+  type ComponentDescriptor,
   clientFor,
   deadline,
   descriptorToJson,
   FLOW_CLI,
   getStage,
   loadPipeline,
+  locatorFromArgument,
   ServiceEndpoint,
   type ServiceLocator,
-  splitCommandLine,
 } from "@flow/core";
 import { UserError } from "@flow/errors";
 import { FAMILY_NAMES, familyNameOf } from "@flow/sdk/internal";
@@ -62,9 +63,7 @@ export function registerDescribeCommand(program: Command): void {
         if (options.json) {
           // The proto3 JSON form, enums by name, as `flow registry list --json` prints a descriptor;
           // the config schema as the JSON object it is.
-          const json = descriptorToJson(
-            component as unknown as Parameters<typeof descriptorToJson>[0],
-          ) as Record<string, unknown>;
+          const json = descriptorToJson(component) as Record<string, unknown>;
           console.log(
             JSON.stringify({ ...json, configSchema: JSON.parse(component.configSchema || "{}") }, null, 2),
           );
@@ -73,7 +72,7 @@ export function registerDescribeCommand(program: Command): void {
         console.log(`${component.name} ${component.version} (${familyName(component.family)})`);
         if (component.description) console.log(component.description);
         console.log(
-          `contracts: ${component.contracts.map((c: { name: string; major: number; minor: number; patch: number }) => `${c.name} ${c.major}.${c.minor}.${c.patch}`).join(", ")}`,
+          `contracts: ${component.contracts.map((c) => `${c.name} ${c.major}.${c.minor}.${c.patch}`).join(", ")}`,
         );
         if (component.acceptedEventTypes.length > 0)
           console.log(`accepts: ${component.acceptedEventTypes.join(", ")}`);
@@ -104,40 +103,11 @@ function locatorFor(
       });
     return { locator: stage.locator, baseDir: pipeline.baseDir, stageId: stage.id };
   }
-  if (options.command) {
-    const argv = splitCommandLine(options.command);
-    if (!argv || argv.length === 0)
-      throw new UserError(`--command "${options.command}" is not a command line (check its quotes)`);
-    return { locator: { kind: "command", argv, cwd }, baseDir: cwd, stageId: "describe" };
-  }
-  if (!service)
-    throw new UserError("name a service: a package, host:port, dns:host:port, registry:name, or --command");
-  if (service.startsWith("dns:")) {
-    const address = service.slice(4);
-    const [host = "", port = "0"] = address.split(/:(?=\d+$)/);
-    return { locator: { kind: "dns", host, port: Number(port), address }, baseDir: cwd, stageId: "describe" };
-  }
-  if (service.startsWith("registry:"))
-    return { locator: { kind: "registry", name: service.slice(9) }, baseDir: cwd, stageId: "describe" };
-  if (/^[^@/\s]+:\d+$/.test(service))
-    return { locator: { kind: "address", address: service }, baseDir: cwd, stageId: "describe" };
-  return { locator: { kind: "use", packageName: service }, baseDir: cwd, stageId: "describe" };
-}
-
-interface Descriptor {
-  name: string;
-  version: string;
-  family: number;
-  description: string;
-  contracts: { name: string; major: number; minor: number; patch: number }[];
-  acceptedEventTypes: string[];
-  producedEventTypes: string[];
-  configSchema: string;
-  features?: unknown;
+  return { locator: locatorFromArgument(service, options.command, cwd), baseDir: cwd, stageId: "describe" };
 }
 
 /** Describe speaks the same messages in every family contract: ask each until one answers. */
-async function describeAny(target: string): Promise<Descriptor> {
+async function describeAny(target: string): Promise<ComponentDescriptor> {
   const failures: string[] = [];
   for (const family of FAMILY_NAMES) {
     const client = clientFor(family, target) as unknown as {
@@ -146,13 +116,13 @@ async function describeAny(target: string): Promise<Descriptor> {
         options: object,
         callback: (
           error: { details?: string; code?: number } | null,
-          response?: { component?: Descriptor },
+          response?: { component?: ComponentDescriptor },
         ) => void,
       ): void;
       close(): void;
     };
     try {
-      const component = await new Promise<Descriptor | undefined>((resolvePromise, reject) =>
+      const component = await new Promise<ComponentDescriptor | undefined>((resolvePromise, reject) =>
         client.describe({}, { deadline: deadline(5000) }, (error, response) =>
           error ? reject(error) : resolvePromise(response?.component),
         ),

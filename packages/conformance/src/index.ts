@@ -9,4 +9,3 @@ export {
 } from "./kit/conform-config";
 export { formatResult, formatSummary } from "./kit/report-lines";
 export { type ConformOptions, type ConformReport, runConformance } from "./kit/run-conformance";
-export { locatorFromArgument } from "./kit/service-argument";

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
+
+import { locatorFromArgument } from "@flow/core";
 import { formatUserError, isUserError } from "@flow/errors";
 import { formatResult, formatSummary } from "./report-lines";
 import { runConformance } from "./run-conformance";
-import { locatorFromArgument } from "./service-argument";
 
 /**
  * `flow-conform <service> [--command "<program>"] [--config conform.json] [--json]`: the kit

@@ -29,6 +29,7 @@ export {
 } from "./pipeline-problem";
 export { PIPELINE_SCHEMA_PATH, pipelineSchema } from "./pipeline-schema";
 export { salvageOf } from "./salvaged-stages";
+export { locatorFromArgument } from "./service-argument";
 export { SERVICE_LOCATOR_FIELDS } from "./service-locator";
 export { formatLocation, type SourceLocation } from "./source-location";
 export { splitCommandLine } from "./split-command-line";

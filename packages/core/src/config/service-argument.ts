@@ -1,8 +1,9 @@
-import { type ServiceLocator, splitCommandLine } from "@flow/core";
 import { UserError } from "@flow/errors";
+import type { ServiceLocator } from "./pipeline-model";
+import { splitCommandLine } from "./split-command-line";
 
 /**
- * The service a command line names, read as `flow describe` reads it: `--command "<program>"`,
+ * The service a command line names (`flow describe`, `flow conform`): `--command "<program>"`,
  * `dns:host:port`, `registry:name`, `host:port`, else a package name (`use:`).
  */
 export function locatorFromArgument(
