@@ -1,5 +1,5 @@
 import type { JsonSchema } from "@flow/sdk";
-import { type SqlTableConfig, sqlTableConfigProperties } from "@flow/sql-rows";
+import { type SqlTableConfig, sqlTableConfigProperties, sqlTimeoutConfigProperties } from "@flow/sql-rows";
 
 export interface PostgresConsumerConfig extends SqlTableConfig {
   /** postgres://user:password@host:port/database (libpq URL parameters such as sslmode work). */
@@ -36,18 +36,6 @@ export const postgresConsumerConfigSchema: JsonSchema = {
       description:
         "A batch of at least this many rows is written with COPY into a temporary table and one INSERT ... SELECT ... ON CONFLICT; smaller ones with one multi-row INSERT.",
     },
-    connectTimeoutMs: {
-      type: "integer",
-      minimum: 1,
-      default: 10000,
-      description: "How long connecting may take before the batch is answered retryable.",
-    },
-    statementTimeoutMs: {
-      type: "integer",
-      minimum: 1,
-      default: 30000,
-      description:
-        "A statement (or COMMIT) without an answer within this time fails the batch as retryable and the connection is opened anew.",
-    },
+    ...sqlTimeoutConfigProperties,
   },
 };

@@ -25,6 +25,7 @@ export {
   SQL_TYPE_PATTERN,
   type SqlTableConfig,
   sqlTableConfigProperties,
+  sqlTimeoutConfigProperties,
   tableParts,
 } from "./sql-table-config";
 export { type ExistingTable, tableConfigIssues, tableShapeIssues } from "./table-issues";

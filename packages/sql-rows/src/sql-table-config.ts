@@ -110,3 +110,20 @@ export function tableParts(table: string): { schema?: string; name: string } {
   const dot = table.indexOf(".");
   return dot < 0 ? { name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
 }
+
+/** The connection timeouts every SQL consumer's configuration has, as JSON Schema properties. */
+export const sqlTimeoutConfigProperties: Record<string, JsonSchema> = {
+  connectTimeoutMs: {
+    type: "integer",
+    minimum: 1,
+    default: 10000,
+    description: "How long connecting may take before the batch is answered retryable.",
+  },
+  statementTimeoutMs: {
+    type: "integer",
+    minimum: 1,
+    default: 30000,
+    description:
+      "A statement (or COMMIT) without an answer within this time fails the batch as retryable and the connection is opened anew.",
+  },
+};
