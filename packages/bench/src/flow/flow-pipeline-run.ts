@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { CountingReport } from "../flow-services/counting-consumer";
+import { CPU_SAMPLE_MS } from "../pipeline/baseline-pipeline-run";
 import { ProcessWatch } from "./process-watch";
 
 // One run of a Flow pipeline under `flow run`, exactly as a user runs it: generator -> identity
@@ -42,6 +43,8 @@ export interface FlowPipelineResult {
   peakRss: PerProcess;
   /** CPU seconds each process used over the whole run (start-up included). */
   cpuSeconds: PerProcess;
+  /** CPU seconds each process used in the timed window alone (first to last event written). */
+  windowCpuSeconds: PerProcess;
 }
 
 function packageFile(packageName: string, ...path: string[]): string {
@@ -105,7 +108,7 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const watch = new ProcessWatch(child.pid as number);
+    const watch = new ProcessWatch(child.pid as number, CPU_SAMPLE_MS);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -124,6 +127,8 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
       throw new Error(`the consumer received ${report.events} of ${settings.events} events`);
     const usageOf = (script: string) => usage.find((peak) => peak.command.includes(script));
     const core = usage.find((peak) => peak.pid === child.pid);
+    const windowCpu = (pid: number | undefined) =>
+      pid === undefined ? Number.NaN : watch.cpuSecondsBetween(pid, report.firstAt, report.lastAt);
     return {
       eventsPerSecond: settings.events / Math.max(0.001, (report.lastAt - report.firstAt) / 1000),
       startupSeconds: (report.firstAt - started) / 1000,
@@ -140,6 +145,12 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
         source: usageOf(GENERATOR)?.cpuSeconds ?? Number.NaN,
         processor: usageOf(IDENTITY)?.cpuSeconds ?? Number.NaN,
         consumer: usageOf(COUNTING)?.cpuSeconds ?? Number.NaN,
+      },
+      windowCpuSeconds: {
+        core: windowCpu(core?.pid),
+        source: windowCpu(usageOf(GENERATOR)?.pid),
+        processor: windowCpu(usageOf(IDENTITY)?.pid),
+        consumer: windowCpu(usageOf(COUNTING)?.pid),
       },
     };
   } finally {

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { cpuSeconds, ProcessWatch } from "./process-watch";
+import { cpuAt, cpuSeconds, ProcessWatch } from "./process-watch";
 
 /**
  * Keeps this thread busy until the process itself has used `ms` more CPU time: work measured in
@@ -36,5 +36,33 @@ describe("process usage from /proc", () => {
     // Its CPU time is kept from /proc after it exited (the amount is the bench's business, not the test's).
     expect(Number.isFinite(seen?.cpuSeconds)).toBe(true);
     expect(usage[0]?.pid).toBe(process.pid);
+  });
+});
+
+describe("CPU time at a moment between samples", () => {
+  const samples = [
+    { atMs: 1000, cpuSeconds: 1 },
+    { atMs: 2000, cpuSeconds: 3 },
+    { atMs: 3000, cpuSeconds: 3.5 },
+  ];
+
+  it("interpolates between the samples around it, and gives no guess outside them", () => {
+    expect(cpuAt(samples, 1500)).toBe(2);
+    expect(cpuAt(samples, 2000)).toBe(3);
+    expect(cpuAt(samples, 1000)).toBe(1);
+    expect(cpuAt(samples, 2500)).toBe(3.25);
+    expect(cpuAt(samples, 999)).toBeNaN();
+    expect(cpuAt(samples, 3001)).toBeNaN();
+  });
+
+  it("gives the CPU a watched process used within a window of wall-clock time", async () => {
+    const watch = new ProcessWatch(process.pid, 10);
+    const from = Date.now();
+    burnCpu(100);
+    const to = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    watch.stop();
+    // At least what was burnt, give or take the kernel's 10 ms ticks at each end.
+    expect(watch.cpuSecondsBetween(process.pid, from, to)).toBeGreaterThan(0.07);
   });
 });

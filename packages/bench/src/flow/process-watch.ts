@@ -10,6 +10,12 @@ export interface ProcessUsage {
   cpuSeconds: number;
 }
 
+/** One reading of a process's cumulative CPU time, at a wall-clock time (Date.now()). */
+export interface CpuSample {
+  atMs: number;
+  cpuSeconds: number;
+}
+
 /**
  * Peak resident memory and CPU time of a process and its children, read from Linux's /proc:
  * VmHWM is the kernel's own high-water mark, so polling only has to catch each process before it
@@ -17,6 +23,7 @@ export interface ProcessUsage {
  */
 export class ProcessWatch {
   private readonly peaks = new Map<number, Omit<ProcessUsage, "pid">>();
+  private readonly cpuSamples = new Map<number, CpuSample[]>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -34,6 +41,16 @@ export class ProcessWatch {
     return [...this.peaks.entries()].map(([pid, peak]) => ({ pid, ...peak }));
   }
 
+  /**
+   * CPU seconds `pid` used between two wall-clock times (Date.now() of any process on this
+   * machine), interpolated linearly between the samples around each end: the CPU of a timed
+   * window alone, without start-up and shutdown. NaN when the samples do not cover the window.
+   */
+  cpuSecondsBetween(pid: number, fromMs: number, toMs: number): number {
+    const samples = this.cpuSamples.get(pid) ?? [];
+    return cpuAt(samples, toMs) - cpuAt(samples, fromMs);
+  }
+
   private sample(): void {
     for (const pid of [this.rootPid, ...childrenOf(this.rootPid)]) {
       const bytes = highWaterMark(pid);
@@ -41,13 +58,32 @@ export class ProcessWatch {
       // The command line is read every time: a child seen between fork and exec still shows its
       // parent's command, and would otherwise be misnamed for good.
       const known = this.peaks.get(pid);
+      const cpu = cpuSeconds(pid);
       this.peaks.set(pid, {
         command: commandLine(pid) || known?.command || "",
         bytes: Math.max(bytes, known?.bytes ?? 0),
-        cpuSeconds: cpuSeconds(pid) ?? known?.cpuSeconds ?? Number.NaN,
+        cpuSeconds: cpu ?? known?.cpuSeconds ?? Number.NaN,
       });
+      if (cpu !== undefined) {
+        const samples = this.cpuSamples.get(pid);
+        const sample = { atMs: Date.now(), cpuSeconds: cpu };
+        if (samples === undefined) this.cpuSamples.set(pid, [sample]);
+        else samples.push(sample);
+      }
     }
   }
+}
+
+/** The CPU time at `atMs`, between the samples taken before and after it (in time order). */
+export function cpuAt(samples: readonly CpuSample[], atMs: number): number {
+  const after = samples.findIndex((sample) => sample.atMs >= atMs);
+  // Outside what was sampled: no guess.
+  if (after < 0) return Number.NaN;
+  if (after === 0) return samples[0]?.atMs === atMs ? samples[0].cpuSeconds : Number.NaN;
+  const before = samples[after - 1] as CpuSample;
+  const next = samples[after] as CpuSample;
+  const share = (atMs - before.atMs) / (next.atMs - before.atMs);
+  return before.cpuSeconds + share * (next.cpuSeconds - before.cpuSeconds);
 }
 
 function read(path: string): string | undefined {

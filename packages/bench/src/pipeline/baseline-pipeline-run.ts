@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cpuSeconds } from "../flow/process-watch";
+import { ProcessWatch } from "../flow/process-watch";
 import { ChildProcessGroup, type SpawnedProcess } from "./child-process-group";
 import { relayArgumentList } from "./relay-arguments";
 
@@ -22,11 +22,21 @@ export interface BaselinePipelineResult {
   elapsedSeconds: number;
   maxInFlight: number;
   receivedEvents: number;
-  /** CPU seconds each process used, read when the sink had every event (start-up included). */
-  cpuSeconds: { source: number; middle: number; sink: number };
+  /** CPU seconds each process used, from start-up to when the sink had every event. */
+  cpuSeconds: BaselineProcesses;
+  /** CPU seconds each process used in the timed window alone (ReadStart to the last ack). */
+  windowCpuSeconds: BaselineProcesses;
+}
+
+export interface BaselineProcesses {
+  source: number;
+  middle: number;
+  sink: number;
 }
 
 const START_TIMEOUT_MS = 15_000;
+/** How often each process's CPU time is read: the ends of the timed window are interpolated between samples. */
+export const CPU_SAMPLE_MS = 50;
 
 /** The compiled process scripts, in dist/pipeline (found from src/ in tests as well). */
 function processScript(name: string): string {
@@ -46,6 +56,8 @@ export async function runBaselinePipeline(
   const sourceScript = processScript("baseline-source-process");
   const sinkScript = processScript("baseline-sink-process");
   const group = new ChildProcessGroup();
+  // This process's children: the three, whenever each starts.
+  const watch = new ProcessWatch(process.pid, CPU_SAMPLE_MS);
   try {
     const source = group.spawnNode(sourceScript, [], "source");
     const sink = group.spawnNode(sinkScript, [], "sink");
@@ -77,7 +89,11 @@ export async function runBaselinePipeline(
         `${relayed.max_in_flight} batches were in flight with only ${settings.credits} credits`,
       );
     }
-    const cpuOf = (process: SpawnedProcess) => cpuSeconds(process.child.pid ?? -1) ?? Number.NaN;
+    const usage = watch.stop();
+    const cpuOf = (spawned: SpawnedProcess) =>
+      usage.find((entry) => entry.pid === spawned.child.pid)?.cpuSeconds ?? Number.NaN;
+    const windowCpuOf = (spawned: SpawnedProcess) =>
+      watch.cpuSecondsBetween(spawned.child.pid ?? -1, relayed.started_at_ms, relayed.ended_at_ms);
     const elapsedSeconds = relayed.elapsed_ns / 1e9;
     return {
       eventsPerSecond: settings.events / elapsedSeconds,
@@ -85,8 +101,10 @@ export async function runBaselinePipeline(
       maxInFlight: relayed.max_in_flight,
       receivedEvents: closed.received_events,
       cpuSeconds: { source: cpuOf(source), middle: cpuOf(middle), sink: cpuOf(sink) },
+      windowCpuSeconds: { source: windowCpuOf(source), middle: windowCpuOf(middle), sink: windowCpuOf(sink) },
     };
   } finally {
+    watch.stop();
     await group.terminateAll();
   }
 }

@@ -34,6 +34,7 @@ export function relayUntilExhausted<TReadResponse, TWriteRequest>(
     let lastSequence: number | undefined;
     let done = false;
     const started = process.hrtime.bigint();
+    const startedAtMs = Date.now();
 
     const fail = (error: Error): void => {
       if (done) return;
@@ -46,7 +47,14 @@ export function relayUntilExhausted<TReadResponse, TWriteRequest>(
       const elapsedNs = Number(process.hrtime.bigint() - started);
       write.end();
       read.end();
-      resolve({ event: "relayed", batches: acknowledged, elapsed_ns: elapsedNs, max_in_flight: maxInFlight });
+      resolve({
+        event: "relayed",
+        batches: acknowledged,
+        elapsed_ns: elapsedNs,
+        started_at_ms: startedAtMs,
+        ended_at_ms: Date.now(),
+        max_in_flight: maxInFlight,
+      });
     };
 
     write.on("data", (response: WriteResponse) => {

@@ -11,6 +11,9 @@ export interface RelayedAnnouncement {
   event: "relayed";
   batches: number;
   elapsed_ns: number;
+  /** Date.now() at the ReadStart and at the last ack: the timed window, for the CPU it took. */
+  started_at_ms: number;
+  ended_at_ms: number;
   /** The most batches that were sent by the source and not yet acknowledged by the sink. */
   max_in_flight: number;
 }

@@ -1,4 +1,5 @@
 import type { MachineInfo } from "../machine-info";
+import { cpuSummaries, isCpuPart } from "./cpu-figures";
 import type { FigureLine } from "./figure-line";
 
 // The human view of the same lines that are printed as JSON: aligned columns, thousands
@@ -13,7 +14,9 @@ export function formatMachine(machine: MachineInfo): string {
   );
 }
 
-export function formatResultsTable(lines: readonly FigureLine[]): string {
+export function formatResultsTable(allLines: readonly FigureLine[]): string {
+  // Each process's CPU figure is shown beside its total, below the table, not as a row of its own.
+  const lines = allLines.filter((line) => !isCpuPart(line));
   const rows = lines.map(toRow);
   // A status row (pending, skipped, failed) spans the number columns, so it does not widen them.
   const widths = HEADERS.map((header, column) =>
@@ -38,10 +41,17 @@ export function formatResultsTable(lines: readonly FigureLine[]): string {
   const details = lines
     .filter((line) => line.detail !== undefined)
     .map((line) => `  ${line.scenario} / ${line.figure}: ${line.detail}`);
+  const cpu = cpuSummaries(allLines).map(
+    ({ total, processes }) =>
+      `  ${total.scenario} / ${total.figure}: ${formatNumber(total.median)} (${processes
+        .map(({ process, median }) => `${process} ${formatNumber(median)}`)
+        .join(", ")})`,
+  );
   return [
     render(HEADERS),
     rule,
     ...rows.map(render),
+    ...(cpu.length > 0 ? ["", "CPU seconds per 1M events in the timed window (medians):", ...cpu] : []),
     ...(details.length > 0 ? ["", "details:", ...details] : []),
   ].join("\n");
 }

@@ -1,5 +1,6 @@
 import { PAYLOAD_BYTES } from "../codec/synthetic-events";
 import { type MiddleVariant, runBaselinePipeline } from "../pipeline/baseline-pipeline-run";
+import { cpuMeasurements } from "../report/cpu-figures";
 import type { Measurement, Scenario, ScenarioContext } from "../scenario";
 
 // The hand-written grpc-js pipeline Flow is measured against, and its bytes-forwarding variant for
@@ -34,7 +35,7 @@ export function pipelineBatchSizes(context: ScenarioContext): readonly number[] 
 export function cpuText(seconds: Record<string, number>): string {
   const entries = Object.entries(seconds);
   const total = entries.reduce((sum, [, value]) => sum + value, 0);
-  return `CPU s: ${entries.map(([name, value]) => `${name} ${value.toFixed(2)}`).join(", ")} (total ${total.toFixed(2)})`;
+  return `CPU s over the whole run: ${entries.map(([name, value]) => `${name} ${value.toFixed(2)}`).join(", ")} (total ${total.toFixed(2)})`;
 }
 
 async function measurePipeline(
@@ -61,8 +62,16 @@ async function measurePipeline(
       unit: "events/s",
       value: result.eventsPerSecond,
       ratioVs: compareWith === undefined ? undefined : { scenario: compareWith, figure },
-      detail: `${events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.maxInFlight} of ${BASELINE_CREDITS} credited batches in flight; ${cpuText(result.cpuSeconds)}`,
+      detail: `${events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.maxInFlight} of ${BASELINE_CREDITS} credited batches in flight; ${cpuText({ ...result.cpuSeconds })}`,
     });
+    measurements.push(
+      ...cpuMeasurements(
+        figure,
+        { ...result.windowCpuSeconds },
+        events,
+        compareWith === undefined ? undefined : { scenario: compareWith, figure },
+      ),
+    );
   }
   return measurements;
 }

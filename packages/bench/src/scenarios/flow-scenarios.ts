@@ -1,10 +1,12 @@
 import { PAYLOAD_BYTES } from "../codec/synthetic-events";
 import { type FlowPipelineSettings, runFlowPipeline } from "../flow/flow-pipeline-run";
+import { cpuMeasurements } from "../report/cpu-figures";
 import type { Measurement, Scenario, ScenarioContext } from "../scenario";
 import {
   BASELINE_CREDITS,
   BASELINE_PIPELINE,
   cpuText,
+  FORWARDING_PIPELINE,
   pipelineBatchSizes,
   pipelineEvents,
   pipelineFigure,
@@ -33,8 +35,8 @@ function settings(context: ScenarioContext, overrides: Partial<FlowPipelineSetti
 export const flowThroughputScenario: Scenario = {
   name: "flow-throughput",
   description:
-    "generator -> identity processor -> counting consumer under `flow run`, acks and checkpoints on (target: >= 1.5x baseline at batch >= 100)",
-  baselines: [BASELINE_PIPELINE],
+    "generator -> identity processor -> counting consumer under `flow run`, acks and checkpoints on (target: >= 1.5x baseline at batch >= 100); CPU per 1M events against the forwarding chain",
+  baselines: [BASELINE_PIPELINE, FORWARDING_PIPELINE],
   async measure(context) {
     const measurements: Measurement[] = [];
     for (const batchSize of pipelineBatchSizes(context)) {
@@ -50,6 +52,12 @@ export const flowThroughputScenario: Scenario = {
         ratioVs: { scenario: BASELINE_PIPELINE, figure },
         detail: `${result.report.events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.run.stages.find((s) => s.stageId === "gen")?.peakInFlight} of ${BASELINE_CREDITS} credited batches in flight; ${cpuText({ ...result.cpuSeconds })}`,
       });
+      measurements.push(
+        ...cpuMeasurements(figure, { ...result.windowCpuSeconds }, result.report.events, {
+          scenario: FORWARDING_PIPELINE,
+          figure,
+        }),
+      );
     }
     return measurements;
   },
