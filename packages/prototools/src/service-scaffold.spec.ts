@@ -1,11 +1,21 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
 import { runLintCommand } from "./lint-command";
 import { readManifest } from "./pin-manifest";
 import { ReleaseLedger } from "./release-ledger";
-import { scaffoldService } from "./service-scaffold";
+import { scaffoldService, scaffoldStandaloneService } from "./service-scaffold";
 import {
   addBillingService,
   familyLayoutRepo,
@@ -19,6 +29,7 @@ import { runVendorCommand } from "./vendor-command";
 import { vendorDir } from "./vendoring";
 
 const PREFIX = "flow.microservices";
+const ownVersion = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")).version as string;
 
 /** The workspace files a scaffolded package extends (content is irrelevant to these tests). */
 function addWorkspaceFiles(temp: TempRepo): void {
@@ -153,14 +164,15 @@ describe("flow new in a one-service-per-folder repository with another prefix", 
     const temp = perServiceLayoutRepo("acme.platform");
     try {
       addWorkspaceFiles(temp);
-      temp.write("proto-pins.yaml", manifestYaml(["order@^1"]));
-      vendorDir(temp.repo, ReleaseLedger.read(temp.root), "");
+      // The contract lives in a folder of its own (the shared proto/ holds data types only).
+      temp.write("platform/proto-pins.yaml", manifestYaml(["order@^1"]));
+      vendorDir(temp.repo, ReleaseLedger.read(temp.root), "platform");
       temp.write(
-        "proto/processor_service/v1/processor.proto",
+        "platform/proto/processor_service/v1/processor.proto",
         serviceProto("acme.platform", "processor", "order"),
       );
-      temp.commit("processor contract beside the shared types");
-      release(temp, "processor_service", "1.0.0", "proto/processor_service/v1");
+      temp.commit("processor contract beside the shared types it imports");
+      release(temp, "processor_service", "1.0.0", "platform/proto/processor_service/v1");
       temp.commit("release");
       addBillingService(temp, "acme.platform");
 
@@ -182,6 +194,195 @@ describe("flow new in a one-service-per-folder repository with another prefix", 
     } finally {
       temp.remove();
     }
+  });
+});
+
+describe("flow new --standalone: a service in its own repository, vendoring a Flow release", () => {
+  let flow: TempRepo;
+  let outside: string;
+  const toolchain = {
+    "@bufbuild/buf": "1.75.0",
+    "@swc/core": "1.16.22",
+    "@swc/jest": "0.2.39",
+    "@types/jest": "^30.0.0",
+    "@types/node": "^20.19.0",
+    jest: "30.5.2",
+    "ts-proto": "2.18.0",
+    typescript: "5.9.3",
+  };
+  beforeEach(() => {
+    flow = repoWithProcessorContract();
+    flow.write(".swcrc", '{ "jsc": {} }\n');
+    flow.write("package.json", JSON.stringify({ name: "flow", private: true, devDependencies: toolchain }));
+    flow.write(
+      "packages/sdk/package.json",
+      JSON.stringify({
+        name: "@flow/sdk",
+        dependencies: { "@grpc/grpc-js": "1.99.0", "@bufbuild/protobuf": "2.99.0" },
+      }),
+    );
+    flow.commit("the files a standalone service takes from a Flow release");
+    outside = realpathSync(mkdtempSync(join(tmpdir(), "flow-standalone-")));
+  });
+  afterEach(() => {
+    flow.remove();
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  const git = (dir: string, ...args: string[]) =>
+    execFileSync("git", args, { cwd: dir, encoding: "utf8", stdio: "pipe" }).trim();
+
+  it("fetches the release, takes its ledger and build settings, vendors by tree id and checks clean", () => {
+    const result = scaffoldStandaloneService({
+      family: "processor",
+      name: "upper",
+      dir: "upper",
+      cwd: outside,
+      flowRepo: flow.root,
+    });
+    const dir = join(outside, "upper");
+
+    expect(result).toEqual(
+      expect.objectContaining({
+        dir,
+        packageName: "flow-processor-upper",
+        flowRepo: flow.root,
+        flowCommit: flow.git("rev-parse", "HEAD"),
+      }),
+    );
+    expect(result.files).toEqual([
+      ".gitignore",
+      ".swcrc",
+      "README.md",
+      "buf.gen.yaml",
+      "flow.proto.yaml",
+      "jest.base.js",
+      "jest.config.js",
+      "package.json",
+      "pipeline.yaml",
+      "proto-pins.lock.yaml",
+      "proto-pins.yaml",
+      "proto-releases.yaml",
+      "src/index.ts",
+      "src/main.ts",
+      "src/upper-processor.spec.ts",
+      "src/upper-processor.ts",
+      "tsconfig.base.json",
+      "tsconfig.build.json",
+      "tsconfig.json",
+    ]);
+    // Its own repository, with Flow as a remote it can fetch newer releases from.
+    expect(git(dir, "rev-parse", "--show-toplevel")).toBe(dir);
+    expect(git(dir, "remote", "get-url", "flow")).toBe(flow.root);
+    expect(git(dir, "rev-parse", "refs/remotes/flow/release")).toBe(flow.git("rev-parse", "HEAD"));
+    for (const file of [
+      "proto-releases.yaml",
+      "flow.proto.yaml",
+      "buf.gen.yaml",
+      "tsconfig.base.json",
+      ".swcrc",
+    ])
+      expect(readFileSync(join(dir, file), "utf8")).toBe(flow.read(file));
+
+    // The contract and what it imports, vendored as the released trees and locked by their ids.
+    expect(readManifest(dir, "").pins.map((pin) => pin.spec)).toEqual(["processor_service@^1", "event@^1"]);
+    const ledger = ReleaseLedger.read(flow.root);
+    for (const [name, path] of [
+      ["processor_service", "proto/processor_service/v1"],
+      ["event", "proto/event/v1"],
+    ] as const) {
+      const released = ledger.latestInMajor(name, 1);
+      expect(git(dir, "write-tree", `--prefix=${path}/`)).toBe(released?.tree);
+    }
+    expect(readFileSync(join(dir, "proto/processor_service/v1/processor.proto"), "utf8")).toBe(
+      flow.read("processors/proto/processor_service/v1/processor.proto"),
+    );
+    // Flow's release folders (processors/proto/...) were never in this repository: nothing is "deleted".
+    expect(runVendorCommand({ root: dir, check: true }).findings).toEqual([]);
+
+    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    expect(manifest.scripts.build).toBe(
+      "flow proto vendor --check --quiet . && buf generate proto --template buf.gen.yaml && tsc -p tsconfig.build.json",
+    );
+    expect(manifest.dependencies).toEqual({
+      "@bufbuild/protobuf": "2.99.0",
+      "@flow/sdk": `^${ownVersion}`,
+      "@grpc/grpc-js": "1.99.0",
+    });
+    expect(manifest.devDependencies).toEqual({
+      ...toolchain,
+      "@flow/cli": `^${ownVersion}`,
+      "@flow/consumer-file": `^${ownVersion}`,
+      "@flow/source-generator": `^${ownVersion}`,
+      "@flow/testing": `^${ownVersion}`,
+    });
+    expect(readFileSync(join(dir, "tsconfig.json"), "utf8")).toContain('"extends": "./tsconfig.base.json"');
+    expect(readFileSync(join(dir, "pipeline.yaml"), "utf8")).toContain('use: "flow-processor-upper"');
+  });
+
+  it("vendors by the ledger of the ref asked for", () => {
+    flow.git("branch", "before-processor", "HEAD~2");
+    expect(() =>
+      scaffoldStandaloneService({
+        family: "processor",
+        name: "upper",
+        dir: join(outside, "upper"),
+        flowRepo: flow.root,
+        flowRef: "before-processor",
+      }),
+    ).toThrow(`processor_service has never been released in ${flow.root} (before-processor)`);
+    expect(existsSync(join(outside, "upper"))).toBe(false);
+  });
+
+  it("refuses a folder that is not empty, leaving it as it was", () => {
+    writeFileSync(join(outside, "notes.txt"), "mine\n");
+    expect(() =>
+      scaffoldStandaloneService({ family: "processor", name: "upper", dir: outside, flowRepo: flow.root }),
+    ).toThrow(`${outside} is not an empty folder`);
+    expect(readdirSync(outside)).toEqual(["notes.txt"]);
+  });
+
+  it("refuses a repository it cannot fetch, or one that is not Flow, writing nothing", () => {
+    const missing = join(outside, "no-such-repository");
+    expect(() =>
+      scaffoldStandaloneService({
+        family: "processor",
+        name: "a",
+        dir: join(outside, "a"),
+        flowRepo: missing,
+      }),
+    ).toThrow(`cannot fetch HEAD from ${missing}:`);
+    expect(existsSync(join(outside, "a"))).toBe(false);
+
+    const plain = TempRepo.create();
+    try {
+      plain.write("README.md", "not Flow\n");
+      plain.commit("a repository without releases");
+      expect(() =>
+        scaffoldStandaloneService({
+          family: "processor",
+          name: "b",
+          dir: join(outside, "b"),
+          flowRepo: plain.root,
+        }),
+      ).toThrow(`${plain.root} (HEAD) is not a Flow repository: it has no proto-releases.yaml`);
+      expect(existsSync(join(outside, "b"))).toBe(false);
+    } finally {
+      plain.remove();
+    }
+  });
+
+  it("empties an empty folder it was given again when a step fails", () => {
+    mkdirSync(join(outside, "empty"));
+    expect(() =>
+      scaffoldStandaloneService({
+        family: "consumer",
+        name: "c",
+        dir: join(outside, "empty"),
+        flowRepo: flow.root,
+      }),
+    ).toThrow("consumer_service has never been released");
+    expect(readdirSync(join(outside, "empty"))).toEqual([]);
   });
 });
 

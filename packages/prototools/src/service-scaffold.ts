@@ -1,14 +1,26 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, posix } from "node:path";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join, posix, resolve } from "node:path";
 import { UserError } from "@flow/errors";
 import semver from "semver";
 import { parse } from "yaml";
 import { type CommandScope, openCommandContext, repoPath } from "./command-context";
 import { importedMajorsOfFolder } from "./contract-imports";
+import { GitCommandError, GitRepo } from "./git";
 import { parsePin } from "./pin";
 import { writeManifest } from "./pin-manifest";
-import { type ServiceFamily, serviceTemplates } from "./service-templates";
+import { LEDGER_FILE, ReleaseLedger } from "./release-ledger";
+import { SETTINGS_FILE } from "./repo-settings";
+import { type ServiceFamily, STANDALONE_TOOLCHAIN, serviceTemplates } from "./service-templates";
 import { type VendorAction, vendorDir } from "./vendoring";
 
 export const SERVICE_FAMILIES = ["source", "processor", "consumer"] as const;
@@ -45,17 +57,7 @@ const WORKSPACE_FILES = ["tsconfig.base.json", "jest.base.js", "buf.gen.yaml", "
  * service, its test and README. Nothing is written when a check fails.
  */
 export function scaffoldService(options: NewServiceOptions): NewServiceResult {
-  if (!(SERVICE_FAMILIES as readonly string[]).includes(options.family)) {
-    throw new UserError(`"${options.family}" is not a service family`, {
-      hint: "use source, processor or consumer",
-    });
-  }
-  const family = options.family as ServiceFamily;
-  if (!NAME.test(options.name) || options.name.length > 50) {
-    throw new UserError(`"${options.name}" is not a valid service name`, {
-      hint: "use lower-case letters and digits, words joined by '-', at most 50 characters, e.g. order-enricher",
-    });
-  }
+  const family = checkedFamilyAndName(options);
   const scope = options.scope ?? "@flow";
   const packageName = `${scope}/${family}-${options.name}`;
   const context = openCommandContext(options);
@@ -76,16 +78,13 @@ export function scaffoldService(options: NewServiceOptions): NewServiceResult {
   }
 
   const contract = `${family}_service`;
-  const released = context.ledger.releasesOf(contract);
-  const latest = released.at(-1);
-  if (!latest) {
-    throw new UserError(`${contract} has never been released in this repository`, {
-      hint: `a service vendors a released contract: flow proto release ${contract} major`,
-    });
-  }
-  const major = semver.major(latest.version);
+  const major = latestMajor(context.ledger, contract, "in this repository");
 
-  const versions = dependencyVersions(root);
+  const versions = dependencyVersions(
+    packageFolders(root)
+      .map((folder) => join(root, folder, "package.json"))
+      .flatMap((path) => readDependencies(path)),
+  );
   const toRoot = posix.relative(dir, "") || ".";
   const files = serviceTemplates({ family, name: options.name, packageName, toRoot, versions, major });
   try {
@@ -93,18 +92,7 @@ export function scaffoldService(options: NewServiceOptions): NewServiceResult {
       mkdirSync(dirname(join(root, dir, file)), { recursive: true });
       writeFileSync(join(root, dir, file), text);
     }
-    // Pin the family contract, vendor it, then pin each shared type it imports at its major.
-    const where = posix.join(dir, "proto-pins.yaml");
-    const pins = [parsePin(`${contract}@^${major}`, where)];
-    writeManifest(root, { dir, pins });
-    vendorDir(context.repo, context.ledger, dir);
-    for (const imported of importedMajorsOfFolder(join(root, dir, "proto", contract, `v${major}`))) {
-      if (!pins.some((pin) => pin.name === imported.name && pin.major === imported.major)) {
-        pins.push(parsePin(`${imported.name}@^${imported.major}`, where));
-      }
-    }
-    writeManifest(root, { dir, pins });
-    const vendored = vendorDir(context.repo, context.ledger, dir);
+    const vendored = pinFamilyContract(context.repo, context.ledger, dir, contract, major);
     const formatted = formatWithRepositoryFormatter(root, dir);
     return {
       dir,
@@ -120,6 +108,57 @@ export function scaffoldService(options: NewServiceOptions): NewServiceResult {
     rmSync(join(root, dir), { recursive: true, force: true });
     throw error;
   }
+}
+
+function checkedFamilyAndName(options: { family: string; name: string }): ServiceFamily {
+  if (!(SERVICE_FAMILIES as readonly string[]).includes(options.family)) {
+    throw new UserError(`"${options.family}" is not a service family`, {
+      hint: "use source, processor or consumer",
+    });
+  }
+  if (!NAME.test(options.name) || options.name.length > 50) {
+    throw new UserError(`"${options.name}" is not a valid service name`, {
+      hint: "use lower-case letters and digits, words joined by '-', at most 50 characters, e.g. order-enricher",
+    });
+  }
+  return options.family as ServiceFamily;
+}
+
+/** The major of the latest release of `contract`; a clear error when it was never released. */
+function latestMajor(ledger: ReleaseLedger, contract: string, where: string): number {
+  const latest = ledger.releasesOf(contract).at(-1);
+  if (!latest) {
+    throw new UserError(`${contract} has never been released ${where}`, {
+      hint: `a service vendors a released contract: flow proto release ${contract} major`,
+    });
+  }
+  return semver.major(latest.version);
+}
+
+/**
+ * Pins the family contract at `^major` in `dir`, vendors it, then pins each shared type it imports
+ * at its major and vendors again: the manifest names everything the service speaks.
+ */
+function pinFamilyContract(
+  repo: GitRepo,
+  ledger: ReleaseLedger,
+  dir: string,
+  contract: string,
+  major: number,
+): VendorAction[] {
+  const where = posix.join(dir, "proto-pins.yaml");
+  const pins = [parsePin(`${contract}@^${major}`, where)];
+  writeManifest(repo.root, { dir, pins });
+  // This first pass vendors what the contract imports too; the second only pins and locks it.
+  const vendored = vendorDir(repo, ledger, dir);
+  for (const imported of importedMajorsOfFolder(join(repo.root, dir, "proto", contract, `v${major}`))) {
+    if (!pins.some((pin) => pin.name === imported.name && pin.major === imported.major)) {
+      pins.push(parsePin(`${imported.name}@^${imported.major}`, where));
+    }
+  }
+  writeManifest(repo.root, { dir, pins });
+  vendorDir(repo, ledger, dir);
+  return vendored;
 }
 
 /**
@@ -139,22 +178,22 @@ function formatWithRepositoryFormatter(root: string, dir: string): boolean {
   return result.status === 0;
 }
 
-/** The `<name>/v<major>` contracts the .proto files of a folder import. */
+/** The dependencies of a package.json (read from `text`, or from the file `path`); none when unreadable. */
+function readDependencies(path: string, text?: string): Record<string, string>[] {
+  try {
+    const data = JSON.parse(text ?? readFileSync(path, "utf8")) as { dependencies?: Record<string, string> };
+    return [data.dependencies ?? {}];
+  } catch {
+    return [];
+  }
+}
+
 /**
- * The versions of the service dependencies the workspace's packages already use (the most common
- * one of each), so a new service installs nothing new; fixed fallbacks in an empty workspace.
+ * The versions of the service dependencies Flow's packages already use (the most common one of
+ * each among `manifests`' dependencies), so a new service installs nothing new; fixed fallbacks
+ * when none says.
  */
-function dependencyVersions(root: string): { grpc: string; protobuf: string } {
-  const manifests = packageFolders(root).flatMap((folder) => {
-    try {
-      const data = JSON.parse(readFileSync(join(root, folder, "package.json"), "utf8")) as {
-        dependencies?: Record<string, string>;
-      };
-      return [data.dependencies ?? {}];
-    } catch {
-      return [];
-    }
-  });
+function dependencyVersions(manifests: Record<string, string>[]): { grpc: string; protobuf: string } {
   const mostCommon = (dependency: string, fallback: string): string => {
     const counts = new Map<string, number>();
     for (const dependencies of manifests) {
@@ -214,4 +253,210 @@ function workspaceIncludes(root: string, dir: string): boolean {
     globs.includes(`${posix.dirname(dir)}/*`) ||
     globs.includes(`${posix.dirname(dir)}/**`)
   );
+}
+
+export interface NewStandaloneServiceOptions {
+  family: string;
+  name: string;
+  /** The folder of the service's own repository: missing or empty; relative to `cwd`. */
+  dir: string;
+  /**
+   * The Flow repository whose released contracts to vendor: a path or a URL git fetches from. By
+   * default the Flow clone this program runs from, when it runs from one.
+   */
+  flowRepo?: string;
+  /** What to fetch from it: a branch, tag or commit whose release ledger to use (default HEAD). */
+  flowRef?: string;
+  /** npm scope of the package name; without one the package is named `flow-<family>-<name>`. */
+  scope?: string;
+  cwd?: string;
+}
+
+export interface NewStandaloneServiceResult {
+  /** The new repository, which is the package folder too (absolute). */
+  dir: string;
+  packageName: string;
+  files: string[];
+  vendored: VendorAction[];
+  /** The Flow repository fetched from, as the remote `flow` names it. */
+  flowRepo: string;
+  /** The commit of that repository whose ledger the contracts were vendored by. */
+  flowCommit: string;
+}
+
+/** The remote a standalone service fetches Flow's releases from, and the ref it fetches them into. */
+export const FLOW_REMOTE = "flow";
+export const FLOW_RELEASE_REF = "refs/remotes/flow/release";
+
+// Taken from the Flow release as they are, so the service vendors by Flow's ledger, keeps Flow's
+// prefix and generates, compiles and tests as Flow's own packages do.
+const REQUIRED_RELEASE_FILES = [LEDGER_FILE, "buf.gen.yaml", "tsconfig.base.json", "jest.base.js"];
+const OPTIONAL_RELEASE_FILES = [SETTINGS_FILE, ".swcrc"];
+
+/**
+ * `flow new <family> <name> --standalone <dir>`: a service in its own git repository outside any
+ * Flow workspace. It fetches a Flow release (remote `flow`, ref refs/remotes/flow/release), takes
+ * its release ledger and build settings, and vendors the family contract and the shared types it
+ * imports with `git read-tree` from the fetched objects, pinned and locked by tree id as every
+ * package of Flow is. The package sits at the repository's root and installs Flow from npm.
+ * Nothing is left behind when a step fails.
+ */
+export function scaffoldStandaloneService(options: NewStandaloneServiceOptions): NewStandaloneServiceResult {
+  const family = checkedFamilyAndName(options);
+  const cwd = options.cwd ?? process.cwd();
+  const target = resolve(cwd, options.dir);
+  const existed = existsSync(target);
+  if (existed && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
+    throw new UserError(`${options.dir} is not an empty folder`, {
+      hint: "a standalone service gets a repository of its own: name a new or empty folder",
+    });
+  }
+  const flowRepo = flowRepositoryArgument(options.flowRepo, cwd);
+  const flowRef = options.flowRef ?? "HEAD";
+  const packageName = options.scope
+    ? `${options.scope}/${family}-${options.name}`
+    : `flow-${family}-${options.name}`;
+
+  mkdirSync(target, { recursive: true });
+  try {
+    const repo = new GitRepo(realpathSync(target));
+    repo.run(["init", "-q"]);
+    const flowCommit = fetchFlowRelease(repo, flowRepo, flowRef);
+    const copied: string[] = [];
+    for (const file of [...REQUIRED_RELEASE_FILES, ...OPTIONAL_RELEASE_FILES]) {
+      const text = fileAtRelease(repo, file);
+      if (text === undefined && REQUIRED_RELEASE_FILES.includes(file)) {
+        throw new UserError(`${flowRepo} (${flowRef}) is not a Flow repository: it has no ${file}`, {
+          hint: "--flow-repo names a clone of Flow or its URL, --flow-ref a branch, tag or commit of it",
+        });
+      }
+      if (text === undefined) continue;
+      writeFileSync(join(repo.root, file), text);
+      copied.push(file);
+    }
+    const ledger = ReleaseLedger.read(repo.root);
+    const contract = `${family}_service`;
+    const major = latestMajor(ledger, contract, `in ${flowRepo} (${flowRef})`);
+
+    const files = serviceTemplates({
+      family,
+      name: options.name,
+      packageName,
+      toRoot: ".",
+      versions: dependencyVersions(releasedDependencies(repo)),
+      major,
+      standalone: { flow: `^${ownVersion()}`, toolchain: releasedToolchain(repo, flowRepo) },
+    });
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(repo.root, file)), { recursive: true });
+      writeFileSync(join(repo.root, file), text);
+    }
+    const vendored = pinFamilyContract(repo, ledger, "", contract, major);
+    return {
+      dir: repo.root,
+      packageName,
+      files: [...copied, ...Object.keys(files), "proto-pins.yaml", "proto-pins.lock.yaml"].sort(),
+      vendored,
+      flowRepo,
+      flowCommit,
+    };
+  } catch (error) {
+    if (existed)
+      for (const entry of readdirSync(target)) rmSync(join(target, entry), { recursive: true, force: true });
+    else rmSync(target, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * The repository to fetch from as the remote will name it: an existing folder as its absolute
+ * path, anything else as the URL it is. Without one, the Flow clone this program runs from.
+ */
+function flowRepositoryArgument(argument: string | undefined, cwd: string): string {
+  if (argument !== undefined) {
+    const local = resolve(cwd, argument);
+    return existsSync(local) ? local : argument;
+  }
+  // Run from a Flow clone (not installed in some node_modules): that clone is the default.
+  let top: string | undefined;
+  if (!__dirname.split(/[\\/]/).includes("node_modules")) {
+    try {
+      top = GitRepo.open(__dirname).root;
+    } catch {
+      top = undefined;
+    }
+  }
+  if (top && existsSync(join(top, LEDGER_FILE))) return top;
+  throw new UserError("flow new --standalone needs the Flow repository to vendor released contracts from", {
+    hint: "name it: --flow-repo <path or URL of a Flow clone> (and --flow-ref <branch, tag or commit>)",
+  });
+}
+
+/** Fetches `ref` of the Flow repository into FLOW_RELEASE_REF (so `git fetch flow` refreshes it); its commit. */
+function fetchFlowRelease(repo: GitRepo, flowRepo: string, ref: string): string {
+  repo.run(["remote", "add", FLOW_REMOTE, flowRepo]);
+  repo.run(["config", `remote.${FLOW_REMOTE}.fetch`, `+${ref}:${FLOW_RELEASE_REF}`]);
+  // Flow's proto-<name>@v<version> tags would mix with the service's own; the ledger is enough.
+  repo.run(["config", `remote.${FLOW_REMOTE}.tagOpt`, "--no-tags"]);
+  try {
+    repo.run(["fetch", "-q", FLOW_REMOTE]);
+  } catch (error) {
+    if (!(error instanceof GitCommandError)) throw error;
+    const said =
+      error.stderr
+        .trim()
+        .split("\n")
+        .find((line) => line.trim() !== "") ?? `exit ${error.status}`;
+    throw new UserError(`cannot fetch ${ref} from ${flowRepo}: ${said}`, {
+      hint: "--flow-repo names a clone of Flow or its URL, --flow-ref a branch, tag or commit of it",
+    });
+  }
+  return repo.run(["rev-parse", `${FLOW_RELEASE_REF}^{commit}`]).trim();
+}
+
+/** A file of the fetched Flow release, byte for byte; undefined when the release has none. */
+function fileAtRelease(repo: GitRepo, path: string): string | undefined {
+  try {
+    return repo.run(["show", `${FLOW_RELEASE_REF}:${path}`]);
+  } catch (error) {
+    if (error instanceof GitCommandError) return undefined;
+    throw error;
+  }
+}
+
+/** The dependencies of the release's packages (package.json one or two folders down). */
+function releasedDependencies(repo: GitRepo): Record<string, string>[] {
+  const listed = repo.run(["ls-tree", "-r", "--name-only", "-z", FLOW_RELEASE_REF]).split("\0");
+  return listed
+    .filter((path) => /^[^/]+\/([^/]+\/)?package\.json$/.test(path))
+    .flatMap((path) => readDependencies(path, fileAtRelease(repo, path) ?? ""));
+}
+
+/** The versions of the build and test tools the release builds its own packages with. */
+function releasedToolchain(repo: GitRepo, flowRepo: string): Record<string, string> {
+  let devDependencies: Record<string, string> = {};
+  try {
+    devDependencies =
+      (
+        JSON.parse(fileAtRelease(repo, "package.json") ?? "{}") as {
+          devDependencies?: Record<string, string>;
+        }
+      ).devDependencies ?? {};
+  } catch {
+    // reported below as every tool missing
+  }
+  const missing = STANDALONE_TOOLCHAIN.filter((tool) => devDependencies[tool] === undefined);
+  if (missing.length > 0) {
+    throw new UserError(`${flowRepo}: the release's package.json names no version of ${missing.join(", ")}`, {
+      hint: "--flow-repo names a clone of Flow or its URL, --flow-ref a branch, tag or commit of it",
+    });
+  }
+  return Object.fromEntries(STANDALONE_TOOLCHAIN.map((tool) => [tool, devDependencies[tool] as string]));
+}
+
+/** This package's version: the Flow packages a standalone service installs are released with it. */
+function ownVersion(): string {
+  // package.json sits one level above src/ and dist/.
+  return (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version: string })
+    .version;
 }

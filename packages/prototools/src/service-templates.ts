@@ -18,6 +18,31 @@ export interface TemplateInput {
   versions: { grpc: string; protobuf: string };
   /** The family contract's major the package speaks. */
   major: number;
+  /**
+   * Set for a service in a repository of its own (`flow new --standalone`): the package sits at
+   * that repository's root and installs Flow's packages and its build tools from npm instead of
+   * the workspace.
+   */
+  standalone?: StandaloneVersions;
+}
+
+/** The build and test tools a standalone service installs, at the versions Flow builds with. */
+export const STANDALONE_TOOLCHAIN = [
+  "@bufbuild/buf",
+  "@swc/core",
+  "@swc/jest",
+  "@types/jest",
+  "@types/node",
+  "jest",
+  "ts-proto",
+  "typescript",
+] as const;
+
+export interface StandaloneVersions {
+  /** The range of Flow's packages (@flow/sdk, @flow/cli, @flow/testing): `^0.1.0`. */
+  flow: string;
+  /** A version for each of STANDALONE_TOOLCHAIN. */
+  toolchain: Record<string, string>;
 }
 
 interface Names {
@@ -74,7 +99,10 @@ export function serviceTemplates(input: TemplateInput): Record<string, string> {
     )}\n`,
     "tsconfig.build.json": `${JSON.stringify({ extends: "./tsconfig.json", exclude: ["src/**/*.spec.ts", "src/test-support/**"] }, null, 2)}\n`,
     "jest.config.js": `module.exports = { ...require("${input.toRoot}/jest.base.js") };\n`,
-    "README.md": readme(input, n),
+    "README.md": input.standalone ? standaloneReadme(input, n) : readme(input, n),
+    ...(input.standalone
+      ? { ".gitignore": STANDALONE_GITIGNORE, "pipeline.yaml": examplePipeline(input) }
+      : {}),
     "src/index.ts": `export * from "./${n.file}";\n`,
     "src/main.ts": main(n),
     [`src/${n.file}.ts`]: DEFINITIONS[input.family](n),
@@ -83,6 +111,7 @@ export function serviceTemplates(input: TemplateInput): Record<string, string> {
 }
 
 function packageJson(input: TemplateInput, n: Names): string {
+  if (input.standalone) return standalonePackageJson(input, n, input.standalone);
   const manifest = {
     name: input.packageName,
     version: "0.1.0",
@@ -111,6 +140,57 @@ function packageJson(input: TemplateInput, n: Names): string {
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
+
+// Vendoring is checked by the installed `flow` (there is no scripts/vendor.mjs outside Flow's
+// workspace), then code is generated and compiled: one build script, since npm has no turbo.
+const STANDALONE_SCRIPTS = {
+  vendor: "flow proto vendor --check --quiet .",
+  generate: "buf generate proto --template buf.gen.yaml",
+  build:
+    "flow proto vendor --check --quiet . && buf generate proto --template buf.gen.yaml && tsc -p tsconfig.build.json",
+  typecheck: "tsc -p tsconfig.json --noEmit",
+  test: "jest",
+  start: "node dist/main.js",
+};
+
+function standalonePackageJson(input: TemplateInput, n: Names, versions: StandaloneVersions): string {
+  const manifest = {
+    name: input.packageName,
+    version: "0.1.0",
+    // Not published by accident; a service runs in a pipeline from its own folder or an install.
+    private: true,
+    description: `Flow ${input.family}: ${DESCRIPTIONS[input.family]}`,
+    main: "dist/index.js",
+    types: "dist/index.d.ts",
+    bin: { [n.component]: "dist/main.js" },
+    files: ["dist", "proto", "proto-pins.yaml", "proto-pins.lock.yaml", "README.md"],
+    scripts: STANDALONE_SCRIPTS,
+    dependencies: {
+      "@bufbuild/protobuf": input.versions.protobuf,
+      "@flow/sdk": versions.flow,
+      "@grpc/grpc-js": input.versions.grpc,
+    },
+    devDependencies: Object.fromEntries(
+      [
+        ["@flow/cli", versions.flow] as const,
+        ["@flow/testing", versions.flow] as const,
+        ...EXAMPLE_PARTNERS[input.family].map((partner) => [partner, versions.flow] as const),
+        ...STANDALONE_TOOLCHAIN.map((tool) => [tool, versions.toolchain[tool] ?? "*"] as const),
+      ].sort(([a], [b]) => a.localeCompare(b)),
+    ),
+    // pnpm runs no dependency's install script unless listed: Core's SQLite store compiles one.
+    pnpm: { onlyBuiltDependencies: ["@swc/core", "better-sqlite3"] },
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+const STANDALONE_GITIGNORE = `node_modules/
+dist/
+src/gen/
+*.tsbuildinfo
+.jest-results.json
+.flow/
+`;
 
 const DESCRIPTIONS: Record<ServiceFamily, string> = {
   source: "emits a numbered series of events, resumable from its checkpoint",
@@ -379,17 +459,30 @@ it("appends a batch as JSON lines and acknowledges it once written", async () =>
 `,
 };
 
-function readme(input: TemplateInput, n: Names): string {
-  const stage = {
+function pipelineStage(input: TemplateInput): string {
+  return {
     source: `sources:\n  - id: ticks\n    use: "${input.packageName}"\n    config: { count: 100 }`,
     processor: `processors:\n  - id: retyped\n    use: "${input.packageName}"\n    inputs: [orders]\n    config: { type: com.example.seen }`,
     consumer: `consumers:\n  - id: out\n    use: "${input.packageName}"\n    inputs: [orders]\n    config: { path: .flow/out.jsonl }`,
   }[input.family];
-  const config = {
+}
+
+function configTable(input: TemplateInput, n: Names): string {
+  const row = {
     source: "| `count` | `10` | how many events to emit in all |",
     processor: "| `type` | unchanged | the CloudEvents type every event leaves with |",
     consumer: "| `path` | required | the JSON Lines file events are appended to |",
   }[input.family];
+  return `## Configuration
+
+| field | default | meaning |
+| --- | --- | --- |
+${row}
+
+The JSON Schema is \`${n.schema}\` in [\`src/${n.file}.ts\`](src/${n.file}.ts); \`flow describe ${input.packageName}\` prints it.`;
+}
+
+function readme(input: TemplateInput, n: Names): string {
   return `# ${input.packageName}
 
 A Flow **${input.family}**: ${DESCRIPTIONS[input.family]}. Scaffolded by \`flow new ${input.family} ${input.name}\`;
@@ -402,16 +495,10 @@ It speaks \`${input.family}_service\` v${input.major}, vendored (with the shared
 ## In a pipeline
 
 \`\`\`yaml
-${stage}
+${pipelineStage(input)}
 \`\`\`
 
-## Configuration
-
-| field | default | meaning |
-| --- | --- | --- |
-${config}
-
-The JSON Schema is \`${n.schema}\` in [\`src/${n.file}.ts\`](src/${n.file}.ts); \`flow describe ${input.packageName}\` prints it.
+${configTable(input, n)}
 
 ## Develop
 
@@ -420,5 +507,66 @@ pnpm install
 pnpm build --filter ${input.packageName}...   # vendor check, generate, compile
 pnpm --filter ${input.packageName} test
 \`\`\`
+`;
+}
+
+/** A complete pipeline around the new service, with built-in services on the other side(s). */
+function examplePipeline(input: TemplateInput): string {
+  const generator = `sources:\n  - id: orders\n    use: "@flow/source-generator"\n    config: { count: 100 }`;
+  const fileOut = (from: string) =>
+    `consumers:\n  - id: out\n    use: "@flow/consumer-file"\n    inputs: [${from}]\n    config: { path: .flow/out.jsonl }`;
+  const body = {
+    source: `${pipelineStage(input)}\n${fileOut("ticks")}`,
+    processor: `${generator}\n${pipelineStage(input)}\n${fileOut("retyped")}`,
+    consumer: `${generator}\n${pipelineStage(input)}`,
+  }[input.family];
+  return `apiVersion: flow/v1\nkind: Pipeline\nmetadata:\n  name: try-${input.name}\n\n${body.replaceAll("\nconsumers:", "\n\nconsumers:").replaceAll("\nprocessors:", "\n\nprocessors:")}\n`;
+}
+
+/** The built-in services the example pipeline runs the new service with. */
+const EXAMPLE_PARTNERS: Record<ServiceFamily, string[]> = {
+  source: ["@flow/consumer-file"],
+  processor: ["@flow/consumer-file", "@flow/source-generator"],
+  consumer: ["@flow/source-generator"],
+};
+
+function standaloneReadme(input: TemplateInput, n: Names): string {
+  return `# ${input.packageName}
+
+A Flow **${input.family}** in a repository of its own: ${DESCRIPTIONS[input.family]}. Scaffolded by
+\`flow new ${input.family} ${input.name} --standalone\`; its logic is in [\`src/${n.file}.ts\`](src/${n.file}.ts).
+
+It speaks \`${input.family}_service\` v${input.major} of Flow's released contracts, vendored (with the shared
+types it imports) into \`proto/\` by \`git read-tree\` from the Flow release fetched into
+\`refs/remotes/flow/release\` (remote \`flow\`), pinned in \`proto-pins.yaml\` and locked by git tree id in
+\`proto-pins.lock.yaml\`. \`proto-releases.yaml\` is Flow's release ledger at that release, and
+\`buf.gen.yaml\`, \`tsconfig.base.json\` and \`jest.base.js\` are Flow's build settings from it. Never edit
+\`proto/\`. To move to a newer Flow release:
+
+\`\`\`sh
+git fetch flow
+git show refs/remotes/flow/release:proto-releases.yaml > proto-releases.yaml
+npx flow proto upgrade .
+\`\`\`
+
+## Develop
+
+\`\`\`sh
+npm install       # @flow/sdk, the flow command, the build tools
+npm run build     # flow proto vendor --check, buf generate, tsc
+npm test
+\`\`\`
+
+## In a pipeline
+
+[\`pipeline.yaml\`](pipeline.yaml) runs this ${input.family} with ${EXAMPLE_PARTNERS[input.family].map((partner) => `\`${partner}\``).join(" and ")} (dev
+dependencies): \`use:\` finds this package from a pipeline in its folder, and other services wherever
+they are installed in \`node_modules\`.
+
+\`\`\`sh
+npx flow run pipeline.yaml
+\`\`\`
+
+${configTable(input, n)}
 `;
 }
