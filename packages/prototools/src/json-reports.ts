@@ -57,16 +57,18 @@ export interface ErrorJson {
   findings: [];
 }
 
+/** Any finding (file, line, col, message) in the one JSON shape. */
+function toJsonFinding(
+  found: { file: string; line: number; col: number; message: string },
+  rule: string,
+  hint: string,
+): JsonFinding {
+  return { file: found.file, line: found.line, column: found.col, rule, message: found.message, hint };
+}
+
 export function lintJson(report: LintReport): LintJson {
   const exitCode = lintExitCode(report);
-  const finding = (f: LintReport["findings"][number]): JsonFinding => ({
-    file: f.file,
-    line: f.line,
-    column: f.col,
-    rule: f.rule,
-    message: f.message,
-    hint: f.hint,
-  });
+  const finding = (f: LintReport["findings"][number]) => toJsonFinding(f, f.rule, f.hint);
   return {
     command: "proto lint",
     ok: exitCode === 0,
@@ -81,27 +83,16 @@ export function lintJson(report: LintReport): LintJson {
 export function breakingJson(result: BreakingCommandResult, againstRef?: string): BreakingJson {
   const exitCode = breakingExitCode(result);
   const findings: JsonFinding[] = result.comparisons.flatMap((comparison) =>
-    comparison.changes.map((change) => ({
-      file: change.file,
-      line: change.line,
-      column: change.col,
-      rule: change.rule,
-      message: change.message,
-      hint:
+    comparison.changes.map((change) =>
+      toJsonFinding(
+        change,
+        change.rule,
         comparison.hint ??
-        `undo the change, or make it a new major: ${comparison.folder.root}/${comparison.folder.name}/v${comparison.folder.major + 1}/`,
-    })),
+          `undo the change, or make it a new major: ${comparison.folder.root}/${comparison.folder.name}/v${comparison.folder.major + 1}/`,
+      ),
+    ),
   );
-  for (const finding of result.ledgerFindings) {
-    findings.push({
-      file: finding.file,
-      line: finding.line,
-      column: finding.col,
-      rule: "ledger",
-      message: finding.message,
-      hint: finding.hint,
-    });
-  }
+  for (const finding of result.ledgerFindings) findings.push(toJsonFinding(finding, "ledger", finding.hint));
   return {
     command: "proto breaking",
     ok: exitCode === 0,

@@ -176,9 +176,13 @@ describe("pins in a one-service-per-folder repository with another prefix", () =
         ["c", "1.2.1"],
         ["d", "1.3.0"],
       ] as const) {
+        // A patch changes no schema (a comment); the minors add a field each.
+        const text = temp.read("proto/order/v1/order.proto");
         temp.write(
           "proto/order/v1/order.proto",
-          `${temp.read("proto/order/v1/order.proto").replace(/}\n$/, `  string ${field} = ${field.charCodeAt(0) - 90};\n}\n`)}`,
+          version === "1.2.1"
+            ? `// ${field}: documented.\n${text}`
+            : text.replace(/}\n$/, `  string ${field} = ${field.charCodeAt(0) - 90};\n}\n`),
         );
         temp.commit(`order: ${field}`);
         expect(
