@@ -1,6 +1,8 @@
 """Generates the Python code of the contracts into gen/ (not committed).
 
-    /usr/bin/python3 examples/python/generate.py
+    /usr/bin/python3 examples/python/generate.py [--force]
+
+It does nothing when gen/ was generated from the contracts proto/ holds now (--force: always).
 
 Messages come from Debian's protoc (protobuf-compiler 3.21, the version of the python3-protobuf
 runtime); the gRPC stubs from python3-grpc-tools' plugin (its bundled protoc is 3.5, too old to
@@ -22,7 +24,7 @@ import shutil
 import subprocess
 import sys
 
-from flow_service.proto_digest import contract_files, contracts_digest
+from flow_service.proto_digest import contract_files, contracts_digest, stamp_matches
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO = os.path.join(HERE, "proto")
@@ -135,6 +137,9 @@ def generate():
 
 
 def main():
+    if "--force" not in sys.argv[1:] and stamp_matches(GEN, PROTO) is None:
+        print(f"{os.path.relpath(GEN)} is current")
+        return
     try:
         contracts = generate()
     except GenerateError as error:

@@ -9,26 +9,15 @@ import importlib.util
 import os
 import sys
 
-from .proto_digest import contracts_digest
+from .proto_digest import stamp_matches
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(HERE, "gen")
 PROTO = os.path.join(HERE, "proto")
 
 
-def _stale_reason():
-    try:
-        with open(os.path.join(GEN, "STAMP"), encoding="utf-8") as stamp:
-            recorded = stamp.read().strip()
-    except FileNotFoundError:
-        return "no generated code (gen/ is missing)"
-    if recorded != contracts_digest(PROTO):
-        return "gen/ was generated from other contracts than proto/ holds"
-    return None
-
-
 def _ensure_current():
-    reason = _stale_reason()
+    reason = stamp_matches(GEN, PROTO)
     if reason:
         print(
             f"flow_service: {reason}: run {sys.executable} {os.path.join(HERE, 'generate.py')}",

@@ -20,3 +20,15 @@ def contracts_digest(proto_dir):
         with open(os.path.join(proto_dir, name), "rb") as source:
             digest.update(name.encode() + b"\0" + source.read() + b"\0")
     return digest.hexdigest()
+
+
+def stamp_matches(gen_dir, proto_dir):
+    """None when gen_dir/STAMP records proto_dir's digest, else why not."""
+    try:
+        with open(os.path.join(gen_dir, "STAMP"), encoding="utf-8") as stamp:
+            recorded = stamp.read().strip()
+    except FileNotFoundError:
+        return "no generated code (gen/ is missing)"
+    if recorded != contracts_digest(proto_dir):
+        return "gen/ was generated from other contracts than proto/ holds"
+    return None
