@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
+import type { WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
 import type { ProcessRequest } from "../gen/processor_service/v1/processor";
 import type { ReadRequest } from "../gen/source_service/v1/source";
 import { openStateStore, type StateStore } from "../state";
 import { PipelineRunner } from "./pipeline-runner";
 import { decodeEvents } from "./raw-batch";
 import type { LinkRequest, ProcessorAnswer, SourceMessage } from "./stream-codecs";
+import { checkpoint, written } from "./test-support/fake-answers";
 import {
   batchOf,
   type FakeLinkStream,
@@ -18,13 +19,6 @@ import {
   until,
 } from "./test-support/fake-link-stream";
 import { fakeServices } from "./test-support/fake-services";
-
-const written = (sequence: bigint): WriteResponse =>
-  ({
-    response: { $case: "ack", value: { sequence, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" } },
-  }) as WriteResponse;
-
-const checkpoint = (n: number) => ({ position: Buffer.from(String(n)), description: `after ${n}` });
 
 type ProcessorStream = FakeLinkStream<LinkRequest<ProcessRequest>, ProcessorAnswer | undefined>;
 type ConsumerStream = FakeLinkStream<LinkRequest<WriteRequest>, WriteResponse>;

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
+import type { WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
 import type { ReadRequest } from "../gen/source_service/v1/source";
 import { openStateStore, type StateStore } from "../state";
 import { PipelineRunner, type RunResult } from "./pipeline-runner";
 import type { LinkRequest, SourceMessage } from "./stream-codecs";
+import { checkpoint, written } from "./test-support/fake-answers";
 import {
   batchOf,
   type FakeLinkStream,
@@ -16,13 +17,6 @@ import {
   until,
 } from "./test-support/fake-link-stream";
 import { fakeServices } from "./test-support/fake-services";
-
-const written = (sequence: bigint): WriteResponse =>
-  ({
-    response: { $case: "ack", value: { sequence, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" } },
-  }) as WriteResponse;
-
-const checkpoint = (n: number) => ({ position: Buffer.from(String(n)), description: `after ${n}` });
 
 describe("PipelineRunner over fake services and streams, with a real SQLite store", () => {
   let dir: string;
