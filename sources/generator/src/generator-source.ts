@@ -59,19 +59,28 @@ export const generatorSource: SourceDefinition<GeneratorConfig> = {
       signal: context.signal,
     });
     const limit = new BatchByteLimit(context.maxBatchBytes);
+    // Every event of the stream shares its source, type and content type: the SDK builds one event
+    // with them, and each event is a copy of it with its own id, subject, time and payload (a copy
+    // costs far less than building an event from its parts, for every event).
+    const common = createEvent({
+      id: "",
+      source: config.source,
+      type: config.type,
+      datacontenttype: "application/json",
+    });
     const eventAt = (seq: bigint): FlowEvent => {
       const id = `${stage}-${seq}`;
       const time = nowTimestamp();
       const values = { seq, id, stage, time: formatsTime ? timestampToRfc3339(time) : "" };
-      return createEvent({
+      return {
+        ...common,
         id,
-        source: config.source,
-        type: config.type,
-        subject: subject?.render(values),
+        subject: subject === undefined ? common.subject : subject.render(values),
         time,
-        datacontenttype: "application/json",
+        // Each event its own map: nothing downstream of a copy should see another event's attributes.
+        extensions: {},
         data: payload.render(values),
-      });
+      };
     };
     // A range is cut into several batches when its events exceed maxBatchBytes; the event that
     // did not fit one batch (sequence `seq`) begins the next.
