@@ -1,10 +1,25 @@
-/** Component-contract values (proto/component/v1) the SDK speaks, as plain TypeScript. */
+import {
+  type ComponentDescriptor,
+  type ConfigIssue,
+  type ContractVersion,
+  Family,
+  Ordering,
+  Severity,
+} from "./gen/component/v1/component";
+
+// The component contract (proto/component/v1) as the SDK's own generated code has it: the message
+// types are the generated ones, the constants name generated enum values.
+export type { ComponentDescriptor, ConfigIssue, ContractVersion };
 
 /**
  * The families by name, with their component.v1 `Family` enum values: the one mapping between the
  * generated enum and the name Flow uses everywhere else (pipeline files, Core, the CLI).
  */
-export const FAMILY = { source: 1, processor: 2, consumer: 3 } as const;
+export const FAMILY = {
+  source: Family.FAMILY_SOURCE,
+  processor: Family.FAMILY_PROCESSOR,
+  consumer: Family.FAMILY_CONSUMER,
+} as const;
 export type FamilyName = keyof typeof FAMILY;
 export const FAMILY_NAMES = Object.keys(FAMILY) as readonly FamilyName[];
 
@@ -14,48 +29,19 @@ export const FAMILY_NAMES = Object.keys(FAMILY) as readonly FamilyName[];
  */
 export function familyNameOf(value: number | string): FamilyName | undefined {
   return FAMILY_NAMES.find((name) =>
-    typeof value === "number" ? FAMILY[name] === value : value === `FAMILY_${name.toUpperCase()}`,
+    typeof value === "number" ? FAMILY[name] === value : value === Family[FAMILY[name]],
   );
 }
 
 /** Severity enum values of component.v1. */
-export const SEVERITY = { error: 1, warning: 2 } as const;
+export const SEVERITY = { error: Severity.SEVERITY_ERROR, warning: Severity.SEVERITY_WARNING } as const;
 
 /** Ordering enum values of component.v1. */
-export const ORDERING = { none: 1, perSubject: 2, total: 3 } as const;
-
-export interface ConfigIssue {
-  /** JSON Pointer into the configuration. */
-  path: string;
-  message: string;
-  severity: number;
-}
-
-export interface ContractVersion {
-  name: string;
-  major: number;
-  minor: number;
-  patch: number;
-}
-
-export interface ComponentDescriptor {
-  name: string;
-  version: string;
-  family: number;
-  contracts: ContractVersion[];
-  acceptedEventTypes: string[];
-  producedEventTypes: string[];
-  configSchema: string;
-  limits?: {
-    maxBatchSize: number;
-    maxInFlightBatches: number;
-    maxEventBytes: bigint;
-    /** The largest request message the service accepts (component 1.1.0); 0: not stated. */
-    maxMessageBytes: bigint;
-  };
-  features?: { checkpointing: boolean; ordering: number; idempotent: boolean; deadLetters: boolean };
-  description: string;
-}
+export const ORDERING = {
+  none: Ordering.ORDERING_NONE,
+  perSubject: Ordering.ORDERING_PER_SUBJECT,
+  total: Ordering.ORDERING_TOTAL,
+} as const;
 
 export function errorIssue(path: string, message: string): ConfigIssue {
   return { path, message, severity: SEVERITY.error };

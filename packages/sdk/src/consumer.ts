@@ -9,6 +9,7 @@ import {
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
 import type { FlowEvent } from "./flow-event";
+import { AckStatus, type WriteRequest, type WriteResponse } from "./gen/consumer_service/v1/consumer";
 import { PermanentError, RetryableError } from "./service-errors";
 import type { ServiceServer } from "./service-server";
 
@@ -40,22 +41,6 @@ export interface ConsumerDefinition<Config> extends ComponentInfo<Config> {
   /** Shorthand for a consumer that needs nothing opened: write one batch. */
   write?(events: FlowEvent[], config: Config): void | Promise<void>;
 }
-
-/** AckStatus enum values of consumer_service v1. */
-export const ACK_STATUS = { written: 1, retryableFailure: 2, permanentFailure: 3 } as const;
-
-type WriteRequest = {
-  request?:
-    | { $case: "start"; value: { configJson: string; stageId: string } }
-    | { $case: "batch"; value: { sequence: bigint; batch?: { events: FlowEvent[] } } }
-    | { $case: "flush"; value: { token: bigint } };
-};
-
-type WriteResponse = {
-  response:
-    | { $case: "ack"; value: { sequence: bigint; status: number; reason: string } }
-    | { $case: "flushed"; value: { token: bigint } };
-};
 
 /** The gRPC implementation of consumer_service v1 for a definition. */
 export function consumerImplementation<Config>(
@@ -150,14 +135,16 @@ export function consumerImplementation<Config>(
                 "the first message of a Write stream must be start",
               );
             const { sequence, batch } = request.value;
-            let status: number = ACK_STATUS.written;
+            let status: AckStatus = AckStatus.ACK_STATUS_WRITTEN;
             let reason = "";
             try {
               await writer.write(batch?.events ?? [], { sequence });
             } catch (error) {
               reason = (error as Error).message || String(error);
               status =
-                error instanceof PermanentError ? ACK_STATUS.permanentFailure : ACK_STATUS.retryableFailure;
+                error instanceof PermanentError
+                  ? AckStatus.ACK_STATUS_PERMANENT_FAILURE
+                  : AckStatus.ACK_STATUS_RETRYABLE_FAILURE;
               if (!(error instanceof PermanentError) && !(error instanceof RetryableError))
                 reason = `unexpected: ${reason}`;
             }

@@ -1,38 +1,22 @@
-/**
- * The shapes of the event contract (proto/event/v1) as plain TypeScript, structurally equal to
- * what ts-proto generates for any package that vendors event v1. The SDK stays free of generated
- * code - each service brings its own, vendored and generated in its own package - while handlers
- * written against these types receive and return exactly what the generated codecs read and write.
- */
-export interface Timestamp {
-  /** Seconds since the Unix epoch; bigint because int64 exceeds a JavaScript number. */
-  seconds: bigint;
-  /** 0..999,999,999 */
-  nanos: number;
-}
+import {
+  type AttributeValue as AttributeValueMessage,
+  Event,
+  type Timestamp as TimestampMessage,
+} from "./gen/event/v1/event";
 
-export type AttributeValue =
-  | { $case: "booleanValue"; value: boolean }
-  | { $case: "integerValue"; value: number }
-  | { $case: "stringValue"; value: string }
-  | { $case: "binaryValue"; value: Buffer }
-  | { $case: "uriValue"; value: string }
-  | { $case: "uriRefValue"; value: string }
-  | { $case: "timestampValue"; value: Timestamp };
+// The SDK's event types are the generated ones of the event contract it vendors (proto/event), so
+// a compatible minor release of that contract (a new field) reaches every handler, `createEvent`
+// and the codecs at once. A service's own generated Event is the same type as long as both vendor
+// the same version, which `flow proto upgrade` keeps so by moving every pin together.
 
-/** A CloudEvents 1.0 event as Flow carries it. */
-export interface FlowEvent {
-  id: string;
-  source: string;
-  specversion: string;
-  type: string;
-  subject: string;
-  time?: Timestamp | undefined;
-  datacontenttype: string;
-  dataschema: string;
-  extensions: { [key: string]: { value?: AttributeValue | undefined } };
-  data: Buffer;
-}
+/** A CloudEvents 1.0 event as Flow carries it: event v1's generated `Event`. */
+export type FlowEvent = Event;
+
+/** event v1's generated `Timestamp`: `seconds` since the Unix epoch (bigint: int64) and `nanos` 0..999,999,999. */
+export type Timestamp = TimestampMessage;
+
+/** The value of an extension attribute: the oneof of event v1's generated `AttributeValue`. */
+export type AttributeValue = NonNullable<AttributeValueMessage["value"]>;
 
 export interface NewEvent {
   id: string;
@@ -47,7 +31,10 @@ export interface NewEvent {
   data?: Buffer | Uint8Array | string | unknown;
 }
 
-/** Builds a complete event (every field set, as the codecs expect) from the parts that matter. */
+/**
+ * Builds a complete event from the parts that matter: the generated `Event.fromPartial` sets every
+ * other field, including those a newer minor of the contract adds, to its default.
+ */
 export function createEvent(input: NewEvent): FlowEvent {
   let data: Buffer;
   let contentType = input.datacontenttype ?? "";
@@ -59,7 +46,7 @@ export function createEvent(input: NewEvent): FlowEvent {
     data = Buffer.from(JSON.stringify(input.data), "utf8");
     contentType ||= "application/json";
   }
-  return {
+  return Event.fromPartial({
     id: input.id,
     source: input.source,
     specversion: "1.0",
@@ -70,7 +57,7 @@ export function createEvent(input: NewEvent): FlowEvent {
     dataschema: input.dataschema ?? "",
     extensions: input.extensions ?? {},
     data,
-  };
+  });
 }
 
 /** The payload parsed as JSON; undefined when it is empty. Throws on invalid JSON. */

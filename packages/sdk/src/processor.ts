@@ -10,6 +10,11 @@ import {
 import { ConfigValidator } from "./config-validator";
 import type { EncodedInput } from "./encoded-batches";
 import type { FlowEvent } from "./flow-event";
+import type {
+  ProcessedBatch,
+  ProcessRequest as ProcessRequestMessage,
+  ProcessResponse,
+} from "./gen/processor_service/v1/processor";
 import { PermanentError } from "./service-errors";
 import type { ServiceServer } from "./service-server";
 
@@ -45,18 +50,9 @@ export interface ProcessorDefinition<Config, State = Config> extends ComponentIn
   processBatch?(events: FlowEvent[], state: State): BatchResult | Promise<BatchResult>;
 }
 
+/** A ProcessRequest as the generated codec decodes it, or a batch kept as bytes (encoded-batches.ts). */
 interface ProcessRequest {
-  request?:
-    | { $case: "start"; value: { configJson: string; stageId: string } }
-    | { $case: "batch"; value: { sequence: bigint; batch?: { events: FlowEvent[] } } }
-    | EncodedInput["request"];
-}
-
-interface ProcessedBatch {
-  inputSequence: bigint;
-  batch: { events: FlowEvent[] };
-  deadLetters: { event: FlowEvent; reason: string }[];
-  failure?: { reason: string; retryable: boolean };
+  request?: ProcessRequestMessage["request"] | EncodedInput["request"];
 }
 
 /** The gRPC implementation of processor_service v1 for a definition. */
@@ -102,10 +98,7 @@ export function processorImplementation<Config, State = Config>(
     return { batch: { events: out }, deadLetters };
   };
 
-  const Process: grpc.handleBidiStreamingCall<
-    ProcessRequest,
-    { response: { $case: "batch"; value: ProcessedBatch } }
-  > = (call) => {
+  const Process: grpc.handleBidiStreamingCall<ProcessRequest, ProcessResponse> = (call) => {
     // `started`, not `state !== undefined`: a setup may legitimately return nothing.
     let started = false;
     let state: State | undefined;

@@ -10,6 +10,7 @@ import {
 import { ConfigValidator } from "./config-validator";
 import { eventBatchShare } from "./event-batch-share";
 import type { FlowEvent } from "./flow-event";
+import type { ReadRequest, ReadResponse, ReadStart } from "./gen/source_service/v1/source";
 import { PermanentError } from "./service-errors";
 import type { ServiceServer } from "./service-server";
 import { unlessAborted } from "./unless-aborted";
@@ -97,41 +98,6 @@ export interface SourceDefinition<Config> extends ComponentInfo<Config> {
   onCommit?(position: Buffer, config: Config): void | Promise<void>;
 }
 
-type ReadRequest = {
-  request?:
-    | {
-        $case: "start";
-        value: {
-          configJson: string;
-          checkpoint?: { position: Buffer; description: string };
-          initialCredits: number;
-          maxBatchSize: number;
-          lingerMs: number;
-          stageId: string;
-          /** source_service 1.1.0; absent from an older Core. */
-          maxBatchBytes?: bigint;
-        };
-      }
-    | { $case: "credit"; value: { batches: number } }
-    | {
-        $case: "commit";
-        value: { sequence: bigint; checkpoint?: { position: Buffer; description: string } };
-      };
-};
-
-type ReadResponse = {
-  response:
-    | {
-        $case: "batch";
-        value: {
-          sequence: bigint;
-          batch: { events: FlowEvent[] };
-          checkpoint: { position: Buffer; description: string };
-        };
-      }
-    | { $case: "exhausted"; value: { lastSequence: bigint } };
-};
-
 /** The gRPC implementation of source_service v1 for a definition. */
 export function sourceImplementation<Config>(
   definition: SourceDefinition<Config>,
@@ -189,9 +155,7 @@ export function sourceImplementation<Config>(
         abort.signal.addEventListener("abort", done, { once: true });
       });
 
-    const pump = async (
-      start: Extract<ReadRequest["request"], { $case: "start" }>["value"],
-    ): Promise<void> => {
+    const pump = async (start: ReadStart): Promise<void> => {
       const checked = await checkConfig(definition, validator, start.configJson, {
         validateOnly: false,
         stageId: start.stageId,
@@ -212,6 +176,7 @@ export function sourceImplementation<Config>(
         checkpoint:
           start.checkpoint && start.checkpoint.position.length > 0 ? start.checkpoint.position : undefined,
         maxBatchSize: start.maxBatchSize,
+        // source_service 1.1.0: a service whose own generated code is older decodes no such field.
         maxBatchBytes: Number(start.maxBatchBytes ?? 0n),
         lingerMs: start.lingerMs,
         credits: start.initialCredits,
