@@ -1,4 +1,4 @@
-import type { Event, EventBatch } from "../gen/event/v1/event";
+import { Event, EventBatch } from "../gen/event/v1/event";
 
 // The events every scenario moves: realistic CloudEvents attributes and a fixed-size payload, so
 // codec figures and pipeline figures describe the same bytes.
@@ -22,18 +22,16 @@ export function syntheticBatch(
   const time = { seconds: BigInt(Math.floor(nowMs / 1000)), nanos: (nowMs % 1000) * 1_000_000 };
   const events: Event[] = new Array(count);
   for (let offset = 0; offset < count; offset++) {
-    events[offset] = {
+    // fromPartial: every other field, including any a newer minor of event adds, gets its default.
+    events[offset] = Event.fromPartial({
       id: `evt-${firstIndex + offset}`,
       source: "/flow/bench/generator",
       specversion: "1.0",
       type: "dev.flow.bench.synthetic",
-      subject: "",
       time,
       datacontenttype: "application/octet-stream",
-      dataschema: "",
-      extensions: {},
       data: payload,
-    };
+    });
   }
-  return { events };
+  return { ...EventBatch.create(), events };
 }
