@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GitRepo } from "./git";
@@ -18,14 +18,14 @@ export function worktreeTreeId(repo: GitRepo, relativeDir: string): string | und
   if (!lstatSync(absolute).isDirectory()) return hashOddEntry(repo, relativeDir);
   const scratch = mkdtempSync(join(tmpdir(), "flow-tree-"));
   try {
-    // Start from a copy of the real index, so `git add` judges files as a commit would: tracked
-    // files count even when they match .gitignore, ignored untracked files (editor swap files,
-    // .DS_Store) do not.
-    const index = join(scratch, "index");
-    const env = { ...process.env, GIT_INDEX_FILE: index };
-    const realIndex = repo.tryRun(["rev-parse", "--path-format=absolute", "--git-path", "index"]);
-    if (realIndex && existsSync(realIndex)) copyFileSync(realIndex, index);
-    else repo.run(["read-tree", "--empty"], { env });
+    // Start from the real index's entries for the folder, so `git add` judges files as a commit
+    // would: tracked files count even when they match .gitignore, ignored untracked files (editor
+    // swap files, .DS_Store) do not. Entries go in without stat data (not a copy of the index),
+    // so every file is hashed again: a same-size edit in the same clock tick is never missed.
+    const env = { ...process.env, GIT_INDEX_FILE: join(scratch, "index") };
+    repo.run(["read-tree", "--empty"], { env });
+    const tracked = repo.run(["ls-files", "--stage", "-z", "--", relativeDir]);
+    if (tracked !== "") repo.run(["update-index", "-z", "--index-info"], { env, input: tracked });
     if (repo.tryRun(["add", "--all", "--", relativeDir], { env }) === undefined) {
       // The folder itself is ignored: hash what is there, as before.
       repo.run(["add", "--force", "--all", "--", relativeDir], { env });
