@@ -46,13 +46,14 @@ describe("CPU time at a moment between samples", () => {
     { atMs: 3000, cpuSeconds: 3.5 },
   ];
 
-  it("interpolates between the samples around it, and gives no guess outside them", () => {
+  it("interpolates between the samples around it, keeps the last reading after them, and gives no guess before them", () => {
     expect(cpuAt(samples, 1500)).toBe(2);
     expect(cpuAt(samples, 2000)).toBe(3);
     expect(cpuAt(samples, 1000)).toBe(1);
     expect(cpuAt(samples, 2500)).toBe(3.25);
     expect(cpuAt(samples, 999)).toBeNaN();
-    expect(cpuAt(samples, 3001)).toBeNaN();
+    expect(cpuAt(samples, 3001)).toBe(3.5);
+    expect(cpuAt([], 3001)).toBeNaN();
   });
 
   it("gives the CPU a watched process used within a window of wall-clock time", async () => {

@@ -77,8 +77,10 @@ export class ProcessWatch {
 /** The CPU time at `atMs`, between the samples taken before and after it (in time order). */
 export function cpuAt(samples: readonly CpuSample[], atMs: number): number {
   const after = samples.findIndex((sample) => sample.atMs >= atMs);
-  // Outside what was sampled: no guess.
-  if (after < 0) return Number.NaN;
+  // After the last sample: the process exited (a process that ends as soon as its work is done),
+  // so its last reading stands, short of at most one interval's CPU.
+  if (after < 0) return samples.at(-1)?.cpuSeconds ?? Number.NaN;
+  // Before the first sample: no guess.
   if (after === 0) return samples[0]?.atMs === atMs ? samples[0].cpuSeconds : Number.NaN;
   const before = samples[after - 1] as CpuSample;
   const next = samples[after] as CpuSample;
