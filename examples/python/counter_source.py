@@ -21,7 +21,6 @@ from flow_service.config_check import ConfigSchema
 from flow_service.contracts import checkpoint_pb2, event_pb2, source_pb2, source_pb2_grpc
 from flow_service.event_batch_share import event_batch_share
 from flow_service.serve import serve
-from flow_service.stream_inbox import StreamInbox
 
 # The batch size when Core leaves it to the source (max_batch_size 0).
 DEFAULT_BATCH_SIZE = 100
@@ -117,14 +116,9 @@ class CounterSource(ServiceBase, source_pb2_grpc.SourceServiceServicer):
         )
 
     def Read(self, requests, context):
-        inbox = StreamInbox(requests, self.lifecycle)
-        first = inbox.next()
-        if first is None:
+        inbox, start, config = self.open_stream(requests, context)
+        if inbox is None:
             return
-        if first.WhichOneof("request") != "start":
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message of a Read stream must be start")
-        start = first.start
-        config = self.started_config(start.config_json, context)
         try:
             last = position_after(start.checkpoint if start.HasField("checkpoint") else None)
         except CheckpointError as error:

@@ -24,8 +24,8 @@ import grpc
 from flow_service.component import ServiceBase
 from flow_service.config_check import ConfigSchema
 from flow_service.contracts import consumer_pb2, consumer_pb2_grpc
+from flow_service.json_content_type import is_json
 from flow_service.serve import serve
-from flow_service.stream_inbox import StreamInbox
 
 SCHEMA = ConfigSchema(
     {
@@ -68,12 +68,6 @@ def attribute_json(value):
     if kind == "timestamp_value":
         return rfc3339(value.timestamp_value)
     return getattr(value, kind) if kind else None
-
-
-def is_json(content_type):
-    """An absent content type counts as JSON, as the CloudEvents JSON format assumes."""
-    media = content_type.split(";")[0].strip().lower()
-    return media in ("", "application/json", "text/json") or media.endswith("+json")
 
 
 def cloudevent_line(event):
@@ -209,13 +203,9 @@ class JsonLinesConsumer(ServiceBase, consumer_pb2_grpc.ConsumerServiceServicer):
         return ack(batch.sequence, consumer_pb2.ACK_STATUS_WRITTEN)
 
     def Write(self, requests, context):
-        inbox = StreamInbox(requests, self.lifecycle)
-        first = inbox.next()
-        if first is None:
+        inbox, _start, config = self.open_stream(requests, context)
+        if inbox is None:
             return
-        if first.WhichOneof("request") != "start":
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message of a Write stream must be start")
-        config = self.started_config(first.start.config_json, context)
         try:
             with file_lock(config["path"]):
                 file = JsonLinesFile(config["path"])

@@ -12,13 +12,11 @@ the unanswered batches again to the restarted process.
 
 import json
 
-import grpc
-
 from flow_service.component import ServiceBase
 from flow_service.config_check import ConfigSchema
 from flow_service.contracts import event_pb2, processor_pb2, processor_pb2_grpc
+from flow_service.json_content_type import is_json
 from flow_service.serve import serve
-from flow_service.stream_inbox import StreamInbox
 
 SCHEMA = ConfigSchema(
     {
@@ -43,19 +41,13 @@ SCHEMA = ConfigSchema(
 )
 
 
-def is_json(content_type):
-    """application/json, text/json or any +json, with or without parameters."""
-    media = content_type.split(";")[0].strip().lower()
-    return media in ("application/json", "text/json") or media.endswith("+json")
-
-
 class DeadLetter(Exception):
     pass
 
 
 def uppercase(event, config):
     """Changes `event` in place; raises DeadLetter with the reason when it cannot."""
-    if not is_json(event.datacontenttype):
+    if not event.data or not is_json(event.datacontenttype):
         return
     try:
         data = json.loads(event.data)
@@ -94,13 +86,9 @@ class UppercaseProcessor(ServiceBase, processor_pb2_grpc.ProcessorServiceService
         return answer
 
     def Process(self, requests, context):
-        inbox = StreamInbox(requests, self.lifecycle)
-        first = inbox.next()
-        if first is None:
+        inbox, _start, config = self.open_stream(requests, context)
+        if inbox is None:
             return
-        if first.WhichOneof("request") != "start":
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message of a Process stream must be start")
-        config = self.started_config(first.start.config_json, context)
         # Until Core closes the stream, or the service drains: every batch received is answered.
         while (request := inbox.next()) is not None:
             if request.WhichOneof("request") == "batch":

@@ -6,6 +6,7 @@ import grpc
 import yaml
 
 from .contracts import component_pb2
+from .stream_inbox import StreamInbox
 
 FAMILIES = {
     "source": component_pb2.FAMILY_SOURCE,
@@ -63,7 +64,7 @@ def issues_text(issues):
 
 
 class ServiceBase:
-    """Describe and Configure, and the config check of a stream's start message, for any family.
+    """Describe and Configure, and the opening of a stream (its start message), for any family.
 
     A service class derives from this and from its family's generated servicer, and sets `INFO`
     (name, version, config_schema...). It overrides `validate` to reach its external system.
@@ -94,9 +95,20 @@ class ServiceBase:
         _config, issues = self.checked(request.config_json, request.validate_only)
         return configure_response(self.MESSAGES.ConfigureResponse, issues)
 
-    def started_config(self, config_json, context):
-        """The config of a stream's start message; an invalid one fails the stream, as Core expects."""
-        config, issues = self.checked(config_json, False)
+    def open_stream(self, requests, context):
+        """(inbox, start message, its config) of a new stream; (None, None, None) when it ended first.
+
+        The config travels in the start message; an invalid one fails the stream with
+        INVALID_ARGUMENT and the issues, as Core expects.
+        """
+        inbox = StreamInbox(requests, self.lifecycle)
+        first = inbox.next()
+        if first is None:
+            return None, None, None
+        if first.WhichOneof("request") != "start":
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message of a stream must be start")
+        start = first.start
+        config, issues = self.checked(start.config_json, False)
         if config is None:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"invalid configuration: {issues_text(issues)}")
-        return config
+        return inbox, start, config

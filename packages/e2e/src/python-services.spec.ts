@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type MachineRequirement, withMachineRequirement } from "@flow/testing";
 import Database from "better-sqlite3";
-import { FlowProcess, REPOSITORY_ROOT, runFlow, serviceMain } from "./test-support/flow-cli";
+import { FlowProcess, type FlowResult, REPOSITORY_ROOT, runFlow, serviceMain } from "./test-support/flow-cli";
 import { tempDir } from "./test-support/temp-dir";
 
 // The Python source, processor and consumer of examples/python, on Debian's python3-grpcio and
@@ -12,6 +12,10 @@ import { tempDir } from "./test-support/temp-dir";
 
 const PYTHON = process.env.FLOW_TEST_PYTHON ?? "/usr/bin/python3";
 const EXAMPLES = join(REPOSITORY_ROOT, "examples", "python");
+// Python with stdout a pipe buffers the handshake line unless the service flushes it; a shell's
+// PYTHONUNBUFFERED=1 would hide a missing flush=True, so the services run without it, as on a
+// machine that does not set it.
+const PYTHON_ENV = { PYTHONUNBUFFERED: "" };
 const PYTHON_MODULES = ["grpc", "google.protobuf", "grpc_tools", "yaml"];
 const HOW_TO_FIX =
   "apt-get install python3-grpcio python3-protobuf python3-grpc-tools protobuf-compiler python3-yaml (as .ci/run does), or point FLOW_TEST_PYTHON at an interpreter that has them";
@@ -53,6 +57,14 @@ function sqliteRows(path: string): { id: string; data: string; extensions: strin
   }
 }
 
+/** A `flow run` that must have succeeded; its log is shown when it did not. */
+function expectSucceeded(result: FlowResult): void {
+  expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({
+    code: 0,
+    stderr: "",
+  });
+}
+
 const range = (count: number, keep: (n: number) => boolean = () => true) =>
   Array.from({ length: count }, (_unused, index) => index + 1).filter(keep);
 
@@ -79,7 +91,7 @@ withMachineRequirement(
         const config = join(EXAMPLES, "conform", script.replace(/\.py$/, ".json"));
         const result = await runFlow(
           ["conform", "--json", "--config", config, "--command", `${PYTHON} ${join(EXAMPLES, script)}`],
-          { cwd: dir.path },
+          { cwd: dir.path, env: PYTHON_ENV },
         );
         const report = JSON.parse(result.stdout) as { passed: boolean; results: ConformResult[] };
         expect(report.results.filter((check) => check.status !== "pass")).toEqual([]);
@@ -124,11 +136,8 @@ consumers:
     config: { path: ${JSON.stringify(out)} }
 `,
       );
-      const result = await runFlow(["run", file], { cwd: dir.path });
-      expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({
-        code: 0,
-        stderr: "",
-      });
+      const result = await runFlow(["run", file], { cwd: dir.path, env: PYTHON_ENV });
+      expectSucceeded(result);
 
       const lines = readFileSync(out, "utf8").trimEnd().split("\n");
       const events = lines.map(
@@ -171,11 +180,8 @@ consumers:
     config: { path: ${JSON.stringify(db)}, table: events }
 `,
       );
-      const result = await runFlow(["run", file], { cwd: dir.path });
-      expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({
-        code: 0,
-        stderr: "",
-      });
+      const result = await runFlow(["run", file], { cwd: dir.path, env: PYTHON_ENV });
+      expectSucceeded(result);
 
       const rows = sqliteRows(db);
       expect(rows.map((row) => row.id).sort()).toEqual(
@@ -221,17 +227,14 @@ consumers:
     config: { path: ${JSON.stringify(db)}, table: events }
 `,
         );
-        const run = new FlowProcess(["run", file], { cwd: dir.path });
+        const run = new FlowProcess(["run", file], { cwd: dir.path, env: PYTHON_ENV });
         const started = await run.waitForLog(new RegExp(`"stage":"${killed}".*"msg":"service started"`));
         const pid = (JSON.parse(started) as { servicePid: number }).servicePid;
         await run.waitForLog(/"stageId":"db","eventsIn":\d+,"eventsOut":[1-9].*"msg":"progress"/);
         process.kill(pid, "SIGKILL");
         const result = await run.wait();
 
-        expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({
-          code: 0,
-          stderr: "",
-        });
+        expectSucceeded(result);
         expect(result.stderr).toMatch(new RegExp(`"stage":"${killed}".*"msg":"service restarted"`));
         const rows = sqliteRows(db);
         expect(rows.length).toBe(total);
