@@ -111,34 +111,42 @@ export function serviceTemplates(input: TemplateInput): Record<string, string> {
 }
 
 function packageJson(input: TemplateInput, n: Names): string {
-  if (input.standalone) return standalonePackageJson(input, n, input.standalone);
+  const standalone = input.standalone;
   const manifest = {
     name: input.packageName,
     version: "0.1.0",
+    // A standalone service is not published by accident; it runs from its folder or an install.
     private: true,
     description: `Flow ${input.family}: ${DESCRIPTIONS[input.family]}`,
     main: "dist/index.js",
     types: "dist/index.d.ts",
     bin: { [n.component]: "dist/main.js" },
     files: ["dist", "proto", "proto-pins.yaml", "proto-pins.lock.yaml", "README.md"],
-    scripts: {
-      vendor: `node ${input.toRoot}/scripts/vendor.mjs --check --quiet .`,
-      generate: `buf generate proto --template ${input.toRoot}/buf.gen.yaml`,
-      build: "tsc -p tsconfig.build.json",
-      typecheck: "tsc -p tsconfig.json --noEmit",
-      test: "jest --json --outputFile=.jest-results.json",
-      start: "node dist/main.js",
-    },
+    scripts: standalone ? STANDALONE_SCRIPTS : workspaceScripts(input.toRoot),
     dependencies: {
       "@bufbuild/protobuf": input.versions.protobuf,
-      "@flow/sdk": "workspace:*",
+      "@flow/sdk": standalone ? standalone.flow : "workspace:*",
       "@grpc/grpc-js": input.versions.grpc,
     },
-    devDependencies: {
-      "@flow/testing": "workspace:*",
-    },
+    devDependencies: standalone
+      ? standaloneDevDependencies(input.family, standalone)
+      : { "@flow/testing": "workspace:*" },
+    // pnpm runs no dependency's install script unless listed: Core's SQLite store compiles one.
+    ...(standalone ? { pnpm: { onlyBuiltDependencies: ["@swc/core", "better-sqlite3"] } } : {}),
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** In the workspace turbo runs vendor -> generate -> build; each is a script of its own. */
+function workspaceScripts(toRoot: string): Record<string, string> {
+  return {
+    vendor: `node ${toRoot}/scripts/vendor.mjs --check --quiet .`,
+    generate: `buf generate proto --template ${toRoot}/buf.gen.yaml`,
+    build: "tsc -p tsconfig.build.json",
+    typecheck: "tsc -p tsconfig.json --noEmit",
+    test: "jest --json --outputFile=.jest-results.json",
+    start: "node dist/main.js",
+  };
 }
 
 // Vendoring is checked by the installed `flow` (there is no scripts/vendor.mjs outside Flow's
@@ -153,35 +161,19 @@ const STANDALONE_SCRIPTS = {
   start: "node dist/main.js",
 };
 
-function standalonePackageJson(input: TemplateInput, n: Names, versions: StandaloneVersions): string {
-  const manifest = {
-    name: input.packageName,
-    version: "0.1.0",
-    // Not published by accident; a service runs in a pipeline from its own folder or an install.
-    private: true,
-    description: `Flow ${input.family}: ${DESCRIPTIONS[input.family]}`,
-    main: "dist/index.js",
-    types: "dist/index.d.ts",
-    bin: { [n.component]: "dist/main.js" },
-    files: ["dist", "proto", "proto-pins.yaml", "proto-pins.lock.yaml", "README.md"],
-    scripts: STANDALONE_SCRIPTS,
-    dependencies: {
-      "@bufbuild/protobuf": input.versions.protobuf,
-      "@flow/sdk": versions.flow,
-      "@grpc/grpc-js": input.versions.grpc,
-    },
-    devDependencies: Object.fromEntries(
-      [
-        ["@flow/cli", versions.flow] as const,
-        ["@flow/testing", versions.flow] as const,
-        ...EXAMPLE_PARTNERS[input.family].map((partner) => [partner, versions.flow] as const),
-        ...STANDALONE_TOOLCHAIN.map((tool) => [tool, versions.toolchain[tool] ?? "*"] as const),
-      ].sort(([a], [b]) => a.localeCompare(b)),
-    ),
-    // pnpm runs no dependency's install script unless listed: Core's SQLite store compiles one.
-    pnpm: { onlyBuiltDependencies: ["@swc/core", "better-sqlite3"] },
-  };
-  return `${JSON.stringify(manifest, null, 2)}\n`;
+/** The flow command, the test kit, the example pipeline's services and the build tools. */
+function standaloneDevDependencies(
+  family: ServiceFamily,
+  versions: StandaloneVersions,
+): Record<string, string> {
+  return Object.fromEntries(
+    [
+      ["@flow/cli", versions.flow] as const,
+      ["@flow/testing", versions.flow] as const,
+      ...EXAMPLE_PARTNERS[family].map((partner) => [partner, versions.flow] as const),
+      ...STANDALONE_TOOLCHAIN.map((tool) => [tool, versions.toolchain[tool] ?? "*"] as const),
+    ].sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 const STANDALONE_GITIGNORE = `node_modules/
