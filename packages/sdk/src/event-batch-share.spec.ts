@@ -76,6 +76,16 @@ describe("eventBatchShare", () => {
     expect(sum).toBe(EventBatch.encode({ events: events as Event[] }).finish().length);
   });
 
+  it("counts every field of the vendored Event, including one a newer minor added", () => {
+    // Every string field set, whatever fields the vendored copy of event has: a field this count
+    // does not know must still be counted (by encoding) once `flow proto upgrade` vendors it.
+    const event = createEvent({ id: "all", source: "/s", type: "t", data: "d" });
+    const fields: Record<string, unknown> = event as unknown as Record<string, unknown>;
+    for (const [field, value] of Object.entries(Event.create()))
+      if (value === "") fields[field] = `${field}!`;
+    expect(eventBatchShare(event)).toBe(encodedEventBytes(event));
+  });
+
   it("counts the unknown fields a decoded event kept", () => {
     const encoded = Buffer.concat([
       Event.encode(testEvent(3) as Event).finish(),

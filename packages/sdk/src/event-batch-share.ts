@@ -1,5 +1,28 @@
 import { encodedEventBytes } from "./encoded-event-size";
 import type { AttributeValue, FlowEvent, Timestamp } from "./flow-event";
+import { Event } from "./gen/event/v1/event";
+
+/** The fields of Event counted below (and the codec's own record of unknown fields). */
+const COUNTED_FIELDS = new Set([
+  "id",
+  "source",
+  "specversion",
+  "type",
+  "subject",
+  "time",
+  "datacontenttype",
+  "dataschema",
+  "extensions",
+  "data",
+  "_unknownFields",
+]);
+
+/**
+ * False once the vendored event contract has a field this count does not know (a newer minor,
+ * vendored by `flow proto upgrade`): then every event is encoded instead, exact until the count
+ * learns the field.
+ */
+const COUNTS_EVERY_FIELD = Object.keys(Event.create()).every((field) => COUNTED_FIELDS.has(field));
 
 /**
  * The same figure as `encodedEventBytes` (what `event` adds to an encoded EventBatch), counted
@@ -7,10 +30,11 @@ import type { AttributeValue, FlowEvent, Timestamp } from "./flow-event";
  * ReadContext.maxBatchBytes pays this on each event, and encoding would copy every payload once
  * more than gRPC does. Follows event v1's encoding as ts-proto writes it (proto3 defaults
  * left out, a oneof member always written); an event with unknown fields kept from decoding is
- * encoded instead, since only the codec knows how it writes them.
+ * encoded instead, since only the codec knows how it writes them, and so is every event once the
+ * vendored contract has a field not counted here.
  */
 export function eventBatchShare(event: FlowEvent): number {
-  if (hasUnknownFields(event)) return encodedEventBytes(event);
+  if (!COUNTS_EVERY_FIELD || hasUnknownFields(event)) return encodedEventBytes(event);
   let size =
     stringField(event.id) +
     stringField(event.source) +
