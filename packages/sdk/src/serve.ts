@@ -7,6 +7,7 @@ import { type ConsumerDefinition, consumerImplementation } from "./consumer";
 import { vendoredContractVersion } from "./contract-version";
 import { withEncodedProcessBatches } from "./encoded-batches";
 import { formatHandshake } from "./handshake";
+import { bindUnixSocket, listenAddressFromEnv } from "./listen-address";
 import { type ProcessorDefinition, processorImplementation } from "./processor";
 import { registerFromEnv } from "./registration";
 import { callerFile, findServicePackage, type ServicePackage } from "./service-package";
@@ -97,6 +98,8 @@ async function start(
   const name = info.name;
   const contract = vendoredContractVersion(options.packageDir, `${family}_service`, 1);
   const envPort = process.env.FLOW_SERVICE_PORT ? Number(process.env.FLOW_SERVICE_PORT) : undefined;
+  // Spawned by Core, which may ask for a Unix socket (see listen-address.ts).
+  const socket = listenAddressFromEnv(process.env);
   const server = await ServiceServer.start({
     services: [{ definition: options.service, implementation: (started) => implement(contract, started) }],
     protoDir: join(options.packageDir, "proto"),
@@ -107,6 +110,12 @@ async function start(
         ? undefined
         : { "grpc.max_receive_message_length": checkedMessageBytes(options.maxMessageBytes) },
   });
+  if (socket) {
+    await bindUnixSocket(server.server, socket.path).catch(async (error: unknown) => {
+      await server.stop(0);
+      throw error;
+    });
+  }
   // FLOW_REGISTRY set: list this service in Core's registry while it runs (see registration.ts).
   const component = describeComponent(info, family, contract, server.maxMessageBytes);
   const registration = registerFromEnv(process.env, {
@@ -144,7 +153,11 @@ async function start(
   // once, and a SIGTERM before the handler exists kills the process instead of draining it.
   if (options.handshake ?? true) {
     process.stdout.write(
-      `${formatHandshake({ contract: contract.name, major: contract.major, network: "tcp", address: server.address })}\n`,
+      `${formatHandshake({
+        contract: contract.name,
+        major: contract.major,
+        ...(socket ? { network: "unix", address: socket.path } : { network: "tcp", address: server.address }),
+      })}\n`,
     );
   }
   return running;
