@@ -1,13 +1,13 @@
 import { EventEmitter } from "node:events";
 import { UserError, UserErrors } from "@flow/errors";
-import { backoffDelayMs, STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
+import { backoffDelayMs, type Handshake, STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import { FLOW_CLI } from "../config/cli-invocation";
 import { locatorLocation } from "../config/locator-location";
 import type { RestartSettings, ServiceLocator } from "../config/pipeline-model";
 import { formatLocation } from "../config/source-location";
 import { checkReachable } from "./address-reachability";
-import { SpawnedService } from "./spawned-service";
+import { SpawnedService, spawnNetwork } from "./spawned-service";
 import { resolveServicePackage } from "./workspace-packages";
 
 export interface EndpointOptions {
@@ -106,9 +106,9 @@ export class ServiceEndpoint extends EventEmitter {
           handshakeTimeoutMs,
           restart,
           logger,
+          network: spawnNetwork(),
         });
-        const handshake = await this.spawned.start();
-        this.currentTarget = handshake.network === "unix" ? `unix:${handshake.address}` : handshake.address;
+        this.currentTarget = dialTarget(await this.spawned.start());
         return;
       }
       case "address":
@@ -128,8 +128,7 @@ export class ServiceEndpoint extends EventEmitter {
   /** Makes the service usable again after `reason`; throws a UserError when it gives up. */
   async recover(reason: string): Promise<void> {
     if (this.spawned) {
-      const handshake = await this.spawned.restart(reason);
-      this.currentTarget = handshake.address;
+      this.currentTarget = dialTarget(await this.spawned.restart(reason));
       this.emit("restarted", this.spawned.restarts, reason);
       return;
     }
@@ -175,4 +174,9 @@ export class ServiceEndpoint extends EventEmitter {
     }
     return addresses[0] as string;
   }
+}
+
+/** The gRPC target a handshake names: `unix:<path>` for a socket, host:port for TCP. */
+export function dialTarget(handshake: Pick<Handshake, "network" | "address">): string {
+  return handshake.network === "unix" ? `unix:${handshake.address}` : handshake.address;
 }

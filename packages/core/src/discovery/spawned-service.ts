@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { UserError } from "@flow/errors";
 import { backoffDelayMs, type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk/internal";
@@ -16,9 +18,66 @@ export interface SpawnSpec {
   handshakeTimeoutMs: number;
   restart: RestartSettings;
   logger: Logger;
+  /**
+   * How Core asks the service to listen: "unix" sets FLOW_LISTEN=unix:<socket in a folder of its
+   * own>, which an SDK service honours; a service that ignores it answers with a tcp handshake,
+   * and that is what gets dialled. Default: {@link spawnNetwork} of Core's environment.
+   */
+  network?: SpawnNetwork;
 }
 
 const STDERR_TAIL_LINES = 20;
+
+/** How spawned services are asked to listen (FLOW_SPAWN_NETWORK in Core's environment). */
+export type SpawnNetwork = "unix" | "tcp";
+
+export const SPAWN_NETWORK_ENV = "FLOW_SPAWN_NETWORK";
+/** The variable a service reads its listen address from (the SDK's listen-address.ts). */
+const LISTEN_ENV = "FLOW_LISTEN";
+export const DEFAULT_SPAWN_NETWORK: SpawnNetwork = "unix";
+/** A socket path longer than this does not fit sockaddr_un (108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH = 100;
+
+/** FLOW_SPAWN_NETWORK: `unix` or `tcp`; unset, the default. */
+export function spawnNetwork(env: NodeJS.ProcessEnv = process.env): SpawnNetwork {
+  const value = env[SPAWN_NETWORK_ENV];
+  if (value === undefined || value === "") return DEFAULT_SPAWN_NETWORK;
+  if (value === "unix" || value === "tcp") return value;
+  throw new UserError(`${SPAWN_NETWORK_ENV}: found "${value}", expected unix or tcp`, {
+    hint: `unset it for the default (${DEFAULT_SPAWN_NETWORK})`,
+  });
+}
+
+/** Socket folders still on disk; removed when Core exits, however a run ended. */
+const socketFolders = new Set<string>();
+let removesFoldersOnExit = false;
+
+function removeSocketFolder(folder: string): void {
+  rmSync(folder, { recursive: true, force: true });
+  socketFolders.delete(folder);
+}
+
+/**
+ * A new folder only Core can enter (mkdtemp makes it 0700) for one service's socket, named
+ * after the stage; undefined when the temp folder's path is too long for a socket.
+ */
+function newSocketPath(stageId: string): { folder: string; path: string } | undefined {
+  const folder = mkdtempSync(join(tmpdir(), "flow-"));
+  socketFolders.add(folder);
+  if (!removesFoldersOnExit) {
+    removesFoldersOnExit = true;
+    process.once("exit", () => {
+      for (const left of socketFolders) removeSocketFolder(left);
+    });
+  }
+  const name = stageId.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40) || "service";
+  const path = join(folder, `${name}.sock`);
+  if (path.length <= MAX_SOCKET_PATH) return { folder, path };
+  const short = join(folder, "s.sock");
+  if (short.length <= MAX_SOCKET_PATH) return { folder, path: short };
+  removeSocketFolder(folder);
+  return undefined;
+}
 
 /**
  * A service process Core started: it waits for the handshake line, forwards the service's stderr
@@ -32,10 +91,17 @@ export class SpawnedService extends EventEmitter {
   private handshake: Handshake | undefined;
   private readonly stderrTail: string[] = [];
   private stopping = false;
+  /** The socket this service is asked to listen on, for network "unix". */
+  private socket: { folder: string; path: string } | undefined;
   restarts = 0;
 
   constructor(private readonly spec: SpawnSpec) {
     super();
+  }
+
+  /** The socket the service was asked to listen on; undefined on TCP. */
+  get socketPath(): string | undefined {
+    return this.socket?.path;
   }
 
   get address(): string {
@@ -105,6 +171,8 @@ export class SpawnedService extends EventEmitter {
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
     await this.kill(graceMs);
+    if (this.socket) removeSocketFolder(this.socket.folder);
+    this.socket = undefined;
   }
 
   private async kill(graceMs: number): Promise<void> {
@@ -129,7 +197,7 @@ export class SpawnedService extends EventEmitter {
     // stops when it closes (Core exited, however it exited).
     const child = spawn(program, args, {
       cwd,
-      env: { ...process.env, ...env, FLOW_SPAWNED: "1" },
+      env: { ...process.env, ...env, ...this.listenEnv(), FLOW_SPAWNED: "1" },
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
@@ -205,6 +273,22 @@ export class SpawnedService extends EventEmitter {
           logger.warn({ stage: stageId, code, signal }, "service exited");
       });
     });
+  }
+
+  /**
+   * FLOW_LISTEN for the next process: its socket on "unix" (a file a killed process left there is
+   * removed first, or the new one could not listen), nothing on "tcp" (nor what Core itself was
+   * given, which is not meant for its services).
+   */
+  private listenEnv(): NodeJS.ProcessEnv {
+    if ((this.spec.network ?? spawnNetwork()) === "unix") {
+      this.socket ??= newSocketPath(this.spec.stageId);
+      if (this.socket) {
+        rmSync(this.socket.path, { force: true });
+        return { [LISTEN_ENV]: `unix:${this.socket.path}` };
+      }
+    }
+    return { [LISTEN_ENV]: "" };
   }
 
   private tailHint(): string {
