@@ -4,6 +4,8 @@ export const CLOUDEVENTS_JSON = "application/cloudevents+json";
 
 /** What one event is published as: payload and MQTT 5 properties (CloudEvents MQTT binding). */
 export interface EventMessage {
+  /** The event's id, for a refusal's reason. */
+  eventId: string;
   payload: Buffer;
   contentType?: string;
   userProperties?: Record<string, string>;
@@ -22,7 +24,9 @@ export function eventMessage(
 ): EventMessage {
   if (mode === "structured") {
     const payload = Buffer.from(cloudEventJsonLine(event).trimEnd(), "utf8");
-    return protocolVersion === 5 ? { payload, contentType: CLOUDEVENTS_JSON } : { payload };
+    return protocolVersion === 5
+      ? { eventId: event.id, payload, contentType: CLOUDEVENTS_JSON }
+      : { eventId: event.id, payload };
   }
   const properties: Record<string, string> = {
     specversion: event.specversion || "1.0",
@@ -38,6 +42,7 @@ export function eventMessage(
       properties[name] = String(attributeValueJson(attribute.value));
   }
   return {
+    eventId: event.id,
     payload: event.data,
     ...(event.datacontenttype ? { contentType: event.datacontenttype } : {}),
     userProperties: properties,

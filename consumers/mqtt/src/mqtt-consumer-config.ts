@@ -11,6 +11,7 @@ export interface MqttConsumerConfig {
   retain: boolean;
   requireSubscribers: boolean;
   maxInFlight?: number;
+  maxPacketBytes?: number;
   connectTimeoutMs: number;
   publishTimeoutMs: number;
 }
@@ -64,6 +65,13 @@ export const mqttConsumerConfigSchema: JsonSchema = {
       maximum: 65535,
       description:
         "The most QoS 1 publishes awaiting their PUBACK. Default: the broker's Receive Maximum (MQTT 5), or 20 (Mosquitto's max_inflight_messages) on MQTT 3.1.1; never more than the broker's Receive Maximum.",
+    },
+    maxPacketBytes: {
+      type: "integer",
+      minimum: 64,
+      maximum: 268435460,
+      description:
+        "The largest packet the broker takes (its max_packet_size), for a broker that does not state it in its CONNACK (MQTT 3.1.1 never does): an event whose PUBLISH packet is larger fails its batch permanently instead of being cut off by the broker again on every retry. The smaller of this and the broker's stated Maximum Packet Size applies.",
     },
     connectTimeoutMs: { type: "integer", minimum: 1, default: 10000 },
     publishTimeoutMs: {

@@ -166,6 +166,55 @@ withMosquitto(() => {
     await lax.end();
   });
 
+  it("refuses for good, publishing none of the batch, an event whose attribute no MQTT 5 user property can hold", async () => {
+    const sub = await subscriber();
+    try {
+      const consumer = open({ url: TEST_MQTT_URL, topic: sub.topic });
+      const [fits, tooLong] = events(["u1", "u2"]);
+      const oversized = {
+        ...(tooLong as ReturnType<typeof createEvent>),
+        extensions: { pad: { value: { $case: "stringValue" as const, value: "p".repeat(1024 * 1024) } } },
+      };
+      const refused = await consumer.write([fits as ReturnType<typeof createEvent>, oversized]);
+      expect(refused).toEqual(
+        expect.objectContaining({
+          status: AckStatus.ACK_STATUS_PERMANENT_FAILURE,
+          reason: expect.stringMatching(/event u2\b.*"pad".*1048576 bytes.*65535.*structured/),
+        }),
+      );
+      // The same connection goes on, and nothing of the refused batch reached the topic.
+      expect((await consumer.write(events(["u3"]))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+      const [first] = await sub.take(1);
+      await consumer.end();
+      expect(first?.properties?.userProperties?.id).toBe("u3");
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it("refuses for good an event over the broker's packet size (maxPacketBytes), before publishing any of its batch", async () => {
+    const sub = await subscriber();
+    try {
+      const consumer = open({ url: TEST_MQTT_URL, topic: sub.topic, maxPacketBytes: 2000 });
+      const [small, large] = events(["p1", "p2"]);
+      const big = { ...(large as ReturnType<typeof createEvent>), data: Buffer.alloc(5000, 0x61) };
+      expect(await consumer.write([small as ReturnType<typeof createEvent>, big])).toEqual(
+        expect.objectContaining({
+          status: AckStatus.ACK_STATUS_PERMANENT_FAILURE,
+          reason: expect.stringMatching(
+            /event p2\b.*PUBLISH packet is \d+ bytes.*Maximum Packet Size of 2000/,
+          ),
+        }),
+      );
+      expect((await consumer.write(events(["p3"]))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+      const [first] = await sub.take(1);
+      await consumer.end();
+      expect(first?.properties?.userProperties?.id).toBe("p3");
+    } finally {
+      await sub.close();
+    }
+  });
+
   it("never answers WRITTEN for what the broker did not acknowledge when the connection is cut, and recovers", async () => {
     const sub = await subscriber();
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: 1883 });

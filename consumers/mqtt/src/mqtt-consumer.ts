@@ -5,6 +5,7 @@ import { connectAsync } from "mqtt";
 import { eventMessage } from "./cloudevent-message";
 import { type MqttConsumerConfig, mqttConsumerConfigSchema } from "./mqtt-consumer-config";
 import { MqttPublisher } from "./mqtt-publisher";
+import { MQTT_MAX_STRING_BYTES } from "./publish-packet-limits";
 
 export const mqttConsumer: ConsumerDefinition<MqttConsumerConfig> = {
   name: "flow-consumer-mqtt",
@@ -24,6 +25,8 @@ export const mqttConsumer: ConsumerDefinition<MqttConsumerConfig> = {
       );
     if (/[+#]/.test(config.topic))
       issues.push(errorIssue("/topic", "a topic to publish to has no wildcards (+, #)"));
+    if (Buffer.byteLength(config.topic, "utf8") > MQTT_MAX_STRING_BYTES)
+      issues.push(errorIssue("/topic", `a topic holds at most ${MQTT_MAX_STRING_BYTES} bytes of UTF-8`));
     if (issues.length > 0 || !validateOnly) return issues;
     return reachBroker(config);
   },

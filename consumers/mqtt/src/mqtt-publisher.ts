@@ -8,6 +8,7 @@ import {
 } from "mqtt";
 import type { EventMessage } from "./cloudevent-message";
 import type { MqttConsumerConfig } from "./mqtt-consumer-config";
+import { unpublishableReason } from "./publish-packet-limits";
 
 /** PUBACK reason codes no retry can change: the batch is dead-lettered with the broker's reason. */
 const PERMANENT_REASONS = new Set([
@@ -27,6 +28,8 @@ const NO_MATCHING_SUBSCRIBERS = 0x10;
 export class MqttPublisher {
   private client: MqttClient | undefined;
   private inFlightLimit = 20;
+  /** The broker's largest packet: from its CONNACK (MQTT 5) or `maxPacketBytes`, the smaller. */
+  private maximumPacketSize: number | undefined;
   private readonly reasons = new Map<number, number>();
 
   constructor(
@@ -62,14 +65,34 @@ export class MqttPublisher {
     const limit =
       this.config.maxInFlight ?? brokerMaximum ?? (this.config.protocolVersion === 5 ? 65535 : 20);
     this.inFlightLimit = Math.max(1, Math.min(limit, brokerMaximum ?? limit));
+    const stated = [connack.properties?.maximumPacketSize, this.config.maxPacketBytes].filter(
+      (size): size is number => size !== undefined,
+    );
+    this.maximumPacketSize = stated.length > 0 ? Math.min(...stated) : undefined;
     this.client = client;
     return client;
   }
 
-  /** Publishes every message at QoS 1 and resolves once each has its PUBACK. */
+  /**
+   * Publishes every message at QoS 1 and resolves once each has its PUBACK. A message that can
+   * never be one MQTT packet fails the batch for good before anything of it is published, so the
+   * dead-lettered batch and the topic never hold the same event.
+   */
   async publishAll(messages: EventMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const client = await this.connection();
+    for (const message of messages) {
+      const reason = unpublishableReason(
+        this.config.topic,
+        message,
+        this.config.protocolVersion,
+        this.maximumPacketSize,
+      );
+      if (reason)
+        throw new PermanentError(
+          `event ${message.eventId} cannot be published to ${this.config.topic}: ${reason}`,
+        );
+    }
     await new Promise<void>((resolve, reject) => {
       let next = 0;
       let acked = 0;
