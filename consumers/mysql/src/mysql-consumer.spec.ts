@@ -303,6 +303,68 @@ withMariadb((url) => {
     });
   });
 
+  describe("the server's max_allowed_packet", () => {
+    const MIB = 1024 * 1024;
+    const text = (id: string, bytes: number): FlowEvent =>
+      createEvent({
+        id,
+        source: "/big",
+        type: "big",
+        datacontenttype: "text/plain",
+        data: "x".repeat(bytes),
+      });
+    /** The server's limit on one statement, which the batches below are sized against. */
+    const maxAllowedPacket = async (): Promise<number> =>
+      Number((await rows<{ m: number }>("SELECT @@GLOBAL.max_allowed_packet AS m"))[0]?.m);
+    /** These tests send up to twice the limit in one batch, which must stay below the SDK's 64 MiB. */
+    const usable = (limit: number): boolean => {
+      if (limit <= 24 * MIB) return true;
+      const why = `max_allowed_packet is ${limit} here: a batch over it would pass the 64 MiB gRPC limit`;
+      if (process.env.CI === "true") throw new Error(why);
+      console.warn(`SKIPPED: ${why}`);
+      return false;
+    };
+
+    it("writes a batch larger than max_allowed_packet, in statements under it", async () => {
+      const limit = await maxAllowedPacket();
+      if (!usable(limit)) return;
+      const name = table();
+      const rowsSent = Math.ceil((limit * 1.5) / MIB);
+      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const ack = await sink.write(Array.from({ length: rowsSent }, (_, i) => text(`big-${i}`, MIB)));
+      await sink.end();
+      expect(ack).toMatchObject({ status: AckStatus.ACK_STATUS_WRITTEN, reason: "" });
+      expect(await count(name)).toBe(rowsSent);
+    });
+
+    it("dead-letters an event whose row alone is over max_allowed_packet, naming it, and commits the others", async () => {
+      const limit = await maxAllowedPacket();
+      if (!usable(limit)) return;
+      const name = table();
+      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const ack = await sink.write([
+        text("fits-1", 1000),
+        text("too-big", limit + MIB),
+        text("fits-2", 1000),
+      ]);
+      // The connection is not lost over it: the next batch is written on it.
+      const next = await sink.write([text("fits-3", 1000)]);
+      await sink.end();
+      expect(ack).toMatchObject({
+        status: AckStatus.ACK_STATUS_PERMANENT_FAILURE,
+        reason: expect.stringMatching(
+          new RegExp(
+            `1 event\\(s\\).*other 2 row\\(s\\) were committed.*too-big: .*max_allowed_packet \\(${limit}\\)`,
+          ),
+        ),
+      });
+      expect(next.status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+      expect((await rows<{ id: string }>(`SELECT id FROM ${name} ORDER BY id`)).map((row) => row.id)).toEqual(
+        ["fits-1", "fits-2", "fits-3"],
+      );
+    });
+  });
+
   describe("validate-only reaches the server", () => {
     const issuesOf = async (config: object) => (await validateOnly(served.client, config)).issues;
     const issue = (path: string, message: string | RegExp, severity = Severity.SEVERITY_ERROR) =>

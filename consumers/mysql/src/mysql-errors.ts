@@ -1,4 +1,5 @@
 import type { SqlErrorKind, SqlErrorReader } from "@flow/sql-rows";
+import { RowTooLargeError } from "./insert-statements";
 
 /**
  * Server errors that refuse one row's data but leave the SQLSTATE at HY000 or 01000, so the
@@ -18,12 +19,13 @@ const ROW_ERRNOS = new Set([
 
 /**
  * MariaDB/MySQL errors (mysql2 gives errno, code, sqlState and fatal): a row's data (see above,
- * and SQLSTATE classes 22 and 23); a statement that can never run (SQLSTATE 42: a missing table or
+ * SQLSTATE classes 22 and 23, and a row over max_allowed_packet, found before it is sent); a statement that can never run (SQLSTATE 42: a missing table or
  * column, no privilege) is permanent; everything else (a fatal connection error, a timeout, a
  * deadlock, a lock wait, a shutdown, a full disk) is retryable.
  */
 export const mysqlErrors: SqlErrorReader = {
   kind(error: unknown): SqlErrorKind {
+    if (error instanceof RowTooLargeError) return "row";
     const { errno, sqlState, fatal } = error as { errno?: unknown; sqlState?: unknown; fatal?: unknown };
     if (fatal === true || typeof errno !== "number") return "retryable";
     const group = typeof sqlState === "string" ? sqlState.slice(0, 2) : "";

@@ -1,5 +1,6 @@
 import type { RowShape, SqlRow, SqlSession, SqlValue } from "@flow/sql-rows";
 import mysql from "mysql2/promise";
+import { insertStatements, type RowTuple } from "./insert-statements";
 import { quotedTable, quoteIdentifier } from "./mysql-table";
 
 export interface MysqlSessionOptions {
@@ -46,7 +47,11 @@ export async function openMysqlSession(options: MysqlSessionOptions): Promise<My
   try {
     await connection.query(SESSION_SETUP);
     if (options.createTableSql) await connection.query(options.createTableSql);
-    return new MysqlSession(connection, options);
+    const [[limits]] = (await connection.query("SELECT @@max_allowed_packet AS maxAllowedPacket")) as [
+      { maxAllowedPacket: number | string }[],
+      unknown,
+    ];
+    return new MysqlSession(connection, options, Number(limits?.maxAllowedPacket));
   } catch (error) {
     connection.destroy();
     throw error;
@@ -57,23 +62,29 @@ export async function openMysqlSession(options: MysqlSessionOptions): Promise<My
  * One connection writing batches to one table with `INSERT ... VALUES ... ON DUPLICATE KEY UPDATE`:
  * for onConflict nothing, an update of the key to itself, which changes nothing. Never `INSERT
  * IGNORE`: it turns every error of a row (a value too long, a NULL in a NOT NULL column) into a
- * warning and stores the row cut or zeroed.
+ * warning and stores the row cut or zeroed. A batch is as many statements as the server's
+ * max_allowed_packet needs (a batch may be 64 MiB, the server's default limit is 16 MiB), all in
+ * the batch's one transaction.
  */
 export class MysqlSession implements SqlSession {
-  private readonly insertText: string;
+  private readonly insertPrefix: string;
+  private readonly insertSuffix: string;
   private readonly timeIndex: number;
   private broken: Error | undefined;
 
   constructor(
     private readonly connection: mysql.Connection,
     private readonly options: MysqlSessionOptions,
+    /** The server's largest statement (read when the session opens). */
+    private readonly maxAllowedPacket: number,
   ) {
     const { columns, key, updated } = options.shape;
     const sets = (updated.length > 0 ? updated : key.slice(0, 1)).map(
       (name) =>
         `${quoteIdentifier(name)} = ${updated.length > 0 ? `VALUES(${quoteIdentifier(name)})` : quoteIdentifier(name)}`,
     );
-    this.insertText = `INSERT INTO ${quotedTable(options.table)} (${columns.map(quoteIdentifier).join(", ")}) VALUES ? ON DUPLICATE KEY UPDATE ${sets.join(", ")}`;
+    this.insertPrefix = `INSERT INTO ${quotedTable(options.table)} (${columns.map(quoteIdentifier).join(", ")}) VALUES `;
+    this.insertSuffix = ` ON DUPLICATE KEY UPDATE ${sets.join(", ")}`;
     this.timeIndex = options.fixedColumns ? columns.indexOf("time") : -1;
   }
 
@@ -90,12 +101,21 @@ export class MysqlSession implements SqlSession {
   }
 
   async insertAll(rows: SqlRow[]): Promise<void> {
-    await this.run(this.insertText, [rows.map((row) => this.values(row))]);
+    for (const statement of this.statements(rows)) await this.run(statement);
   }
 
   /** InnoDB rolls back a failed statement alone and keeps the transaction: no savepoint needed. */
   async insertOne(row: SqlRow): Promise<void> {
-    await this.run(this.insertText, [[this.values(row)]]);
+    await this.insertAll([row]);
+  }
+
+  /** The INSERTs of `rows`, escaped as mysql2 escapes a query's values (the connection's settings). */
+  private statements(rows: SqlRow[]): string[] {
+    const tuples: RowTuple[] = rows.map((row) => ({
+      eventId: row.eventId,
+      sql: this.connection.format("?", [[this.values(row)]]),
+    }));
+    return insertStatements(this.insertPrefix, this.insertSuffix, tuples, this.maxAllowedPacket);
   }
 
   async close(): Promise<void> {
