@@ -4,18 +4,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { serveSource } from "@flow/sdk";
-import { StreamReader, serveForTests, unary } from "@flow/testing";
+import {
+  eventsIn,
+  type ReadBatch,
+  type SourceReadOptions,
+  SourceReadStream,
+  serveForTests,
+  unary,
+  validateOnly,
+} from "@flow/testing";
 import { status } from "@grpc/grpc-js";
 import { fileSource } from "./file-source";
 import { Family, Severity } from "./gen/component/v1/component";
 import { type Event, EventBatch } from "./gen/event/v1/event";
 import {
-  type ConfigureRequest,
-  type ConfigureResponse,
   type DescribeResponse,
-  type ReadRequest,
   type ReadResponse,
-  type SourceBatch,
   SourceServiceClient,
   SourceServiceService,
 } from "./gen/source_service/v1/source";
@@ -37,66 +41,27 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => served.client.configure(request, done));
-}
+type Batch = ReadBatch<ReadResponse>;
 
-function start(
-  config: object,
-  options: { credits?: number; maxBatchSize?: number; maxBatchBytes?: number; checkpoint?: string } = {},
-) {
-  const stream = served.client.read();
-  const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
-  stream.write({
-    request: {
-      $case: "start",
-      value: {
-        configJson: JSON.stringify(config),
-        checkpoint:
-          options.checkpoint === undefined
-            ? undefined
-            : { position: Buffer.from(options.checkpoint), description: "" },
-        initialCredits: options.credits ?? 100,
-        maxBatchSize: options.maxBatchSize ?? 0,
-        maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
-        lingerMs: 0,
-        stageId: "lines",
-      },
-    },
+/** A Read stream of the served source: 100 credits, batches as large as the source makes them. */
+const start = (config: object, options: SourceReadOptions = {}) =>
+  new SourceReadStream(served.client, config, {
+    credits: 100,
+    maxBatchSize: 0,
+    stageId: "lines",
+    ...options,
   });
-  return { stream, reader };
-}
 
-async function readAll(reader: StreamReader<ReadRequest, ReadResponse>): Promise<SourceBatch[]> {
-  const batches: SourceBatch[] = [];
-  for (;;) {
-    const message = await reader.next();
-    if (message.response?.$case === "exhausted") return batches;
-    if (message.response?.$case === "batch") batches.push(message.response.value);
-  }
-}
-
-async function nextBatch(reader: StreamReader<ReadRequest, ReadResponse>): Promise<SourceBatch> {
-  const message = await reader.next();
-  if (message.response?.$case !== "batch")
-    throw new Error(`expected a batch, got ${message.response?.$case}`);
-  return message.response.value;
-}
-
-async function readFile(
-  config: object,
-  options: { maxBatchSize?: number; maxBatchBytes?: number; checkpoint?: string } = {},
-): Promise<SourceBatch[]> {
-  const { stream, reader } = start(config, options);
-  const batches = await readAll(reader);
-  stream.end();
-  await reader.finished;
+/** The batches of a whole read of the file, up to `exhausted`. */
+async function readFile(config: object, options: SourceReadOptions = {}): Promise<Batch[]> {
+  const read = start(config, options);
+  const { batches } = await read.untilExhausted();
+  await read.end();
   return batches;
 }
 
-const eventsOf = (batches: SourceBatch[]): Event[] => batches.flatMap((batch) => batch.batch?.events ?? []);
 /** The byte offset a checkpoint resumes from. */
-const offsetOf = (batch: SourceBatch | undefined): number =>
+const offsetOf = (batch: Batch | undefined): number =>
   JSON.parse(batch?.checkpoint?.position.toString() ?? "{}").offset;
 
 /**
@@ -140,11 +105,7 @@ describe("file source over gRPC", () => {
 
   it("reports a missing file with its path, and schema issues, in validate-only mode", async () => {
     const missing = join(dir, "nope", "events.jsonl");
-    const response = await configure({
-      configJson: JSON.stringify({ path: missing }),
-      validateOnly: true,
-      stageId: "lines",
-    });
+    const response = await validateOnly(served.client, { path: missing }, "lines");
     expect(response.accepted).toBe(false);
     expect(response.issues).toEqual([
       expect.objectContaining({
@@ -154,26 +115,18 @@ describe("file source over gRPC", () => {
       }),
     ]);
 
-    const directory = await configure({
-      configJson: JSON.stringify({ path: dir }),
-      validateOnly: true,
-      stageId: "lines",
-    });
+    const directory = await validateOnly(served.client, { path: dir }, "lines");
     expect(directory.issues).toEqual([
       expect.objectContaining({ path: "/path", message: `${dir} is not a regular file` }),
     ]);
 
-    const schema = await configure({
-      configJson: JSON.stringify({ format: "xml", follow: "yes" }),
-      validateOnly: true,
-      stageId: "lines",
-    });
+    const schema = await validateOnly(served.client, { format: "xml", follow: "yes" }, "lines");
     expect(schema.issues.map((issue) => issue.path).sort()).toEqual(["/follow", "/format", "/path"]);
 
     const good = writeLines("good.jsonl", "{}\n");
-    expect(
-      await configure({ configJson: JSON.stringify({ path: good }), validateOnly: true, stageId: "lines" }),
-    ).toEqual(expect.objectContaining({ accepted: true, issues: [] }));
+    expect(await validateOnly(served.client, { path: good }, "lines")).toEqual(
+      expect.objectContaining({ accepted: true, issues: [] }),
+    );
   });
 
   it("reads payload lines with exact byte offsets as checkpoints and ids, whatever the line endings", async () => {
@@ -193,7 +146,7 @@ describe("file source over gRPC", () => {
       `byte ${offsets[2]} of ${path}`,
       `byte ${Buffer.byteLength(content)} of ${path}`,
     ]);
-    const events = eventsOf(batches);
+    const events = eventsIn(batches);
     expect(events.map((event) => JSON.parse(event.data.toString()).n)).toEqual([1, 2, 3, 4]);
     expect(events.map((event) => event.id)).toEqual(chainIds(path, content));
     expect(events.map((event) => Number(event.id.split("-")[1]))).toEqual(lineStarts);
@@ -216,12 +169,12 @@ describe("file source over gRPC", () => {
     const first = await readFile({ path }, { maxBatchSize: 4 });
     const checkpoint = first[0]?.checkpoint?.position.toString();
     const resumed = await readFile({ path }, { maxBatchSize: 4, checkpoint });
-    expect(eventsOf(resumed).map((event) => event.id)).toEqual(
-      eventsOf(first)
+    expect(eventsIn(resumed).map((event) => event.id)).toEqual(
+      eventsIn(first)
         .slice(4)
         .map((event) => event.id),
     );
-    expect(eventsOf(resumed).map((event) => JSON.parse(event.data.toString()).n)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(eventsIn(resumed).map((event) => JSON.parse(event.data.toString()).n)).toEqual([4, 5, 6, 7, 8, 9]);
 
     const atEnd = await readFile({ path }, { checkpoint: first.at(-1)?.checkpoint?.position.toString() });
     expect(atEnd).toEqual([]);
@@ -272,7 +225,7 @@ describe("file source over gRPC", () => {
         .map((event) => JSON.stringify(event))
         .join("\n"),
     );
-    const events = eventsOf(await readFile({ path, format: "cloudevents" }));
+    const events = eventsIn(await readFile({ path, format: "cloudevents" }));
     expect(events.map((event) => event.id)).toEqual(["a-1", "a-2", "a-3"]);
     expect(events[0]).toEqual(
       expect.objectContaining({
@@ -301,7 +254,7 @@ describe("file source over gRPC", () => {
 
     it('is emitted as a "flow.file.invalid-line" event carrying the line and the reason by default', async () => {
       const path = writeLines("invalid-emit.jsonl", content);
-      const events = eventsOf(await readFile({ path }));
+      const events = eventsIn(await readFile({ path }));
       expect(events.map((event) => event.type)).toEqual([
         "flow.file.line",
         "flow.file.invalid-line",
@@ -318,7 +271,7 @@ describe("file source over gRPC", () => {
       expect(invalid?.id).toBe(chainIds(path, content)[1]);
       expect(invalid?.id).toMatch(/^[0-9a-f]{16}-8$/);
 
-      const asCloudEvents = eventsOf(await readFile({ path, format: "cloudevents" }));
+      const asCloudEvents = eventsIn(await readFile({ path, format: "cloudevents" }));
       expect(asCloudEvents.map((event) => event.extensions.flowerror?.value?.value)).toEqual([
         expect.stringContaining("specversion"),
         expect.stringMatching(/^not JSON/),
@@ -329,7 +282,7 @@ describe("file source over gRPC", () => {
 
     it("is skipped with invalidLines: skip", async () => {
       const path = writeLines("invalid-skip.jsonl", content);
-      const events = eventsOf(await readFile({ path, invalidLines: "skip" }));
+      const events = eventsIn(await readFile({ path, invalidLines: "skip" }));
       expect(events.map((event) => event.data.toString())).toEqual([
         '{"n":1}',
         '{"specversion":"1.0"}',
@@ -349,28 +302,27 @@ describe("file source over gRPC", () => {
 
   it("follows lines appended to the file, leaving a half-written last line for later", async () => {
     const path = writeLines("follow.jsonl", '{"n":1}\n');
-    const { stream, reader } = start({ path, follow: true, pollIntervalMs: 10 });
-    const first = await nextBatch(reader);
+    const read = start({ path, follow: true, pollIntervalMs: 10 });
+    const first = await read.batch();
     expect(first.batch?.events.map((event) => event.data.toString())).toEqual(['{"n":1}']);
 
     appendFileSync(path, '{"n":2}\n{"n":');
-    const second = await nextBatch(reader);
+    const second = await read.batch();
     expect(second.batch?.events.map((event) => event.data.toString())).toEqual(['{"n":2}']);
     expect(offsetOf(second)).toBe(16);
 
     appendFileSync(path, "3}\n");
-    const third = await nextBatch(reader);
+    const third = await read.batch();
     expect(third.batch?.events.map((event) => event.data.toString())).toEqual(['{"n":3}']);
-    stream.end();
-    await reader.finished;
+    await read.end();
   });
 
   describe("a file replaced, truncated or appended to since the checkpoint", () => {
     const lines = (count: number, tag: string) =>
       Array.from({ length: count }, (_, n) => `${JSON.stringify({ n, tag })}\n`).join("");
-    const data = (batches: SourceBatch[]) => eventsOf(batches).map((event) => event.data.toString());
-    const ids = (batches: SourceBatch[]) => eventsOf(batches).map((event) => event.id);
-    const lastCheckpoint = (batches: SourceBatch[]) => batches.at(-1)?.checkpoint?.position.toString();
+    const data = (batches: Batch[]) => eventsIn(batches).map((event) => event.data.toString());
+    const ids = (batches: Batch[]) => eventsIn(batches).map((event) => event.id);
+    const lastCheckpoint = (batches: Batch[]) => batches.at(-1)?.checkpoint?.position.toString();
 
     /** Reads `content` at `name` to its end: the events and the checkpoint a run would commit. */
     async function readToEnd(name: string, content: string) {
@@ -486,12 +438,11 @@ describe("file source over gRPC", () => {
 
     describe("while followed", () => {
       async function followUntil(path: string, expected: string[], change: () => void): Promise<string[]> {
-        const { stream, reader } = start({ path, follow: true, pollIntervalMs: 10 });
-        const seen = data([await nextBatch(reader)]);
+        const read = start({ path, follow: true, pollIntervalMs: 10 });
+        const seen = data([await read.batch()]);
         change();
-        while (seen.length < expected.length) seen.push(...data([await nextBatch(reader)]));
-        stream.end();
-        await reader.finished;
+        while (seen.length < expected.length) seen.push(...data([await read.batch()]));
+        await read.end();
         return seen;
       }
 
@@ -513,7 +464,6 @@ describe("file source over gRPC", () => {
 
   describe("batches cut to ReadStart.maxBatchBytes", () => {
     const batchBytes = (events: Event[]): number => EventBatch.encode({ events }).finish().length;
-    const eventsIn = (batch: SourceBatch): Event[] => batch.batch?.events ?? [];
     /** CloudEvents lines with their own time, so every event's encoded size is known in advance. */
     const cloudEventLines = (sizes: number[]) =>
       sizes
@@ -530,7 +480,7 @@ describe("file source over gRPC", () => {
         .map((line) => `${line}\n`)
         .join("");
     const sizesOf = async (path: string) =>
-      eventsOf(await readFile({ path, format: "cloudevents" })).map((event) => batchBytes([event]));
+      eventsIn(await readFile({ path, format: "cloudevents" })).map((event) => batchBytes([event]));
 
     it("keeps every batch within the limit, each as full as the next event allows, every event once", async () => {
       const path = writeLines(
@@ -544,19 +494,19 @@ describe("file source over gRPC", () => {
       const batches = await readFile({ path }, { maxBatchBytes: limit });
       expect(batches.length).toBeGreaterThan(5);
       batches.forEach((batch, i) => {
-        expect(batchBytes(eventsIn(batch))).toBeLessThanOrEqual(limit);
+        expect(batchBytes(batch.events)).toBeLessThanOrEqual(limit);
         const following = batches[i + 1];
         if (following !== undefined)
-          expect(batchBytes([...eventsIn(batch), ...eventsIn(following).slice(0, 1)])).toBeGreaterThan(limit);
+          expect(batchBytes([...batch.events, ...following.events.slice(0, 1)])).toBeGreaterThan(limit);
       });
       const whole = await readFile({ path });
-      expect(eventsOf(batches).map((event) => event.id)).toEqual(eventsOf(whole).map((event) => event.id));
+      expect(eventsIn(batches).map((event) => event.id)).toEqual(eventsIn(whole).map((event) => event.id));
       expect(batches.map(offsetOf)).toEqual(
         batches.map((_, i) => {
           const next = batches[i + 1];
           return next === undefined
             ? Buffer.byteLength(readFileSync(path))
-            : Number(eventsIn(next)[0]?.id.split("-")[1]);
+            : Number(next.events[0]?.id.split("-")[1]);
         }),
       );
     });
@@ -566,13 +516,13 @@ describe("file source over gRPC", () => {
       const sizes = await sizesOf(path);
       const exact = (sizes[0] ?? 0) + (sizes[1] ?? 0) + (sizes[2] ?? 0);
       const atLimit = await readFile({ path, format: "cloudevents" }, { maxBatchBytes: exact });
-      expect(atLimit.map((batch) => eventsIn(batch).map((event) => event.id))).toEqual([
+      expect(atLimit.map((batch) => batch.events.map((event) => event.id))).toEqual([
         ["e-0", "e-1", "e-2"],
         ["e-3", "e-4"],
       ]);
-      expect(batchBytes(eventsIn(atLimit[0] as SourceBatch))).toBe(exact);
+      expect(batchBytes((atLimit[0] as Batch).events)).toBe(exact);
       const below = await readFile({ path, format: "cloudevents" }, { maxBatchBytes: exact - 1 });
-      expect(below.map((batch) => eventsIn(batch).map((event) => event.id))).toEqual([
+      expect(below.map((batch) => batch.events.map((event) => event.id))).toEqual([
         ["e-0", "e-1"],
         ["e-2", "e-3", "e-4"],
       ]);
@@ -584,7 +534,7 @@ describe("file source over gRPC", () => {
       const limit = (sizes[0] ?? 0) * 3;
       expect(sizes[2]).toBeGreaterThan(limit);
       const batches = await readFile({ path, format: "cloudevents" }, { maxBatchBytes: limit });
-      expect(batches.map((batch) => eventsIn(batch).map((event) => event.id))).toEqual([
+      expect(batches.map((batch) => batch.events.map((event) => event.id))).toEqual([
         ["e-0", "e-1"],
         ["e-2"],
         ["e-3", "e-4"],
@@ -597,24 +547,24 @@ describe("file source over gRPC", () => {
         (_, n) => `${JSON.stringify({ n, pad: "z".repeat(200) })}\n`,
       ).join("\n");
       const path = writeLines("cut-resume.jsonl", content);
-      const whole = eventsOf(await readFile({ path })).map((event) => event.id);
+      const whole = eventsIn(await readFile({ path })).map((event) => event.id);
       const cut = await readFile({ path }, { maxBatchBytes: 1000 });
       expect(cut.length).toBeGreaterThan(2);
       for (const [i, batch] of cut.entries()) {
         const resumed = await readFile({ path }, { checkpoint: batch.checkpoint?.position.toString() });
-        const before = cut.slice(0, i + 1).flatMap(eventsIn).length;
-        expect(eventsOf(resumed).map((event) => event.id)).toEqual(whole.slice(before));
+        const before = cut.slice(0, i + 1).flatMap((batch) => batch.events).length;
+        expect(eventsIn(resumed).map((event) => event.id)).toEqual(whole.slice(before));
       }
     });
   });
 
   it("keeps every digit of numbers in every format", async () => {
     const payload = '{"big":12345678901234567890,"exact":0.10000000000000000555,"cents":12.50,"tiny":1e-400}';
-    const asPayload = eventsOf(await readFile({ path: writeLines("digits.jsonl", `${payload}\n`) }));
+    const asPayload = eventsIn(await readFile({ path: writeLines("digits.jsonl", `${payload}\n`) }));
     expect(asPayload.map((event) => event.data.toString())).toEqual([payload]);
 
     const cloudEvent = `{"specversion":"1.0","id":"d-1","source":"/digits","type":"t","data": ${payload} ,"seq":12345678901234567890,"ratio":0.10000000000000000555}`;
-    const asCloudEvent = eventsOf(
+    const asCloudEvent = eventsIn(
       await readFile({ path: writeLines("digits-ce.jsonl", `${cloudEvent}\n`), format: "cloudevents" }),
     );
     expect(asCloudEvent.map((event) => event.data.toString())).toEqual([payload]);
@@ -624,13 +574,13 @@ describe("file source over gRPC", () => {
     });
 
     const nested = `{"specversion":"1.0","id":"d-2","source":"/digits","type":"t","datacontenttype":"application/json","data":[{"data":1},[12345678901234567891]]}`;
-    const asNested = eventsOf(
+    const asNested = eventsIn(
       await readFile({ path: writeLines("digits-nested.jsonl", nested), format: "cloudevents" }),
     );
     expect(asNested[0]?.data.toString()).toBe('[{"data":1},[12345678901234567891]]');
 
     const invalid = "not JSON 12345678901234567890";
-    const asInvalid = eventsOf(
+    const asInvalid = eventsIn(
       await readFile({ path: writeLines("digits-invalid.jsonl", invalid), format: "cloudevents" }),
     );
     expect(asInvalid.map((event) => event.data.toString())).toEqual([invalid]);

@@ -1,16 +1,12 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { serveSource } from "@flow/sdk";
-import { StreamReader, serveForTests, unary } from "@flow/testing";
+import { type SourceReadOptions, SourceReadStream, serveForTests, unary, validateOnly } from "@flow/testing";
 import { status } from "@grpc/grpc-js";
 import { Family, Severity } from "./gen/component/v1/component";
 import { type Event, EventBatch } from "./gen/event/v1/event";
 import {
-  type ConfigureRequest,
-  type ConfigureResponse,
   type DescribeResponse,
-  type ReadRequest,
-  type ReadResponse,
   type SourceBatch,
   SourceServiceClient,
   SourceServiceService,
@@ -24,62 +20,9 @@ const served = serveForTests(
   SourceServiceClient,
 );
 
-function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => served.client.configure(request, done));
-}
-
-function start(
-  config: object,
-  options: {
-    credits?: number;
-    maxBatchSize?: number;
-    maxBatchBytes?: number;
-    lingerMs?: number;
-    checkpoint?: string;
-  } = {},
-) {
-  const stream = served.client.read();
-  const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
-  const request: ReadRequest = {
-    request: {
-      $case: "start",
-      value: {
-        configJson: JSON.stringify(config),
-        checkpoint:
-          options.checkpoint === undefined
-            ? undefined
-            : { position: Buffer.from(options.checkpoint), description: "" },
-        initialCredits: options.credits ?? 100,
-        maxBatchSize: options.maxBatchSize ?? 0,
-        lingerMs: options.lingerMs ?? 0,
-        stageId: "gen",
-        maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
-      },
-    },
-  };
-  stream.write(request);
-  return { stream, reader };
-}
-
-async function nextBatch(reader: StreamReader<ReadRequest, ReadResponse>): Promise<SourceBatch> {
-  const message = await reader.next();
-  if (message.response?.$case !== "batch")
-    throw new Error(`expected a batch, got ${JSON.stringify(message.response?.$case)}`);
-  return message.response.value;
-}
-
-/** Reads batches until `exhausted`; returns them with the last sequence it reported. */
-async function readAll(
-  reader: StreamReader<ReadRequest, ReadResponse>,
-): Promise<{ batches: SourceBatch[]; lastSequence: bigint }> {
-  const batches: SourceBatch[] = [];
-  for (;;) {
-    const message = await reader.next();
-    if (message.response?.$case === "exhausted")
-      return { batches, lastSequence: message.response.value.lastSequence };
-    if (message.response?.$case === "batch") batches.push(message.response.value);
-  }
-}
+/** A Read stream of the served generator: 100 credits, batches as large as the source makes them. */
+const start = (config: object, options: SourceReadOptions = {}) =>
+  new SourceReadStream(served.client, config, { credits: 100, maxBatchSize: 0, stageId: "gen", ...options });
 
 const ids = (batches: SourceBatch[]) =>
   batches.flatMap((batch) => batch.batch?.events.map((event) => event.id) ?? []);
@@ -101,43 +44,38 @@ describe("generator source over gRPC", () => {
   });
 
   it("reports every configuration issue with its path in validate-only mode", async () => {
-    const response = await configure({
-      configJson: JSON.stringify({
+    const response = await validateOnly(
+      served.client,
+      {
         count: -1,
         rate: "fast",
         colour: "red",
         payload: { size: 64, template: [1, 2] },
-      }),
-      validateOnly: true,
-      stageId: "gen",
-    });
+      },
+      "gen",
+    );
     expect(response.accepted).toBe(false);
     const paths = response.issues.map((issue) => issue.path);
     expect(paths).toEqual(expect.arrayContaining(["/count", "/rate", "/colour"]));
     expect(response.issues.every((issue) => issue.severity === Severity.SEVERITY_ERROR)).toBe(true);
 
-    const templateOnly = await configure({
-      configJson: JSON.stringify({ payload: { size: 64, template: [1, 2] } }),
-      validateOnly: true,
-      stageId: "gen",
-    });
+    const templateOnly = await validateOnly(
+      served.client,
+      { payload: { size: 64, template: [1, 2] } },
+      "gen",
+    );
     expect(templateOnly.accepted).toBe(false);
     expect(templateOnly.issues).toEqual([expect.objectContaining({ path: "/payload/template" })]);
 
-    const good = await configure({
-      configJson: JSON.stringify({ count: 10, rate: 100 }),
-      validateOnly: true,
-      stageId: "gen",
-    });
+    const good = await validateOnly(served.client, { count: 10, rate: 100 }, "gen");
     expect(good).toEqual(expect.objectContaining({ accepted: true, issues: [] }));
   });
 
   it("streams count events in batches of maxBatchSize, each with the next sequence as checkpoint, then exhausted", async () => {
     const streamedFrom = BigInt(Math.floor(Date.now() / 1000));
-    const { stream, reader } = start({ count: 10 }, { maxBatchSize: 4 });
-    const { batches, lastSequence } = await readAll(reader);
-    stream.end();
-    await reader.finished;
+    const read = start({ count: 10 }, { maxBatchSize: 4 });
+    const { batches, lastSequence } = await read.untilExhausted();
+    await read.end();
 
     expect(batches.map((batch) => batch.sequence)).toEqual([1n, 2n, 3n]);
     expect(batches.map((batch) => batch.batch?.events.length)).toEqual([4, 4, 2]);
@@ -161,37 +99,34 @@ describe("generator source over gRPC", () => {
   });
 
   it("resumes exactly after a committed checkpoint", async () => {
-    const { stream, reader } = start({ count: 10 }, { maxBatchSize: 4, checkpoint: "5" });
-    const { batches } = await readAll(reader);
-    stream.end();
-    await reader.finished;
+    const read = start({ count: 10 }, { maxBatchSize: 4, checkpoint: "5" });
+    const { batches } = await read.untilExhausted();
+    await read.end();
     expect(ids(batches)).toEqual(["gen-5", "gen-6", "gen-7", "gen-8", "gen-9", "gen-10"]);
     expect(batches.at(-1)?.checkpoint?.position.toString()).toBe("11");
   });
 
   it("sends no more batches than it was granted credits", async () => {
-    const { stream, reader } = start({ count: 0 }, { credits: 1, maxBatchSize: 2 });
-    expect((await nextBatch(reader)).sequence).toBe(1n);
+    const read = start({ count: 0 }, { credits: 1, maxBatchSize: 2 });
+    expect((await read.batch()).sequence).toBe(1n);
     // Nothing can be awaited for a batch that must not come: give the source a moment to misbehave.
     await sleep(150);
-    expect(reader.pending).toBe(0);
+    expect(read.reader.pending).toBe(0);
 
-    stream.write({ request: { $case: "credit", value: { batches: 2 } } });
-    expect((await nextBatch(reader)).sequence).toBe(2n);
-    const third = await nextBatch(reader);
+    read.credit(2);
+    expect((await read.batch()).sequence).toBe(2n);
+    const third = await read.batch();
     expect(third.sequence).toBe(3n);
     expect(third.batch?.events.map((event) => event.id)).toEqual(["gen-5", "gen-6"]);
-    stream.end();
-    await reader.finished;
+    await read.end();
   });
 
   it("paces events at the configured rate and groups the events due within lingerMs", async () => {
     // The schedule itself is tested exactly in paced-ranges.spec.ts (on a clock it steps); here
     // the service is seen to use it: every event arrives, grouped by the linger.
-    const { stream, reader } = start({ count: 30, rate: 200 }, { maxBatchSize: 100, lingerMs: 40 });
-    const { batches } = await readAll(reader);
-    stream.end();
-    await reader.finished;
+    const read = start({ count: 30, rate: 200 }, { maxBatchSize: 100, lingerMs: 40 });
+    const { batches } = await read.untilExhausted();
+    await read.end();
 
     expect(ids(batches)).toHaveLength(30);
     // One event per batch would mean the linger was ignored; a slower machine only groups more.
@@ -199,7 +134,7 @@ describe("generator source over gRPC", () => {
   });
 
   it("shapes the payload from a template and pads it to the requested size", async () => {
-    const { stream, reader } = start(
+    const read = start(
       {
         count: 2,
         type: "com.example.order",
@@ -209,9 +144,8 @@ describe("generator source over gRPC", () => {
       },
       { maxBatchSize: 10 },
     );
-    const { batches } = await readAll(reader);
-    stream.end();
-    await reader.finished;
+    const { batches } = await read.untilExhausted();
+    await read.end();
     const events = batches.flatMap((batch) => batch.batch?.events ?? []);
     expect(events.map((event) => event.subject)).toEqual(["order-1", "order-2"]);
     expect(events.map((event) => event.data.length)).toEqual([100, 100]);
@@ -231,10 +165,9 @@ describe("generator source over gRPC", () => {
     const batchBytes = (events: Event[]): number => EventBatch.encode({ events }).finish().length;
     const eventsIn = (batch: SourceBatch): Event[] => batch.batch?.events ?? [];
     async function read(config: object, options: Parameters<typeof start>[1]): Promise<SourceBatch[]> {
-      const { stream, reader } = start(config, options);
-      const { batches } = await readAll(reader);
-      stream.end();
-      await reader.finished;
+      const read = start(config, options);
+      const { batches } = await read.untilExhausted();
+      await read.end();
       return batches;
     }
 

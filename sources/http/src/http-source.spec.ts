@@ -3,18 +3,23 @@ import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { type FlowEvent, serveSource } from "@flow/sdk";
-import { StreamReader, serveForTests, unary } from "@flow/testing";
+import {
+  freePort,
+  type SourceReadOptions,
+  SourceReadStream,
+  serveForTests,
+  unary,
+  validateOnly,
+} from "@flow/testing";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
-  type ConfigureResponse,
   type DescribeResponse,
-  type ReadRequest,
   type ReadResponse,
   SourceServiceClient,
   SourceServiceService,
 } from "./gen/source_service/v1/source";
 import { httpSource } from "./http-source";
-import { type Exchange, exchange, freePort } from "./test-support/http-exchange";
+import { type Exchange, exchange } from "./test-support/http-exchange";
 import { selfSignedCertificate } from "./test-support/self-signed-certificate";
 
 const served = serveForTests(
@@ -31,36 +36,25 @@ it("describes itself over gRPC", async () => {
   );
 });
 
-/** One Read stream of the served source, listening on a port of its own. */
-class ReadStream {
-  private readonly stream = served.client.read();
-  readonly reader = new StreamReader<ReadRequest, ReadResponse>(this.stream);
-  readonly checkpoints = new Map<bigint, Buffer>();
-
+/** One Read stream of the served source, with the webhook server it listens with on a port of its own. */
+class ReadStream extends SourceReadStream<ReadResponse> {
   private constructor(
+    config: object,
+    options: SourceReadOptions,
     readonly url: string,
     private readonly ca: Buffer | undefined,
-  ) {}
+  ) {
+    super(served.client, config, options);
+  }
 
   static async open(
     config: object = {},
-    options: { credits?: number; maxBatchSize?: number; lingerMs?: number; ca?: Buffer } = {},
+    options: Omit<SourceReadOptions, "stageId"> & { ca?: Buffer } = {},
   ): Promise<ReadStream> {
+    const { ca, ...settings } = options;
     const port = await freePort();
-    const read = new ReadStream(`${options.ca ? "https" : "http"}://127.0.0.1:${port}`, options.ca);
-    read.stream.write({
-      request: {
-        $case: "start",
-        value: {
-          configJson: JSON.stringify({ port, ...config }),
-          initialCredits: options.credits ?? 10,
-          maxBatchSize: options.maxBatchSize ?? 100,
-          maxBatchBytes: 0n,
-          lingerMs: options.lingerMs ?? 0,
-          stageId: "http-test",
-        },
-      },
-    });
+    const url = `${ca ? "https" : "http"}://127.0.0.1:${port}`;
+    const read = new ReadStream({ port, ...config }, { ...settings, stageId: "http-test" }, url, ca);
     await read.listening();
     return read;
   }
@@ -86,31 +80,6 @@ class ReadStream {
       headers: { "content-type": "application/json", ...headers },
       body: typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body),
     });
-  }
-
-  async batch(): Promise<{ sequence: bigint; events: FlowEvent[] }> {
-    const message = await this.reader.next();
-    if (message.response?.$case !== "batch")
-      throw new Error(`expected a batch, got ${message.response?.$case}`);
-    const { sequence, batch, checkpoint } = message.response.value;
-    this.checkpoints.set(sequence, checkpoint?.position ?? Buffer.alloc(0));
-    return { sequence, events: (batch?.events ?? []) as FlowEvent[] };
-  }
-
-  commit(sequence: bigint): void {
-    const position = this.checkpoints.get(sequence) ?? Buffer.alloc(0);
-    this.stream.write({
-      request: { $case: "commit", value: { sequence, checkpoint: { position, description: "" } } },
-    });
-  }
-
-  credit(batches: number): void {
-    this.stream.write({ request: { $case: "credit", value: { batches } } });
-  }
-
-  async end(): Promise<void> {
-    this.stream.end();
-    await this.reader.status;
   }
 }
 
@@ -456,14 +425,11 @@ describe("TLS and validate-only", () => {
   afterAll(() => rmSync(tls.dir, { recursive: true, force: true }));
 
   const issues = async (config: object): Promise<[string, Severity, string][]> =>
-    (
-      await unary<ConfigureResponse>((done) =>
-        served.client.configure(
-          { configJson: JSON.stringify(config), validateOnly: true, stageId: "s" },
-          done,
-        ),
-      )
-    ).issues.map((issue) => [issue.path, issue.severity, issue.message]);
+    (await validateOnly(served.client, config, "s")).issues.map((issue) => [
+      issue.path,
+      issue.severity,
+      issue.message,
+    ]);
 
   it("serves HTTPS with the certificate and key files", async () => {
     const read = await ReadStream.open(

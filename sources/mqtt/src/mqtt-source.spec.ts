@@ -3,7 +3,17 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { serveSource } from "@flow/sdk";
 import { parseHandshake } from "@flow/sdk/internal";
-import { StreamReader, serveForTests, startTcpProxy, unary } from "@flow/testing";
+import {
+  eventsIn,
+  type ReadBatch,
+  type SourceReadClient,
+  type SourceReadOptions,
+  SourceReadStream,
+  serveForTests,
+  startTcpProxy,
+  unary,
+  validateOnly,
+} from "@flow/testing";
 import {
   publishAll,
   publishWhenSubscribed,
@@ -19,9 +29,7 @@ import { Family, Severity } from "./gen/component/v1/component";
 import type { Event } from "./gen/event/v1/event";
 import {
   type DescribeResponse,
-  type ReadRequest,
   type ReadResponse,
-  type SourceBatch,
   SourceServiceClient,
   SourceServiceService,
 } from "./gen/source_service/v1/source";
@@ -34,64 +42,11 @@ const served = serveForTests(
   SourceServiceClient,
 );
 
-type Reader = StreamReader<ReadRequest, ReadResponse>;
+type Batch = ReadBatch<ReadResponse>;
 
-function start(
-  client: SourceServiceClient,
-  config: object,
-  options: { credits?: number; maxBatchSize?: number; maxBatchBytes?: number; lingerMs?: number } = {},
-) {
-  const stream = client.read();
-  const reader: Reader = new StreamReader<ReadRequest, ReadResponse>(stream);
-  stream.write({
-    request: {
-      $case: "start",
-      value: {
-        configJson: JSON.stringify(config),
-        initialCredits: options.credits ?? 100,
-        maxBatchSize: options.maxBatchSize ?? 100,
-        maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
-        lingerMs: options.lingerMs ?? 0,
-        stageId: "mqtt",
-      },
-    },
-  });
-  const commit = (batch: SourceBatch): void => {
-    stream.write({
-      request: { $case: "commit", value: { sequence: batch.sequence, checkpoint: batch.checkpoint } },
-    });
-  };
-  const credit = (batches: number): void => {
-    stream.write({ request: { $case: "credit", value: { batches } } });
-  };
-  const end = async (): Promise<void> => {
-    stream.end();
-    await reader.status;
-  };
-  return { stream, reader, commit, credit, end };
-}
-
-async function nextBatch(reader: Reader): Promise<SourceBatch> {
-  const message = await reader.next();
-  if (message.response?.$case !== "batch")
-    throw new Error(`expected a batch, got ${message.response?.$case}`);
-  return message.response.value;
-}
-
-/** Batches until `count` events have arrived. */
-async function readEvents(
-  reader: Reader,
-  count: number,
-): Promise<{ events: Event[]; batches: SourceBatch[] }> {
-  const batches: SourceBatch[] = [];
-  const events: Event[] = [];
-  while (events.length < count) {
-    const batch = await nextBatch(reader);
-    batches.push(batch);
-    events.push(...(batch.batch?.events ?? []));
-  }
-  return { events, batches };
-}
+/** A Read stream of the source `client` serves, with 100 credits unless said otherwise. */
+const start = (client: SourceReadClient<ReadResponse>, config: object, options: SourceReadOptions = {}) =>
+  new SourceReadStream(client, config, { credits: 100, stageId: "mqtt", ...options });
 
 const text = (event: Event): string => event.data.toString("utf8");
 const ext = (event: Event, name: string) => event.extensions[name]?.value?.value;
@@ -117,17 +72,17 @@ withMosquitto(() => {
   };
 
   /** Waits until the stream's session is subscribed to `topic`, reading the one message that proved it. */
-  const subscribed = async (reader: Reader, topic: string): Promise<SourceBatch> => {
+  const subscribed = async (source: ReturnType<typeof start>, topic: string): Promise<Batch> => {
     await publishWhenSubscribed(publisher, topic, "ready");
-    const { events, batches } = await readEvents(reader, 1);
-    expect(events.map(text)).toEqual(["ready"]);
-    return batches[0] as SourceBatch;
+    const batches = await source.batchesOf(1);
+    expect(eventsIn(batches).map(text)).toEqual(["ready"]);
+    return batches[0] as Batch;
   };
 
   /** Creates the persistent session and its subscription, and leaves it with nothing unacknowledged. */
   const openSession = async (config: object, topic: string): Promise<void> => {
     const source = start(served.client, config, { maxBatchSize: 1, credits: 1 });
-    source.commit(await subscribed(source.reader, topic));
+    source.commit(await subscribed(source, topic));
     await source.end();
   };
 
@@ -142,11 +97,11 @@ withMosquitto(() => {
   it("turns messages into events with the topic, QoS, retain, dup and packet id, in order", async () => {
     const { topic, config } = freshConfig();
     const source = start(served.client, config);
-    await subscribed(source.reader, topic);
+    await subscribed(source, topic);
     await publishAll(publisher, topic, range(1, 5), {
       properties: { userProperties: { region: "eu" }, contentType: "text/plain" },
     });
-    const { events } = await readEvents(source.reader, 5);
+    const events = await source.events(5);
     await source.end();
 
     expect(events.map(text)).toEqual(range(1, 5));
@@ -169,31 +124,31 @@ withMosquitto(() => {
     // One event per batch and exactly the credits needed, so a later credit proves the commit
     // notice before it was handled (the SDK reads the stream's messages in order).
     let source = start(served.client, config, { maxBatchSize: 1, credits: 7 });
-    await subscribed(source.reader, topic);
+    await subscribed(source, topic);
     await publishAll(publisher, topic, range(1, 6));
-    const first = await readEvents(source.reader, 6);
-    source.commit(first.batches[2] as SourceBatch); // m3 and everything before it
+    const first = await source.batchesOf(6);
+    source.commit(first[2] as Batch); // m3 and everything before it
     source.credit(1);
     await publishAll(publisher, topic, ["m7"]);
-    await readEvents(source.reader, 1);
+    await source.batchesOf(1);
     await source.end();
 
     source = start(served.client, config, { maxBatchSize: 1, credits: 5 });
-    const again = await readEvents(source.reader, 4);
-    expect(again.events.map(text)).toEqual(["m4", "m5", "m6", "m7"]);
-    expect(again.events.map((event) => ext(event, "mqttdup"))).toEqual([true, true, true, true]);
-    source.commit(again.batches[3] as SourceBatch);
+    const again = await source.batchesOf(4);
+    expect(eventsIn(again).map(text)).toEqual(["m4", "m5", "m6", "m7"]);
+    expect(eventsIn(again).map((event) => ext(event, "mqttdup"))).toEqual([true, true, true, true]);
+    source.commit(again[3] as Batch);
     source.credit(1);
     await publishAll(publisher, topic, ["m8"]);
-    await readEvents(source.reader, 1);
+    await source.batchesOf(1);
     await source.end();
 
     // Everything up to m7 was committed and acknowledged: a new stream gets m8 (never committed) and m9 only.
     source = start(served.client, config);
     await publishAll(publisher, topic, ["m9"]);
-    const last = await readEvents(source.reader, 2);
+    const last = await source.batchesOf(2);
     await source.end();
-    expect(last.events.map(text)).toEqual(["m8", "m9"]);
+    expect(eventsIn(last).map(text)).toEqual(["m8", "m9"]);
   });
 
   it("cuts batches to maxBatchSize and maxBatchBytes", async () => {
@@ -203,7 +158,7 @@ withMosquitto(() => {
     await publishAll(publisher, topic, ["a", "b", "c", "d", "e", "f", "g"]);
     // Everything waits in the session, so the batches are cut by the limits alone.
     const source = start(served.client, config, { maxBatchSize: 4, maxBatchBytes: 3000, lingerMs: 10_000 });
-    const { batches } = await readEvents(source.reader, 10);
+    const batches = await source.batchesOf(10);
     await source.end();
     expect(batches.map((batch) => batch.batch?.events.map((event) => text(event)[0]).join(""))).toEqual([
       "xy", // with their attributes, a third 1000-byte event would pass 3000 bytes
@@ -215,7 +170,7 @@ withMosquitto(() => {
   it("recognises CloudEvents: binary mode in MQTT 5 user properties, structured mode by content type", async () => {
     const { topic, config } = freshConfig();
     const source = start(served.client, config);
-    await subscribed(source.reader, topic);
+    await subscribed(source, topic);
     await publisher.publishAsync(topic, '{"n":1}', {
       qos: 1,
       properties: {
@@ -243,7 +198,7 @@ withMosquitto(() => {
       }),
       { qos: 1, properties: { contentType: "application/cloudevents+json" } },
     );
-    const { events } = await readEvents(source.reader, 2);
+    const events = await source.events(2);
     await source.end();
     const [binary, structured] = events as [Event, Event];
     expect(binary).toEqual(
@@ -269,14 +224,14 @@ withMosquitto(() => {
   it("reads MQTT 3.1.1 too, where a structured CloudEvent is recognised by its JSON", async () => {
     const { topic, config } = freshConfig({ protocolVersion: 4 });
     const source = start(served.client, config);
-    await subscribed(source.reader, topic);
+    await subscribed(source, topic);
     await publisher.publishAsync(
       topic,
       JSON.stringify({ specversion: "1.0", id: "v4-1", source: "/s", type: "t" }),
       { qos: 1 },
     );
     await publisher.publishAsync(topic, "plain", { qos: 1 });
-    const { events } = await readEvents(source.reader, 2);
+    const events = await source.events(2);
     await source.end();
     expect(events.map((event) => event.id)[0]).toBe("v4-1");
     expect(text(events[1] as Event)).toBe("plain");
@@ -287,27 +242,27 @@ withMosquitto(() => {
     try {
       const { topic, config } = freshConfig({ url: `mqtt://127.0.0.1:${proxy.port}`, keepaliveSeconds: 5 });
       let source = start(served.client, config, { maxBatchSize: 2 });
-      await subscribed(source.reader, topic);
+      await subscribed(source, topic);
       await publishAll(publisher, topic, range(1, 4));
-      const before = await readEvents(source.reader, 4);
+      const before = await source.batchesOf(4);
       proxy.cut();
       proxy.restore();
       // The broker resends m1..m4 to the new connection; the source holds them already.
       await publishAll(publisher, topic, ["m5"]);
-      const after = await readEvents(source.reader, 1);
-      expect(after.events.map(text)).toEqual(["m5"]);
-      source.commit(after.batches[0] as SourceBatch);
+      const after = await source.batchesOf(1);
+      expect(eventsIn(after).map(text)).toEqual(["m5"]);
+      source.commit(after[0] as Batch);
       source.credit(1);
       await publishAll(publisher, topic, ["m6"]);
-      await readEvents(source.reader, 1);
+      await source.batchesOf(1);
       await source.end();
-      expect(before.events.map(text)).toEqual(range(1, 4));
+      expect(eventsIn(before).map(text)).toEqual(range(1, 4));
 
       source = start(served.client, { ...config, url: TEST_MQTT_URL });
       await publishAll(publisher, topic, ["m7"]);
-      const rest = await readEvents(source.reader, 2);
+      const rest = await source.batchesOf(2);
       await source.end();
-      expect(rest.events.map(text)).toEqual(["m6", "m7"]);
+      expect(eventsIn(rest).map(text)).toEqual(["m6", "m7"]);
     } finally {
       await proxy.close();
     }
@@ -342,13 +297,13 @@ withMosquitto(() => {
       // One event per batch and exactly the credits needed: the credit sent after the commit
       // notice proves, when its batch arrives, that the notice was handled.
       const source = start(first.client, config, { maxBatchSize: 1, credits: 21 });
-      await subscribed(source.reader, topic);
+      await subscribed(source, topic);
       await publishAll(publisher, topic, range(1, 20));
-      const read = await readEvents(source.reader, 20);
-      source.commit(read.batches[9] as SourceBatch); // through m10
+      const read = await source.batchesOf(20);
+      source.commit(read[9] as Batch); // through m10
       source.credit(1);
       await publishAll(publisher, topic, ["m21"]);
-      await readEvents(source.reader, 1);
+      await source.batchesOf(1);
       const exited = new Promise((resolve) => first.child.once("exit", resolve));
       first.child.kill("SIGKILL");
       await exited;
@@ -357,14 +312,14 @@ withMosquitto(() => {
 
       const second = await spawnService();
       const again = start(second.client, config);
-      const redelivered = await readEvents(again.reader, 11);
+      const redelivered = await again.batchesOf(11);
       // In flight at the kill: m11..m21, read and never committed. Nothing before is read again.
-      expect(redelivered.events.map(text)).toEqual(range(11, 21));
-      again.commit(redelivered.batches.at(-1) as SourceBatch);
+      expect(eventsIn(redelivered).map(text)).toEqual(range(11, 21));
+      again.commit(redelivered.at(-1) as Batch);
       again.credit(1);
       await publishAll(publisher, topic, ["m22"]);
-      const next = await readEvents(again.reader, 1);
-      expect(next.events.map(text)).toEqual(["m22"]);
+      const next = await again.batchesOf(1);
+      expect(eventsIn(next).map(text)).toEqual(["m22"]);
       await again.end();
       second.client.close();
       const stopped = new Promise((resolve) => second.child.once("exit", resolve));
@@ -374,13 +329,7 @@ withMosquitto(() => {
   });
 
   describe("validate-only", () => {
-    const configure = (config: object) =>
-      unary<{ accepted: boolean; issues: { path: string; message: string; severity: Severity }[] }>((done) =>
-        served.client.configure(
-          { configJson: JSON.stringify(config), validateOnly: true, stageId: "mqtt" },
-          done,
-        ),
-      );
+    const configure = (config: object) => validateOnly(served.client, config, "mqtt");
 
     it("accepts a reachable broker and valid topic filters", async () => {
       const { config } = freshConfig({ topics: ["flow-test/+/a", "flow-test/#"] });

@@ -1,6 +1,16 @@
 import { join } from "node:path";
 import { type FlowEvent, serveSource } from "@flow/sdk";
-import { StreamReader, serveForTests, unary, withMachineRequirement } from "@flow/testing";
+import {
+  eventsIn,
+  type ReadBatch,
+  type SourceReadClient,
+  type SourceReadOptions,
+  SourceReadStream,
+  serveForTests,
+  unary,
+  validateOnly,
+  withMachineRequirement,
+} from "@flow/testing";
 import {
   createTestStream,
   NATS_HOW_TO_FIX,
@@ -13,9 +23,7 @@ import { credentials } from "@grpc/grpc-js";
 import { headers as natsHeaders } from "nats";
 import { Family } from "./gen/component/v1/component";
 import {
-  type ConfigureResponse,
   type DescribeResponse,
-  type ReadRequest,
   type ReadResponse,
   SourceServiceClient,
   SourceServiceService,
@@ -38,65 +46,14 @@ it("describes itself over gRPC", async () => {
   );
 });
 
-type Batch = { sequence: bigint; events: FlowEvent[]; position: Buffer };
+type Batch = ReadBatch<ReadResponse>;
 
-/** One Read stream driven by the test: batches come as credits allow, commits go when it says. */
-function openRead(
+/** One Read stream driven by the test (on the in-process service unless another client is given), in batches of 2. */
+const openRead = (
   config: object,
-  options: { checkpoint?: Buffer; credits?: number; maxBatchSize?: number; maxBatchBytes?: number } = {},
-  client: SourceServiceClient = served.client,
-) {
-  const stream = client.read();
-  const reader = new StreamReader<ReadRequest, ReadResponse>(stream);
-  stream.write({
-    request: {
-      $case: "start",
-      value: {
-        configJson: JSON.stringify(config),
-        ...(options.checkpoint ? { checkpoint: { position: options.checkpoint, description: "" } } : {}),
-        initialCredits: options.credits ?? 10,
-        maxBatchSize: options.maxBatchSize ?? 2,
-        maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
-        lingerMs: 0,
-        stageId: "test",
-      },
-    },
-  });
-  return {
-    async batch(): Promise<Batch> {
-      const message = await reader.next();
-      if (message.response?.$case !== "batch")
-        throw new Error(`expected a batch, got ${message.response?.$case}`);
-      const { sequence, batch, checkpoint } = message.response.value;
-      return { sequence, events: batch?.events ?? [], position: checkpoint?.position ?? Buffer.alloc(0) };
-    },
-    /** Batches until `count` events have come. */
-    async events(count: number): Promise<{ events: FlowEvent[]; batches: Batch[] }> {
-      const batches: Batch[] = [];
-      let events: FlowEvent[] = [];
-      while (events.length < count) {
-        const next = await this.batch();
-        batches.push(next);
-        events = events.concat(next.events);
-      }
-      return { events, batches };
-    },
-    commit(batch: Batch): void {
-      stream.write({
-        request: {
-          $case: "commit",
-          value: { sequence: batch.sequence, checkpoint: { position: batch.position, description: "" } },
-        },
-      });
-    },
-    async end(): Promise<void> {
-      stream.end();
-      await reader.finished.catch(() => undefined);
-    },
-    status: reader.status,
-    reader,
-  };
-}
+  options: SourceReadOptions = {},
+  client: SourceReadClient<ReadResponse> = served.client,
+) => new SourceReadStream(client, config, { maxBatchSize: 2, ...options });
 
 const attribute = (event: FlowEvent, name: string) => event.extensions[name]?.value?.value;
 
@@ -132,7 +89,7 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
   it("turns each message into an event with its subject, stream sequence and delivery count", async () => {
     await publish(3);
     const read = openRead(config());
-    const { events } = await read.events(3);
+    const events = await read.events(3);
     await read.end();
     expect(events.map((event) => event.data.toString())).toEqual(["message 1", "message 2", "message 3"]);
     expect(events[0]).toEqual(
@@ -173,18 +130,22 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
   it("acknowledges nothing before the commit notice: an ended stream's batches are redelivered", async () => {
     await publish(4);
     const first = openRead(config());
-    const { events } = await first.events(4);
+    const events = await first.events(4);
     expect((await stream.jsm.consumers.info(stream.name, "reader")).num_ack_pending).toBe(4);
     await first.end();
 
     const second = openRead(config());
-    const again = await second.events(4);
-    expect(again.events.map((event) => event.id).sort()).toEqual(events.map((event) => event.id).sort());
-    expect(again.events.every((event) => attribute(event, "natsredelivered") === true)).toBe(true);
-    expect(again.events.map((event) => attribute(event, "natsdeliverycount"))).toEqual([2, 2, 2, 2]);
+    const again = await second.batchesOf(4);
+    expect(
+      eventsIn(again)
+        .map((event) => event.id)
+        .sort(),
+    ).toEqual(events.map((event) => event.id).sort());
+    expect(eventsIn(again).every((event) => attribute(event, "natsredelivered") === true)).toBe(true);
+    expect(eventsIn(again).map((event) => attribute(event, "natsdeliverycount"))).toEqual([2, 2, 2, 2]);
 
     // Committing the first batch acknowledges exactly its two messages.
-    second.commit(again.batches[0] as Batch);
+    second.commit(again[0] as Batch);
     for (;;) {
       const info = await stream.jsm.consumers.info(stream.name, "reader");
       if (info.num_ack_pending === 2) break;
@@ -193,12 +154,12 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
     await second.end();
 
     const third = openRead(config());
-    const rest = await third.events(2);
-    third.commit(rest.batches[rest.batches.length - 1] as Batch);
+    const rest = await third.batchesOf(2);
+    third.commit(rest[rest.length - 1] as Batch);
     await settled();
     await third.end();
-    expect(rest.events.map((event) => event.id)).toEqual(
-      again.batches.slice(1).flatMap((batch) => batch.events.map((event) => event.id)),
+    expect(eventsIn(rest).map((event) => event.id)).toEqual(
+      again.slice(1).flatMap((batch) => batch.events.map((event) => event.id)),
     );
   });
 
@@ -208,7 +169,7 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
     const client = new SourceServiceClient(service.address, credentials.createInsecure());
     try {
       const read = openRead(config(), { maxBatchSize: 2, credits: 3 }, client);
-      const { batches } = await read.events(6);
+      const batches = await read.batchesOf(6);
       read.commit(batches[0] as Batch);
       for (;;) {
         const info = await stream.jsm.consumers.info(stream.name, "reader");
@@ -220,14 +181,18 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
 
       // No nak could be sent: the two uncommitted batches come back once ack_wait (1 s) has passed.
       const next = openRead(config());
-      const redelivered = await next.events(4);
-      expect(redelivered.events.map((event) => event.id).sort()).toEqual(
+      const redelivered = await next.batchesOf(4);
+      expect(
+        eventsIn(redelivered)
+          .map((event) => event.id)
+          .sort(),
+      ).toEqual(
         batches
           .slice(1)
           .flatMap((batch) => batch.events.map((event) => event.id))
           .sort(),
       );
-      next.commit(redelivered.batches[redelivered.batches.length - 1] as Batch);
+      next.commit(redelivered[redelivered.length - 1] as Batch);
       const info = await settled();
       await next.end();
       expect(info.num_pending).toBe(0);
@@ -257,9 +222,9 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
       checkpoint: second.position,
       maxBatchSize: 10,
     });
-    const resumed = await fresh.events(4);
+    const resumed = await fresh.batchesOf(4);
     await fresh.end();
-    expect(resumed.events.map((event) => attribute(event, "natssequence"))).toEqual(["3", "4", "5", "6"]);
+    expect(eventsIn(resumed).map((event) => attribute(event, "natssequence"))).toEqual(["3", "4", "5", "6"]);
     const created = await stream.jsm.consumers.info(stream.name, "another");
     expect(created.config.opt_start_seq).toBe(3);
   });
@@ -294,7 +259,7 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
       { headers: structured },
     );
     const read = openRead(config());
-    const { events } = await read.events(2);
+    const events = await read.events(2);
     await read.end();
     const [first, second] = events as [FlowEvent, FlowEvent];
     expect(first).toEqual(
@@ -324,19 +289,13 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
     const js = stream.nc.jetstream();
     for (let index = 0; index < 4; index++) await js.publish(`${stream.prefix}.big`, Buffer.alloc(400, 97));
     const read = openRead(config(), { maxBatchSize: 10, maxBatchBytes: 1000 });
-    const { batches } = await read.events(4);
+    const batches = await read.batchesOf(4);
     await read.end();
     expect(batches.every((batch) => batch.events.length <= 2)).toBe(true);
   });
 
   describe("validate-only reaches the server", () => {
-    const validate = (extra: object) =>
-      unary<ConfigureResponse>((done) =>
-        served.client.configure(
-          { configJson: JSON.stringify(config(extra)), validateOnly: true, stageId: "test" },
-          done,
-        ),
-      );
+    const validate = (extra: object) => validateOnly(served.client, config(extra));
 
     it("accepts a stream that exists", async () => {
       expect(await validate({})).toEqual(expect.objectContaining({ accepted: true, issues: [] }));

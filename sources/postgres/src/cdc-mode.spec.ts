@@ -8,7 +8,12 @@ import {
 import type pg from "pg";
 import { decodeCdcCheckpoint } from "./cdc-checkpoint";
 import { formatLsn } from "./lsn";
-import { payload, ReadStream, servePostgresSource, validateOnly } from "./test-support/read-stream";
+import {
+  payload,
+  readStream,
+  servePostgresSource,
+  validateOnly,
+} from "./test-support/postgres-source-for-tests";
 
 const served = servePostgresSource();
 
@@ -103,7 +108,7 @@ withPrivatePostgres(() => {
     const { table, slot, config } = await freshTable("shape");
     await admin.query(`CREATE TABLE ${table}_full (id int PRIMARY KEY, name text)`);
     await admin.query(`ALTER TABLE ${table}_full REPLICA IDENTITY FULL`);
-    const read = new ReadStream(served, { ...config, tables: [table, `${table}_full`] });
+    const read = readStream(served, { ...config, tables: [table, `${table}_full`] });
     // The slot exists once the stream has started; what is written after it is streamed.
     while (
       !(await slotState(slot).then(
@@ -167,7 +172,7 @@ withPrivatePostgres(() => {
     await publishAndCreateSlot(table, slot);
     const initial = (await slotState(slot)).confirmed;
     for (let id = 1; id <= 6; id += 1) await admin.query(`INSERT INTO ${table} (id) VALUES ($1)`, [id]);
-    const read = new ReadStream(served, config, { maxBatchSize: 2 });
+    const read = readStream(served, config, { maxBatchSize: 2 });
     const batches = await read.batchesOf(6);
     expect(batches.flatMap((batch) => batch.events.map((event) => payload(event).new))).toEqual(
       [1, 2, 3, 4, 5, 6].map((id) => ({ id, name: null, at: null })),
@@ -177,16 +182,16 @@ withPrivatePostgres(() => {
     expect((await slotState(slot)).confirmed).toBe(initial);
 
     read.commit(batches[0]?.sequence ?? 0n);
-    const committed = checkpointLsn(batches[0]?.checkpoint ?? Buffer.alloc(0));
+    const committed = checkpointLsn(batches[0]?.position ?? Buffer.alloc(0));
     await confirmedBecomes(slot, committed);
     // Later status updates keep it there, though batches after it were received long ago.
     await statusUpdates(slot, 3);
     expect((await slotState(slot)).confirmed).toBe(committed);
 
     const last = batches[batches.length - 1];
-    expect(committed).not.toBe(checkpointLsn(last?.checkpoint ?? Buffer.alloc(0)));
+    expect(committed).not.toBe(checkpointLsn(last?.position ?? Buffer.alloc(0)));
     read.commit(last?.sequence ?? 0n);
-    await confirmedBecomes(slot, checkpointLsn(last?.checkpoint ?? Buffer.alloc(0)));
+    await confirmedBecomes(slot, checkpointLsn(last?.position ?? Buffer.alloc(0)));
     await read.end();
   });
 
@@ -196,21 +201,21 @@ withPrivatePostgres(() => {
     await admin.query(`INSERT INTO ${table} (id) SELECT generate_series(1, 5)`); // one transaction of 5
     await admin.query(`INSERT INTO ${table} (id) VALUES (6)`);
     await admin.query(`INSERT INTO ${table} (id) VALUES (7)`);
-    const firstRun = new ReadStream(served, config, { maxBatchSize: 2 });
+    const firstRun = readStream(served, config, { maxBatchSize: 2 });
     const first = await firstRun.batchesOf(7);
     const rowId = (event: FlowEvent): number => (payload(event).new as { id: number }).id;
     expect(first.flatMap((batch) => batch.events.map(rowId))).toEqual([1, 2, 3, 4, 5, 6, 7]);
     // The first batch ends inside the five-row transaction: its checkpoint counts the changes in it.
     const [committed, resumeAt] = first;
     if (!committed || !resumeAt) throw new Error("fewer than two batches");
-    expect(decodeCdcCheckpoint(committed.checkpoint)?.partial?.emitted).toBe(committed.events.length);
+    expect(decodeCdcCheckpoint(committed.position)?.partial?.emitted).toBe(committed.events.length);
     firstRun.commit(committed.sequence);
-    await confirmedBecomes(slot, checkpointLsn(committed.checkpoint));
+    await confirmedBecomes(slot, checkpointLsn(committed.position));
     await firstRun.end();
 
     // As after a crash where Core committed the second batch but the slot heard only of the first.
     const after = first.slice(2).flatMap((batch) => batch.events);
-    const secondRun = new ReadStream(served, config, { checkpoint: resumeAt.checkpoint, maxBatchSize: 10 });
+    const secondRun = readStream(served, config, { checkpoint: resumeAt.position, maxBatchSize: 10 });
     const again = await secondRun.events(after.length);
     expect(again.map((event) => event.id)).toEqual(after.map((event) => event.id));
     expect(again.map(rowId)).toEqual(after.map(rowId));
@@ -227,7 +232,7 @@ withPrivatePostgres(() => {
     await admin.query(
       `INSERT INTO ${table} (id, name) SELECT n, repeat('x', 100) FROM generate_series(1, 20) AS n`,
     );
-    const read = new ReadStream(served, config, { maxBatchSize: 100, maxBatchBytes: 1000, credits: 100 });
+    const read = readStream(served, config, { maxBatchSize: 100, maxBatchBytes: 1000, credits: 100 });
     const sizes: number[] = [];
     const ids: number[] = [];
     while (ids.length < 20) {
@@ -250,11 +255,11 @@ withPrivatePostgres(() => {
     try {
       const proxied = new URL(cluster.url);
       proxied.port = String(proxy.port);
-      const read = new ReadStream(served, { ...config, url: proxied.toString() }, { maxBatchSize: 1 });
+      const read = readStream(served, { ...config, url: proxied.toString() }, { maxBatchSize: 1 });
       const [committed] = await read.batchesOf(2);
-      resumeAt = committed?.checkpoint;
+      resumeAt = committed?.position;
       read.commit(committed?.sequence ?? 0n);
-      await confirmedBecomes(slot, checkpointLsn(committed?.checkpoint ?? Buffer.alloc(0)));
+      await confirmedBecomes(slot, checkpointLsn(committed?.position ?? Buffer.alloc(0)));
       proxy.cut();
       expect((await read.reader.status).code).toBe(14);
     } finally {
@@ -262,7 +267,7 @@ withPrivatePostgres(() => {
     }
     while ((await slotState(slot)).active) await new Promise((resolve) => setTimeout(resolve, 20));
     // As Core does: from the committed checkpoint (which may say "one change into the next transaction").
-    const again = new ReadStream(served, config, { checkpoint: resumeAt });
+    const again = readStream(served, config, { checkpoint: resumeAt });
     expect((await again.events(1)).map((event) => (payload(event).new as { id: number }).id)).toEqual([2]);
     await again.end();
   });
@@ -270,7 +275,7 @@ withPrivatePostgres(() => {
   it("refuses, for good, a checkpoint of another slot", async () => {
     const { config } = await freshTable("foreign");
     const checkpoint = Buffer.from(JSON.stringify({ kind: "postgres-cdc", slot: "other", lsn: "0/1" }));
-    const read = new ReadStream(served, config, { checkpoint });
+    const read = readStream(served, config, { checkpoint });
     const status = await read.reader.status;
     expect(status.code).toBe(9);
     expect(status.details).toContain("replication slot");

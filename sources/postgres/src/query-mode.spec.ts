@@ -2,7 +2,12 @@ import { describeWithPostgres, startTcpProxy, unary, uniqueTestSchema } from "@f
 import pg from "pg";
 import { Family, Severity } from "./gen/component/v1/component";
 import type { DescribeResponse } from "./gen/source_service/v1/source";
-import { payload, ReadStream, servePostgresSource, validateOnly } from "./test-support/read-stream";
+import {
+  payload,
+  readStream,
+  servePostgresSource,
+  validateOnly,
+} from "./test-support/postgres-source-for-tests";
 
 const served = servePostgresSource();
 
@@ -53,7 +58,7 @@ describeWithPostgres("query mode against the local PostgreSQL", (url) => {
                                    (1, '2026-01-01 09:00:00+00', NULL, NULL, NULL, NULL, NULL),
                                    (2, '2026-01-01 11:00:00+00', 'two', 2, false, -1, '"x"')`,
     );
-    const read = new ReadStream(served, config, { maxBatchSize: 2 });
+    const read = readStream(served, config, { maxBatchSize: 2 });
     const first = await read.batch();
     const second = await read.batch();
     expect([...first.events, ...second.events].map((event) => payload(event).id)).toEqual([
@@ -81,11 +86,11 @@ describeWithPostgres("query mode against the local PostgreSQL", (url) => {
         datacontenttype: "application/json",
       }),
     );
-    expect(JSON.parse(first.checkpoint.toString()).cursor).toEqual([
+    expect(JSON.parse(first.position.toString()).cursor).toEqual([
       "2026-01-01 10:00:00.123456+00",
       "9007199254740993",
     ]);
-    expect(JSON.parse(second.checkpoint.toString()).cursor).toEqual(["2026-01-01 11:00:00+00", "2"]);
+    expect(JSON.parse(second.position.toString()).cursor).toEqual(["2026-01-01 11:00:00+00", "2"]);
     await read.end();
   });
 
@@ -96,13 +101,13 @@ describeWithPostgres("query mode against the local PostgreSQL", (url) => {
       [2, "2026-01-01 00:00:02+00"],
       [3, "2026-01-01 00:00:03+00"],
     ]);
-    const firstRun = new ReadStream(served, config, { maxBatchSize: 2 });
+    const firstRun = readStream(served, config, { maxBatchSize: 2 });
     const first = await firstRun.batch();
     const replayed = (await firstRun.batch()).events;
     await firstRun.end();
 
     await admin.query(`UPDATE ${table} SET updated_at = '2026-01-01 00:00:09+00', name = 'new' WHERE id = 1`);
-    const secondRun = new ReadStream(served, config, { checkpoint: first.checkpoint, maxBatchSize: 10 });
+    const secondRun = readStream(served, config, { checkpoint: first.position, maxBatchSize: 10 });
     const again = await secondRun.events(2);
     // Row 3's version is the one the first run emitted after the checkpoint: the same id again.
     expect(again[0]?.id).toBe(replayed[0]?.id);
@@ -120,7 +125,7 @@ describeWithPostgres("query mode against the local PostgreSQL", (url) => {
       table,
       [5, 3, 1, 4, 2].map((id) => [id, "2026-01-01 00:00:00+00"]),
     );
-    const read = new ReadStream(served, config, { maxBatchSize: 2 });
+    const read = readStream(served, config, { maxBatchSize: 2 });
     const events = await read.events(5);
     expect(events.map((event) => payload(event).id)).toEqual(["1", "2", "3", "4", "5"]);
     await read.end();
@@ -129,7 +134,7 @@ describeWithPostgres("query mode against the local PostgreSQL", (url) => {
   it("once caught up, polls: rows added later arrive on the same stream", async () => {
     const { table, config } = await freshTable("poll");
     await insert(table, [[1, "2026-01-01 00:00:01+00"]]);
-    const read = new ReadStream(served, config);
+    const read = readStream(served, config);
     expect((await read.events(1)).map((event) => payload(event).id)).toEqual(["1"]);
     await insert(table, [
       [2, "2026-01-01 00:00:02+00"],
@@ -145,7 +150,7 @@ describeWithPostgres("query mode against the local PostgreSQL", (url) => {
       table,
       Array.from({ length: 10 }, (_, index) => [index + 1, `2026-01-01 00:00:${10 + index}+00`]),
     );
-    const read = new ReadStream(served, config, { maxBatchSize: 100, maxBatchBytes: 600 });
+    const read = readStream(served, config, { maxBatchSize: 100, maxBatchBytes: 600 });
     const sizes: number[] = [];
     const ids: unknown[] = [];
     while (ids.length < 10) {
@@ -168,7 +173,7 @@ describeWithPostgres("query mode against the local PostgreSQL", (url) => {
         cursor: ["x", "1"],
       }),
     );
-    const read = new ReadStream(served, config, { checkpoint });
+    const read = readStream(served, config, { checkpoint });
     const status = await read.reader.status;
     expect(status.code).toBe(9); // FAILED_PRECONDITION: Core stops the run, no restart can help
     expect(status.details).toContain(`public.${table}`);
@@ -182,7 +187,7 @@ describeWithPostgres("query mode against the local PostgreSQL", (url) => {
     try {
       const proxied = new URL(url);
       proxied.host = `127.0.0.1:${proxy.port}`;
-      const read = new ReadStream(served, { ...config, url: proxied.toString() });
+      const read = readStream(served, { ...config, url: proxied.toString() });
       await read.events(1);
       proxy.cut();
       const status = await read.reader.status;

@@ -1,12 +1,20 @@
 import { join } from "node:path";
 import { serveSource } from "@flow/sdk";
-import { serveForTests, startTcpProxy, unary } from "@flow/testing";
+import {
+  type SourceReadClient,
+  type SourceReadOptions,
+  SourceReadStream,
+  serveForTests,
+  startTcpProxy,
+  unary,
+  validateOnly,
+} from "@flow/testing";
 import { status } from "@grpc/grpc-js";
 import { Family, Severity } from "./gen/component/v1/component";
 import type { Event } from "./gen/event/v1/event";
 import {
-  type ConfigureResponse,
   type DescribeResponse,
+  type ReadResponse,
   SourceServiceClient,
   SourceServiceService,
 } from "./gen/source_service/v1/source";
@@ -18,7 +26,7 @@ import {
   TestBroker,
   uniqueName,
 } from "./test-support/rabbitmq-for-tests";
-import { SourceStream, SpawnedSource, until } from "./test-support/source-stream";
+import { SpawnedSource, until } from "./test-support/spawned-source";
 
 const served = serveForTests(
   serveSource,
@@ -26,6 +34,13 @@ const served = serveForTests(
   { service: SourceServiceService, packageDir: join(__dirname, "..") },
   SourceServiceClient,
 );
+
+/** A Read stream of the source `client` serves, in batches of 10 unless said otherwise. */
+const readStream = (
+  client: SourceReadClient<ReadResponse>,
+  config: object,
+  options: SourceReadOptions = {},
+) => new SourceReadStream(client, config, { maxBatchSize: 10, stageId: "rabbit", ...options });
 
 const extension = (event: Event, name: string) => event.extensions[name]?.value?.value;
 const texts = (events: Event[]) => events.map((event) => event.data.toString());
@@ -52,13 +67,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
     await broker.close();
   });
 
-  const configure = (config: object): Promise<ConfigureResponse> =>
-    unary((done) =>
-      served.client.configure(
-        { configJson: JSON.stringify(config), validateOnly: true, stageId: "rabbit" },
-        done,
-      ),
-    );
+  const configure = (config: object) => validateOnly(served.client, config, "rabbit");
 
   it("validate-only reaches the broker: an unreachable broker, bad credentials, a missing queue or exchange", async () => {
     const queue = await broker.queue("validate");
@@ -120,7 +129,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
       },
       { body: Buffer.from([0xff, 0x00]), options: { contentType: "application/octet-stream" } },
     ]);
-    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue, type: "flow.test" });
+    const stream = readStream(served.client, { url: RABBITMQ_URL, queue, type: "flow.test" });
     const [first, second] = await stream.events(2);
     expect(first).toEqual(
       expect.objectContaining({
@@ -146,13 +155,13 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
   it("acknowledges nothing on receipt: a stream that ends before the commit notice leaves every message to be redelivered, marked", async () => {
     const queue = await broker.queue("no-commit");
     await broker.publish(queue, numbered(1, 4));
-    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 4 });
+    const stream = readStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 4 });
     expect(texts((await stream.batch()).events)).toEqual(["m1", "m2", "m3", "m4"]);
     expect(await broker.ready(queue)).toBe(0);
     await stream.end();
     await until(async () => (await broker.ready(queue)) === 4, "the four messages are back in the queue");
 
-    const again = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 4 });
+    const again = readStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 4 });
     const batch = await again.batch();
     expect(batch.events.map((event) => event.id)).toEqual(["id-1", "id-2", "id-3", "id-4"]);
     expect(batch.events.map((event) => extension(event, "rabbitmqredelivered"))).toEqual([
@@ -173,7 +182,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
   it("one commit notice acknowledges its batch and every batch before it (basic.ack multiple)", async () => {
     const queue = await broker.queue("multiple");
     await broker.publish(queue, numbered(1, 9));
-    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 3 });
+    const stream = readStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 3 });
     await stream.batch();
     await stream.batch();
     const third = await stream.batch();
@@ -187,7 +196,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
   it("holds at most `prefetch` messages unacknowledged; a commit lets more come", async () => {
     const queue = await broker.queue("prefetch");
     await broker.publish(queue, numbered(1, 30));
-    const stream = new SourceStream(
+    const stream = readStream(
       served.client,
       { url: RABBITMQ_URL, queue, prefetch: 10 },
       { maxBatchSize: 5, credits: 100 },
@@ -205,7 +214,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
     const queue = await broker.queue("sigkill");
     await broker.publish(queue, numbered(1, 100));
     const service = await SpawnedSource.start();
-    const stream = new SourceStream(
+    const stream = readStream(
       service.client,
       { url: RABBITMQ_URL, queue, prefetch: 20 },
       { maxBatchSize: 5, credits: 2 },
@@ -219,7 +228,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
     await service.kill();
     await until(async () => (await broker.ready(queue)) === 95, "all but the committed five are back");
 
-    const again = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 95 });
+    const again = readStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 95 });
     const events = await again.events(95);
     expect(new Set(events.map((event) => event.id)).size).toBe(95);
     expect(events.map((event) => event.id)).not.toContain("id-1");
@@ -234,7 +243,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: 5672 });
     try {
       const url = `amqp://guest:guest@127.0.0.1:${proxy.port}`;
-      const stream = new SourceStream(served.client, { url, queue }, { maxBatchSize: 2, credits: 1 });
+      const stream = readStream(served.client, { url, queue }, { maxBatchSize: 2, credits: 1 });
       const batch = await stream.batch();
       proxy.cut();
       stream.commit(batch); // Too late: the channel is gone, so the broker redelivers these too.
@@ -287,7 +296,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
         options: { contentType: "application/cloudevents+json", messageId: "m-bad" },
       },
     ]);
-    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 7 });
+    const stream = readStream(served.client, { url: RABBITMQ_URL, queue }, { maxBatchSize: 7 });
     const events = await stream.events(7);
     for (const event of events.slice(0, 4)) {
       expect(event).toEqual(
@@ -335,7 +344,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
       queue,
       [1, 2, 3].map((n) => ({ body: `${n}`.repeat(400), options: { messageId: `b-${n}` } })),
     );
-    const stream = new SourceStream(
+    const stream = readStream(
       served.client,
       { url: RABBITMQ_URL, queue },
       { maxBatchSize: 10, maxBatchBytes: 1500, lingerMs: 1000 },
@@ -364,7 +373,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
       exchange: { name: exchange, type: "topic", routingKeys: ["order.*"] },
       stopWhenIdleMs: 2000,
     };
-    const stream = new SourceStream(served.client, config, { maxBatchSize: 10, lingerMs: 200 });
+    const stream = readStream(served.client, config, { maxBatchSize: 10, lingerMs: 200 });
     await until(async () => (await broker.consumers(queue)) === 1, "the source consumes");
     broker.channel.publish(exchange, "order.created", Buffer.from("a"), {
       messageId: "x-1",
@@ -389,7 +398,7 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
   });
 
   it("a queue that does not exist ends the stream as a permanent failure", async () => {
-    const stream = new SourceStream(served.client, { url: RABBITMQ_URL, queue: uniqueName("absent") });
+    const stream = readStream(served.client, { url: RABBITMQ_URL, queue: uniqueName("absent") });
     const ended = await stream.reader.status;
     expect(ended.code).toBe(status.FAILED_PRECONDITION);
     expect(ended.details).toMatch(/NOT_FOUND/);

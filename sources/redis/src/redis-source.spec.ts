@@ -1,15 +1,18 @@
 import { join } from "node:path";
 import { type FlowEvent, serveSource } from "@flow/sdk";
-import { StreamReader, serveForTests, startTcpProxy, unary } from "@flow/testing";
+import {
+  type SourceReadOptions,
+  SourceReadStream,
+  serveForTests,
+  startTcpProxy,
+  unary,
+  validateOnly,
+} from "@flow/testing";
 import { TEST_REDIS_URL, uniqueKey, withRedis } from "@flow/testing/redis";
 import Redis from "ioredis";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
-  type ConfigureRequest,
-  type ConfigureResponse,
   type DescribeResponse,
-  type ReadRequest,
-  type ReadResponse,
   SourceServiceClient,
   SourceServiceService,
 } from "./gen/source_service/v1/source";
@@ -29,67 +32,9 @@ it("describes itself over gRPC", async () => {
   );
 });
 
-/** One Read stream of the served source. */
-class ReadStream {
-  private readonly stream = served.client.read();
-  readonly reader = new StreamReader<ReadRequest, ReadResponse>(this.stream);
-  readonly checkpoints = new Map<bigint, Buffer>();
-
-  constructor(
-    config: object,
-    options: { credits?: number; maxBatchSize?: number; maxBatchBytes?: number } = {},
-  ) {
-    this.stream.write({
-      request: {
-        $case: "start",
-        value: {
-          configJson: JSON.stringify(config),
-          initialCredits: options.credits ?? 10,
-          maxBatchSize: options.maxBatchSize ?? 100,
-          maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
-          lingerMs: 0,
-          stageId: "redis-test",
-        },
-      },
-    });
-  }
-
-  async batch(): Promise<{ sequence: bigint; events: FlowEvent[] }> {
-    const message = await this.reader.next();
-    if (message.response?.$case !== "batch")
-      throw new Error(`expected a batch, got ${message.response?.$case}`);
-    const { sequence, batch, checkpoint } = message.response.value;
-    this.checkpoints.set(sequence, checkpoint?.position ?? Buffer.alloc(0));
-    return { sequence, events: (batch?.events ?? []) as FlowEvent[] };
-  }
-
-  /** Batches until `count` events came. */
-  async events(count: number): Promise<FlowEvent[]> {
-    const events: FlowEvent[] = [];
-    while (events.length < count) events.push(...(await this.batch()).events);
-    return events;
-  }
-
-  commit(sequence: bigint): void {
-    const position = this.checkpoints.get(sequence) ?? Buffer.alloc(0);
-    this.stream.write({
-      request: { $case: "commit", value: { sequence, checkpoint: { position, description: "" } } },
-    });
-  }
-
-  credit(batches: number): void {
-    this.stream.write({ request: { $case: "credit", value: { batches } } });
-  }
-
-  async end(): Promise<void> {
-    this.stream.end();
-    await this.reader.status;
-  }
-}
-
-function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => served.client.configure(request, done));
-}
+/** A Read stream of the served source. */
+const readStream = (config: object, options: SourceReadOptions = {}) =>
+  new SourceReadStream(served.client, config, { stageId: "redis-test", ...options });
 
 const text = (event: FlowEvent, name: string): unknown => event.extensions[name]?.value?.value;
 
@@ -133,7 +78,7 @@ withRedis(() => {
   it("reads entries as events with the stream, entry id and delivery count; XACKs only after the commit notice", async () => {
     const { stream, config } = await freshStream("attributes");
     const ids = await add(stream, 3);
-    const read = new ReadStream(config, { maxBatchSize: 2 });
+    const read = readStream(config, { maxBatchSize: 2 });
     const first = await read.batch();
     const second = await read.batch();
     expect(first.events.map((event) => event.id)).toEqual([`${stream}:${ids[0]}`, `${stream}:${ids[1]}`]);
@@ -164,7 +109,7 @@ withRedis(() => {
   it("a stream ended before the commit notice is read again first (delivery count 2); a committed one is not", async () => {
     const { stream, config } = await freshStream("redeliver");
     const ids = await add(stream, 4);
-    const firstRun = new ReadStream(config, { maxBatchSize: 2, credits: 2 });
+    const firstRun = readStream(config, { maxBatchSize: 2, credits: 2 });
     const committed = await firstRun.batch();
     const uncommitted = await firstRun.batch();
     firstRun.commit(committed.sequence);
@@ -172,7 +117,7 @@ withRedis(() => {
     await firstRun.end();
 
     const [later] = await add(stream, 1, 5);
-    const secondRun = new ReadStream(config, { maxBatchSize: 10 });
+    const secondRun = readStream(config, { maxBatchSize: 10 });
     const again = await secondRun.events(2);
     expect(again.map((event) => text(event, "redisentryid"))).toEqual([ids[2], ids[3]]);
     expect(again.map((event) => text(event, "redisdeliverycount"))).toEqual([2, 2]);
@@ -185,7 +130,7 @@ withRedis(() => {
 
     // Everything committed: a new stream starts with what is added now, nothing older.
     const [marker] = await add(stream, 1, 6);
-    const thirdRun = new ReadStream(config);
+    const thirdRun = readStream(config);
     expect((await thirdRun.batch()).events.map((event) => text(event, "redisentryid"))).toEqual([marker]);
     await thirdRun.end();
   });
@@ -193,13 +138,13 @@ withRedis(() => {
   it("duplicates after a cut stream are exactly the batches in flight, never a committed one", async () => {
     const { stream, config } = await freshStream("bounded");
     await add(stream, 100);
-    const crashed = new ReadStream(config, { maxBatchSize: 10, credits: 3 });
+    const crashed = readStream(config, { maxBatchSize: 10, credits: 3 });
     const batches = [await crashed.batch(), await crashed.batch(), await crashed.batch()];
     crashed.commit(batches[0]?.sequence ?? 0n);
     await pendingBecomes(stream, 20);
     await crashed.end();
 
-    const resumed = new ReadStream(config, { maxBatchSize: 10, credits: 100 });
+    const resumed = readStream(config, { maxBatchSize: 10, credits: 100 });
     const all = await resumed.events(90);
     const inFlight = [...(batches[1]?.events ?? []), ...(batches[2]?.events ?? [])].map((event) => event.id);
     const duplicates = all
@@ -214,11 +159,11 @@ withRedis(() => {
   it("reclaims the pending entries of a crashed consumer once they are idle for claimIdleMs", async () => {
     const { stream, config } = await freshStream("reclaim");
     const ids = await add(stream, 2);
-    const crashed = new ReadStream({ ...config, consumer: "crashed", claimIdleMs: 0 });
+    const crashed = readStream({ ...config, consumer: "crashed", claimIdleMs: 0 });
     await crashed.events(2);
     await crashed.end();
 
-    const survivor = new ReadStream({ ...config, consumer: "survivor", claimIdleMs: 30 });
+    const survivor = readStream({ ...config, consumer: "survivor", claimIdleMs: 30 });
     const reclaimed = await survivor.events(2);
     expect(reclaimed.map((event) => text(event, "redisentryid"))).toEqual(ids);
     expect(reclaimed.map((event) => text(event, "redisdeliverycount"))).toEqual([2, 2]);
@@ -282,7 +227,7 @@ withRedis(() => {
       JSON.stringify(structured),
     );
     await redis.xadd(stream, "*", "ce_specversion", "1.0", "ce_source", "/no-id", "ce_type", "t");
-    const read = new ReadStream(config);
+    const read = readStream(config);
     const [binary, dashed, json, invalid] = (await read.events(4)) as FlowEvent[];
     expect(binary).toEqual(
       expect.objectContaining({
@@ -313,10 +258,7 @@ withRedis(() => {
   it("cuts batches to maxBatchBytes and maxBatchSize, every entry once", async () => {
     const { stream, config } = await freshStream("bytes");
     for (let n = 0; n < 7; n++) await redis.xadd(stream, "*", "payload", "x".repeat(1000), "n", String(n));
-    const read = new ReadStream(
-      { ...config, payloadField: "payload" },
-      { maxBatchSize: 3, maxBatchBytes: 2500 },
-    );
+    const read = readStream({ ...config, payloadField: "payload" }, { maxBatchSize: 3, maxBatchBytes: 2500 });
     const sizes: number[] = [];
     const ids: string[] = [];
     while (ids.length < 7) {
@@ -337,7 +279,7 @@ withRedis(() => {
       port: Number(new URL(TEST_REDIS_URL).port || 6379),
     });
     try {
-      const read = new ReadStream({ ...config, url: `redis://127.0.0.1:${proxy.port}` }, { credits: 1 });
+      const read = readStream({ ...config, url: `redis://127.0.0.1:${proxy.port}` }, { credits: 1 });
       await read.events(2);
       proxy.cut();
       read.credit(1);
@@ -347,7 +289,7 @@ withRedis(() => {
     } finally {
       await proxy.close();
     }
-    const again = new ReadStream(config);
+    const again = readStream(config);
     expect((await again.events(2)).map((event) => text(event, "redisentryid"))).toEqual(ids);
     await again.end();
   });
@@ -355,9 +297,11 @@ withRedis(() => {
   it("validate-only reaches the server: unreachable, no such stream, no such group", async () => {
     const { stream } = await freshStream("validate");
     const check = async (config: object) =>
-      (await configure({ configJson: JSON.stringify(config), validateOnly: true, stageId: "s" })).issues.map(
-        (issue) => [issue.path, issue.severity, issue.message],
-      );
+      (await validateOnly(served.client, config, "s")).issues.map((issue) => [
+        issue.path,
+        issue.severity,
+        issue.message,
+      ]);
     expect(await check({ url: "redis://127.0.0.1:1", stream, group: "flow" })).toEqual([
       ["/url", Severity.SEVERITY_ERROR, expect.stringContaining("cannot connect to redis://127.0.0.1:1")],
     ]);
@@ -378,7 +322,7 @@ withRedis(() => {
   it("creates the group with MKSTREAM when asked, then reads from the start", async () => {
     const stream = uniqueKey("create");
     keys.push(stream);
-    const read = new ReadStream({
+    const read = readStream({
       url: TEST_REDIS_URL,
       stream,
       group: "new",

@@ -1,6 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
 
 export interface Exchange {
   status: number;
@@ -39,17 +38,5 @@ export function exchange(
     );
     request.on("error", reject);
     request.end(options.body);
-  });
-}
-
-/** A port the system has just handed out and taken back: free, unless someone is quicker. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
