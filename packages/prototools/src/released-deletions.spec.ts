@@ -60,4 +60,26 @@ describe("a released contract deleted with git rm", () => {
     );
     expect(checks().breaking).toEqual(["proto/event/v1/event.proto:FILE_NO_DELETE"]);
   });
+
+  it("a release whose folder this history never had (a service's own repository) is not deleted", () => {
+    // As in a service's own repository: Flow's ledger, copies vendored by tree id, and neither
+    // Flow's release commit nor the released folder in this history.
+    const commit =
+      /path: proto\/event\/v1\n {4}commit: ([0-9a-f]{40})/.exec(temp.read("proto-releases.yaml"))?.[1] ?? "";
+    const absent = "c".repeat(40);
+    temp.write(
+      "proto-releases.yaml",
+      temp
+        .read("proto-releases.yaml")
+        .split(commit)
+        .join(absent)
+        .replace("path: proto/event/v1", "path: platform/proto/event/v1"),
+    );
+    temp.write(
+      "sources/proto-pins.lock.yaml",
+      temp.read("sources/proto-pins.lock.yaml").split(commit).join(absent),
+    );
+    temp.git("rm", "-r", "-q", "proto/event/v1");
+    expect(checks()).toEqual({ breaking: [], lint: [], vendorCheck: [] });
+  });
 });

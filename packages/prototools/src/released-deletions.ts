@@ -28,10 +28,18 @@ export function findDeletedContracts(repo: GitRepo, ledger: ReleaseLedger): Dele
     for (const major of majors) {
       const release = verifyLedger(repo, ledger).latestUsableInMajor(name, major);
       if (!release || holdsProtoFiles(join(repo.root, release.path))) continue;
+      // A release made in another repository (a service's own repository vendors Flow's releases
+      // with Flow's ledger) has no folder here to delete: only a folder this history had counts.
+      if (!everInHistory(repo, release.path)) continue;
       deleted.push({ name, major, release, files: releasedFiles(repo, release) });
     }
   }
   return deleted;
+}
+
+/** True when some commit of the current history touched `path` (false with no commits yet). */
+function everInHistory(repo: GitRepo, path: string): boolean {
+  return (repo.tryRun(["log", "-1", "--format=%H", "--", `:(literal)${path}`]) ?? "") !== "";
 }
 
 function holdsProtoFiles(folder: string): boolean {

@@ -368,9 +368,6 @@ export function checkDeletedSources(
 ): VendorFinding[] {
   const findings: VendorFinding[] = [];
   for (const gone of findDeletedContracts(repo, ledger)) {
-    // A release made in another repository (a service's own repository vendors Flow's releases
-    // with Flow's ledger) has no folder here to delete: only a folder this repository had counts.
-    if (!everInHistory(repo, gone.release.path)) continue;
     const users = dirs.filter((dir) =>
       (readLock(repo.root, dir) ?? []).some(
         (entry) => entry.name === gone.name && semver.major(entry.version) === gone.major,
@@ -384,11 +381,6 @@ export function checkDeletedSources(
     });
   }
   return findings;
-}
-
-/** True when some commit of the current branch's history touched `path` (false with no commits yet). */
-function everInHistory(repo: GitRepo, path: string): boolean {
-  return (repo.tryRun(["log", "-1", "--format=%H", "--", `:(literal)${path}`]) ?? "") !== "";
 }
 
 /**
