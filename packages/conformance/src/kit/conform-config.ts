@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { UserError } from "@flow/errors";
 
 /**
@@ -9,8 +9,11 @@ import { UserError } from "@flow/errors";
  * package's README describe every field.
  *
  * Strings may hold `${RUN}` (a fresh lower-case id per scenario, for names of tables, streams,
- * queues), `${TMP}` (a folder the kit creates for the scenario and removes) and `${PORT}` (a free
- * TCP port, the same across the restarts of one scenario).
+ * queues), `${TMP}` (a folder the kit creates for the scenario and removes), `${PORT}` (a free
+ * TCP port, the same across the restarts of one scenario; a string that is only `${PORT}` becomes
+ * the number) and `${CONFIG_DIR}` (the folder of the conformance config, for scripts kept beside
+ * it). Shell commands run in the service's folder: its package for `use:`, the command's folder
+ * for `--command`.
  */
 export interface ConformConfig {
   /** A configuration the service must accept (validate_only) and run with. Default `{}`. */
@@ -28,12 +31,19 @@ export interface ConformConfig {
   /** Shell commands run before and after each scenario (create and drop a table, a stream...). */
   setup?: string;
   teardown?: string;
+  /**
+   * A shell command that runs for the whole scenario, e.g. the HTTP endpoint a consumer writes
+   * to: started after `setup`, ready once it writes a line on stdout, stopped before `teardown`.
+   */
+  server?: string;
   /** Extra environment for the service process. */
   env: Record<string, string>;
   /** Run the crash-consistency checks (default: true when the kit starts the service). */
   crash: boolean;
   /** Where the config came from, for messages. */
   origin: string;
+  /** The folder of the config file (`${CONFIG_DIR}`), when it came from one. */
+  dir?: string;
 }
 
 /**
@@ -69,6 +79,7 @@ const FIELDS = new Set([
   "source",
   "setup",
   "teardown",
+  "server",
   "env",
   "crash",
 ]);
@@ -86,7 +97,7 @@ export function loadConformConfig(options: {
   ].filter((path): path is string => typeof path === "string");
   for (const path of candidates) {
     if (path === options.configPath || existsSync(path))
-      return parseConformConfig(readConfigFile(path), path);
+      return parseConformConfig(readConfigFile(path), path, dirname(path));
   }
   return parseConformConfig({}, "defaults (no conform.json: pass --config)");
 }
@@ -114,7 +125,7 @@ function readConfigFile(path: string): unknown {
   }
 }
 
-export function parseConformConfig(value: unknown, origin: string): ConformConfig {
+export function parseConformConfig(value: unknown, origin: string, dir?: string): ConformConfig {
   const problem = (where: string, what: string): UserError =>
     new UserError(`${origin}: ${where}: ${what}`, {
       hint: 'see docs/any-language.md, "The conformance kit"',
@@ -136,7 +147,7 @@ export function parseConformConfig(value: unknown, origin: string): ConformConfi
   const feed = source.feed as FeedSpec | undefined;
   if (feed !== undefined && typeof feed.command !== "string")
     throw problem("/source/feed/command", "expected a shell command");
-  for (const key of ["setup", "teardown"] as const)
+  for (const key of ["setup", "teardown", "server"] as const)
     if (record[key] !== undefined && typeof record[key] !== "string")
       throw problem(`/${key}`, "expected a shell command");
   const given = events("events");
@@ -152,24 +163,33 @@ export function parseConformConfig(value: unknown, origin: string): ConformConfi
     source: { events: (source.events as number | undefined) ?? 40, feed },
     setup: record.setup as string | undefined,
     teardown: record.teardown as string | undefined,
+    server: record.server as string | undefined,
     env: (record.env ?? {}) as Record<string, string>,
     crash: record.crash !== false,
     origin,
+    dir,
   };
 }
 
-/** Values of `${RUN}`, `${TMP}` and `${PORT}` for one scenario. */
+/** Values of `${RUN}`, `${TMP}`, `${PORT}` and `${CONFIG_DIR}` for one scenario. */
 export interface Placeholders {
   RUN: string;
   TMP: string;
   PORT: string;
+  CONFIG_DIR: string;
 }
 
-/** `value` with every placeholder in its strings replaced (deeply, keys left alone). */
+const PORT_ALONE = ["$", "{PORT}"].join("");
+
+/**
+ * `value` with every placeholder in its strings replaced (deeply, keys left alone). A string that
+ * is exactly `${PORT}` becomes the port as a number, for a config whose schema wants an integer.
+ */
 export function substitute<T>(value: T, placeholders: Placeholders): T {
+  if (value === PORT_ALONE) return Number(placeholders.PORT) as T;
   if (typeof value === "string")
     return value.replace(
-      /\$\{(RUN|TMP|PORT)\}/g,
+      /\$\{(RUN|TMP|PORT|CONFIG_DIR)\}/g,
       (_match, name: keyof Placeholders) => placeholders[name],
     ) as T;
   if (Array.isArray(value)) return value.map((item) => substitute(item, placeholders)) as T;

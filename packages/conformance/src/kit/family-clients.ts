@@ -18,6 +18,17 @@ export interface FamilyClients {
   consumer: ConsumerServiceClient;
 }
 
+/**
+ * The kit's channels each keep their own subchannels. grpc-js otherwise shares one per address
+ * across a process, and the kit starts a service again and again: a new service that got the
+ * port of one the kit just killed would be dialled through the dead one's subchannel, still in
+ * its reconnect backoff, and a call would fail at once with "No connection established".
+ */
+export const KIT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  ...FLOW_CHANNEL_OPTIONS,
+  "grpc.use_local_subchannel_pool": 1,
+};
+
 export function familyClient<F extends FamilyName>(family: F, target: string): FamilyClients[F] {
   const constructors = {
     source: SourceServiceClient,
@@ -27,7 +38,7 @@ export function familyClient<F extends FamilyName>(family: F, target: string): F
   return new constructors[family](
     target,
     grpc.credentials.createInsecure(),
-    FLOW_CHANNEL_OPTIONS,
+    KIT_CHANNEL_OPTIONS,
   ) as FamilyClients[F];
 }
 

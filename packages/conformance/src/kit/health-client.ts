@@ -1,5 +1,6 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import * as grpc from "@grpc/grpc-js";
+import { KIT_CHANNEL_OPTIONS } from "./family-clients";
 
 /** grpc.health.v1 serving statuses by number, as the standard names them. */
 const STATUS_NAMES = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"];
@@ -57,7 +58,11 @@ interface HealthStub extends grpc.Client {
 }
 
 function client(target: string): HealthStub {
-  return new HealthClient(target, grpc.credentials.createInsecure()) as unknown as HealthStub;
+  return new HealthClient(
+    target,
+    grpc.credentials.createInsecure(),
+    KIT_CHANNEL_OPTIONS,
+  ) as unknown as HealthStub;
 }
 
 /** Check with `service`: the status name, or the call's error. */

@@ -77,7 +77,7 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
 
   let scenario: Scenario;
   try {
-    scenario = await openScenario(raw);
+    scenario = await openScenario(raw, launcher.workDir);
   } catch (error) {
     report(failFromError("config.setup", error, `fix "setup" in ${raw.origin}`));
     return done();
@@ -144,11 +144,20 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
   ): Promise<void> => {
     let world: Scenario | undefined;
     try {
-      world = await openScenario(raw);
-      const restart = async () => (await launcher.start((world as Scenario).config.env)).instance;
-      const instance = await restart();
+      world = await openScenario(raw, launcher.workDir);
+      const scenarioWorld = world;
+      const restart = async () => (await launcher.start(scenarioWorld.config.env)).instance;
+      const started = await launcher.start(world.config.env);
+      const instance = started.instance;
       if (!instance) {
-        report(fail(id, "the service did not start for this check", "see the handshake checks above"));
+        const stderr = started.observation?.stderrTail.at(-1);
+        report(
+          fail(
+            id,
+            `the service did not start for this check: ${started.problem ?? "no instance"}${stderr ? `; last stderr line: ${stderr}` : ""}`,
+            "see the handshake checks above",
+          ),
+        );
         return;
       }
       const context: ConformContext = {

@@ -39,29 +39,64 @@ export function carriesUnknownField(event: Event): boolean {
 }
 
 /**
- * Copies of `template` padded (in an extension attribute, which processors leave alone) until
- * the batch they form encodes to about `targetBytes`; no event above 1 MiB.
+ * Where a batch as large as a limit carries its bulk. `extension`: an extension attribute of up to
+ * 1 MiB per event, which a processor passes on whatever it does with the data. `data`: a
+ * `conformpad` member of JSON object data (else an extension), events of 256 KiB, as real traffic
+ * carries its bulk; a consumer's system may limit a message (NATS's 1 MiB max_payload) or a header
+ * (an MQTT 5 user property holds 64 KiB) below what a batch may hold, and an event over such a
+ * limit is a dead letter, not a test of the batch limit.
  */
-export function paddedEvents(template: Event, targetBytes: number, prefix: string): Event[] {
-  const eventBytes = Math.min(1024 * 1024, targetBytes);
+export type Padding = "extension" | "data";
+
+const PADDED_EVENT_BYTES: Record<Padding, number> = { extension: 1024 * 1024, data: 256 * 1024 };
+
+/** Copies of `template` padded until the batch they form encodes to about `targetBytes`. */
+export function paddedEvents(
+  template: Event,
+  targetBytes: number,
+  prefix: string,
+  padding: Padding = "extension",
+): Event[] {
+  const eventBytes = Math.min(PADDED_EVENT_BYTES[padding], targetBytes);
+  const pad = padder(template, padding);
   const events: Event[] = [];
   let total = 0;
   for (let index = 0; total < targetBytes; index += 1) {
     const left = targetBytes - total;
     const want = Math.min(eventBytes, left);
     const base: Event = { ...template, id: `${prefix}-${index + 1}`, extensions: { ...template.extensions } };
-    const overhead = encodedEvent(base).length + 32;
+    const overhead = encodedEvent(pad(base, "")).length + 32;
     if (want <= overhead) break;
-    const event: Event = {
-      ...base,
-      extensions: {
-        ...base.extensions,
-        conformpad: { value: { $case: "stringValue", value: "p".repeat(want - overhead) } },
-      },
-    };
+    const event = pad(base, "p".repeat(want - overhead));
     const size = encodedEvent(event).length + 6;
     events.push(event);
     total += size;
   }
   return events;
+}
+
+/** How `paddedEvents` puts `text` into an event. */
+function padder(template: Event, padding: Padding): (event: Event, text: string) => Event {
+  const object = padding === "data" ? jsonObjectData(template) : undefined;
+  if (object)
+    return (event, text) => ({
+      ...event,
+      data: Buffer.from(JSON.stringify({ ...object, conformpad: text }), "utf8"),
+    });
+  return (event, text) => ({
+    ...event,
+    extensions: { ...event.extensions, conformpad: { value: { $case: "stringValue", value: text } } },
+  });
+}
+
+function jsonObjectData(event: Event): Record<string, unknown> | undefined {
+  if (!/^application\/(.+\+)?json\b/.test(event.datacontenttype ?? "")) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(event.data).toString("utf8"));
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,44 +1,71 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ConformConfig, type Placeholders, substitute } from "./conform-config";
+import { lastLine, type ShellOutcome, type ShellRun, startShell } from "./shell-command";
 
 /**
  * One scenario's world: a fresh `${RUN}` id, a `${TMP}` folder and a free `${PORT}`, the config
- * with them filled in, and its setup run; `close` runs the teardown and removes the folder.
+ * with them filled in, its setup run and its server started; `close` stops the server and any
+ * feed still running, runs the teardown and removes the folder.
  */
 export interface Scenario {
   placeholders: Placeholders;
   config: ConformConfig;
+  /** Starts one of the config's shell commands in the service's folder, with its env. */
+  shell(command: string, input?: string): ShellRun;
   close(): Promise<void>;
 }
 
-export async function openScenario(raw: ConformConfig): Promise<Scenario> {
+/** How long a scenario's server may take to say it is ready. */
+const SERVER_READY_MS = 30_000;
+
+/** `cwd`: the service's folder, where the config's shell commands run. */
+export async function openScenario(raw: ConformConfig, cwd: string): Promise<Scenario> {
   const placeholders: Placeholders = {
     RUN: `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
     TMP: mkdtempSync(join(tmpdir(), "flow-conform-")),
     PORT: String(await freePort()),
+    CONFIG_DIR: raw.dir ?? cwd,
   };
   const config = substitute(raw, placeholders);
+  // Whatever the scenario started is stopped when it closes, a check that threw included.
+  const started = new Set<ShellRun>();
+  const shell = (command: string, input?: string): ShellRun => {
+    const run = startShell(command, { input, cwd, env: config.env });
+    started.add(run);
+    void run.done.then(() => started.delete(run));
+    return run;
+  };
+  let server: ShellRun | undefined;
   const close = async (): Promise<void> => {
     try {
-      if (config.teardown) await runShell(config.teardown, "", config.env);
+      await Promise.all([...started].map((run) => run.stop()));
+      if (config.teardown) await shell(config.teardown).done;
     } finally {
       rmSync(placeholders.TMP, { recursive: true, force: true });
     }
   };
+  const failed = async (what: string, command: string, outcome?: ShellOutcome): Promise<never> => {
+    await close();
+    throw new Error(
+      `${what} \`${command}\` ${outcome ? `failed (exit ${outcome.code}): ${lastLine(outcome.stderr)}` : `wrote no line within ${SERVER_READY_MS} ms`}`,
+    );
+  };
   if (config.setup) {
-    const result = await runShell(config.setup, "", config.env);
-    if (result.code !== 0) {
-      await close();
-      throw new Error(
-        `setup \`${config.setup}\` failed (exit ${result.code}): ${result.stderr.trim().split("\n").at(-1) ?? ""}`,
-      );
+    const outcome = await shell(config.setup).done;
+    if (outcome.code !== 0) await failed("setup", config.setup, outcome);
+  }
+  if (config.server) {
+    server = shell(config.server);
+    const ready = await server.firstLine(SERVER_READY_MS);
+    if (ready === undefined) {
+      const outcome = await server.stop();
+      await failed("server", config.server, outcome.stopped ? undefined : outcome);
     }
   }
-  return { placeholders, config, close };
+  return { placeholders, config, shell, close };
 }
 
 /** A port the OS says is free now (for a service that listens where its config says). */
@@ -50,27 +77,5 @@ function freePort(): Promise<number> {
       const address = server.address();
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
-  });
-}
-
-/** Runs `sh -c command` with `input` on stdin. */
-export function runShell(
-  command: string,
-  input: string,
-  env: Record<string, string>,
-): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", command], {
-      env: { ...process.env, ...env },
-      stdio: ["pipe", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    child.once("error", (error) => resolve({ code: 127, stderr: error.message }));
-    child.once("exit", (code) => resolve({ code: code ?? 1, stderr }));
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input);
   });
 }

@@ -58,6 +58,15 @@ export class ServiceLauncher {
     }
   }
 
+  /**
+   * Where the conformance config's shell commands run: the package of `use:`, the folder of
+   * `--command`, else the current folder.
+   */
+  get workDir(): string {
+    if (this.packageDir) return this.packageDir;
+    return this.locator.kind === "command" ? this.locator.cwd : process.cwd();
+  }
+
   /** True when the kit starts the process itself. */
   get spawns(): boolean {
     return this.argv !== undefined;

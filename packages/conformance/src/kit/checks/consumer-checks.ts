@@ -111,7 +111,9 @@ export async function consumerChecks(context: ConformContext): Promise<CheckResu
   const limit = announcedMessageBytes(context.component);
   const template = sampleEvents(config.events, "conform-big-template")[0];
   if (template) {
-    send(205n, { events: paddedEvents(template, limit - 4096, `conform-${process.pid}-${Date.now()}-big`) });
+    send(205n, {
+      events: paddedEvents(template, limit - 4096, `conform-${process.pid}-${Date.now()}-big`, "data"),
+    });
     await recorder.until(acked(205n), Math.max(timeoutMs, 60_000));
     const ack = acks(recorder).find((candidate) => candidate.sequence === 205n);
     results.push(

@@ -44,7 +44,7 @@ export async function sigtermCheck(context: ConformContext, scenario: Scenario):
     await reader.untilBatches(1, Math.max(timeoutMs, 30_000));
     child.signal("SIGTERM");
     await reader.recorder.until(() => reader.recorder.ended !== undefined, STOP_GRACE_MS);
-    await feed;
+    await feed?.stop();
     closeCleanly = () => reader.recorder.ended !== undefined;
   } else {
     const recorder = context.family === "processor" ? openProcess(context) : openWrite(context);

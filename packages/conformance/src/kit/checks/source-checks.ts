@@ -1,7 +1,7 @@
 import { type CheckResult, fail, pass } from "../check-result";
 import type { ConformContext } from "../conform-context";
 import type { Scenario } from "../scenario";
-import { runShell } from "../scenario";
+import { lastLine, type ShellRun } from "../shell-command";
 import { conformKeys, encodedBatchBytes, keyPatternFor, SourceReader } from "../source-reader";
 
 /** Read settings the source checks use: several small batches out of the configured events. */
@@ -9,15 +9,22 @@ export function smallBatches(events: number): { maxBatchSize: number; maxBatchBy
   return { maxBatchSize: Math.max(1, Math.ceil(events / 8)), maxBatchBytes: 256 * 1024 };
 }
 
-/** Starts the conformance config's feed (if any): the scenario's keys, one per line, on its stdin. */
-export function startFeed(scenario: Scenario): Promise<{ code: number; stderr: string }> | undefined {
+/**
+ * Starts the conformance config's feed (if any): the scenario's keys, one per line, on its stdin.
+ * A check stops it once it has what it needs: a feed may wait on the source (a webhook sender
+ * waits for its answer, and retries after a crash), so it need not end by itself.
+ */
+export function startFeed(scenario: Scenario): ShellRun | undefined {
   const { feed, events } = scenario.config.source;
   if (!feed) return undefined;
-  return runShell(
-    feed.command,
-    `${conformKeys(scenario.placeholders.RUN, events).join("\n")}\n`,
-    scenario.config.env,
-  );
+  return scenario.shell(feed.command, `${conformKeys(scenario.placeholders.RUN, events).join("\n")}\n`);
+}
+
+/** Why the feed failed, if it ended by itself with an error. */
+export function feedFailure(outcome: { code: number; stderr: string; stopped: boolean } | undefined) {
+  return outcome && !outcome.stopped && outcome.code !== 0
+    ? `feed failed (exit ${outcome.code}): ${lastLine(outcome.stderr)}`
+    : undefined;
 }
 
 /**
@@ -38,7 +45,7 @@ export async function sourceChecks(context: ConformContext, scenario: Scenario):
     () => reader.distinctKeys().size >= wanted || reader.exhausted !== undefined,
     Math.max(timeoutMs, 30_000),
   );
-  const fed = feed ? await feed : undefined;
+  const fed = feedFailure(await feed?.stop());
   const batches = reader.batches;
   await reader.recorder.finish(timeoutMs);
   const results: CheckResult[] = [];
@@ -48,7 +55,7 @@ export async function sourceChecks(context: ConformContext, scenario: Scenario):
       ? pass("data.events", `read the ${wanted} events of the scenario`)
       : fail(
           "data.events",
-          `read ${got} of the ${wanted} events of the scenario (${batches.length} batches${reader.exhausted !== undefined ? ", then exhausted" : ""}${reader.recorder.ended && reader.recorder.ended !== "ok" ? `; stream: ${reader.recorder.ended}` : ""}${fed && fed.code !== 0 ? `; feed failed: ${fed.stderr.trim().split("\n").at(-1)}` : ""})`,
+          `read ${got} of the ${wanted} events of the scenario (${batches.length} batches${reader.exhausted !== undefined ? ", then exhausted" : ""}${reader.recorder.ended && reader.recorder.ended !== "ok" ? `; stream: ${reader.recorder.ended}` : ""}${fed ? `; ${fed}` : ""})`,
           `check the "config" and "source.feed" of ${scenario.config.origin}: each event's data, id or subject must carry its key k<RUN>-<n>`,
         ),
   );
