@@ -5,17 +5,19 @@ import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
 import {
   bytesOf,
+  type ConsumerWriteClient,
+  ConsumerWriteStream,
   describeWithStrace,
   describeWithTmpfs,
   fillFileSystem,
   grpcMessageFrame,
   type MountedTmpfs,
   mountTmpfs,
-  StreamReader,
   serveForTests,
   syncsBeforeReplies,
   traceService,
   unary,
+  validateOnly,
   WRITE_AND_SYNC_SYSCALLS,
 } from "@flow/testing";
 import { credentials, status } from "@grpc/grpc-js";
@@ -23,12 +25,9 @@ import { fileConsumer } from "./file-consumer";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
   AckStatus,
-  type ConfigureRequest,
-  type ConfigureResponse,
   ConsumerServiceClient,
   ConsumerServiceService,
   type DescribeResponse,
-  type WriteRequest,
   WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 
@@ -49,42 +48,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => served.client.configure(request, done));
-}
-
-/**
- * A Write stream (on the in-process service unless another client is given): `write` sends a batch
- * and resolves with its ack, `flush` with the echoed token.
- */
-function open(config: object, client: ConsumerServiceClient = served.client) {
-  const stream = client.write();
-  const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
-  stream.write({
-    request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "out" } },
-  });
-  let next = 0n;
-  return {
-    reader,
-    async write(events: FlowEvent[], sequence = next + 1n) {
-      next = sequence;
-      stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
-      const message = await reader.next();
-      if (message.response?.$case !== "ack") throw new Error("expected an ack");
-      return message.response.value;
-    },
-    async flush(token: bigint) {
-      stream.write({ request: { $case: "flush", value: { token } } });
-      const message = await reader.next();
-      if (message.response?.$case !== "flushed") throw new Error("expected flushed");
-      return message.response.value.token;
-    },
-    async end() {
-      stream.end();
-      await reader.finished;
-    },
-  };
-}
+/** A Write stream (on the in-process service unless another client is given). */
+const open = (config: object, client: ConsumerWriteClient<FlowEvent, WriteResponse> = served.client) =>
+  new ConsumerWriteStream(client, config, { stageId: "out" });
 
 const linesOf = (path: string): unknown[] =>
   readFileSync(path, "utf8")
@@ -109,11 +75,7 @@ describe("file consumer over gRPC", () => {
     const blocker = join(dir, "a-file");
     writeFileSync(blocker, "");
     const under = join(blocker, "sub", "out.jsonl");
-    const response = await configure({
-      configJson: JSON.stringify({ path: under }),
-      validateOnly: true,
-      stageId: "out",
-    });
+    const response = await validateOnly(served.client, { path: under }, "out");
     expect(response.accepted).toBe(false);
     expect(response.issues).toEqual([
       expect.objectContaining({
@@ -123,35 +85,19 @@ describe("file consumer over gRPC", () => {
       }),
     ]);
 
-    const folder = await configure({
-      configJson: JSON.stringify({ path: dir }),
-      validateOnly: true,
-      stageId: "out",
-    });
+    const folder = await validateOnly(served.client, { path: dir }, "out");
     expect(folder.issues).toEqual([
       expect.objectContaining({ path: "/path", message: `${dir} exists and is not a regular file` }),
     ]);
 
     const noFolder = join(dir, "missing", "out.jsonl");
-    const strict = await configure({
-      configJson: JSON.stringify({ path: noFolder, createDirectories: false }),
-      validateOnly: true,
-      stageId: "out",
-    });
+    const strict = await validateOnly(served.client, { path: noFolder, createDirectories: false }, "out");
     expect(strict.issues[0]?.message).toContain(`folder ${join(dir, "missing")} does not exist`);
 
-    const schema = await configure({
-      configJson: JSON.stringify({ fsync: "always" }),
-      validateOnly: true,
-      stageId: "out",
-    });
+    const schema = await validateOnly(served.client, { fsync: "always" }, "out");
     expect(schema.issues.map((issue) => issue.path).sort()).toEqual(["/fsync", "/path"]);
 
-    const good = await configure({
-      configJson: JSON.stringify({ path: noFolder }),
-      validateOnly: true,
-      stageId: "out",
-    });
+    const good = await validateOnly(served.client, { path: noFolder }, "out");
     expect(good).toEqual(expect.objectContaining({ accepted: true, issues: [] }));
   });
 

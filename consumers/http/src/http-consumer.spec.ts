@@ -1,16 +1,13 @@
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer } from "@flow/sdk";
-import { StreamReader, serveForTests, unary } from "@flow/testing";
+import { ConsumerWriteStream, serveForTests, unary, validateOnly } from "@flow/testing";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
   AckStatus,
-  type ConfigureResponse,
   ConsumerServiceClient,
   ConsumerServiceService,
   type DescribeResponse,
-  type WriteRequest,
-  type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { httpConsumer } from "./http-consumer";
 import { ReceivingServer } from "./test-support/receiving-server";
@@ -36,46 +33,20 @@ it("describes itself over gRPC", async () => {
 });
 
 /** One Write stream of the served consumer. */
-class WriteStream {
-  private readonly stream = served.client.write();
-  private readonly reader = new StreamReader<WriteRequest, WriteResponse>(this.stream);
-  private sequence = 0n;
+const writeStream = (config: object) =>
+  new ConsumerWriteStream(served.client, config, { stageId: "http-test" });
 
-  constructor(config: object) {
-    this.stream.write({
-      request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "http-test" } },
-    });
-  }
-
-  send(events: FlowEvent[]): void {
-    this.sequence += 1n;
-    this.stream.write({ request: { $case: "batch", value: { sequence: this.sequence, batch: { events } } } });
-  }
-
-  async ack(): Promise<{ status: AckStatus; reason: string }> {
-    const message = await this.reader.next();
-    if (message.response?.$case !== "ack") throw new Error(`expected an ack, got ${message.response?.$case}`);
-    return { status: message.response.value.status, reason: message.response.value.reason };
-  }
-
-  get pending(): number {
-    return this.reader.pending;
-  }
-
-  async end(): Promise<void> {
-    this.stream.end();
-    await this.reader.status;
-  }
-}
+/** An ack's verdict, without the sequence it names. */
+const verdict = ({ status, reason }: { status: AckStatus; reason: string }) => ({ status, reason });
 
 const event = (id: string, data: unknown = { n: id }): FlowEvent =>
   createEvent({ id, source: "/test", type: "com.example.t", data });
 
 describe("formats", () => {
   it("batch (default): one POST per batch of CloudEvents JSON, over one kept-alive connection", async () => {
-    const write = new WriteStream({ url: `${server.url}/hook?x=1` });
+    const write = writeStream({ url: `${server.url}/hook?x=1` });
     write.send([event("1"), event("2")]);
-    expect(await write.ack()).toEqual({ status: AckStatus.ACK_STATUS_WRITTEN, reason: "" });
+    expect(verdict(await write.ack())).toEqual({ status: AckStatus.ACK_STATUS_WRITTEN, reason: "" });
     write.send([event("3")]);
     expect((await write.ack()).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
     const [first, second] = await server.requests(2);
@@ -108,7 +79,7 @@ describe("formats", () => {
   });
 
   it("event and binary: one request per event, structured or with ce-* headers (percent-encoded)", async () => {
-    const structured = new WriteStream({ url: server.url, format: "event", method: "PUT" });
+    const structured = writeStream({ url: server.url, format: "event", method: "PUT" });
     structured.send([event("1"), event("2")]);
     expect((await structured.ack()).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
     const requests = await server.requests(2);
@@ -122,7 +93,7 @@ describe("formats", () => {
     ]);
     await structured.end();
 
-    const binary = new WriteStream({ url: server.url, format: "binary" });
+    const binary = writeStream({ url: server.url, format: "binary" });
     const note = createEvent({
       id: "b 1",
       source: "/shop",
@@ -157,7 +128,7 @@ describe("formats", () => {
   });
 
   it("template: one request per event, its body built from the event", async () => {
-    const write = new WriteStream({
+    const write = writeStream({
       url: server.url,
       format: "template",
       template: {
@@ -183,10 +154,10 @@ describe("formats", () => {
   });
 
   it("adds the configured headers and credentials", async () => {
-    const bearer = new WriteStream({ url: server.url, bearerToken: "t0k", headers: { "X-Tenant": "acme" } });
+    const bearer = writeStream({ url: server.url, bearerToken: "t0k", headers: { "X-Tenant": "acme" } });
     bearer.send([event("1")]);
     await bearer.ack();
-    const basic = new WriteStream({ url: server.url, basicAuth: { username: "u", password: "p:w" } });
+    const basic = writeStream({ url: server.url, basicAuth: { username: "u", password: "p:w" } });
     basic.send([event("2")]);
     await basic.ack();
     const [first, second] = await server.requests(2);
@@ -202,7 +173,7 @@ describe("answers", () => {
     server.respond = (_, response) => {
       answer = () => response.writeHead(204).end();
     };
-    const write = new WriteStream({ url: server.url });
+    const write = writeStream({ url: server.url });
     write.send([event("1")]);
     await server.requests(1);
     // A gRPC round trip of its own: an ack sent on receipt would have arrived by now.
@@ -217,9 +188,9 @@ describe("answers", () => {
     server.respond = (_, response) => {
       response.writeHead(422, { "content-type": "text/plain" }).end(`bad order:\n${"x".repeat(100)}`);
     };
-    const write = new WriteStream({ url: server.url, reasonBytes: 20 });
+    const write = writeStream({ url: server.url, reasonBytes: 20 });
     write.send([event("1")]);
-    expect(await write.ack()).toEqual({
+    expect(verdict(await write.ack())).toEqual({
       status: AckStatus.ACK_STATUS_PERMANENT_FAILURE,
       reason: `POST ${server.url} answered 422 Unprocessable Entity: bad order: xxxxxxxxx`,
     });
@@ -232,11 +203,11 @@ describe("answers", () => {
       const status = statuses.shift() ?? 200;
       response.writeHead(status, status === 503 ? { "retry-after": "120" } : {}).end("busy");
     };
-    const write = new WriteStream({ url: server.url, maxRetryAfterMs: 30 });
+    const write = writeStream({ url: server.url, maxRetryAfterMs: 30 });
     const acks = [];
     for (let attempt = 0; attempt < 4; attempt += 1) {
       write.send([event("1")]);
-      acks.push(await write.ack());
+      acks.push(verdict(await write.ack()));
     }
     expect(acks).toEqual([
       {
@@ -261,14 +232,14 @@ describe("answers", () => {
       const id = JSON.parse(request.body).id;
       response.writeHead(id === "2" ? 400 : id === "3" ? 503 : 200).end(`no ${id}`);
     };
-    const write = new WriteStream({ url: server.url, format: "event" });
+    const write = writeStream({ url: server.url, format: "event" });
     write.send([event("1"), event("2")]);
-    expect(await write.ack()).toEqual({
+    expect(verdict(await write.ack())).toEqual({
       status: AckStatus.ACK_STATUS_PERMANENT_FAILURE,
       reason: `1 of 2 requests refused; POST ${server.url} answered 400 Bad Request: no 2 (event 2)`,
     });
     write.send([event("2"), event("3")]);
-    expect(await write.ack()).toEqual({
+    expect(verdict(await write.ack())).toEqual({
       status: AckStatus.ACK_STATUS_RETRYABLE_FAILURE,
       reason: `2 of 2 requests refused; POST ${server.url} answered 503 Service Unavailable: no 3 (event 3)`,
     });
@@ -277,17 +248,17 @@ describe("answers", () => {
 
   it("a request with no answer within requestTimeoutMs, or a refused connection, is retryable", async () => {
     server.respond = () => undefined;
-    const slow = new WriteStream({ url: server.url, requestTimeoutMs: 50 });
+    const slow = writeStream({ url: server.url, requestTimeoutMs: 50 });
     slow.send([event("1")]);
-    expect(await slow.ack()).toEqual({
+    expect(verdict(await slow.ack())).toEqual({
       status: AckStatus.ACK_STATUS_RETRYABLE_FAILURE,
       reason: `POST ${server.url} failed: no answer within requestTimeoutMs (50 ms)`,
     });
     await slow.end();
     const port = await closedPort();
-    const refused = new WriteStream({ url: `http://127.0.0.1:${port}/` });
+    const refused = writeStream({ url: `http://127.0.0.1:${port}/` });
     refused.send([event("1")]);
-    expect(await refused.ack()).toEqual({
+    expect(verdict(await refused.ack())).toEqual({
       status: AckStatus.ACK_STATUS_RETRYABLE_FAILURE,
       reason: expect.stringMatching(new RegExp(`^POST http://127.0.0.1:${port}/ failed: ECONNREFUSED`)),
     });
@@ -297,14 +268,11 @@ describe("answers", () => {
 
 describe("validate-only", () => {
   const issues = async (config: object): Promise<[string, Severity, string][]> =>
-    (
-      await unary<ConfigureResponse>((done) =>
-        served.client.configure(
-          { configJson: JSON.stringify(config), validateOnly: true, stageId: "s" },
-          done,
-        ),
-      )
-    ).issues.map((issue) => [issue.path, issue.severity, issue.message]);
+    (await validateOnly(served.client, config, "s")).issues.map((issue) => [
+      issue.path,
+      issue.severity,
+      issue.message,
+    ]);
 
   it("reaches the URL's host and says at /url when it cannot; a template format needs its template", async () => {
     expect(await issues({ url: `${server.url}/hook` })).toEqual([]);

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { createEvent, serveConsumer } from "@flow/sdk";
-import { StreamReader, serveForTests, startTcpProxy, unary } from "@flow/testing";
+import { ConsumerWriteStream, serveForTests, startTcpProxy, unary, validateOnly } from "@flow/testing";
 import { TEST_MQTT_URL, uniqueName, withMosquitto } from "@flow/testing/mosquitto";
 import type { IPublishPacket, MqttClient } from "mqtt";
 import { connectAsync } from "mqtt";
@@ -10,8 +10,6 @@ import {
   ConsumerServiceClient,
   ConsumerServiceService,
   type DescribeResponse,
-  type WriteRequest,
-  type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { mqttConsumer } from "./mqtt-consumer";
 
@@ -29,26 +27,8 @@ it("describes itself over gRPC", async () => {
   );
 });
 
-function open(config: object) {
-  const stream = served.client.write();
-  const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
-  stream.write({
-    request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "mqtt-out" } },
-  });
-  let sequence = 0n;
-  const write = async (events: ReturnType<typeof createEvent>[]) => {
-    sequence += 1n;
-    stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
-    const answer = await reader.next();
-    if (answer.response?.$case !== "ack") throw new Error(`expected an ack, got ${answer.response?.$case}`);
-    return answer.response.value;
-  };
-  const end = async () => {
-    stream.end();
-    await reader.status;
-  };
-  return { write, end };
-}
+/** A Write stream of the served consumer. */
+const open = (config: object) => new ConsumerWriteStream(served.client, config, { stageId: "mqtt-out" });
 
 const events = (ids: string[]) =>
   ids.map((id) =>
@@ -242,13 +222,7 @@ withMosquitto(() => {
   });
 
   describe("validate-only", () => {
-    const configure = (config: object) =>
-      unary<{ accepted: boolean; issues: { path: string; message: string }[] }>((done) =>
-        served.client.configure(
-          { configJson: JSON.stringify(config), validateOnly: true, stageId: "mqtt-out" },
-          done,
-        ),
-      );
+    const configure = (config: object) => validateOnly(served.client, config, "mqtt-out");
 
     it("accepts a reachable broker", async () => {
       expect(await configure({ url: TEST_MQTT_URL, topic: "flow-test/x" })).toEqual(

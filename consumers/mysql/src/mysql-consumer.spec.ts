@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
-import { serveForTests, startTcpProxy, type TcpProxy, unary } from "@flow/testing";
+import {
+  ConsumerWriteStream,
+  serveForTests,
+  startTcpProxy,
+  type TcpProxy,
+  unary,
+  validateOnly,
+} from "@flow/testing";
 import mysql from "mysql2/promise";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
@@ -11,7 +18,6 @@ import {
   type DescribeResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { mysqlConsumer } from "./mysql-consumer";
-import { openWrite, validateOnly } from "./test-support/consumer-stream";
 import { withMariadb } from "./test-support/mariadb-for-tests";
 
 const served = serveForTests(
@@ -66,7 +72,7 @@ withMariadb((url) => {
   describe("fixed columns", () => {
     it("creates an InnoDB table and writes one row per event: JSON, text as a JSON string, other bytes as a blob", async () => {
       const name = table();
-      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
       const ack = await sink.write([
         createEvent({
           id: "e-1",
@@ -123,13 +129,13 @@ withMariadb((url) => {
 
     it("adds no row for an event delivered again: in the same batch, a later batch, a new stream", async () => {
       const name = table();
-      const first = openWrite(served.client, { url, table: name, createTable: true });
+      const first = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
       expect((await first.write(numbered(1, 20))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       expect((await first.write([...numbered(10, 50), ...numbered(50, 50)])).status).toBe(
         AckStatus.ACK_STATUS_WRITTEN,
       );
       await first.end();
-      const replay = openWrite(served.client, { url, table: name });
+      const replay = new ConsumerWriteStream(served.client, { url, table: name });
       expect((await replay.write(numbered(1, 100))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await replay.end();
       expect(await rows(`SELECT count(*) AS n, count(DISTINCT id) AS ids FROM ${name}`)).toEqual([
@@ -149,7 +155,7 @@ withMariadb((url) => {
 
     it("fills each column from its expression; update overwrites a stored row, nothing keeps it", async () => {
       const updated = await orderTable();
-      const upsert = openWrite(served.client, {
+      const upsert = new ConsumerWriteStream(served.client, {
         url,
         table: updated,
         columns: ORDER_COLUMNS,
@@ -169,7 +175,12 @@ withMariadb((url) => {
       ]);
 
       const kept = await orderTable();
-      const keep = openWrite(served.client, { url, table: kept, columns: ORDER_COLUMNS, key: ["order_id"] });
+      const keep = new ConsumerWriteStream(served.client, {
+        url,
+        table: kept,
+        columns: ORDER_COLUMNS,
+        key: ["order_id"],
+      });
       expect((await keep.write([order("o-1", 10, "abc")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       expect((await keep.write([order("o-1", 99, "abc")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await keep.end();
@@ -178,7 +189,12 @@ withMariadb((url) => {
 
     it("dead-letters the rows the server refuses (never cut, as INSERT IGNORE would) with its reason, and commits the others", async () => {
       const name = await orderTable();
-      const sink = openWrite(served.client, { url, table: name, columns: ORDER_COLUMNS, key: ["order_id"] });
+      const sink = new ConsumerWriteStream(served.client, {
+        url,
+        table: name,
+        columns: ORDER_COLUMNS,
+        key: ["order_id"],
+      });
       const ack = await sink.write([
         order("o-1", 1, "abc"),
         order("too-long", 2, "abcd"),
@@ -222,7 +238,7 @@ withMariadb((url) => {
 
     it("answers retryable when the connection is cut, holds exactly the WRITTEN batches, and writes the batch on the retry", async () => {
       const name = table();
-      const sink = openWrite(served.client, { url: proxied, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url: proxied, table: name, createTable: true });
       expect((await sink.write(numbered(1, 10))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       proxy.cut();
       const cut = await sink.write(numbered(11, 20));
@@ -240,7 +256,7 @@ withMariadb((url) => {
 
     it("answers retryable when the server stops answering mid-batch (a partition), after statementTimeoutMs", async () => {
       const name = table();
-      const sink = openWrite(served.client, {
+      const sink = new ConsumerWriteStream(served.client, {
         url: proxied,
         table: name,
         createTable: true,
@@ -270,7 +286,7 @@ withMariadb((url) => {
         `CREATE TRIGGER ${name}_wait BEFORE INSERT ON ${name} FOR EACH ROW SET @flow_got = GET_LOCK('${lock}', 30)`,
       );
       await db.query("SELECT GET_LOCK(?, 5)", [lock]);
-      const sink = openWrite(served.client, { url, table: name });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name });
       const pending = sink.write(numbered(1, 5));
       let waiting: { id: number } | undefined;
       while (!waiting) {
@@ -291,7 +307,7 @@ withMariadb((url) => {
 
     it("dead-letters a batch the server can never take (the table was dropped) without committing anything", async () => {
       const name = table();
-      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
       expect((await sink.write(numbered(1, 1))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await db.query(`DROP TABLE ${name}`);
       const ack = await sink.write(numbered(2, 3));
@@ -330,7 +346,7 @@ withMariadb((url) => {
       if (!usable(limit)) return;
       const name = table();
       const rowsSent = Math.ceil((limit * 1.5) / MIB);
-      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
       const ack = await sink.write(Array.from({ length: rowsSent }, (_, i) => text(`big-${i}`, MIB)));
       await sink.end();
       expect(ack).toMatchObject({ status: AckStatus.ACK_STATUS_WRITTEN, reason: "" });
@@ -341,7 +357,7 @@ withMariadb((url) => {
       const limit = await maxAllowedPacket();
       if (!usable(limit)) return;
       const name = table();
-      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
       const ack = await sink.write([
         text("fits-1", 1000),
         text("too-big", limit + MIB),

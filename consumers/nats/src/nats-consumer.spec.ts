@@ -1,6 +1,14 @@
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer } from "@flow/sdk";
-import { StreamReader, serveForTests, startTcpProxy, unary, withMachineRequirement } from "@flow/testing";
+import {
+  type ConsumerWriteClient,
+  ConsumerWriteStream,
+  serveForTests,
+  startTcpProxy,
+  unary,
+  validateOnly,
+  withMachineRequirement,
+} from "@flow/testing";
 import {
   createTestStream,
   NATS_HOW_TO_FIX,
@@ -14,12 +22,9 @@ import type { StoredMsg } from "nats";
 import { Family } from "./gen/component/v1/component";
 import {
   AckStatus,
-  type BatchAck,
-  type ConfigureResponse,
   ConsumerServiceClient,
   ConsumerServiceService,
   type DescribeResponse,
-  type WriteRequest,
   type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { natsConsumer } from "./nats-consumer";
@@ -39,32 +44,9 @@ it("describes itself over gRPC", async () => {
   );
 });
 
-/** A Write stream driven by the test: one answer per batch, in order. */
-function openWrite(config: object, client: ConsumerServiceClient = served.client) {
-  const stream = client.write();
-  const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
-  stream.write({
-    request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "test" } },
-  });
-  let sequence = 0n;
-  return {
-    send(events: FlowEvent[]): bigint {
-      sequence += 1n;
-      stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
-      return sequence;
-    },
-    async ack(): Promise<BatchAck> {
-      const message = await reader.next();
-      if (message.response?.$case !== "ack")
-        throw new Error(`expected an ack, got ${message.response?.$case}`);
-      return message.response.value;
-    },
-    async end(): Promise<void> {
-      stream.end();
-      await reader.finished.catch(() => undefined);
-    },
-  };
-}
+/** A Write stream driven by the test (on the in-process service unless another client is given). */
+const openWrite = (config: object, client: ConsumerWriteClient<FlowEvent, WriteResponse> = served.client) =>
+  new ConsumerWriteStream(client, config);
 
 const eventsNamed = (prefix: string, count: number, from = 1): FlowEvent[] =>
   Array.from({ length: count }, (_, index) =>
@@ -253,13 +235,7 @@ withMachineRequirement("NATS JetStream", natsForTests(), NATS_HOW_TO_FIX, () => 
   });
 
   describe("validate-only reaches the server", () => {
-    const validate = (extra: object) =>
-      unary<ConfigureResponse>((done) =>
-        served.client.configure(
-          { configJson: JSON.stringify(config(extra)), validateOnly: true, stageId: "test" },
-          done,
-        ),
-      );
+    const validate = (extra: object) => validateOnly(served.client, config(extra));
 
     it("accepts a stream that covers the subject", async () => {
       expect(await validate({})).toEqual(expect.objectContaining({ accepted: true, issues: [] }));

@@ -1,12 +1,14 @@
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
 import {
+  ConsumerWriteStream,
   dropSchema,
   serveForTests,
   startTcpProxy,
   type TcpProxy,
   unary,
   uniqueTestSchema,
+  validateOnly,
   withPostgres,
 } from "@flow/testing";
 import pg from "pg";
@@ -18,7 +20,6 @@ import {
   type DescribeResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { postgresConsumer } from "./postgres-consumer";
-import { openWrite, validateOnly } from "./test-support/consumer-stream";
 
 const served = serveForTests(
   serveConsumer,
@@ -79,7 +80,7 @@ withPostgres((url) => {
   describe("fixed columns", () => {
     it("creates the table and writes one row per event: JSON as jsonb, text as a JSON string, other bytes as bytea", async () => {
       const name = table();
-      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
       const ack = await sink.write([
         createEvent({
           id: "e-1",
@@ -176,7 +177,12 @@ withPostgres((url) => {
         [viaInsert, 1000],
         [viaCopy, 1],
       ] as const) {
-        const sink = openWrite(served.client, { url, table: name, createTable: true, copyThreshold });
+        const sink = new ConsumerWriteStream(served.client, {
+          url,
+          table: name,
+          createTable: true,
+          copyThreshold,
+        });
         expect((await sink.write(events)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
         await sink.end();
       }
@@ -188,13 +194,18 @@ withPostgres((url) => {
 
     it("adds no row for an event delivered again: in the same batch, a later batch, a new stream, through COPY", async () => {
       const name = table();
-      const first = openWrite(served.client, { url, table: name, createTable: true, copyThreshold: 30 });
+      const first = new ConsumerWriteStream(served.client, {
+        url,
+        table: name,
+        createTable: true,
+        copyThreshold: 30,
+      });
       expect((await first.write(numbered(1, 20))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       expect((await first.write([...numbered(10, 50), ...numbered(50, 50)])).status).toBe(
         AckStatus.ACK_STATUS_WRITTEN,
       );
       await first.end();
-      const replay = openWrite(served.client, { url, table: name, copyThreshold: 30 });
+      const replay = new ConsumerWriteStream(served.client, { url, table: name, copyThreshold: 30 });
       expect((await replay.write(numbered(1, 100))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       expect((await replay.write(numbered(95, 100))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await replay.end();
@@ -207,7 +218,7 @@ withPostgres((url) => {
 
     it("dead-letters an event whose JSON PostgreSQL refuses (\\u0000 in jsonb), naming it and the server's reason, and commits the others", async () => {
       const name = table();
-      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
       const bad = createEvent({ id: "nul", source: "/s", type: "x", data: { text: "a\u0000b" } });
       const ack = await sink.write([...numbered(1, 2), bad, ...numbered(3, 4)]);
       expect(ack.status).toBe(AckStatus.ACK_STATUS_PERMANENT_FAILURE);
@@ -233,7 +244,7 @@ withPostgres((url) => {
     it("fills each column from its expression and, with onConflict update, overwrites a stored row", async () => {
       const name = await orderTable();
       const config = { url, table: name, columns: ORDER_COLUMNS, key: ["order_id"], onConflict: "update" };
-      const sink = openWrite(served.client, config);
+      const sink = new ConsumerWriteStream(served.client, config);
       expect((await sink.write([order("o-1", 10, "abc"), order("o-2", 20, "xy")])).status).toBe(
         AckStatus.ACK_STATUS_WRITTEN,
       );
@@ -242,7 +253,7 @@ withPostgres((url) => {
         (await sink.write([order("o-1", 11, "abc"), order("o-1", 12, "abc"), order("o-3", 30, "z")])).status,
       ).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await sink.end();
-      const copy = openWrite(served.client, { ...config, copyThreshold: 1 });
+      const copy = new ConsumerWriteStream(served.client, { ...config, copyThreshold: 1 });
       expect((await copy.write([order("o-2", 21, "xy")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await copy.end();
       expect(await rows(`SELECT * FROM ${name} ORDER BY order_id`)).toEqual([
@@ -254,7 +265,12 @@ withPostgres((url) => {
 
     it("keeps the stored row with onConflict nothing", async () => {
       const name = await orderTable();
-      const sink = openWrite(served.client, { url, table: name, columns: ORDER_COLUMNS, key: ["order_id"] });
+      const sink = new ConsumerWriteStream(served.client, {
+        url,
+        table: name,
+        columns: ORDER_COLUMNS,
+        key: ["order_id"],
+      });
       expect((await sink.write([order("o-1", 10, "abc")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       expect((await sink.write([order("o-1", 99, "abc")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await sink.end();
@@ -268,7 +284,7 @@ withPostgres((url) => {
       "through %s, dead-letters the rows PostgreSQL refuses with its reason and commits the others",
       async (_, copyThreshold) => {
         const name = await orderTable();
-        const sink = openWrite(served.client, {
+        const sink = new ConsumerWriteStream(served.client, {
           url,
           table: name,
           columns: ORDER_COLUMNS,
@@ -300,7 +316,7 @@ withPostgres((url) => {
 
     it("dead-letters an event whose expression fails, with the expression's error", async () => {
       const name = await orderTable();
-      const sink = openWrite(served.client, {
+      const sink = new ConsumerWriteStream(served.client, {
         url,
         table: name,
         columns: { ...ORDER_COLUMNS, total: "$number(data.total)" },
@@ -320,7 +336,7 @@ withPostgres((url) => {
 
     it("creates a mapped table with the declared types, keyed by the key", async () => {
       const name = table();
-      const sink = openWrite(served.client, {
+      const sink = new ConsumerWriteStream(served.client, {
         url,
         table: name,
         createTable: true,
@@ -357,7 +373,7 @@ withPostgres((url) => {
 
     it("answers retryable when the connection is cut, holds exactly the WRITTEN batches, and writes the batch on the retry", async () => {
       const name = table();
-      const sink = openWrite(served.client, { url: proxied, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url: proxied, table: name, createTable: true });
       expect((await sink.write(numbered(1, 10))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       proxy.cut();
       const cut = await sink.write(numbered(11, 20));
@@ -376,7 +392,7 @@ withPostgres((url) => {
 
     it("answers retryable when the server stops answering mid-batch (a partition), after statementTimeoutMs", async () => {
       const name = table();
-      const sink = openWrite(served.client, {
+      const sink = new ConsumerWriteStream(served.client, {
         url: proxied,
         table: name,
         createTable: true,
@@ -411,7 +427,7 @@ withPostgres((url) => {
         END $$`);
       await db.query(`CREATE CONSTRAINT TRIGGER die_in_commit AFTER INSERT ON ${name}
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${schema}.${bare}_die()`);
-      const sink = openWrite(served.client, { url, table: name });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name });
       const failed = await sink.write(numbered(1, 5));
       expect(failed.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
       expect(await count(name)).toBe(0);
@@ -423,7 +439,7 @@ withPostgres((url) => {
 
     it("dead-letters a batch PostgreSQL can never take (the table was dropped) without committing anything", async () => {
       const name = table();
-      const sink = openWrite(served.client, { url, table: name, createTable: true });
+      const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
       expect((await sink.write(numbered(1, 1))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await db.query(`DROP TABLE ${name}`);
       const ack = await sink.write(numbered(2, 3));

@@ -1,15 +1,19 @@
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
-import { readmeJsonSchema, StreamReader, serveForTests, startTcpProxy, unary } from "@flow/testing";
+import {
+  ConsumerWriteStream,
+  readmeJsonSchema,
+  serveForTests,
+  startTcpProxy,
+  unary,
+  validateOnly,
+} from "@flow/testing";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
   AckStatus,
-  type ConfigureResponse,
   ConsumerServiceClient,
   ConsumerServiceService,
   type DescribeResponse,
-  type WriteRequest,
-  type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { rabbitmqConsumer } from "./rabbitmq-consumer";
 import { rabbitmqConsumerConfigSchema } from "./rabbitmq-consumer-config";
@@ -22,32 +26,8 @@ const served = serveForTests(
   ConsumerServiceClient,
 );
 
-/** A Write stream as Core drives it: `send` a batch, `ack` reads the next answer. */
-function open(config: object) {
-  const stream = served.client.write();
-  const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
-  stream.write({
-    request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "out" } },
-  });
-  return {
-    send(sequence: bigint, events: FlowEvent[]) {
-      stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
-    },
-    async ack() {
-      const message = await reader.next();
-      if (message.response?.$case !== "ack") throw new Error("expected an ack");
-      return message.response.value;
-    },
-    async write(sequence: bigint, events: FlowEvent[]) {
-      this.send(sequence, events);
-      return this.ack();
-    },
-    async end() {
-      stream.end();
-      await reader.finished;
-    },
-  };
-}
+/** A Write stream as Core drives it. */
+const open = (config: object) => new ConsumerWriteStream(served.client, config, { stageId: "out" });
 
 const orders = (from: number, count: number): FlowEvent[] =>
   Array.from({ length: count }, (_, i) =>
@@ -72,13 +52,7 @@ whenBrokerAnswers("the RabbitMQ consumer against the real broker", () => {
     await broker.remove();
   });
 
-  const configure = (config: object): Promise<ConfigureResponse> =>
-    unary((done) =>
-      served.client.configure(
-        { configJson: JSON.stringify(config), validateOnly: true, stageId: "out" },
-        done,
-      ),
-    );
+  const configure = (config: object) => validateOnly(served.client, config, "out");
 
   it("validate-only reaches the broker: unreachable, bad credentials, no such exchange or queue", async () => {
     const queue = await broker.queue("validate");
@@ -135,7 +109,7 @@ whenBrokerAnswers("the RabbitMQ consumer against the real broker", () => {
       },
       data: { total: 12.5 },
     });
-    expect(await sink.write(1n, [event, ...orders(2, 2)])).toMatchObject({
+    expect(await sink.write([event, ...orders(2, 2)], 1n)).toMatchObject({
       sequence: 1n,
       status: AckStatus.ACK_STATUS_WRITTEN,
     });
@@ -173,7 +147,7 @@ whenBrokerAnswers("the RabbitMQ consumer against the real broker", () => {
   it("publishes structured mode as application/cloudevents+json", async () => {
     const queue = await broker.queue("structured");
     const sink = open({ url: BROKER_URL, routingKey: queue, mode: "structured" });
-    expect((await sink.write(1n, orders(1, 1))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    expect((await sink.write(orders(1, 1), 1n)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
     await sink.end();
     const [message] = await broker.drain(queue);
     expect(message?.properties).toEqual(
@@ -204,7 +178,7 @@ whenBrokerAnswers("the RabbitMQ consumer against the real broker", () => {
     const events = ["eu.de", "us.ny", "eu.fr"].map((subject, i) =>
       createEvent({ id: `r-${i}`, source: "/s", type: "t", subject }),
     );
-    expect((await sink.write(1n, events)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    expect((await sink.write(events, 1n)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
     await sink.end();
     expect((await broker.drain(eu)).map((message) => message.properties.messageId)).toEqual(["r-0", "r-2"]);
     expect((await broker.drain(us)).map((message) => message.properties.messageId)).toEqual(["r-1"]);
@@ -217,27 +191,27 @@ whenBrokerAnswers("the RabbitMQ consumer against the real broker", () => {
       "x-overflow": "reject-publish",
     });
     const sink = open({ url: BROKER_URL, routingKey: queue });
-    const ack = await sink.write(1n, orders(1, 3));
+    const ack = await sink.write(orders(1, 3), 1n);
     expect(ack.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
     expect(ack.reason).toMatch(/nacked event order-3/);
     expect(await broker.count(queue)).toBe(2);
     // Room again: the retried batch goes through (and the two accepted before are there twice).
     await broker.drain(queue);
-    expect((await sink.write(1n, orders(1, 2))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+    expect((await sink.write(orders(1, 2), 1n)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
     await sink.end();
   });
 
   it("a message no queue takes, or one over the size limit, fails the batch permanently with the reason", async () => {
     const exchange = await broker.exchange("nowhere");
     const sink = open({ url: BROKER_URL, exchange, routingKey: "lost.key" });
-    const unroutable = await sink.write(1n, orders(1, 2));
+    const unroutable = await sink.write(orders(1, 2), 1n);
     expect(unroutable.status).toBe(AckStatus.ACK_STATUS_PERMANENT_FAILURE);
     expect(unroutable.reason).toMatch(/returned 2 of 2 messages as unroutable.*"lost.key"/);
     await sink.end();
 
     const queue = await broker.queue("small");
     const small = open({ url: BROKER_URL, routingKey: queue, maxMessageBytes: 4 });
-    const tooLarge = await small.write(1n, orders(1, 1));
+    const tooLarge = await small.write(orders(1, 1), 1n);
     expect(tooLarge).toMatchObject({
       status: AckStatus.ACK_STATUS_PERMANENT_FAILURE,
       reason: expect.stringMatching(/more than the broker's limit of 4/),
@@ -251,12 +225,12 @@ whenBrokerAnswers("the RabbitMQ consumer against the real broker", () => {
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: 5672 });
     try {
       const sink = open({ url: `amqp://guest:guest@127.0.0.1:${proxy.port}`, routingKey: queue });
-      expect((await sink.write(1n, orders(1, 5))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+      expect((await sink.write(orders(1, 5), 1n)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       expect(await broker.count(queue)).toBe(5);
 
       // The network goes silent while batch 2 is on its way, then the connection is reset.
       proxy.hold();
-      sink.send(2n, orders(6, 5));
+      sink.send(orders(6, 5), 2n);
       proxy.cut();
       const failed = await sink.ack();
       expect(failed).toMatchObject({ sequence: 2n, status: AckStatus.ACK_STATUS_RETRYABLE_FAILURE });
@@ -264,9 +238,9 @@ whenBrokerAnswers("the RabbitMQ consumer against the real broker", () => {
       expect(await broker.count(queue)).toBe(5);
 
       // Core retries; while the broker is unreachable the retry fails too, once it is back it is WRITTEN.
-      expect((await sink.write(2n, orders(6, 5))).status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
+      expect((await sink.write(orders(6, 5), 2n)).status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
       proxy.restore();
-      expect((await sink.write(2n, orders(6, 5))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
+      expect((await sink.write(orders(6, 5), 2n)).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await sink.end();
       expect((await broker.drain(queue)).map((message) => message.properties.messageId)).toEqual(
         orders(1, 10).map((event) => event.id),

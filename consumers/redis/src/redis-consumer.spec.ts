@@ -1,18 +1,14 @@
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer } from "@flow/sdk";
-import { StreamReader, serveForTests, startTcpProxy, unary } from "@flow/testing";
+import { ConsumerWriteStream, serveForTests, startTcpProxy, unary, validateOnly } from "@flow/testing";
 import { TEST_REDIS_URL, uniqueKey, withRedis } from "@flow/testing/redis";
 import Redis from "ioredis";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
   AckStatus,
-  type ConfigureRequest,
-  type ConfigureResponse,
   ConsumerServiceClient,
   ConsumerServiceService,
   type DescribeResponse,
-  type WriteRequest,
-  type WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { redisConsumer } from "./redis-consumer";
 
@@ -31,36 +27,11 @@ it("describes itself over gRPC", async () => {
 });
 
 /** One Write stream of the served consumer. */
-class WriteStream {
-  private readonly stream = served.client.write();
-  private readonly reader = new StreamReader<WriteRequest, WriteResponse>(this.stream);
-  private sequence = 0n;
+const writeStream = (config: object) =>
+  new ConsumerWriteStream(served.client, config, { stageId: "redis-test" });
 
-  constructor(config: object) {
-    this.stream.write({
-      request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "redis-test" } },
-    });
-  }
-
-  /** Sends one batch and returns its answer. */
-  async send(events: FlowEvent[]): Promise<{ status: AckStatus; reason: string }> {
-    this.sequence += 1n;
-    this.stream.write({ request: { $case: "batch", value: { sequence: this.sequence, batch: { events } } } });
-    const message = await this.reader.next();
-    if (message.response?.$case !== "ack") throw new Error(`expected an ack, got ${message.response?.$case}`);
-    expect(message.response.value.sequence).toBe(this.sequence);
-    return { status: message.response.value.status, reason: message.response.value.reason };
-  }
-
-  async end(): Promise<void> {
-    this.stream.end();
-    await this.reader.finished;
-  }
-}
-
-function configure(request: ConfigureRequest): Promise<ConfigureResponse> {
-  return unary((done) => served.client.configure(request, done));
-}
+/** An ack's verdict, without the sequence it names. */
+const verdict = ({ status, reason }: { status: AckStatus; reason: string }) => ({ status, reason });
 
 const events = (count: number, prefix = "e"): FlowEvent[] =>
   Array.from({ length: count }, (_, n) =>
@@ -103,8 +74,8 @@ withRedis(() => {
       },
       data: "hello",
     });
-    const write = new WriteStream({ url: TEST_REDIS_URL, stream });
-    expect(await write.send([event, ...events(2)])).toEqual({ status: WRITTEN, reason: "" });
+    const write = writeStream({ url: TEST_REDIS_URL, stream });
+    expect(verdict(await write.write([event, ...events(2)]))).toEqual({ status: WRITTEN, reason: "" });
     await write.end();
     const [first, second] = await entries(stream);
     expect(first).toEqual({
@@ -139,8 +110,8 @@ withRedis(() => {
       else writes.push(name);
     });
     try {
-      const write = new WriteStream({ url: TEST_REDIS_URL, stream });
-      expect(await write.send(events(100))).toEqual({ status: WRITTEN, reason: "" });
+      const write = writeStream({ url: TEST_REDIS_URL, stream });
+      expect(verdict(await write.write(events(100)))).toEqual({ status: WRITTEN, reason: "" });
       await write.end();
       // MONITOR's feed is asynchronous: a PING's own line, after the script's, marks the end.
       await new Promise<void>((resolve) => {
@@ -159,10 +130,10 @@ withRedis(() => {
     // A stream deleted while the consumer runs is not made again with createStream false.
     const missing = freshKey("missing");
     await redis.xadd(missing, "*", "f", "v");
-    const refusing = new WriteStream({ url: TEST_REDIS_URL, stream: missing, createStream: false });
-    expect((await refusing.send(events(1))).status).toBe(WRITTEN);
+    const refusing = writeStream({ url: TEST_REDIS_URL, stream: missing, createStream: false });
+    expect((await refusing.write(events(1))).status).toBe(WRITTEN);
     await redis.del(missing);
-    const refused = await refusing.send(events(2));
+    const refused = await refusing.write(events(2));
     expect(refused.status).toBe(AckStatus.ACK_STATUS_PERMANENT_FAILURE);
     expect(refused.reason).toMatch(/stream .* does not exist \(createStream is false\)/);
     await refusing.end();
@@ -171,14 +142,14 @@ withRedis(() => {
 
   it("writes structured CloudEvents on request, and trims to maxLen", async () => {
     const stream = freshKey("structured");
-    const write = new WriteStream({
+    const write = writeStream({
       url: TEST_REDIS_URL,
       stream,
       mode: "structured",
       maxLen: 3,
       exactTrim: true,
     });
-    expect((await write.send(events(5))).status).toBe(WRITTEN);
+    expect((await write.write(events(5))).status).toBe(WRITTEN);
     await write.end();
     const written = await entries(stream);
     expect(written.map((fields) => fields["content-type"])).toEqual(
@@ -198,11 +169,11 @@ withRedis(() => {
   it("with idempotence, a batch sent again (a lost ack, a crash) adds no entry", async () => {
     const stream = freshKey("idempotent");
     const config = { url: TEST_REDIS_URL, stream, idempotence: { ttlSeconds: 60 } };
-    const first = new WriteStream(config);
-    expect((await first.send(events(3))).status).toBe(WRITTEN);
+    const first = writeStream(config);
+    expect((await first.write(events(3))).status).toBe(WRITTEN);
     await first.end();
-    const again = new WriteStream(config);
-    expect((await again.send([...events(3), ...events(1, "new")])).status).toBe(WRITTEN);
+    const again = writeStream(config);
+    expect((await again.write([...events(3), ...events(1, "new")])).status).toBe(WRITTEN);
     await again.end();
     expect((await entries(stream)).map((fields) => fields.ce_id)).toEqual(["e-1", "e-2", "e-3", "new-1"]);
     const ttl = await redis.ttl(`flow:dedup:${stream}:e-1`);
@@ -217,21 +188,21 @@ withRedis(() => {
       port: Number(new URL(TEST_REDIS_URL).port || 6379),
     });
     try {
-      const write = new WriteStream({
+      const write = writeStream({
         url: `redis://127.0.0.1:${proxy.port}`,
         stream,
         commandTimeoutMs: 500,
       });
-      expect((await write.send(events(10, "before"))).status).toBe(WRITTEN);
+      expect((await write.write(events(10, "before"))).status).toBe(WRITTEN);
       proxy.cut();
-      const failed = await write.send(events(10, "during"));
+      const failed = await write.write(events(10, "during"));
       expect(failed.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
       expect(failed.reason).toMatch(/Redis|connect/);
       expect(await redis.xlen(stream)).toBe(10);
       proxy.restore();
       // As Core does: the batch is sent again until it is WRITTEN.
-      let answer = await write.send(events(10, "during"));
-      while (answer.status !== WRITTEN) answer = await write.send(events(10, "during"));
+      let answer = await write.write(events(10, "during"));
+      while (answer.status !== WRITTEN) answer = await write.write(events(10, "during"));
       await write.end();
     } finally {
       await proxy.close();
@@ -242,18 +213,18 @@ withRedis(() => {
 
   it("a key of another type is a permanent failure; waitReplicas without replicas is retryable", async () => {
     const replaced = freshKey("replaced");
-    const wrong = new WriteStream({ url: TEST_REDIS_URL, stream: replaced });
-    expect((await wrong.send(events(1))).status).toBe(WRITTEN);
+    const wrong = writeStream({ url: TEST_REDIS_URL, stream: replaced });
+    expect((await wrong.write(events(1))).status).toBe(WRITTEN);
     await redis.del(replaced);
     await redis.set(replaced, "x");
-    const refused = await wrong.send(events(1));
+    const refused = await wrong.write(events(1));
     expect(refused.status).toBe(AckStatus.ACK_STATUS_PERMANENT_FAILURE);
     expect(refused.reason).toMatch(/WRONGTYPE/);
     await wrong.end();
 
     const stream = freshKey("wait");
-    const waiting = new WriteStream({ url: TEST_REDIS_URL, stream, waitReplicas: 1, waitTimeoutMs: 20 });
-    const answer = await waiting.send(events(1));
+    const waiting = writeStream({ url: TEST_REDIS_URL, stream, waitReplicas: 1, waitTimeoutMs: 20 });
+    const answer = await waiting.write(events(1));
     expect(answer.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
     expect(answer.reason).toMatch(/only 0 of 1 replica/);
     await waiting.end();
@@ -261,9 +232,11 @@ withRedis(() => {
 
   it("validate-only reaches the server: unreachable, not a stream, missing stream, replicas, persistence", async () => {
     const check = async (config: object) =>
-      (await configure({ configJson: JSON.stringify(config), validateOnly: true, stageId: "c" })).issues.map(
-        (issue) => [issue.path, issue.severity, issue.message],
-      );
+      (await validateOnly(served.client, config, "c")).issues.map((issue) => [
+        issue.path,
+        issue.severity,
+        issue.message,
+      ]);
     expect(await check({ url: "redis://127.0.0.1:1", stream: "s" })).toEqual([
       [
         "/url",

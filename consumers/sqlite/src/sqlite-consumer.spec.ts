@@ -4,17 +4,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
 import {
+  type ConsumerWriteClient,
+  ConsumerWriteStream,
   describeWithStrace,
   describeWithTmpfs,
   fillFileSystem,
   grpcMessageFrame,
   type MountedTmpfs,
   mountTmpfs,
-  StreamReader,
   serveForTests,
   syncsBeforeReplies,
   traceService,
   unary,
+  validateOnly,
   WRITE_AND_SYNC_SYSCALLS,
 } from "@flow/testing";
 import { credentials, status } from "@grpc/grpc-js";
@@ -22,12 +24,9 @@ import Database from "better-sqlite3";
 import { Family, Severity } from "./gen/component/v1/component";
 import {
   AckStatus,
-  type ConfigureRequest,
-  type ConfigureResponse,
   ConsumerServiceClient,
   ConsumerServiceService,
   type DescribeResponse,
-  type WriteRequest,
   WriteResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { sqliteConsumer } from "./sqlite-consumer";
@@ -49,38 +48,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function configure(config: object): Promise<ConfigureResponse> {
-  const request: ConfigureRequest = { configJson: JSON.stringify(config), validateOnly: true, stageId: "db" };
-  return unary((done) => served.client.configure(request, done));
-}
+const configure = (config: object) => validateOnly(served.client, config, "db");
 
-/** A Write stream (on the in-process service unless another client is given): `write` sends a batch and resolves with its ack. */
-function open(config: object, client: ConsumerServiceClient = served.client) {
-  const stream = client.write();
-  const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
-  stream.write({ request: { $case: "start", value: { configJson: JSON.stringify(config), stageId: "db" } } });
-  let next = 0n;
-  return {
-    reader,
-    async write(events: FlowEvent[], sequence = next + 1n) {
-      next = sequence;
-      stream.write({ request: { $case: "batch", value: { sequence, batch: { events } } } });
-      const message = await reader.next();
-      if (message.response?.$case !== "ack") throw new Error("expected an ack");
-      return message.response.value;
-    },
-    async flush(token: bigint) {
-      stream.write({ request: { $case: "flush", value: { token } } });
-      const message = await reader.next();
-      if (message.response?.$case !== "flushed") throw new Error("expected flushed");
-      return message.response.value.token;
-    },
-    async end() {
-      stream.end();
-      await reader.finished;
-    },
-  };
-}
+/** A Write stream (on the in-process service unless another client is given). */
+const open = (config: object, client: ConsumerWriteClient<FlowEvent, WriteResponse> = served.client) =>
+  new ConsumerWriteStream(client, config, { stageId: "db" });
 
 /** Reads the database the way an operator would, with its own connection. */
 function query<T>(path: string, sql: string): T[] {

@@ -1,3 +1,4 @@
+export * from "./consumer-write-stream";
 export * from "./free-port";
 export * from "./machine-requirement";
 export * from "./postgres-for-tests";
