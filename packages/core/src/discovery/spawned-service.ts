@@ -34,7 +34,7 @@ export type SpawnNetwork = "unix" | "tcp";
 export const SPAWN_NETWORK_ENV = "FLOW_SPAWN_NETWORK";
 /** The variable a service reads its listen address from (the SDK's listen-address.ts). */
 const LISTEN_ENV = "FLOW_LISTEN";
-export const DEFAULT_SPAWN_NETWORK: SpawnNetwork = "unix";
+export const DEFAULT_SPAWN_NETWORK: SpawnNetwork = "tcp";
 /** A socket path longer than this does not fit sockaddr_un (108 bytes on Linux, 104 on macOS). */
 const MAX_SOCKET_PATH = 100;
 
