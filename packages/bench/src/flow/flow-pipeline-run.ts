@@ -24,6 +24,8 @@ export interface FlowPipelineSettings {
   stall?: { afterBatches: number; ms: number };
   /** The consumer reports the latency of the first this-many ms of events apart (warm-up). */
   latencyWarmupMs?: number;
+  /** How Core asks its services to listen (FLOW_SPAWN_NETWORK); unset, Core's default. */
+  spawnNetwork?: "unix" | "tcp";
 }
 
 export interface PerProcess {
@@ -107,6 +109,10 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
     const child = spawn(process.execPath, [...STEADY_LATENCY_NODE_FLAGS, FLOW_BIN, "run", file, "--json"], {
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
+      env:
+        settings.spawnNetwork === undefined
+          ? process.env
+          : { ...process.env, FLOW_SPAWN_NETWORK: settings.spawnNetwork },
     });
     const watch = new ProcessWatch(child.pid as number, CPU_SAMPLE_MS);
     let stdout = "";

@@ -63,6 +63,39 @@ export const flowThroughputScenario: Scenario = {
   },
 };
 
+export const flowSpawnNetworkScenario: Scenario = {
+  name: "flow-spawn-network",
+  description:
+    "the flow-throughput pipeline with Core's services on loopback TCP and on Unix domain sockets (FLOW_SPAWN_NETWORK), alternating in each run",
+  async measure(context) {
+    const measurements: Measurement[] = [];
+    for (const batchSize of pipelineBatchSizes(context)) {
+      for (const network of ["tcp", "unix"] as const) {
+        const result = await runFlowPipeline(settings(context, { batchSize, spawnNetwork: network }));
+        context.log(
+          `${network} batch=${batchSize}: ${Math.round(result.eventsPerSecond).toLocaleString("en-US")} events/s`,
+        );
+        const figure = `${network} ${pipelineFigure(batchSize)}`;
+        const versus =
+          network === "unix"
+            ? { scenario: "flow-spawn-network", figure: `tcp ${pipelineFigure(batchSize)}` }
+            : undefined;
+        measurements.push(
+          {
+            figure,
+            unit: "events/s",
+            value: result.eventsPerSecond,
+            ...(versus ? { ratioVs: versus } : {}),
+            detail: cpuText({ ...result.cpuSeconds }),
+          },
+          ...cpuMeasurements(figure, { ...result.windowCpuSeconds }, result.report.events, versus),
+        );
+      }
+    }
+    return measurements;
+  },
+};
+
 export const flowAckCostScenario: Scenario = {
   name: "flow-ack-cost",
   description:
@@ -155,6 +188,7 @@ export const flowStartupScenario: Scenario = {
 
 export const flowScenarios: readonly Scenario[] = [
   flowThroughputScenario,
+  flowSpawnNetworkScenario,
   flowAckCostScenario,
   flowLatencyScenario,
   flowStalledConsumerScenario,
