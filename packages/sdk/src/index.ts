@@ -5,6 +5,13 @@
 export { attributeValueJson } from "./attribute-value-json";
 export { cloudEventJsonLine } from "./cloudevent-json-line";
 export { CLOUDEVENT_JSON_MEMBERS } from "./cloudevent-json-members";
+export {
+  CLOUDEVENT_ATTRIBUTE_NAME,
+  cloudEventFromJson,
+  cloudEventFromJsonText,
+  cloudEventsFromJsonBatch,
+  InvalidCloudEventError,
+} from "./cloudevent-json-parse";
 export { type ConfigIssue, type ContractVersion, errorIssue, warningIssue } from "./component";
 export type { ComponentInfo } from "./component-handlers";
 export type { JsonSchema } from "./config-validator";
