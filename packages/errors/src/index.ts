@@ -1,1 +1,2 @@
+export * from "./cli-invocation";
 export * from "./user-error";

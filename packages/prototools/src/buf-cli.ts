@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { UserError } from "@flow/errors";
+import { PNPM_CLI, UserError } from "@flow/errors";
 
 /** One message buf printed with `--error-format=json`. */
 export interface BufDiagnostic {
@@ -43,7 +43,7 @@ function locateBuf(): { command: string; prefix: string[] } {
     wrapper = require.resolve("@bufbuild/buf/bin/buf");
   } catch {
     throw new UserError("buf is not installed (npm package @bufbuild/buf)", {
-      hint: "run pnpm install, or set FLOW_BUF to a buf executable",
+      hint: `run ${PNPM_CLI} install, or set FLOW_BUF to a buf executable`,
     });
   }
   const arch = process.arch === "arm64" && process.platform === "linux" ? "aarch64" : process.arch;

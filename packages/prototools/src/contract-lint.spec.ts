@@ -209,7 +209,7 @@ describe("flow proto lint", () => {
       const findings = lint().findings;
       const edited = temp.read("sources/proto/event/v1/event.proto").split("\n").length;
       expect(where(findings)).toEqual([`sources/proto/event/v1/event.proto:${edited - 1}:1: vendored-copy`]);
-      expect(findings[0]?.hint).toBe("pnpm flow proto vendor --force sources");
+      expect(findings[0]?.hint).toBe("npx flow proto vendor --force sources");
     });
 
     it("points at the first edited line and column of a vendored copy", () => {

@@ -26,6 +26,16 @@ export function packageManagerOf(repoRoot: string): "pnpm" | "yarn" | "npm" {
 }
 
 /**
+ * The package manager to run: the repository's own copy when it has one in node_modules/.bin (a
+ * pinned dev dependency, as this monorepo's pnpm is: the README's `npx -y pnpm@… install` puts no
+ * pnpm on PATH), else whatever PATH has.
+ */
+export function packageManagerProgram(repoRoot: string, manager: string): string {
+  const local = join(repoRoot, "node_modules", ".bin", manager);
+  return existsSync(local) ? local : manager;
+}
+
+/**
  * Regenerates a package's code from its freshly vendored protos by running its own `generate`
  * script (the same step the build runs), so pins and generated code never disagree. A folder
  * without a package.json or without that script (a family folder) needs nothing.
@@ -42,8 +52,9 @@ export function regenerateCode(repoRoot: string, dir: string): GenerateResult {
   }
   if (typeof scripts.generate !== "string") return { dir };
   const manager = packageManagerOf(repoRoot);
-  const command = `${manager} run generate`;
-  const result = spawnSync(manager, ["run", "generate"], {
+  const program = packageManagerProgram(repoRoot, manager);
+  const command = `${program === manager ? manager : `npx ${manager}`} run generate`;
+  const result = spawnSync(program, ["run", "generate"], {
     cwd: join(repoRoot, dir),
     encoding: "utf8",
     shell: process.platform === "win32",

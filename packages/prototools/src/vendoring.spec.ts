@@ -127,7 +127,7 @@ describe("vendoring with git read-tree", () => {
     expect(findings[0]?.message).toContain(
       `found ${worktreeTreeId(temp.repo, "sources/demo/proto/event/v1")}`,
     );
-    expect(findings[0]?.fix).toBe("pnpm flow proto vendor --force sources/demo");
+    expect(findings[0]?.fix).toBe("npx flow proto vendor --force sources/demo");
   });
 
   it("refuses to overwrite an edited copy unless forced, and --force repairs it", () => {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { join, posix } from "node:path";
-import { UserError } from "@flow/errors";
+import { FLOW_CLI, UserError } from "@flow/errors";
 import semver from "semver";
 import { importedMajorsOfFolder, importedMajorsOfTree } from "./contract-imports";
 import type { GitRepo } from "./git";
@@ -45,7 +45,7 @@ export interface VendorOptions {
 
 /** The command that repairs a folder's vendored copies; printed with every finding. */
 export function repairCommand(dir: string): string {
-  return `pnpm flow proto vendor --force ${dir || "."}`;
+  return `${FLOW_CLI} proto vendor --force ${dir || "."}`;
 }
 
 /** Every folder of the repository that has a pin manifest (tracked or new, never ignored). */

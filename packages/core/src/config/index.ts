@@ -1,5 +1,5 @@
 // The pipeline file: loading, checking and locating (docs/pipeline.md describes the format).
-export { FLOW_CLI, PNPM_CLI } from "./cli-invocation";
+export { FLOW_CLI, PNPM_CLI } from "@flow/errors";
 export {
   allowedDeadLetters,
   describeDeadLetterAllowance,

@@ -1,8 +1,7 @@
 import { EventEmitter } from "node:events";
-import { UserError, UserErrors } from "@flow/errors";
+import { FLOW_CLI, UserError, UserErrors } from "@flow/errors";
 import { backoffDelayMs, type Handshake, STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { Logger } from "pino";
-import { FLOW_CLI } from "../config/cli-invocation";
 import { locatorLocation } from "../config/locator-location";
 import type { RestartSettings, ServiceLocator } from "../config/pipeline-model";
 import { formatLocation } from "../config/source-location";

@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { UserError } from "@flow/errors";
+import { FLOW_CLI, PNPM_CLI, UserError } from "@flow/errors";
 import { parse } from "yaml";
-import { FLOW_CLI, PNPM_CLI } from "../config/cli-invocation";
 import { closestMatch } from "../config/did-you-mean";
 
 export interface WorkspacePackage {

@@ -1,7 +1,6 @@
-import { UserError } from "@flow/errors";
+import { FLOW_CLI, UserError } from "@flow/errors";
 import { backoffDelayMs } from "@flow/sdk/internal";
 import type { Logger } from "pino";
-import { FLOW_CLI } from "../config/cli-invocation";
 import type { PipelineStage } from "../config/pipeline-model";
 import type { LinkEndpoint, LinkStream, OpenedStream, StreamOpener } from "./link-stream";
 import { type BatchLimit, concatRawBatches, fitsInOneBatch, type RawBatch } from "./raw-batch";

@@ -1,6 +1,5 @@
-import { UserError } from "@flow/errors";
+import { FLOW_CLI, UserError } from "@flow/errors";
 import * as grpc from "@grpc/grpc-js";
-import { FLOW_CLI } from "../config/cli-invocation";
 import { RegistryServiceClient } from "../gen/registry_service/v1/registry";
 import type { RegisteredService } from "../state/state-store";
 import { fromServiceMessage } from "./registry-messages";
