@@ -1,7 +1,11 @@
 import { PAYLOAD_BYTES } from "../codec/synthetic-events";
-import { type FlowPipelineSettings, runFlowPipeline } from "../flow/flow-pipeline-run";
+import {
+  type FlowPipelineResult,
+  type FlowPipelineSettings,
+  runFlowPipeline,
+} from "../flow/flow-pipeline-run";
 import { cpuMeasurements } from "../report/cpu-figures";
-import type { Measurement, Scenario, ScenarioContext } from "../scenario";
+import type { FigureRef, Measurement, Scenario, ScenarioContext } from "../scenario";
 import {
   BASELINE_CREDITS,
   BASELINE_PIPELINE,
@@ -41,27 +45,38 @@ export const flowThroughputScenario: Scenario = {
     const measurements: Measurement[] = [];
     for (const batchSize of pipelineBatchSizes(context)) {
       const result = await runFlowPipeline(settings(context, { batchSize }));
-      context.log(
-        `batch=${batchSize}: ${Math.round(result.eventsPerSecond).toLocaleString("en-US")} events/s`,
-      );
       const figure = pipelineFigure(batchSize);
-      measurements.push({
-        figure,
-        unit: "events/s",
-        value: result.eventsPerSecond,
-        ratioVs: { scenario: BASELINE_PIPELINE, figure },
-        detail: `${result.report.events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.run.stages.find((s) => s.stageId === "gen")?.peakInFlight} of ${BASELINE_CREDITS} credited batches in flight; ${cpuText({ ...result.cpuSeconds })}`,
-      });
       measurements.push(
-        ...cpuMeasurements(figure, { ...result.windowCpuSeconds }, result.report.events, {
-          scenario: FORWARDING_PIPELINE,
-          figure,
+        ...runFigures(context, figure, result, {
+          events: { scenario: BASELINE_PIPELINE, figure },
+          cpu: { scenario: FORWARDING_PIPELINE, figure },
+          detail: `${result.report.events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; at most ${result.run.stages.find((s) => s.stageId === "gen")?.peakInFlight} of ${BASELINE_CREDITS} credited batches in flight; ${cpuText({ ...result.cpuSeconds })}`,
         }),
       );
     }
     return measurements;
   },
 };
+
+/** A run's throughput figure and its CPU figures, each with the figure it is compared with. */
+function runFigures(
+  context: ScenarioContext,
+  figure: string,
+  result: FlowPipelineResult,
+  compared: { events?: FigureRef; cpu?: FigureRef; detail: string },
+): Measurement[] {
+  context.log(`${figure}: ${Math.round(result.eventsPerSecond).toLocaleString("en-US")} events/s`);
+  return [
+    {
+      figure,
+      unit: "events/s",
+      value: result.eventsPerSecond,
+      ...(compared.events ? { ratioVs: compared.events } : {}),
+      detail: compared.detail,
+    },
+    ...cpuMeasurements(figure, { ...result.windowCpuSeconds }, result.report.events, compared.cpu),
+  ];
+}
 
 export const flowSpawnNetworkScenario: Scenario = {
   name: "flow-spawn-network",
@@ -72,23 +87,16 @@ export const flowSpawnNetworkScenario: Scenario = {
     for (const batchSize of pipelineBatchSizes(context)) {
       for (const network of ["tcp", "unix"] as const) {
         const result = await runFlowPipeline(settings(context, { batchSize, spawnNetwork: network }));
-        context.log(
-          `${network} batch=${batchSize}: ${Math.round(result.eventsPerSecond).toLocaleString("en-US")} events/s`,
-        );
-        const figure = `${network} ${pipelineFigure(batchSize)}`;
         const versus =
           network === "unix"
             ? { scenario: "flow-spawn-network", figure: `tcp ${pipelineFigure(batchSize)}` }
             : undefined;
         measurements.push(
-          {
-            figure,
-            unit: "events/s",
-            value: result.eventsPerSecond,
-            ...(versus ? { ratioVs: versus } : {}),
+          ...runFigures(context, `${network} ${pipelineFigure(batchSize)}`, result, {
+            events: versus,
+            cpu: versus,
             detail: cpuText({ ...result.cpuSeconds }),
-          },
-          ...cpuMeasurements(figure, { ...result.windowCpuSeconds }, result.report.events, versus),
+          }),
         );
       }
     }
