@@ -11,8 +11,8 @@ write message code for a 3.21 runtime, but its stubs only import the message mod
 - proto/: the vendored family contracts (exact pinned copies, see proto-pins.yaml);
 - grpc/health/v1/health.proto and grpc/reflection/v1{,alpha}/reflection.proto, gRPC's own
   protocols, which Debian's grpcio does not implement for us (no grpcio-health-checking or
-  grpcio-reflection package). They are taken from the workspace's grpc-health-check and
-  @grpc/reflection packages (see third_party_protos below) and kept in gen/third_party/.
+  grpcio-reflection package). They are kept as gRPC publishes them in third_party/ (see
+  third_party_protos below) and compiled into gen/third_party/.
 
 gen/STAMP records a digest of proto/; the services refuse to start when it does not match (see
 flow_service/contracts.py), so a re-vendored contract is never served with stale code.
@@ -31,23 +31,15 @@ PROTO = os.path.join(HERE, "proto")
 GEN = os.path.join(HERE, "gen")
 REPOSITORY = os.path.dirname(os.path.dirname(HERE))
 
-# Where each of gRPC's protocol files is found in the workspace's node_modules (package, file
-# inside it), and the canonical path it is compiled under (what reflection clients see).
-THIRD_PARTY = [
-    ("grpc-health-check", "proto/health/v1/health.proto", "grpc/health/v1/health.proto"),
-    (
-        "@grpc/reflection",
-        "build/proto/grpc/reflection/v1/reflection.proto",
-        "grpc/reflection/v1/reflection.proto",
-    ),
-    (
-        "@grpc/reflection",
-        "build/proto/grpc/reflection/v1alpha/reflection.proto",
-        "grpc/reflection/v1alpha/reflection.proto",
-    ),
+# gRPC's own protocol files, kept as gRPC publishes them (with their license headers) in
+# third_party/ beside the services, so a service in its own repository has them too; the path under
+# third_party/ is the canonical one reflection clients see.
+THIRD_PARTY = os.path.join(HERE, "third_party")
+THIRD_PARTY_FILES = [
+    "grpc/health/v1/health.proto",
+    "grpc/reflection/v1/reflection.proto",
+    "grpc/reflection/v1alpha/reflection.proto",
 ]
-# The packages the SDK depends on, so an installed workspace always has them here.
-NODE_MODULES = os.path.join(REPOSITORY, "packages", "sdk", "node_modules")
 
 
 class GenerateError(Exception):
@@ -55,19 +47,14 @@ class GenerateError(Exception):
 
 
 def third_party_protos():
-    """(canonical path, text) of gRPC's protocol files, from the workspace's node_modules."""
+    """(canonical path, text) of gRPC's protocol files, from third_party/."""
     protos = []
-    for package, inside, canonical in THIRD_PARTY:
-        path = os.path.join(NODE_MODULES, *package.split("/"), inside)
+    for canonical in THIRD_PARTY_FILES:
+        path = os.path.join(THIRD_PARTY, canonical)
         if not os.path.isfile(path):
-            raise GenerateError(
-                f"{path} not found: {package} is installed with the workspace (npx -y pnpm@10.34.9 install)"
-            )
+            raise GenerateError(f"{path} not found: restore it from gRPC's repository (grpc/grpc, src/proto)")
         with open(path, encoding="utf-8") as source:
-            text = source.read()
-        # @grpc/reflection prefixes the canonical file with a note of where it was taken from.
-        text = re.sub(r"\A(// Taken from.*\n|// Additional versions.*\n|\n)+", "", text)
-        protos.append((canonical, text))
+            protos.append((canonical, source.read()))
     return protos
 
 

@@ -58,6 +58,14 @@ describe("flow proto lint", () => {
         "schemas/event.proto: is not inside a proto/ folder",
       ]);
     });
+
+    it("leaves other protocols' files under third_party/ alone (gRPC's health.proto for a service in another language)", () => {
+      temp.write(
+        "examples/py/third_party/grpc/health/v1/health.proto",
+        'syntax = "proto3";\npackage grpc.health.v1;\nmessage HealthCheckRequest { string service = 1; }\n',
+      );
+      expect(lint().findings).toEqual([]);
+    });
   });
 
   describe("file-name", () => {

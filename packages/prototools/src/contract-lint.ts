@@ -59,6 +59,9 @@ export function formatLintFinding(finding: LintFinding): string {
   return `${finding.file}:${finding.line}:${finding.col}: ${finding.rule}: ${finding.message}\n  hint: ${finding.hint}`;
 }
 
+/** The folder name for protocol files that are not Flow contracts (see lintContracts). */
+export const THIRD_PARTY = "third_party";
+
 /** True when `file` is one of `paths` or lies below one ("" selects everything). */
 export function isSelected(file: string, paths: readonly string[] | undefined): boolean {
   if (!paths || paths.length === 0) return true;
@@ -84,6 +87,9 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
   const rootsWithLinks = new Set<string>();
 
   for (const file of [...new Set(listed)].sort()) {
+    // Other protocols' files kept as they are published (gRPC's health.proto for a service in
+    // another language) follow their own layout, not Flow's contract conventions.
+    if (file.split("/").includes(THIRD_PARTY)) continue;
     const absolute = join(repo.root, file);
     const isProto = file.endsWith(".proto");
     const location = locateInProtoRoot(file);
