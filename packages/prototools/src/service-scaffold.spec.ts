@@ -120,6 +120,29 @@ describe("flow new", () => {
     expect(runLintCommand({ root: temp.root }).findings).toEqual([]);
   });
 
+  it("makes the package installable like its siblings: their license, exports, not private", () => {
+    const lone = scaffoldService({ root: temp.root, family: "processor", name: "alone" });
+    expect(JSON.parse(temp.read(`${lone.dir}/package.json`))).toEqual(
+      expect.objectContaining({
+        private: true,
+        exports: expect.objectContaining({ "./package.json": "./package.json" }),
+      }),
+    );
+
+    for (const name of ["a", "b"])
+      temp.write(
+        `sources/${name}/package.json`,
+        JSON.stringify({ name: `@flow/source-${name}`, license: "Apache-2.0" }),
+      );
+    const result = scaffoldService({ root: temp.root, family: "processor", name: "installable" });
+    const manifest = JSON.parse(temp.read(`${result.dir}/package.json`));
+
+    expect(manifest.license).toBe("Apache-2.0");
+    expect(manifest.private).toBeUndefined();
+    expect(manifest.exports["."]).toEqual({ types: "./dist/index.d.ts", default: "./dist/index.js" });
+    expect(manifest.files).toEqual(["dist", "proto", "proto-pins.yaml", "proto-pins.lock.yaml", "README.md"]);
+  });
+
   it("refuses an existing name, leaving it alone", () => {
     scaffoldService({ root: temp.root, family: "processor", name: "demo" });
     const before = temp.read("processors/demo/src/demo-processor.ts");

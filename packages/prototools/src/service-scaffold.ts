@@ -80,13 +80,20 @@ export function scaffoldService(options: NewServiceOptions): NewServiceResult {
   const contract = `${family}_service`;
   const major = latestMajor(context.ledger, contract, "in this repository");
 
-  const versions = dependencyVersions(
-    packageFolders(root)
-      .map((folder) => join(root, folder, "package.json"))
-      .flatMap((path) => readDependencies(path)),
+  const siblings = packageFolders(root).flatMap((folder) =>
+    readPackageManifest(join(root, folder, "package.json")),
   );
+  const versions = dependencyVersions(siblings.map((manifest) => manifest.dependencies ?? {}));
   const toRoot = posix.relative(dir, "") || ".";
-  const files = serviceTemplates({ family, name: options.name, packageName, toRoot, versions, major });
+  const files = serviceTemplates({
+    family,
+    name: options.name,
+    packageName,
+    toRoot,
+    versions,
+    major,
+    ...installableLike(siblings),
+  });
   try {
     for (const [file, text] of Object.entries(files)) {
       mkdirSync(dirname(join(root, dir, file)), { recursive: true });
@@ -179,13 +186,38 @@ function formatWithRepositoryFormatter(root: string, dir: string): boolean {
 }
 
 /** The dependencies of a package.json (read from `text`, or from the file `path`); none when unreadable. */
-function readDependencies(path: string, text?: string): Record<string, string>[] {
+interface PackageManifest {
+  dependencies?: Record<string, string>;
+  license?: string;
+  private?: boolean;
+}
+
+/** A package.json (read from `text`, or from the file `path`); none when unreadable. */
+function readPackageManifest(path: string, text?: string): PackageManifest[] {
   try {
-    const data = JSON.parse(text ?? readFileSync(path, "utf8")) as { dependencies?: Record<string, string> };
-    return [data.dependencies ?? {}];
+    return [JSON.parse(text ?? readFileSync(path, "utf8")) as PackageManifest];
   } catch {
     return [];
   }
+}
+
+/** The value most of `values` have (ties: the first seen), ignoring undefined. */
+function mostCommon(values: (string | undefined)[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const value of values) if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+/**
+ * A new package is installable like its siblings: when most of the workspace's packages are not
+ * private, it is not either and carries their license (Flow's built-in services are packed and
+ * installed); otherwise it stays private, as a package of a private workspace.
+ */
+function installableLike(siblings: PackageManifest[]): { license?: string } {
+  const published = siblings.filter((manifest) => manifest.private !== true);
+  if (published.length * 2 <= siblings.length) return {};
+  const license = mostCommon(published.map((manifest) => manifest.license));
+  return license ? { license } : {};
 }
 
 /**
@@ -194,17 +226,15 @@ function readDependencies(path: string, text?: string): Record<string, string>[]
  * when none says.
  */
 function dependencyVersions(manifests: Record<string, string>[]): { grpc: string; protobuf: string } {
-  const mostCommon = (dependency: string, fallback: string): string => {
-    const counts = new Map<string, number>();
-    for (const dependencies of manifests) {
-      const version = dependencies[dependency];
-      if (version && !version.startsWith("workspace:")) counts.set(version, (counts.get(version) ?? 0) + 1);
-    }
-    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? fallback;
-  };
+  const versionOf = (dependency: string, fallback: string): string =>
+    mostCommon(
+      manifests
+        .map((dependencies) => dependencies[dependency])
+        .filter((version) => !version?.startsWith("workspace:")),
+    ) ?? fallback;
   return {
-    grpc: mostCommon("@grpc/grpc-js", "1.14.7"),
-    protobuf: mostCommon("@bufbuild/protobuf", "2.17.0"),
+    grpc: versionOf("@grpc/grpc-js", "1.14.7"),
+    protobuf: versionOf("@bufbuild/protobuf", "2.17.0"),
   };
 }
 
@@ -429,7 +459,8 @@ function releasedDependencies(repo: GitRepo): Record<string, string>[] {
   const listed = repo.run(["ls-tree", "-r", "--name-only", "-z", FLOW_RELEASE_REF]).split("\0");
   return listed
     .filter((path) => /^[^/]+\/([^/]+\/)?package\.json$/.test(path))
-    .flatMap((path) => readDependencies(path, fileAtRelease(repo, path) ?? ""));
+    .flatMap((path) => readPackageManifest(path, fileAtRelease(repo, path) ?? ""))
+    .map((manifest) => manifest.dependencies ?? {});
 }
 
 /** The versions of the build and test tools the release builds its own packages with. */

@@ -24,6 +24,11 @@ export interface TemplateInput {
    * the workspace.
    */
   standalone?: StandaloneVersions;
+  /**
+   * In a workspace whose packages are installable (not private): their license. The package is
+   * then not private either; without it, it is.
+   */
+  license?: string;
 }
 
 /** The build and test tools a standalone service installs, at the versions Flow builds with. */
@@ -112,14 +117,20 @@ export function serviceTemplates(input: TemplateInput): Record<string, string> {
 
 function packageJson(input: TemplateInput, n: Names): string {
   const standalone = input.standalone;
+  const installable = !standalone && input.license !== undefined;
   const manifest = {
     name: input.packageName,
     version: "0.1.0",
     // A standalone service is not published by accident; it runs from its folder or an install.
-    private: true,
+    ...(installable ? {} : { private: true }),
     description: `Flow ${input.family}: ${DESCRIPTIONS[input.family]}`,
+    ...(installable ? { license: input.license } : {}),
     main: "dist/index.js",
     types: "dist/index.d.ts",
+    exports: {
+      ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
+      "./package.json": "./package.json",
+    },
     bin: { [n.component]: "dist/main.js" },
     files: ["dist", "proto", "proto-pins.yaml", "proto-pins.lock.yaml", "README.md"],
     scripts: standalone ? STANDALONE_SCRIPTS : workspaceScripts(input.toRoot),
