@@ -275,7 +275,7 @@ describe("file source over gRPC", () => {
       expect(asCloudEvents.map((event) => event.extensions.flowerror?.value?.value)).toEqual([
         expect.stringContaining("specversion"),
         expect.stringMatching(/^not JSON/),
-        expect.stringContaining("id must be a non-empty string"),
+        expect.stringContaining("the CloudEvent has no id"),
         expect.stringContaining("specversion"),
       ]);
     });

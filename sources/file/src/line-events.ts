@@ -1,6 +1,5 @@
 import { pathToFileURL } from "node:url";
-import { createEvent, type FlowEvent, nowTimestamp } from "@flow/sdk";
-import { cloudEventFromJson } from "./cloudevent-json";
+import { cloudEventFromJson, createEvent, type FlowEvent, nowTimestamp } from "@flow/sdk";
 import type { FileSourceConfig } from "./file-source-config";
 import type { Line } from "./line-reader";
 

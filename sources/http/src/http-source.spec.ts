@@ -210,6 +210,29 @@ describe("POST of events", () => {
     await read.end();
   });
 
+  it("keeps the JSON data of structured and batched CloudEvents as written: no digit of a big integer lost", async () => {
+    const read = await ReadStream.open();
+    const head = '"specversion":"1.0","source":"/shop","type":"t"';
+    const posts = [
+      read.post(`{${head},"id":"s","data":{"n": 12345678901234567890}}`, {
+        "content-type": "application/cloudevents+json",
+      }),
+      read.post(`[{${head},"id":"b","data":[98765432109876543210, 1.50]}]`, {
+        "content-type": "application/cloudevents-batch+json",
+      }),
+    ];
+    const events: FlowEvent[] = [];
+    while (events.length < 2) {
+      const batch = await read.batch();
+      events.push(...batch.events);
+      read.commit(batch.sequence);
+    }
+    expect((await Promise.all(posts)).map((answer) => answer.status)).toEqual([200, 200]);
+    const data = Object.fromEntries(events.map((event) => [event.id, event.data.toString()]));
+    expect(data).toEqual({ s: '{"n": 12345678901234567890}', b: "[98765432109876543210, 1.50]" });
+    await read.end();
+  });
+
   it("gives plain JSON events ids that a retry of the same body repeats: a hash, Idempotency-Key, or idPointer", async () => {
     const read = await ReadStream.open();
     const ids = async (

@@ -1,13 +1,17 @@
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import {
+  CLOUDEVENT_ATTRIBUTE_NAME,
   CLOUDEVENT_JSON_MEMBERS,
+  cloudEventFromJson,
+  cloudEventsFromJsonBatch,
   createEvent,
   type FlowEvent,
+  InvalidCloudEventError,
   isJsonContentType,
   nowTimestamp,
+  timestampFromRfc3339,
 } from "@flow/sdk";
-import { cloudEventFromJson, EXTENSION_NAME, timeOf } from "./cloudevent-json";
 import { badRequest, RejectedRequest } from "./rejected-request";
 
 export const STRUCTURED_MEDIA_TYPE = "application/cloudevents+json";
@@ -37,11 +41,14 @@ export function requestEvents(
   const contentType = header(headers, "content-type") ?? "";
   const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   if (header(headers, "ce-specversion") !== undefined) return [binaryCloudEvent(headers, contentType, body)];
-  if (mediaType === STRUCTURED_MEDIA_TYPE) return [cloudEventFromJson(parseJson(body), "the event")];
+  if (mediaType === STRUCTURED_MEDIA_TYPE)
+    return cloudEventsOrBadRequest(() => [
+      cloudEventFromJson(parseJson(body), body.toString("utf8"), "the event"),
+    ]);
   if (mediaType === BATCH_MEDIA_TYPE) {
     const value = parseJson(body);
     if (!Array.isArray(value)) throw badRequest(`a ${BATCH_MEDIA_TYPE} body must be a JSON array`);
-    return value.map((element, index) => cloudEventFromJson(element, `event ${index}`));
+    return cloudEventsOrBadRequest(() => cloudEventsFromJsonBatch(value, body.toString("utf8")));
   }
   if (mediaType === "" || !isJsonContentType(mediaType))
     throw new RejectedRequest(
@@ -113,11 +120,31 @@ function binaryCloudEvent(headers: IncomingHttpHeaders, contentType: string, bod
   });
   for (const [name, value] of attributes) {
     if (CLOUDEVENT_JSON_MEMBERS.has(name)) continue;
-    if (!EXTENSION_NAME.test(name))
+    if (!CLOUDEVENT_ATTRIBUTE_NAME.test(name))
       throw badRequest(`ce-${name} is not a CloudEvents attribute name (a-z, 0-9)`);
     event.extensions[name] = { value: { $case: "stringValue", value } };
   }
   return event;
+}
+
+/** Events of the CloudEvents JSON format; what is not a CloudEvent refuses the request with a 400 saying why. */
+function cloudEventsOrBadRequest(read: () => FlowEvent[]): FlowEvent[] {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof InvalidCloudEventError) throw badRequest(error.message);
+    throw error;
+  }
+}
+
+/** An RFC 3339 `time`, or a 400 saying where it is wrong. */
+function timeOf(text: string | undefined, where: string): FlowEvent["time"] {
+  if (text === undefined) return undefined;
+  try {
+    return timestampFromRfc3339(text);
+  } catch (error) {
+    throw badRequest(`${where}: time: ${(error as Error).message}`);
+  }
 }
 
 /** The HTTP binding percent-encodes header values outside printable ASCII (and `%`, `"`, space). */

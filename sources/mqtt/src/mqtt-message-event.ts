@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
-  type AttributeValue,
-  CLOUDEVENT_JSON_MEMBERS,
+  cloudEventFromJsonText,
   createEvent,
   type FlowEvent,
   nowTimestamp,
@@ -13,8 +12,6 @@ import type { IPublishPacket } from "mqtt";
 export const CLOUDEVENTS_JSON = "application/cloudevents+json";
 
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 /** The attributes a Flow event keeps in its own fields, not among its extensions. */
 const CONTEXT_ATTRIBUTES = new Set([
   "specversion",
@@ -60,7 +57,7 @@ export function messageEvent(topic: string, packet: IPublishPacket, context: Mes
       if (userProperties.specversion !== undefined) {
         result = { event: binaryCloudEvent(userProperties, contentType, payload), cloudEvent: "binary" };
       } else if (isStructured(contentType, payload)) {
-        result = { event: structuredCloudEvent(payload), cloudEvent: "structured" };
+        result = { event: cloudEventFromJsonText(payload.toString("utf8")), cloudEvent: "structured" };
       }
     } catch (error) {
       invalid = (error as Error).message;
@@ -147,64 +144,6 @@ function binaryCloudEvent(
     event.extensions[name] = { value: { $case: "stringValue", value } };
   }
   return event;
-}
-
-function structuredCloudEvent(payload: Buffer): FlowEvent {
-  let object: Record<string, unknown>;
-  try {
-    object = JSON.parse(payload.toString("utf8")) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`a structured-mode CloudEvent must be JSON: ${(error as Error).message}`);
-  }
-  if (typeof object !== "object" || object === null || Array.isArray(object))
-    throw new Error("a structured-mode CloudEvent must be a JSON object");
-  if (object.specversion !== "1.0")
-    throw new Error(`specversion must be "1.0" (found ${JSON.stringify(object.specversion) ?? "none"})`);
-  const text = (name: string, needed: boolean): string | undefined => {
-    const value = object[name];
-    if (value === undefined || value === null) {
-      if (needed) throw new Error(`a CloudEvent needs "${name}"`);
-      return undefined;
-    }
-    if (typeof value !== "string") throw new Error(`"${name}" must be a string`);
-    return value;
-  };
-  const contentType = text("datacontenttype", false);
-  let data: Buffer | undefined;
-  if (typeof object.data_base64 === "string") data = Buffer.from(object.data_base64, "base64");
-  else if (object.data !== undefined && object.data !== null) {
-    data =
-      typeof object.data === "string" && contentType !== undefined && !/json/i.test(contentType)
-        ? Buffer.from(object.data, "utf8")
-        : Buffer.from(JSON.stringify(object.data), "utf8");
-  }
-  const event = createEvent({
-    id: text("id", true) as string,
-    source: text("source", true) as string,
-    type: text("type", true) as string,
-    subject: text("subject", false),
-    time: parseTime(text("time", false)),
-    datacontenttype:
-      contentType ??
-      (data !== undefined && typeof object.data_base64 !== "string" ? "application/json" : undefined),
-    dataschema: text("dataschema", false),
-    data,
-  });
-  for (const [name, value] of Object.entries(object)) {
-    if (CLOUDEVENT_JSON_MEMBERS.has(name) || value === null || value === undefined) continue;
-    if (!EXTENSION_NAME.test(name))
-      throw new Error(`"${name}" is not a CloudEvents attribute name (a-z, 0-9)`);
-    event.extensions[name] = { value: extensionValue(value) };
-  }
-  return event;
-}
-
-function extensionValue(value: unknown): AttributeValue {
-  if (typeof value === "boolean") return { $case: "booleanValue", value };
-  if (typeof value === "number" && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
-    return { $case: "integerValue", value };
-  if (typeof value === "string") return { $case: "stringValue", value };
-  return { $case: "stringValue", value: JSON.stringify(value) };
 }
 
 function parseTime(text: string | undefined): FlowEvent["time"] {

@@ -1,9 +1,9 @@
 import {
-  type AttributeValue,
   CLOUDEVENT_JSON_MEMBERS,
+  cloudEventFromJsonText,
   createEvent,
   type FlowEvent,
-  isJsonContentType,
+  InvalidCloudEventError,
   timestampFromNanos,
   timestampFromRfc3339,
 } from "@flow/sdk";
@@ -94,61 +94,14 @@ function binaryEvent(headers: MsgHdrs, data: Buffer): FlowEvent | undefined {
   return event;
 }
 
-/** CloudEvents JSON format: the whole event is the message body. */
+/** CloudEvents JSON format: the whole event is the message body; undefined when it is not a valid one. */
 function structuredEvent(body: Buffer): FlowEvent | undefined {
-  let value: unknown;
   try {
-    value = JSON.parse(body.toString("utf8"));
-  } catch {
-    return undefined;
+    return cloudEventFromJsonText(body.toString("utf8"));
+  } catch (error) {
+    if (error instanceof InvalidCloudEventError) return undefined;
+    throw error;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const object = value as Record<string, unknown>;
-  const text = (name: string): string | undefined =>
-    typeof object[name] === "string" ? (object[name] as string) : undefined;
-  if (object.specversion !== "1.0") return undefined;
-  const id = text("id");
-  const source = text("source");
-  const type = text("type");
-  if (!id || !source || !type) return undefined;
-  const time = parseTime(text("time"));
-  if (time === null) return undefined;
-  const contentType = text("datacontenttype");
-  let data = Buffer.alloc(0);
-  if (typeof object.data_base64 === "string") data = Buffer.from(object.data_base64, "base64");
-  else if (object.data !== undefined && object.data !== null) {
-    // Non-JSON content is a string in this format; JSON content is carried as JSON.
-    data =
-      typeof object.data === "string" && !isJsonContentType(contentType ?? "application/json")
-        ? Buffer.from(object.data, "utf8")
-        : Buffer.from(JSON.stringify(object.data), "utf8");
-  }
-  const event = createEvent({
-    id,
-    source,
-    type,
-    subject: text("subject"),
-    time,
-    datacontenttype:
-      contentType ?? (object.data !== undefined && object.data !== null ? "application/json" : ""),
-    dataschema: text("dataschema"),
-    data,
-  });
-  for (const [name, attribute] of Object.entries(object)) {
-    if (CLOUDEVENT_JSON_MEMBERS.has(name) || !EXTENSION_NAME.test(name)) continue;
-    const extension = extensionValue(attribute);
-    if (extension) event.extensions[name] = { value: extension };
-  }
-  return event;
-}
-
-function extensionValue(value: unknown): AttributeValue | undefined {
-  if (typeof value === "boolean") return { $case: "booleanValue", value };
-  if (typeof value === "string") return { $case: "stringValue", value };
-  if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) <= INT32_MAX)
-    return { $case: "integerValue", value };
-  if (typeof value === "number") return { $case: "stringValue", value: String(value) };
-  return undefined;
 }
 
 /** undefined: no time; null: a time that is not RFC 3339 (the message is then not a valid CloudEvent). */

@@ -2,18 +2,14 @@ import {
   type AttributeValue,
   createEvent,
   type FlowEvent,
+  InvalidCloudEventError,
   type Timestamp,
   timestampFromRfc3339,
 } from "@flow/sdk";
 
-/** A message that says it is a CloudEvent and is not a valid one; the message says why. */
-export class InvalidCloudEventError extends Error {
-  override name = "InvalidCloudEventError";
-}
-
 /**
- * An attribute as a message carries it: AMQP header values (string, number, boolean, bytes, an
- * AMQP timestamp as amqplib decodes it) or JSON member values (string, number, boolean).
+ * An attribute as a binary-mode message carries it: AMQP header values (string, number, boolean,
+ * bytes, an AMQP timestamp as amqplib decodes it).
  */
 export type CarriedValue = string | number | boolean | Buffer | { "!": "timestamp"; value: number };
 
@@ -33,15 +29,10 @@ const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
 /**
- * A CloudEvent from its attributes (by lower-case name, absent ones left out) and its data, in
- * either content mode: binary mode reads them from AMQP headers, structured mode from the JSON
- * members. `numberText` gives a number's text as written, for numbers a double cannot hold.
+ * A binary-mode CloudEvent from its attributes (read from AMQP headers, by lower-case name, absent
+ * ones left out) and its data.
  */
-export function eventFromAttributes(
-  attributes: ReadonlyMap<string, CarriedValue>,
-  data: Buffer,
-  numberText: (name: string) => string | undefined = () => undefined,
-): FlowEvent {
+export function eventFromAttributes(attributes: ReadonlyMap<string, CarriedValue>, data: Buffer): FlowEvent {
   const specversion = text(attributes, "specversion");
   if (specversion !== "1.0") {
     throw new InvalidCloudEventError(
@@ -65,16 +56,12 @@ export function eventFromAttributes(
         `extension attribute "${name}" is not a CloudEvents attribute name (a-z, 0-9, at most 20)`,
       );
     }
-    event.extensions[name] = { value: extensionValue(name, value, numberText) };
+    event.extensions[name] = { value: extensionValue(value) };
   }
   return event;
 }
 
-function extensionValue(
-  name: string,
-  value: CarriedValue,
-  numberText: (name: string) => string | undefined,
-): AttributeValue {
+function extensionValue(value: CarriedValue): AttributeValue {
   if (Buffer.isBuffer(value)) return { $case: "binaryValue", value: Buffer.from(value) };
   switch (typeof value) {
     case "boolean":
@@ -85,7 +72,7 @@ function extensionValue(
       // CloudEvents integers are 32-bit; any other number travels as its text.
       if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
         return { $case: "integerValue", value };
-      return { $case: "stringValue", value: numberText(name) ?? String(value) };
+      return { $case: "stringValue", value: String(value) };
     default:
       return { $case: "timestampValue", value: { seconds: BigInt(value.value), nanos: 0 } };
   }

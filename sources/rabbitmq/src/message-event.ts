@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { createEvent, type FlowEvent, isJsonContentType, nowTimestamp } from "@flow/sdk";
+import {
+  cloudEventFromJsonText,
+  createEvent,
+  type FlowEvent,
+  InvalidCloudEventError,
+  nowTimestamp,
+} from "@flow/sdk";
 import type { ConsumeMessage } from "amqplib";
-import { type CarriedValue, eventFromAttributes, InvalidCloudEventError } from "./cloudevent-attributes";
-import { topLevelJsonTexts } from "./top-level-json-texts";
+import { type CarriedValue, eventFromAttributes } from "./cloudevent-attributes";
 
 export const INVALID_CLOUDEVENT_TYPE = "flow.rabbitmq.invalid-cloudevent";
 
@@ -14,7 +19,6 @@ export const INVALID_CLOUDEVENT_TYPE = "flow.rabbitmq.invalid-cloudevent";
 export const CLOUDEVENT_HEADER_PREFIXES = ["cloudevents:", "cloudevents_", "ce_", "ce-"] as const;
 
 const STRUCTURED_JSON = "application/cloudevents+json";
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** What a message's event needs besides the message: the defaults of a message that is no CloudEvent. */
 export interface MessageDefaults {
@@ -54,7 +58,7 @@ export function messageEvent(message: ConsumeMessage, defaults: MessageDefaults)
 function cloudEventOf(message: ConsumeMessage): FlowEvent | undefined {
   const contentType = message.properties.contentType ?? "";
   if (contentType.split(";")[0]?.trim().toLowerCase() === STRUCTURED_JSON)
-    return structuredEvent(message.content);
+    return cloudEventFromJsonText(message.content.toString("utf8"));
   const attributes = headerAttributes(message.properties.headers ?? {});
   if (attributes === undefined) return undefined;
   // The AMQP content-type property is the binary mode's datacontenttype.
@@ -85,56 +89,6 @@ function carried(name: string, value: unknown): CarriedValue {
   if (typed["!"] === "timestamp" && typeof typed.value === "number")
     return { "!": "timestamp", value: typed.value };
   throw new InvalidCloudEventError(`header ${name} holds a value no CloudEvents attribute can have`);
-}
-
-/** A CloudEvent in the JSON event format. */
-function structuredEvent(body: Buffer): FlowEvent {
-  const json = body.toString("utf8");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (error) {
-    throw new InvalidCloudEventError(`not JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new InvalidCloudEventError("a structured CloudEvent must be a JSON object");
-  const members = parsed as Record<string, unknown>;
-  let texts: Map<string, string> | undefined;
-  const memberText = (name: string): string | undefined => {
-    texts ??= topLevelJsonTexts(json);
-    return texts.get(name);
-  };
-  const attributes = new Map<string, CarriedValue>();
-  for (const [name, value] of Object.entries(members)) {
-    if (name === "data" || name === "data_base64" || value === null) continue;
-    if (typeof value === "object")
-      throw new InvalidCloudEventError(`attribute "${name}" must be a string, number or boolean`);
-    attributes.set(name, value as CarriedValue);
-  }
-  const contentType = typeof members.datacontenttype === "string" ? members.datacontenttype : undefined;
-  if (members.data !== undefined && members.data !== null && contentType === undefined)
-    attributes.set("datacontenttype", "application/json");
-  return eventFromAttributes(attributes, structuredData(members, contentType, memberText), memberText);
-}
-
-function structuredData(
-  members: Record<string, unknown>,
-  contentType: string | undefined,
-  memberText: (name: string) => string | undefined,
-): Buffer {
-  const { data, data_base64: base64 } = members;
-  const hasData = data !== undefined && data !== null;
-  if (hasData && base64 !== undefined && base64 !== null)
-    throw new InvalidCloudEventError("a CloudEvent has data or data_base64, not both");
-  if (base64 !== undefined && base64 !== null) {
-    if (typeof base64 !== "string" || !BASE64.test(base64))
-      throw new InvalidCloudEventError("data_base64 must be a base64 string");
-    return Buffer.from(base64, "base64");
-  }
-  if (!hasData) return Buffer.alloc(0);
-  // The JSON format writes JSON data as JSON, any other content type's data as a string.
-  if (typeof data === "string" && !isJsonContentType(contentType ?? "")) return Buffer.from(data, "utf8");
-  return Buffer.from(memberText("data") ?? JSON.stringify(data), "utf8");
 }
 
 function plainEvent(message: ConsumeMessage, defaults: MessageDefaults): FlowEvent {

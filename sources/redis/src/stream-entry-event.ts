@@ -1,9 +1,9 @@
 import {
-  type AttributeValue,
+  CLOUDEVENT_ATTRIBUTE_NAME,
   CLOUDEVENT_JSON_MEMBERS,
+  cloudEventFromJsonText,
   createEvent,
   type FlowEvent,
-  isJsonContentType,
   timestampFromNanos,
   timestampFromRfc3339,
 } from "@flow/sdk";
@@ -27,7 +27,6 @@ export interface PlainEntryShape {
 export const DATA_FIELD = "data";
 const CONTENT_TYPE_FIELDS = ["content-type", "content_type"];
 const STRUCTURED_MEDIA_TYPE = "application/cloudevents+json";
-const EXTENSION_NAME = /^[a-z0-9]+$/;
 
 /**
  * A stream entry as a Flow event, with the Redis metadata as extensions `redisstream`,
@@ -85,7 +84,7 @@ function plainEvent(entry: StreamEntry, shape: PlainEntryShape): FlowEvent {
 function cloudEventOf(entry: StreamEntry): FlowEvent | undefined {
   const contentType = fieldText(entry, ...CONTENT_TYPE_FIELDS);
   if (contentType?.split(";")[0]?.trim().toLowerCase() === STRUCTURED_MEDIA_TYPE) {
-    return structuredCloudEvent(field(entry, DATA_FIELD)?.toString("utf8") ?? "");
+    return cloudEventFromJsonText(field(entry, DATA_FIELD)?.toString("utf8") ?? "");
   }
   const attributes = new Map<string, string>();
   for (const [name, value] of entry.fields) {
@@ -116,72 +115,11 @@ function binaryCloudEvent(
   });
   for (const [name, value] of attributes) {
     if (CLOUDEVENT_JSON_MEMBERS.has(name)) continue;
-    if (!EXTENSION_NAME.test(name))
+    if (!CLOUDEVENT_ATTRIBUTE_NAME.test(name))
       throw new Error(`ce_${name} is not a CloudEvents attribute name (a-z, 0-9)`);
     event.extensions[name] = { value: { $case: "stringValue", value } };
   }
   return event;
-}
-
-/**
- * A CloudEvent in the JSON format. JSON data is written back with JSON.stringify, so its
- * formatting is not kept and integers beyond 2^53 are rounded; data_base64 keeps bytes exactly.
- */
-function structuredCloudEvent(text: string): FlowEvent {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`the structured CloudEvent is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new Error("a structured CloudEvent must be a JSON object");
-  const object = value as Record<string, unknown>;
-  checkSpecversion(object.specversion);
-  const text_ = (name: string): string | undefined => {
-    const member = object[name];
-    if (member === undefined || member === null) return undefined;
-    if (typeof member !== "string") throw new Error(`${name} must be a string`);
-    return member;
-  };
-  const contentType = text_("datacontenttype");
-  const time = text_("time");
-  let data: Buffer = Buffer.alloc(0);
-  const base64 = text_("data_base64");
-  if (base64 !== undefined) data = Buffer.from(base64, "base64");
-  else if (object.data !== undefined && object.data !== null) {
-    data =
-      typeof object.data === "string" && !isJsonContentType(contentType ?? "")
-        ? Buffer.from(object.data, "utf8")
-        : Buffer.from(JSON.stringify(object.data), "utf8");
-  }
-  const event = createEvent({
-    id: required(text_("id"), "id"),
-    source: required(text_("source"), "source"),
-    type: required(text_("type"), "type"),
-    subject: text_("subject"),
-    time: time === undefined ? undefined : timestampFromRfc3339(time),
-    datacontenttype:
-      contentType ?? (object.data !== undefined && object.data !== null ? "application/json" : ""),
-    dataschema: text_("dataschema"),
-    data,
-  });
-  for (const [name, member] of Object.entries(object)) {
-    if (CLOUDEVENT_JSON_MEMBERS.has(name) || member === null) continue;
-    if (!EXTENSION_NAME.test(name))
-      throw new Error(`"${name}" is not a CloudEvents attribute name (a-z, 0-9)`);
-    event.extensions[name] = { value: extensionValue(name, member) };
-  }
-  return event;
-}
-
-function extensionValue(name: string, value: unknown): AttributeValue {
-  if (typeof value === "boolean") return { $case: "booleanValue", value };
-  if (typeof value === "string") return { $case: "stringValue", value };
-  if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) <= 2147483647)
-    return { $case: "integerValue", value };
-  if (typeof value === "number") return { $case: "stringValue", value: String(value) };
-  throw new Error(`extension "${name}" must be a string, number or boolean`);
 }
 
 function checkSpecversion(value: unknown): void {
