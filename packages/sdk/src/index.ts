@@ -41,6 +41,7 @@ export {
   type EventResult,
   type ProcessorDefinition,
 } from "./processor";
+export { redactedUrl } from "./redacted-url";
 export {
   type RunningService,
   type ServeOptions,
