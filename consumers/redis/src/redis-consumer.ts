@@ -4,6 +4,7 @@ import {
   type ConsumerDefinition,
   errorIssue,
   readPackageVersion,
+  redactedUrl,
   serviceLogger,
   warningIssue,
 } from "@flow/sdk";
@@ -80,7 +81,9 @@ async function checkServer(config: RedisConsumerConfig): Promise<ConfigIssue[]> 
     try {
       await writer.ready(3000);
     } catch (error) {
-      return [errorIssue("/url", `cannot connect to ${redacted(config.url)}: ${(error as Error).message}`)];
+      return [
+        errorIssue("/url", `cannot connect to ${redactedUrl(config.url)}: ${(error as Error).message}`),
+      ];
     }
     const issues: ConfigIssue[] = [];
     const type = await writer.client.type(config.stream);
@@ -106,15 +109,5 @@ async function checkServer(config: RedisConsumerConfig): Promise<ConfigIssue[]> 
     return issues;
   } finally {
     writer.close();
-  }
-}
-
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

@@ -1,7 +1,7 @@
-import { type ConfigIssue, errorIssue, warningIssue } from "@flow/sdk";
+import { type ConfigIssue, errorIssue, redactedUrl, warningIssue } from "@flow/sdk";
 import type pg from "pg";
 import { connectPostgres } from "./postgres-client";
-import { modeIssues, type PostgresSourceConfig, redactedUrl } from "./postgres-source-config";
+import { modeIssues, type PostgresSourceConfig } from "./postgres-source-config";
 import { publicationTableProblems, replicationFacts, replicationProblems } from "./replication-setup";
 import { resolveTable } from "./table-reader";
 

@@ -1,3 +1,4 @@
+import { redactedUrl } from "@flow/sdk";
 import Redis from "ioredis";
 import type { StreamEntry } from "./stream-entry-event";
 
@@ -175,15 +176,4 @@ function toEntry(raw: RawEntry): StreamEntry[] {
   const fields: StreamEntry["fields"] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) fields.push([String(flat[i]), flat[i + 1] as Buffer]);
   return [{ id: id.toString(), fields }];
-}
-
-/** The URL without its password, for messages. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }

@@ -6,6 +6,7 @@ import {
   type FlowEvent,
   PermanentError,
   readPackageVersion,
+  redactedUrl,
   type SourceDefinition,
   serviceLogger,
 } from "@flow/sdk";
@@ -15,7 +16,7 @@ import {
   encodePosition,
   InFlightEntries,
 } from "./acknowledgements";
-import { ConsumerGroup, type Delivery, redactedUrl } from "./consumer-group";
+import { ConsumerGroup, type Delivery } from "./consumer-group";
 import { type RedisSourceConfig, redisSourceConfigSchema } from "./redis-source-config";
 import { type PlainEntryShape, streamEntryEvent } from "./stream-entry-event";
 
