@@ -10,9 +10,9 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join, relative, sep } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { REPOSITORY_ROOT } from "./test-support/flow-cli";
 
 // A service author outside this repository, as issue 12 asks: in a temporary folder, with the
@@ -42,11 +42,6 @@ const PACKED = [
   "@flow/source-generator",
   "@flow/consumer-file",
 ];
-
-// The repository's lockfile is read with the YAML parser Core uses (not a dependency of this package).
-const { parse: parseYaml } = createRequire(require.resolve("@flow/core/package.json"))("yaml") as {
-  parse(text: string): unknown;
-};
 
 interface Lockfile {
   lockfileVersion: string;
