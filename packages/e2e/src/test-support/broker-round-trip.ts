@@ -3,7 +3,8 @@ import { FlowProcess, serviceMain } from "./flow-cli";
 
 /**
  * The pipeline the broker specs share: generator → a broker's consumer → the broker → its source →
- * SQLite (`events`, one row per event id), and the faults they inject into it.
+ * SQLite (`events`, one row per event id), and the faults they inject into it; the faults and the
+ * waits also serve pipelines with another sink (`Sink`), such as the SQL consumers' specs.
  */
 export interface RoundTrip {
   /** The pipeline's name (its checkpoints and runs in the state store beside the file). */
@@ -89,21 +90,62 @@ export async function servicePid(run: FlowProcess, stage: string): Promise<numbe
   return (JSON.parse(line) as { servicePid: number }).servicePid;
 }
 
+/**
+ * A sink whose distinct ids a spec counts while a run goes on: the path of the SQLite database of
+ * the round trip (table `events`), or a function that counts them in any other store (0 while it
+ * does not exist yet).
+ */
+export type Sink = string | (() => Promise<number>);
+
+/** The distinct ids the sink holds now. */
+export async function idsIn(sink: Sink): Promise<number> {
+  return typeof sink === "string" ? sinkCounts(sink).uniq : sink();
+}
+
 /** Resolves once the sink holds `atLeast` distinct ids; rejects when flow exits first. */
-export async function sinkHolds(run: FlowProcess, db: string, atLeast: number): Promise<void> {
+export async function sinkHolds(run: FlowProcess, sink: Sink, atLeast: number): Promise<void> {
   let exited = false;
   const done = run.wait().then(() => {
     exited = true;
   });
-  while (sinkCounts(db).uniq < atLeast) {
+  while ((await idsIn(sink)) < atLeast) {
     if (exited) {
       await done;
       throw new Error(
-        `flow exited (${run.child.exitCode}) with ${sinkCounts(db).uniq} of ${atLeast} ids in the sink:\n${run.stderr.slice(-3000)}`,
+        `flow exited (${run.child.exitCode}) with ${await idsIn(sink)} of ${atLeast} ids in the sink:\n${run.stderr.slice(-3000)}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** SIGKILLs the service of `stage` (its pid from servicePid) and resolves once Core has restarted it. */
+export async function killService(run: FlowProcess, stage: string, pid: number): Promise<void> {
+  process.kill(pid, "SIGKILL");
+  await run.waitForLog(new RegExp(`"stage":"${stage}".*"msg":"service restarted"`));
+}
+
+/** Resolves when the run ends by itself with exit code 0; rejects with its log otherwise. */
+export async function ranToTheEnd(run: FlowProcess): Promise<void> {
+  const result = await run.wait();
+  if (result.code !== 0) throw new Error(`flow exited ${result.code}:\n${result.stderr.slice(-3000)}`);
+}
+
+/**
+ * One run of a pipeline that ends by itself, with the service of `stage` SIGKILLed once the sink
+ * holds `atLeast` ids; resolves when the run ended (exit 0).
+ */
+export async function runKillingService(
+  file: string,
+  sink: Sink,
+  stage: string,
+  options: { cwd: string; atLeast: number },
+): Promise<void> {
+  const run = new FlowProcess(["run", file], { cwd: options.cwd });
+  const pid = await servicePid(run, stage);
+  await sinkHolds(run, sink, options.atLeast);
+  await killService(run, stage, pid);
+  await ranToTheEnd(run);
 }
 
 /**
@@ -118,11 +160,11 @@ export type BrokerSettled = () => Promise<boolean>;
  */
 export async function runUntilComplete(
   run: FlowProcess,
-  db: string,
+  sink: Sink,
   total: number,
   settled?: BrokerSettled,
 ): Promise<void> {
-  await sinkHolds(run, db, total);
+  await sinkHolds(run, sink, total);
   while (settled && !(await settled())) {
     if (run.child.exitCode !== null) throw new Error(`flow exited early:\n${run.stderr.slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -147,11 +189,9 @@ export async function runKillingBrokerServices(
   const consumerPid = await servicePid(run, CONSUMER_STAGE);
   const sourcePid = await servicePid(run, SOURCE_STAGE);
   await sinkHolds(run, db, Math.min(2000, trip.total / 10));
-  process.kill(consumerPid, "SIGKILL");
-  await run.waitForLog(new RegExp(`"stage":"${CONSUMER_STAGE}".*"msg":"service restarted"`));
+  await killService(run, CONSUMER_STAGE, consumerPid);
   await sinkHolds(run, db, Math.floor(trip.total / 4));
-  process.kill(sourcePid, "SIGKILL");
-  await run.waitForLog(new RegExp(`"stage":"${SOURCE_STAGE}".*"msg":"service restarted"`));
+  await killService(run, SOURCE_STAGE, sourcePid);
   if (options.endsByItself) expect((await run.wait()).code).toBe(0);
   else await runUntilComplete(run, db, trip.total, options.settled);
   return { run, ms: Date.now() - started };
@@ -164,22 +204,20 @@ export async function runKillingBrokerServices(
  */
 export async function runKillingCore(
   file: string,
-  db: string,
-  trip: RoundTrip,
+  sink: Sink,
+  trip: Pick<RoundTrip, "total">,
   options: { cwd: string; endsByItself?: boolean; settled?: BrokerSettled },
 ): Promise<{ idsBeforeKill: number; ms: number }> {
   const started = Date.now();
   const first = new FlowProcess(["run", file], { cwd: options.cwd });
-  await sinkHolds(first, db, Math.floor(trip.total * (0.2 + Math.random() * 0.4)));
+  await sinkHolds(first, sink, Math.floor(trip.total * (0.2 + Math.random() * 0.4)));
   first.kill("SIGKILL");
   const killed = await first.wait();
   expect(killed.signal).toBe("SIGKILL");
-  const idsBeforeKill = sinkCounts(db).uniq;
+  const idsBeforeKill = await idsIn(sink);
   const rerun = new FlowProcess(["run", file], { cwd: options.cwd });
-  if (options.endsByItself) {
-    const result = await rerun.wait();
-    if (result.code !== 0) throw new Error(`the rerun exited ${result.code}:\n${result.stderr.slice(-3000)}`);
-  } else await runUntilComplete(rerun, db, trip.total, options.settled);
+  if (options.endsByItself) await ranToTheEnd(rerun);
+  else await runUntilComplete(rerun, sink, trip.total, options.settled);
   return { idsBeforeKill, ms: Date.now() - started };
 }
 
