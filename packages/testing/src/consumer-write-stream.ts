@@ -96,10 +96,4 @@ export class ConsumerWriteStream<Event, Response extends WriteResponseCases> {
     this.stream.end();
     await this.reader.finished;
   }
-
-  /** Half-closes and resolves with the call's final status, whatever it is. */
-  async endWithStatus() {
-    this.stream.end();
-    return this.reader.status;
-  }
 }

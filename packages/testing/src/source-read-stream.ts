@@ -162,12 +162,6 @@ export class SourceReadStream<Response extends ReadResponseCases> {
     await this.reader.finished;
   }
 
-  /** Half-closes and resolves with the call's final status, whatever it is. */
-  async endWithStatus() {
-    this.stream.end();
-    return this.reader.status;
-  }
-
   cancel(): void {
     this.stream.cancel();
   }
