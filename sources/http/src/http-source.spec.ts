@@ -71,6 +71,17 @@ class ReadStream extends SourceReadStream<ReadResponse> {
     }
   }
 
+  /** Batches until `count` events came, each committed as it comes (so their requests are answered). */
+  async eventsCommitted(count: number): Promise<FlowEvent[]> {
+    const events: FlowEvent[] = [];
+    while (events.length < count) {
+      const batch = await this.batch();
+      events.push(...batch.events);
+      this.commit(batch);
+    }
+    return events;
+  }
+
   health(): Promise<Exchange> {
     return exchange(`${this.url}/healthz`, { method: "GET", ca: this.ca });
   }
@@ -173,12 +184,7 @@ describe("POST of events", () => {
         "ce-note": "caf%C3%A9",
       }),
     ];
-    const events: FlowEvent[] = [];
-    while (events.length < 4) {
-      const batch = await read.batch();
-      events.push(...batch.events);
-      read.commit(batch.sequence);
-    }
+    const events = await read.eventsCommitted(4);
     expect((await Promise.all(posts)).map((answer) => answer.status)).toEqual([200, 200, 200]);
     const byId = new Map(events.map((event) => [event.id, event]));
     expect(byId.get("o-1")).toEqual(
@@ -221,12 +227,7 @@ describe("POST of events", () => {
         "content-type": "application/cloudevents-batch+json",
       }),
     ];
-    const events: FlowEvent[] = [];
-    while (events.length < 2) {
-      const batch = await read.batch();
-      events.push(...batch.events);
-      read.commit(batch.sequence);
-    }
+    const events = await read.eventsCommitted(2);
     expect((await Promise.all(posts)).map((answer) => answer.status)).toEqual([200, 200]);
     const data = Object.fromEntries(events.map((event) => [event.id, event.data.toString()]));
     expect(data).toEqual({ s: '{"n": 12345678901234567890}', b: "[98765432109876543210, 1.50]" });
