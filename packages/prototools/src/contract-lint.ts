@@ -85,6 +85,13 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
   const files: string[] = [];
   const outlines = new Map<string, ProtoOutline>();
   const rootsWithLinks = new Set<string>();
+  // A vendored copy is where its lock says (a standalone service's package is the repository's
+  // root, so its copies of the family contract sit in the root proto/): only originals are placed.
+  const vendoredFiles = new Set(
+    listContractFolders(repo)
+      .filter((folder) => folder.vendored)
+      .flatMap((folder) => folder.files),
+  );
 
   for (const file of [...new Set(listed)].sort()) {
     // Other protocols' files kept as they are published (gRPC's health.proto for a service in
@@ -142,7 +149,7 @@ export function lintContracts(repo: GitRepo, options: LintOptions): LintReport {
       });
       continue;
     }
-    checkServiceLocation(file, location.root, path, findings);
+    if (!vendoredFiles.has(file)) checkServiceLocation(file, location.root, path, findings);
     checkFileName(file, path, findings);
     checkPackage(file, path, outline, options.prefix, findings);
     checkFolderKind(file, path, outline, findings);

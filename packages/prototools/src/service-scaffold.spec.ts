@@ -322,6 +322,9 @@ describe("flow new --standalone: a service in its own repository, vendoring a Fl
     );
     // Flow's release folders (processors/proto/...) were never in this repository: nothing is "deleted".
     expect(runVendorCommand({ root: dir, check: true }).findings).toEqual([]);
+    // The package is the repository's root, so its vendored family contract sits in the root
+    // proto/: a copy is where its lock puts it, which lint must not call misplaced.
+    expect(runLintCommand({ root: dir }).findings).toEqual([]);
 
     const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
     expect(manifest.scripts.build).toBe(
