@@ -142,7 +142,7 @@ class CounterSource(ServiceBase, source_pb2_grpc.SourceServiceServicer):
                 elif kind == "commit":
                     self.log.debug("committed", extra={"fields": {"sequence": request.commit.sequence}})
                 request = inbox.next(block=False)
-            if inbox.ended:
+            if inbox.draining:
                 return  # Core closed the stream, or the service drains: no further batch
             if credits == 0:
                 continue

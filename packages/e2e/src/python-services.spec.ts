@@ -82,6 +82,17 @@ withMachineRequirement(
     });
     afterAll(() => dir.remove());
 
+    it("the Python runtime's own unit tests pass (examples/python/test_*.py)", () => {
+      const result = spawnSync(PYTHON, ["-m", "unittest", "discover", "-s", EXAMPLES, "-p", "test_*.py"], {
+        cwd: EXAMPLES,
+        encoding: "utf8",
+      });
+      expect({ status: result.status, output: result.stderr.trim().split("\n").at(-1) }).toEqual({
+        status: 0,
+        output: "OK",
+      });
+    });
+
     describe.each([
       ["counter_source.py", "source"],
       ["uppercase_processor.py", "processor"],
