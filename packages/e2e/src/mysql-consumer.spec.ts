@@ -77,6 +77,10 @@ withMachineRequirement(
         };
       }
 
+      it("counts nothing in a table that does not exist yet (what the fault tests read before the first batch)", async () => {
+        expect(await counts(10)).toEqual({ rows: 0, ids: 0, generated: 0 });
+      });
+
       sqlConsumerFaultTests({ prefix: "mysql", cwd: () => dir.path, stage: STAGE, pipeline, counts });
     });
   },
