@@ -6,6 +6,15 @@ export { type ComponentDescriptor, FAMILY, FAMILY_NAMES, type FamilyName, family
 export { ConfigValidator } from "./config-validator";
 export { consumerImplementation } from "./consumer";
 export { vendoredContractVersion } from "./contract-version";
+export {
+  type ConvertedBatch,
+  convertEventBatch,
+  decodeEvents,
+  EventConversionError,
+  type EventMajor,
+  fromCloudEvent,
+  toCloudEvent,
+} from "./event-conversion";
 export { formatHandshake, type Handshake, isHandshakeLine, parseHandshake } from "./handshake";
 export { checkHealth, checkServingStatus, type HealthStatus, type ServingStatus } from "./health-check";
 export { bindImplementation } from "./method-binding";
