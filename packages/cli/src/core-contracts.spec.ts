@@ -1,13 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CORE_CONTRACTS } from "@flow/core";
 import { coreContracts, versionText } from "./core-contracts";
 
 describe("the contracts flow --version names", () => {
-  it("are the majors Core's proto/ holds, with the release its lock vendored", () => {
+  it("are Core's family majors and the other contracts its proto/ holds, each with the release its lock vendored", () => {
     const dir = mkdtempSync(join(tmpdir(), "flow-core-contracts-"));
     try {
-      for (const folder of ["source_service/v1", "source_service/v2", "event/v1", "registry_service/v1"])
+      // A family contract's folder is not what counts (Core's generated code is): v3 here is ignored.
+      for (const folder of ["source_service/v3", "event/v1", "registry_service/v1"])
         mkdirSync(join(dir, "proto", folder), { recursive: true });
       writeFileSync(join(dir, "proto", "buf.yaml"), "version: v2\n");
       writeFileSync(
@@ -26,7 +28,7 @@ ${[
   .join("\n")}
 `,
       );
-      const contracts = coreContracts(dir);
+      const contracts = coreContracts(dir, { source: { name: "source_service", majors: [1, 2] } });
       expect(contracts).toEqual([
         { name: "event", major: 1, version: "1.2.0" },
         { name: "registry_service", major: 1 },
@@ -41,10 +43,17 @@ ${[
     }
   });
 
-  it("of the real Core include every family contract", () => {
-    const names = coreContracts().map((contract) => `${contract.name} v${contract.major}`);
-    expect(names).toEqual(
-      expect.arrayContaining(["source_service v1", "processor_service v1", "consumer_service v1"]),
+  it("of the real Core are the majors Core negotiates, each with its vendored release", () => {
+    const families = coreContracts().filter((contract) => contract.name !== "registry_service");
+    const services = families.filter((contract) => contract.name.endsWith("_service"));
+    expect(services.map((contract) => `${contract.name} v${contract.major}`)).toEqual(
+      Object.values(CORE_CONTRACTS)
+        .flatMap(({ name, majors }) => majors.map((major) => `${name} v${major}`))
+        .sort(),
     );
+    expect(services.map((contract) => `${contract.name} v${contract.major}`)).toEqual(
+      expect.arrayContaining(["source_service v2", "processor_service v2", "consumer_service v2"]),
+    );
+    for (const contract of services) expect(contract.version).toMatch(new RegExp(`^${contract.major}\\.`));
   });
 });

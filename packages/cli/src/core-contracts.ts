@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { CORE_CONTRACTS } from "@flow/core";
 import { readLock } from "@flow/prototools";
 
 export interface SpokenContract {
@@ -9,25 +10,35 @@ export interface SpokenContract {
   version?: string;
 }
 
+/** The family contracts Core speaks, by family: `CORE_CONTRACTS`, derived from Core's generated code. */
+export type FamilyContracts = Readonly<Record<string, { name: string; majors: readonly number[] }>>;
+
 /**
- * The contracts Flow Core speaks, read from what it is built from - the `<name>/v<major>/`
- * folders of its proto/ (vendored copies and its own registry contract), with the exact release
- * from its proto-pins.lock.yaml - never from a list typed by hand: a new major vendored beside
- * the old one shows up here.
+ * The contracts Flow Core speaks, never from a list typed by hand: the family contracts' majors
+ * are Core's own `CORE_CONTRACTS` (what negotiation offers, derived from the code Core generated;
+ * Core's tests keep it equal to its proto/ folders), the other contracts the `<name>/v<major>/`
+ * folders of its proto/ (shared types, its own registry contract); each with the exact release
+ * from its proto-pins.lock.yaml. A new major vendored and generated beside the old one shows up here.
  */
 export function coreContracts(
   coreDir = dirname(require.resolve("@flow/core/package.json")),
+  families: FamilyContracts = CORE_CONTRACTS,
 ): SpokenContract[] {
   const protoDir = join(coreDir, "proto");
   const versions = new Map((readLock(coreDir, "") ?? []).map((entry) => [entry.path, entry.version]));
-  const contracts: SpokenContract[] = [];
+  const contract = (name: string, major: number): SpokenContract => {
+    const version = versions.get(`proto/${name}/v${major}`);
+    return { name, major, ...(version ? { version } : {}) };
+  };
+  const familyNames = new Set(Object.values(families).map((family) => family.name));
+  const contracts = Object.values(families).flatMap(({ name, majors }) =>
+    majors.map((major) => contract(name, major)),
+  );
   for (const name of existsSync(protoDir) ? readdirSync(protoDir).sort() : []) {
-    if (!existsSync(join(protoDir, name)) || name.includes(".")) continue;
+    if (name.includes(".") || familyNames.has(name)) continue;
     for (const folder of readdirSync(join(protoDir, name))) {
       const major = /^v(\d+)$/.exec(folder)?.[1];
-      if (major === undefined) continue;
-      const version = versions.get(`proto/${name}/${folder}`);
-      contracts.push({ name, major: Number(major), ...(version ? { version } : {}) });
+      if (major !== undefined) contracts.push(contract(name, Number(major)));
     }
   }
   return contracts.sort((a, b) => a.name.localeCompare(b.name) || a.major - b.major);

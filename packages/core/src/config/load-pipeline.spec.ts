@@ -390,7 +390,7 @@ describe("parsePipeline: each rule", () => {
   it("reports an unknown field at its key, with a guess", () => {
     const text = base("  - id: s\n    use: a\n    bacth: { maxSize: 5 }\n");
     expect(one(text)).toBe(
-      `${at(text, "bacth")} source "s": found unknown field "bacth", expected one of id, use, command, address, dns, registry, config, batch, inFlight, retry, timeouts, restart`,
+      `${at(text, "bacth")} source "s": found unknown field "bacth", expected one of id, use, command, address, dns, registry, config, batch, inFlight, retry, timeouts, restart, contractMajor`,
     );
     try {
       parse(text);
@@ -433,6 +433,29 @@ describe("parsePipeline: each rule", () => {
     expect(problems(text)).toEqual([
       `${at(text, "0 }")} source "s" batch.maxBytes: found 0, expected an integer >= 1`,
       `${at(text, "64MiB")} consumer "c" batch.maxBytes: found "64MiB", expected an integer`,
+    ]);
+  });
+
+  it("reads a contractMajor pin, inherited from defaults, and refuses a major this core does not speak", () => {
+    const pinned = base(
+      "  - { id: s, use: a, contractMajor: 2 }\n",
+      "consumers: [{ id: c, use: b, inputs: [s] }, { id: d, use: b, inputs: [s], contractMajor: 2 }]\ndefaults: { contractMajor: 1 }\n",
+    );
+    expect(parse(pinned).stages.map((stage) => [stage.id, stage.settings.contractMajor])).toEqual([
+      ["s", 2],
+      ["c", 1],
+      ["d", 2],
+    ]);
+    // No pin: no such setting at all (a reload compares settings deeply).
+    expect("contractMajor" in (parse(base("  - { id: s, use: a }\n")).stages[0]?.settings ?? {})).toBe(false);
+    const text = base(
+      "  - { id: s, use: a, contractMajor: 3 }\n",
+      "consumers: [{ id: c, use: b, inputs: [s], contractMajor: 0 }]\ndefaults: { contractMajor: 9 }\n",
+    );
+    expect(problems(text)).toEqual([
+      `${at(text, "3 }")} source "s" contractMajor: found 3, expected a major this core speaks with sources (source_service v1, v2)`,
+      `${at(text, "0 }")} consumer "c" contractMajor: found 0, expected an integer >= 1`,
+      `${at(text, "9 }")} defaults.contractMajor: found 9, expected a major this core speaks with every family (source_service v1, v2; processor_service v1, v2; consumer_service v1, v2)`,
     ]);
   });
 

@@ -4,6 +4,7 @@ import { UserError } from "@flow/errors";
 import { LineCounter, parseDocument } from "yaml";
 import { DEFAULT_STATE_STORE_URL } from "../state/state-store-url";
 import { checkBackoffBounds } from "./backoff-rules";
+import { checkContractMajors } from "./contract-major-rules";
 import { readDeadLetterAllowance } from "./dead-letter-allowance";
 import type { Environment } from "./env-interpolation";
 import { checkStageGraph } from "./graph-rules";
@@ -116,6 +117,7 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
     }
   }
   problems.push(...checkBackoffBounds(data, stages, locator));
+  problems.push(...checkContractMajors(data, stages, locator));
   const stateUrl = stringAt(data, "state", "url") ?? DEFAULT_STATE_STORE_URL;
   const state = resolveStateStoreUrl(stateUrl, baseDir);
   if (!state && /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(stateUrl)) {

@@ -103,6 +103,11 @@ export interface StageSettings {
   retry: RetrySettings;
   timeouts: TimeoutSettings;
   restart: RestartSettings;
+  /**
+   * The major of its family contract Core speaks with the stage (`contractMajor`), when the file
+   * pins one; left out, the highest major both Core and the service speak.
+   */
+  contractMajor?: number;
 }
 
 export function getStage(pipeline: Pipeline, id: string): PipelineStage | undefined {

@@ -21,6 +21,7 @@ export interface PartialStageSettings {
   retry?: Partial<StageSettings["retry"]>;
   timeouts?: Partial<StageSettings["timeouts"]>;
   restart?: Partial<StageSettings["restart"]>;
+  contractMajor?: number;
 }
 
 /** Field by field: `batch: { maxSize: 500 }` keeps the linger it would have had. */
@@ -34,5 +35,11 @@ export function mergeStageSettings(
     retry: { ...base.retry, ...override?.retry },
     timeouts: { ...base.timeouts, ...override?.timeouts },
     restart: { ...base.restart, ...override?.restart },
+    // Only when pinned somewhere: a stage without a pin has no such key (settings compare deeply).
+    ...contractMajorOf(override?.contractMajor ?? base.contractMajor),
   };
+}
+
+function contractMajorOf(major: number | undefined): { contractMajor?: number } {
+  return major === undefined ? {} : { contractMajor: major };
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { FLOW_CLI, UserError, UserErrors } from "@flow/errors";
 import { backoffDelayMs, type Handshake, STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { Logger } from "pino";
+import type { NegotiatedContract } from "../clients/family-contracts";
 import { locatorLocation } from "../config/locator-location";
 import type { RestartSettings, ServiceLocator } from "../config/pipeline-model";
 import { formatLocation } from "../config/source-location";
@@ -19,6 +20,12 @@ export interface EndpointOptions {
   logger: Logger;
   /** Addresses registered under a name (the registry in the state store). */
   lookupRegistry?: (name: string) => Promise<string[]>;
+  /**
+   * The contract majors Core will speak with this stage (its family's, or the one its
+   * `contractMajor` pins); a spawned service is told them (FLOW_CONTRACT_MAJORS). Default: every
+   * major Core speaks.
+   */
+  contractMajors?: readonly number[];
 }
 
 /**
@@ -31,6 +38,11 @@ export class ServiceEndpoint extends EventEmitter {
   private spawned: SpawnedService | undefined;
   private currentTarget = "";
   private recoveries = 0;
+  /**
+   * The contract Core speaks with the service, once negotiation agreed on it (StageServices sets
+   * it): the links open their streams at its major.
+   */
+  contract: NegotiatedContract | undefined;
 
   constructor(readonly options: EndpointOptions) {
     super();
@@ -106,6 +118,7 @@ export class ServiceEndpoint extends EventEmitter {
           restart,
           logger,
           network: spawnNetwork(),
+          contractMajors: this.options.contractMajors,
         });
         this.currentTarget = dialTarget(await this.spawned.start());
         return;

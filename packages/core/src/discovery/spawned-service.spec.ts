@@ -1,4 +1,40 @@
-import { telltaleLine } from "./spawned-service";
+import pino from "pino";
+import { SpawnedService, telltaleLine } from "./spawned-service";
+
+describe("the contract majors a spawned service is offered", () => {
+  /** A program whose handshake names the highest major FLOW_CONTRACT_MAJORS offers it. */
+  const chooser = [
+    process.execPath,
+    "-e",
+    `const offered = (process.env.FLOW_CONTRACT_MAJORS ?? "").split(",").map(Number);
+console.log("flow-handshake|1|processor_service|" + Math.max(...offered) + "|tcp|127.0.0.1:1|grpc");
+process.stdin.resume();
+process.stdin.on("end", () => process.exit(0));`,
+  ];
+
+  async function handshakeWith(contractMajors?: number[]) {
+    const service = new SpawnedService({
+      stageId: "chooser",
+      argv: chooser,
+      cwd: __dirname,
+      handshakeTimeoutMs: 20_000,
+      restart: { maxRestarts: 0, initialDelayMs: 0, maxDelayMs: 0 },
+      logger: pino({ level: "silent" }),
+      contractMajors,
+    });
+    try {
+      await service.start();
+      return service.contract;
+    } finally {
+      await service.stop(1000);
+    }
+  }
+
+  it("are told in FLOW_CONTRACT_MAJORS: every major Core speaks, or the stage's pin", async () => {
+    expect(await handshakeWith()).toEqual({ name: "processor_service", major: 2 });
+    expect(await handshakeWith([1])).toEqual({ name: "processor_service", major: 1 });
+  });
+});
 
 describe("the stderr line a failed start is reported with", () => {
   it("is Node's error, not its closing version banner", () => {

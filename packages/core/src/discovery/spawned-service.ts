@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { UserError } from "@flow/errors";
 import { backoffDelayMs, type Handshake, isHandshakeLine, parseHandshake } from "@flow/sdk/internal";
 import type { Logger } from "pino";
+import { ALL_CORE_MAJORS } from "../clients/family-contracts";
 import type { RestartSettings } from "../config/pipeline-model";
 
 export interface SpawnSpec {
@@ -24,6 +25,12 @@ export interface SpawnSpec {
    * and that is what gets dialled. Default: {@link spawnNetwork} of Core's environment.
    */
   network?: SpawnNetwork;
+  /**
+   * The contract majors Core will speak with the service, told to it in FLOW_CONTRACT_MAJORS (an
+   * SDK service serves those of its own and names the highest both speak in its handshake; a
+   * service that ignores the variable names its own). Default: every major Core speaks.
+   */
+  contractMajors?: readonly number[];
 }
 
 const STDERR_TAIL_LINES = 20;
@@ -34,6 +41,8 @@ export type SpawnNetwork = "unix" | "tcp";
 export const SPAWN_NETWORK_ENV = "FLOW_SPAWN_NETWORK";
 /** The variable a service reads its listen address from (the SDK's listen-address.ts). */
 const LISTEN_ENV = "FLOW_LISTEN";
+/** The variable that tells a spawned service the contract majors Core speaks with it: `1,2`. */
+export const CONTRACT_MAJORS_ENV = "FLOW_CONTRACT_MAJORS";
 export const DEFAULT_SPAWN_NETWORK: SpawnNetwork = "tcp";
 /** A socket path longer than this does not fit sockaddr_un (108 bytes on Linux, 104 on macOS). */
 const MAX_SOCKET_PATH = 100;
@@ -197,7 +206,13 @@ export class SpawnedService extends EventEmitter {
     // stops when it closes (Core exited, however it exited).
     const child = spawn(program, args, {
       cwd,
-      env: { ...process.env, ...env, ...this.listenEnv(), FLOW_SPAWNED: "1" },
+      env: {
+        ...process.env,
+        ...env,
+        ...this.listenEnv(),
+        [CONTRACT_MAJORS_ENV]: (this.spec.contractMajors ?? ALL_CORE_MAJORS).join(","),
+        FLOW_SPAWNED: "1",
+      },
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });

@@ -6,6 +6,7 @@ import type { Pipeline, PipelineStage } from "../config/pipeline-model";
 import { ServiceEndpoint } from "../discovery/service-endpoint";
 import { type NegotiationProblem, negotiate } from "../negotiation/negotiate";
 import type { StageByteLimit } from "../negotiation/stage-byte-limit";
+import { offeredMajors } from "../negotiation/stage-contract";
 import type { LinkEndpoint } from "./link-stream";
 
 /** Consecutive failed health checks after which a spawned service is replaced. */
@@ -78,6 +79,7 @@ export class StageServices extends EventEmitter implements RunServices {
       restart: stage.settings.restart,
       logger,
       lookupRegistry: this.options.lookupRegistry,
+      contractMajors: offeredMajors(stage),
     });
     endpoint.on("restarted", (count: number, reason: string) => {
       logger.warn({ stage: stage.id, restarts: count, reason }, "service restarted");
@@ -200,7 +202,12 @@ async function negotiateOrThrow(
   endpoints: ReadonlyMap<string, ServiceEndpoint>,
   describe: ((problem: NegotiationProblem) => UserError) | undefined,
 ): Promise<Negotiated> {
-  const { problems, limits } = await negotiate(plan, endpoints);
+  const { problems, limits, contracts } = await negotiate(plan, endpoints);
+  // The links open their streams at the agreed major (see ServiceEndpoint.contract).
+  for (const [stageId, contract] of contracts) {
+    const endpoint = endpoints.get(stageId);
+    if (endpoint) endpoint.contract = contract;
+  }
   const errors = problems.filter((problem) => problem.severity === "error");
   if (errors.length > 0) {
     throw new UserErrors(

@@ -7,12 +7,12 @@ import {
 } from "@flow/sdk/internal";
 import type * as grpc from "@grpc/grpc-js";
 import * as grpcJs from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
 import { parsePipeline } from "../config/load-pipeline";
 import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/raw-batch";
 import { ComponentDescriptor, Family } from "../gen/component/v1/component";
 import { ConsumerServiceService } from "../gen/consumer_service/v1/consumer";
 import { SourceServiceService } from "../gen/source_service/v1/source";
+import { listenBare } from "../test-support/bare-grpc-server";
 import { negotiate } from "./negotiate";
 import { CORE_MAX_RECEIVE_BYTES, SOURCE_BATCH_RESERVE_BYTES } from "./stage-byte-limit";
 
@@ -149,16 +149,8 @@ describe("negotiate: what Core checks of a service itself", () => {
           }),
         }),
     });
-    if (options.withHealth) {
-      new HealthImplementation({ "": "SERVING" }).addToServer(server);
-    }
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", grpcJs.ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
     servers.push(server);
-    return `127.0.0.1:${port}`;
+    return listenBare(server, options.withHealth);
   }
 
   async function problemsOf(address: string, config: string, handshake?: { name: string; major: number }) {

@@ -1,15 +1,16 @@
 import { FAMILY } from "@flow/sdk/internal";
 import type * as grpc from "@grpc/grpc-js";
-import { CORE_CONTRACTS, clientFor, deadline } from "../clients/service-clients";
+import { CORE_CONTRACTS, type NegotiatedContract } from "../clients/service-clients";
 import type { Pipeline, PipelineStage } from "../config/pipeline-model";
 import type { ServiceEndpoint } from "../discovery/service-endpoint";
-import type { ComponentDescriptor, ConfigIssue } from "../gen/component/v1/component";
+import type { ComponentDescriptor } from "../gen/component/v1/component";
 import { Family, Severity } from "../gen/component/v1/component";
 import { checkConfigAgainstSchema, checkHandshakeContract, checkHealthService } from "./service-checks";
 import { type StageByteLimit, stageByteLimit } from "./stage-byte-limit";
+import { configureAt, describeStage, listedContracts } from "./stage-contract";
 
 /** What negotiation needs of an endpoint: where to dial and how to name it in messages. */
-type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description"> &
+export type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description"> &
   Partial<Pick<ServiceEndpoint, "handshakeContract">>;
 
 /** One problem found while negotiating, attached to a stage and, for a service's config, a JSON Pointer. */
@@ -25,53 +26,27 @@ export interface NegotiationResult {
   descriptors: Map<string, ComponentDescriptor>;
   /** Every stage's byte limit, by stage id: what its batches are cut to (see stage-byte-limit.ts). */
   limits: Map<string, StageByteLimit>;
+  /** The contract (name, major, release) Core and each stage's service agreed on, by stage id. */
+  contracts: Map<string, NegotiatedContract>;
   problems: NegotiationProblem[];
 }
 
-type UnaryClient = grpc.Client & {
-  describe(
-    request: object,
-    options: grpc.CallOptions,
-    callback: (error: grpc.ServiceError | null, response?: { component?: ComponentDescriptor }) => void,
-  ): void;
-  configure(
-    request: { configJson: string; validateOnly: boolean; stageId: string },
-    options: grpc.CallOptions,
-    callback: (
-      error: grpc.ServiceError | null,
-      response?: { accepted: boolean; issues: ConfigIssue[] },
-    ) => void,
-  ): void;
-};
-
-function call<T>(
-  invoke: (callback: (error: grpc.ServiceError | null, response?: T) => void) => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) =>
-    invoke((error, response) => (error ? reject(error) : resolve(response as T))),
-  );
-}
-
 /**
- * Before any data flows: describe every service, check it is of the stage's family and speaks a
- * contract major this core speaks, check event types along every edge, and send every config in
- * validate-only mode. Every problem of every service comes back at once.
+ * Before any data flows: describe every service at a contract major both sides speak (see
+ * `describeStage`), check it is of the stage's family, check event types along every edge, and
+ * send every config in validate-only mode. Every problem of every service comes back at once.
  */
 export async function negotiate(
   plan: Pipeline,
   endpoints: ReadonlyMap<string, DialledEndpoint>,
 ): Promise<NegotiationResult> {
   const descriptors = new Map<string, ComponentDescriptor>();
+  const contracts = new Map<string, NegotiatedContract>();
   const perStage = await Promise.all(
     plan.stages.map(async (stage): Promise<NegotiationProblem[]> => {
       const endpoint = endpoints.get(stage.id);
       if (!endpoint) return [{ stageId: stage.id, message: "service was not started", severity: "error" }];
-      const client = clientFor(stage.family, endpoint.target) as unknown as UnaryClient;
-      try {
-        return await negotiateStage(stage, endpoint, client, descriptors);
-      } finally {
-        client.close();
-      }
+      return negotiateStage(stage, endpoint, descriptors, contracts);
     }),
   );
   const problems = perStage.flat();
@@ -79,14 +54,14 @@ export async function negotiate(
   const limits = new Map(
     plan.stages.map((stage) => [stage.id, stageByteLimit(stage, descriptors.get(stage.id))]),
   );
-  return { descriptors, limits, problems };
+  return { descriptors, limits, contracts, problems };
 }
 
 async function negotiateStage(
   stage: PipelineStage,
   endpoint: DialledEndpoint,
-  client: UnaryClient,
   descriptors: Map<string, ComponentDescriptor>,
+  contracts: Map<string, NegotiatedContract>,
 ): Promise<NegotiationProblem[]> {
   const problem = (
     message: string,
@@ -98,20 +73,9 @@ async function negotiateStage(
     pointer,
     severity,
   });
-  let component: ComponentDescriptor | undefined;
-  try {
-    const response = await call<{ component?: ComponentDescriptor }>((callback) =>
-      client.describe({}, { deadline: deadline(stage.settings.timeouts.callMs) }, callback),
-    );
-    component = response.component;
-  } catch (error) {
-    return [
-      problem(
-        `cannot describe the service (${endpoint.description} at ${endpoint.target}): ${(error as grpc.ServiceError).details || (error as Error).message}`,
-      ),
-    ];
-  }
-  if (!component) return [problem("the service's Describe answer holds no component")];
+  const described = await describeStage(stage, endpoint);
+  if ("problem" in described) return [problem(described.problem)];
+  const { component, major } = described;
   descriptors.set(stage.id, component);
 
   const problems: NegotiationProblem[] = [];
@@ -123,19 +87,22 @@ async function negotiateStage(
     );
   }
   const wanted = CORE_CONTRACTS[stage.family];
-  const spoken = component.contracts.filter((contract) => contract.name === wanted.name);
-  if (!spoken.some((contract) => wanted.majors.includes(contract.major))) {
-    const theirs =
-      spoken.length > 0
-        ? spoken.map((c) => `${c.name} v${c.major} (${c.major}.${c.minor}.${c.patch})`).join(", ")
-        : component.contracts.map((c) => `${c.name} v${c.major}`).join(", ") || "no contract";
+  const listed = component.contracts.find(
+    (contract) => contract.name === wanted.name && contract.major === major,
+  );
+  if (!listed) {
     problems.push(
       problem(
-        `"${component.name}" speaks ${theirs}; this core speaks ${wanted.majors.map((major) => `${wanted.name} v${major}`).join(", ")}`,
+        `"${component.name}" answers Describe on ${wanted.name} v${major} but lists ${listedContracts(component, wanted.name)}; a service lists, in its descriptor's contracts, every major it serves`,
       ),
     );
     return problems;
   }
+  contracts.set(stage.id, {
+    name: wanted.name,
+    major,
+    version: `${listed.major}.${listed.minor}.${listed.patch}`,
+  });
   const callMs = stage.settings.timeouts.callMs;
   for (const finding of [
     ...checkHandshakeContract(endpoint.handshakeContract, component, wanted.name),
@@ -146,13 +113,7 @@ async function negotiateStage(
   }
 
   try {
-    const response = await call<{ accepted: boolean; issues: ConfigIssue[] }>((callback) =>
-      client.configure(
-        { configJson: JSON.stringify(stage.config ?? {}), validateOnly: true, stageId: stage.id },
-        { deadline: deadline(stage.settings.timeouts.callMs) },
-        callback,
-      ),
-    );
+    const response = await configureAt(stage, endpoint.target, major);
     for (const found of response.issues) {
       // The SDK checks the same schema: say each problem once.
       if (problems.some((known) => known.pointer === found.path && known.message === found.message)) continue;
