@@ -5,8 +5,10 @@ import type { WriteRequest, WriteResponse } from "../gen/consumer_service/v1/con
 import type { ProcessRequest } from "../gen/processor_service/v1/processor";
 import type { ReadRequest } from "../gen/source_service/v1/source";
 import { openStateStore, type StateStore } from "../state";
+import { PipelineReloads, type ReloadableRun } from "./pipeline-reload";
 import { PipelineRunner } from "./pipeline-runner";
 import { decodeEvents } from "./raw-batch";
+import { RunStages } from "./run-stages";
 import type { LinkRequest, ProcessorAnswer, SourceMessage } from "./stream-codecs";
 import { checkpoint, written } from "./test-support/fake-answers";
 import {
@@ -188,5 +190,89 @@ ${extra}`);
     await settle();
     sources.last().finish();
     await running;
+  });
+});
+
+describe("PipelineReloads over a fake run", () => {
+  const version = (expression: string) =>
+    planFrom(`
+metadata: { name: reloads-spec }
+sources: [{ id: src, address: "127.0.0.1:1" }]
+processors: [{ id: rule, address: "127.0.0.1:2", inputs: [src], config: { expression: "${expression}" } }]
+consumers: [{ id: sink, address: "127.0.0.1:3", inputs: [rule] }]
+`);
+
+  /** A run whose sources record what the reload has them do; `quiet` is what each quiesce waits for. */
+  function fakeRun() {
+    const steps: string[] = [];
+    const state = { running: true, quiet: (): Promise<void> => Promise.resolve() };
+    const run: ReloadableRun = {
+      stages: new RunStages(version("v0")),
+      services: fakeServices(["src", "rule", "sink"]),
+      sources: {
+        quiesce: async () => {
+          steps.push("quiesce");
+          await state.quiet();
+        },
+        remove: async (ids) => void steps.push(`remove [${ids.join(", ")}]`),
+        add: async (ids) => void steps.push(`add [${ids.join(", ")}]`),
+        resume: () => void steps.push("resume"),
+      },
+      logger: silentLogger,
+      openLinks: (records) => {
+        steps.push(`open [${records.map((record) => record.id).join(", ")}]`);
+        return [];
+      },
+      running: () => state.running,
+    };
+    return { reloads: new PipelineReloads(run), run, steps, state };
+  }
+
+  const expressionOf = (run: ReloadableRun) => run.stages.records.get("rule")?.stage.config;
+
+  it("refuses while the run is not running, with the changes it would have made, touching nothing", async () => {
+    const { reloads, run, steps, state } = fakeRun();
+    state.running = false;
+    const result = await reloads.apply(version("v1"));
+    expect(result).toMatchObject({ applied: false, changes: { replaced: ["rule"] } });
+    expect(result.error?.message).toBe("the pipeline is not running (it is starting or stopping)");
+    expect(steps).toEqual([]);
+    expect(expressionOf(run)).toEqual({ expression: "v0" });
+  });
+
+  it("applies reloads one at a time, in the order asked, each against the pipeline the one before left", async () => {
+    const { reloads, run, steps, state } = fakeRun();
+    let drained: () => void = () => undefined;
+    state.quiet = () =>
+      new Promise((resolve) => {
+        drained = resolve;
+      });
+    const first = reloads.apply(version("v1"));
+    const second = reloads.apply(version("v2"));
+    await settle();
+    expect(steps).toEqual(["quiesce"]);
+    state.quiet = () => Promise.resolve();
+    drained();
+    const results = await Promise.all([first, second]);
+    const oneReload = ["quiesce", "remove []", "open [rule]", "add []", "resume"];
+    expect(steps).toEqual([...oneReload, ...oneReload]);
+    expect(results.map((result) => [result.applied, result.changes.replaced])).toEqual([
+      [true, ["rule"]],
+      [true, ["rule"]],
+    ]);
+    expect(expressionOf(run)).toEqual({ expression: "v2" });
+    expect(run.stages.plan.stages.find((stage) => stage.id === "rule")?.config).toEqual({ expression: "v2" });
+  });
+
+  it("goes on with the next reload after one that threw", async () => {
+    const { reloads, run, state } = fakeRun();
+    let failures = 1;
+    state.quiet = () =>
+      failures-- > 0 ? Promise.reject(new Error("the sources could not drain")) : Promise.resolve();
+    const failed = reloads.apply(version("v1"));
+    const next = reloads.apply(version("v2"));
+    await expect(failed).rejects.toThrow("the sources could not drain");
+    expect((await next).applied).toBe(true);
+    expect(expressionOf(run)).toEqual({ expression: "v2" });
   });
 });

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Pipeline } from "../config/pipeline-model";
 import type { NegotiationProblem } from "../negotiation/negotiate";
 import { changesAnything, describeChanges, type PipelineChanges, pipelineChanges } from "./pipeline-changes";
+import type { RunStages } from "./run-stages";
 import type { SourceDriver } from "./source-driver";
 import { closeStageLinks, type StageLink } from "./stage-links";
 import { StageRecord } from "./stage-record";
@@ -17,18 +18,40 @@ export interface ReloadResult {
 
 /** The parts of a running pipeline a reload changes (the runner hands them over). */
 export interface ReloadableRun {
-  plan(): Pipeline;
-  replacePlan(next: Pipeline): void;
-  readonly records: Map<string, StageRecord>;
+  /** The pipeline, records and links: a reload replaces what changed. */
+  readonly stages: RunStages;
   readonly services: RunServices;
-  readonly sources: SourceDriver;
-  links(): StageLink[];
-  replaceLinks(links: StageLink[]): void;
+  readonly sources: Pick<SourceDriver, "quiesce" | "remove" | "add" | "resume">;
   readonly logger: Logger;
   /** Builds and opens the links of these (new) processor and consumer records. */
   openLinks(records: StageRecord[]): StageLink[];
   /** The run has not ended. */
   running(): boolean;
+}
+
+/**
+ * The reloads of a running pipeline: applied one at a time, in the order asked; refused while the
+ * run is not running (starting, or stopping).
+ */
+export class PipelineReloads {
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly run: ReloadableRun) {}
+
+  apply(next: Pipeline, describeProblem?: (problem: NegotiationProblem) => UserError): Promise<ReloadResult> {
+    const result = this.last.then(async (): Promise<ReloadResult> => {
+      if (!this.run.running()) {
+        return {
+          applied: false,
+          changes: pipelineChanges(this.run.stages.plan, next),
+          error: new Error("the pipeline is not running (it is starting or stopping)"),
+        };
+      }
+      return reloadPipeline(this.run, next, describeProblem);
+    });
+    this.last = result.catch(() => undefined);
+    return result;
+  }
 }
 
 /**
@@ -46,10 +69,11 @@ export async function reloadPipeline(
   next: Pipeline,
   describeProblem?: (problem: NegotiationProblem) => UserError,
 ): Promise<ReloadResult> {
-  const changes = pipelineChanges(run.plan(), next);
+  const { stages } = run;
+  const changes = pipelineChanges(stages.plan, next);
   if (changes.refused) return { applied: false, changes, error: new Error(changes.refused) };
   if (!changesAnything(changes)) {
-    run.replacePlan(next);
+    stages.plan = next;
     return { applied: true, changes };
   }
   const starting = [...changes.replaced, ...changes.added];
@@ -68,34 +92,31 @@ export async function reloadPipeline(
   }
 
   const leavingRecords = leaving.flatMap((id) => {
-    const record = run.records.get(id);
+    const record = stages.records.get(id);
     return record ? [record] : [];
   });
   await run.sources.remove(leavingRecords.filter((record) => record.source).map((record) => record.id));
-  const leavingLinks = run.links().filter((link) => leaving.includes(link.stage.id));
+  const leavingLinks = stages.links.filter((link) => leaving.includes(link.stage.id));
   await closeStageLinks(leavingLinks);
-  const staying = run.links().filter((link) => !leavingLinks.includes(link));
+  const staying = stages.links.filter((link) => !leavingLinks.includes(link));
   await run.services.retire(leaving);
 
   run.services.install(prepared, next);
-  for (const id of leaving) run.records.delete(id);
+  for (const id of leaving) stages.records.delete(id);
   const arriving = starting.map((id) => {
     const record = new StageRecord(
       next.stages.find((stage) => stage.id === id) as Pipeline["stages"][number],
     );
     record.negotiated(prepared.limits.get(id));
-    run.records.set(id, record);
+    stages.records.set(id, record);
     return record;
   });
-  run.replacePlan(next);
-  for (const stage of next.stages) {
-    const record = run.records.get(stage.id) as StageRecord;
-    record.outputs = stage.outputs.map((id) => run.records.get(id) as StageRecord);
-  }
-  run.replaceLinks([
+  stages.plan = next;
+  stages.connectOutputs();
+  stages.links = [
     ...staying,
     ...run.openLinks(arriving.filter((record) => record.stage.family !== "source")),
-  ]);
+  ];
   await run.sources.add(arriving.filter((record) => record.stage.family === "source").map((r) => r.id));
   run.sources.resume();
   return { applied: true, changes };

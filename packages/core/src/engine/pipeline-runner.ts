@@ -1,20 +1,16 @@
 import { EventEmitter } from "node:events";
-import type { FlowEvent } from "@flow/sdk";
 import type { Pipeline } from "../config/pipeline-model";
-import { ClaimLostError } from "../state";
-import type { Delivery, Origin } from "./batch-link";
-import { type DeadLetter, DeadLetterFile } from "./dead-letter-file";
+import { DeadLetterFile } from "./dead-letter-file";
 import { atLeastOnce, atMostOnce, type DeliveryPolicy } from "./delivery-policy";
-import { pipelineChanges } from "./pipeline-changes";
-import { type ReloadResult, reloadPipeline } from "./pipeline-reload";
-import { decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
-import { Router } from "./router";
+import { PipelineReloads, type ReloadResult } from "./pipeline-reload";
+import { RunProgress } from "./run-progress";
+import { RunStages } from "./run-stages";
 import type { RunnerOptions, RunOutcome, RunResult } from "./runner-options";
 import { SourceDriver } from "./source-driver";
 import type { SourceNode } from "./source-node";
-import { type StageCounters, setInFlight, storedStageStats } from "./stage-counters";
 import { closeStageLinks, openStageLinks, overdueCheckIntervalMs, type StageLink } from "./stage-links";
-import { StageRecord } from "./stage-record";
+import { StageOutcomes } from "./stage-outcomes";
+import type { StageRecord } from "./stage-record";
 import { type RunServices, StageServices } from "./stage-services";
 import { StoreOutage } from "./store-outage";
 
@@ -25,35 +21,40 @@ type Outcome = { status: RunOutcome; error?: Error };
 
 /**
  * Runs a pipeline: claims it, has its services started and negotiated (StageServices), then
- * moves batches from sources (SourceDriver) through processors to consumers (Router, links),
- * with the delivery guarantee's accounting (DeliveryPolicy) and per-source commits; it keeps
- * run, stop and finish. Memory stays bounded because a source only gets a credit when one of
- * its batches is acknowledged everywhere downstream.
+ * moves batches from sources (SourceDriver) through processors to consumers (links), doing with
+ * what each stage reports what the delivery guarantee says (StageOutcomes, DeliveryPolicy), with
+ * per-source commits; it keeps run, stop and finish. Memory stays bounded because a source only
+ * gets a credit when one of its batches is acknowledged everywhere downstream.
  *
  * Events: "progress" (StageCounters[]) on every stats interval; "restarted" (stageId, count, reason).
  */
 export class PipelineRunner extends EventEmitter {
-  private readonly records = new Map<string, StageRecord>();
+  /** The pipeline as it runs now, its records and links: a reload replaces what changed. */
+  private readonly stages: RunStages;
   private readonly services: RunServices;
   private readonly policy: DeliveryPolicy;
-  private readonly router: Router;
+  private readonly outcomes: StageOutcomes;
   private readonly sources: SourceDriver;
   private readonly outage: StoreOutage;
+  private readonly reloads: PipelineReloads;
+  private readonly progress: RunProgress;
   private deadLetters: DeadLetterFile | undefined;
   private runId = "";
   private stopRequested = false;
   private settle: ((outcome: Outcome) => void) | undefined;
   private readonly stopTimers: (() => void)[] = [];
-  private links: StageLink[] = [];
-  /** The pipeline as it runs now: a reload replaces it. */
-  private current: Pipeline;
-  /** Reloads apply one at a time, in the order asked. */
-  private reloading: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: RunnerOptions) {
     super();
     const { plan, store, logger } = options;
-    this.current = plan;
+    this.stages = new RunStages(plan);
+    this.progress = new RunProgress({
+      stages: this.stages,
+      store,
+      runId: () => this.runId,
+      onProgress: (stages) => this.emit("progress", stages),
+      onClaimLost: (error) => this.fail(error),
+    });
     this.services =
       options.services ??
       new StageServices({
@@ -63,13 +64,9 @@ export class PipelineRunner extends EventEmitter {
         lookupRegistry: async (name) => (await store.listServices(name)).map((service) => service.address),
       });
     this.services.on("restarted", (stageId: string, count: number, reason: string) => {
-      const record = this.records.get(stageId);
-      if (record) record.counters.restarts = count;
+      this.progress.restarted(stageId, count);
       this.emit("restarted", stageId, count, reason);
     });
-    for (const stage of plan.stages) this.records.set(stage.id, new StageRecord(stage));
-    for (const record of this.records.values())
-      record.outputs = record.stage.outputs.map((id) => this.records.get(id) as StageRecord);
     this.outage = new StoreOutage({
       location: store.location,
       limitMs: plan.stateUnreachableLimitMs,
@@ -79,45 +76,52 @@ export class PipelineRunner extends EventEmitter {
     const sourceNodes = new Map<string, SourceNode>();
     this.policy =
       plan.delivery === "at-most-once"
-        ? atMostOnce(sourceNodes, () => this.busiestLinkHeld())
+        ? atMostOnce(sourceNodes, () => this.stages.busiestLinkHeld())
         : atLeastOnce(sourceNodes);
+    this.outcomes = new StageOutcomes({
+      records: this.stages.records,
+      policy: this.policy,
+      logger,
+      metrics: options.metrics,
+      deadLetters: () => this.deadLetters,
+      settled: (source) => this.sources.settled(source),
+      fail: (error) => this.fail(error),
+    });
     this.sources = new SourceDriver({
-      plan: () => this.current,
+      plan: () => this.stages.plan,
       store,
       logger,
       outage: this.outage,
       services: this.services,
-      records: this.records,
+      records: this.stages.records,
       commitIntervalMs: options.commitIntervalMs ?? 100,
       openStream: options.streams?.source,
       runId: () => this.runId,
       nodes: sourceNodes,
       policy: this.policy,
       syncDeadLetters: () => this.deadLetters?.sync(),
-      onBatch: (source, sequence, batch, checkpoint) => {
-        this.policy.opened(source, sequence, batch, checkpoint);
-        const record = this.records.get(source.id) as StageRecord;
-        record.counters.eventsOut += batch.count;
-        record.counters.batchesIn += 1;
-        setInFlight(record.counters, source.ledger.inFlight);
-        this.router.deliver([{ source: source.id, sequence }], record, batch);
-      },
+      onBatch: (source, sequence, batch, checkpoint) =>
+        this.outcomes.read(source, sequence, batch, checkpoint),
       stopping: () => this.stopRequested,
       running: () => this.settle !== undefined,
       onFailed: (error) => this.fail(error),
       onAllDone: () =>
-        void closeStageLinks(this.links).then(() =>
+        void closeStageLinks(this.stages.links).then(() =>
           this.finish({ status: this.stopRequested ? "stopped" : "succeeded" }),
         ),
     });
-    this.router = new Router(this.policy, {
-      closed: (origin) => this.closeDelivery(origin),
-      oversized: (to, delivery, reason) => this.giveUp(to, delivery, reason),
+    this.reloads = new PipelineReloads({
+      stages: this.stages,
+      services: this.services,
+      sources: this.sources,
+      logger,
+      openLinks: (records) => this.openLinks(records),
+      running: () => this.settle !== undefined && !this.stopRequested,
     });
   }
 
   get plan(): Pipeline {
-    return this.current;
+    return this.stages.plan;
   }
 
   /**
@@ -126,37 +130,7 @@ export class PipelineRunner extends EventEmitter {
    * replaced, new ones start; a new file that cannot apply is refused and the run goes on as it was.
    */
   reload(next: Pipeline, describeProblem?: RunnerOptions["describeProblem"]): Promise<ReloadResult> {
-    const result = this.reloading.then(async (): Promise<ReloadResult> => {
-      if (!this.settle || this.stopRequested) {
-        return {
-          applied: false,
-          changes: pipelineChanges(this.current, next),
-          error: new Error("the pipeline is not running (it is starting or stopping)"),
-        };
-      }
-      return reloadPipeline(
-        {
-          plan: () => this.current,
-          replacePlan: (plan) => {
-            this.current = plan;
-          },
-          records: this.records,
-          services: this.services,
-          sources: this.sources,
-          links: () => this.links,
-          replaceLinks: (links) => {
-            this.links = links;
-          },
-          logger: this.options.logger,
-          openLinks: (records) => this.openLinks(records),
-          running: () => this.settle !== undefined && !this.stopRequested,
-        },
-        next,
-        describeProblem,
-      );
-    });
-    this.reloading = result.catch(() => undefined);
-    return result;
+    return this.reloads.apply(next, describeProblem);
   }
 
   get id(): string {
@@ -177,7 +151,7 @@ export class PipelineRunner extends EventEmitter {
       // A stop while services start or negotiate ends the run there: nothing has moved yet.
       await this.services.start();
       const { limits } = this.stopRequested ? { limits: new Map() } : await this.services.negotiate();
-      for (const record of this.records.values()) record.negotiated(limits.get(record.id));
+      for (const record of this.stages.records.values()) record.negotiated(limits.get(record.id));
       this.deadLetters = new DeadLetterFile(plan.deadLetters.path, plan.name, this.runId);
       outcome = this.stopRequested ? { status: "stopped" } : await this.flow();
     } catch (error) {
@@ -195,7 +169,7 @@ export class PipelineRunner extends EventEmitter {
       // The run has failed on it already, or fails now: its last checkpoint predates these letters.
       if (outcome.status !== "failed") outcome = { status: "failed", error: error as Error };
     }
-    await store.saveStageStats(this.runId, storedStageStats(this.counters())).catch(() => undefined);
+    await this.progress.saveTotals();
     await store.finishRun(this.runId, outcome.status, outcome.error?.message).catch((error: Error) =>
       // The store is away (or another run took the claim): the record stays "running" until it
       // counts as abandoned (its process is gone), which never blocks the next run.
@@ -207,7 +181,7 @@ export class PipelineRunner extends EventEmitter {
       runId: this.runId,
       status: outcome.status,
       error: outcome.error,
-      stages: this.counters(),
+      stages: this.stages.counters(),
       deadLetters,
       durationMs: Date.now() - started,
     };
@@ -234,17 +208,16 @@ export class PipelineRunner extends EventEmitter {
     const done = new Promise<Outcome>((resolve) => {
       this.settle = resolve;
     });
-    this.links = this.openLinks(this.records.values());
+    this.stages.links = this.openLinks(this.stages.records.values());
     void this.sources.open();
-    this.every(this.options.statsIntervalMs ?? 1000, () => void this.saveStats());
+    this.every(this.options.statsIntervalMs ?? 1000, () => void this.progress.report());
     this.stopTimers.push(
-      this.services.watchHealth(this.options.healthIntervalMs ?? 5000, (stageId, status) => {
-        const record = this.records.get(stageId);
-        if (record) record.counters.health = status;
-      }),
+      this.services.watchHealth(this.options.healthIntervalMs ?? 5000, (stageId, status) =>
+        this.progress.health(stageId, status),
+      ),
     );
-    this.every(overdueCheckIntervalMs(this.links), () => {
-      for (const link of this.links) link.abandonIfOverdue();
+    this.every(overdueCheckIntervalMs(this.stages.links), () => {
+      for (const link of this.stages.links) link.abandonIfOverdue();
     });
     return done;
   }
@@ -260,73 +233,8 @@ export class PipelineRunner extends EventEmitter {
         processorStreams: streams?.processor,
         consumerStreams: streams?.consumer,
       },
-      {
-        processed: (record, origins, batch, letters) => this.processed(record, origins, batch, letters),
-        written: (record, origins, batch) => this.written(record, origins, batch),
-        giveUp: (record, delivery, reason) => this.giveUp(record, delivery, reason),
-        fatal: (error) => this.fail(error),
-      },
+      this.outcomes,
     );
-  }
-
-  private processed(
-    record: StageRecord,
-    origins: Origin[],
-    batch: RawBatch,
-    letters: { event: FlowEvent; reason: string }[],
-  ): void {
-    record.counters.eventsOut += batch.count;
-    if (letters.length > 0) {
-      const written = this.writeDeadLetters(
-        letters.map((letter) => ({ stage: record.id, reason: letter.reason, event: letter.event })),
-      );
-      // Not written: the batch stays unanswered, so its checkpoint is never committed.
-      if (!written) return;
-      record.counters.deadLetters += letters.length;
-    }
-    this.router.deliver(origins, record, batch);
-  }
-
-  private written(record: StageRecord, origins: Origin[], batch: RawBatch): void {
-    record.counters.eventsOut += batch.count;
-    const time = this.options.metrics ? firstEventTime(batch) : undefined;
-    if (time) {
-      const createdMs = Number(time.seconds) * 1000 + time.nanos / 1e6;
-      this.options.metrics?.observeEventLatency(record.id, (Date.now() - createdMs) / 1000);
-    }
-    for (const origin of origins) this.closeDelivery(origin);
-  }
-
-  private giveUp(record: StageRecord, delivery: Delivery, reason: string): void {
-    record.counters.errors += 1;
-    this.options.logger.warn(
-      { stage: record.id, events: delivery.batch.count, reason },
-      "batch dead-lettered",
-    );
-    const written = this.writeDeadLetters(
-      decodeEvents(delivery.batch).map((event) => ({ stage: record.id, reason, event })),
-    );
-    if (!written) return;
-    record.counters.deadLetters += delivery.batch.count;
-    for (const origin of delivery.origins) this.closeDelivery(origin);
-  }
-
-  /**
-   * Writes dead letters, or fails the run when they cannot be written (a full disk): an event is
-   * never counted as handled unless it was delivered or its dead letter is on disk.
-   */
-  private writeDeadLetters(letters: DeadLetter[]): boolean {
-    try {
-      this.deadLetters?.write(letters);
-      return true;
-    } catch (error) {
-      this.fail(error as Error);
-      return false;
-    }
-  }
-
-  private closeDelivery(origin: Origin): void {
-    for (const source of this.policy.closed(origin)) this.sources.settled(source);
   }
 
   private fail(error: Error): void {
@@ -337,7 +245,7 @@ export class PipelineRunner extends EventEmitter {
   }
 
   private abortLinks(): void {
-    for (const link of this.links) link.abort();
+    for (const link of this.stages.links) link.abort();
     this.sources.abort();
   }
 
@@ -347,31 +255,8 @@ export class PipelineRunner extends EventEmitter {
     settle?.(outcome);
   }
 
-  /** at-most-once credits: the most batches any link holds (no array built: it runs per batch). */
-  private busiestLinkHeld(): number {
-    let most = 0;
-    for (const link of this.links) most = Math.max(most, link.held);
-    return most;
-  }
-
-  private counters(): StageCounters[] {
-    return [...this.records.values()].map((record) => record.counters);
-  }
-
   private every(ms: number, tick: () => void): void {
     const timer = setInterval(tick, ms);
     this.stopTimers.push(() => clearInterval(timer));
-  }
-
-  private async saveStats(): Promise<void> {
-    for (const record of this.records.values())
-      if (record.link) setInFlight(record.counters, record.link.inFlight);
-    this.emit("progress", this.counters());
-    if (!this.runId) return;
-    await this.options.store.saveStageStats(this.runId, storedStageStats(this.counters())).catch((error) => {
-      // Another run took the pipeline over (this one looked dead): stop at once, commit nothing more.
-      // Any other failure only loses a progress snapshot (an outage is waited out by the commits).
-      if (error instanceof ClaimLostError) this.fail(error);
-    });
   }
 }

@@ -1,0 +1,77 @@
+import type { ReadRequest } from "../../gen/source_service/v1/source";
+import { assembleSourceNode, type SourceNodeHooks } from "../source-node-assembly";
+import type { StageRecord } from "../stage-record";
+import { StoreOutage } from "../store-outage";
+import type { SourceMessage } from "../stream-codecs";
+import { fakeEndpoint, fakeStreams, silentLogger } from "./fake-link-stream";
+
+/**
+ * A state store's checkpoints as a test sees them: every commit is recorded ("<source> <description>"),
+ * a checkpoint is read from `checkpoints`; while `held`, commits wait for `release` (a slow store);
+ * `refuse` makes every commit fail with it.
+ */
+export function fakeCheckpointStore() {
+  const store = {
+    committed: [] as string[],
+    checkpoints: new Map<string, { position: Buffer; description: string }>(),
+    held: false,
+    refuse: undefined as Error | undefined,
+    waiting: [] as (() => void)[],
+    async getCheckpoint(_pipeline: string, sourceId: string) {
+      return store.checkpoints.get(sourceId);
+    },
+    async commitCheckpoint(commit: { sourceId: string; description: string }) {
+      if (store.held) await new Promise<void>((resolve) => store.waiting.push(resolve));
+      if (store.refuse) throw store.refuse;
+      store.committed.push(`${commit.sourceId} ${commit.description}`);
+    },
+    release() {
+      store.held = false;
+      for (const resolve of store.waiting.splice(0)) resolve();
+    },
+  };
+  return store;
+}
+
+export type FakeCheckpointStore = ReturnType<typeof fakeCheckpointStore>;
+
+/** A store outage watch that never sees an outage (the fake store does not fail as a store away would). */
+export const noOutage = () =>
+  new StoreOutage({ location: "fake store", limitMs: 60_000, logger: silentLogger });
+
+/**
+ * A real SourceNode for a source's record, over a fake stream, endpoint and store, and nothing of
+ * a run around it: what the engine's source pieces act on. Hooks not given do nothing.
+ */
+export function fakeSourceNode(
+  record: StageRecord,
+  hooks: Partial<SourceNodeHooks> = {},
+  store: FakeCheckpointStore = fakeCheckpointStore(),
+) {
+  const streams = fakeStreams<ReadRequest, SourceMessage>();
+  const endpoint = fakeEndpoint();
+  const source = assembleSourceNode(
+    record,
+    {
+      pipeline: "spec",
+      store,
+      logger: silentLogger,
+      outage: noOutage(),
+      endpoint,
+      openStream: streams,
+      commitIntervalMs: 0,
+      runId: () => "run-1",
+      syncDeadLetters: () => undefined,
+    },
+    {
+      onBatch: () => undefined,
+      onExhausted: () => undefined,
+      onBroken: () => undefined,
+      onCommitFailed: () => undefined,
+      onCommitSettled: () => undefined,
+      ...hooks,
+    },
+  );
+  record.source = source;
+  return { source, streams, endpoint, store };
+}
