@@ -1,4 +1,5 @@
 import type { ReadRequest } from "../../gen/source_service/v1/source";
+import type { CheckpointCommit, CheckpointCommitResult, StoredCheckpoint } from "../../state";
 import { assembleSourceNode, type SourceNodeHooks } from "../source-node-assembly";
 import type { StageRecord } from "../stage-record";
 import { StoreOutage } from "../store-outage";
@@ -6,24 +7,27 @@ import type { SourceMessage } from "../stream-codecs";
 import { fakeEndpoint, fakeStreams, silentLogger } from "./fake-link-stream";
 
 /**
- * A state store's checkpoints as a test sees them: every commit is recorded ("<source> <description>"),
- * a checkpoint is read from `checkpoints`; while `held`, commits wait for `release` (a slow store);
- * `refuse` makes every commit fail with it.
+ * A state store's checkpoints as a test sees them: every commit is recorded ("<source> <description>")
+ * and kept in `checkpoints`, where a checkpoint is read from; while `held`, commits wait for
+ * `release` (a slow store); `refuse` makes every commit fail with it.
  */
 export function fakeCheckpointStore() {
   const store = {
     committed: [] as string[],
-    checkpoints: new Map<string, { position: Buffer; description: string }>(),
+    checkpoints: new Map<string, StoredCheckpoint>(),
     held: false,
     refuse: undefined as Error | undefined,
     waiting: [] as (() => void)[],
     async getCheckpoint(_pipeline: string, sourceId: string) {
       return store.checkpoints.get(sourceId);
     },
-    async commitCheckpoint(commit: { sourceId: string; description: string }) {
+    async commitCheckpoint(commit: CheckpointCommit): Promise<CheckpointCommitResult> {
       if (store.held) await new Promise<void>((resolve) => store.waiting.push(resolve));
       if (store.refuse) throw store.refuse;
       store.committed.push(`${commit.sourceId} ${commit.description}`);
+      const checkpoint = { ...commit, committedAt: new Date() };
+      store.checkpoints.set(commit.sourceId, checkpoint);
+      return { committed: true, checkpoint };
     },
     release() {
       store.held = false;
