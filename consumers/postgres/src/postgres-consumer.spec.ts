@@ -1,11 +1,16 @@
 import { join } from "node:path";
-import { createEvent, type FlowEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
+import { createEvent, serveConsumer, timestampFromRfc3339 } from "@flow/sdk";
+import {
+  describeSqlConsumer,
+  itDescribesItself,
+  numbered,
+  type SqlConsumerUnderTest,
+} from "@flow/sql-rows/test-support";
 import {
   ConsumerWriteStream,
   dropSchema,
   serveForTests,
   startTcpProxy,
-  type TcpProxy,
   unary,
   uniqueTestSchema,
   validateOnly,
@@ -28,35 +33,18 @@ const served = serveForTests(
   ConsumerServiceClient,
 );
 
-const numbered = (from: number, to: number): FlowEvent[] =>
-  Array.from({ length: to - from + 1 }, (_, i) =>
-    createEvent({ id: `gen-${from + i}`, source: "/gen", type: "n", data: { seq: from + i } }),
-  );
-
-const order = (id: string, total: number, customer: string): FlowEvent =>
-  createEvent({
-    id,
-    source: "/shop",
-    type: "order",
-    data: { order: id, total, customer: { code: customer } },
-  });
-
-/** The mapping of the order tests: a column per expression. */
-const ORDER_COLUMNS = {
-  order_id: "data.order",
-  total: "data.total",
-  customer: "data.customer.code",
-  seen_type: "type",
+const consumer: SqlConsumerUnderTest = {
+  name: "flow-consumer-postgres",
+  describe: () => unary<DescribeResponse>((done) => served.client.describe({}, done)),
+  open: (config) => new ConsumerWriteStream(served.client, config),
+  validate: (config) => validateOnly(served.client, config),
+  startTcpProxy,
+  Family,
+  AckStatus,
+  Severity,
 };
 
-it("describes itself as an idempotent consumer with its config schema", async () => {
-  const { component } = await unary<DescribeResponse>((done) => served.client.describe({}, done));
-  expect(component).toEqual(
-    expect.objectContaining({ name: "flow-consumer-postgres", family: Family.FAMILY_CONSUMER }),
-  );
-  expect(component?.features?.idempotent).toBe(true);
-  expect(JSON.parse(component?.configSchema ?? "{}").required).toEqual(["url", "table"]);
-});
+itDescribesItself(consumer);
 
 withPostgres((url) => {
   const schema = uniqueTestSchema("flow_consumer_pg");
@@ -66,6 +54,10 @@ withPostgres((url) => {
   const table = (): string => `${schema}.t${++tables}`;
   const rows = async <T extends pg.QueryResultRow>(sql: string): Promise<T[]> =>
     (await db.query<T>(sql)).rows;
+  const count = async (name: string): Promise<number> =>
+    (await rows<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`))[0]?.n ?? -1;
+  /** A table name without its schema. */
+  const withoutSchema = (name: string): string => name.split(".")[1] as string;
 
   beforeAll(async () => {
     db = new pg.Client({ connectionString: url });
@@ -75,6 +67,47 @@ withPostgres((url) => {
   afterAll(async () => {
     await db.end();
     await dropSchema(url, schema);
+  });
+
+  const unknownRole = new URL(url);
+  unknownRole.username = "no_such_role_flow";
+  describeSqlConsumer(consumer, {
+    url,
+    port: Number(new URL(url).port || 5432),
+    kind: "PostgreSQL",
+    at: "127.0.0.1:5432/test",
+    urlAt: (port) => `postgres://postgres@127.0.0.1:${port}/test`,
+    table,
+    query: rows,
+    count,
+    primaryKey: (name) =>
+      rows(
+        `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+          WHERE i.indrelid = '${schema}.${withoutSchema(name)}'::regclass AND i.indisprimary`,
+      ),
+    integer: (expression) => `(${expression})::int`,
+    jsonField: (column, field) => `${column}->>'${field}'`,
+    orderTable: (name) =>
+      `CREATE TABLE ${name} (order_id text PRIMARY KEY, total numeric NOT NULL, customer varchar(3), seen_type text)`,
+    unkeyedTable: (name) => `CREATE TABLE ${name} (order_id text, total numeric)`,
+    total: (value) => String(value),
+    writePaths: [
+      { name: "a multi-row INSERT", config: { copyThreshold: 1000 } },
+      { name: "COPY", config: { copyThreshold: 1 } },
+    ],
+    mixedPaths: { name: "through COPY", config: { copyThreshold: 30 } },
+    says: {
+      tooLong: "value too long for type character varying(3) [SQLSTATE 22001]",
+      notANumber: 'invalid input syntax for type numeric: "many" [SQLSTATE 22P02]',
+      noTotal: /null value in column "total" .* \[SQLSTATE 23502\]/,
+      noSuchTable: /relation .* does not exist \[SQLSTATE 42P01\]/,
+      unknownUser: {
+        url: unknownRole.toString(),
+        says: /role "no_such_role_flow" does not exist \[SQLSTATE 28000\]/,
+      },
+      unknownDatabase: /database "no_such_database_flow" does not exist \[SQLSTATE 3D000\]/,
+      unknownType: 'type "jsonbb" does not exist',
+    },
   });
 
   describe("fixed columns", () => {
@@ -138,7 +171,7 @@ withPostgres((url) => {
       ]);
       const types = await rows<{ column_name: string; data_type: string }>(
         `SELECT column_name, data_type FROM information_schema.columns
-          WHERE table_schema = '${schema}' AND table_name = '${name.split(".")[1]}' ORDER BY ordinal_position`,
+          WHERE table_schema = '${schema}' AND table_name = '${withoutSchema(name)}' ORDER BY ordinal_position`,
       );
       expect(types.map((column) => `${column.column_name} ${column.data_type}`)).toEqual([
         "id text",
@@ -192,30 +225,6 @@ withPostgres((url) => {
       expect(copied).toEqual(await select(viaInsert));
     });
 
-    it("adds no row for an event delivered again: in the same batch, a later batch, a new stream, through COPY", async () => {
-      const name = table();
-      const first = new ConsumerWriteStream(served.client, {
-        url,
-        table: name,
-        createTable: true,
-        copyThreshold: 30,
-      });
-      expect((await first.write(numbered(1, 20))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      expect((await first.write([...numbered(10, 50), ...numbered(50, 50)])).status).toBe(
-        AckStatus.ACK_STATUS_WRITTEN,
-      );
-      await first.end();
-      const replay = new ConsumerWriteStream(served.client, { url, table: name, copyThreshold: 30 });
-      expect((await replay.write(numbered(1, 100))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      expect((await replay.write(numbered(95, 100))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      await replay.end();
-      expect(
-        await rows(
-          `SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids, max((data->>'seq')::int) AS top FROM ${name}`,
-        ),
-      ).toEqual([{ rows: 100, ids: 100, top: 100 }]);
-    });
-
     it("dead-letters an event whose JSON PostgreSQL refuses (\\u0000 in jsonb), naming it and the server's reason, and commits the others", async () => {
       const name = table();
       const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
@@ -232,187 +241,10 @@ withPostgres((url) => {
     });
   });
 
-  describe("columns mapped by expressions", () => {
-    const orderTable = async (): Promise<string> => {
-      const name = table();
-      await db.query(
-        `CREATE TABLE ${name} (order_id text PRIMARY KEY, total numeric NOT NULL, customer varchar(3), seen_type text)`,
-      );
-      return name;
-    };
-
-    it("fills each column from its expression and, with onConflict update, overwrites a stored row", async () => {
-      const name = await orderTable();
-      const config = { url, table: name, columns: ORDER_COLUMNS, key: ["order_id"], onConflict: "update" };
-      const sink = new ConsumerWriteStream(served.client, config);
-      expect((await sink.write([order("o-1", 10, "abc"), order("o-2", 20, "xy")])).status).toBe(
-        AckStatus.ACK_STATUS_WRITTEN,
-      );
-      // The same order again with a new total, twice in one batch (the last one wins), and through COPY.
-      expect(
-        (await sink.write([order("o-1", 11, "abc"), order("o-1", 12, "abc"), order("o-3", 30, "z")])).status,
-      ).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      await sink.end();
-      const copy = new ConsumerWriteStream(served.client, { ...config, copyThreshold: 1 });
-      expect((await copy.write([order("o-2", 21, "xy")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      await copy.end();
-      expect(await rows(`SELECT * FROM ${name} ORDER BY order_id`)).toEqual([
-        { order_id: "o-1", total: "12", customer: "abc", seen_type: "order" },
-        { order_id: "o-2", total: "21", customer: "xy", seen_type: "order" },
-        { order_id: "o-3", total: "30", customer: "z", seen_type: "order" },
-      ]);
-    });
-
-    it("keeps the stored row with onConflict nothing", async () => {
-      const name = await orderTable();
-      const sink = new ConsumerWriteStream(served.client, {
-        url,
-        table: name,
-        columns: ORDER_COLUMNS,
-        key: ["order_id"],
-      });
-      expect((await sink.write([order("o-1", 10, "abc")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      expect((await sink.write([order("o-1", 99, "abc")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      await sink.end();
-      expect(await rows(`SELECT order_id, total FROM ${name}`)).toEqual([{ order_id: "o-1", total: "10" }]);
-    });
-
-    it.each([
-      ["a multi-row INSERT", 1000],
-      ["COPY", 1],
-    ])(
-      "through %s, dead-letters the rows PostgreSQL refuses with its reason and commits the others",
-      async (_, copyThreshold) => {
-        const name = await orderTable();
-        const sink = new ConsumerWriteStream(served.client, {
-          url,
-          table: name,
-          columns: ORDER_COLUMNS,
-          key: ["order_id"],
-          copyThreshold,
-        });
-        const ack = await sink.write([
-          order("o-1", 1, "abc"),
-          order("too-long", 2, "abcd"),
-          order("o-3", 3, "c"),
-          createEvent({ id: "no-total", source: "/shop", type: "order", data: { order: "o-4" } }),
-        ]);
-        expect(ack.status).toBe(AckStatus.ACK_STATUS_PERMANENT_FAILURE);
-        expect(ack.reason).toContain(
-          "2 event(s) of the batch cannot be stored in PostgreSQL at 127.0.0.1:5432/test",
-        );
-        expect(ack.reason).toContain("the other 2 row(s) were committed");
-        expect(ack.reason).toContain(
-          "too-long: value too long for type character varying(3) [SQLSTATE 22001]",
-        );
-        expect(ack.reason).toMatch(/no-total: null value in column "total" .* \[SQLSTATE 23502\]/);
-        await sink.end();
-        expect(await rows(`SELECT order_id FROM ${name} ORDER BY order_id`)).toEqual([
-          { order_id: "o-1" },
-          { order_id: "o-3" },
-        ]);
-      },
-    );
-
-    it("dead-letters an event whose expression fails, with the expression's error", async () => {
-      const name = await orderTable();
-      const sink = new ConsumerWriteStream(served.client, {
-        url,
-        table: name,
-        columns: { ...ORDER_COLUMNS, total: "$number(data.total)" },
-        key: ["order_id"],
-      });
-      const ack = await sink.write([
-        order("o-1", 1, "a"),
-        createEvent({ id: "nan", source: "/shop", type: "order", data: { order: "o-2", total: "many" } }),
-      ]);
-      expect(ack.status).toBe(AckStatus.ACK_STATUS_PERMANENT_FAILURE);
-      expect(ack.reason).toMatch(
-        /nan: column total: Unable to cast value to a number: "many" \[D3030 at position \d+\]/,
-      );
-      await sink.end();
-      expect(await rows(`SELECT order_id FROM ${name}`)).toEqual([{ order_id: "o-1" }]);
-    });
-
-    it("creates a mapped table with the declared types, keyed by the key", async () => {
-      const name = table();
-      const sink = new ConsumerWriteStream(served.client, {
-        url,
-        table: name,
-        createTable: true,
-        columns: { order_id: "data.order", total: { expression: "data.total", type: "numeric(10,2)" } },
-        key: ["order_id"],
-      });
-      expect((await sink.write([order("o-1", 1.5, "a")])).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      await sink.end();
-      expect(await rows(`SELECT * FROM ${name}`)).toEqual([{ order_id: "o-1", total: "1.50" }]);
-      const [bare] = name.split(".").slice(1);
-      expect(
-        await rows(
-          `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-            WHERE i.indrelid = '${schema}.${bare}'::regclass AND i.indisprimary`,
-        ),
-      ).toEqual([{ name: "order_id" }]);
-    });
-  });
-
   describe("failures", () => {
-    let proxy: TcpProxy;
-    let proxied: string;
-    beforeEach(async () => {
-      proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(url).port || 5432) });
-      const through = new URL(url);
-      through.hostname = proxy.host;
-      through.port = String(proxy.port);
-      proxied = through.toString();
-    });
-    afterEach(() => proxy.close());
-
-    const count = async (name: string): Promise<number> =>
-      (await rows<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`))[0]?.n ?? -1;
-
-    it("answers retryable when the connection is cut, holds exactly the WRITTEN batches, and writes the batch on the retry", async () => {
-      const name = table();
-      const sink = new ConsumerWriteStream(served.client, { url: proxied, table: name, createTable: true });
-      expect((await sink.write(numbered(1, 10))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      proxy.cut();
-      const cut = await sink.write(numbered(11, 20));
-      expect(cut.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
-      expect(cut.reason).toContain("the batch is retried");
-      // While the server cannot be reached, connecting fails: retryable too.
-      const unreachable = await sink.write(numbered(11, 20));
-      expect(unreachable).toMatchObject({ status: AckStatus.ACK_STATUS_RETRYABLE_FAILURE });
-      expect(unreachable.reason).toContain("cannot connect to PostgreSQL at 127.0.0.1");
-      expect(await count(name)).toBe(10);
-      proxy.restore();
-      expect((await sink.write(numbered(11, 20))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      await sink.end();
-      expect(await count(name)).toBe(20);
-    });
-
-    it("answers retryable when the server stops answering mid-batch (a partition), after statementTimeoutMs", async () => {
-      const name = table();
-      const sink = new ConsumerWriteStream(served.client, {
-        url: proxied,
-        table: name,
-        createTable: true,
-        statementTimeoutMs: 300,
-      });
-      expect((await sink.write(numbered(1, 5))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      proxy.hold();
-      const held = await sink.write(numbered(6, 10));
-      expect(held.status).toBe(AckStatus.ACK_STATUS_RETRYABLE_FAILURE);
-      expect(held.reason).toMatch(/timeout/i);
-      proxy.cut();
-      proxy.restore();
-      expect((await sink.write(numbered(6, 10))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      await sink.end();
-      expect(await count(name)).toBe(10);
-    });
-
     it("never answers WRITTEN for a batch whose COMMIT failed: the connection dies in COMMIT, the retry writes it once", async () => {
       const name = table();
-      const bare = name.split(".")[1] as string;
+      const bare = withoutSchema(name);
       await db.query(
         `CREATE TABLE ${name} (id text PRIMARY KEY, type text, source text, time timestamptz, attributes jsonb, data jsonb, data_binary bytea)`,
       );
@@ -435,109 +267,6 @@ withPostgres((url) => {
       expect((await sink.write(numbered(1, 5))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await sink.end();
       expect(await count(name)).toBe(5);
-    });
-
-    it("dead-letters a batch PostgreSQL can never take (the table was dropped) without committing anything", async () => {
-      const name = table();
-      const sink = new ConsumerWriteStream(served.client, { url, table: name, createTable: true });
-      expect((await sink.write(numbered(1, 1))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
-      await db.query(`DROP TABLE ${name}`);
-      const ack = await sink.write(numbered(2, 3));
-      expect(ack.status).toBe(AckStatus.ACK_STATUS_PERMANENT_FAILURE);
-      expect(ack.reason).toMatch(
-        /refused the batch, nothing of it was committed: relation .* does not exist \[SQLSTATE 42P01\]/,
-      );
-      await sink.end();
-    });
-  });
-
-  describe("validate-only reaches the server", () => {
-    const issuesOf = async (config: object) => (await validateOnly(served.client, config)).issues;
-    const error = (path: string, message: string | RegExp) =>
-      expect.objectContaining({
-        path,
-        severity: Severity.SEVERITY_ERROR,
-        message:
-          typeof message === "string" ? expect.stringContaining(message) : expect.stringMatching(message),
-      });
-
-    it("accepts a good configuration, and a missing table with createTable", async () => {
-      expect(await validateOnly(served.client, { url, table: table(), createTable: true })).toEqual(
-        expect.objectContaining({ accepted: true, issues: [] }),
-      );
-    });
-
-    it("reports an unreachable server, an unknown role and an unknown database at /url", async () => {
-      const closed = await startTcpProxy({ host: "127.0.0.1", port: 1 });
-      const port = closed.port;
-      await closed.close();
-      expect(await issuesOf({ url: `postgres://postgres@127.0.0.1:${port}/test`, table: "t" })).toEqual([
-        error("/url", `cannot connect to PostgreSQL at 127.0.0.1:${port}/test: connect ECONNREFUSED`),
-      ]);
-      const role = new URL(url);
-      role.username = "no_such_role_flow";
-      expect(await issuesOf({ url: role.toString(), table: "t" })).toEqual([
-        error("/url", /role "no_such_role_flow" does not exist \[SQLSTATE 28000\]/),
-      ]);
-      const database = new URL(url);
-      database.pathname = "/no_such_database_flow";
-      expect(await issuesOf({ url: database.toString(), table: "t" })).toEqual([
-        error("/url", /database "no_such_database_flow" does not exist \[SQLSTATE 3D000\]/),
-      ]);
-    });
-
-    it("reports a missing table at /table, a mapped column the table lacks at /columns/<name>, no unique key at /key", async () => {
-      const missing = table();
-      expect(await issuesOf({ url, table: missing })).toEqual([
-        error(
-          "/table",
-          `table ${missing} does not exist in PostgreSQL at 127.0.0.1:5432/test: create it, or set createTable: true`,
-        ),
-      ]);
-      const name = table();
-      await db.query(`CREATE TABLE ${name} (order_id text, total numeric)`);
-      expect(
-        await issuesOf({
-          url,
-          table: name,
-          key: ["order_id"],
-          columns: { order_id: "data.order", totl: "data.total" },
-        }),
-      ).toEqual([
-        error("/columns/totl", `table ${name} in PostgreSQL at 127.0.0.1:5432/test has no column totl`),
-      ]);
-      expect(
-        await issuesOf({ url, table: name, key: ["order_id"], columns: { order_id: "data.order" } }),
-      ).toEqual([error("/key", "has no primary key or unique index on exactly (order_id)")]);
-      expect(await issuesOf({ url, table: name })).toEqual([
-        error("/table", "exists without the column(s) id, type, source, time, attributes, data, data_binary"),
-      ]);
-    });
-
-    it("reports a column type the server does not know, for createTable, at /columns/<name>/type", async () => {
-      expect(
-        await issuesOf({
-          url,
-          table: table(),
-          createTable: true,
-          key: ["k"],
-          columns: { k: "id", v: { expression: "data", type: "jsonbb" } },
-        }),
-      ).toEqual([error("/columns/v/type", 'type "jsonbb" does not exist')]);
-    });
-
-    it("reports a bad expression at /columns/<name> and a key outside the columns at /key/<i>, before reaching the server", async () => {
-      expect(
-        await issuesOf({
-          url: "postgres://postgres@127.0.0.1:1/none",
-          table: "t",
-          key: ["id", "order_id"],
-          columns: { order_id: "data.order", total: "data.(" },
-        }),
-      ).toEqual([
-        error("/columns/total", "JSONata syntax error"),
-        error("/key/0", "key column id is not one of the row's columns (order_id, total)"),
-      ]);
     });
   });
 });
