@@ -17,6 +17,7 @@ import {
   until,
 } from "./test-support/fake-link-stream";
 import { fakeServices } from "./test-support/fake-services";
+import { sourceRequests } from "./test-support/fake-sources";
 
 describe("PipelineRunner over fake services and streams, with a real SQLite store", () => {
   let dir: string;
@@ -63,12 +64,6 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
 
   const batchesSent = (stream: FakeLinkStream<LinkRequest<WriteRequest>, WriteResponse>) =>
     stream.written.filter((message) => "sequence" in message).length;
-
-  /** The source stream's requests of one kind, as plain values. */
-  const sourceRequests = (stream: FakeLinkStream<ReadRequest, SourceMessage>, kind: string) =>
-    stream.written.flatMap((message) =>
-      message.request?.$case === kind ? [message.request.value as unknown as Record<string, unknown>] : [],
-    );
 
   it("commits a checkpoint only when its batch and every batch before it are written, then tells the source", async () => {
     const { sources, consumers, running } = start();

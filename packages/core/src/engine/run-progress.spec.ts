@@ -1,18 +1,11 @@
 import { ClaimLostError, type StageStats } from "../state";
 import type { ConsumerLink } from "./consumer-link";
 import { RunProgress } from "./run-progress";
-import { RunStages } from "./run-stages";
 import type { StageCounters } from "./stage-counters";
-import { planFrom } from "./test-support/fake-link-stream";
+import { oneSourceStages } from "./test-support/fake-sources";
 
 function progress(options: { runId?: string; save?: () => Promise<void> } = {}) {
-  const stages = new RunStages(
-    planFrom(`
-metadata: { name: t }
-sources: [{ id: src, address: "127.0.0.1:1" }]
-consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
-`),
-  );
+  const stages = oneSourceStages();
   const saved: { runId: string; stages: StageStats[] }[] = [];
   const reports: StageCounters[][] = [];
   const claimsLost: Error[] = [];

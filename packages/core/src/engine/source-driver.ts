@@ -1,14 +1,16 @@
-import { EventEmitter, once } from "node:events";
 import { UserError } from "@flow/errors";
 import type { Logger } from "pino";
 import type { Pipeline } from "../config/pipeline-model";
 import type { StateStore } from "../state";
 import type { DeliveryPolicy } from "./delivery-policy";
 import type { RawBatch } from "./raw-batch";
-import { SourceCommits } from "./source-commits";
+import { ReloadPause } from "./reload-pause";
+import { SettledSignal } from "./settled-signal";
 import type { Checkpointed } from "./source-ledger";
-import { SourceLink, type SourceLinkParts, sourceStreams } from "./source-link";
-import { SourceNode } from "./source-node";
+import { type SourceLinkParts, sourceStreams } from "./source-link";
+import type { SourceNode } from "./source-node";
+import { assembleSourceNode } from "./source-node-assembly";
+import { SourceRecovery } from "./source-recovery";
 import { setInFlight } from "./stage-counters";
 import type { StageRecord } from "./stage-record";
 import type { RunServices } from "./stage-services";
@@ -42,29 +44,46 @@ export interface SourceDriverOptions {
 
 /**
  * The sources of a run: opens each from its committed checkpoint, gives credits, commits, and
- * takes a broken stream through recovery (the service restarted, what was in flight settled, the
- * stream reopened from the committed checkpoint), until every source is done.
+ * hands a broken stream to recovery (SourceRecovery) and a reload's pause to ReloadPause, until
+ * every source is done.
  */
 export class SourceDriver {
   private readonly nodes: Map<string, SourceNode>;
   private readonly policy: DeliveryPolicy;
-  /** "settled": something a waiting recovery looks at has moved. */
-  private readonly changes = new EventEmitter();
+  /** Something a waiting recovery or reload looks at has moved. */
+  private readonly settledSignal = new SettledSignal();
+  private readonly pause: ReloadPause;
+  private readonly recovery: SourceRecovery;
   private opened = false;
   private allDone = false;
-  /** A reload is changing the pipeline: no credits go out, and batches that still arrive wait here. */
-  private paused = false;
-  private readonly held: {
-    source: SourceNode;
-    sequence: bigint;
-    batch: RawBatch;
-    checkpoint: Checkpointed;
-  }[] = [];
 
   constructor(private readonly options: SourceDriverOptions) {
     this.nodes = options.nodes;
     this.policy = options.policy;
-    this.changes.setMaxListeners(0);
+    this.pause = new ReloadPause({
+      nodes: this.nodes,
+      policy: this.policy,
+      settled: this.settledSignal,
+      running: options.running,
+      deliver: options.onBatch,
+      resumed: () => {
+        for (const source of this.nodes.values()) {
+          this.grant(source);
+          this.checkDone(source);
+        }
+        this.checkAllDone();
+      },
+    });
+    this.recovery = new SourceRecovery({
+      logger: options.logger,
+      services: options.services,
+      policy: this.policy,
+      records: options.records,
+      settled: this.settledSignal,
+      stopping: options.stopping,
+      ended: (source) => this.checkDone(source),
+      onFailed: options.onFailed,
+    });
   }
 
   /** Reads every source's checkpoint and opens its stream; fails the run when it cannot. */
@@ -112,40 +131,17 @@ export class SourceDriver {
   abort(): void {
     for (const source of this.nodes.values()) source.link.abort();
     // Whatever waits for the sources to settle (a reload, a recovery) looks again, and sees the run over.
-    this.changes.emit("settled");
+    this.settledSignal.notify();
   }
 
-  /**
-   * For a reload: sources get no more credits, and a batch a source still sends (on a credit it
-   * had) waits, outside the ledger, for `resume`. Resolves once nothing is downstream and every
-   * source's last checkpoint is committed: every stage's stream is then empty.
-   */
-  async quiesce(): Promise<void> {
-    this.paused = true;
-    for (const source of this.nodes.values()) {
-      if (source.commits.busy) source.commits.schedule(source.ledger, true);
-    }
-    const quiet = (): boolean =>
-      [...this.nodes.values()].every((source) => !this.policy.holding(source) && !source.commits.busy);
-    while (!quiet() && this.options.running()) await once(this.changes, "settled");
+  /** For a reload: pauses the sources until nothing is in flight anywhere (see ReloadPause). */
+  quiesce(): Promise<void> {
+    return this.pause.quiesce();
   }
 
   /** Ends the streams of sources leaving the run (after `quiesce`); what they still sent is dropped, to be read again. */
-  async remove(stageIds: readonly string[]): Promise<void> {
-    const leaving = stageIds.flatMap((id) => {
-      const source = this.nodes.get(id);
-      this.nodes.delete(id);
-      return source ? [source] : [];
-    });
-    for (let index = this.held.length - 1; index >= 0; index--) {
-      if (leaving.includes((this.held[index] as (typeof this.held)[number]).source))
-        this.held.splice(index, 1);
-    }
-    for (const source of leaving) {
-      source.done = true;
-      source.commits.cancel();
-    }
-    await Promise.all(leaving.map((source) => source.link.close()));
+  remove(stageIds: readonly string[]): Promise<void> {
+    return this.pause.remove(stageIds);
   }
 
   /** Opens the sources a reload added (or replaced) from their committed checkpoints. */
@@ -155,16 +151,7 @@ export class SourceDriver {
 
   /** After a reload: the batches that waited go on through the new pipeline, and credits flow again. */
   resume(): void {
-    this.paused = false;
-    const waiting = this.held.splice(0);
-    for (const { source, sequence, batch, checkpoint } of waiting) {
-      if (this.nodes.get(source.id) === source) this.options.onBatch(source, sequence, batch, checkpoint);
-    }
-    for (const source of this.nodes.values()) {
-      this.grant(source);
-      this.checkDone(source);
-    }
-    this.checkAllDone();
+    this.pause.resume();
   }
 
   cancelCommits(): void {
@@ -202,59 +189,45 @@ export class SourceDriver {
   }
 
   private create(record: StageRecord): SourceNode {
-    const { stage } = record;
-    const { logger, outage, store } = this.options;
-    const plan = this.options.plan();
-    let source: SourceNode | undefined;
-    const node = (): SourceNode => source as SourceNode;
-    const link = new SourceLink(
+    const { options } = this;
+    const source = assembleSourceNode(
+      record,
       {
-        stage,
-        endpoint: this.options.services.endpoint(stage.id),
-        openStream: this.options.openStream ?? sourceStreams,
-        logger,
-        maxBatchBytes: record.limit.maxBytes,
+        pipeline: options.plan().name,
+        store: options.store,
+        logger: options.logger,
+        outage: options.outage,
+        endpoint: options.services.endpoint(record.id),
+        openStream: options.openStream ?? sourceStreams,
+        commitIntervalMs: options.commitIntervalMs,
+        runId: options.runId,
+        syncDeadLetters: options.syncDeadLetters,
       },
       {
-        onBatch: (sequence, batch, checkpoint) => {
-          node().usedCredit();
-          if (this.paused) {
-            this.held.push({ source: node(), sequence, batch, checkpoint });
-            return;
-          }
-          this.options.onBatch(node(), sequence, batch, checkpoint);
-          if (!this.policy.keepsCheckpoints) this.grant(node());
+        onBatch: (node, sequence, batch, checkpoint) => {
+          if (this.pause.hold(node, sequence, batch, checkpoint)) return;
+          options.onBatch(node, sequence, batch, checkpoint);
+          if (!this.policy.keepsCheckpoints) this.grant(node);
         },
-        onExhausted: () => {
-          node().exhausted = true;
-          this.settled(node());
+        onExhausted: (node) => {
+          node.exhausted = true;
+          this.settled(node);
         },
-        onBroken: (reason, permanent) => this.broken(node(), reason, permanent),
+        onBroken: (node, reason, permanent) => this.recovery.broken(node, reason, permanent),
+        onCommitFailed: (error) => options.onFailed(error),
+        onCommitSettled: (node) => {
+          this.grant(node);
+          this.checkDone(node);
+        },
       },
     );
-    const commits = new SourceCommits({
-      pipeline: plan.name,
-      sourceId: stage.id,
-      store,
-      outage,
-      intervalMs: this.options.commitIntervalMs,
-      runId: this.options.runId,
-      syncDeadLetters: this.options.syncDeadLetters,
-      onCommitted: (sequence, checkpoint) => link.commit(sequence, checkpoint),
-      onFailed: (error) => this.options.onFailed(error),
-      onSettled: () => {
-        this.grant(node());
-        this.checkDone(node());
-      },
-    });
-    source = new SourceNode(stage, link, commits, logger);
     record.source = source;
-    this.nodes.set(stage.id, source);
+    this.nodes.set(record.id, source);
     return source;
   }
 
   private grant(source: SourceNode): void {
-    if (this.options.stopping() || this.paused) return;
+    if (this.options.stopping() || this.pause.paused) return;
     const storeDown = this.options.outage.down;
     source.grant(this.policy.held(source, storeDown), storeDown);
   }
@@ -264,49 +237,8 @@ export class SourceDriver {
     return source.ledger.inFlight === 0 && (source.exhausted || this.options.stopping());
   }
 
-  private broken(source: SourceNode, reason: string, permanent: boolean): void {
-    if (source.done) return;
-    if (this.options.stopping() || source.exhausted) {
-      this.checkDone(source);
-      return;
-    }
-    const record = this.options.records.get(source.id) as StageRecord;
-    record.counters.errors += 1;
-    if (permanent) {
-      this.options.onFailed(new UserError(`source "${source.id}" failed: ${reason}`, { exitCode: 1 }));
-      return;
-    }
-    if (!this.policy.keepsCheckpoints) {
-      this.options.onFailed(
-        new UserError(
-          `source "${source.id}" failed (${reason}); at-most-once delivery keeps no checkpoint to resume from`,
-          { exitCode: 1 },
-        ),
-      );
-      return;
-    }
-    source.broken = true;
-    this.options.logger.warn(
-      { stage: source.id, reason, inFlight: source.ledger.inFlight },
-      "source stream broke; recovering after in-flight batches settle",
-    );
-    this.options.services
-      .endpoint(source.id)
-      .recover(reason)
-      .then(() => this.whenSettled(source))
-      .then(() => {
-        if (!this.options.stopping() && !source.done) source.open();
-      })
-      .catch((error: Error) => this.options.onFailed(error));
-  }
-
-  /** Resolves once nothing the source sent is in flight and no commit is running or waiting. */
-  private async whenSettled(source: SourceNode): Promise<void> {
-    while (source.ledger.inFlight > 0 || source.commits.busy) await once(this.changes, "settled");
-  }
-
   private checkDone(source: SourceNode): void {
-    this.changes.emit("settled");
+    this.settledSignal.notify();
     if (source.commits.busy && this.draining(source)) {
       // A commit waits for its interval, but nothing more will come: send it now.
       source.commits.schedule(source.ledger, true);

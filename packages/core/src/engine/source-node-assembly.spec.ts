@@ -1,20 +1,12 @@
 import type { UserError } from "@flow/errors";
-import { RunStages } from "./run-stages";
 import type { SourceNode } from "./source-node";
 import type { StageRecord } from "./stage-record";
 import { checkpoint } from "./test-support/fake-answers";
-import { batchOf, planFrom, settle, until } from "./test-support/fake-link-stream";
-import { fakeSourceNode } from "./test-support/fake-sources";
+import { batchOf, settle, until } from "./test-support/fake-link-stream";
+import { fakeSourceNode, oneSourceStages, sourceRequests } from "./test-support/fake-sources";
 
 function source() {
-  const stages = new RunStages(
-    planFrom(`
-metadata: { name: t }
-defaults: { inFlight: 3 }
-sources: [{ id: src, address: "127.0.0.1:1" }]
-consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
-`),
-  );
+  const stages = oneSourceStages(3);
   const record = stages.records.get("src") as StageRecord;
   const heard: string[] = [];
   const failures: UserError[] = [];
@@ -31,13 +23,7 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
   return { ...fake, record, heard, failures };
 }
 
-/** The requests of one kind the source's stream was sent, as plain values. */
-const requests = (fake: ReturnType<typeof source>, kind: string) =>
-  fake.streams
-    .last()
-    .written.flatMap((message) =>
-      message.request?.$case === kind ? [message.request.value as unknown as Record<string, unknown>] : [],
-    );
+const requests = (fake: ReturnType<typeof source>, kind: string) => sourceRequests(fake.streams.last(), kind);
 
 describe("assembleSourceNode", () => {
   it("opens the stream after the committed checkpoint, with the stage's credits and batch byte limit", () => {

@@ -1,10 +1,30 @@
 import type { ReadRequest } from "../../gen/source_service/v1/source";
 import type { CheckpointCommit, CheckpointCommitResult, StoredCheckpoint } from "../../state";
+import { RunStages } from "../run-stages";
 import { assembleSourceNode, type SourceNodeHooks } from "../source-node-assembly";
 import type { StageRecord } from "../stage-record";
 import { StoreOutage } from "../store-outage";
 import type { SourceMessage } from "../stream-codecs";
-import { fakeEndpoint, fakeStreams, silentLogger } from "./fake-link-stream";
+import { type FakeLinkStream, fakeEndpoint, fakeStreams, planFrom, silentLogger } from "./fake-link-stream";
+
+/** The stages of a run reading one source, `src`, into one consumer, `sink`. */
+export function oneSourceStages(inFlight?: number): RunStages {
+  return new RunStages(
+    planFrom(`
+metadata: { name: t }
+${inFlight === undefined ? "" : `defaults: { inFlight: ${inFlight} }`}
+sources: [{ id: src, address: "127.0.0.1:1" }]
+consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
+`),
+  );
+}
+
+/** The requests of one kind ("start", "credit", "commit") a source's stream was sent, as plain values. */
+export function sourceRequests(stream: FakeLinkStream<ReadRequest, SourceMessage>, kind: string) {
+  return stream.written.flatMap((message) =>
+    message.request?.$case === kind ? [message.request.value as unknown as Record<string, unknown>] : [],
+  );
+}
 
 /**
  * A state store's checkpoints as a test sees them: every commit is recorded ("<source> <description>")
@@ -50,7 +70,10 @@ export const noOutage = () =>
 export function fakeSourceNode(
   record: StageRecord,
   hooks: Partial<SourceNodeHooks> = {},
-  store: FakeCheckpointStore = fakeCheckpointStore(),
+  {
+    store = fakeCheckpointStore(),
+    commitIntervalMs = 0,
+  }: { store?: FakeCheckpointStore; commitIntervalMs?: number } = {},
 ) {
   const streams = fakeStreams<ReadRequest, SourceMessage>();
   const endpoint = fakeEndpoint();
@@ -63,7 +86,7 @@ export function fakeSourceNode(
       outage: noOutage(),
       endpoint,
       openStream: streams,
-      commitIntervalMs: 0,
+      commitIntervalMs,
       runId: () => "run-1",
       syncDeadLetters: () => undefined,
     },
