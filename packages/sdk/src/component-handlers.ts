@@ -39,21 +39,22 @@ export interface ComponentInfo<Config> {
 }
 
 /**
- * What Describe answers. `maxMessageBytes` is the server's real receive limit (see
+ * What Describe answers: Describe on a major lists that major's contract; the registry entry of a
+ * service lists every major it serves. `maxMessageBytes` is the server's real receive limit (see
  * ServiceServer.maxMessageBytes), not a setting of the service: announcing anything else would let
  * Core send messages the server refuses.
  */
 export function describeComponent(
   info: ComponentInfo<unknown>,
   family: FamilyName,
-  contract: ContractVersion,
+  contracts: ContractVersion[],
   maxMessageBytes: number,
 ): ComponentDescriptor {
   return {
     name: info.name,
     version: info.version,
     family: FAMILY[family],
-    contracts: [contract],
+    contracts,
     acceptedEventTypes: info.acceptedEventTypes ?? [],
     producedEventTypes: info.producedEventTypes ?? [],
     configSchema: JSON.stringify(info.configSchema),
@@ -106,7 +107,7 @@ export function componentHandlers<Config>(
   validator: ConfigValidator<Config>,
   maxMessageBytes: number,
 ): grpc.UntypedServiceImplementation {
-  const descriptor = describeComponent(info as ComponentInfo<unknown>, family, contract, maxMessageBytes);
+  const descriptor = describeComponent(info as ComponentInfo<unknown>, family, [contract], maxMessageBytes);
   const Describe: grpc.handleUnaryCall<unknown, { component: ComponentDescriptor }> = (_call, callback) => {
     callback(null, { component: descriptor });
   };

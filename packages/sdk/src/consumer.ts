@@ -8,6 +8,8 @@ import {
   statusError,
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
+import type { RefusedEvent } from "./event-conversion";
+import { refusedEventsOf } from "./event-wire";
 import type { FlowEvent } from "./flow-event";
 import { AckStatus, type WriteRequest, type WriteResponse } from "./gen/consumer_service/v1/consumer";
 import { PermanentError, RetryableError } from "./service-errors";
@@ -42,7 +44,22 @@ export interface ConsumerDefinition<Config> extends ComponentInfo<Config> {
   write?(events: FlowEvent[], config: Config): void | Promise<void>;
 }
 
-/** The gRPC implementation of consumer_service v1 for a definition. */
+/**
+ * Why a batch with events v2 FlowEvent cannot carry is a permanent failure: no retry makes them
+ * fit, and writing the rest would pass the batch as written without them.
+ */
+export function refusedBatchReason(refused: readonly RefusedEvent[]): string {
+  const [first] = refused;
+  if (!first) return "";
+  const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : "";
+  return `event ${first.index} (id "${first.event.id}")${more} cannot be written: the consumer reads events as FlowEvent (event v1), which cannot carry it: ${first.reason}`;
+}
+
+/**
+ * The gRPC implementation of consumer_service at `contract.major` for a definition: at v2 the
+ * definition's codec hands it FlowEvents (event-wire.ts), and a batch holding an event FlowEvent
+ * cannot carry is answered PERMANENT_FAILURE naming it, unwritten.
+ */
 export function consumerImplementation<Config>(
   definition: ConsumerDefinition<Config>,
   contract: ContractVersion,
@@ -135,6 +152,14 @@ export function consumerImplementation<Config>(
                 "the first message of a Write stream must be start",
               );
             const { sequence, batch } = request.value;
+            const refused = refusedEventsOf(request.value);
+            if (refused.length > 0) {
+              const status = AckStatus.ACK_STATUS_PERMANENT_FAILURE;
+              call.write({
+                response: { $case: "ack", value: { sequence, status, reason: refusedBatchReason(refused) } },
+              });
+              return;
+            }
             let status: AckStatus = AckStatus.ACK_STATUS_WRITTEN;
             let reason = "";
             try {

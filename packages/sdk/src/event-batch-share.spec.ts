@@ -1,7 +1,9 @@
 import { encodedEventBytes } from "./encoded-event-size";
-import { eventBatchShare } from "./event-batch-share";
+import { batchShareIn, cloudEventBatchShare, eventBatchShare } from "./event-batch-share";
+import { toCloudEvent } from "./event-conversion";
 import { createEvent, type FlowEvent } from "./flow-event";
-import { Event, EventBatch } from "./gen/event/v1/event";
+import { Event, EventBatch, Timestamp } from "./gen/event/v1/event";
+import { CloudEventBatch } from "./gen/event/v2/event";
 import { testEvent } from "./test-support/test-events";
 
 /** Events that exercise every field, default values, multi-byte text and every varint length. */
@@ -71,7 +73,9 @@ function variedEvents(): FlowEvent[] {
 describe("eventBatchShare", () => {
   it("is what the codec writes for each event, and the batch is their sum", () => {
     const events = variedEvents();
-    expect(events.map(eventBatchShare)).toEqual(events.map(encodedEventBytes));
+    expect(events.map((event) => eventBatchShare(event))).toEqual(
+      events.map((event) => encodedEventBytes(event)),
+    );
     const sum = events.reduce((total, event) => total + eventBatchShare(event), 0);
     expect(sum).toBe(EventBatch.encode({ events: events as Event[] }).finish().length);
   });
@@ -95,5 +99,64 @@ describe("eventBatchShare", () => {
     const decoded = Event.decode(encoded);
     expect(eventBatchShare(decoded)).toBe(encodedEventBytes(decoded));
     expect(eventBatchShare(decoded)).toBe(encodedEventBytes(testEvent(3)) + 6);
+  });
+});
+
+describe("cloudEventBatchShare", () => {
+  /** The varied events, and what only v2 writes differently: protobuf data, shadowing extensions. */
+  function v2Varied(): FlowEvent[] {
+    const text = { value: { $case: "stringValue" as const, value: "x" } };
+    return [
+      ...variedEvents(),
+      createEvent({
+        id: "proto",
+        source: "/s",
+        type: "t",
+        datacontenttype: "application/protobuf",
+        dataschema: "type.googleapis.com/com.example.Order",
+        data: Buffer.from([8, 1]),
+      }),
+      createEvent({
+        id: "proto-no-schema",
+        source: "/s",
+        type: "t",
+        datacontenttype: "application/protobuf",
+        data: "x",
+      }),
+      createEvent({
+        id: "shadow",
+        source: "/s",
+        type: "t",
+        extensions: { subject: text, id: text, data: text, ok: text },
+      }),
+      createEvent({
+        id: "text",
+        source: "/s",
+        type: "t",
+        datacontenttype: "text/plain",
+        data: Buffer.from([0xc3, 0x28]),
+      }),
+    ];
+  }
+
+  it("is what the codec writes for each event converted, and the CloudEventBatch is their sum", () => {
+    const events = v2Varied();
+    expect(events.map((event) => cloudEventBatchShare(event))).toEqual(
+      events.map((event) => encodedEventBytes(event, { major: 2 })),
+    );
+    const sum = events.reduce((total, event) => total + batchShareIn(2)(event), 0);
+    expect(sum).toBe(CloudEventBatch.encode({ events: events.map(toCloudEvent) }).finish().length);
+    expect(batchShareIn(1)).toBe(eventBatchShare);
+  });
+
+  it("counts a time's unknown fields, which the conversion carries", () => {
+    const time = Timestamp.decode(
+      Buffer.concat([Timestamp.encode({ seconds: 5n, nanos: 1 }).finish(), Buffer.from([0x18, 7])]),
+    );
+    const event = { ...createEvent({ id: "unknown", source: "/s", type: "t" }), time };
+    expect(cloudEventBatchShare(event)).toBe(encodedEventBytes(event, { major: 2 }));
+    expect(cloudEventBatchShare(event)).toBe(
+      encodedEventBytes({ ...event, time: { seconds: 5n, nanos: 1 } }, { major: 2 }) + 2,
+    );
   });
 });

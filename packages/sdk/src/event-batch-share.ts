@@ -1,4 +1,5 @@
 import { encodedEventBytes } from "./encoded-event-size";
+import { type EventMajor, isContextAttribute, isProtobufData } from "./event-conversion";
 import type { AttributeValue, FlowEvent, Timestamp } from "./flow-event";
 import { Event } from "./gen/event/v1/event";
 
@@ -24,14 +25,18 @@ const COUNTED_FIELDS = new Set([
  */
 const COUNTS_EVERY_FIELD = Object.keys(Event.create()).every((field) => COUNTED_FIELDS.has(field));
 
+/** The share count of a major: eventBatchShare (1) or cloudEventBatchShare (2). */
+export function batchShareIn(major: EventMajor): (event: FlowEvent) => number {
+  return major === 2 ? cloudEventBatchShare : eventBatchShare;
+}
+
 /**
  * The same figure as `encodedEventBytes` (what `event` adds to an encoded EventBatch), counted
  * from the field sizes instead of encoding the event: a source that cuts every batch to
  * ReadContext.maxBatchBytes pays this on each event, and encoding would copy every payload once
- * more than gRPC does. Follows event v1's encoding as ts-proto writes it (proto3 defaults
- * left out, a oneof member always written); an event with unknown fields kept from decoding is
- * encoded instead, since only the codec knows how it writes them, and so is every event once the
- * vendored contract has a field not counted here.
+ * more than gRPC does. Follows event v1's encoding as ts-proto writes it (proto3 defaults left out, a oneof member always written); an
+ * event with unknown fields kept from decoding is encoded instead, since only the codec knows how
+ * it writes them, and so is every event once the vendored contract has a field not counted here.
  */
 export function eventBatchShare(event: FlowEvent): number {
   if (!COUNTS_EVERY_FIELD || hasUnknownFields(event)) return encodedEventBytes(event);
@@ -57,10 +62,54 @@ export function eventBatchShare(event: FlowEvent): number {
     if (hasUnknownFields(attribute) || (value?.$case === "timestampValue" && hasUnknownFields(value.value)))
       return encodedEventBytes(event);
     // Field 9, one map entry each: key = 1, value = 2 (an AttributeValue, written even when unset).
-    size += embedded(stringField(key) + embedded(attributeBytes(value)));
+    size += attributeEntry(key, attributeBytes(value));
   }
   if (event.data.length > 0) size += embedded(event.data.length);
   return embedded(size);
+}
+
+/**
+ * What `event` adds to a CloudEventBatch once converted (toCloudEvent): the four required
+ * attributes as in v1; the optional ones and the extensions as entries of the attributes map
+ * (field 5, one-byte tags throughout, so an extension's entry is the size it has in v1); the data
+ * as text_data or binary_data of the same bytes, or as proto_data (an Any of dataschema and data).
+ * What the conversion leaves out (unknown fields, extensions named like context attributes)
+ * counts for nothing.
+ */
+export function cloudEventBatchShare(event: FlowEvent): number {
+  let size =
+    stringField(event.id) +
+    stringField(event.source) +
+    stringField(event.specversion) +
+    stringField(event.type);
+  if (event.subject !== "") size += stringAttribute("subject", event.subject);
+  if (event.time !== undefined) {
+    if (hasUnknownFields(event.time)) return encodedEventBytes(event, { major: 2 });
+    size += attributeEntry("time", embedded(timestampBytes(event.time)));
+  }
+  if (event.datacontenttype !== "") size += stringAttribute("datacontenttype", event.datacontenttype);
+  if (event.dataschema !== "") size += stringAttribute("dataschema", event.dataschema);
+  for (const key in event.extensions) {
+    if (isContextAttribute(key)) continue;
+    const value = event.extensions[key]?.value;
+    if (value?.$case === "timestampValue" && hasUnknownFields(value.value))
+      return encodedEventBytes(event, { major: 2 });
+    size += attributeEntry(key, attributeBytes(value));
+  }
+  if (event.data.length > 0)
+    size += isProtobufData(event)
+      ? embedded(stringField(event.dataschema) + embedded(event.data.length))
+      : embedded(event.data.length);
+  return embedded(size);
+}
+
+/** One entry of the attributes map: key = 1, value = 2 (a CloudEventAttributeValue of `valueBytes`). */
+function attributeEntry(key: string, valueBytes: number): number {
+  return embedded(stringField(key) + embedded(valueBytes));
+}
+
+function stringAttribute(key: string, value: string): number {
+  return attributeEntry(key, embedded(Buffer.byteLength(value, "utf8")));
 }
 
 /** A length-delimited field of `length` bytes, with a one-byte tag (field numbers below 16). */

@@ -29,6 +29,13 @@ export class EventConversionError extends Error {
   override name = "EventConversionError";
 }
 
+/** An event v2 that event v1 cannot carry: its index in its batch, as much of it as fits, why. */
+export interface RefusedEvent {
+  index: number;
+  event: FlowEvent;
+  reason: string;
+}
+
 /** A batch converted from one major's encoding to another's; refused events are left out. */
 export interface ConvertedBatch {
   /** The converted events, encoded in the target major (an EventBatch or a CloudEventBatch). */
@@ -36,7 +43,7 @@ export interface ConvertedBatch {
   /** How many events `bytes` holds. */
   count: number;
   /** Events that cannot convert, by index in the input batch, as much of each as v1 can carry. */
-  refused: { index: number; event: FlowEvent; reason: string }[];
+  refused: RefusedEvent[];
 }
 
 /**
@@ -46,6 +53,11 @@ export interface ConvertedBatch {
  */
 const FIELD_ATTRIBUTES = new Set(["id", "source", "specversion", "type", "data"]);
 const OPTIONAL_ATTRIBUTES = new Set(["subject", "time", "datacontenttype", "dataschema"]);
+
+/** True for the names of CloudEvents context attributes (and `data`): no extension can have one. */
+export function isContextAttribute(name: string): boolean {
+  return FIELD_ATTRIBUTES.has(name) || OPTIONAL_ATTRIBUTES.has(name);
+}
 
 const PROTOBUF_MEDIA_TYPE = "application/protobuf";
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -64,7 +76,7 @@ export function toCloudEvent(event: FlowEvent): CloudEvent {
   if (event.dataschema !== "")
     attributes.dataschema = attributeOf({ $case: "ceUri", value: event.dataschema });
   for (const name in event.extensions) {
-    if (FIELD_ATTRIBUTES.has(name) || OPTIONAL_ATTRIBUTES.has(name)) continue;
+    if (isContextAttribute(name)) continue;
     attributes[name] = attributeOf(v2Value(event.extensions[name]?.value));
   }
   const converted = CloudEvent.create();
@@ -97,13 +109,24 @@ export function convertEventBatch(bytes: Uint8Array, from: EventMajor, to: Event
     return { bytes: CloudEventBatch.encode(batch).finish(), count: batch.events.length, refused: [] };
   }
   const batch = EventBatch.create();
-  const refused: ConvertedBatch["refused"] = [];
-  decodeBatch(bytes, 2).forEach((event, index) => {
-    const { converted, reason } = flowEventOf(event);
-    if (reason === undefined) batch.events.push(converted);
-    else refused.push({ index, event: converted, reason });
+  const { events, refused } = fromCloudEvents(decodeBatch(bytes, 2));
+  batch.events = events;
+  return { bytes: EventBatch.encode(batch).finish(), count: events.length, refused };
+}
+
+/** Events v2 as events v1: those v1 can carry, and the others apart (see RefusedEvent). */
+export function fromCloudEvents(events: readonly CloudEvent[]): {
+  events: FlowEvent[];
+  refused: RefusedEvent[];
+} {
+  const converted: FlowEvent[] = [];
+  const refused: RefusedEvent[] = [];
+  events.forEach((event, index) => {
+    const result = flowEventOf(event);
+    if (result.reason === undefined) converted.push(result.converted);
+    else refused.push({ index, event: result.converted, reason: result.reason });
   });
-  return { bytes: EventBatch.encode(batch).finish(), count: batch.events.length, refused };
+  return { events: converted, refused };
 }
 
 /**
@@ -244,17 +267,27 @@ const v2TypeName: Record<NonNullable<CloudEventAttributeValue["attr"]>["$case"],
 /** The payload by the CloudEvents Protobuf Format: text as text, protobuf as Any, else bytes. */
 function v2Data(event: FlowEvent): CloudEvent["data"] {
   if (event.data.length === 0) return undefined;
-  const mediaType = (event.datacontenttype.split(";")[0] ?? "").trim().toLowerCase();
-  if (isTextMediaType(mediaType)) {
-    const text = strictUtf8(event.data);
-    if (text !== undefined) return { $case: "textData", value: text };
-  } else if (mediaType === PROTOBUF_MEDIA_TYPE && event.dataschema !== "") {
+  if (isProtobufData(event)) {
     const message = Any.create();
     message.typeUrl = event.dataschema;
     message.value = event.data;
     return { $case: "protoData", value: message };
   }
+  if (isTextMediaType(mediaTypeOf(event.datacontenttype))) {
+    const text = strictUtf8(event.data);
+    if (text !== undefined) return { $case: "textData", value: text };
+  }
   return { $case: "binaryData", value: event.data };
+}
+
+/** True when v2 carries the event's data as proto_data: application/protobuf with a dataschema. */
+export function isProtobufData(event: FlowEvent): boolean {
+  return event.dataschema !== "" && mediaTypeOf(event.datacontenttype) === PROTOBUF_MEDIA_TYPE;
+}
+
+/** The media type of a content type: lower case, without parameters. */
+function mediaTypeOf(contentType: string): string {
+  return (contentType.split(";")[0] ?? "").trim().toLowerCase();
 }
 
 /** The media types the CloudEvents Protobuf Format carries as text_data. */

@@ -9,6 +9,8 @@ import {
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
 import type { EncodedInput } from "./encoded-batches";
+import type { EventMajor } from "./event-conversion";
+import { refusedEventsOf } from "./event-wire";
 import type { FlowEvent } from "./flow-event";
 import type {
   ProcessedBatch,
@@ -41,21 +43,31 @@ export interface ProcessorDefinition<Config, State = Config> extends ComponentIn
   /** A function of one event. A throw turns that event into a dead letter; the stream goes on. */
   process?(event: FlowEvent, state: State): EventResult | Promise<EventResult>;
   /**
-   * A function of the encoded EventBatch, for processors that never read events (forwarding,
-   * routing or sampling whole batches): no event is decoded or encoded. Returns the EventBatch
-   * bytes to pass on. A throw fails the batch (retried unless PermanentError).
+   * A function of the encoded batch, for processors that never read events (forwarding, routing
+   * or sampling whole batches): no event is decoded or encoded. `batch` is as the stream carries
+   * it, in the event major `major`: an event v1 EventBatch (1) or an event v2 CloudEventBatch (2,
+   * the CloudEvents Protobuf Format). Returns the batch to pass on, encoded in that same major. A
+   * throw fails the batch (retried unless PermanentError).
    */
-  processEncoded?(batch: Uint8Array, state: State): Uint8Array | Promise<Uint8Array>;
+  processEncoded?(batch: Uint8Array, state: State, major: EventMajor): Uint8Array | Promise<Uint8Array>;
   /** A function of a whole batch, instead of `process`. A throw fails the batch (retried unless PermanentError). */
   processBatch?(events: FlowEvent[], state: State): BatchResult | Promise<BatchResult>;
 }
+
+/** Why an event v2 a processor cannot read becomes a dead letter (its own reason follows). */
+export const REFUSED_BY_V1 =
+  "the processor reads events as FlowEvent (event v1), which cannot carry this one";
 
 /** A ProcessRequest as the generated codec decodes it, or a batch kept as bytes (encoded-batches.ts). */
 interface ProcessRequest {
   request?: ProcessRequestMessage["request"] | EncodedInput["request"];
 }
 
-/** The gRPC implementation of processor_service v1 for a definition. */
+/**
+ * The gRPC implementation of processor_service at `contract.major` for a definition: at v2 the
+ * definition's codec hands it FlowEvents (event-wire.ts), and the input events FlowEvent cannot
+ * carry come back as dead letters.
+ */
 export function processorImplementation<Config, State = Config>(
   definition: ProcessorDefinition<Config, State>,
   contract: ContractVersion,
@@ -154,6 +166,7 @@ export function processorImplementation<Config, State = Config>(
             const output = await (definition.processEncoded as NonNullable<typeof definition.processEncoded>)(
               batch,
               state as State,
+              contract.major as EventMajor,
             );
             call.write({ encoded: { inputSequence: sequence, batch: output } } as never);
           } catch (error) {
@@ -179,6 +192,9 @@ export function processorImplementation<Config, State = Config>(
               "the first message of a Process stream must be start",
             );
           const answer = await runBatch(batch?.events ?? [], state as State);
+          if (!answer.failure)
+            for (const { event, reason } of refusedEventsOf(request.value))
+              answer.deadLetters.push({ event, reason: `${REFUSED_BY_V1}: ${reason}` });
           call.write({ response: { $case: "batch", value: { inputSequence: sequence, ...answer } } });
         });
       }

@@ -10,16 +10,24 @@ import { formatHandshake } from "./handshake";
 import { bindUnixSocket, listenAddressFromEnv } from "./listen-address";
 import { type ProcessorDefinition, processorImplementation } from "./processor";
 import { registerFromEnv } from "./registration";
-import { callerFile, findServicePackage, type ServicePackage } from "./service-package";
+import { givenMajors, handshakeMajor, majorsFromEnv, majorsToServe, servedDefinition } from "./served-majors";
+import { callerFile, findServicePackage, type ServedMajor } from "./service-package";
 import { ServiceServer } from "./service-server";
 import { type SourceDefinition, sourceImplementation } from "./source";
 
 export interface ServeOptions {
   /**
-   * The generated service definition of the family contract (e.g. ProcessorServiceService).
-   * Default: the one the calling module's package generated (see service-package.ts).
+   * The generated service definition of the family contract (e.g. ProcessorServiceService), or
+   * several majors' definitions; each serves the major its package names. Default: every major
+   * the calling module's package generated (see service-package.ts).
    */
-  service?: grpc.ServiceDefinition;
+  service?: grpc.ServiceDefinition | readonly grpc.ServiceDefinition[];
+  /**
+   * Serve only this major of the family contract (e.g. 1, the old one, for a Core or a pipeline
+   * that speaks only it). Default: every major the package generated, the handshake naming the
+   * highest one Core speaks.
+   */
+  major?: number;
   /**
    * The package folder: its proto/ feeds reflection, its lock tells the exact contract version.
    * Default: the nearest folder with a package.json above the calling module.
@@ -48,7 +56,10 @@ export interface ServeOptions {
 export interface RunningService {
   server: ServiceServer;
   address: string;
+  /** The contract the handshake names: the highest major served that Core speaks. */
   contract: ContractVersion;
+  /** Every major served, lowest first, at the versions the package vendored. */
+  contracts: ContractVersion[];
   stop(): Promise<void>;
 }
 
@@ -58,18 +69,33 @@ export function serviceLogger(name: string): pino.Logger {
 }
 
 type Implementation = (contract: ContractVersion, server: ServiceServer) => grpc.UntypedServiceImplementation;
-type PackageOptions = ServeOptions & ServicePackage;
+type PackageOptions = Omit<ServeOptions, "service"> & {
+  /** The majors to serve, lowest first, each with the definition the server registers. */
+  services: ServedMajor[];
+  packageDir: string;
+};
 
 /**
  * The options with the package filled in where not given, from `caller`: the module that called
- * `serve*` (read from the stack before anything else runs).
+ * `serve*` (read from the stack before anything else runs), and the majors to serve.
  */
 function withPackage(family: FamilyName, options: ServeOptions, caller: string | undefined): PackageOptions {
   const { service, packageDir } = options;
-  if (service && packageDir) return { ...options, service, packageDir };
-  if (!caller) throw new Error("cannot tell which module called serve*: pass { service, packageDir }");
-  const found = findServicePackage(caller, family);
-  return { ...options, service: service ?? found.service, packageDir: packageDir ?? found.packageDir };
+  let found: { services: ServedMajor[]; packageDir: string };
+  if (service && packageDir) found = { services: givenMajors(service), packageDir };
+  else {
+    if (!caller) throw new Error("cannot tell which module called serve*: pass { service, packageDir }");
+    const inPackage = findServicePackage(caller, family);
+    found = {
+      services: service ? givenMajors(service) : inPackage.services,
+      packageDir: packageDir ?? inPackage.packageDir,
+    };
+  }
+  const services = majorsToServe(found.services, `${family}_service`, options.major).map((served) => ({
+    major: served.major,
+    service: servedDefinition(served),
+  }));
+  return { ...options, services, packageDir: found.packageDir };
 }
 
 /** Starts the service; when it owns its process, a failure to start ends it with one line. */
@@ -96,12 +122,25 @@ async function start(
   options: PackageOptions,
 ): Promise<RunningService> {
   const name = info.name;
-  const contract = vendoredContractVersion(options.packageDir, `${family}_service`, 1);
+  const contractName = `${family}_service`;
+  const contracts = options.services.map(({ major }) =>
+    vendoredContractVersion(options.packageDir, contractName, major),
+  );
+  // Spawned by Core, which says the majors it speaks with this stage; before anything listens.
+  const major = handshakeMajor(
+    contracts.map((served) => served.major),
+    majorsFromEnv(process.env.FLOW_CONTRACT_MAJORS),
+    contractName,
+  );
+  const contract = contracts.find((served) => served.major === major) as ContractVersion;
   const envPort = process.env.FLOW_SERVICE_PORT ? Number(process.env.FLOW_SERVICE_PORT) : undefined;
   // Spawned by Core, which may ask for a Unix socket (see listen-address.ts).
   const socket = listenAddressFromEnv(process.env);
   const server = await ServiceServer.start({
-    services: [{ definition: options.service, implementation: (started) => implement(contract, started) }],
+    services: options.services.map(({ service }, index) => ({
+      definition: service,
+      implementation: (started: ServiceServer) => implement(contracts[index] as ContractVersion, started),
+    })),
     protoDir: join(options.packageDir, "proto"),
     host: options.host ?? process.env.FLOW_SERVICE_HOST,
     port: options.port ?? envPort ?? 0,
@@ -117,7 +156,7 @@ async function start(
     });
   }
   // FLOW_REGISTRY set: list this service in Core's registry while it runs (see registration.ts).
-  const component = describeComponent(info, family, contract, server.maxMessageBytes);
+  const component = describeComponent(info, family, contracts, server.maxMessageBytes);
   const registration = registerFromEnv(process.env, {
     component,
     address: server.address,
@@ -127,6 +166,7 @@ async function start(
     server,
     address: server.address,
     contract,
+    contracts,
     // Deregister first, so no new pipeline finds the service while it drains.
     stop: async () => {
       await registration?.stop();
@@ -173,8 +213,10 @@ function checkedMessageBytes(bytes: number): number {
 }
 
 /**
- * Runs a processor (processor_service v1). A service's `main.ts` is this one call: the package
- * and its generated service are found from the calling module; `options` overrides them.
+ * Runs a processor: processor_service at every major its package generated (or the one
+ * ServeOptions.major asks for), its handlers working on FlowEvent whatever the major. A service's
+ * `main.ts` is this one call: the package and its generated services are found from the calling
+ * module; `options` overrides them.
  */
 export function serveProcessor<Config, State = Config>(
   definition: ProcessorDefinition<Config, State>,
@@ -188,15 +230,18 @@ export function serveProcessor<Config, State = Config>(
     () => {
       const resolved = withPackage("processor", options, caller);
       // A processor that works on encoded batches gets them as bytes (see encoded-batches.ts).
-      return definition.processEncoded
-        ? { ...resolved, service: withEncodedProcessBatches(resolved.service) }
-        : resolved;
+      if (!definition.processEncoded) return resolved;
+      const services = resolved.services.map((served) => ({
+        ...served,
+        service: withEncodedProcessBatches(served.service),
+      }));
+      return { ...resolved, services };
     },
     options.handleSignals ?? true,
   );
 }
 
-/** Runs a source (source_service v1); the package is found as for serveProcessor. */
+/** Runs a source (source_service, every major generated); the package is found as for serveProcessor. */
 export function serveSource<Config>(
   definition: SourceDefinition<Config>,
   options: ServeOptions = {},
@@ -211,7 +256,7 @@ export function serveSource<Config>(
   );
 }
 
-/** Runs a consumer (consumer_service v1); the package is found as for serveProcessor. */
+/** Runs a consumer (consumer_service, every major generated); the package is found as for serveProcessor. */
 export function serveConsumer<Config>(
   definition: ConsumerDefinition<Config>,
   options: ServeOptions = {},

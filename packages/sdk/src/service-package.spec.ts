@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConsumerServiceService } from "./gen/consumer_service/v1/consumer";
+import { ConsumerServiceService as ConsumerServiceV2 } from "./gen/consumer_service/v2/consumer";
 import { ProcessorServiceService } from "./gen/processor_service/v1/processor";
+import { ProcessorServiceService as ProcessorServiceV2 } from "./gen/processor_service/v2/processor";
 import { callerFile, findServicePackage, packageDirOf } from "./service-package";
 
 const packageDir = join(__dirname, "..");
@@ -17,10 +19,16 @@ describe("finding a service's package from the module that serves it", () => {
     expect(packageDirOf(__filename)).toBe(packageDir);
     const fixture = join(__dirname, "test-support", "fixtures", "echo-processor.js");
     expect(findServicePackage(fixture, "processor")).toEqual({
-      service: ProcessorServiceService,
+      services: [
+        { major: 1, service: ProcessorServiceService },
+        { major: 2, service: ProcessorServiceV2 },
+      ],
       packageDir,
     });
-    expect(findServicePackage(__filename, "consumer").service).toBe(ConsumerServiceService);
+    expect(findServicePackage(__filename, "consumer").services.map(({ service }) => service)).toEqual([
+      ConsumerServiceService,
+      ConsumerServiceV2,
+    ]);
   });
 
   it("says what to do when the package generated no such contract", () => {
@@ -29,7 +37,7 @@ describe("finding a service's package from the module that serves it", () => {
       writeFileSync(join(dir, "package.json"), "{}");
       mkdirSync(join(dir, "dist"));
       expect(() => findServicePackage(join(dir, "dist", "main.js"), "source")).toThrow(
-        `no generated source_service contract (gen/source_service/v1/source) between ${join(dir, "dist")} and ${dir}: vendor it into proto/ and run pnpm generate, or pass { service, packageDir } to serve*`,
+        `no generated source_service contract (gen/source_service/v<major>/source) between ${join(dir, "dist")} and ${dir}: vendor it into proto/ and run pnpm generate, or pass { service, packageDir } to serve*`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

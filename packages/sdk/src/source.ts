@@ -8,7 +8,8 @@ import {
   statusError,
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
-import { eventBatchShare } from "./event-batch-share";
+import { batchShareIn } from "./event-batch-share";
+import type { EventMajor } from "./event-conversion";
 import type { FlowEvent } from "./flow-event";
 import type { ReadRequest, ReadResponse, ReadStart } from "./gen/source_service/v1/source";
 import { PermanentError } from "./service-errors";
@@ -27,11 +28,17 @@ export interface ReadContext {
   /** The largest batch Core wants (0: the source decides). */
   maxBatchSize: number;
   /**
-   * The largest batch Core wants in bytes of the encoded EventBatch (0: the source decides; a Core
+   * The largest batch Core wants in bytes of the encoded batch, in the stream's event major
+   * (`eventMajor`: an EventBatch at 1, a CloudEventBatch at 2); 0: the source decides (a Core
    * older than source_service 1.1.0 never says). Cut batches to it as to maxBatchSize: a larger
-   * one may exceed what Core accepts. `BatchByteLimit` does the counting.
+   * one may exceed what Core accepts. `new BatchByteLimit(context)` does the counting.
    */
   maxBatchBytes: number;
+  /**
+   * The event major the stream carries (the source_service major Core speaks with this stage):
+   * what maxBatchBytes counts. The source's events are FlowEvents either way; the SDK converts.
+   */
+  eventMajor: EventMajor;
   /** How long to wait to fill a batch, in milliseconds. */
   lingerMs: number;
   /**
@@ -46,7 +53,10 @@ export interface ReadContext {
 }
 
 /**
- * Cuts a source's batches to ReadContext.maxBatchBytes at event boundaries. Begin each batch with
+ * Cuts a source's batches to ReadContext.maxBatchBytes at event boundaries, counting in the
+ * stream's event major: `new BatchByteLimit(context)`. (Given a number, it counts event v1's
+ * EventBatch, as before majors; at v2 that falls short of the CloudEventBatch's size, which Core
+ * then cuts.) Begin each batch with
  * the events `startBatch` returns, then ask `admits` of each event before adding it: when it says
  * no, end the batch with the checkpoint that resumes at that event, which the limit keeps to
  * begin the next batch. The first event of a batch is always admitted, so an event larger than
@@ -58,8 +68,13 @@ export class BatchByteLimit {
   private bytes = 0;
   private events = 0;
   private held: { event: FlowEvent; share: number } | undefined;
+  private readonly maxBatchBytes: number;
+  private readonly share: (event: FlowEvent) => number;
 
-  constructor(private readonly maxBatchBytes: number) {}
+  constructor(limit: number | Pick<ReadContext, "maxBatchBytes" | "eventMajor">) {
+    this.maxBatchBytes = typeof limit === "number" ? limit : limit.maxBatchBytes;
+    this.share = batchShareIn(typeof limit === "number" ? 1 : limit.eventMajor);
+  }
 
   /** A new batch: its first events, the one the last batch could not take or none. */
   startBatch(): FlowEvent[] {
@@ -73,7 +88,7 @@ export class BatchByteLimit {
   /** Whether `event` joins the batch being filled (counted then); if not, it begins the next one. */
   admits(event: FlowEvent): boolean {
     if (this.maxBatchBytes <= 0) return true;
-    const share = eventBatchShare(event);
+    const share = this.share(event);
     if (this.events > 0 && this.bytes + share > this.maxBatchBytes) {
       this.held = { event, share };
       return false;
@@ -98,7 +113,10 @@ export interface SourceDefinition<Config> extends ComponentInfo<Config> {
   onCommit?(position: Buffer, config: Config): void | Promise<void>;
 }
 
-/** The gRPC implementation of source_service v1 for a definition. */
+/**
+ * The gRPC implementation of source_service at `contract.major` for a definition: at v2 the
+ * definition's codec takes the source's FlowEvents and sends events v2 (event-wire.ts).
+ */
 export function sourceImplementation<Config>(
   definition: SourceDefinition<Config>,
   contract: ContractVersion,
@@ -178,6 +196,7 @@ export function sourceImplementation<Config>(
         maxBatchSize: start.maxBatchSize,
         // source_service 1.1.0: a service whose own generated code is older decodes no such field.
         maxBatchBytes: Number(start.maxBatchBytes ?? 0n),
+        eventMajor: contract.major as EventMajor,
         lingerMs: start.lingerMs,
         credits: start.initialCredits,
         stageId: start.stageId,

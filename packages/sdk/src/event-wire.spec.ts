@@ -1,0 +1,387 @@
+import { StreamReader, unary } from "@flow/testing";
+import * as grpc from "@grpc/grpc-js";
+import type { ConsumerDefinition } from "./consumer";
+import { type EventMajor, fromCloudEvent, toCloudEvent } from "./event-conversion";
+import { createEvent, type FlowEvent } from "./flow-event";
+import { AckStatus, ConsumerServiceClient as ConsumerV1 } from "./gen/consumer_service/v1/consumer";
+import {
+  ConsumerServiceClient as ConsumerV2,
+  type WriteRequest as WriteRequestV2,
+  type WriteResponse as WriteResponseV2,
+} from "./gen/consumer_service/v2/consumer";
+import { Event, EventBatch } from "./gen/event/v1/event";
+import { CloudEvent, CloudEventBatch } from "./gen/event/v2/event";
+import {
+  type ProcessedBatch as ProcessedBatchV1,
+  ProcessorServiceClient as ProcessorV1,
+  type ProcessRequest as ProcessRequestV1,
+  type ProcessResponse as ProcessResponseV1,
+} from "./gen/processor_service/v1/processor";
+import {
+  type ProcessedBatch as ProcessedBatchV2,
+  ProcessorServiceClient as ProcessorV2,
+  type ProcessRequest as ProcessRequestV2,
+  type ProcessResponse as ProcessResponseV2,
+} from "./gen/processor_service/v2/processor";
+import { SourceServiceClient as SourceV1 } from "./gen/source_service/v1/source";
+import {
+  type ReadRequest as ReadRequestV2,
+  type ReadResponse as ReadResponseV2,
+  SourceServiceClient as SourceV2,
+} from "./gen/source_service/v2/source";
+import type { ProcessorDefinition } from "./processor";
+import { type RunningService, serveConsumer, serveProcessor, serveSource } from "./serve";
+import { BatchByteLimit, type ReadContext, type SourceDefinition } from "./source";
+import { testEvent, testEvents } from "./test-support/test-events";
+
+// One service serving both majors of its family (the SDK's own generated code has v1 and v2),
+// a v1 client and a v2 client on the same port: the handlers see FlowEvents either way.
+
+const QUIET = { handshake: false, handleSignals: false } as const;
+const insecure = grpc.credentials.createInsecure();
+const v1Wire = (event: FlowEvent): FlowEvent => Event.decode(Event.encode(event).finish());
+const v2Wire = (event: CloudEvent): CloudEvent => CloudEvent.decode(CloudEvent.encode(event).finish());
+
+/** An event v2 FlowEvent cannot carry: an attribute named like a field of its own. */
+function unconvertible(id: string): CloudEvent {
+  return CloudEvent.fromPartial({
+    id,
+    source: "/tests/sdk",
+    specVersion: "1.0",
+    type: "com.example.test",
+    attributes: { id: { attr: { $case: "ceString", value: "another id" } } },
+    data: { $case: "binaryData", value: Buffer.from([1, 2, 3]) },
+  });
+}
+
+/** Events with what only a careful conversion keeps: extensions of each type, big JSON integers. */
+function richEvents(): FlowEvent[] {
+  return [
+    ...testEvents(1, 2),
+    createEvent({
+      id: "rich",
+      source: "/tests/sdk",
+      type: "com.example.rich",
+      subject: "orders/42",
+      time: { seconds: 2n ** 40n, nanos: 999_999_999 },
+      dataschema: "https://example.com/schema",
+      data: Buffer.from('{"amount":123456789012345678901234567890}'),
+      datacontenttype: "application/json",
+      extensions: {
+        tenant: { value: { $case: "stringValue", value: "acme" } },
+        retries: { value: { $case: "integerValue", value: -2147483648 } },
+        signed: { value: { $case: "binaryValue", value: Buffer.from([0, 255]) } },
+        seen: { value: { $case: "timestampValue", value: { seconds: -1n, nanos: 1 } } },
+      },
+    }),
+    createEvent({ id: "empty", source: "/tests/sdk", type: "com.example.empty" }),
+  ];
+}
+
+let running: RunningService | undefined;
+const clients: grpc.Client[] = [];
+function client<C extends grpc.Client>(
+  Client: new (address: string, credentials: grpc.ChannelCredentials) => C,
+): C {
+  const made = new Client((running as RunningService).address, insecure);
+  clients.push(made);
+  return made;
+}
+afterEach(async () => {
+  for (const made of clients.splice(0)) made.close();
+  await running?.stop();
+  running = undefined;
+});
+
+describe("a processor serving v1 and v2", () => {
+  const stamp: ProcessorDefinition<object> = {
+    name: "test-stamp",
+    version: "1.0.0",
+    configSchema: { type: "object" },
+    process(event) {
+      event.extensions.stamped = { value: { $case: "booleanValue", value: true } };
+      return event;
+    },
+  };
+
+  function open<Request, Response>(call: grpc.ClientDuplexStream<Request, Response>) {
+    const reader = new StreamReader<Request, Response>(call);
+    call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "stamp" } } } as Request);
+    return reader;
+  }
+
+  it("answers a v1 client and a v2 client alike, each in its own major", async () => {
+    running = await serveProcessor(stamp, QUIET);
+    const events = richEvents().map(v1Wire);
+
+    const v1Call = client(ProcessorV1).process();
+    const v1 = open<ProcessRequestV1, ProcessResponseV1>(v1Call);
+    v1Call.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
+    const v1Answer = (await v1.next()).response?.value as ProcessedBatchV1;
+
+    const v2Call = client(ProcessorV2).process();
+    const v2 = open<ProcessRequestV2, ProcessResponseV2>(v2Call);
+    v2Call.write({
+      request: { $case: "batch", value: { sequence: 1n, batch: { events: events.map(toCloudEvent) } } },
+    });
+    const v2Answer = (await v2.next()).response?.value as ProcessedBatchV2;
+
+    const stamped = events.map((event) =>
+      v1Wire({
+        ...event,
+        extensions: { ...event.extensions, stamped: { value: { $case: "booleanValue", value: true } } },
+      }),
+    );
+    expect(v1Answer.batch?.events).toEqual(stamped);
+    expect(v2Answer.batch?.events).toEqual(stamped.map((event) => v2Wire(toCloudEvent(event))));
+    // The JSON payload is text_data on v2, its big integer as written.
+    expect(v2Answer.batch?.events[2]?.data).toEqual({
+      $case: "textData",
+      value: '{"amount":123456789012345678901234567890}',
+    });
+    v1Call.end();
+    v2Call.end();
+    expect((await v1.status).code).toBe(grpc.status.OK);
+    expect((await v2.status).code).toBe(grpc.status.OK);
+  });
+
+  it("dead-letters a v2 event FlowEvent cannot carry, as it came, with the reason, and processes the rest", async () => {
+    const seen: string[] = [];
+    const process = (event: FlowEvent): FlowEvent => {
+      seen.push(event.id);
+      return event;
+    };
+    running = await serveProcessor({ ...stamp, process }, QUIET);
+    const call = client(ProcessorV2).process();
+    const reader = open<ProcessRequestV2, ProcessResponseV2>(call);
+    const refused = unconvertible("bad");
+    const events = [toCloudEvent(testEvent(1)), refused, toCloudEvent(testEvent(2))];
+    call.write({ request: { $case: "batch", value: { sequence: 7n, batch: { events } } } });
+    const answer = (await reader.next()).response?.value as ProcessedBatchV2;
+    expect(seen).toEqual(["event-1", "event-2"]);
+    expect(answer.inputSequence).toBe(7n);
+    expect(answer.failure).toBeUndefined();
+    expect(answer.batch?.events.map((event) => event.id)).toEqual(["event-1", "event-2"]);
+    expect(answer.deadLetters.map((letter) => [letter.event, letter.reason])).toEqual([
+      [
+        v2Wire(refused),
+        'the processor reads events as FlowEvent (event v1), which cannot carry this one: attribute "id" has the name of a CloudEvents field the event has already; rename it',
+      ],
+    ]);
+    call.end();
+    expect((await reader.status).code).toBe(grpc.status.OK);
+  });
+
+  it("gives processEncoded the bytes as each stream carries them, with their major, and sends back what it returns", async () => {
+    const received: { major: EventMajor; batch: Uint8Array }[] = [];
+    running = await serveProcessor(
+      {
+        name: "test-forward",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        processEncoded(batch, _state, major) {
+          received.push({ major, batch: Buffer.from(batch) });
+          return batch;
+        },
+      },
+      QUIET,
+    );
+    const events = richEvents();
+    const v2Bytes = CloudEventBatch.encode({ events: events.map(toCloudEvent) }).finish();
+
+    const v2Call = client(ProcessorV2).process();
+    const v2 = open<ProcessRequestV2, ProcessResponseV2>(v2Call);
+    v2Call.write({
+      request: { $case: "batch", value: { sequence: 1n, batch: CloudEventBatch.decode(v2Bytes) } },
+    });
+    const v2Answer = (await v2.next()).response?.value as ProcessedBatchV2;
+    expect(received[0]).toEqual({ major: 2, batch: Buffer.from(v2Bytes) });
+    expect(v2Answer.batch?.events).toEqual(CloudEventBatch.decode(v2Bytes).events);
+
+    const v1Call = client(ProcessorV1).process();
+    const v1 = open<ProcessRequestV1, ProcessResponseV1>(v1Call);
+    v1Call.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
+    await v1.next();
+    expect(received[1]).toEqual({ major: 1, batch: Buffer.from(EventBatch.encode({ events }).finish()) });
+    v1Call.end();
+    v2Call.end();
+    await Promise.all([v1.status, v2.status]);
+  });
+});
+
+describe("a consumer serving v1 and v2", () => {
+  function recorder() {
+    const written: FlowEvent[][] = [];
+    const definition: ConsumerDefinition<object> = {
+      name: "test-recorder",
+      version: "1.0.0",
+      configSchema: { type: "object" },
+      write: (events) => void written.push(events),
+    };
+    return { definition, written };
+  }
+
+  function open(call: grpc.ClientDuplexStream<WriteRequestV2, WriteResponseV2>) {
+    const reader = new StreamReader<WriteRequestV2, WriteResponseV2>(call);
+    call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "sink" } } });
+    return reader;
+  }
+
+  it("writes what a v2 client sends as the FlowEvents a v1 client would send", async () => {
+    const { definition, written } = recorder();
+    running = await serveConsumer(definition, QUIET);
+    const events = richEvents().map(v1Wire);
+    const call = client(ConsumerV2).write();
+    const reader = open(call);
+    call.write({
+      request: { $case: "batch", value: { sequence: 1n, batch: { events: events.map(toCloudEvent) } } },
+    });
+    expect((await reader.next()).response).toEqual({
+      $case: "ack",
+      value: expect.objectContaining({ sequence: 1n, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" }),
+    });
+    expect(written.map((batch) => batch.map(v1Wire))).toEqual([events]);
+
+    const v1Call = client(ConsumerV1).write();
+    const v1 = new StreamReader(v1Call);
+    v1Call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "sink" } } });
+    v1Call.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
+    await v1.next();
+    expect(written[1]?.map(v1Wire)).toEqual(events);
+    call.end();
+    v1Call.end();
+    await Promise.all([reader.status, v1.status]);
+  });
+
+  it("answers a batch holding an event FlowEvent cannot carry PERMANENT_FAILURE naming it, and writes none of it", async () => {
+    const { definition, written } = recorder();
+    running = await serveConsumer(definition, QUIET);
+    const call = client(ConsumerV2).write();
+    const reader = open(call);
+    const events = [toCloudEvent(testEvent(1)), unconvertible("bad-1"), unconvertible("bad-2")];
+    call.write({ request: { $case: "batch", value: { sequence: 4n, batch: { events } } } });
+    call.write({
+      request: { $case: "batch", value: { sequence: 5n, batch: { events: [toCloudEvent(testEvent(2))] } } },
+    });
+    const [refused, next] = [(await reader.next()).response, (await reader.next()).response];
+    expect(refused).toEqual({
+      $case: "ack",
+      value: expect.objectContaining({
+        sequence: 4n,
+        status: AckStatus.ACK_STATUS_PERMANENT_FAILURE,
+        reason:
+          'event 1 (id "bad-1") (and 1 more) cannot be written: the consumer reads events as FlowEvent (event v1), which cannot carry it: attribute "id" has the name of a CloudEvents field the event has already; rename it',
+      }),
+    });
+    expect(next).toMatchObject({
+      $case: "ack",
+      value: { sequence: 5n, status: AckStatus.ACK_STATUS_WRITTEN },
+    });
+    expect(written.map((batch) => batch.map((event) => event.id))).toEqual([["event-2"]]);
+    call.end();
+    expect((await reader.status).code).toBe(grpc.status.OK);
+  });
+});
+
+describe("a source serving v1 and v2", () => {
+  function counter() {
+    const contexts: ReadContext[] = [];
+    const definition: SourceDefinition<object> = {
+      name: "test-counter",
+      version: "1.0.0",
+      configSchema: { type: "object" },
+      async *read(_config, context) {
+        contexts.push(context);
+        const limit = new BatchByteLimit(context);
+        let events = limit.startBatch();
+        for (const event of richEvents()) {
+          if (limit.admits(event)) events.push(event);
+          else {
+            yield { events, checkpoint: { position: Buffer.from(event.id) } };
+            events = limit.startBatch();
+          }
+        }
+        yield { events, checkpoint: { position: Buffer.from("end") } };
+      },
+    };
+    return { definition, contexts };
+  }
+
+  function read(call: grpc.ClientDuplexStream<ReadRequestV2, ReadResponseV2>, maxBatchBytes: number) {
+    const reader = new StreamReader<ReadRequestV2, ReadResponseV2>(call);
+    call.write({
+      request: {
+        $case: "start",
+        value: {
+          configJson: "{}",
+          checkpoint: undefined,
+          initialCredits: 100,
+          maxBatchSize: 0,
+          lingerMs: 0,
+          stageId: "numbers",
+          maxBatchBytes: BigInt(maxBatchBytes),
+        },
+      },
+    });
+    return reader;
+  }
+
+  it("sends a v2 client events v2, its batches cut to maxBatchBytes of the CloudEventBatch", async () => {
+    const { definition, contexts } = counter();
+    running = await serveSource(definition, QUIET);
+    const events = richEvents().map(v1Wire);
+    // Exactly the first three events' CloudEventBatch, which holds all four as an EventBatch.
+    const limit = CloudEventBatch.encode({ events: events.slice(0, 3).map(toCloudEvent) }).finish().length;
+    expect(EventBatch.encode({ events }).finish().length).toBeLessThanOrEqual(limit);
+
+    const call = client(SourceV2).read();
+    const reader = read(call, limit);
+    const batches = [];
+    for (;;) {
+      const response = (await reader.next()).response;
+      if (response?.$case !== "batch") break;
+      batches.push(response.value.batch?.events ?? []);
+    }
+    expect(contexts[0]).toMatchObject({ eventMajor: 2, maxBatchBytes: limit });
+    expect(batches.map((batch) => batch.length)).toEqual([3, 1]);
+    expect(batches.flat().map(fromCloudEvent).map(v1Wire)).toEqual(events);
+    expect(batches.flat()).toEqual(events.map((event) => v2Wire(toCloudEvent(event))));
+    call.end();
+    await reader.status;
+
+    // A v1 stream with the same limit counts the smaller EventBatch: the fourth event fits.
+    const v1Call = client(SourceV1).read();
+    const v1 = new StreamReader(v1Call);
+    v1Call.write({
+      request: {
+        $case: "start",
+        value: {
+          configJson: "{}",
+          initialCredits: 100,
+          maxBatchSize: 0,
+          lingerMs: 0,
+          stageId: "numbers",
+          maxBatchBytes: BigInt(limit),
+        },
+      },
+    });
+    const first = (await v1.next()).response;
+    expect(contexts[1]).toMatchObject({ eventMajor: 1 });
+    expect(first?.$case === "batch" && first.value.batch?.events).toEqual(events);
+    v1Call.end();
+    await v1.status;
+  });
+
+  it("describes each major at the version its package vendored", async () => {
+    running = await serveSource(counter().definition, QUIET);
+    const [v1, v2] = [client(SourceV1), client(SourceV2)];
+    const described = await Promise.all([
+      unary<{ component?: { contracts: unknown[] } }>((done) => v1.describe({}, done)),
+      unary<{ component?: { contracts: unknown[] } }>((done) => v2.describe({}, done)),
+    ]);
+    expect(described.map((answer) => answer.component?.contracts)).toEqual([
+      [expect.objectContaining({ name: "source_service", major: 1, minor: 1 })],
+      [expect.objectContaining({ name: "source_service", major: 2, minor: 0 })],
+    ]);
+  });
+});
