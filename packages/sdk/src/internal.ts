@@ -15,6 +15,7 @@ export {
   fromCloudEvent,
   toCloudEvent,
 } from "./event-conversion";
+export { withEventConversion } from "./event-wire";
 export { formatHandshake, type Handshake, isHandshakeLine, parseHandshake } from "./handshake";
 export { checkHealth, checkServingStatus, type HealthStatus, type ServingStatus } from "./health-check";
 export { bindImplementation } from "./method-binding";
