@@ -1,8 +1,15 @@
 import { FLOW_CLI, UserError } from "@flow/errors";
-import { backoffDelayMs } from "@flow/sdk/internal";
+import { backoffDelayMs, type EventMajor } from "@flow/sdk/internal";
 import type { Logger } from "pino";
+import type { NegotiatedContract } from "../clients/family-contracts";
 import type { PipelineStage } from "../config/pipeline-model";
-import type { LinkEndpoint, LinkStream, OpenedStream, StreamOpener } from "./link-stream";
+import {
+  endpointMajor,
+  type LinkEndpoint,
+  type LinkStream,
+  type OpenedStream,
+  type StreamOpener,
+} from "./link-stream";
 import { type BatchLimit, concatRawBatches, fitsInOneBatch, type RawBatch } from "./raw-batch";
 import type { LinkRequest } from "./stream-codecs";
 
@@ -100,9 +107,20 @@ export abstract class BatchLink<Start, Response> {
     return this.opened?.stream;
   }
 
+  /** The contract the stream speaks (negotiated): what it is sent is converted to its major (Router). */
+  get contract(): NegotiatedContract | undefined {
+    return this.parts.endpoint.contract;
+  }
+
+  /** The event major of the batches this link carries, both ways. */
+  get major(): EventMajor {
+    return endpointMajor(this.parts.endpoint);
+  }
+
   open(): void {
     this.opened?.close();
-    const opened = this.parts.openStream(this.parts.endpoint.target);
+    const { endpoint } = this.parts;
+    const opened = this.parts.openStream(endpoint.target, endpointMajor(endpoint));
     this.opened = opened;
     const { stream } = opened;
     stream.on("data", (response: Response) => {

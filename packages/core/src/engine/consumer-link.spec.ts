@@ -28,7 +28,7 @@ function sent(stream: Stream): [bigint, string[]][] {
 
 const ids = (batch: RawBatch) => decodeEvents(batch).map((event) => event.id);
 
-function link(settings = "", limit = { maxEvents: 100, maxBytes: 1_000_000 }) {
+function link(settings = "", limit = { maxEvents: 100, maxBytes: 1_000_000 }, major?: number) {
   const plan = planFrom(`
 metadata: { name: t }
 sources: [{ id: src, address: "127.0.0.1:1" }]
@@ -40,7 +40,7 @@ ${settings}
 `);
   const stage = plan.stages.find((s) => s.id === "sink") as (typeof plan.stages)[number];
   const streams = fakeStreams<LinkRequest<WriteRequest>, WriteResponse>();
-  const endpoint = fakeEndpoint();
+  const endpoint = fakeEndpoint(major);
   const written: { origins: Origin[]; ids: string[] }[] = [];
   const givenUp: { delivery: Delivery; reason: string }[] = [];
   const fatal: Error[] = [];
@@ -70,6 +70,16 @@ ${settings}
 const origin = (sequence: number): Origin[] => [{ source: "src", sequence: BigInt(sequence) }];
 
 describe("ConsumerLink (a BatchLink over fake streams)", () => {
+  it("opens every stream, a recovered one too, at the major negotiated with its service", async () => {
+    const { consumer, streams } = link("", undefined, 2);
+    expect(consumer.major).toBe(2);
+    consumer.send(origin(1), batchOf(1, "a", 1, 2));
+    streams.last().fail("connection reset");
+    await settle();
+    expect(streams.majors).toEqual([2, 2]);
+    expect(sent(streams.last())).toEqual([[2n, ["a-1"]]]);
+  });
+
   it("opens with the stage's config, keeps at most inFlight batches unanswered and sends the rest as answers come", () => {
     const { consumer, streams, written } = link("    inFlight: 2\n    config: { table: t }");
     const stream = streams.last();

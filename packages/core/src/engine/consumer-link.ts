@@ -1,9 +1,4 @@
-import {
-  AckStatus,
-  ConsumerServiceService,
-  type WriteRequest,
-  WriteResponse,
-} from "../gen/consumer_service/v1/consumer";
+import { AckStatus, type WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
 import { BatchLink, type LinkHooks, type LinkParts, type Origin } from "./batch-link";
 import { grpcStreamOpener, type StreamOpener } from "./link-stream";
 import type { RawBatch } from "./raw-batch";
@@ -14,9 +9,9 @@ export interface ConsumerHooks extends LinkHooks {
   onWritten(origins: Origin[], batch: RawBatch): void;
 }
 
-/** The Write stream of consumer_service v1 over gRPC; batches cross it as bytes (stream-codecs.ts). */
+/** The Write stream of consumer_service (the negotiated major) over gRPC; batches cross it as bytes (stream-codecs.ts). */
 export const consumerStreams: StreamOpener<LinkRequest<WriteRequest>, WriteResponse> = grpcStreamOpener(
-  ConsumerServiceService.write.path,
+  "consumer",
   encodeWriteRequest,
   (frame: Buffer) => WriteResponse.decode(frame),
 );

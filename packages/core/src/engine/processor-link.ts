@@ -1,5 +1,5 @@
 import type { FlowEvent } from "@flow/sdk";
-import { ProcessorServiceService, type ProcessRequest } from "../gen/processor_service/v1/processor";
+import type { ProcessRequest } from "../gen/processor_service/v1/processor";
 import { BatchLink, type LinkHooks, type LinkParts, type Origin } from "./batch-link";
 import { grpcStreamOpener, type StreamOpener } from "./link-stream";
 import type { RawBatch } from "./raw-batch";
@@ -15,11 +15,11 @@ export interface ProcessorHooks extends LinkHooks {
   onOutput(origins: Origin[], batch: RawBatch, deadLetters: { event: FlowEvent; reason: string }[]): void;
 }
 
-/** The Process stream of processor_service v1 over gRPC; batches cross it as bytes (stream-codecs.ts). */
+/** The Process stream of processor_service (the negotiated major) over gRPC; batches cross it as bytes (stream-codecs.ts). */
 export const processorStreams: StreamOpener<
   LinkRequest<ProcessRequest>,
   ProcessorAnswer | undefined
-> = grpcStreamOpener(ProcessorServiceService.process.path, encodeProcessRequest, decodeProcessResponse);
+> = grpcStreamOpener("processor", encodeProcessRequest, decodeProcessResponse);
 
 /** The Process stream to one processor stage. */
 export class ProcessorLink extends BatchLink<ProcessRequest, ProcessorAnswer | undefined> {

@@ -1,12 +1,16 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { createEvent, type FlowEvent } from "@flow/sdk";
 import { EventBatch } from "../gen/event/v1/event";
+import { CloudEvent, CloudEventBatch } from "../gen/event/v2/event";
 import {
   BATCH_REQUEST_FRAMING_BYTES,
+  concatRawBatches,
+  convertRawBatch,
   countEvents,
   cutRawBatch,
   decodeEvents,
   encodeEvents,
+  firstEventTime,
   fitsInOneBatch,
   type RawBatch,
   rawBatch,
@@ -92,7 +96,7 @@ describe("cutRawBatch", () => {
   it("counts batch-level fields it does not know in every part, and gives them to every part", () => {
     const unknown = new BinaryWriter().tag(9, WireType.Varint).uint32(7).finish();
     expect(unknown.length).toBe(2);
-    const batch = rawBatch(Buffer.concat([unknown, three.bytes]));
+    const batch = rawBatch(Buffer.concat([unknown, three.bytes]), 1);
     const cut = cutRawBatch(batch, { maxEvents: 100, maxBytes: 2 * E + 2 });
     expect(cut.parts.map(ids)).toEqual([["a", "b"], ["c"]]);
     expect(cut.parts.map((part) => part.bytes.length)).toEqual([2 * E + 2, E + 2]);
@@ -106,7 +110,7 @@ describe("cutRawBatch", () => {
   it("gives an empty batch back as it is, and refuses bytes that end inside an event", () => {
     const empty = encodeEvents([]);
     expect(cutRawBatch(empty, { maxEvents: 1, maxBytes: 0 }).parts).toEqual([empty]);
-    const torn = { bytes: three.bytes.subarray(0, three.bytes.length - 3), count: 3 };
+    const torn = { bytes: three.bytes.subarray(0, three.bytes.length - 3), count: 3, major: 1 as const };
     expect(() => cutRawBatch(torn, { maxEvents: 1, maxBytes: 3 * E })).toThrow();
   });
 });
@@ -132,5 +136,65 @@ describe("BATCH_REQUEST_FRAMING_BYTES", () => {
       const small = encode({ sequence: 1n, batch: encodeEvents([eventOf("s", 100)]) });
       expect(small.length - 100).toBeLessThanOrEqual(BATCH_REQUEST_FRAMING_BYTES);
     }
+  });
+});
+
+describe("batches of either event major", () => {
+  const v1 = encodeEvents([eventOf("a", 300), eventOf("b", 300), eventOf("c", 300)]);
+  const v2 = encodeEvents(decodeEvents(v1), 2);
+
+  it("know their major, and keep it through cuts and merges", () => {
+    expect([v1.major, v2.major]).toEqual([1, 2]);
+    expect(v2.count).toBe(3);
+    const cut = cutRawBatch(v2, { maxEvents: 2, maxBytes: Number.POSITIVE_INFINITY });
+    expect(cut.parts.map((part) => [part.count, part.major])).toEqual([
+      [2, 2],
+      [1, 2],
+    ]);
+    expect(cut.parts.flatMap(ids)).toEqual(["a", "b", "c"]);
+    const tight = cutRawBatch(v2, { maxEvents: 10, maxBytes: 10 });
+    expect(tight.oversized.map((event) => event.batch.major)).toEqual([2, 2, 2]);
+    const merged = concatRawBatches(cut.parts[0] as RawBatch, cut.parts[1] as RawBatch);
+    expect(merged).toMatchObject({ count: 3, major: 2 });
+    expect(ids(merged)).toEqual(["a", "b", "c"]);
+    expect(() => concatRawBatches(v1, v2)).toThrow("cannot merge a batch of event v1 with one of event v2");
+  });
+
+  it("convert to another major, and stay the very same bytes for their own", () => {
+    expect(convertRawBatch(v1, 1).batch).toBe(v1);
+    expect(convertRawBatch(v2, 2).batch).toBe(v2);
+    const there = convertRawBatch(v1, 2);
+    expect(there.batch.bytes).toEqual(v2.bytes);
+    expect(there.refused).toEqual([]);
+    const back = convertRawBatch(there.batch, 1);
+    expect(back.batch).toMatchObject({ count: 3, major: 1 });
+    expect(decodeEvents(back.batch)).toEqual(decodeEvents(v1));
+  });
+
+  it("give a v2 batch's first event time, as a ce_timestamp or an RFC 3339 ce_string", () => {
+    const timed = createEvent({
+      id: "t",
+      source: "s",
+      type: "t",
+      time: { seconds: 1_800_000_000n, nanos: 5 },
+    });
+    expect(firstEventTime(encodeEvents([timed], 2))).toMatchObject({ seconds: 1_800_000_000n, nanos: 5 });
+    const text = CloudEvent.create({
+      id: "x",
+      source: "s",
+      specVersion: "1.0",
+      type: "t",
+      attributes: {
+        other: { attr: { $case: "ceString", value: "nope" } },
+        time: { attr: { $case: "ceString", value: "2027-01-15T10:00:00.000000123Z" } },
+      },
+      data: { $case: "textData", value: "hello" },
+    });
+    const batch = rawBatch(CloudEventBatch.encode({ events: [text] }).finish(), 2);
+    expect(firstEventTime(batch)).toMatchObject({ seconds: 1_800_007_200n, nanos: 123 });
+    const untimed = CloudEvent.create({ id: "u", source: "s", specVersion: "1.0", type: "t" });
+    expect(
+      firstEventTime(rawBatch(CloudEventBatch.encode({ events: [untimed] }).finish(), 2)),
+    ).toBeUndefined();
   });
 });

@@ -1,22 +1,36 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import type { FlowEvent, Timestamp } from "@flow/sdk";
+import { type FlowEvent, type Timestamp, timestampFromRfc3339 } from "@flow/sdk";
+import { convertEventBatch, decodeEvents as decodeEventsOf, type EventMajor } from "@flow/sdk/internal";
 import { type Event, EventBatch, Timestamp as ProtoTimestamp } from "../gen/event/v1/event";
 
 /**
- * An EventBatch as it arrived on the wire: Core moves batches between services without decoding
+ * An event batch as it arrived on the wire: Core moves batches between services without decoding
  * their events (it never needs to read them), so a batch costs a copy, not a parse. Only the
- * event count is read, by walking the top-level fields.
+ * event count is read, by walking the top-level fields. A batch is in the encoding of one event
+ * major - an EventBatch (v1) or a CloudEventBatch (v2): both hold their events in field 1, so
+ * counting, cutting and merging are the same for both; only reading the events differs.
  */
 export interface RawBatch {
-  /** The serialized EventBatch message (a view into the received frame). */
+  /** The serialized EventBatch or CloudEventBatch message (a view into the received frame). */
   bytes: Uint8Array;
   count: number;
+  /** The event major of the encoding: that of the stream it arrived on (family v1 carries event v1, v2 v2). */
+  major: EventMajor;
 }
 
 const EVENTS_FIELD = 1;
 
-export function rawBatch(bytes: Uint8Array): RawBatch {
-  return { bytes, count: countEvents(bytes) };
+export function rawBatch(bytes: Uint8Array, major: EventMajor): RawBatch {
+  return { bytes, count: countEvents(bytes), major };
+}
+
+/**
+ * The event major a family contract major carries: family v1 carries event v1, v2 event v2 (the
+ * CloudEvents Protobuf Format). Throws for a major with no event encoding Core knows.
+ */
+export function eventMajorOf(contractMajor: number): EventMajor {
+  if (contractMajor === 1 || contractMajor === 2) return contractMajor;
+  throw new Error(`no event encoding is known for contract major ${contractMajor}`);
 }
 
 /**
@@ -126,7 +140,7 @@ const NOTHING_OVERSIZED: readonly OversizedEvent[] = Object.freeze([]);
  * order, with the events that fit no batch set apart (they never block the events around them).
  * The cut is between the events' bytes, so nothing is decoded. A batch within the limit comes back
  * as it is; otherwise the parts are views into its bytes (nothing is copied) unless the batch has
- * fields other than events (none in EventBatch v1, but a newer writer may add batch-level ones):
+ * fields other than events (none in EventBatch nor CloudEventBatch, but a newer writer may add batch-level ones):
  * those go with every part, counted in its size, and that rare case takes the careful reader.
  */
 export function cutRawBatch(batch: RawBatch, limit: BatchLimit): RawBatchCut {
@@ -134,21 +148,24 @@ export function cutRawBatch(batch: RawBatch, limit: BatchLimit): RawBatchCut {
   // An empty batch has nothing to cut (a processor that filtered everything still answers).
   if (batch.count === 0 || (batch.count <= maxEvents && batch.bytes.length <= maxBytes))
     return { parts: [batch], oversized: NOTHING_OVERSIZED as OversizedEvent[] };
-  return cutEventsOnly(batch.bytes, limit) ?? cutCarefully(batch.bytes, limit);
+  return cutEventsOnly(batch, limit) ?? cutCarefully(batch, limit);
 }
 
 /**
  * The cut of a batch holding only events (field 1), in one walk over the tags that allocates only
  * the parts; undefined for any other field, a group or malformed bytes (the careful path decides).
  */
-function cutEventsOnly(bytes: Uint8Array, { maxEvents, maxBytes }: BatchLimit): RawBatchCut | undefined {
+function cutEventsOnly(
+  { bytes, major }: RawBatch,
+  { maxEvents, maxBytes }: BatchLimit,
+): RawBatchCut | undefined {
   const parts: RawBatch[] = [];
   let oversized: OversizedEvent[] | undefined;
   const cursor = { pos: 0 };
   let partStart = 0;
   let partEvents = 0;
   const closePart = (end: number): void => {
-    if (partEvents > 0) parts.push({ bytes: bytes.subarray(partStart, end), count: partEvents });
+    if (partEvents > 0) parts.push({ bytes: bytes.subarray(partStart, end), count: partEvents, major });
     partEvents = 0;
   };
   while (cursor.pos < bytes.length) {
@@ -163,7 +180,7 @@ function cutEventsOnly(bytes: Uint8Array, { maxEvents, maxBytes }: BatchLimit): 
       closePart(fieldStart);
       oversized ??= [];
       oversized.push({
-        batch: { bytes: bytes.subarray(fieldStart, cursor.pos), count: 1 },
+        batch: { bytes: bytes.subarray(fieldStart, cursor.pos), count: 1, major },
         bytes: entryBytes,
       });
       partStart = cursor.pos;
@@ -179,11 +196,11 @@ function cutEventsOnly(bytes: Uint8Array, { maxEvents, maxBytes }: BatchLimit): 
   return { parts, oversized: oversized ?? (NOTHING_OVERSIZED as OversizedEvent[]) };
 }
 
-/** Field 1 (events), length-delimited: the only tag an EventBatch v1 holds, one byte. */
+/** Field 1 (events), length-delimited: the only tag an EventBatch or CloudEventBatch holds, one byte. */
 const EVENTS_TAG = EVENTS_FIELD * 8 + WireType.LengthDelimited;
 
 /** The cut through the careful reader: batch-level fields go with every part; throws on bytes it cannot read. */
-function cutCarefully(bytes: Uint8Array, { maxEvents, maxBytes }: BatchLimit): RawBatchCut {
+function cutCarefully({ bytes, major }: RawBatch, { maxEvents, maxBytes }: BatchLimit): RawBatchCut {
   const fields = topLevelFields(bytes);
   const others = fields.filter((field) => !field.isEvent).map((field) => field.entry);
   const othersBytes = others.reduce((sum, entry) => sum + entry.length, 0);
@@ -192,7 +209,8 @@ function cutCarefully(bytes: Uint8Array, { maxEvents, maxBytes }: BatchLimit): R
   let part: Uint8Array[] = [];
   let partBytes = othersBytes;
   const closePart = (): void => {
-    if (part.length > 0) parts.push({ bytes: Buffer.concat([...others, ...part]), count: part.length });
+    if (part.length > 0)
+      parts.push({ bytes: Buffer.concat([...others, ...part]), count: part.length, major });
     part = [];
     partBytes = othersBytes;
   };
@@ -200,7 +218,7 @@ function cutCarefully(bytes: Uint8Array, { maxEvents, maxBytes }: BatchLimit): R
     if (!isEvent) continue;
     if (othersBytes + entry.length > maxBytes) {
       closePart();
-      oversized.push({ batch: { bytes: entry, count: 1 }, bytes: othersBytes + entry.length });
+      oversized.push({ batch: { bytes: entry, count: 1, major }, bytes: othersBytes + entry.length });
       continue;
     }
     if (part.length === maxEvents || partBytes + entry.length > maxBytes) closePart();
@@ -230,33 +248,45 @@ export function fitsInOneBatch(first: RawBatch, second: RawBatch, limit: BatchLi
   );
 }
 
-/** One batch with the events of `first` then `second`: protobuf concatenates repeated fields. */
+/**
+ * One batch with the events of `first` then `second`: protobuf concatenates repeated fields. Both
+ * must be of one major (a link's batches all are: the Router converts them to the stage's).
+ */
 export function concatRawBatches(first: RawBatch, second: RawBatch): RawBatch {
+  if (first.major !== second.major)
+    throw new Error(`cannot merge a batch of event v${first.major} with one of event v${second.major}`);
   return {
     bytes: Buffer.concat([first.bytes, second.bytes], first.bytes.length + second.bytes.length),
     count: first.count + second.count,
+    major: first.major,
   };
 }
 
-/** The events themselves, for the rare paths that need them (dead letters). */
+/**
+ * The events themselves, for the rare paths that need them (dead letters, spans), read in the
+ * batch's major; never throws (see the SDK's decodeEvents: a v2 event v1 cannot carry comes as
+ * much of it as fits).
+ */
 export function decodeEvents(batch: RawBatch): FlowEvent[] {
-  return EventBatch.decode(batch.bytes).events as FlowEvent[];
+  return decodeEventsOf(batch.bytes, batch.major);
 }
 
 /**
  * The CloudEvents time of the batch's first event (for latency samples): only the first event's
- * `time` field is read, the rest of the event (its payload above all) is skipped, not decoded.
+ * time is read, the rest of the event (its payload above all) is skipped, not decoded.
  */
 export function firstEventTime(batch: RawBatch): Timestamp | undefined {
   const reader = new BinaryReader(batch.bytes);
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
-    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited) return eventTime(reader.bytes());
+    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited)
+      return batch.major === 1 ? eventTime(reader.bytes()) : cloudEventTime(reader.bytes());
     reader.skip(wireType, field);
   }
   return undefined;
 }
 
+/** event v1 `Event.time`. */
 const EVENT_TIME_FIELD = 6;
 
 function eventTime(event: Uint8Array): Timestamp | undefined {
@@ -272,6 +302,90 @@ function eventTime(event: Uint8Array): Timestamp | undefined {
   return time;
 }
 
-export function encodeEvents(events: FlowEvent[]): RawBatch {
-  return { bytes: EventBatch.encode({ events: events as Event[] }).finish(), count: events.length };
+/** event v2 `CloudEvent.attributes` (a map: entries of key 1, value 2); `CloudEventAttributeValue.ce_timestamp` and `ce_string`. */
+const CLOUD_EVENT_ATTRIBUTES_FIELD = 5;
+const ATTRIBUTE_STRING_FIELD = 3;
+const ATTRIBUTE_TIMESTAMP_FIELD = 7;
+
+/**
+ * The `time` attribute of an event v2: a ce_timestamp, or a ce_string holding an RFC 3339 time
+ * (as the conversion to v1 reads it). Only the attribute entries are read; the data is skipped.
+ */
+function cloudEventTime(event: Uint8Array): Timestamp | undefined {
+  const reader = new BinaryReader(event);
+  let time: Timestamp | undefined;
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === CLOUD_EVENT_ATTRIBUTES_FIELD && wireType === WireType.LengthDelimited)
+      time = attributeTime(reader.bytes()) ?? time;
+    else reader.skip(wireType, field);
+  }
+  return time;
+}
+
+/** The time a map entry holds when its key is `time`; undefined for any other entry. */
+function attributeTime(entry: Uint8Array): Timestamp | undefined {
+  const reader = new BinaryReader(entry);
+  let key = "";
+  let value: Uint8Array | undefined;
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.LengthDelimited) key = reader.string();
+    else if (field === 2 && wireType === WireType.LengthDelimited) value = reader.bytes();
+    else reader.skip(wireType, field);
+  }
+  if (key !== "time" || !value) return undefined;
+  const attribute = new BinaryReader(value);
+  let time: Timestamp | undefined;
+  while (attribute.pos < attribute.len) {
+    const [field, wireType] = attribute.tag();
+    if (field === ATTRIBUTE_TIMESTAMP_FIELD && wireType === WireType.LengthDelimited)
+      time = ProtoTimestamp.decode(attribute.bytes());
+    else if (field === ATTRIBUTE_STRING_FIELD && wireType === WireType.LengthDelimited)
+      time = timestampOfText(attribute.string());
+    else attribute.skip(wireType, field);
+  }
+  return time;
+}
+
+/** An RFC 3339 time as a Timestamp; undefined when the text is not one. */
+function timestampOfText(text: string): Timestamp | undefined {
+  try {
+    return timestampFromRfc3339(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A batch in another major's encoding, with the events that cannot convert set apart. */
+export interface ConvertedRawBatch {
+  /** The events that convert, in their order, encoded in the target major. */
+  batch: RawBatch;
+  /** The events the target major cannot carry: as much of each as fits, and why (they become dead letters). */
+  refused: { event: FlowEvent; reason: string }[];
+}
+
+const NOTHING_REFUSED: readonly ConvertedRawBatch["refused"][number][] = Object.freeze([]);
+
+/**
+ * The batch encoded in `major`: the batch itself (the same object, its bytes untouched) when it is
+ * of that major already, else converted by the SDK's rules (event v1 -> v2 is total; v2 -> v1
+ * refuses, with the reason, what v1 has no room for). Throws when the bytes are not a batch of
+ * their major.
+ */
+export function convertRawBatch(batch: RawBatch, major: EventMajor): ConvertedRawBatch {
+  if (batch.major === major) return { batch, refused: NOTHING_REFUSED as ConvertedRawBatch["refused"] };
+  const converted = convertEventBatch(batch.bytes, batch.major, major);
+  return {
+    batch: { bytes: converted.bytes, count: converted.count, major },
+    refused: converted.refused.map(({ event, reason }) => ({ event, reason })),
+  };
+}
+
+/** Events as a batch of `major` (default v1, FlowEvent's own encoding). */
+export function encodeEvents(events: FlowEvent[], major: EventMajor = 1): RawBatch {
+  const v1 = EventBatch.encode({ events: events as Event[] }).finish();
+  if (major === 1) return { bytes: v1, count: events.length, major };
+  const { bytes, count } = convertEventBatch(v1, 1, major);
+  return { bytes, count, major };
 }

@@ -1,17 +1,29 @@
 import { createEvent } from "@flow/sdk";
+import { toCloudEvent } from "@flow/sdk/internal";
+import { CloudEvent, CloudEventBatch } from "../gen/event/v2/event";
 import type { Delivery, Origin } from "./batch-link";
 import type { DeliveryPolicy } from "./delivery-policy";
-import { decodeEvents, encodeEvents, type RawBatch } from "./raw-batch";
+import { decodeEvents, encodeEvents, type RawBatch, rawBatch } from "./raw-batch";
 import { Router } from "./router";
 import { StageRecord } from "./stage-record";
 import { batchOf, planFrom } from "./test-support/fake-link-stream";
 
-/** Records what each stage's link is sent, as event ids. */
-function fakeLink(sent: string[][]) {
-  return { send: (_origins: Origin[], batch: RawBatch) => sent.push(decodeEvents(batch).map((e) => e.id)) };
+/** Records what each stage's link is sent, as event ids (and the batches themselves in `batches`). */
+function fakeLink(sent: string[][], major?: number, batches: RawBatch[] = []) {
+  return {
+    contract: major === undefined ? undefined : { name: "consumer_service", major, version: `${major}.0.0` },
+    send: (_origins: Origin[], batch: RawBatch) => {
+      batches.push(batch);
+      sent.push(decodeEvents(batch).map((e) => e.id));
+    },
+  };
 }
 
-function routed(maxSizes: { a: number; b: number }, maxBytes = 1_000_000) {
+function routed(
+  maxSizes: { a: number; b: number },
+  maxBytes = 1_000_000,
+  majors: { a?: number; b?: number } = {},
+) {
   const plan = planFrom(`
 metadata: { name: t }
 sources: [{ id: src, address: "127.0.0.1:1" }]
@@ -27,8 +39,9 @@ consumers:
   ];
   src.outputs = [a, b];
   const sentTo = { a: [] as string[][], b: [] as string[][] };
-  a.link = fakeLink(sentTo.a) as unknown as StageRecord["link"];
-  b.link = fakeLink(sentTo.b) as unknown as StageRecord["link"];
+  const batchesTo = { a: [] as RawBatch[], b: [] as RawBatch[] };
+  a.link = fakeLink(sentTo.a, majors.a, batchesTo.a) as unknown as StageRecord["link"];
+  b.link = fakeLink(sentTo.b, majors.b, batchesTo.b) as unknown as StageRecord["link"];
   const splits: number[] = [];
   const closed: Origin[] = [];
   const oversized: { to: string; ids: string[]; reason: string }[] = [];
@@ -41,7 +54,7 @@ consumers:
     oversized: (to: StageRecord, delivery: Delivery, reason: string) =>
       oversized.push({ to: to.id, ids: decodeEvents(delivery.batch).map((e) => e.id), reason }),
   });
-  return { router, src, a, b, sentTo, splits, closed, oversized };
+  return { router, src, a, b, sentTo, batchesTo, splits, closed, oversized };
 }
 
 const origins: Origin[] = [{ source: "src", sequence: 1n }];
@@ -80,5 +93,85 @@ describe("Router", () => {
     );
     // a: one part; b: two parts and the dead letter.
     expect(splits).toEqual([4]);
+  });
+});
+
+describe("Router between contract majors", () => {
+  /** An event v2 that v1 cannot carry: its `subject` is an integer (v1's is a string). */
+  const unconvertible = CloudEvent.create({
+    id: "odd",
+    source: "test",
+    specVersion: "1.0",
+    type: "t",
+    attributes: { subject: { attr: { $case: "ceInteger", value: 7 } } },
+  });
+
+  it("forwards a batch to a stage of its own major as it is: the same bytes, not a copy", () => {
+    const { router, src, batchesTo } = routed({ a: 100, b: 100 }, 1_000_000, { a: 1, b: 1 });
+    const batch = batchOf(3);
+    router.deliver(origins, src, batch);
+    expect(batchesTo.a[0]).toBe(batch);
+    expect(batchesTo.b[0]).toBe(batch);
+    const v2 = batchOf(3, "e", 1, 2);
+    const both2 = routed({ a: 100, b: 100 }, 1_000_000, { a: 2, b: 2 });
+    both2.router.deliver(origins, both2.src, v2);
+    expect(both2.batchesTo.a[0]?.bytes).toBe(v2.bytes);
+    expect(both2.batchesTo.b[0]?.bytes).toBe(v2.bytes);
+  });
+
+  it("converts a v1 source's batch once for its v2 consumers, and leaves the v1 one's bytes alone", () => {
+    const { router, src, sentTo, batchesTo, splits } = routed({ a: 2, b: 100 }, 1_000_000, { a: 2, b: 1 });
+    const batch = batchOf(3);
+    router.deliver(origins, src, batch);
+    expect(sentTo.a).toEqual([["e-1", "e-2"], ["e-3"]]);
+    expect(batchesTo.a.map((part) => part.major)).toEqual([2, 2]);
+    // What the v2 stage gets is the CloudEvents Protobuf Format of the same events.
+    expect(CloudEventBatch.decode(batchesTo.a[0]?.bytes as Uint8Array).events.map((e) => e.id)).toEqual([
+      "e-1",
+      "e-2",
+    ]);
+    expect(batchesTo.b).toEqual([batch]);
+    expect(splits).toEqual([3]);
+
+    const twice = routed({ a: 100, b: 100 }, 1_000_000, { a: 2, b: 2 });
+    twice.router.deliver(origins, twice.src, batch);
+    // Converted once for both v2 stages.
+    expect(twice.batchesTo.a[0]).toBe(twice.batchesTo.b[0]);
+  });
+
+  it("converts a v2 batch for a v1 stage, dead-lettering there the events v1 cannot carry, with the reason", () => {
+    const { router, src, sentTo, batchesTo, splits, oversized } = routed({ a: 100, b: 100 }, 1_000_000, {
+      a: 1,
+      b: 2,
+    });
+    const fine = toCloudEvent(createEvent({ id: "fine", source: "test", type: "t", data: { n: 1 } }));
+    const batch = rawBatch(
+      CloudEventBatch.encode({ events: [fine as CloudEvent, unconvertible] }).finish(),
+      2,
+    );
+    router.deliver(origins, src, batch);
+    expect(sentTo.a).toEqual([["fine"]]);
+    expect(batchesTo.a[0]?.major).toBe(1);
+    expect(sentTo.b).toEqual([["fine", "odd"]]);
+    expect(batchesTo.b[0]).toBe(batch);
+    expect(oversized).toEqual([
+      {
+        to: "a",
+        ids: ["odd"],
+        reason: expect.stringMatching(
+          /^event v2 cannot convert to event v1, which consumer "a" speaks: .*subject/,
+        ),
+      },
+    ]);
+    // a: one part and one dead letter; b: one part.
+    expect(splits).toEqual([3]);
+  });
+
+  it("sends nothing to a v1 stage when every event was refused, only their dead letters", () => {
+    const { router, src, sentTo, splits, oversized } = routed({ a: 100, b: 100 }, 1_000_000, { a: 1, b: 1 });
+    router.deliver(origins, src, rawBatch(CloudEventBatch.encode({ events: [unconvertible] }).finish(), 2));
+    expect(sentTo).toEqual({ a: [], b: [] });
+    expect(oversized.map((letter) => letter.to)).toEqual(["a", "b"]);
+    expect(splits).toEqual([2]);
   });
 });

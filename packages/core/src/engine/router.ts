@@ -1,20 +1,32 @@
+import type { EventMajor } from "@flow/sdk/internal";
 import type { Delivery, Origin } from "./batch-link";
 import type { DeliveryPolicy } from "./delivery-policy";
-import { cutRawBatch, type RawBatch } from "./raw-batch";
+import {
+  type ConvertedRawBatch,
+  convertRawBatch,
+  cutRawBatch,
+  encodeEvents,
+  type RawBatch,
+} from "./raw-batch";
 import type { StageRecord } from "./stage-record";
 
 export interface RouterHooks {
   /** Every delivery of `origin` along this path finished without going anywhere (nothing to send). */
   closed(origin: Origin): void;
-  /** An event no batch of `to` can carry: dead-letter it for that stage with `reason`. */
+  /**
+   * An event `to` cannot take - too large for any of its batches, or one its contract major
+   * cannot carry: dead-letter it for that stage with `reason`.
+   */
   oversized(to: StageRecord, delivery: Delivery, reason: string): void;
 }
 
 /**
  * Fan-out and fan-in: a stage's output goes, as bytes, to every stage that lists it in `inputs`,
- * cut to each one's limit (batch.maxSize and the negotiated byte limit). Fan-in needs nothing of
- * its own: a stage with several inputs gets each input's batches on its one link, where batching
- * while busy merges them.
+ * in the event major that stage speaks - the batch as it is when the majors agree, else converted
+ * once per major (events the stage's major cannot carry are dead-lettered there) - and cut to each
+ * one's limit (batch.maxSize and the negotiated byte limit). Fan-in needs nothing of its own: a
+ * stage with several inputs gets each input's batches on its one link, where batching while busy
+ * merges them.
  */
 export class Router {
   constructor(
@@ -29,23 +41,47 @@ export class Router {
       for (const origin of origins) this.hooks.closed(origin);
       return;
     }
-    const cuts = outputs.map((to) => cutRawBatch(batch, to.limit));
-    // One delivery per part and per oversized event (closed once its dead letter is written).
+    const conversions = new Map<EventMajor, ConvertedRawBatch>();
+    const converted = (major: EventMajor): ConvertedRawBatch => {
+      let conversion = conversions.get(major);
+      if (!conversion) {
+        conversion = convertRawBatch(batch, major);
+        conversions.set(major, conversion);
+      }
+      return conversion;
+    };
+    const routes = outputs.map((to) => {
+      const { batch: inMajor, refused } = converted(to.major);
+      const cut = cutRawBatch(inMajor, to.limit);
+      // A batch whose every event was refused has nothing left to send.
+      const parts = inMajor.count === 0 ? [] : cut.parts;
+      return { to, parts, oversized: cut.oversized, refused };
+    });
+    // One delivery per part, per oversized event and per refused one (closed once its dead letter is written).
     this.policy.split(
       origins,
-      cuts.reduce((sum, cut) => sum + cut.parts.length + cut.oversized.length, 0),
+      routes.reduce(
+        (sum, route) => sum + route.parts.length + route.oversized.length + route.refused.length,
+        0,
+      ),
     );
-    for (const [index, to] of outputs.entries()) {
-      const cut = cuts[index] as (typeof cuts)[number];
-      for (const part of cut.parts) {
+    for (const { to, parts, oversized, refused } of routes) {
+      for (const part of parts) {
         to.counters.eventsIn += part.count;
         to.link?.send(origins, part);
       }
-      for (const event of cut.oversized) {
+      for (const event of oversized) {
         this.hooks.oversized(
           to,
           { origins, batch: event.batch, attempts: 0, sentAt: 0 },
           to.oversizedReason(event.bytes),
+        );
+      }
+      for (const { event, reason } of refused) {
+        this.hooks.oversized(
+          to,
+          { origins, batch: encodeEvents([event]), attempts: 0, sentAt: 0 },
+          `event v${batch.major} cannot convert to event v${to.major}, which ${to.stage.family} "${to.id}" speaks: ${reason}`,
         );
       }
     }

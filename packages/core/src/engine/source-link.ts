@@ -1,8 +1,9 @@
 import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import type { NegotiatedContract } from "../clients/family-contracts";
 import type { PipelineStage } from "../config/pipeline-model";
-import { ReadRequest, SourceServiceService } from "../gen/source_service/v1/source";
-import { grpcStreamOpener, type OpenedStream, type StreamOpener } from "./link-stream";
+import { ReadRequest } from "../gen/source_service/v1/source";
+import { endpointMajor, grpcStreamOpener, type OpenedStream, type StreamOpener } from "./link-stream";
 import type { RawBatch } from "./raw-batch";
 import type { Checkpointed } from "./source-ledger";
 import { decodeReadResponse, type SourceMessage } from "./stream-codecs";
@@ -18,16 +19,16 @@ export interface SourceHooks {
   onBroken(reason: string, permanent: boolean): void;
 }
 
-/** The Read stream of source_service v1 over gRPC; batches arrive as bytes (stream-codecs.ts). */
+/** The Read stream of source_service (the negotiated major) over gRPC; batches arrive as bytes (stream-codecs.ts). */
 export const sourceStreams: StreamOpener<ReadRequest, SourceMessage> = grpcStreamOpener(
-  SourceServiceService.read.path,
+  "source",
   (request: ReadRequest) => Buffer.from(ReadRequest.encode(request).finish()),
   decodeReadResponse,
 );
 
 export interface SourceLinkParts {
   stage: PipelineStage;
-  endpoint: { readonly target: string };
+  endpoint: { readonly target: string; readonly contract?: NegotiatedContract };
   openStream: StreamOpener<ReadRequest, SourceMessage>;
   logger: Logger;
   /** The largest encoded EventBatch Core takes from the source (negotiated; ReadStart.max_batch_bytes). */
@@ -52,12 +53,18 @@ export class SourceLink {
     return this.opened?.stream;
   }
 
+  /** The contract the stream speaks (negotiated); its batches are of its major. */
+  get contract(): NegotiatedContract | undefined {
+    return this.parts.endpoint.contract;
+  }
+
   /** Opens a Read stream resuming after `checkpoint` (undefined: from the beginning). */
   open(checkpoint: Checkpointed | undefined, credits: number): void {
     this.closing = false;
     this.dropUnsentCredits();
     this.opened?.close();
-    const opened = this.parts.openStream(this.parts.endpoint.target);
+    const { endpoint } = this.parts;
+    const opened = this.parts.openStream(endpoint.target, endpointMajor(endpoint));
     this.opened = opened;
     const { stream } = opened;
     stream.on("data", (message: SourceMessage) => {

@@ -16,6 +16,8 @@ export interface StageCounters {
   /** The most batches that were ever in flight at once (backpressure at work: at most the credits). */
   peakInFlight: number;
   health: HealthStatus;
+  /** The major of its family contract the stage's stream speaks (negotiated); absent before its stream exists. */
+  contractMajor?: number;
 }
 
 /** Records the batches in flight now, keeping the peak. */
@@ -50,5 +52,6 @@ export function storedStageStats(stages: readonly StageCounters[]): StageStats[]
     restarts: c.restarts,
     errors: c.errors,
     health: c.health === "serving" || c.health === "not_serving" ? c.health : "unknown",
+    ...(c.contractMajor !== undefined ? { contractMajor: c.contractMajor } : {}),
   }));
 }

@@ -1,9 +1,23 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { createEvent, timestampFromNanos } from "@flow/sdk";
-import { WriteRequest } from "../gen/consumer_service/v1/consumer";
+import { toCloudEvent } from "@flow/sdk/internal";
+import { WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
+import {
+  WriteRequest as WriteRequestV2,
+  WriteResponse as WriteResponseV2,
+} from "../gen/consumer_service/v2/consumer";
 import { Event, EventBatch } from "../gen/event/v1/event";
+import type { CloudEvent } from "../gen/event/v2/event";
 import { ProcessRequest, ProcessResponse } from "../gen/processor_service/v1/processor";
-import { ReadResponse } from "../gen/source_service/v1/source";
+import {
+  ProcessRequest as ProcessRequestV2,
+  ProcessResponse as ProcessResponseV2,
+} from "../gen/processor_service/v2/processor";
+import { ReadRequest, ReadResponse } from "../gen/source_service/v1/source";
+import {
+  ReadRequest as ReadRequestV2,
+  ReadResponse as ReadResponseV2,
+} from "../gen/source_service/v2/source";
 import {
   countEvents,
   decodeEvents,
@@ -80,7 +94,7 @@ describe("raw batches", () => {
   it("gives every part the batch-level fields it does not know", () => {
     const unknown = new BinaryWriter().tag(9, WireType.Varint).uint32(7).finish();
     const withExtra = Buffer.concat([unknown, encodeEvents(events(3)).bytes]);
-    const parts = splitRawBatch(rawBatch(withExtra), 2);
+    const parts = splitRawBatch(rawBatch(withExtra, 1), 2);
     expect(parts.map((part) => part.count)).toEqual([2, 1]);
     for (const part of parts)
       expect(Buffer.from(part.bytes.subarray(0, unknown.length))).toEqual(Buffer.from(unknown));
@@ -116,7 +130,7 @@ describe("stream codecs agree with the generated codecs", () => {
     );
     // An extra top-level field (number 15, varint) a newer contract might add.
     const withUnknown = Buffer.concat([frame, Buffer.from([15 << 3, 1])]);
-    const message = decodeReadResponse(withUnknown);
+    const message = decodeReadResponse(withUnknown, 1);
     expect(message.kind).toBe("batch");
     if (message.kind !== "batch") return;
     expect(message.sequence).toBe(2n ** 63n - 1n);
@@ -129,7 +143,7 @@ describe("stream codecs agree with the generated codecs", () => {
     const frame = Buffer.from(
       ReadResponse.encode({ response: { $case: "exhausted", value: { lastSequence: 9n } } }).finish(),
     );
-    expect(decodeReadResponse(frame)).toEqual({ kind: "exhausted", lastSequence: 9n });
+    expect(decodeReadResponse(frame, 1)).toEqual({ kind: "exhausted", lastSequence: 9n });
   });
 
   it("writes batch requests the generated decoders read back exactly", () => {
@@ -168,13 +182,103 @@ describe("stream codecs agree with the generated codecs", () => {
         },
       }).finish(),
     );
-    const answer = decodeProcessResponse(frame);
+    const answer = decodeProcessResponse(frame, 1);
     expect(answer?.inputSequence).toBe(3n);
     expect(answer?.batch.count).toBe(1);
     expect(answer?.deadLetters.map((letter) => [letter.event.id, letter.reason])).toEqual([
       ["e-1", "bad payload"],
     ]);
     expect(answer?.failure).toEqual({ reason: "try later", retryable: true });
-    expect(rawBatch(answer?.batch.bytes ?? new Uint8Array()).count).toBe(1);
+    expect(rawBatch(answer?.batch.bytes ?? new Uint8Array(), 1).count).toBe(1);
+  });
+});
+
+describe("stream codecs serve both majors: v2's stream messages are v1's, field for field", () => {
+  const cloudEvents = (n: number) => events(n).map((event) => toCloudEvent(event));
+
+  it("read a v2 SourceBatch as a batch of event v2, its time and events readable", () => {
+    const frame = Buffer.from(
+      ReadResponseV2.encode({
+        response: {
+          $case: "batch",
+          value: {
+            sequence: 5n,
+            batch: { events: cloudEvents(3) },
+            checkpoint: { position: Buffer.from([9]), description: "at 9" },
+          },
+        },
+      }).finish(),
+    );
+    const message = decodeReadResponse(frame, 2);
+    if (message.kind !== "batch") throw new Error(`read ${message.kind}`);
+    expect(message.batch).toMatchObject({ count: 3, major: 2 });
+    expect(decodeEvents(message.batch).map((event) => event.id)).toEqual(["e-0", "e-1", "e-2"]);
+    expect(firstEventTime(message.batch)).toMatchObject({ seconds: 1_700_000_000n, nanos: 0 });
+    expect(message.checkpoint).toEqual({ position: Buffer.from([9]), description: "at 9" });
+  });
+
+  it("read a v2 ProcessedBatch's output and dead letters in event v2", () => {
+    const [kept, dropped] = cloudEvents(2);
+    const frame = Buffer.from(
+      ProcessResponseV2.encode({
+        response: {
+          $case: "batch",
+          value: {
+            inputSequence: 4n,
+            batch: { events: [kept as CloudEvent] },
+            deadLetters: [{ event: dropped, reason: "no" }],
+          },
+        },
+      }).finish(),
+    );
+    const answer = decodeProcessResponse(frame, 2);
+    expect(answer?.batch).toMatchObject({ count: 1, major: 2 });
+    expect(answer?.deadLetters.map((letter) => [letter.event.id, letter.reason])).toEqual([["e-1", "no"]]);
+    expect(answer?.deadLetters[0]?.event).toEqual(events(2)[1]);
+  });
+
+  it("write v2 batch requests the generated v2 decoders read back", () => {
+    const batch = encodeEvents(events(2), 2);
+    const process = ProcessRequestV2.decode(encodeProcessRequest({ sequence: 3n, batch }));
+    expect(
+      process.request?.$case === "batch" && process.request.value.batch?.events.map((e) => e.id),
+    ).toEqual(["e-0", "e-1"]);
+    const write = WriteRequestV2.decode(encodeWriteRequest({ sequence: 8n, batch }));
+    expect(write.request?.$case === "batch" && write.request.value.sequence).toBe(8n);
+  });
+
+  it("share the generated v1 codecs for every message without events: the same bytes in v2", () => {
+    const start = {
+      request: {
+        $case: "start" as const,
+        value: {
+          configJson: '{"a":1}',
+          checkpoint: { position: Buffer.from([1]), description: "d" },
+          initialCredits: 8,
+          maxBatchSize: 100,
+          maxBatchBytes: 1000n,
+          lingerMs: 5,
+          stageId: "src",
+        },
+      },
+    };
+    expect(Buffer.from(ReadRequestV2.encode(start).finish())).toEqual(
+      Buffer.from(ReadRequest.encode(start).finish()),
+    );
+    const credit = { request: { $case: "credit" as const, value: { batches: 3 } } };
+    expect(Buffer.from(ReadRequestV2.encode(credit).finish())).toEqual(
+      Buffer.from(ReadRequest.encode(credit).finish()),
+    );
+    const processStart = { request: { $case: "start" as const, value: { configJson: "{}", stageId: "p" } } };
+    expect(Buffer.from(ProcessRequestV2.encode(processStart).finish())).toEqual(
+      encodeProcessRequest({ start: processStart }),
+    );
+    expect(Buffer.from(WriteRequestV2.encode(processStart).finish())).toEqual(
+      encodeWriteRequest({ start: processStart }),
+    );
+    const ack = {
+      response: { $case: "ack" as const, value: { sequence: 4n, status: 2, reason: "retry" } },
+    };
+    expect(WriteResponse.decode(WriteResponseV2.encode(ack).finish())).toMatchObject(ack);
   });
 });

@@ -3,7 +3,7 @@ import type { FlowEvent } from "@flow/sdk";
 import type { Logger } from "pino";
 import type { Pipeline, PipelineStage } from "../config/pipeline-model";
 import type { Origin } from "../engine/batch-link";
-import { cutRawBatch, decodeEvents, encodeEvents, type RawBatch } from "../engine/raw-batch";
+import { convertRawBatch, cutRawBatch, decodeEvents, encodeEvents, type RawBatch } from "../engine/raw-batch";
 import { closeStageLinks, openStageLinks, overdueCheckIntervalMs } from "../engine/stage-links";
 import { StageRecord } from "../engine/stage-record";
 import { StageServices } from "../engine/stage-services";
@@ -85,7 +85,11 @@ export class ProcessorsUnderTest {
           output(id).events.push(...decodeEvents(batch).map(eventAsJson));
           continue;
         }
-        const cut = cutRawBatch(batch, record.limit);
+        // In the major the processor speaks, as the Router converts it in a run.
+        const { batch: inMajor, refused } = convertRawBatch(batch, record.major);
+        for (const { event, reason } of refused) letter(id, reason, [event]);
+        if (inMajor.count === 0) continue;
+        const cut = cutRawBatch(inMajor, record.limit);
         for (const part of cut.parts) {
           outstanding += 1;
           record.link?.send(origins, part);

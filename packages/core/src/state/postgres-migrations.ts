@@ -74,5 +74,10 @@ export function postgresMigrations(schema: string): readonly Migration[] {
         `CREATE UNIQUE INDEX runs_one_running_per_pipeline ON ${s}.runs (pipeline) WHERE status = 'running'`,
       ],
     },
+    {
+      version: 3,
+      name: "the contract major each stage spoke in a run",
+      statements: [`ALTER TABLE ${s}.run_stages ADD COLUMN contract_major INTEGER`],
+    },
   ];
 }

@@ -48,7 +48,7 @@ describe("PostgreSQL state store", () => {
         await client.connect();
         try {
           const migrations = await client.query(`SELECT version FROM "${schema}".schema_migrations`);
-          expect(migrations.rows).toEqual([{ version: 1 }, { version: 2 }]);
+          expect(migrations.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
           const tables = await client.query(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
             [schema],

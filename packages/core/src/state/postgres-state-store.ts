@@ -13,7 +13,7 @@ import { abandonedRunReason, claimLost, judgeRunningRuns, type RunClaimRow } fro
 import { finishRefused, unknownRun } from "./run-errors";
 import { RunAlreadyLiveError } from "./run-liveness";
 import type * as StateRows from "./state-rows";
-import { commitResult, RowMapper } from "./state-rows";
+import { commitResult, RowMapper, stageColumnValues } from "./state-rows";
 import { groupColumns, missingSchemaParts } from "./state-schema";
 import type {
   CheckpointCommit,
@@ -385,14 +385,16 @@ export class PostgresStateStore implements StateStore {
         for (const s of stages) {
           await client.query(
             `INSERT INTO ${this.t.runStages}
-               (run_id, stage_id, ordinal, events_in, events_out, dead_letters, restarts, errors, health, updated_at)
+               (run_id, stage_id, ordinal, events_in, events_out, dead_letters, restarts, errors, health,
+                contract_major, updated_at)
              VALUES ($1, $2, (SELECT COUNT(*) FROM ${this.t.runStages} WHERE run_id = $1),
-                     $3, $4, $5, $6, $7, $8, $9)
+                     $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (run_id, stage_id) DO UPDATE SET
                events_in = excluded.events_in, events_out = excluded.events_out,
                dead_letters = excluded.dead_letters, restarts = excluded.restarts, errors = excluded.errors,
-               health = excluded.health, updated_at = excluded.updated_at`,
-            [runId, s.stageId, s.eventsIn, s.eventsOut, s.deadLetters, s.restarts, s.errors, s.health, now],
+               health = excluded.health, updated_at = excluded.updated_at,
+               contract_major = COALESCE(excluded.contract_major, ${this.t.runStages}.contract_major)`,
+            [runId, s.stageId, ...stageColumnValues(s), now],
           );
         }
       }),

@@ -73,4 +73,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       "CREATE UNIQUE INDEX runs_one_running_per_pipeline ON runs (pipeline) WHERE status = 'running'",
     ],
   },
+  {
+    version: 3,
+    name: "the contract major each stage spoke in a run",
+    statements: ["ALTER TABLE run_stages ADD COLUMN contract_major INTEGER"],
+  },
 ];

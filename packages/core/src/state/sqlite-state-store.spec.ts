@@ -36,6 +36,7 @@ describe("SQLite state store", () => {
       expect(versions).toEqual([
         { version: 1, name: "checkpoints, runs, run stages and services" },
         { version: 2, name: "one running run per pipeline, and who took over an abandoned one" },
+        { version: 3, name: "the contract major each stage spoke in a run" },
       ]);
     } finally {
       db.close();
@@ -252,6 +253,33 @@ describe("SQLite state store", () => {
         endedAt: new Date(10),
         error: "abandoned: a newer run of the pipeline was running when runs became exclusive",
       });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migrates a store from before contract majors: its stages' stats keep their counts, with no major", async () => {
+    const file = path.join(dir, "v2.db");
+    const db = new Database(file);
+    db.exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    );
+    for (const [index, migration] of SQLITE_MIGRATIONS.slice(0, 2).entries()) {
+      for (const statement of migration.statements) db.exec(statement);
+      db.prepare("INSERT INTO schema_migrations VALUES (?, 'old', 0)").run(index + 1);
+    }
+    db.prepare(
+      "INSERT INTO runs (run_id, pipeline, pipeline_file, status, started_at, pid, host, heartbeat_at) VALUES ('r', 'p', 'p.yaml', 'succeeded', 0, 1, 'h', 0)",
+    ).run();
+    db.prepare(
+      "INSERT INTO run_stages (run_id, stage_id, ordinal, events_in, events_out, dead_letters, restarts, errors, health, updated_at) VALUES ('r', 's', 0, 1, 2, 0, 0, 0, 'serving', 0)",
+    ).run();
+    db.close();
+    const store = SqliteStateStore.open(file);
+    try {
+      const [stage] = (await store.getRun("r"))?.stages ?? [];
+      expect(stage).toMatchObject({ stageId: "s", eventsIn: 1, eventsOut: 2 });
+      expect(stage && "contractMajor" in stage).toBe(false);
     } finally {
       await store.close();
     }

@@ -10,7 +10,7 @@ import { explainSqliteFailure, isSqliteError } from "./sqlite-failure";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
 import { cannotOpenStateFile, createStateFile, inspectStateFile } from "./sqlite-state-file";
 import type * as StateRows from "./state-rows";
-import { RowMapper } from "./state-rows";
+import { RowMapper, stageColumnValues } from "./state-rows";
 import { missingSchemaParts, sqliteTableColumns } from "./state-schema";
 import type {
   CheckpointCommit,
@@ -295,26 +295,17 @@ export class SqliteStateStore implements StateStore {
       this.touchRun(runId, now);
       const upsert = this.db.prepare(
         `INSERT INTO run_stages
-           (run_id, stage_id, ordinal, events_in, events_out, dead_letters, restarts, errors, health, updated_at)
-         VALUES (?, ?, (SELECT COUNT(*) FROM run_stages WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?)
+           (run_id, stage_id, ordinal, events_in, events_out, dead_letters, restarts, errors, health,
+            contract_major, updated_at)
+         VALUES (?, ?, (SELECT COUNT(*) FROM run_stages WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, stage_id) DO UPDATE SET
            events_in = excluded.events_in, events_out = excluded.events_out,
            dead_letters = excluded.dead_letters, restarts = excluded.restarts, errors = excluded.errors,
-           health = excluded.health, updated_at = excluded.updated_at`,
+           health = excluded.health, updated_at = excluded.updated_at,
+           contract_major = COALESCE(excluded.contract_major, run_stages.contract_major)`,
       );
       for (const s of stages) {
-        upsert.run(
-          runId,
-          s.stageId,
-          runId,
-          s.eventsIn,
-          s.eventsOut,
-          s.deadLetters,
-          s.restarts,
-          s.errors,
-          s.health,
-          now,
-        );
+        upsert.run(runId, s.stageId, runId, ...stageColumnValues(s), now);
       }
     });
   }

@@ -6,6 +6,7 @@ import type {
   RunRecord,
   RunStatus,
   StageHealth,
+  StageStats,
   StateStore,
   StoredCheckpoint,
   StoredStageStats,
@@ -50,6 +51,8 @@ export interface StageRow<Count, Time> {
   restarts: Count;
   errors: Count;
   health: StageHealth;
+  /** Null for a stage saved without one (before its stream existed, or by a Flow before majors). */
+  contract_major: number | null;
   updated_at: Time;
 }
 
@@ -62,6 +65,22 @@ export interface ServiceRow<Time, Json> {
   registered_at: Time;
   last_heartbeat_at: Time;
   expires_at: Time;
+}
+
+/**
+ * A stage's stats as the values of run_stages' columns events_in, events_out, dead_letters,
+ * restarts, errors, health, contract_major (in that order), for either store's insert.
+ */
+export function stageColumnValues(stats: StageStats): (number | string | null)[] {
+  return [
+    stats.eventsIn,
+    stats.eventsOut,
+    stats.deadLetters,
+    stats.restarts,
+    stats.errors,
+    stats.health,
+    stats.contractMajor ?? null,
+  ];
 }
 
 /** How a store's driver values become record values. */
@@ -111,6 +130,7 @@ export class RowMapper<Count, Time, Json> {
     restarts: this.values.count(row.restarts),
     errors: this.values.count(row.errors),
     health: row.health,
+    ...(row.contract_major !== null ? { contractMajor: row.contract_major } : {}),
     updatedAt: this.values.time(row.updated_at),
   });
 

@@ -37,6 +37,11 @@ export function checkStageStats(stages: readonly StageStats[]): void {
     requireCount(stage.deadLetters, `${where} deadLetters`);
     requireCount(stage.restarts, `${where} restarts`);
     requireCount(stage.errors, `${where} errors`);
+    if (
+      stage.contractMajor !== undefined &&
+      (!Number.isSafeInteger(stage.contractMajor) || stage.contractMajor < 1)
+    )
+      throw new RangeError(`${where} contractMajor must be a whole number >= 1, got ${stage.contractMajor}`);
   }
 }
 

@@ -356,6 +356,30 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         ]);
       });
 
+      it("keeps the contract major each stage spoke, through saves that do not know it yet", async () => {
+        const runId = await store.startRun("p", "p.yaml");
+        await store.saveStageStats(runId, [stage("source"), stage("sink")]);
+        await store.saveStageStats(runId, [
+          stage("source", { contractMajor: 1 }),
+          stage("sink", { contractMajor: 2, eventsIn: 3 }),
+        ]);
+        await store.saveStageStats(runId, [
+          stage("source", { eventsOut: 3 }),
+          stage("sink", { eventsIn: 4 }),
+        ]);
+        const stages = (await store.getRun(runId))?.stages.map(({ updatedAt: _at, ...rest }) => rest);
+        expect(stages).toEqual([
+          stage("source", { eventsOut: 3, contractMajor: 1 }),
+          stage("sink", { eventsIn: 4, contractMajor: 2 }),
+        ]);
+        expect((await store.listRuns({ pipeline: "p" }))[0]?.stages.map((s) => s.contractMajor)).toEqual([
+          1, 2,
+        ]);
+        await expect(store.saveStageStats(runId, [stage("sink", { contractMajor: 0 })])).rejects.toThrow(
+          'stage "sink" contractMajor must be a whole number >= 1, got 0',
+        );
+      });
+
       it("takes heartbeats, and refuses unknown run ids", async () => {
         const runId = await store.startRun("p", "p.yaml");
         clock.advance(7000);
@@ -807,7 +831,7 @@ describe.each([sqliteTarget(), postgresTarget()])("$name state store", (target) 
         await target.claimNewerSchema(url);
         const attempt = openStateStore(url, { baseDir: target.baseDir(), clock: clock.now });
         await expect(attempt).rejects.toThrow(UserError);
-        await expect(attempt).rejects.toThrow(/schema version 99, newer than this Flow knows \(2\)/);
+        await expect(attempt).rejects.toThrow(/schema version 99, newer than this Flow knows \(3\)/);
       });
     });
   });

@@ -61,6 +61,8 @@ export interface StageStats {
   restarts: number;
   errors: number;
   health: StageHealth;
+  /** The major of its family contract the stage spoke in the run (e.g. 2 for processor_service v2); absent when unknown. */
+  contractMajor?: number;
 }
 
 export interface StoredStageStats extends StageStats {

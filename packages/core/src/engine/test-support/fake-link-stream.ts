@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { createEvent } from "@flow/sdk";
+import type { EventMajor } from "@flow/sdk/internal";
 import type * as grpc from "@grpc/grpc-js";
 import pino from "pino";
 import { parsePipeline } from "../../config/load-pipeline";
@@ -52,12 +53,16 @@ export function fakeStreams<Request, Response>(): StreamOpener<Request, Response
   streams: FakeLinkStream<Request, Response>[];
   last(): FakeLinkStream<Request, Response>;
   closed: number;
+  /** The contract major each stream was opened at, in order. */
+  majors: number[];
 } {
   const streams: FakeLinkStream<Request, Response>[] = [];
+  const majors: number[] = [];
   const opener = Object.assign(
-    (_target: string): OpenedStream<Request, Response> => {
+    (_target: string, major: number): OpenedStream<Request, Response> => {
       const stream = new FakeLinkStream<Request, Response>();
       streams.push(stream);
+      majors.push(major);
       return {
         stream,
         close: () => {
@@ -69,15 +74,20 @@ export function fakeStreams<Request, Response>(): StreamOpener<Request, Response
       streams,
       last: () => streams[streams.length - 1] as FakeLinkStream<Request, Response>,
       closed: 0,
+      majors,
     },
   );
   return opener;
 }
 
-/** An endpoint whose recovery a test watches and, when it wants, holds or refuses. */
-export function fakeEndpoint(): LinkEndpoint & { recoveries: string[]; refuse?: Error } {
+/**
+ * An endpoint whose recovery a test watches and, when it wants, holds or refuses; negotiated at
+ * `major` of its family's contract when one is given (else never negotiated: spoken to at v1).
+ */
+export function fakeEndpoint(major?: number): LinkEndpoint & { recoveries: string[]; refuse?: Error } {
   const endpoint = {
     target: "fake:0",
+    contract: major === undefined ? undefined : { name: "fake_service", major, version: `${major}.0.0` },
     recoveries: [] as string[],
     refuse: undefined as Error | undefined,
     async recover(reason: string): Promise<void> {
@@ -97,8 +107,8 @@ export function planFrom(yaml: string): Pipeline {
   });
 }
 
-/** `count` small events with ids `<prefix>-1`… as a raw batch. */
-export function batchOf(count: number, prefix = "e", first = 1): RawBatch {
+/** `count` small events with ids `<prefix>-1`… as a raw batch of event `major` (default v1). */
+export function batchOf(count: number, prefix = "e", first = 1, major: EventMajor = 1): RawBatch {
   return encodeEvents(
     Array.from({ length: count }, (_, index) =>
       createEvent({
@@ -108,6 +118,7 @@ export function batchOf(count: number, prefix = "e", first = 1): RawBatch {
         data: { n: first + index },
       }),
     ),
+    major,
   );
 }
 
