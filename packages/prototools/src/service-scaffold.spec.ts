@@ -108,6 +108,10 @@ describe("flow new", () => {
       "export const orderEnricherProcessor: ProcessorDefinition<OrderEnricherConfig>",
     );
     expect(definition).toContain('name: "flow-processor-order-enricher"');
+    // At v1 the test sends FlowEvents as they are.
+    const spec = temp.read("processors/order-enricher/src/order-enricher-processor.spec.ts");
+    expect(spec).toContain('from "./gen/processor_service/v1/processor"');
+    expect(spec).not.toContain("toCloudEvent");
     // main.ts is one call: the SDK finds the package and its generated service itself.
     const main = temp.read("processors/order-enricher/src/main.ts");
     expect(main).toContain("void serveProcessor(orderEnricherProcessor);\n");
@@ -118,6 +122,34 @@ describe("flow new", () => {
 
     expect(runVendorCommand({ root: temp.root, check: true }).findings).toEqual([]);
     expect(runLintCommand({ root: temp.root }).findings).toEqual([]);
+  });
+
+  it("scaffolds the latest major once it is released: v2, its test sending events as CloudEvents", () => {
+    const v1 = (path: string) => temp.read(path).replaceAll(".v1", ".v2").replaceAll("/v1/", "/v2/");
+    temp.write("proto/event/v2/event.proto", v1("proto/event/v1/event.proto"));
+    temp.write(
+      "processors/proto/processor_service/v2/processor.proto",
+      v1("processors/proto/processor_service/v1/processor.proto"),
+    );
+    temp.commit("major 2");
+    release(temp, "event", "2.0.0", "proto/event/v2");
+    release(temp, "processor_service", "2.0.0", "processors/proto/processor_service/v2");
+    temp.commit("release major 2");
+
+    scaffoldService({ root: temp.root, family: "processor", name: "later" });
+    expect(readManifest(temp.root, "processors/later").pins.map((pin) => pin.spec)).toEqual([
+      "processor_service@^2",
+      "event@^2",
+    ]);
+    expect(existsSync(temp.path("processors/later/proto/processor_service/v1"))).toBe(false);
+    const spec = temp.read("processors/later/src/later-processor.spec.ts");
+    expect(spec).toContain('from "./gen/processor_service/v2/processor"');
+    expect(spec).toMatch(/import \{[^}]*\btoCloudEvent\b[^}]*\} from "@flow\/sdk"/);
+    expect(spec).toContain(
+      'toCloudEvent(createEvent({ id, source: "/test", type: "original", data: { id } }))',
+    );
+    expect(temp.read("processors/later/README.md")).toContain("speaks `processor_service` v2");
+    expect(temp.read("processors/later/README.md")).toContain("the CloudEvents Protobuf Format");
   });
 
   it("makes the package installable like its siblings: their license, exports, not private", () => {
@@ -480,9 +512,10 @@ e2e("flow new processor demo in a clone of this repository", () => {
       clone.root,
     );
     run(pnpm, ["test"], clone.path("processors/demo"));
-    // The built program serves with no options: it prints the handshake of its vendored contract.
+    // The built program serves with no options: it prints the handshake of its vendored contract,
+    // the latest major (flow new scaffolds it).
     expect(await firstStdoutLine(clone.path("processors/demo/dist/main.js"))).toMatch(
-      /^flow-handshake\|1\|processor_service\|1\|tcp\|127\.0\.0\.1:\d+\|grpc$/,
+      /^flow-handshake\|1\|processor_service\|2\|tcp\|127\.0\.0\.1:\d+\|grpc$/,
     );
 
     const report = JSON.parse(readFileSync(clone.path("processors/demo/.jest-results.json"), "utf8"));

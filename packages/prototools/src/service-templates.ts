@@ -69,6 +69,13 @@ interface Names {
   serve: string;
   /** ProcessorDefinition */
   definitionType: string;
+  /**
+   * An expression of a FlowEvent as the family contract carries it: itself at v1, converted by
+   * the SDK's toCloudEvent from v2 on (event v2, the CloudEvents Protobuf Format).
+   */
+  onWire: (event: string) => string;
+  /** What the spec imports from @flow/sdk for `onWire`. */
+  wireImports: string[];
 }
 
 function names(input: TemplateInput): Names {
@@ -85,6 +92,8 @@ function names(input: TemplateInput): Names {
     gen: `gen/${input.family}_service/v${input.major}/${input.family}`,
     serve: `serve${family}`,
     definitionType: `${family}Definition`,
+    onWire: (event) => (input.major >= 2 ? `toCloudEvent(${event})` : event),
+    wireImports: input.major >= 2 ? ["toCloudEvent"] : [],
   };
 }
 
@@ -348,7 +357,7 @@ import { Family } from "./gen/component/v1/component";
 import { ${gen.join(", ")} } from "./${n.gen}";
 import { ${n.definition} } from "./${n.file}";
 
-// Served in this process on a free port for this file's tests, with a client of the generated code.
+// Served in this process on a free port for this file's tests, with a client of the generated code.${n.wireImports.length > 0 ? "\n// The contract carries events v2 (CloudEvents); the service's handlers work on FlowEvent either way." : ""}
 const served = serveForTests(
   ${n.serve},
   ${n.definition},
@@ -367,14 +376,14 @@ it("describes itself over gRPC", async () => {
 
 const SPECS: Record<ServiceFamily, (n: Names) => string> = {
   processor: (n) => `${specHeader(n, "processor", {
-    sdk: ["createEvent"],
+    sdk: ["createEvent", ...n.wireImports],
     gen: ["type ProcessRequest", "type ProcessResponse"],
   })}
 it("answers a batch with its events, retyped", async () => {
   const stream = served.client.process();
   const reader = new StreamReader<ProcessRequest, ProcessResponse>(stream);
   stream.write({ request: { $case: "start", value: { configJson: JSON.stringify({ type: "retyped" }), stageId: "test" } } });
-  const events = ["1", "2"].map((id) => createEvent({ id, source: "/test", type: "original", data: { id } }));
+  const events = ["1", "2"].map((id) => ${n.onWire('createEvent({ id, source: "/test", type: "original", data: { id } })')});
   stream.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
 
   const answer = await reader.next();
@@ -432,7 +441,7 @@ it("resumes after a checkpoint", async () => {
 `,
   consumer: (n) => `${specHeader(n, "consumer", {
     node: 'import { mkdtempSync, readFileSync, rmSync } from "node:fs";\nimport { tmpdir } from "node:os";\n',
-    sdk: ["createEvent"],
+    sdk: ["createEvent", ...n.wireImports],
     gen: ["AckStatus", "type WriteRequest", "type WriteResponse"],
   })}
 it("appends a batch as JSON lines and acknowledges it once written", async () => {
@@ -442,7 +451,7 @@ it("appends a batch as JSON lines and acknowledges it once written", async () =>
     const stream = served.client.write();
     const reader = new StreamReader<WriteRequest, WriteResponse>(stream);
     stream.write({ request: { $case: "start", value: { configJson: JSON.stringify({ path }), stageId: "test" } } });
-    const events = ["1", "2"].map((id) => createEvent({ id, source: "/test", type: "t", data: { id } }));
+    const events = ["1", "2"].map((id) => ${n.onWire('createEvent({ id, source: "/test", type: "t", data: { id } })')});
     stream.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
 
     const answer = await reader.next();
@@ -485,6 +494,12 @@ ${row}
 The JSON Schema is \`${n.schema}\` in [\`src/${n.file}.ts\`](src/${n.file}.ts); \`flow describe ${input.packageName}\` prints it.`;
 }
 
+/** From v2 on, what the wire carries and what the handlers see. */
+function wireNote(input: TemplateInput): string {
+  if (input.major < 2) return "";
+  return ` Its events travel as event v2, the CloudEvents Protobuf Format; the handlers work on \`FlowEvent\` all the same (the SDK converts at the wire, and \`toCloudEvent\` does in the test).`;
+}
+
 function readme(input: TemplateInput, n: Names): string {
   return `# ${input.packageName}
 
@@ -493,7 +508,7 @@ its logic is in [\`src/${n.file}.ts\`](src/${n.file}.ts).
 
 It speaks \`${input.family}_service\` v${input.major}, vendored (with the shared types it imports) into
 \`proto/\` by \`git read-tree\` and pinned in \`proto-pins.yaml\`; code is generated from there into
-\`src/gen\` by the build. Never edit \`proto/\`: move a pin with \`pnpm flow proto upgrade <this folder>\`.
+\`src/gen\` by the build. Never edit \`proto/\`: move a pin with \`pnpm flow proto upgrade <this folder>\`.${wireNote(input)}
 
 ## In a pipeline
 
@@ -544,7 +559,7 @@ types it imports) into \`proto/\` by \`git read-tree\` from the Flow release fet
 \`refs/remotes/flow/release\` (remote \`flow\`), pinned in \`proto-pins.yaml\` and locked by git tree id in
 \`proto-pins.lock.yaml\`. \`proto-releases.yaml\` is Flow's release ledger at that release, and
 \`buf.gen.yaml\`, \`tsconfig.base.json\` and \`jest.base.js\` are Flow's build settings from it. Never edit
-\`proto/\`. To move to a newer Flow release:
+\`proto/\`.${wireNote(input)} To move to a newer Flow release:
 
 \`\`\`sh
 git fetch flow

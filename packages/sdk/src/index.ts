@@ -17,7 +17,7 @@ export type { ComponentInfo } from "./component-handlers";
 export type { JsonSchema } from "./config-validator";
 export type { ConsumerDefinition, ConsumerWriter } from "./consumer";
 export { encodedEventBytes } from "./encoded-event-size";
-export type { EventMajor } from "./event-conversion";
+export { EventConversionError, type EventMajor, fromCloudEvent, toCloudEvent } from "./event-conversion";
 export {
   type AttributeValue,
   createEvent,
