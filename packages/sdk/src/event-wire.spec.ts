@@ -2,6 +2,7 @@ import { StreamReader, unary } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import type { ConsumerDefinition } from "./consumer";
 import { type EventMajor, fromCloudEvent, toCloudEvent } from "./event-conversion";
+import { majorOf } from "./event-wire";
 import { createEvent, type FlowEvent } from "./flow-event";
 import { AckStatus, ConsumerServiceClient as ConsumerV1 } from "./gen/consumer_service/v1/consumer";
 import {
@@ -13,12 +14,14 @@ import { Event, EventBatch } from "./gen/event/v1/event";
 import { CloudEvent, CloudEventBatch } from "./gen/event/v2/event";
 import {
   type ProcessedBatch as ProcessedBatchV1,
+  ProcessorServiceService as ProcessorServiceV1,
   ProcessorServiceClient as ProcessorV1,
   type ProcessRequest as ProcessRequestV1,
   type ProcessResponse as ProcessResponseV1,
 } from "./gen/processor_service/v1/processor";
 import {
   type ProcessedBatch as ProcessedBatchV2,
+  ProcessorServiceService as ProcessorServiceV2,
   ProcessorServiceClient as ProcessorV2,
   type ProcessRequest as ProcessRequestV2,
   type ProcessResponse as ProcessResponseV2,
@@ -91,6 +94,12 @@ afterEach(async () => {
   for (const made of clients.splice(0)) made.close();
   await running?.stop();
   running = undefined;
+});
+
+it("tells a definition's major from its package (1 when it names none)", () => {
+  expect([ProcessorServiceV1, ProcessorServiceV2].map(majorOf)).toEqual([1, 2]);
+  const unversioned = { describe: { ...ProcessorServiceV1.describe, path: "/pkg.Service/Describe" } };
+  expect(majorOf(unversioned as unknown as grpc.ServiceDefinition)).toBe(1);
 });
 
 describe("a processor serving v1 and v2", () => {
@@ -170,6 +179,27 @@ describe("a processor serving v1 and v2", () => {
     ]);
     call.end();
     expect((await reader.status).code).toBe(grpc.status.OK);
+  });
+
+  it("adds the refused events to what processBatch dead-letters, leaving its answer as it was", async () => {
+    const own = [{ event: testEvent(9), reason: "own reason" }];
+    running = await serveProcessor(
+      { ...stamp, process: undefined, processBatch: (events) => ({ events, deadLetters: own }) },
+      QUIET,
+    );
+    const call = client(ProcessorV2).process();
+    const reader = open<ProcessRequestV2, ProcessResponseV2>(call);
+    const events = [unconvertible("bad"), toCloudEvent(testEvent(1))];
+    call.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
+    const answer = (await reader.next()).response?.value as ProcessedBatchV2;
+    expect(answer.batch?.events.map((event) => event.id)).toEqual(["event-1"]);
+    expect(answer.deadLetters.map((letter) => [letter.event?.id, letter.reason.split(":")[0]])).toEqual([
+      ["event-9", "own reason"],
+      ["bad", "the processor reads events as FlowEvent (event v1), which cannot carry this one"],
+    ]);
+    expect(own).toHaveLength(1);
+    call.end();
+    await reader.status;
   });
 
   it("gives processEncoded the bytes as each stream carries them, with their major, and sends back what it returns", async () => {

@@ -35,13 +35,14 @@ export function refusedEventsOf(batch: object): readonly RefusedEvent[] {
 /** Each refused event's original, so its dead letter carries the event as it came. */
 const originals = new WeakMap<FlowEvent, CloudEvent>();
 
-/** The major of a generated family definition, from its package: 2 for `…processor_service.v2.ProcessorService`. */
+/**
+ * The major of a generated family definition, from its package: 2 for
+ * `…processor_service.v2.ProcessorService`; 1 for a service whose package names none (served as
+ * before majors: events as event v1).
+ */
 export function majorOf(definition: grpc.ServiceDefinition): number {
-  const name = serviceNameOf(definition);
-  const major = /\.v(\d+)\.[^.]+$/.exec(name)?.[1];
-  if (major === undefined)
-    throw new Error(`${name} is not a versioned contract's service (<package>.v<major>.<Service>)`);
-  return Number(major);
+  const major = /\.v(\d+)\.[^.]+$/.exec(serviceNameOf(definition))?.[1];
+  return major === undefined ? 1 : Number(major);
 }
 
 /**

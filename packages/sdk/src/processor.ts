@@ -192,9 +192,13 @@ export function processorImplementation<Config, State = Config>(
               "the first message of a Process stream must be start",
             );
           const answer = await runBatch(batch?.events ?? [], state as State);
-          if (!answer.failure)
-            for (const { event, reason } of refusedEventsOf(request.value))
-              answer.deadLetters.push({ event, reason: `${REFUSED_BY_V1}: ${reason}` });
+          const refused = refusedEventsOf(request.value);
+          // A failed batch is retried whole; its refused events are refused again then.
+          if (!answer.failure && refused.length > 0)
+            answer.deadLetters = [
+              ...answer.deadLetters,
+              ...refused.map(({ event, reason }) => ({ event, reason: `${REFUSED_BY_V1}: ${reason}` })),
+            ];
           call.write({ response: { $case: "batch", value: { inputSequence: sequence, ...answer } } });
         });
       }
