@@ -2,6 +2,7 @@ import type { RowShape, SqlRow, SqlSession, SqlValue } from "@flow/sql-rows";
 import mysql from "mysql2/promise";
 import { insertStatements, type RowTuple } from "./insert-statements";
 import { quotedTable, quoteIdentifier } from "./mysql-table";
+import { answeredWithin } from "./statement-timeout";
 
 export interface MysqlSessionOptions {
   url: string;
@@ -126,10 +127,12 @@ export class MysqlSession implements SqlSession {
   private async run(sql: string, values?: unknown[]): Promise<void> {
     if (this.broken) throw this.broken;
     try {
-      await this.connection.query({ sql, values, timeout: this.options.statementTimeoutMs });
+      const limit = this.options.statementTimeoutMs;
+      await answeredWithin(this.connection.query({ sql, values }), limit, `statementTimeoutMs (${limit} ms)`);
     } catch (error) {
-      // After a timeout (or a fatal error) mysql2 answers no further command on the connection:
-      // a ROLLBACK sent after it would wait forever. Fail fast; the writer opens a new one.
+      // After a timeout the unanswered statement still holds the connection (mysql2 queues what
+      // follows behind it), after a fatal error mysql2 answers nothing more: a ROLLBACK sent now
+      // would wait forever. Fail fast; the writer opens a new connection.
       if (
         (error as { fatal?: unknown }).fatal === true ||
         typeof (error as { errno?: unknown }).errno !== "number"
