@@ -1,18 +1,23 @@
 import { resolve } from "node:path";
 import {
+  CORE_CONTRACTS,
   type ComponentDescriptor,
-  clientFor,
-  deadline,
+  describeAnyService,
+  describeStage,
   descriptorToJson,
   FLOW_CLI,
   getStage,
+  listedContract,
   loadPipeline,
   locatorFromArgument,
+  type NegotiatedContract,
+  offeredMajors,
+  type PipelineStage,
   ServiceEndpoint,
   type ServiceLocator,
 } from "@flow/core";
 import { UserError } from "@flow/errors";
-import { FAMILY_NAMES, familyNameOf } from "@flow/sdk/internal";
+import { familyNameOf } from "@flow/sdk/internal";
 import type { Command } from "commander";
 import pino from "pino";
 import { openCommandState } from "./pipeline-state";
@@ -39,7 +44,7 @@ export function registerDescribeCommand(program: Command): void {
     .option("--state <url>", "state store whose registry `registry:<name>` is looked up in")
     .option("--json", "print the descriptor as JSON")
     .action(async (service: string | undefined, options: DescribeOptions) => {
-      const { locator, baseDir, stageId } = locatorFor(service, options);
+      const { locator, baseDir, stageId, stage } = locatorFor(service, options);
       const logger = pino({ level: "warn" }, pino.destination(2));
       // `registry:` names are looked up in the state store (the one `-f` names, or the default).
       const state =
@@ -56,21 +61,30 @@ export function registerDescribeCommand(program: Command): void {
         lookupRegistry: state
           ? async (name) => (await state.store.listServices(name)).map((service) => service.address)
           : undefined,
+        // A stage's pin holds here too: the service is offered what the pipeline would offer it.
+        ...(stage ? { contractMajors: offeredMajors(stage) } : {}),
       });
       try {
         await endpoint.start();
-        const component = await describeAny(endpoint.target);
+        const { component, contract } = stage
+          ? await describeAsStage(stage, endpoint)
+          : await describeAnyService(endpoint, DESCRIBE_TIMEOUT_MS);
         if (options.json) {
           // The proto3 JSON form, enums by name, as `flow registry list --json` prints a descriptor;
-          // the config schema as the JSON object it is.
+          // the config schema as the JSON object it is; the contract Core speaks with it.
           const json = descriptorToJson(component) as Record<string, unknown>;
           console.log(
-            JSON.stringify({ ...json, configSchema: JSON.parse(component.configSchema || "{}") }, null, 2),
+            JSON.stringify(
+              { ...json, configSchema: JSON.parse(component.configSchema || "{}"), negotiated: contract },
+              null,
+              2,
+            ),
           );
           return;
         }
         console.log(`${component.name} ${component.version} (${familyName(component.family)})`);
         if (component.description) console.log(component.description);
+        console.log(`speaks with this core: ${contract.name} v${contract.major} (${contract.version})`);
         console.log(
           `contracts: ${component.contracts.map((c) => `${c.name} ${c.major}.${c.minor}.${c.patch}`).join(", ")}`,
         );
@@ -90,7 +104,7 @@ export function registerDescribeCommand(program: Command): void {
 function locatorFor(
   service: string | undefined,
   options: DescribeOptions,
-): { locator: ServiceLocator; baseDir: string; stageId: string } {
+): { locator: ServiceLocator; baseDir: string; stageId: string; stage?: PipelineStage } {
   const cwd = process.cwd();
   if (options.file) {
     if (!service)
@@ -101,40 +115,27 @@ function locatorFor(
       throw new UserError(`${options.file}: no stage "${service}"`, {
         hint: `stages: ${pipeline.stages.map((s) => s.id).join(", ")}`,
       });
-    return { locator: stage.locator, baseDir: pipeline.baseDir, stageId: stage.id };
+    return { locator: stage.locator, baseDir: pipeline.baseDir, stageId: stage.id, stage };
   }
   return { locator: locatorFromArgument(service, options.command, cwd), baseDir: cwd, stageId: "describe" };
 }
 
-/** Describe speaks the same messages in every family contract: ask each until one answers. */
-async function describeAny(target: string): Promise<ComponentDescriptor> {
-  const failures: string[] = [];
-  for (const family of FAMILY_NAMES) {
-    const client = clientFor(family, target) as unknown as {
-      describe(
-        request: object,
-        options: object,
-        callback: (
-          error: { details?: string; code?: number } | null,
-          response?: { component?: ComponentDescriptor },
-        ) => void,
-      ): void;
-      close(): void;
-    };
-    try {
-      const component = await new Promise<ComponentDescriptor | undefined>((resolvePromise, reject) =>
-        client.describe({}, { deadline: deadline(5000) }, (error, response) =>
-          error ? reject(error) : resolvePromise(response?.component),
-        ),
-      );
-      if (component) return component;
-    } catch (error) {
-      failures.push(`${family}: ${(error as { details?: string }).details ?? String(error)}`);
-    } finally {
-      client.close();
-    }
-  }
-  throw new UserError(`${target} answers no Flow family contract`, { hint: failures.join("; ") });
+const DESCRIBE_TIMEOUT_MS = 5000;
+
+/** A pipeline's stage, described as negotiation would: its family, the majors it is offered (its pin). */
+async function describeAsStage(
+  stage: PipelineStage,
+  endpoint: ServiceEndpoint,
+): Promise<{ component: ComponentDescriptor; contract: NegotiatedContract }> {
+  const described = await describeStage(stage, endpoint);
+  if ("problem" in described) throw new UserError(`stage "${stage.id}": ${described.problem}`);
+  const { name } = CORE_CONTRACTS[stage.family];
+  const contract = listedContract(described.component, name, described.major) ?? {
+    name,
+    major: described.major,
+    version: "unlisted",
+  };
+  return { component: described.component, contract };
 }
 
 /** The family's name; FAMILY_UNSPECIFIED (0) and values Flow does not know as they are. */

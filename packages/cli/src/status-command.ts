@@ -10,11 +10,13 @@ interface StatusOptions {
   json?: boolean;
 }
 
-/** `flow status [pipeline]`: runs with their per-stage counts, health and the checkpoints. */
+/** `flow status [pipeline]`: runs with their per-stage counts, health, contract major and the checkpoints. */
 export function registerStatusCommand(program: Command): void {
   program
     .command("status")
-    .description("Show pipeline runs (status, per-stage counts and rates, health) and checkpoints")
+    .description(
+      "Show pipeline runs (status, per-stage counts and rates, health, contract major) and checkpoints",
+    )
     .argument("[pipeline]", "only this pipeline: its metadata.name, or its file (whose state store is read)")
     .option("--state <url>", "state store URL (default: the pipeline file's, or sqlite:.flow/state.db)")
     .option("-f, --file <pipeline>", "use the state store this pipeline file names")
@@ -56,8 +58,10 @@ export function registerStatusCommand(program: Command): void {
           );
           for (const stage of run.stages) {
             const rate = Math.round(stage.eventsOut / seconds);
+            // The major of its family contract the stage spoke in the run (none for runs before majors).
+            const major = stage.contractMajor !== undefined ? `  contract v${stage.contractMajor}` : "";
             console.log(
-              `    ${stage.stageId.padEnd(16)} in ${String(stage.eventsIn).padStart(9)}  out ${String(stage.eventsOut).padStart(9)}  ${String(rate).padStart(7)}/s  dead ${stage.deadLetters}  restarts ${stage.restarts}  errors ${stage.errors}  ${stage.health}`,
+              `    ${stage.stageId.padEnd(16)} in ${String(stage.eventsIn).padStart(9)}  out ${String(stage.eventsOut).padStart(9)}  ${String(rate).padStart(7)}/s  dead ${stage.deadLetters}  restarts ${stage.restarts}  errors ${stage.errors}  ${stage.health}${major}`,
             );
           }
         }

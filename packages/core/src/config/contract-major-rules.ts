@@ -1,5 +1,6 @@
-import { FAMILY_NAMES } from "@flow/sdk/internal";
+import { FAMILY_NAMES, type FamilyName } from "@flow/sdk/internal";
 import { CORE_CONTRACTS, describeMajors } from "../clients/family-contracts";
+import type { StageSettings } from "./pipeline-model";
 import type { PipelineProblem } from "./pipeline-problem";
 import { isRecord, type RawStage, stageName, stagePointer } from "./raw-stages";
 import type { YamlNodeLocator } from "./yaml-node-locator";
@@ -45,4 +46,15 @@ export function checkContractMajors(
 /** A whole number the schema accepts (what it refuses, it reports itself). */
 function isMajor(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 1;
+}
+
+/**
+ * Settings without a pin Core cannot speak (a stage `flow validate` salvages from a file with
+ * problems, the pin among them, still gets its service asked, at the majors Core does speak).
+ */
+export function withoutUnspokenMajor(family: FamilyName, settings: StageSettings): StageSettings {
+  const { contractMajor, ...rest } = settings;
+  return contractMajor === undefined || CORE_CONTRACTS[family].majors.includes(contractMajor)
+    ? settings
+    : rest;
 }

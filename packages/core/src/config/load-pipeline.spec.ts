@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { UserError, UserErrors } from "@flow/errors";
 import { loadPipeline, parsePipeline } from "./load-pipeline";
 import type { Pipeline } from "./pipeline-model";
+import { salvageOf } from "./salvaged-stages";
 import { BUILT_IN_STAGE_SETTINGS } from "./stage-settings-defaults";
 
 const FILE = "pipelines/orders.yaml";
@@ -456,6 +457,17 @@ describe("parsePipeline: each rule", () => {
       `${at(text, "3 }")} source "s" contractMajor: found 3, expected a major this core speaks with sources (source_service v1, v2)`,
       `${at(text, "0 }")} consumer "c" contractMajor: found 0, expected an integer >= 1`,
       `${at(text, "9 }")} defaults.contractMajor: found 9, expected a major this core speaks with every family (source_service v1, v2; processor_service v1, v2; consumer_service v1, v2)`,
+    ]);
+    // flow validate still asks the services of a file with problems: not at a major Core cannot speak.
+    let salvaged: Pipeline | undefined;
+    try {
+      parse(base("  - { id: s, use: a, contractMajor: 3 }\n"));
+    } catch (error) {
+      salvaged = salvageOf(error);
+    }
+    expect(salvaged?.stages.map((stage) => [stage.id, stage.settings.contractMajor])).toEqual([
+      ["s", undefined],
+      ["c", undefined],
     ]);
   });
 

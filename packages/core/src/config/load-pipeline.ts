@@ -4,7 +4,7 @@ import { UserError } from "@flow/errors";
 import { LineCounter, parseDocument } from "yaml";
 import { DEFAULT_STATE_STORE_URL } from "../state/state-store-url";
 import { checkBackoffBounds } from "./backoff-rules";
-import { checkContractMajors } from "./contract-major-rules";
+import { checkContractMajors, withoutUnspokenMajor } from "./contract-major-rules";
 import { readDeadLetterAllowance } from "./dead-letter-allowance";
 import type { Environment } from "./env-interpolation";
 import { checkStageGraph } from "./graph-rules";
@@ -201,7 +201,10 @@ function salvageStages(
   if (kept.length === 0) return undefined;
   const settingsOf = (stage: RawStage): ReturnType<typeof mergeStageSettings> => {
     try {
-      return mergeStageSettings(BUILT_IN_STAGE_SETTINGS, stage.fields as PartialStageSettings);
+      return withoutUnspokenMajor(
+        stage.family,
+        mergeStageSettings(BUILT_IN_STAGE_SETTINGS, stage.fields as PartialStageSettings),
+      );
     } catch {
       return BUILT_IN_STAGE_SETTINGS;
     }

@@ -7,7 +7,7 @@ import type { ComponentDescriptor } from "../gen/component/v1/component";
 import { Family, Severity } from "../gen/component/v1/component";
 import { checkConfigAgainstSchema, checkHandshakeContract, checkHealthService } from "./service-checks";
 import { type StageByteLimit, stageByteLimit } from "./stage-byte-limit";
-import { configureAt, describeStage, listedContracts } from "./stage-contract";
+import { configureAt, describeStage, listedContract, listedContracts } from "./stage-contract";
 
 /** What negotiation needs of an endpoint: where to dial and how to name it in messages. */
 export type DialledEndpoint = Pick<ServiceEndpoint, "target" | "description"> &
@@ -87,10 +87,8 @@ async function negotiateStage(
     );
   }
   const wanted = CORE_CONTRACTS[stage.family];
-  const listed = component.contracts.find(
-    (contract) => contract.name === wanted.name && contract.major === major,
-  );
-  if (!listed) {
+  const contract = listedContract(component, wanted.name, major);
+  if (!contract) {
     problems.push(
       problem(
         `"${component.name}" answers Describe on ${wanted.name} v${major} but lists ${listedContracts(component, wanted.name)}; a service lists, in its descriptor's contracts, every major it serves`,
@@ -98,11 +96,7 @@ async function negotiateStage(
     );
     return problems;
   }
-  contracts.set(stage.id, {
-    name: wanted.name,
-    major,
-    version: `${listed.major}.${listed.minor}.${listed.patch}`,
-  });
+  contracts.set(stage.id, contract);
   const callMs = stage.settings.timeouts.callMs;
   for (const finding of [
     ...checkHandshakeContract(endpoint.handshakeContract, component, wanted.name),

@@ -1,6 +1,13 @@
-import type { FamilyName } from "@flow/sdk/internal";
+import { UserError } from "@flow/errors";
+import { FAMILY_NAMES, type FamilyName } from "@flow/sdk/internal";
 import * as grpc from "@grpc/grpc-js";
-import { CORE_CONTRACTS, clientFor, deadline, describeMajors } from "../clients/service-clients";
+import {
+  CORE_CONTRACTS,
+  clientFor,
+  deadline,
+  describeMajors,
+  type NegotiatedContract,
+} from "../clients/service-clients";
 import type { PipelineStage } from "../config/pipeline-model";
 import type { ComponentDescriptor, ConfigIssue } from "../gen/component/v1/component";
 import type { DialledEndpoint } from "./negotiate";
@@ -162,5 +169,56 @@ export function listedContracts(component: ComponentDescriptor, name: string): s
   const shown = family.length > 0 ? family : component.contracts;
   return (
     shown.map((c) => `${c.name} v${c.major} (${c.major}.${c.minor}.${c.patch})`).join(", ") || "no contract"
+  );
+}
+
+/**
+ * The contract at `major` of the family contract `name` as the descriptor lists it, with its
+ * release; undefined when the descriptor does not list that major.
+ */
+export function listedContract(
+  component: ComponentDescriptor,
+  name: string,
+  major: number,
+): NegotiatedContract | undefined {
+  const listed = component.contracts.find((contract) => contract.name === name && contract.major === major);
+  return listed && { name, major, version: `${listed.major}.${listed.minor}.${listed.patch}` };
+}
+
+/**
+ * Describes a service of unknown family (`flow describe <service>`) as Core would speak with it:
+ * a spawned service at the contract its handshake names, else each family's contract from its
+ * highest major down, moving on while Describe answers UNIMPLEMENTED. Throws a UserError naming
+ * what each attempt answered when nothing does.
+ */
+export async function describeAnyService(
+  endpoint: DialledEndpoint,
+  timeoutMs: number,
+): Promise<{ component: ComponentDescriptor; family: FamilyName; contract: NegotiatedContract }> {
+  const handshake = endpoint.handshakeContract;
+  const attempts = FAMILY_NAMES.flatMap((family) =>
+    [...CORE_CONTRACTS[family].majors].reverse().map((major) => ({ family, major })),
+  );
+  const chosen = attempts.findIndex(
+    ({ family, major }) => CORE_CONTRACTS[family].name === handshake?.name && major === handshake.major,
+  );
+  if (chosen > 0) attempts.unshift(...attempts.splice(chosen, 1));
+  const failures: string[] = [];
+  for (const { family, major } of attempts) {
+    const { name } = CORE_CONTRACTS[family];
+    const answer = await describeAt(family, endpoint.target, major, timeoutMs);
+    if ("component" in answer && answer.component) {
+      const contract = listedContract(answer.component, name, major) ?? { name, major, version: "unlisted" };
+      return { component: answer.component, family, contract };
+    }
+    failures.push(
+      `${name} v${major}: ${"error" in answer ? answer.error.details || answer.error.message : "unimplemented" in answer ? "UNIMPLEMENTED" : "no component"}`,
+    );
+  }
+  throw new UserError(
+    `${endpoint.description} at ${endpoint.target} answers no Flow family contract this core speaks`,
+    {
+      hint: failures.join("; "),
+    },
   );
 }
