@@ -13,6 +13,7 @@ import type { MysqlConsumerConfig } from "./mysql-consumer-config";
 import { mysqlErrors } from "./mysql-errors";
 import { mysqlConnection } from "./mysql-session";
 import { createTableSql, quoteIdentifier } from "./mysql-table";
+import { answeredWithin } from "./statement-timeout";
 
 /** Validate-only waits no longer than this for the server, whatever connectTimeoutMs says. */
 const CHECK_TIMEOUT_MS = 5000;
@@ -81,7 +82,11 @@ export async function mysqlServerIssues(config: MysqlConsumerConfig, server: str
 }
 
 async function query<T>(connection: mysql.Connection, sql: string, values: unknown[] = []): Promise<T[]> {
-  const [rows] = await connection.query({ sql, values, timeout: CHECK_TIMEOUT_MS });
+  const [rows] = await answeredWithin(
+    connection.query({ sql, values }),
+    CHECK_TIMEOUT_MS,
+    `${CHECK_TIMEOUT_MS} ms (validate-only waits no longer for the server)`,
+  );
   return rows as T[];
 }
 

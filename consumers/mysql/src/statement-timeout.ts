@@ -2,7 +2,7 @@
 export class StatementTimeoutError extends Error {
   constructor(limit: string) {
     super(
-      `no answer to a statement within ${limit}, the connection is dropped (raise the limit if a statement may wait longer, e.g. for a lock)`,
+      `no answer to a statement within ${limit}, the connection is dropped: the server is unreachable or the statement waits (e.g. for a lock)`,
     );
     this.name = "StatementTimeoutError";
   }
