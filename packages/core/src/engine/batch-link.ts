@@ -320,13 +320,17 @@ export abstract class BatchLink<Start, Response> {
   }
 }
 
-/** Two deliveries never sent nor retried whose events fit in one batch within the stage's limit. */
+/**
+ * Two deliveries never sent nor retried, of one event major (a link's all are, the Router sees to
+ * it), whose events fit in one batch within the stage's limit.
+ */
 function mergeable(first: Delivery, second: Delivery, limit: BatchLimit): boolean {
   return (
     !first.sent &&
     !second.sent &&
     first.attempts === 0 &&
     second.attempts === 0 &&
+    first.batch.major === second.batch.major &&
     fitsInOneBatch(first.batch, second.batch, limit)
   );
 }

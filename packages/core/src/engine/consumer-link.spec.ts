@@ -117,6 +117,17 @@ describe("ConsumerLink (a BatchLink over fake streams)", () => {
     expect(sent(stream)[2]).toEqual([3n, ["d-1", "d-2"]]);
   });
 
+  it("never merges batches of two event majors", () => {
+    const { consumer, streams } = link("    inFlight: 1");
+    const stream = streams.last();
+    consumer.send(origin(1), batchOf(1, "first"));
+    consumer.send(origin(2), batchOf(1, "v1"));
+    consumer.send(origin(3), batchOf(1, "v2", 1, 2));
+    stream.reply(ack(1n));
+    stream.reply(ack(2n));
+    expect(sent(stream).map(([, ids]) => ids)).toEqual([["first-1"], ["v1-1"], ["v2-1"]]);
+  });
+
   it("retries a retryable failure after its backoff and gives the batch up after retry.maxAttempts", async () => {
     jest.useFakeTimers();
     try {
