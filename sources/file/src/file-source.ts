@@ -43,7 +43,7 @@ export const fileSource: SourceDefinition<FileSourceConfig> = {
     try {
       const lines = new LineEvents(config, path);
       const batchSize = context.maxBatchSize > 0 ? context.maxBatchSize : config.batchSize;
-      const limit = new BatchByteLimit(context.maxBatchBytes);
+      const limit = new BatchByteLimit(context);
       while (!context.signal.aborted) {
         // Begins with the event the batch before could not take, read already.
         const events = limit.startBatch();

@@ -5,12 +5,18 @@ import { type SourceReadOptions, SourceReadStream, serveForTests, unary, validat
 import { status } from "@grpc/grpc-js";
 import { Family, Severity } from "./gen/component/v1/component";
 import { type Event, EventBatch } from "./gen/event/v1/event";
+import { type CloudEvent, CloudEventBatch } from "./gen/event/v2/event";
 import {
   type DescribeResponse,
   type SourceBatch,
   SourceServiceClient,
   SourceServiceService,
 } from "./gen/source_service/v1/source";
+import {
+  type SourceBatch as SourceBatchV2,
+  SourceServiceClient as SourceServiceClientV2,
+  SourceServiceService as SourceServiceServiceV2,
+} from "./gen/source_service/v2/source";
 import { generatorSource } from "./generator-source";
 
 const served = serveForTests(
@@ -210,5 +216,39 @@ describe("generator source over gRPC", () => {
       const resumed = await read(config, { maxBatchSize: 40, checkpoint });
       expect(ids(resumed)).toEqual(ids(cut).slice(eventsIn(cut[0] as SourceBatch).length));
     });
+  });
+});
+
+describe("generator source over event v2", () => {
+  const servedV2 = serveForTests(
+    serveSource,
+    generatorSource,
+    { service: SourceServiceServiceV2, packageDir: join(__dirname, "..") },
+    SourceServiceClientV2,
+  );
+  const batchBytes = (events: CloudEvent[]): number => CloudEventBatch.encode({ events }).finish().length;
+  const eventsIn = (batch: SourceBatchV2): CloudEvent[] => batch.batch?.events ?? [];
+
+  it("cuts batches where their v2 encoding, not their v1 one, would pass ReadStart.maxBatchBytes", async () => {
+    const limit = 3000;
+    const read = new SourceReadStream(
+      servedV2.client,
+      { count: 250, payload: { size: 200 } },
+      // No cut by count: every cut below is one by bytes.
+      { credits: 100, maxBatchSize: 1000, maxBatchBytes: limit, stageId: "gen" },
+    );
+    const { batches } = (await read.untilExhausted()) as unknown as { batches: SourceBatchV2[] };
+    await read.end();
+    expect(batches.length).toBeGreaterThan(20);
+    batches.forEach((batch, i) => {
+      expect(batchBytes(eventsIn(batch))).toBeLessThanOrEqual(limit);
+      const following = batches[i + 1];
+      if (following === undefined) return;
+      // Cut by the v1 size (each event a few bytes smaller or larger in v2), one of these fails.
+      expect(batchBytes([...eventsIn(batch), ...eventsIn(following).slice(0, 1)])).toBeGreaterThan(limit);
+    });
+    expect(batches.flatMap((batch) => eventsIn(batch).map((event) => event.id))).toEqual(
+      Array.from({ length: 250 }, (_, i) => `gen-${i + 1}`),
+    );
   });
 });

@@ -58,7 +58,7 @@ export const generatorSource: SourceDefinition<GeneratorConfig> = {
       lingerMs: context.lingerMs,
       signal: context.signal,
     });
-    const limit = new BatchByteLimit(context.maxBatchBytes);
+    const limit = new BatchByteLimit(context);
     // Every event of the stream shares its source, type and content type: the SDK builds one event
     // with them, and each event is a copy of it with its own id, subject, time and payload (a copy
     // costs far less than building an event from its parts, for every event).

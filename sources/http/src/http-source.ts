@@ -74,7 +74,7 @@ export const httpSource: SourceDefinition<HttpSourceConfig> = {
     });
     logger.info({ stage: context.stageId, port: server.port, url: server.url }, LISTENING_MESSAGE);
     try {
-      const limit = new BatchByteLimit(context.maxBatchBytes);
+      const limit = new BatchByteLimit(context);
       let batch = 0;
       while (!context.signal.aborted) {
         await window.ready(maxSize, context.lingerMs, context.signal);

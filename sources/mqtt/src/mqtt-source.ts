@@ -83,7 +83,7 @@ export const mqttSource: SourceDefinition<MqttSourceConfig> = {
       cloudEvents: config.cloudEvents,
     };
     try {
-      const limit = new BatchByteLimit(context.maxBatchBytes);
+      const limit = new BatchByteLimit(context);
       // The index of the last message in a batch; the message the byte limit held back comes first next.
       let heldIndex = 0;
       let through = 0;

@@ -141,7 +141,7 @@ export const natsSource: SourceDefinition<NatsSourceConfig> = {
       keepAlive.unref();
 
       const consumer = await nc.jetstream().consumers.get(config.stream, consumerName);
-      const limit = new BatchByteLimit(context.maxBatchBytes);
+      const limit = new BatchByteLimit(context);
       let batchNumber = 0;
       while (!context.signal.aborted) {
         const events = limit.startBatch();

@@ -57,7 +57,7 @@ export async function* readChanges(
   try {
     await stream.start();
     streams.set(slot, stream);
-    const limit = new BatchByteLimit(context.maxBatchBytes);
+    const limit = new BatchByteLimit(context);
     let emitted: CdcPosition = { slot, lsn: start };
     let heldPosition: CdcPosition | undefined;
     let transaction: OpenTransaction | undefined;

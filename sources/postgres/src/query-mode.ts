@@ -28,7 +28,7 @@ export async function* readTableRows(
   try {
     const resumed = resumedQueryCheckpoint(context.checkpoint, reader.table.name, cursorColumns);
     const maxSize = context.maxBatchSize > 0 ? context.maxBatchSize : DEFAULT_BATCH_SIZE;
-    const limit = new BatchByteLimit(context.maxBatchBytes);
+    const limit = new BatchByteLimit(context);
     // Rows read from the table and not yet emitted (the rest of a page a byte limit cut short).
     const fetched: TableRow[] = [];
     let readUpTo = resumed?.cursor;

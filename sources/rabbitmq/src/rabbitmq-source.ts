@@ -55,7 +55,7 @@ export const rabbitmqSource: SourceDefinition<RabbitmqSourceConfig> = {
     const defaults = messageDefaults(config);
     let exhausted = false;
     try {
-      const limit = new BatchByteLimit(context.maxBatchBytes);
+      const limit = new BatchByteLimit(context);
       // The delivery tag of the event the byte limit kept back for the next batch.
       let heldTag: number | undefined;
       for (;;) {

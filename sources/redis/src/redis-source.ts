@@ -52,7 +52,7 @@ export const redisSource: SourceDefinition<RedisSourceConfig> = {
         type: config.type,
       };
       const maxSize = context.maxBatchSize > 0 ? context.maxBatchSize : DEFAULT_BATCH_SIZE;
-      const limit = new BatchByteLimit(context.maxBatchBytes);
+      const limit = new BatchByteLimit(context);
       let held: string | undefined;
       let batch = 0;
       while (!context.signal.aborted) {
