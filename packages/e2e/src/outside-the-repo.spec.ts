@@ -293,7 +293,7 @@ describe("a service in its own repository, with Flow installed from packed tarba
     );
     expect(scaffolded).toContain("created   ../upper (flow-processor-upper), a git repository of its own");
     expect(scaffolded).toMatch(
-      /^vendored {2}proto\/processor_service\/v1 \(processor_service@\^1: 1\.\d+\.\d+\)$/m,
+      /^vendored {2}proto\/processor_service\/v2 \(processor_service@\^2: 2\.\d+\.\d+\)$/m,
     );
     const upper = join(top, "upper");
     const ledger = readFileSync(join(upper, "proto-releases.yaml"), "utf8");
@@ -310,7 +310,7 @@ describe("a service in its own repository, with Flow installed from packed tarba
 
     // vendor --check, buf generate, tsc; then the generated test.
     run("npm", ["run", "build"], upper, env);
-    expect(existsSync(join(upper, "src", "gen", "processor_service", "v1", "processor.ts"))).toBe(true);
+    expect(existsSync(join(upper, "src", "gen", "processor_service", "v2", "processor.ts"))).toBe(true);
     expect(existsSync(join(upper, "dist", "main.js"))).toBe(true);
     const tested = run("npm", ["test"], upper, env);
     expect(tested).toMatch(/Tests: +2 passed, 2 total/);
@@ -327,12 +327,12 @@ describe("a service in its own repository, with Flow installed from packed tarba
     expect(new Set(events.map((event) => event.id)).size).toBe(100);
 
     // A vendored copy edited by hand fails the build's first step, naming the file.
-    const contract = join(upper, "proto", "processor_service", "v1", "processor.proto");
+    const contract = join(upper, "proto", "processor_service", "v2", "processor.proto");
     writeFileSync(contract, `${readFileSync(contract, "utf8")}// edited\n`);
     const broken = spawnSync("npm", ["run", "build"], { cwd: upper, env, encoding: "utf8" });
     expect(broken.status).not.toBe(0);
     expect(broken.stderr).toMatch(
-      /proto\/processor_service\/v1\/processor\.proto:\d+:\d+: edited in the vendored copy/,
+      /proto\/processor_service\/v2\/processor\.proto:\d+:\d+: edited in the vendored copy/,
     );
   }, 900_000);
 });
