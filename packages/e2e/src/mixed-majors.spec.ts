@@ -63,7 +63,7 @@ async function runChain(
   name: string,
   [source, processor, consumer]: [Stage, Stage, Stage],
   options: { head?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<RunSummary> {
+): Promise<{ summary: RunSummary; file: string }> {
   const file = dir.file(
     `${name}.yaml`,
     [
@@ -85,7 +85,40 @@ async function runChain(
     code: 0,
     stderr: "",
   });
-  return JSON.parse(result.stdout) as RunSummary;
+  return { summary: JSON.parse(result.stdout) as RunSummary, file };
+}
+
+const FAMILY_CONTRACTS = ["source_service", "processor_service", "consumer_service"] as const;
+
+/**
+ * What `flow describe` (each stage, as the pipeline finds it) and `flow status` (the run) say each
+ * stage spoke, in text and in --json: the majors `spoken`, in stage order.
+ */
+async function expectMajorsShown(
+  dir: ReturnType<typeof tempDir>,
+  file: string,
+  stages: Stage[],
+  spoken: number[],
+  env?: NodeJS.ProcessEnv,
+): Promise<void> {
+  const cli = (args: string[]) => runFlow(args, { cwd: dir.path, env });
+  const expected = Object.fromEntries(stages.map((stage, index) => [stage.id, spoken[index]]));
+  const described: Record<string, unknown> = {};
+  for (const [index, stage] of stages.entries()) {
+    const contract = `${FAMILY_CONTRACTS[index]} v${spoken[index]}`;
+    const text = await cli(["describe", stage.id, "-f", file]);
+    const json = await cli(["describe", stage.id, "-f", file, "--json"]);
+    expect(text.stdout).toContain(`speaks with this core: ${contract} (`);
+    described[stage.id] = (JSON.parse(json.stdout) as { negotiated: { major: number } }).negotiated.major;
+  }
+  expect(described).toEqual(expected);
+
+  // This pipeline's runs only (the folder's state store also has the other tests' runs).
+  const status = JSON.parse((await cli(["status", file, "--json"])).stdout) as { runs: RunSummary[] };
+  expect(status.runs.map(majors)).toEqual([expected]);
+  const text = (await cli(["status", file])).stdout;
+  for (const [id, major] of Object.entries(expected))
+    expect(text).toMatch(new RegExp(`^ +${id} .* contract v${major}$`, "m"));
 }
 
 const majors = (summary: RunSummary) =>
@@ -157,7 +190,7 @@ describe("an edge between contract majors converts, and every event arrives inta
     async (_name, { outer, inner }, spoken) => {
       const name = `typed-${spoken.join("")}`;
       const out = join(dir.path, `${name}.jsonl`);
-      const summary = await runChain(dir, name, [
+      const stages: [Stage, Stage, Stage] = [
         { id: "typed", command: TYPED_SOURCE, major: outer },
         { id: "keep", command: FILTER, major: inner, config: KEEP_ALL },
         {
@@ -166,10 +199,12 @@ describe("an edge between contract majors converts, and every event arrives inta
           major: outer,
           config: `{ path: ${JSON.stringify(out)}, format: records }`,
         },
-      ]);
+      ];
+      const { summary, file } = await runChain(dir, name, stages);
       expect(majors(summary)).toEqual({ typed: spoken[0], keep: spoken[1], rec: spoken[2] });
       expect(byId(records(out))).toEqual(sent());
       expect(deadLetters(dir.path)).toEqual([]);
+      await expectMajorsShown(dir, file, stages, spoken);
     },
     60_000,
   );
@@ -180,7 +215,7 @@ describe("an edge between contract majors converts, and every event arrives inta
       const name = `jsonl-${spoken.join("")}`;
       const input = dir.file(`${name}-in.jsonl`, `${JSONL_EVENTS.join("\n")}\n`);
       const out = join(dir.path, `${name}-out.jsonl`);
-      const summary = await runChain(dir, name, [
+      const { summary } = await runChain(dir, name, [
         {
           id: "file",
           command: SOURCE_FILE,
@@ -232,21 +267,17 @@ withMachineRequirement(
     it("Python v1 source -> v2 processor -> Python v1 consumer: every event arrives as the source made it", async () => {
       const total = 250;
       const out = join(dir.path, "counted.jsonl");
-      const summary = await runChain(
-        dir,
-        "python-counter",
-        [
-          {
-            id: "count",
-            command: python("counter_source.py"),
-            config: `{ count: ${total}, idPrefix: "c-" }`,
-          },
-          { id: "keep", command: FILTER, config: `{ expression: "data.n > 0" }` },
-          { id: "out", command: python("jsonl_consumer.py"), config: `{ path: ${JSON.stringify(out)} }` },
-        ],
-        { head: "defaults: { batch: { maxSize: 100 } }", env },
-      );
+      const stages: [Stage, Stage, Stage] = [
+        { id: "count", command: python("counter_source.py"), config: `{ count: ${total}, idPrefix: "c-" }` },
+        { id: "keep", command: FILTER, config: `{ expression: "data.n > 0" }` },
+        { id: "out", command: python("jsonl_consumer.py"), config: `{ path: ${JSON.stringify(out)} }` },
+      ];
+      const { summary, file } = await runChain(dir, "python-counter", stages, {
+        head: "defaults: { batch: { maxSize: 100 } }",
+        env,
+      });
       expect(majors(summary)).toEqual({ count: 1, keep: 2, out: 1 });
+      await expectMajorsShown(dir, file, stages, [1, 2, 1], env);
 
       const events = lines(out).map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(events.map((event) => event.id)).toEqual(
@@ -268,7 +299,7 @@ withMachineRequirement(
 
     it("v2 source -> Python v1 processor -> v2 consumer: intact, and its dead letters too", async () => {
       const out = join(dir.path, "upper.jsonl");
-      const summary = await runChain(
+      const { summary } = await runChain(
         dir,
         "python-upper",
         [
