@@ -9,6 +9,13 @@ export interface CheckResult {
   why: string;
   /** How to fix a failure (empty for a pass or a skip). */
   fix: string;
+  /**
+   * The family contract and major a check of one contract major was run on (`processor_service`,
+   * 2); absent for checks of the service as a whole (handshake, health, lifecycle). The same `id`
+   * comes once per major a service serves.
+   */
+  contract?: string;
+  major?: number;
 }
 
 export function pass(id: string, why: string): CheckResult {
@@ -27,4 +34,9 @@ export function skip(id: string, why: string): CheckResult {
 export function failFromError(id: string, error: unknown, fix: string): CheckResult {
   const details = (error as { details?: string }).details;
   return fail(id, details || (error instanceof Error ? error.message : String(error)), fix);
+}
+
+/** Results of checks run on one contract major, marked with it. */
+export function onMajor(contract: string, major: number, results: CheckResult[]): CheckResult[] {
+  return results.map((result) => ({ ...result, contract, major }));
 }

@@ -1,11 +1,17 @@
 import type { FamilyName } from "@flow/sdk/internal";
 import type { ComponentDescriptor } from "../gen/component/v1/component";
 import type { ConformConfig } from "./conform-config";
+import type { EventMajor } from "./event-majors";
 import type { ServiceInstance } from "./service-launcher";
 
-/** What every check after Describe works from. */
+/** What every check after Describe works from: one service, spoken to at one contract major. */
 export interface ConformContext {
   family: FamilyName;
+  /** The family contract major the checks speak (the gRPC service `…<family>_service.v<major>`). */
+  major: number;
+  /** The events of that major (event v1 for major 1, event v2 for major 2). */
+  events: EventMajor;
+  /** What Describe at that major answered. */
   component: ComponentDescriptor;
   instance: ServiceInstance;
   /** The conformance config, placeholders already replaced for this scenario. */

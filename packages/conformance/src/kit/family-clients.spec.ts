@@ -1,10 +1,19 @@
+import { CORE_CONTRACTS } from "@flow/core";
 import * as grpc from "@grpc/grpc-js";
 import {
   ConfigureResponse,
   ConsumerServiceService,
   DescribeResponse,
 } from "../gen/consumer_service/v1/consumer";
-import { describe as describeService, familyClient } from "./family-clients";
+import {
+  ALL_KIT_MAJORS,
+  describeAt,
+  describe as describeService,
+  type FamilyClient,
+  familyClient,
+  KIT_CONTRACTS,
+  kitMajors,
+} from "./family-clients";
 
 /** A consumer_service server whose Describe names it, on `port` (0: one the OS gives). */
 async function consumerNamed(name: string, port: number): Promise<{ server: grpc.Server; port: number }> {
@@ -24,8 +33,8 @@ async function consumerNamed(name: string, port: number): Promise<{ server: grpc
   return { server, port: bound };
 }
 
-const describeOn = (client: ReturnType<typeof familyClient<"consumer">>): Promise<unknown> =>
-  new Promise((resolve) => client.describe({}, (error) => resolve(error)));
+const describeOn = (client: FamilyClient): Promise<unknown> =>
+  new Promise((resolve) => client.describe({}, new grpc.Metadata(), {}, (error) => resolve(error)));
 
 // The kit starts a service again and again, each on a port the OS gives it, and a new one may get
 // the port of one the kit just killed while a channel of an earlier check still knows that port.
@@ -48,5 +57,25 @@ it("dials a service on the port of a dead one afresh, not through the dead one's
     }
   } finally {
     earlier.close();
+  }
+});
+
+it("speaks every family contract major Core speaks, named from the generated code", () => {
+  for (const family of ["source", "processor", "consumer"] as const)
+    expect({ name: `${family}_service`, majors: kitMajors(family) }).toEqual(CORE_CONTRACTS[family]);
+  expect(ALL_KIT_MAJORS).toEqual([1, 2]);
+  expect(KIT_CONTRACTS.find((c) => c.family === "consumer" && c.major === 2)?.service).toBe(
+    "flow.microservices.consumer_service.v2.ConsumerService",
+  );
+});
+
+it("tells a major the service does not serve (UNIMPLEMENTED) from one it serves", async () => {
+  const v1Only = await consumerNamed("v1-only", 0);
+  const target = `127.0.0.1:${v1Only.port}`;
+  try {
+    expect(await describeAt("consumer", target, 1, 10_000)).toMatchObject({ component: { name: "v1-only" } });
+    expect(await describeAt("consumer", target, 2, 10_000)).toEqual({ unimplemented: true });
+  } finally {
+    v1Only.server.forceShutdown();
   }
 });

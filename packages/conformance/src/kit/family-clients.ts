@@ -1,21 +1,95 @@
 import { type FamilyName, FLOW_CHANNEL_OPTIONS } from "@flow/sdk/internal";
 import * as grpc from "@grpc/grpc-js";
 import type { ComponentDescriptor } from "../gen/component/v1/component";
-import { ConsumerServiceClient } from "../gen/consumer_service/v1/consumer";
-import { ProcessorServiceClient } from "../gen/processor_service/v1/processor";
-import { SourceServiceClient } from "../gen/source_service/v1/source";
+import * as consumerV1 from "../gen/consumer_service/v1/consumer";
+import * as consumerV2 from "../gen/consumer_service/v2/consumer";
+import * as processorV1 from "../gen/processor_service/v1/processor";
+import * as processorV2 from "../gen/processor_service/v2/processor";
+import * as sourceV1 from "../gen/source_service/v1/source";
+import * as sourceV2 from "../gen/source_service/v2/source";
 
-/** The fully qualified gRPC service of each family contract (v1). */
-export const FAMILY_SERVICE: Record<FamilyName, string> = {
-  source: "flow.microservices.source_service.v1.SourceService",
-  processor: "flow.microservices.processor_service.v1.ProcessorService",
-  consumer: "flow.microservices.consumer_service.v1.ConsumerService",
+/** A generated client constructor (ts-proto's `XServiceClient`). */
+type ClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: Partial<grpc.ClientOptions>,
+) => grpc.Client;
+
+/**
+ * Every family contract major the kit has generated code for: the generated modules themselves.
+ * The name and major of each come from its package (`flow.microservices.<name>.v<major>`), never
+ * typed by hand, so vendoring a major and adding its module here is all it takes for the kit to
+ * check it.
+ */
+const GENERATED: Record<FamilyName, { protobufPackage: string; client: unknown }[]> = {
+  source: [
+    { protobufPackage: sourceV1.protobufPackage, client: sourceV1.SourceServiceClient },
+    { protobufPackage: sourceV2.protobufPackage, client: sourceV2.SourceServiceClient },
+  ],
+  processor: [
+    { protobufPackage: processorV1.protobufPackage, client: processorV1.ProcessorServiceClient },
+    { protobufPackage: processorV2.protobufPackage, client: processorV2.ProcessorServiceClient },
+  ],
+  consumer: [
+    { protobufPackage: consumerV1.protobufPackage, client: consumerV1.ConsumerServiceClient },
+    { protobufPackage: consumerV2.protobufPackage, client: consumerV2.ConsumerServiceClient },
+  ],
 };
 
-export interface FamilyClients {
-  source: SourceServiceClient;
-  processor: ProcessorServiceClient;
-  consumer: ConsumerServiceClient;
+/** One major of one family contract as the kit speaks it. */
+export interface KitContract {
+  family: FamilyName;
+  /** e.g. "processor_service" */
+  name: string;
+  major: number;
+  /** The fully qualified gRPC service, e.g. `flow.microservices.processor_service.v2.ProcessorService`. */
+  service: string;
+  client: ClientConstructor;
+}
+
+/** `flow.microservices.processor_service.v2` → { name: "processor_service", major: 2 }. */
+export function contractOfPackage(protobufPackage: string): { name: string; major: number } {
+  const found = /^flow\.microservices\.([a-z][a-z0-9_]*)\.v(\d+)$/.exec(protobufPackage);
+  if (!found) throw new Error(`not a Flow contract package: ${protobufPackage}`);
+  return { name: found[1] as string, major: Number(found[2]) };
+}
+
+/** Every family contract major the kit speaks, lowest major first within each family. */
+export const KIT_CONTRACTS: readonly KitContract[] = Object.entries(GENERATED).flatMap(([family, modules]) =>
+  modules
+    .map((module) => ({
+      family: family as FamilyName,
+      ...contractOfPackage(module.protobufPackage),
+      // grpc-js's generic client constructor carries the fully qualified service name.
+      service: (module.client as { serviceName: string }).serviceName,
+      client: module.client as ClientConstructor,
+    }))
+    .sort((a, b) => a.major - b.major),
+);
+
+/** The majors the kit speaks with a family, lowest first. */
+export function kitMajors(family: FamilyName): number[] {
+  return KIT_CONTRACTS.filter((contract) => contract.family === family).map((contract) => contract.major);
+}
+
+/**
+ * Every major the kit speaks with some family, lowest first: what it offers a service it starts
+ * in FLOW_CONTRACT_MAJORS, as Core offers every major it speaks to a service of unknown family.
+ */
+export const ALL_KIT_MAJORS: readonly number[] = [...new Set(KIT_CONTRACTS.map((c) => c.major))].sort(
+  (a, b) => a - b,
+);
+
+/** The kit's contract of `family` at `major`; throws for one it does not speak. */
+export function kitContract(family: FamilyName, major: number): KitContract {
+  const found = KIT_CONTRACTS.find((contract) => contract.family === family && contract.major === major);
+  if (!found) throw new Error(`the kit does not speak ${family}_service v${major}`);
+  return found;
+}
+
+/** How a contract major reads in report lines: `processor_service v2`. */
+export function contractLabel(family: FamilyName, major: number): string {
+  return `${family}_service v${major}`;
 }
 
 /**
@@ -29,20 +103,11 @@ export const KIT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.use_local_subchannel_pool": 1,
 };
 
-export function familyClient<F extends FamilyName>(family: F, target: string): FamilyClients[F] {
-  const constructors = {
-    source: SourceServiceClient,
-    processor: ProcessorServiceClient,
-    consumer: ConsumerServiceClient,
-  };
-  return new constructors[family](
-    target,
-    grpc.credentials.createInsecure(),
-    KIT_CHANNEL_OPTIONS,
-  ) as FamilyClients[F];
-}
-
-interface UnaryClient {
+/**
+ * The family's data stream and unary calls at one major. Every major's messages have the same
+ * shape (and field numbers); only the events inside differ (see event-majors.ts).
+ */
+export interface FamilyClient extends grpc.Client {
   describe(
     request: object,
     metadata: grpc.Metadata,
@@ -53,35 +118,57 @@ interface UnaryClient {
     request: { configJson: string; validateOnly: boolean; stageId: string },
     metadata: grpc.Metadata,
     options: Partial<grpc.CallOptions>,
-    callback: (
-      error: grpc.ServiceError | null,
-      response: { accepted: boolean; issues: { path: string; message: string; severity: number }[] },
-    ) => void,
+    callback: (error: grpc.ServiceError | null, response: ConfigureAnswer) => void,
   ): unknown;
+  read(): grpc.ClientDuplexStream<unknown, unknown>;
+  process(): grpc.ClientDuplexStream<unknown, unknown>;
+  write(): grpc.ClientDuplexStream<unknown, unknown>;
+}
+
+/** A client of the family's contract at `major` (default: the lowest, v1). */
+export function familyClient(family: FamilyName, target: string, major = 1): FamilyClient {
+  const Client = kitContract(family, major).client;
+  return new Client(target, grpc.credentials.createInsecure(), KIT_CHANNEL_OPTIONS) as FamilyClient;
 }
 
 const deadline = (ms: number): Partial<grpc.CallOptions> => ({ deadline: new Date(Date.now() + ms) });
 
-/** Describe on the family's contract. */
+/** Describe on the family's contract at `major`. */
 export function describe(
   family: FamilyName,
   target: string,
   timeoutMs: number,
+  major = 1,
 ): Promise<ComponentDescriptor> {
-  const client = familyClient(family, target);
+  const client = familyClient(family, target, major);
   return new Promise<ComponentDescriptor>((resolve, reject) =>
-    (client as unknown as UnaryClient).describe(
-      {},
-      new grpc.Metadata(),
-      deadline(timeoutMs),
-      (error, response) =>
-        error
-          ? reject(error)
-          : response.component
-            ? resolve(response.component)
-            : reject(new Error("Describe answered no component")),
+    client.describe({}, new grpc.Metadata(), deadline(timeoutMs), (error, response) =>
+      error
+        ? reject(error)
+        : response.component
+          ? resolve(response.component)
+          : reject(new Error("Describe answered no component")),
     ),
   ).finally(() => client.close());
+}
+
+/** What Describe at one major found: the descriptor, that the major is not served, or the error. */
+export type DescribeAnswer = { component: ComponentDescriptor } | { unimplemented: true } | { error: string };
+
+/** Describe at `major`; UNIMPLEMENTED says the service does not serve that major (as Core reads it). */
+export async function describeAt(
+  family: FamilyName,
+  target: string,
+  major: number,
+  timeoutMs: number,
+): Promise<DescribeAnswer> {
+  try {
+    return { component: await describe(family, target, timeoutMs, major) };
+  } catch (error) {
+    const failure = error as grpc.ServiceError;
+    if (failure.code === grpc.status.UNIMPLEMENTED) return { unimplemented: true };
+    return { error: failure.details || failure.message };
+  }
 }
 
 export interface ConfigureAnswer {
@@ -89,16 +176,17 @@ export interface ConfigureAnswer {
   issues: { path: string; message: string; severity: number }[];
 }
 
-/** Configure with validate_only on the family's contract. */
+/** Configure with validate_only on the family's contract at `major`. */
 export function validateConfig(
   family: FamilyName,
   target: string,
   config: unknown,
   timeoutMs: number,
+  major = 1,
 ): Promise<ConfigureAnswer> {
-  const client = familyClient(family, target);
+  const client = familyClient(family, target, major);
   return new Promise<ConfigureAnswer>((resolve, reject) =>
-    (client as unknown as UnaryClient).configure(
+    client.configure(
       { configJson: JSON.stringify(config), validateOnly: true, stageId: "conform" },
       new grpc.Metadata(),
       deadline(timeoutMs),

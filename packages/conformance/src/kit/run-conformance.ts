@@ -1,7 +1,6 @@
 import type { ServiceLocator } from "@flow/core";
-import { FAMILY_NAMES, type FamilyName } from "@flow/sdk/internal";
-import type { ComponentDescriptor } from "../gen/component/v1/component";
-import { type CheckResult, fail, failFromError, skip } from "./check-result";
+import type { FamilyName } from "@flow/sdk/internal";
+import { type CheckResult, fail, failFromError, onMajor, skip } from "./check-result";
 import { configureChecks } from "./checks/configure-checks";
 import { consumerChecks } from "./checks/consumer-checks";
 import { replayCrashCheck, sourceCrashCheck } from "./checks/crash-checks";
@@ -10,13 +9,16 @@ import { handshakeContractCheck, handshakeLineChecks } from "./checks/handshake-
 import { healthChecks } from "./checks/health-checks";
 import { sigtermCheck, stdinCheck } from "./checks/lifecycle-checks";
 import { processorChecks } from "./checks/processor-checks";
-import { reflectionChecks } from "./checks/reflection-checks";
+import { listServices, reflectionCallCheck, reflectionListCheck } from "./checks/reflection-checks";
 import { sourceChecks } from "./checks/source-checks";
 import { type ConformConfig, loadConformConfig } from "./conform-config";
 import type { ConformContext } from "./conform-context";
-import { describe } from "./family-clients";
+import { eventMajor } from "./event-majors";
+import { ALL_KIT_MAJORS } from "./family-clients";
 import { openScenario, type Scenario } from "./scenario";
+import { describedMajors, findService, servedMajors, servedMajorsCheck } from "./served-majors";
 import { type ServiceInstance, ServiceLauncher } from "./service-launcher";
+import { SpareInstance, sameEnvironment } from "./spare-instance";
 
 export interface ConformOptions {
   locator: ServiceLocator;
@@ -42,9 +44,11 @@ export interface ConformReport {
 }
 
 /**
- * Runs every check against one service: handshake, Describe, Configure, health, reflection,
- * the family's data plane, then (for a service the kit starts) stdin and SIGTERM lifecycle and
- * the crash-consistency scenarios. Never throws for what the service does; a check fails instead.
+ * Runs every check against one service: the handshake, the majors of its contract it serves,
+ * health, reflection, then at each served major the kit speaks Describe, Configure and the
+ * family's data plane, then (for a service the kit starts) the stdin and SIGTERM lifecycle and,
+ * at each served major, the crash-consistency scenarios. Never throws for what the service does;
+ * a check fails instead.
  */
 export async function runConformance(options: ConformOptions): Promise<ConformReport> {
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
@@ -82,8 +86,10 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     report(failFromError("config.setup", error, `fix "setup" in ${raw.origin}`));
     return done();
   }
-  let component: ComponentDescriptor | undefined;
+  const spare = new SpareInstance(launcher);
   let family: FamilyName | undefined;
+  const contexts: ConformContext[] = [];
+  let lifecycleMajor: number | undefined;
   try {
     const started = await launcher.start(scenario.config.env);
     report(...handshakeLineChecks(started.observation, handshakeTimeoutMs));
@@ -99,31 +105,83 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
         );
       return done();
     }
+    let kept = false;
     try {
-      ({ family, component } = await describeService(instance, timeoutMs));
-    } catch (error) {
+      const found = await findService(instance, timeoutMs);
+      if ("problem" in found) {
+        report(
+          fail(
+            "describe.answers",
+            found.problem,
+            `serve Describe on your family's contract (source_service, processor_service or consumer_service) at a major the kit speaks (${ALL_KIT_MAJORS.map((major) => `v${major}`).join(", ")})`,
+          ),
+        );
+        return done();
+      }
+      family = found.family;
+      const listing = await listServices(instance.target);
+      const served = servedMajors(found);
+      const described = describedMajors(found, served);
+      report(servedMajorsCheck(found, served, listing));
       report(
-        failFromError(
-          "describe.answers",
-          error,
-          "serve Describe on your family's contract (source_service, processor_service or consumer_service v1)",
-        ),
+        handshakeContractCheck(started.observation?.line, family, served, launcher.offeredMajors, described),
       );
-      await instance.stop();
-      return done();
+      report(...(await healthChecks(instance.target, timeoutMs)));
+      report(reflectionListCheck(family, served, listing));
+      for (const major of served) {
+        const component = described.get(major);
+        const answer = found.answers.get(major);
+        if (!component) {
+          report(
+            ...onMajor(contractName(family), major, [
+              fail(
+                "describe.answers",
+                answer && "error" in answer ? answer.error : "Describe gave no answer",
+                "serve Describe (and the rest of the contract) on every major you serve",
+              ),
+            ]),
+          );
+          continue;
+        }
+        const context: ConformContext = {
+          family,
+          major,
+          events: eventMajor(major),
+          component,
+          instance,
+          config: scenario.config,
+          timeoutMs,
+        };
+        report(
+          ...onMajor(contractName(family), major, [
+            ...describeChecks(family, major, component),
+            ...(await configureChecks(context)),
+            await reflectionCallCheck(family, major, instance.target, component),
+          ]),
+        );
+        const first = contexts.length === 0;
+        contexts.push(context);
+        report(...onMajor(contractName(family), major, await dataPlaneOf(context, first)));
+      }
+      lifecycleMajor = instance.handshake?.major;
+      if (launcher.spawns) {
+        // The lifecycle and crash checks start the service again and again: this one goes on
+        // serving the first of them.
+        await spare.keep(instance, scenario.config.env);
+        kept = true;
+      }
+    } finally {
+      if (!kept) await instance.stop();
     }
-    const context: ConformContext = { family, component, instance, config: scenario.config, timeoutMs };
-    report(handshakeContractCheck(started.observation?.line, component));
-    report(...describeChecks(family, component));
-    report(...(await configureChecks(context)));
-    report(...(await healthChecks(instance.target, timeoutMs)));
-    report(...(await reflectionChecks(family, instance.target, component)));
-    report(...(await dataPlane(context, scenario)));
-    await instance.stop();
   } finally {
     await scenario.close();
   }
-  const summary = { name: component.name, version: component.version, family };
+  const primary = contexts.find((context) => context.major === lifecycleMajor) ?? contexts.at(-1);
+  if (!family || !primary) {
+    await spare.close();
+    return done();
+  }
+  const summary = { name: primary.component.name, version: primary.component.version, family };
 
   if (!launcher.spawns) {
     report(
@@ -134,96 +192,131 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     );
     return done(summary);
   }
+  /**
+   * Runs one lifecycle or crash check in a scenario of its own, on the spare instance or a new one;
+   * a check that passes with an instance still running leaves it as the spare for the next.
+   */
   const fresh = async (
+    id: string,
+    on: ConformContext,
+    marked: boolean,
     body: (
       context: ConformContext,
       scenario: Scenario,
       restart: () => Promise<ServiceInstance | undefined>,
     ) => Promise<CheckResult>,
-    id: string,
   ): Promise<void> => {
+    const mark = (result: CheckResult): CheckResult[] =>
+      marked ? onMajor(contractName(on.family), on.major, [result]) : [result];
     let world: Scenario | undefined;
     try {
       world = await openScenario(raw, launcher.workDir);
-      const scenarioWorld = world;
-      const restart = async () => (await launcher.start(scenarioWorld.config.env)).instance;
-      const started = await launcher.start(world.config.env);
+      const env = world.config.env;
+      const started = await spare.take(env);
       const instance = started.instance;
       if (!instance) {
         const stderr = started.observation?.stderrTail.at(-1);
         report(
-          fail(
-            id,
-            `the service did not start for this check: ${started.problem ?? "no instance"}${stderr ? `; last stderr line: ${stderr}` : ""}`,
-            "see the handshake checks above",
+          ...mark(
+            fail(
+              id,
+              `the service did not start for this check: ${started.problem ?? "no instance"}${stderr ? `; last stderr line: ${stderr}` : ""}`,
+              "see the handshake checks above",
+            ),
           ),
         );
         return;
       }
-      const context: ConformContext = {
-        family: family as FamilyName,
-        component: component as ComponentDescriptor,
-        instance,
-        config: world.config,
-        timeoutMs,
+      const instances = [instance];
+      const restart = async () => {
+        const again = (await launcher.start(env)).instance;
+        if (again) instances.push(again);
+        return again;
       };
+      let result: CheckResult | undefined;
       try {
-        report(await body(context, world, restart));
+        result = await body({ ...on, instance, config: world.config }, world, restart);
+        report(...mark(result));
       } finally {
-        if (instance.process?.running) await instance.process.kill();
+        const running = instances.filter((candidate) => candidate.process?.running);
+        const next = result !== undefined && result.status !== "fail" ? running.at(-1) : undefined;
+        for (const other of running) if (other !== next) await other.process?.kill();
+        if (next) await spare.keep(next, env);
       }
     } catch (error) {
-      report(failFromError(id, error, "see the message"));
+      report(...mark(failFromError(id, error, "see the message")));
     } finally {
       await world?.close();
     }
   };
-  await fresh(
-    (context) => stdinCheck(context.instance.process as NonNullable<ServiceInstance["process"]>),
-    "lifecycle.stdin",
-  );
-  await fresh((context, world) => sigtermCheck(context, world), "lifecycle.sigterm");
-  if (!raw.crash) {
-    report(skip("crash", `"crash": false in ${raw.origin}`));
-  } else if (family === "source") {
-    await fresh(
-      (context, world, restart) => sourceCrashCheck(context, world, "mid-batch", restart),
-      "crash.mid-batch",
+  try {
+    await fresh("lifecycle.stdin", primary, false, (context) =>
+      stdinCheck(context.instance.process as NonNullable<ServiceInstance["process"]>),
     );
-    await fresh(
-      (context, world, restart) => sourceCrashCheck(context, world, "mid-commit", restart),
-      "crash.mid-commit",
-    );
-  } else {
-    await fresh((context, _world, restart) => replayCrashCheck(context, restart), "crash.mid-batch");
+    if (!raw.crash) {
+      report(skip("crash", `"crash": false in ${raw.origin}`));
+    } else {
+      for (const context of contexts) {
+        if (family === "source") {
+          for (const moment of ["mid-batch", "mid-commit"] as const)
+            await fresh(`crash.${moment}`, context, true, (scoped, world, restart) =>
+              sourceCrashCheck(scoped, world, moment, restart),
+            );
+        } else {
+          await fresh("crash.mid-batch", context, true, (scoped, _world, restart) =>
+            replayCrashCheck(scoped, restart),
+          );
+        }
+      }
+    }
+    await fresh("lifecycle.sigterm", primary, false, (context, world) => sigtermCheck(context, world));
+  } finally {
+    await spare.close();
   }
   return done(summary);
+
+  /**
+   * The data plane at one major. A source reads the keys of a scenario once, so each major after
+   * the first reads a scenario of its own (from the same instance, when the scenario's environment
+   * is the same); processors and consumers take every major's batches in the one scenario.
+   */
+  async function dataPlaneOf(context: ConformContext, first: boolean): Promise<CheckResult[]> {
+    if (first || context.family !== "source") return dataPlane(context, scenario);
+    let world: Scenario;
+    try {
+      world = await openScenario(raw, launcher.workDir);
+    } catch (error) {
+      return [failFromError("config.setup", error, `fix "setup" in ${raw.origin}`)];
+    }
+    try {
+      if (!launcher.spawns || sameEnvironment(scenario.config.env, world.config.env))
+        return await dataPlane({ ...context, config: world.config }, world);
+      const started = await launcher.start(world.config.env);
+      if (!started.instance)
+        return [
+          fail(
+            "data.events",
+            `the service did not start for this major's scenario: ${started.problem ?? "no instance"}`,
+            "see the handshake checks above",
+          ),
+        ];
+      try {
+        return await dataPlane({ ...context, instance: started.instance, config: world.config }, world);
+      } finally {
+        await started.instance.stop();
+      }
+    } finally {
+      await world.close();
+    }
+  }
 }
+
+const contractName = (family: FamilyName): string => `${family}_service`;
 
 function dataPlane(context: ConformContext, scenario: Scenario): Promise<CheckResult[]> {
   if (context.family === "processor") return processorChecks(context);
   if (context.family === "consumer") return consumerChecks(context);
   return sourceChecks(context, scenario);
-}
-
-/** Describe on the contract the handshake named, else on each family until one answers. */
-async function describeService(
-  instance: ServiceInstance,
-  timeoutMs: number,
-): Promise<{ family: FamilyName; component: ComponentDescriptor }> {
-  const named = instance.handshake?.contract.replace(/_service$/, "") as FamilyName | undefined;
-  const families = named && FAMILY_NAMES.includes(named) ? [named] : [...FAMILY_NAMES];
-  const failures: string[] = [];
-  for (const family of families) {
-    try {
-      return { family, component: await describe(family, instance.target, timeoutMs) };
-    } catch (error) {
-      failures.push(
-        `${family}_service: ${(error as { details?: string }).details || (error as Error).message}`,
-      );
-    }
-  }
-  throw new Error(`Describe failed: ${failures.join("; ")}`);
 }
 
 export type { ConformConfig };

@@ -5,7 +5,11 @@ import {
   type ServiceLocator,
 } from "@flow/core";
 import { type Handshake, parseHandshake, STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
+import { ALL_KIT_MAJORS } from "./family-clients";
 import { type HandshakeObservation, ServiceProcess } from "./service-process";
+
+/** The variable that tells a spawned service the contract majors its caller speaks (as Core sets it). */
+export const CONTRACT_MAJORS_ENV = "FLOW_CONTRACT_MAJORS";
 
 /** Core's endpoint logs nothing here: the kit reports what it finds in its own lines. */
 const SILENT_LOGGER = new Proxy(
@@ -67,6 +71,12 @@ export class ServiceLauncher {
     return this.locator.kind === "command" ? this.locator.cwd : process.cwd();
   }
 
+  /**
+   * The contract majors the kit offers a service it starts, in FLOW_CONTRACT_MAJORS: every major
+   * it speaks, as Core offers a service every major it speaks with the stage.
+   */
+  readonly offeredMajors: readonly number[] = ALL_KIT_MAJORS;
+
   /** True when the kit starts the process itself. */
   get spawns(): boolean {
     return this.argv !== undefined;
@@ -99,7 +109,10 @@ export class ServiceLauncher {
       return { instance: { target: endpoint.target, stop: () => endpoint.stop() } };
     }
     const cwd = this.locator.kind === "command" ? this.locator.cwd : this.baseDir;
-    const child = ServiceProcess.spawn(this.argv, cwd, env);
+    const child = ServiceProcess.spawn(this.argv, cwd, {
+      ...env,
+      [CONTRACT_MAJORS_ENV]: this.offeredMajors.join(","),
+    });
     const observation = await child.awaitHandshake(this.handshakeTimeoutMs);
     if (!observation.inTime || observation.line === undefined) {
       await child.kill();

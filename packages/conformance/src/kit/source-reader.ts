@@ -1,8 +1,8 @@
 import type { Checkpoint } from "../gen/checkpoint/v1/checkpoint";
-import { type Event, EventBatch } from "../gen/event/v1/event";
-import type { ReadRequest, ReadResponse, SourceBatch } from "../gen/source_service/v1/source";
 import type { ConformContext } from "./conform-context";
+import type { EventMajor, KitEvent } from "./event-majors";
 import { familyClient } from "./family-clients";
+import type { ReadRequest, ReadResponse, SourceBatch } from "./stream-messages";
 import { StreamRecorder } from "./stream-recorder";
 
 export interface ReadSettings {
@@ -13,19 +13,21 @@ export interface ReadSettings {
 }
 
 /**
- * Core's side of a Read stream: starts it, grants one credit per batch received (so
- * `initialCredits` batches stay outstanding), sends commit notices when told, and knows the
- * events by the conformance keys (`k<RUN>-<n>`) in their data, id or subject.
+ * Core's side of a Read stream at the context's major: starts it, grants one credit per batch
+ * received (so `initialCredits` batches stay outstanding), sends commit notices when told, and
+ * knows the events by the conformance keys (`k<RUN>-<n>`) in their data, id or subject.
  */
 export class SourceReader {
   readonly recorder: StreamRecorder<ReadResponse>;
+  private readonly events: EventMajor;
 
   constructor(
     context: ConformContext,
     private readonly keyPattern: RegExp,
     readonly settings: ReadSettings,
   ) {
-    const client = familyClient("source", context.instance.target);
+    this.events = context.events;
+    const client = familyClient("source", context.instance.target, context.major);
     this.recorder = new StreamRecorder<ReadResponse>(client.read() as never);
     this.recorder.call.on("close", () => client.close());
     this.recorder.call.on("data", (response: ReadResponse) => {
@@ -60,8 +62,8 @@ export class SourceReader {
   }
 
   /** The conformance key number of an event, if it carries one. */
-  keyOf(event: Event): number | undefined {
-    for (const text of [Buffer.from(event.data).toString("utf8"), event.id, event.subject]) {
+  keyOf(event: KitEvent): number | undefined {
+    for (const text of this.events.keyTexts(event)) {
       const match = this.keyPattern.exec(text);
       if (match) return Number(match[1]);
     }
@@ -93,10 +95,11 @@ export class SourceReader {
       request: { $case: "commit", value: { sequence: batch.sequence, checkpoint: batch.checkpoint } },
     } satisfies ReadRequest);
   }
-}
 
-export function encodedBatchBytes(batch: SourceBatch): number {
-  return EventBatch.encode(batch.batch ?? { events: [] }).finish().length;
+  /** The encoded size of a batch's events, in the stream's major (what max_batch_bytes bounds). */
+  batchBytes(batch: SourceBatch): number {
+    return this.events.batchBytes(batch.batch?.events ?? []);
+  }
 }
 
 /** The keys the conformance kit feeds or configures for a scenario: `k<RUN>-1` ... `k<RUN>-<count>`. */

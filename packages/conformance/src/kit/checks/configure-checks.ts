@@ -7,10 +7,10 @@ const SEVERITY_ERROR = 1;
 
 /** Configure with validate_only: the valid config accepted, an invalid one refused with JSON Pointers. */
 export async function configureChecks(context: ConformContext): Promise<CheckResult[]> {
-  const { family, instance, config, timeoutMs } = context;
+  const { family, instance, config, timeoutMs, major } = context;
   const results: CheckResult[] = [];
   try {
-    const answer = await validateConfig(family, instance.target, config.config, timeoutMs);
+    const answer = await validateConfig(family, instance.target, config.config, timeoutMs, major);
     const errors = answer.issues.filter((issue) => issue.severity === SEVERITY_ERROR);
     results.push(
       answer.accepted && errors.length === 0
@@ -49,7 +49,7 @@ export async function configureChecks(context: ConformContext): Promise<CheckRes
     return results;
   }
   try {
-    const answer = await validateConfig(context.family, instance.target, invalid, timeoutMs);
+    const answer = await validateConfig(family, instance.target, invalid, timeoutMs, major);
     const errors = answer.issues.filter((issue) => issue.severity === SEVERITY_ERROR);
     const badPaths = answer.issues.filter((issue) => issue.path !== "" && !issue.path.startsWith("/"));
     if (answer.accepted || errors.length === 0)

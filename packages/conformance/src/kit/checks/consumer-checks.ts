@@ -1,24 +1,18 @@
-import {
-  AckStatus,
-  type BatchAck,
-  type WriteRequest,
-  type WriteResponse,
-} from "../../gen/consumer_service/v1/consumer";
-import type { EventBatch } from "../../gen/event/v1/event";
+import { AckStatus } from "../../gen/consumer_service/v1/consumer";
 import { type CheckResult, fail, pass, skip } from "../check-result";
 import { announcedMessageBytes, type ConformContext } from "../conform-context";
 import { familyClient } from "../family-clients";
-import { paddedEvents, sampleEvents } from "../sample-events";
+import type { BatchAck, KitEventBatch, WriteRequest, WriteResponse } from "../stream-messages";
 import { StreamRecorder } from "../stream-recorder";
 import { answerCountCheck } from "./answer-accounting";
 
-export const batchWrite = (sequence: bigint, batch: EventBatch): WriteRequest => ({
+export const batchWrite = (sequence: bigint, batch: KitEventBatch): WriteRequest => ({
   request: { $case: "batch", value: { sequence, batch } },
 });
 
-/** Opens a Write stream with the config of the conformance config. */
+/** Opens a Write stream, at the context's major, with the config of the conformance config. */
 export function openWrite(context: ConformContext): StreamRecorder<WriteResponse> {
-  const client = familyClient("consumer", context.instance.target);
+  const client = familyClient("consumer", context.instance.target, context.major);
   const recorder = new StreamRecorder<WriteResponse>(client.write() as never);
   recorder.call.on("close", () => client.close());
   recorder.call.write({
@@ -38,26 +32,29 @@ export function acks(recorder: StreamRecorder<WriteResponse>): BatchAck[] {
 
 /**
  * The data plane of a consumer: every batch acknowledged once with its own sequence and WRITTEN,
- * Flush answered with its token, bad events refused as a permanent failure with a reason, and
- * a batch as large as the announced limit written.
+ * Flush answered with its token, bad events refused as a permanent failure with a reason, every
+ * kind of data the major carries written, and a batch as large as the announced limit written.
  */
 export async function consumerChecks(context: ConformContext): Promise<CheckResult[]> {
-  const { config, timeoutMs } = context;
+  const { config, timeoutMs, events: major } = context;
   const recorder = openWrite(context);
   const sent: bigint[] = [];
-  const send = (sequence: bigint, batch: EventBatch): void => {
+  const send = (sequence: bigint, batch: KitEventBatch): void => {
     sent.push(sequence);
     recorder.call.write(batchWrite(sequence, batch));
   };
   const acked = (sequence: bigint) => () => acks(recorder).some((ack) => ack.sequence === sequence);
-  send(201n, { events: sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-a`) });
-  send(202n, { events: sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-b`) });
+  // Waits for the ack of `sequence`, or for as many acks as batches sent (a service that acks with
+  // wrong sequences is not waited for until the time is up).
+  const settled = (sequence: bigint) => () => acked(sequence)() || acks(recorder).length >= sent.length;
+  send(201n, { events: major.sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-a`) });
+  send(202n, { events: major.sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-b`) });
   recorder.call.write({ request: { $case: "flush", value: { token: 77n } } } satisfies WriteRequest);
   const flushed = () =>
     recorder.received.some(
       (response) => response.response?.$case === "flushed" && response.response.value.token === 77n,
     );
-  await recorder.until(() => acked(202n)() && flushed(), timeoutMs);
+  await recorder.until(() => settled(202n)() && flushed(), timeoutMs);
 
   const results: CheckResult[] = [];
   const notWritten = acks(recorder).filter(
@@ -85,9 +82,9 @@ export async function consumerChecks(context: ConformContext): Promise<CheckResu
   );
 
   if (config.badEvents.length > 0) {
-    send(203n, { events: sampleEvents(config.badEvents, `conform-${process.pid}-${Date.now()}-bad`) });
-    send(204n, { events: sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-c`) });
-    await recorder.until(acked(204n), timeoutMs);
+    send(203n, { events: major.sampleEvents(config.badEvents, `conform-${process.pid}-${Date.now()}-bad`) });
+    send(204n, { events: major.sampleEvents(config.events, `conform-${process.pid}-${Date.now()}-c`) });
+    await recorder.until(settled(204n), timeoutMs);
     const ack = acks(recorder).find((candidate) => candidate.sequence === 203n);
     results.push(
       ack?.status === AckStatus.ACK_STATUS_PERMANENT_FAILURE && ack.reason.trim() !== "" && acked(204n)()
@@ -108,14 +105,32 @@ export async function consumerChecks(context: ConformContext): Promise<CheckResu
     results.push(skip("data.dead-letters", `no "badEvents" in ${config.origin}`));
   }
 
-  const limit = announcedMessageBytes(context.component);
-  const template = sampleEvents(config.events, "conform-big-template")[0];
-  if (template) {
-    send(205n, {
-      events: paddedEvents(template, limit - 4096, `conform-${process.pid}-${Date.now()}-big`, "data"),
-    });
-    await recorder.until(acked(205n), Math.max(timeoutMs, 60_000));
+  const spec = config.events[0];
+  const kinds = spec ? major.dataKindEvents(spec, `conform-${process.pid}-${Date.now()}-kind`) : [];
+  if (kinds.length > 0) {
+    send(205n, { events: kinds.map(({ event }) => event) });
+    await recorder.until(settled(205n), timeoutMs);
     const ack = acks(recorder).find((candidate) => candidate.sequence === 205n);
+    const names = kinds.map(({ kind }) => kind).join(", ");
+    results.push(
+      ack?.status === AckStatus.ACK_STATUS_WRITTEN
+        ? pass("data.kinds", `a batch of one event per data kind (${names}) is written`)
+        : fail(
+            "data.kinds",
+            `a batch of one event per data kind (${names}) ${ack ? `was answered ${AckStatus[ack.status]} ${ack.reason}` : `got no ack (${recorder.ended ?? "no answer"})`}`,
+            "write every kind of data the contract carries: text_data as text, binary_data and proto_data as bytes (proto_data's type URL is its dataschema)",
+          ),
+    );
+  }
+
+  const limit = announcedMessageBytes(context.component);
+  const template = major.sampleEvents(config.events, "conform-big-template")[0];
+  if (template) {
+    send(206n, {
+      events: major.padded(template, limit - 4096, `conform-${process.pid}-${Date.now()}-big`, "data"),
+    });
+    await recorder.until(settled(206n), Math.max(timeoutMs, 60_000));
+    const ack = acks(recorder).find((candidate) => candidate.sequence === 206n);
     results.push(
       ack?.status === AckStatus.ACK_STATUS_WRITTEN
         ? pass(

@@ -1,17 +1,19 @@
-import type { SourceBatch } from "../../gen/source_service/v1/source";
 import { type CheckResult, fail, pass, skip } from "../check-result";
 import type { ConformContext } from "../conform-context";
-import { sampleEvents } from "../sample-events";
 import type { Scenario } from "../scenario";
 import type { ServiceInstance } from "../service-launcher";
 import { keyPatternFor, SourceReader } from "../source-reader";
+import type { SourceBatch } from "../stream-messages";
 import { acks, batchWrite, openWrite } from "./consumer-checks";
-import { openProcess, processedBatches } from "./processor-checks";
+import { batchRequest, openProcess, processedBatches } from "./processor-checks";
 import { smallBatches, startFeed } from "./source-checks";
 
 export type CrashMoment = "mid-batch" | "mid-commit";
 
-/** Starts a fresh process of the service in the same scenario (same `${RUN}`, folder, port). */
+/**
+ * Starts a fresh process of the service in the same scenario (same `${RUN}`, folder, port). The
+ * caller stops what it started (and may go on using it for the next check).
+ */
 export type Restart = () => Promise<ServiceInstance | undefined>;
 
 /**
@@ -105,7 +107,6 @@ export async function sourceCrashCheck(
   };
   await resumed.recorder.until(() => covered() || resumed.exhausted !== undefined, waitMs);
   await resumed.recorder.finish(context.timeoutMs);
-  await second.stop();
   await feed?.stop();
 
   const after = resumed.keysOf(resumed.batches);
@@ -160,12 +161,9 @@ export async function replayCrashCheck(context: ConformContext, restart: Restart
       return {
         recorder,
         send: (sequence: bigint, tag: string) =>
-          recorder.call.write({
-            request: {
-              $case: "batch",
-              value: { sequence, batch: { events: sampleEvents(context.config.events, tag) } },
-            },
-          }),
+          recorder.call.write(
+            batchRequest(sequence, { events: context.events.sampleEvents(context.config.events, tag) }),
+          ),
         answered: () => processedBatches(recorder).map((batch) => batch.inputSequence),
       };
     }
@@ -173,7 +171,9 @@ export async function replayCrashCheck(context: ConformContext, restart: Restart
     return {
       recorder,
       send: (sequence: bigint, tag: string) =>
-        recorder.call.write(batchWrite(sequence, { events: sampleEvents(context.config.events, tag) })),
+        recorder.call.write(
+          batchWrite(sequence, { events: context.events.sampleEvents(context.config.events, tag) }),
+        ),
       answered: () => acks(recorder).map((ack) => ack.sequence),
     };
   };
@@ -199,7 +199,6 @@ export async function replayCrashCheck(context: ConformContext, restart: Restart
     context.timeoutMs,
   );
   await again.recorder.finish(context.timeoutMs);
-  await second.stop();
   const answers = again.answered();
   const missing = replay.filter((sequence) => !answers.includes(sequence));
   const extra = answers.filter(

@@ -1,11 +1,17 @@
-import { CORE_CONTRACTS } from "@flow/core";
 import { ConfigValidator, type FamilyName } from "@flow/sdk/internal";
 import type { ComponentDescriptor } from "../../gen/component/v1/component";
 import { type CheckResult, fail, pass } from "../check-result";
 import { familyOfEnum } from "../family-clients";
 
-/** What Describe says: a family, a contract major Core speaks, well-formed event types, a usable JSON Schema. */
-export function describeChecks(family: FamilyName, component: ComponentDescriptor): CheckResult[] {
+/**
+ * What Describe at one major says: the family, that major of the family contract with its
+ * version, well-formed event types, a usable JSON Schema.
+ */
+export function describeChecks(
+  family: FamilyName,
+  major: number,
+  component: ComponentDescriptor,
+): CheckResult[] {
   const results: CheckResult[] = [];
   const said = familyOfEnum(component.family);
   results.push(
@@ -18,20 +24,15 @@ export function describeChecks(family: FamilyName, component: ComponentDescripto
         ),
   );
 
-  const core = CORE_CONTRACTS[family];
-  const spoken = component.contracts.filter((contract) => contract.name === core.name);
+  const name = `${family}_service`;
+  const listed = component.contracts.find((contract) => contract.name === name && contract.major === major);
   results.push(
-    spoken.some((contract) => core.majors.includes(contract.major))
-      ? pass(
-          "describe.contract",
-          `${core.name} v${spoken.map((c) => `${c.major}.${c.minor}.${c.patch}`).join(", v")}`,
-        )
+    listed
+      ? pass("describe.contract", `${name} v${listed.major}.${listed.minor}.${listed.patch}`)
       : fail(
           "describe.contract",
-          spoken.length === 0
-            ? `Describe lists no ${core.name} contract (lists: ${component.contracts.map((c) => c.name).join(", ") || "none"})`
-            : `${core.name} major ${spoken.map((c) => c.major).join(", ")} is not one Core speaks (${core.majors.join(", ")})`,
-          `list {name: "${core.name}", major: ${core.majors.at(-1)}, minor, patch} in ComponentDescriptor.contracts`,
+          `Describe on ${name} v${major} lists ${component.contracts.map((c) => `${c.name} v${c.major}.${c.minor}.${c.patch}`).join(", ") || "no contract"}, not ${name} v${major}`,
+          `list {name: "${name}", major: ${major}, minor, patch} (the version of ${name} v${major} you vendored) in the ComponentDescriptor.contracts Describe on v${major} answers`,
         ),
   );
 

@@ -1,4 +1,4 @@
-import { parseHandshake } from "@flow/sdk/internal";
+import { type FamilyName, parseHandshake } from "@flow/sdk/internal";
 import type { ComponentDescriptor } from "../../gen/component/v1/component";
 import { type CheckResult, fail, pass, skip } from "../check-result";
 import type { HandshakeObservation } from "../service-process";
@@ -55,22 +55,51 @@ export function handshakeLineChecks(
   return results;
 }
 
-/** The contract the handshake names is one Describe lists, of the family Describe says. */
+/**
+ * The contract the handshake names: the family's, at the highest major both the service serves and
+ * the kit offered in FLOW_CONTRACT_MAJORS (the major Core then speaks), and one Describe at that
+ * major lists.
+ */
 export function handshakeContractCheck(
   line: string | undefined,
-  component: ComponentDescriptor,
+  family: FamilyName,
+  served: readonly number[],
+  offered: readonly number[],
+  described: ReadonlyMap<number, ComponentDescriptor>,
 ): CheckResult {
   if (line === undefined)
     return skip("handshake.contract", "no handshake to compare (the kit did not start the service)");
   const handshake = parseHandshake(line);
-  const listed = component.contracts.some(
-    (contract) => contract.name === handshake.contract && contract.major === handshake.major,
-  );
-  if (!listed)
+  const name = `${family}_service`;
+  const majors = (list: readonly number[]) => list.map((major) => `v${major}`).join(", ") || "none";
+  const both = served.filter((major) => offered.includes(major));
+  const highest = both.length > 0 ? Math.max(...both) : undefined;
+  const said = `the handshake names ${handshake.contract} v${handshake.major}`;
+  const sides = `the service serves ${name} ${majors(served)} and the kit offered FLOW_CONTRACT_MAJORS=${offered.join(",")}`;
+  const fix = `print the contract and the highest major you serve that FLOW_CONTRACT_MAJORS lists (${highest === undefined ? "none here" : `${name} v${highest}`}), as Describe at that major lists it`;
+  if (handshake.contract !== name)
+    return fail("handshake.contract", `${said}, but the service answers Describe on ${name}`, fix);
+  const component = described.get(handshake.major);
+  if (!served.includes(handshake.major) || !component)
     return fail(
       "handshake.contract",
-      `the handshake names ${handshake.contract} v${handshake.major}, Describe lists ${component.contracts.map((c) => `${c.name} v${c.major}`).join(", ") || "no contract"}`,
-      "print the contract and major the service serves, the same ones Describe lists",
+      `${said}, which the service does not serve (Describe at v${handshake.major}: ${served.includes(handshake.major) ? "no answer" : "UNIMPLEMENTED"}); ${sides}`,
+      fix,
     );
-  return pass("handshake.contract", `${handshake.contract} v${handshake.major}, as Describe says`);
+  if (!component.contracts.some((c) => c.name === name && c.major === handshake.major))
+    return fail(
+      "handshake.contract",
+      `${said}, Describe at v${handshake.major} lists ${component.contracts.map((c) => `${c.name} v${c.major}`).join(", ") || "no contract"}`,
+      fix,
+    );
+  if (handshake.major !== highest)
+    return fail(
+      "handshake.contract",
+      `${said}, but ${sides}: the highest major both speak is v${highest}${offered.includes(handshake.major) ? "" : `, and v${handshake.major} is not one the kit offered`} (Core speaks the major the handshake names)`,
+      fix,
+    );
+  return pass(
+    "handshake.contract",
+    `${name} v${handshake.major}, the highest major both the service (${majors(served)}) and the kit (FLOW_CONTRACT_MAJORS=${offered.join(",")}) speak, as Describe says`,
+  );
 }

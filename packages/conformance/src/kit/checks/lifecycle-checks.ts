@@ -1,12 +1,11 @@
-import type { EventBatch } from "../../gen/event/v1/event";
 import { type CheckResult, fail, pass } from "../check-result";
 import type { ConformContext } from "../conform-context";
-import { sampleEvents } from "../sample-events";
 import type { Scenario } from "../scenario";
 import type { ServiceProcess } from "../service-process";
 import { keyPatternFor, SourceReader } from "../source-reader";
+import type { KitEventBatch } from "../stream-messages";
 import { acks, batchWrite, openWrite } from "./consumer-checks";
-import { openProcess, processedBatches } from "./processor-checks";
+import { batchRequest, openProcess, processedBatches } from "./processor-checks";
 import { startFeed } from "./source-checks";
 
 /** How long a service may take to stop once told: Core's grace before SIGKILL is of this order. */
@@ -48,11 +47,10 @@ export async function sigtermCheck(context: ConformContext, scenario: Scenario):
     closeCleanly = () => reader.recorder.ended !== undefined;
   } else {
     const recorder = context.family === "processor" ? openProcess(context) : openWrite(context);
-    const batch: EventBatch = { events: sampleEvents(context.config.events, `conform-term-${Date.now()}`) };
-    const request =
-      context.family === "processor"
-        ? { request: { $case: "batch", value: { sequence: 301n, batch } } }
-        : batchWrite(301n, batch);
+    const batch: KitEventBatch = {
+      events: context.events.sampleEvents(context.config.events, `conform-term-${Date.now()}`),
+    };
+    const request = context.family === "processor" ? batchRequest(301n, batch) : batchWrite(301n, batch);
     const answered = (): boolean =>
       context.family === "processor"
         ? processedBatches(recorder as never).some((b) => b.inputSequence === 301n)

@@ -1,23 +1,18 @@
-import type { EventBatch } from "../../gen/event/v1/event";
-import type {
-  ProcessedBatch,
-  ProcessRequest,
-  ProcessResponse,
-} from "../../gen/processor_service/v1/processor";
 import { type CheckResult, fail, pass, skip } from "../check-result";
 import { announcedMessageBytes, type ConformContext } from "../conform-context";
+import type { KitEvent } from "../event-majors";
 import { familyClient } from "../family-clients";
-import { carriesUnknownField, encodedEvent, paddedEvents, sampleEvents } from "../sample-events";
+import type { KitEventBatch, ProcessedBatch, ProcessRequest, ProcessResponse } from "../stream-messages";
 import { StreamRecorder } from "../stream-recorder";
 import { answerCountCheck } from "./answer-accounting";
 
-const batchRequest = (sequence: bigint, batch: EventBatch): ProcessRequest => ({
+export const batchRequest = (sequence: bigint, batch: KitEventBatch): ProcessRequest => ({
   request: { $case: "batch", value: { sequence, batch } },
 });
 
-/** Opens a Process stream with the config of the conformance config. */
+/** Opens a Process stream, at the context's major, with the config of the conformance config. */
 export function openProcess(context: ConformContext): StreamRecorder<ProcessResponse> {
-  const client = familyClient("processor", context.instance.target);
+  const client = familyClient("processor", context.instance.target, context.major);
   const recorder = new StreamRecorder<ProcessResponse>(client.process() as never);
   recorder.call.on("close", () => client.close());
   recorder.call.write({
@@ -38,35 +33,41 @@ export function processedBatches(recorder: StreamRecorder<ProcessResponse>): Pro
 /**
  * The data plane of a processor: every batch answered exactly once with its own sequence (an
  * empty one too), events passed on intact (unknown fields too), dead letters for bad events
- * without failing the stream, and a batch as large as the announced limit accepted.
+ * without failing the stream, every kind of data the major carries handled, and a batch as
+ * large as the announced limit accepted.
  */
 export async function processorChecks(context: ConformContext): Promise<CheckResult[]> {
-  const { config, timeoutMs } = context;
+  const { config, timeoutMs, events: major } = context;
   const recorder = openProcess(context);
-  const events = sampleEvents(config.events, "conform-a");
+  const events = major.sampleEvents(config.events, "conform-a");
   // Sequences that do not start at 1, so a service that counts for itself is caught.
   const sent: bigint[] = [];
-  const send = (sequence: bigint, batch: EventBatch): void => {
+  const send = (sequence: bigint, batch: KitEventBatch): void => {
     sent.push(sequence);
     recorder.call.write(batchRequest(sequence, batch));
   };
   const answered = (sequence: bigint) => () =>
     processedBatches(recorder).some((b) => b.inputSequence === sequence);
+  // Waits for the answer to `sequence`, or for as many answers as batches sent (a service that
+  // answers with wrong sequences is not waited for until the time is up).
+  const settled = (sequence: bigint) => () =>
+    answered(sequence)() || processedBatches(recorder).length >= sent.length;
+  const answerTo = (sequence: bigint) =>
+    processedBatches(recorder).find((batch) => batch.inputSequence === sequence);
   send(101n, { events });
   send(102n, { events: [] });
-  send(103n, { events: sampleEvents(config.events, "conform-b") });
-  await recorder.until(answered(103n), timeoutMs);
+  send(103n, { events: major.sampleEvents(config.events, "conform-b") });
+  await recorder.until(settled(103n), timeoutMs);
 
   const results: CheckResult[] = [];
-  const first = processedBatches(recorder).find((batch) => batch.inputSequence === 101n);
-  results.push(intactCheck(context, events, first));
+  results.push(intactCheck(context, events, answerTo(101n)));
 
   if (config.badEvents.length > 0) {
-    const bad = sampleEvents(config.badEvents, "conform-bad");
+    const bad = major.sampleEvents(config.badEvents, "conform-bad");
     send(104n, { events: bad });
-    send(105n, { events: sampleEvents(config.events, "conform-c") });
-    await recorder.until(answered(105n), timeoutMs);
-    const answer = processedBatches(recorder).find((batch) => batch.inputSequence === 104n);
+    send(105n, { events: major.sampleEvents(config.events, "conform-c") });
+    await recorder.until(settled(105n), timeoutMs);
+    const answer = answerTo(104n);
     const lettered = new Set(answer?.deadLetters.map((letter) => letter.event?.id));
     const unexplained = answer?.deadLetters.filter((letter) => letter.reason.trim() === "") ?? [];
     results.push(
@@ -103,14 +104,20 @@ export async function processorChecks(context: ConformContext): Promise<CheckRes
     results.push(skip("data.dead-letters", `no "badEvents" in ${config.origin}`));
   }
 
+  const template = config.events[0];
+  const kinds = template ? major.dataKindEvents(template, "conform-kind") : [];
+  if (kinds.length > 0) {
+    send(106n, { events: kinds.map(({ event }) => event) });
+    await recorder.until(settled(106n), timeoutMs);
+    results.push(dataKindsCheck(context, kinds, answerTo(106n)));
+  }
+
   const limit = announcedMessageBytes(context.component);
-  const template = events[0];
-  if (template) {
-    const big = paddedEvents(template, limit - 4096, "conform-big");
-    send(106n, { events: big });
-    await recorder.until(answered(106n), Math.max(timeoutMs, 30_000));
+  if (events[0]) {
+    send(107n, { events: major.padded(events[0], limit - 4096, "conform-big") });
+    await recorder.until(settled(107n), Math.max(timeoutMs, 30_000));
     results.push(
-      answered(106n)()
+      answered(107n)()
         ? pass(
             "data.message-limit",
             `a ${limit - 4096}-byte batch (the announced limit is ${limit}) is accepted and answered`,
@@ -133,31 +140,40 @@ export async function processorChecks(context: ConformContext): Promise<CheckRes
   return results;
 }
 
+/** The first few differences, for a message. */
+function firstDifferences(found: string[]): string {
+  return found.length > 4 ? `${found.slice(0, 4).join("; ")}; ... (${found.length})` : found.join("; ");
+}
+
 function intactCheck(
   context: ConformContext,
-  events: ReturnType<typeof sampleEvents>,
+  events: KitEvent[],
   answer: ProcessedBatch | undefined,
 ): CheckResult {
   if (!answer) return fail("data.intact", "the first batch got no answer", "answer every batch");
+  const major = context.events;
   const out = answer.batch?.events ?? [];
   const byId = new Map(events.map((event) => [event.id, event]));
   const kept = out.filter((event) => byId.has(event.id));
   if (context.config.passThrough) {
-    const changed = events.filter((event) => {
+    const changed = events.flatMap((event) => {
       const match = out.find((candidate) => candidate.id === event.id);
-      return !match || !encodedEvent(match).equals(encodedEvent(event));
+      if (!match) return [{ event, differences: ["it did not come out"] }];
+      return major.canonical(match).equals(major.canonical(event))
+        ? []
+        : [{ event, differences: major.differences(event, match) }];
     });
     return changed.length === 0
       ? pass("data.intact", `${events.length} event(s) passed on byte for byte, an unknown field included`)
       : fail(
           "data.intact",
-          `${changed.length} of ${events.length} event(s) did not come out byte for byte as they went in${changed.some((event) => out.find((c) => c.id === event.id) && !carriesUnknownField(out.find((c) => c.id === event.id) as never)) ? " (an unknown field was dropped)" : ""}`,
-          'pass events on unchanged, keeping fields your generated code does not know (protobuf keeps them unless told not to); a transform sets "passThrough": false in the conformance config',
+          `${changed.length} of ${events.length} event(s) did not come out as they went in (${changed[0]?.event.id}: ${firstDifferences(changed[0]?.differences ?? [])})`,
+          'pass events on unchanged: every attribute with its type, the data in its kind, and fields your generated code does not know (protobuf keeps them unless told not to); a transform sets "passThrough": false in the conformance config',
         );
   }
   if (kept.length === 0)
     return skip("data.intact", "the processor transforms every event (passThrough false) and keeps no id");
-  const dropped = kept.filter((event) => !carriesUnknownField(event));
+  const dropped = kept.filter((event) => !major.carriesUnknownField(event));
   return dropped.length === 0
     ? pass("data.intact", `${kept.length} transformed event(s) kept the field the contract does not know`)
     : fail(
@@ -165,4 +181,53 @@ function intactCheck(
         `${dropped.length} event(s) lost a field the contract does not know`,
         "modify the decoded event instead of building a new one, so unknown fields survive",
       );
+}
+
+/**
+ * One event of each data kind (text_data, binary_data, proto_data): the batch answered without a
+ * failure; each event passed on (unchanged, for a pass-through processor), dead-lettered as it
+ * came with a reason, or filtered out, but never mangled.
+ */
+function dataKindsCheck(
+  context: ConformContext,
+  kinds: { kind: string; event: KitEvent }[],
+  answer: ProcessedBatch | undefined,
+): CheckResult {
+  const fix =
+    "read every kind of data the contract carries (text_data, binary_data, proto_data) and pass each on in the kind it came in; dead-letter one you cannot handle, as it came, with its reason";
+  if (!answer) return fail("data.kinds", "the batch of one event per data kind got no answer", fix);
+  if (answer.failure)
+    return fail(
+      "data.kinds",
+      `the batch of one event per data kind failed whole: ${answer.failure.reason}`,
+      fix,
+    );
+  const major = context.events;
+  const outcomes: string[] = [];
+  for (const { kind, event } of kinds) {
+    const out = answer.batch?.events.find((candidate) => candidate.id === event.id);
+    const letter = answer.deadLetters.find((candidate) => candidate.event?.id === event.id);
+    if (out) {
+      if (context.config.passThrough && !major.canonical(out).equals(major.canonical(event)))
+        return fail(
+          "data.kinds",
+          `the ${kind} event came out changed: ${firstDifferences(major.differences(event, out))}`,
+          fix,
+        );
+      outcomes.push(`${kind} passed on${context.config.passThrough ? " intact" : ""}`);
+    } else if (letter?.event) {
+      if (letter.reason.trim() === "")
+        return fail("data.kinds", `the ${kind} event became a dead letter without a reason`, fix);
+      if (!major.canonical(letter.event).equals(major.canonical(event)))
+        return fail(
+          "data.kinds",
+          `the ${kind} event became a dead letter changed: ${firstDifferences(major.differences(event, letter.event))}`,
+          fix,
+        );
+      outcomes.push(`${kind} dead-lettered (${letter.reason})`);
+    } else {
+      outcomes.push(`${kind} filtered out`);
+    }
+  }
+  return pass("data.kinds", outcomes.join("; "));
 }

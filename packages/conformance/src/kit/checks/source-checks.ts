@@ -2,7 +2,7 @@ import { type CheckResult, fail, pass } from "../check-result";
 import type { ConformContext } from "../conform-context";
 import type { Scenario } from "../scenario";
 import { lastLine, type ShellRun } from "../shell-command";
-import { conformKeys, encodedBatchBytes, keyPatternFor, SourceReader } from "../source-reader";
+import { conformKeys, keyPatternFor, SourceReader } from "../source-reader";
 
 /** Read settings the source checks use: several small batches out of the configured events. */
 export function smallBatches(events: number): { maxBatchSize: number; maxBatchBytes: number } {
@@ -72,7 +72,7 @@ export async function sourceChecks(context: ConformContext, scenario: Scenario):
   const oversized = batches.filter(
     (batch) =>
       (batch.batch?.events.length ?? 0) > limits.maxBatchSize ||
-      encodedBatchBytes(batch) > limits.maxBatchBytes,
+      reader.batchBytes(batch) > limits.maxBatchBytes,
   );
   results.push(
     oversized.length === 0
@@ -82,7 +82,7 @@ export async function sourceChecks(context: ConformContext, scenario: Scenario):
         )
       : fail(
           "data.batch-limits",
-          `batch(es) ${oversized.map((batch) => `${batch.sequence} (${batch.batch?.events.length} events, ${encodedBatchBytes(batch)} bytes)`).join(", ")} exceed max_batch_size ${limits.maxBatchSize} / max_batch_bytes ${limits.maxBatchBytes}`,
+          `batch(es) ${oversized.map((batch) => `${batch.sequence} (${batch.batch?.events.length} events, ${reader.batchBytes(batch)} bytes)`).join(", ")} exceed max_batch_size ${limits.maxBatchSize} / max_batch_bytes ${limits.maxBatchBytes}`,
           "cut batches to ReadStart.max_batch_size events and max_batch_bytes bytes",
         ),
   );
@@ -98,18 +98,20 @@ export async function sourceChecks(context: ConformContext, scenario: Scenario):
           ),
     );
   }
-  const incomplete = batches
+  const { events: major } = context;
+  const problems = batches
     .flatMap((batch) => batch.batch?.events ?? [])
-    .filter(
-      (event) => event.id === "" || event.source === "" || event.type === "" || event.specversion !== "1.0",
-    );
+    .flatMap((event) => {
+      const problem = major.cloudEventsProblem(event);
+      return problem === undefined ? [] : [{ id: event.id, problem }];
+    });
   results.push(
-    incomplete.length === 0
-      ? pass("data.cloudevents", "every event has id, source, type and specversion 1.0")
+    problems.length === 0
+      ? pass("data.cloudevents", `every event has ${major.cloudEventsRules}`)
       : fail(
           "data.cloudevents",
-          `${incomplete.length} event(s) miss a required CloudEvents attribute, e.g. ${JSON.stringify({ id: incomplete[0]?.id, source: incomplete[0]?.source, type: incomplete[0]?.type, specversion: incomplete[0]?.specversion })}`,
-          'give every event a non-empty id, source and type, and specversion "1.0"',
+          `${problems.length} event(s) break the CloudEvents rules, e.g. ${JSON.stringify(problems[0]?.id)} ${problems[0]?.problem}`,
+          `give every event a non-empty id, source and type, and specversion "1.0"${major.major > 1 ? "; in the CloudEvents Protobuf Format, subject and datacontenttype are ce_string attributes, time a ce_timestamp, dataschema a ce_uri, and no attribute is named id, source, specversion, type or data" : ""}`,
         ),
   );
   return results;
