@@ -21,24 +21,82 @@ async function conform(family: string, flaw: string) {
   });
 }
 
-const failed = (results: CheckResult[]) =>
-  results.filter((result) => result.status === "fail").map((result) => result.id);
+/** A result as its report line names it: `processor_service v2: data.intact`, `health.check`. */
+const named = (result: CheckResult) =>
+  result.contract !== undefined ? `${result.contract} v${result.major}: ${result.id}` : result.id;
+
+const failed = (results: CheckResult[]) => results.filter((result) => result.status === "fail").map(named);
+
+/**
+ * What the fixture, built on the SDK, fails for the SDK's sake: its v2 serving converts each event
+ * to FlowEvent and back, and neither conversion carries the fields event v2 does not know, so a
+ * pass-through processor drops them on v2 (on v1 it keeps them). Reported to the SDK; once it keeps
+ * them, this list is empty.
+ */
+const SDK_V2_GAPS: Record<string, string[]> = { processor: ["processor_service v2: data.intact"] };
 
 describe("flow conform against services broken one way each", () => {
-  it.each(["source", "processor", "consumer"])("passes a %s that keeps every contract", async (family) => {
-    const report = await conform(family, "none");
-    expect(failed(report.results)).toEqual([]);
-    expect(report.passed).toBe(true);
-    const ids = report.results.map((result) => result.id);
-    expect(ids).toEqual(
-      expect.arrayContaining([
-        "handshake.flushed",
-        "health.watch",
-        "reflection.call",
-        "lifecycle.sigterm",
-        "crash.mid-batch",
-      ]),
-    );
+  it.each(["source", "processor", "consumer"])(
+    "passes a %s that keeps every contract, at v1 and at v2",
+    async (family) => {
+      const report = await conform(family, "none");
+      expect(failed(report.results)).toEqual(SDK_V2_GAPS[family] ?? []);
+      const names = report.results.map(named);
+      const contract = `${family}_service`;
+      expect(names).toEqual(
+        expect.arrayContaining([
+          "handshake.flushed",
+          "handshake.contract",
+          "health.watch",
+          "lifecycle.stdin",
+          "lifecycle.sigterm",
+          ...[1, 2].flatMap((major) => [
+            `${contract} v${major}: describe.contract`,
+            `${contract} v${major}: configure.valid`,
+            `${contract} v${major}: reflection.call`,
+            `${contract} v${major}: data.sequence`,
+            `${contract} v${major}: crash.mid-batch`,
+          ]),
+        ]),
+      );
+      if (family !== "source") expect(names).toContain(`${contract} v2: data.kinds`);
+      expect(report.results.find((result) => result.id === "handshake.contract")?.why).toMatch(
+        new RegExp(`^${contract} v2, the highest major both`),
+      );
+    },
+  );
+
+  it.each(["source", "processor"])(
+    "passes a %s serving v1 alone (built before v2, as the Python examples), with v1's checks alone",
+    async (family) => {
+      const report = await conform(family, "v1-only");
+      expect(failed(report.results)).toEqual([]);
+      expect(report.passed).toBe(true);
+      expect(report.results.filter((result) => result.major !== undefined && result.major !== 1)).toEqual([]);
+      expect(report.results.find((result) => result.id === "contract.majors")?.why).toMatch(
+        new RegExp(`^serves ${family}_service v1, of the v1, v2 the kit speaks`),
+      );
+      // Nothing is skipped for the major it does not serve.
+      expect(
+        report.results.filter((result) => result.status === "skip" && result.id !== "data.dead-letters"),
+      ).toEqual([]);
+    },
+  );
+
+  it("fails a processor whose v2 answers drop the attributes at v2's data.intact, and passes its v1", async () => {
+    const report = await conform("processor", "v2-drops-attributes");
+    const intact = (major: number) =>
+      report.results.find((result) => result.id === "data.intact" && result.major === major);
+    expect(intact(1)?.status).toBe("pass");
+    expect(intact(2)).toMatchObject({
+      status: "fail",
+      why: expect.stringMatching(/attribute time dropped; attribute datacontenttype dropped; .*\(11\)/),
+      fix: expect.stringContaining("every attribute with its type"),
+    });
+    expect(failed(report.results)).toEqual([
+      "processor_service v2: data.intact",
+      "processor_service v2: data.kinds",
+    ]);
   });
 
   it.each([
@@ -49,6 +107,7 @@ describe("flow conform against services broken one way each", () => {
     ["consumer", "no-reflection", ["reflection.list"], /unimplemented/],
     ["processor", "ignores-sigterm", ["lifecycle.sigterm"], /ignores SIGTERM/],
     ["source", "wrong-checkpoint", ["crash.mid-batch", "crash.mid-commit"], /never came.*\(a gap\)/],
+    ["consumer", "handshake-lower-major", ["handshake.contract"], /the highest major both speak is v2/],
   ])("fails a %s with %s, for that reason", async (family, flaw, checks, reason) => {
     const report = await conform(family, flaw);
     expect(report.passed).toBe(false);
