@@ -1,4 +1,5 @@
 import { serveConsumer } from "@flow/sdk";
+import { bothMajors } from "./both-majors";
 import { countingConsumer } from "./counting-consumer";
 
-void serveConsumer(countingConsumer);
+void serveConsumer(countingConsumer, bothMajors("consumer"));

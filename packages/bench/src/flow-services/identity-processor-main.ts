@@ -1,4 +1,5 @@
 import { serveProcessor } from "@flow/sdk";
+import { bothMajors } from "./both-majors";
 import { identityProcessor } from "./identity-processor";
 
-void serveProcessor(identityProcessor);
+void serveProcessor(identityProcessor, bothMajors("processor"));

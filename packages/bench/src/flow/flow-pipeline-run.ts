@@ -26,7 +26,12 @@ export interface FlowPipelineSettings {
   latencyWarmupMs?: number;
   /** How Core asks its services to listen (FLOW_SPAWN_NETWORK); unset, Core's default. */
   spawnNetwork?: "unix" | "tcp";
+  /** Stages pinned to a family contract major (`contractMajor`); unset, each negotiates (v2). */
+  contractMajors?: Partial<Record<FlowStage, number>>;
 }
+
+/** The stage ids of the pipeline. */
+export type FlowStage = "gen" | "identity" | "count";
 
 export interface PerProcess {
   core: number;
@@ -41,7 +46,10 @@ export interface FlowPipelineResult {
   /** From starting `flow run` to the first event written by the consumer. */
   startupSeconds: number;
   report: CountingReport;
-  run: { status: string; stages: { stageId: string; eventsOut: number; peakInFlight: number }[] };
+  run: {
+    status: string;
+    stages: { stageId: string; eventsOut: number; peakInFlight: number; contractMajor?: number }[];
+  };
   peakRss: PerProcess;
   /** CPU seconds each process used over the whole run (start-up included). */
   cpuSeconds: PerProcess;
@@ -67,6 +75,10 @@ const COUNTING = join(SERVICES, "counting-consumer-main.js");
 export const NODE_FLAGS = STEADY_LATENCY_NODE_FLAGS.map((flag) => `${flag}, `).join("");
 
 function pipelineYaml(settings: FlowPipelineSettings, reportPath: string): string {
+  const major = (stage: FlowStage) => {
+    const pinned = settings.contractMajors?.[stage];
+    return pinned === undefined ? "" : `\n    contractMajor: ${pinned}`;
+  };
   const stall = settings.stall
     ? `, stallAfterBatches: ${settings.stall.afterBatches}, stallMs: ${settings.stall.ms}`
     : "";
@@ -83,16 +95,16 @@ defaults:
   }
 sources:
   - id: gen
-    command: [node, ${NODE_FLAGS}${JSON.stringify(GENERATOR)}]
+    command: [node, ${NODE_FLAGS}${JSON.stringify(GENERATOR)}]${major("gen")}
     config: { count: ${settings.events}, rate: ${settings.rate ?? 0}, batchSize: ${settings.batchSize}, payload: { size: ${settings.payloadBytes} } }
 processors:
   - id: identity
     command: [node, ${NODE_FLAGS}${JSON.stringify(IDENTITY)}]
-    inputs: [gen]
+    inputs: [gen]${major("identity")}
 consumers:
   - id: count
     command: [node, ${NODE_FLAGS}${JSON.stringify(COUNTING)}]
-    inputs: [identity]
+    inputs: [identity]${major("count")}
     config: { reportPath: ${JSON.stringify(reportPath)}${stall}${warmup} }
 `;
 }

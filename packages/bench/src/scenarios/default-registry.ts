@@ -3,6 +3,7 @@ import { baselinePipelineScenario, forwardingPipelineScenario } from "./baseline
 import { brokerScenarios } from "./broker-scenarios";
 import { buildScenario } from "./build-scenario";
 import { codecScenario } from "./codec-scenario";
+import { contractMajorScenarios } from "./contract-major-scenarios";
 import { databaseScenarios } from "./database-scenarios";
 import { flowScenarios } from "./flow-scenarios";
 import { httpScenarios } from "./http-scenarios";
@@ -14,6 +15,7 @@ export function defaultScenarioRegistry(): ScenarioRegistry {
   registry.register(baselinePipelineScenario);
   registry.register(forwardingPipelineScenario);
   for (const scenario of flowScenarios) registry.register(scenario);
+  for (const scenario of contractMajorScenarios) registry.register(scenario);
   for (const scenario of brokerScenarios) registry.register(scenario);
   for (const scenario of databaseScenarios) registry.register(scenario);
   for (const scenario of httpScenarios) registry.register(scenario);

@@ -24,7 +24,10 @@ const MB = 1024 * 1024;
 /** The first second of the latency run is reported apart: start-up work in four fresh processes. */
 const LATENCY_WARMUP_MS = 1000;
 
-function settings(context: ScenarioContext, overrides: Partial<FlowPipelineSettings>): FlowPipelineSettings {
+export function flowSettings(
+  context: ScenarioContext,
+  overrides: Partial<FlowPipelineSettings>,
+): FlowPipelineSettings {
   return {
     events: pipelineEvents(context),
     batchSize: 100,
@@ -44,7 +47,7 @@ export const flowThroughputScenario: Scenario = {
   async measure(context) {
     const measurements: Measurement[] = [];
     for (const batchSize of pipelineBatchSizes(context)) {
-      const result = await runFlowPipeline(settings(context, { batchSize }));
+      const result = await runFlowPipeline(flowSettings(context, { batchSize }));
       const figure = pipelineFigure(batchSize);
       measurements.push(
         ...runFigures(context, figure, result, {
@@ -59,7 +62,7 @@ export const flowThroughputScenario: Scenario = {
 };
 
 /** A run's throughput figure and its CPU figures, each with the figure it is compared with. */
-function runFigures(
+export function runFigures(
   context: ScenarioContext,
   figure: string,
   result: FlowPipelineResult,
@@ -86,7 +89,7 @@ export const flowSpawnNetworkScenario: Scenario = {
     const measurements: Measurement[] = [];
     for (const batchSize of pipelineBatchSizes(context)) {
       for (const network of ["tcp", "unix"] as const) {
-        const result = await runFlowPipeline(settings(context, { batchSize, spawnNetwork: network }));
+        const result = await runFlowPipeline(flowSettings(context, { batchSize, spawnNetwork: network }));
         const versus =
           network === "unix"
             ? { scenario: "flow-spawn-network", figure: `tcp ${pipelineFigure(batchSize)}` }
@@ -109,8 +112,8 @@ export const flowAckCostScenario: Scenario = {
   description:
     "the Flow pipeline with acknowledgements and checkpoints off (delivery: at-most-once) versus on (target: on costs <= 10%)",
   async measure(context) {
-    const off = await runFlowPipeline(settings(context, { delivery: "at-most-once" }));
-    const on = await runFlowPipeline(settings(context, { delivery: "at-least-once" }));
+    const off = await runFlowPipeline(flowSettings(context, { delivery: "at-most-once" }));
+    const on = await runFlowPipeline(flowSettings(context, { delivery: "at-least-once" }));
     context.log(
       `off ${Math.round(off.eventsPerSecond)} events/s, on ${Math.round(on.eventsPerSecond)} events/s`,
     );
@@ -134,7 +137,7 @@ export const flowLatencyScenario: Scenario = {
     const events = context.quick ? 5_000 : 110_000;
     const warmupMs = context.quick ? 100 : LATENCY_WARMUP_MS;
     const result = await runFlowPipeline(
-      settings(context, { events, rate: 10_000, latencyWarmupMs: warmupMs }),
+      flowSettings(context, { events, rate: 10_000, latencyWarmupMs: warmupMs }),
     );
     const { p50, p99, p999, samples } = result.report.latency;
     const warm = result.report.latencyWarmup;
@@ -164,7 +167,7 @@ export const flowStalledConsumerScenario: Scenario = {
     const batchSize = 100;
     const inFlight = 8;
     const result = await runFlowPipeline(
-      settings(context, { events, batchSize, inFlight, stall: { afterBatches: 20, ms: 30_000 } }),
+      flowSettings(context, { events, batchSize, inFlight, stall: { afterBatches: 20, ms: 30_000 } }),
     );
     const peakInFlight =
       result.run.stages.find((stage) => stage.stageId === "gen")?.peakInFlight ?? Number.NaN;
@@ -189,7 +192,7 @@ export const flowStartupScenario: Scenario = {
   name: "flow-startup",
   description: "from `flow run` to the first event in the sink, three spawned services (target: <= 2 s)",
   async measure(context) {
-    const result = await runFlowPipeline(settings(context, { events: 1_000 }));
+    const result = await runFlowPipeline(flowSettings(context, { events: 1_000 }));
     return [{ figure: "flow run to first event", unit: "s", value: result.startupSeconds }];
   },
 };
