@@ -9,6 +9,7 @@ import { listenBare } from "../test-support/bare-grpc-server";
 import type { Delivery } from "./batch-link";
 import { ConsumerLink, consumerStreams } from "./consumer-link";
 import type { DeliveryPolicy } from "./delivery-policy";
+import { ProcessorLink, processorStreams } from "./processor-link";
 import { decodeEvents, type RawBatch } from "./raw-batch";
 import { Router } from "./router";
 import { SourceLink, sourceStreams } from "./source-link";
@@ -118,6 +119,41 @@ async function consumerServing(major: 1 | 2) {
 }
 
 /**
+ * A processor serving the Process rpc of `major` only: it dead-letters each batch's first event
+ * ("not this one") and passes the others on, as that major's generated code decodes them.
+ */
+async function processorServing(major: 1 | 2): Promise<string> {
+  const server = new grpc.Server();
+  server.addService(familyContract("processor", major).service, {
+    describe: () => undefined,
+    configure: () => undefined,
+    process: (call: grpc.ServerDuplexStream<{ request?: { $case: string; value: never } }, unknown>) => {
+      call.on("data", (request) => {
+        if (request.request?.$case !== "batch") return;
+        const { sequence, batch } = request.request.value as {
+          sequence: bigint;
+          batch: { events: (Event | CloudEvent)[] };
+        };
+        const [first, ...rest] = batch.events;
+        call.write({
+          response: {
+            $case: "batch",
+            value: {
+              inputSequence: sequence,
+              batch: { events: rest },
+              deadLetters: first ? [{ event: first, reason: "not this one" }] : [],
+            },
+          },
+        });
+      });
+      call.on("end", () => call.end());
+    },
+  });
+  servers.push(server);
+  return listenBare(server);
+}
+
+/**
  * Source → Router → consumer, as a run wires them, over real streams at the given majors, until
  * the consumer has written a batch and `deadLetters` events were dead-lettered.
  */
@@ -125,19 +161,24 @@ async function pipeline(
   sourceMajor: 1 | 2,
   consumerMajor: 1 | 2,
   events: FlowEvent[],
-  { extra = [] as CloudEvent[], deadLettered = 0 } = {},
+  { extra = [] as CloudEvent[], deadLettered = 0, processorMajor = undefined as 1 | 2 | undefined } = {},
 ) {
   const plan = planFrom(`
 metadata: { name: mixed }
 sources: [{ id: src, address: "127.0.0.1:1" }]
-consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
+processors: [{ id: rule, address: "127.0.0.1:3", inputs: [src] }]
+consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [${processorMajor ? "rule" : "src"}] }]
 `);
-  const [sourceStage, sinkStage] = plan.stages as [(typeof plan.stages)[0], (typeof plan.stages)[0]];
+  const stage = (id: string) =>
+    plan.stages.find((candidate) => candidate.id === id) as (typeof plan.stages)[0];
+  const [sourceStage, ruleStage, sinkStage] = [stage("src"), stage("rule"), stage("sink")];
   const sourceAddress = await sourceServing(sourceMajor, inMajor(sourceMajor, events, extra));
   const sink = await consumerServing(consumerMajor);
   const source = new StageRecord(sourceStage);
   const consumer = new StageRecord(sinkStage);
-  source.outputs = [consumer];
+  const rule = new StageRecord(ruleStage);
+  source.outputs = [processorMajor ? rule : consumer];
+  rule.outputs = [consumer];
   const written: RawBatch[] = [];
   const deadLetters: { ids: string[]; reason: string }[] = [];
   let check = (): void => undefined;
@@ -176,6 +217,31 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
       deadLetters.push({ ids: decodeEvents(delivery.batch).map((event) => event.id), reason }),
     ),
   });
+  const processed: { batch: RawBatch; letters: { id: string; reason: string }[] }[] = [];
+  if (processorMajor) {
+    rule.link = new ProcessorLink(
+      {
+        stage: ruleStage,
+        endpoint: {
+          target: await processorServing(processorMajor),
+          contract: contract("processor_service", processorMajor),
+          recover,
+        },
+        openStream: processorStreams,
+        logger: silentLogger,
+        limit: rule.limit,
+      },
+      {
+        onOutput: (origins, batch, letters) => {
+          processed.push({ batch, letters: letters.map(({ event, reason }) => ({ id: event.id, reason })) });
+          router.deliver(origins, rule, batch);
+        },
+        onGiveUp: report((_delivery, reason) => deadLetters.push({ ids: [], reason })),
+        onFatal: report((error) => deadLetters.push({ ids: [], reason: error.message })),
+      },
+    );
+    rule.link.open();
+  }
   const read: RawBatch[] = [];
   const sourceLink = new SourceLink(
     {
@@ -200,8 +266,9 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
   } finally {
     sourceLink.abort();
     consumer.link.abort();
+    rule.link?.abort();
   }
-  return { read, written, received: sink.received, deadLetters, source, consumer };
+  return { read, processed, written, received: sink.received, deadLetters, source, consumer };
 }
 
 describe("a mixed edge over real gRPC streams", () => {
@@ -246,5 +313,24 @@ describe("a mixed edge over real gRPC streams", () => {
     ]);
     expect(received).toEqual(asReceivedV1(events));
     expect(written.map((batch) => [batch.count, batch.major])).toEqual([[4, 1]]);
+  });
+
+  it("v1 source → v2 processor → v1 consumer: the processor's output and its dead letters are read in v2, converted back", async () => {
+    const events = sourceEvents();
+    const { processed, received, deadLetters } = await pipeline(1, 1, events, { processorMajor: 2 });
+    expect(deadLetters).toEqual([]);
+    expect(processed.map(({ batch, letters }) => [batch.major, batch.count, letters])).toEqual([
+      [2, 3, [{ id: "rich", reason: "not this one" }]],
+    ]);
+    expect(received).toEqual(asReceivedV1(events.slice(1)));
+  });
+
+  it("v2 source → v1 processor → v2 consumer: the same, the other way round", async () => {
+    const events = sourceEvents();
+    const { processed, received } = await pipeline(2, 2, events, { processorMajor: 1 });
+    expect(processed.map(({ batch, letters }) => [batch.major, batch.count, letters])).toEqual([
+      [1, 3, [{ id: "rich", reason: "not this one" }]],
+    ]);
+    expect(received).toEqual(asReceivedV2(events.slice(1)));
   });
 });
