@@ -6,7 +6,8 @@ import { runConformance } from "./kit/run-conformance";
 
 // `flow conform` against every built-in service, with its real external system (the local
 // servers of the machine), from the conformance config kept in built-in/ (or the package's own
-// conform.json). A service package without one fails here.
+// conform.json), at every contract major it serves (each built on the SDK serves v1 and v2). A
+// service package without a config fails here.
 const root = findWorkspaceRoot(__dirname) as string;
 const services = [...listWorkspacePackages(root)]
   .filter(([, dir]) => /\/(sources|processors|consumers)\/[^/]+$/.test(dir))
@@ -36,7 +37,10 @@ describe.each(services.filter(hasConfig))("flow conform $name", ({ name, dir }) 
     });
     const failures = report.results
       .filter((result) => result.status === "fail")
-      .map((result) => `${result.id}: ${result.why}`);
+      .map(
+        (result) =>
+          `${result.contract ? `${result.contract} v${result.major}: ` : ""}${result.id}: ${result.why}`,
+      );
     expect(failures).toEqual([]);
   });
 });
