@@ -1,83 +1,98 @@
+import type { Event } from "../../gen/event/v1/event";
 import * as processor from "../../gen/processor_service/v1/processor";
+import * as processorV2 from "../../gen/processor_service/v2/processor";
 import { sampleDescriptor } from "./component-samples";
 import { type ContractSamples, samplesOf } from "./contract-samples";
 import { fullEvent } from "./event-samples";
+import { fullCloudEvent } from "./event-v2-samples";
 
-const m = processor;
-
-export const processorServiceSamples: ContractSamples = {
-  contract: "processor_service/v1",
-  module: processor,
-  samples: {
-    DescribeRequest: samplesOf(m.DescribeRequest, m.DescribeRequest.fromPartial({})),
-    DescribeResponse: samplesOf(
-      m.DescribeResponse,
-      m.DescribeResponse.fromPartial({ component: sampleDescriptor }),
-    ),
-    ConfigureRequest: samplesOf(
-      m.ConfigureRequest,
-      m.ConfigureRequest.fromPartial({
-        configJson: '{"expression":"n > 1"}',
-        validateOnly: false,
-        stageId: "filter",
-      }),
-    ),
-    ConfigureResponse: samplesOf(
-      m.ConfigureResponse,
-      m.ConfigureResponse.fromPartial({
-        accepted: true,
-        issues: [{ path: "/expression", message: "always true", severity: 2 }],
-      }),
-    ),
-    ProcessRequest: samplesOf(
-      m.ProcessRequest,
-      m.ProcessRequest.fromPartial({
-        request: { $case: "start", value: { configJson: "{}", stageId: "filter" } },
-      }),
-      m.ProcessRequest.fromPartial({
-        request: { $case: "batch", value: { sequence: 7n, batch: { events: [fullEvent] } } },
-      }),
-    ),
-    ProcessStart: samplesOf(
-      m.ProcessStart,
-      m.ProcessStart.fromPartial({ configJson: '{"x":[1,2]}', stageId: "map" }),
-    ),
-    InputBatch: samplesOf(
-      m.InputBatch,
-      m.InputBatch.fromPartial({ sequence: 2n ** 64n - 1n, batch: { events: [fullEvent] } }),
-    ),
-    ProcessResponse: samplesOf(
-      m.ProcessResponse,
-      m.ProcessResponse.fromPartial({
-        response: {
-          $case: "batch",
-          value: {
-            inputSequence: 3n,
-            batch: { events: [fullEvent] },
-            deadLetters: [{ event: fullEvent, reason: "bad" }],
+/**
+ * Samples of every message of processor_service at one major: every major has v1's messages, with
+ * its own event (event v1's Event in v1, event v2's CloudEvent in v2). Typed against v1's module.
+ */
+function samplesAt(m: typeof processor, major: number, fullEvent: Event): ContractSamples {
+  return {
+    contract: `processor_service/v${major}`,
+    module: m,
+    samples: {
+      DescribeRequest: samplesOf(m.DescribeRequest, m.DescribeRequest.fromPartial({})),
+      DescribeResponse: samplesOf(
+        m.DescribeResponse,
+        m.DescribeResponse.fromPartial({ component: sampleDescriptor }),
+      ),
+      ConfigureRequest: samplesOf(
+        m.ConfigureRequest,
+        m.ConfigureRequest.fromPartial({
+          configJson: '{"expression":"n > 1"}',
+          validateOnly: false,
+          stageId: "filter",
+        }),
+      ),
+      ConfigureResponse: samplesOf(
+        m.ConfigureResponse,
+        m.ConfigureResponse.fromPartial({
+          accepted: true,
+          issues: [{ path: "/expression", message: "always true", severity: 2 }],
+        }),
+      ),
+      ProcessRequest: samplesOf(
+        m.ProcessRequest,
+        m.ProcessRequest.fromPartial({
+          request: { $case: "start", value: { configJson: "{}", stageId: "filter" } },
+        }),
+        m.ProcessRequest.fromPartial({
+          request: { $case: "batch", value: { sequence: 7n, batch: { events: [fullEvent] } } },
+        }),
+      ),
+      ProcessStart: samplesOf(
+        m.ProcessStart,
+        m.ProcessStart.fromPartial({ configJson: '{"x":[1,2]}', stageId: "map" }),
+      ),
+      InputBatch: samplesOf(
+        m.InputBatch,
+        m.InputBatch.fromPartial({ sequence: 2n ** 64n - 1n, batch: { events: [fullEvent] } }),
+      ),
+      ProcessResponse: samplesOf(
+        m.ProcessResponse,
+        m.ProcessResponse.fromPartial({
+          response: {
+            $case: "batch",
+            value: {
+              inputSequence: 3n,
+              batch: { events: [fullEvent] },
+              deadLetters: [{ event: fullEvent, reason: "bad" }],
+            },
           },
-        },
-      }),
-    ),
-    ProcessedBatch: samplesOf(
-      m.ProcessedBatch,
-      m.ProcessedBatch.fromPartial({
-        inputSequence: 2n ** 53n + 1n,
-        batch: { events: [] },
-        deadLetters: [
-          { event: fullEvent, reason: "payload is not JSON" },
-          { event: fullEvent, reason: "expression failed: n is undefined" },
-        ],
-        failure: { reason: "lookup service down", retryable: true },
-      }),
-    ),
-    DeadLetter: samplesOf(
-      m.DeadLetter,
-      m.DeadLetter.fromPartial({ event: fullEvent, reason: "schema mismatch at /total" }),
-    ),
-    BatchFailure: samplesOf(
-      m.BatchFailure,
-      m.BatchFailure.fromPartial({ reason: "out of memory", retryable: false }),
-    ),
-  },
-};
+        }),
+      ),
+      ProcessedBatch: samplesOf(
+        m.ProcessedBatch,
+        m.ProcessedBatch.fromPartial({
+          inputSequence: 2n ** 53n + 1n,
+          batch: { events: [] },
+          deadLetters: [
+            { event: fullEvent, reason: "payload is not JSON" },
+            { event: fullEvent, reason: "expression failed: n is undefined" },
+          ],
+          failure: { reason: "lookup service down", retryable: true },
+        }),
+      ),
+      DeadLetter: samplesOf(
+        m.DeadLetter,
+        m.DeadLetter.fromPartial({ event: fullEvent, reason: "schema mismatch at /total" }),
+      ),
+      BatchFailure: samplesOf(
+        m.BatchFailure,
+        m.BatchFailure.fromPartial({ reason: "out of memory", retryable: false }),
+      ),
+    },
+  };
+}
+
+export const processorServiceSamples: ContractSamples = samplesAt(processor, 1, fullEvent);
+// v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers).
+export const processorServiceSamplesV2: ContractSamples = samplesAt(
+  processorV2 as unknown as typeof processor,
+  2,
+  fullCloudEvent as unknown as Event,
+);

@@ -1,96 +1,111 @@
+import type { Event } from "../../gen/event/v1/event";
 import * as source from "../../gen/source_service/v1/source";
+import * as sourceV2 from "../../gen/source_service/v2/source";
 import { sampleCheckpoint } from "./checkpoint-samples";
 import { sampleDescriptor } from "./component-samples";
 import { type ContractSamples, samplesOf } from "./contract-samples";
 import { fullEvent } from "./event-samples";
+import { fullCloudEvent } from "./event-v2-samples";
 
-const m = source;
-
-export const sourceServiceSamples: ContractSamples = {
-  contract: "source_service/v1",
-  module: source,
-  samples: {
-    DescribeRequest: samplesOf(m.DescribeRequest, m.DescribeRequest.fromPartial({})),
-    DescribeResponse: samplesOf(
-      m.DescribeResponse,
-      m.DescribeResponse.fromPartial({ component: sampleDescriptor }),
-    ),
-    ConfigureRequest: samplesOf(
-      m.ConfigureRequest,
-      m.ConfigureRequest.fromPartial({
-        configJson: '{"path":"in.jsonl"}',
-        validateOnly: true,
-        stageId: "orders",
-      }),
-    ),
-    ConfigureResponse: samplesOf(
-      m.ConfigureResponse,
-      m.ConfigureResponse.fromPartial({
-        accepted: false,
-        issues: [
-          { path: "/path", message: "file not found", severity: 1 },
-          { path: "", message: "slow disk", severity: 2 },
-        ],
-      }),
-    ),
-    ReadRequest: samplesOf(
-      m.ReadRequest,
-      m.ReadRequest.fromPartial({
-        request: {
-          $case: "start",
-          value: {
-            configJson: "{}",
-            checkpoint: sampleCheckpoint,
-            initialCredits: 8,
-            maxBatchSize: 500,
-            lingerMs: 25,
-            stageId: "orders",
-            maxBatchBytes: 2n ** 64n - 1n,
+/**
+ * Samples of every message of source_service at one major: every major has v1's messages, with
+ * its own event (event v1's Event in v1, event v2's CloudEvent in v2). Typed against v1's module.
+ */
+function samplesAt(m: typeof source, major: number, fullEvent: Event): ContractSamples {
+  return {
+    contract: `source_service/v${major}`,
+    module: m,
+    samples: {
+      DescribeRequest: samplesOf(m.DescribeRequest, m.DescribeRequest.fromPartial({})),
+      DescribeResponse: samplesOf(
+        m.DescribeResponse,
+        m.DescribeResponse.fromPartial({ component: sampleDescriptor }),
+      ),
+      ConfigureRequest: samplesOf(
+        m.ConfigureRequest,
+        m.ConfigureRequest.fromPartial({
+          configJson: '{"path":"in.jsonl"}',
+          validateOnly: true,
+          stageId: "orders",
+        }),
+      ),
+      ConfigureResponse: samplesOf(
+        m.ConfigureResponse,
+        m.ConfigureResponse.fromPartial({
+          accepted: false,
+          issues: [
+            { path: "/path", message: "file not found", severity: 1 },
+            { path: "", message: "slow disk", severity: 2 },
+          ],
+        }),
+      ),
+      ReadRequest: samplesOf(
+        m.ReadRequest,
+        m.ReadRequest.fromPartial({
+          request: {
+            $case: "start",
+            value: {
+              configJson: "{}",
+              checkpoint: sampleCheckpoint,
+              initialCredits: 8,
+              maxBatchSize: 500,
+              lingerMs: 25,
+              stageId: "orders",
+              maxBatchBytes: 2n ** 64n - 1n,
+            },
           },
-        },
-      }),
-      m.ReadRequest.fromPartial({ request: { $case: "credit", value: { batches: 4_294_967_295 } } }),
-      m.ReadRequest.fromPartial({
-        request: { $case: "commit", value: { sequence: 2n ** 64n - 1n, checkpoint: sampleCheckpoint } },
-      }),
-      // A oneof case holding a message with only default values is still that case.
-      m.ReadRequest.fromPartial({ request: { $case: "credit", value: { batches: 0 } } }),
-    ),
-    ReadStart: samplesOf(
-      m.ReadStart,
-      m.ReadStart.fromPartial({
-        configJson: '{"a":1}',
-        checkpoint: sampleCheckpoint,
-        initialCredits: 1,
-        maxBatchSize: 0,
-        lingerMs: 0,
-        stageId: "s",
-        maxBatchBytes: 1_048_576n,
-      }),
-    ),
-    CreditGrant: samplesOf(m.CreditGrant, m.CreditGrant.fromPartial({ batches: 3 })),
-    CommitNotice: samplesOf(
-      m.CommitNotice,
-      m.CommitNotice.fromPartial({ sequence: 2n ** 53n + 1n, checkpoint: sampleCheckpoint }),
-    ),
-    ReadResponse: samplesOf(
-      m.ReadResponse,
-      m.ReadResponse.fromPartial({
-        response: {
-          $case: "batch",
-          value: { sequence: 1n, batch: { events: [fullEvent] }, checkpoint: sampleCheckpoint },
-        },
-      }),
-      m.ReadResponse.fromPartial({ response: { $case: "exhausted", value: { lastSequence: 0n } } }),
-    ),
-    SourceBatch: samplesOf(
-      m.SourceBatch,
-      m.SourceBatch.fromPartial({
-        sequence: 2n ** 63n,
-        batch: { events: [fullEvent, fullEvent] },
-        checkpoint: sampleCheckpoint,
-      }),
-    ),
-    Exhausted: samplesOf(m.Exhausted, m.Exhausted.fromPartial({ lastSequence: 99n })),
-  },
-};
+        }),
+        m.ReadRequest.fromPartial({ request: { $case: "credit", value: { batches: 4_294_967_295 } } }),
+        m.ReadRequest.fromPartial({
+          request: { $case: "commit", value: { sequence: 2n ** 64n - 1n, checkpoint: sampleCheckpoint } },
+        }),
+        // A oneof case holding a message with only default values is still that case.
+        m.ReadRequest.fromPartial({ request: { $case: "credit", value: { batches: 0 } } }),
+      ),
+      ReadStart: samplesOf(
+        m.ReadStart,
+        m.ReadStart.fromPartial({
+          configJson: '{"a":1}',
+          checkpoint: sampleCheckpoint,
+          initialCredits: 1,
+          maxBatchSize: 0,
+          lingerMs: 0,
+          stageId: "s",
+          maxBatchBytes: 1_048_576n,
+        }),
+      ),
+      CreditGrant: samplesOf(m.CreditGrant, m.CreditGrant.fromPartial({ batches: 3 })),
+      CommitNotice: samplesOf(
+        m.CommitNotice,
+        m.CommitNotice.fromPartial({ sequence: 2n ** 53n + 1n, checkpoint: sampleCheckpoint }),
+      ),
+      ReadResponse: samplesOf(
+        m.ReadResponse,
+        m.ReadResponse.fromPartial({
+          response: {
+            $case: "batch",
+            value: { sequence: 1n, batch: { events: [fullEvent] }, checkpoint: sampleCheckpoint },
+          },
+        }),
+        m.ReadResponse.fromPartial({ response: { $case: "exhausted", value: { lastSequence: 0n } } }),
+      ),
+      SourceBatch: samplesOf(
+        m.SourceBatch,
+        m.SourceBatch.fromPartial({
+          sequence: 2n ** 63n,
+          batch: { events: [fullEvent, fullEvent] },
+          checkpoint: sampleCheckpoint,
+        }),
+      ),
+      Exhausted: samplesOf(m.Exhausted, m.Exhausted.fromPartial({ lastSequence: 99n })),
+    },
+  };
+}
+
+export const sourceServiceSamples: ContractSamples = samplesAt(source, 1, fullEvent);
+// v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers).
+export const sourceServiceSamplesV2: ContractSamples = samplesAt(
+  sourceV2 as unknown as typeof source,
+  2,
+  fullCloudEvent as unknown as Event,
+);
