@@ -26,6 +26,7 @@ const TYPED_SOURCE = node(join(FIXTURES, "typed-source-main.js"));
 const TYPED_RECORDER = node(join(FIXTURES, "typed-recorder-main.js"));
 const FILTER = node(serviceMain("@flow/processor-filter"));
 const SOURCE_FILE = node(serviceMain("@flow/source-file"));
+const CONSUMER_FILE = node(serviceMain("@flow/consumer-file"));
 
 const PYTHON = process.env.FLOW_TEST_PYTHON ?? "/usr/bin/python3";
 const EXAMPLES = join(REPOSITORY_ROOT, "examples", "python");
@@ -142,8 +143,8 @@ const deadLetters = (dir: string): DeadLetter[] => {
   return existsSync(path) ? lines(path).map((line) => JSON.parse(line) as DeadLetter) : [];
 };
 
-// CloudEvents JSON lines: what @flow/source-file reads and @flow/consumer-file (the recorder's
-// `cloudevents` format, the Python consumer) writes. Each ends with its data, written as it came.
+// CloudEvents JSON lines: what @flow/source-file reads and @flow/consumer-file writes. Each ends
+// with its data, written as it came.
 const JSONL_SOURCE = "urn:flow:e2e:jsonl";
 const JSONL_EVENTS = [
   `{"specversion":"1.0","id":"j-1","source":"${JSONL_SOURCE}","type":"com.example.order","subject":"orders/7","time":"2026-01-02T03:04:05.123456789Z","datacontenttype":"application/json","dataschema":"https://example.com/schemas/order.json","tenant":"acme","vip":true,"rank":-7,"data":{"big":${BIG_INTEGER},"negative":-98765432109876543210,"price":12.50,"huge":1.0e+400,"list":[1,2,3]}}`,
@@ -197,7 +198,7 @@ describe("an edge between contract majors converts, and every event arrives inta
           id: "rec",
           command: TYPED_RECORDER,
           major: outer,
-          config: `{ path: ${JSON.stringify(out)}, format: records }`,
+          config: `{ path: ${JSON.stringify(out)} }`,
         },
       ];
       const { summary, file } = await runChain(dir, name, stages);
@@ -223,14 +224,9 @@ describe("an edge between contract majors converts, and every event arrives inta
           config: `{ path: ${JSON.stringify(input)}, format: cloudevents, invalidLines: fail }`,
         },
         { id: "keep", command: FILTER, major: inner, config: KEEP_ALL },
-        {
-          id: "rec",
-          command: TYPED_RECORDER,
-          major: outer,
-          config: `{ path: ${JSON.stringify(out)}, format: cloudevents }`,
-        },
+        { id: "out", command: CONSUMER_FILE, major: outer, config: `{ path: ${JSON.stringify(out)} }` },
       ]);
-      expect(majors(summary)).toEqual({ file: spoken[0], keep: spoken[1], rec: spoken[2] });
+      expect(majors(summary)).toEqual({ file: spoken[0], keep: spoken[1], out: spoken[2] });
       const received = lines(out);
       expect(byId(received.map(cloudEventView))).toEqual(byId(JSONL_EVENTS.map(cloudEventView)));
       expect(received.find((line) => line.includes('"id":"j-1"'))).toContain(`"big":${BIG_INTEGER},`);
@@ -309,7 +305,7 @@ withMachineRequirement(
             command: python("uppercase_processor.py"),
             config: `{ field: ${SHOUT_FIELD}, extension: uppercased }`,
           },
-          { id: "rec", command: TYPED_RECORDER, config: `{ path: ${JSON.stringify(out)}, format: records }` },
+          { id: "rec", command: TYPED_RECORDER, config: `{ path: ${JSON.stringify(out)} }` },
         ],
         { head: "deadLetters: { allow: 2 }", env },
       );
