@@ -92,7 +92,9 @@ export function registerDescribeCommand(program: Command): void {
           console.log(`accepts: ${component.acceptedEventTypes.join(", ")}`);
         if (component.producedEventTypes.length > 0)
           console.log(`produces: ${component.producedEventTypes.join(", ")}`);
-        console.log(`features: ${JSON.stringify(component.features)}`);
+        // The proto3 JSON form again: enums by name, no decoder bookkeeping (`_unknownFields`).
+        const { features } = descriptorToJson(component) as { features?: Record<string, unknown> };
+        console.log(`features: ${JSON.stringify(features ?? {})}`);
         console.log(`config schema:\n${JSON.stringify(JSON.parse(component.configSchema || "{}"), null, 2)}`);
       } finally {
         await endpoint.stop();

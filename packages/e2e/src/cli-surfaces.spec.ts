@@ -71,8 +71,16 @@ consumers:
     expect(component.name).toBe("flow-processor-filter");
     // proto3 JSON, as `flow registry list --json` prints a descriptor: enums by name, zeros left out.
     expect(component.family).toBe("FAMILY_PROCESSOR");
-    expect(component.contracts).toEqual([{ name: "processor_service", major: 1 }]);
+    // Every major it serves; Core speaks the highest both know.
+    expect(component.contracts).toEqual([
+      { name: "processor_service", major: 1 },
+      { name: "processor_service", major: 2 },
+    ]);
+    expect(component.negotiated).toEqual(expect.objectContaining({ name: "processor_service", major: 2 }));
     expect(component.configSchema.required).toContain("expression");
+    const text = await runFlow(["describe", "@flow/processor-filter"], { cwd: workspaceRoot });
+    expect(text.stdout).toMatch(/^speaks with this core: processor_service v2 \(2\.\d+\.\d+\)$/m);
+    expect(text.stdout).toMatch(/^features: \{"ordering":"ORDERING_[A-Z]+","deadLetters":true\}$/m);
   });
 
   it("says clearly what is wrong with an unknown package, a missing file and a bad command", async () => {

@@ -39,8 +39,8 @@ export interface ComponentInfo<Config> {
 }
 
 /**
- * What Describe answers: Describe on a major lists that major's contract; the registry entry of a
- * service lists every major it serves. `maxMessageBytes` is the server's real receive limit (see
+ * What Describe answers, on every major, and the registry entry: `contracts` lists every major the
+ * service serves (component.proto: one entry per major), so Core and tools see them all. `maxMessageBytes` is the server's real receive limit (see
  * ServiceServer.maxMessageBytes), not a setting of the service: announcing anything else would let
  * Core send messages the server refuses.
  */
@@ -103,11 +103,11 @@ export function hasErrors(issues: readonly ConfigIssue[]): boolean {
 export function componentHandlers<Config>(
   info: ComponentInfo<Config>,
   family: FamilyName,
-  contract: ContractVersion,
+  served: ContractVersion[],
   validator: ConfigValidator<Config>,
   maxMessageBytes: number,
 ): grpc.UntypedServiceImplementation {
-  const descriptor = describeComponent(info as ComponentInfo<unknown>, family, [contract], maxMessageBytes);
+  const descriptor = describeComponent(info as ComponentInfo<unknown>, family, served, maxMessageBytes);
   const Describe: grpc.handleUnaryCall<unknown, { component: ComponentDescriptor }> = (_call, callback) => {
     callback(null, { component: descriptor });
   };

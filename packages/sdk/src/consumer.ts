@@ -64,6 +64,8 @@ export function consumerImplementation<Config>(
   definition: ConsumerDefinition<Config>,
   contract: ContractVersion,
   server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes">,
+  /** Every contract the service serves (Describe lists them all); `contract` by default. */
+  served: ContractVersion[] = [contract],
 ): grpc.UntypedServiceImplementation {
   if (!definition.open && !definition.write)
     throw new Error(`consumer ${definition.name} defines neither open nor write`);
@@ -191,5 +193,5 @@ export function consumerImplementation<Config>(
     });
   };
 
-  return { ...componentHandlers(definition, "consumer", contract, validator, server.maxMessageBytes), Write };
+  return { ...componentHandlers(definition, "consumer", served, validator, server.maxMessageBytes), Write };
 }

@@ -72,6 +72,8 @@ export function processorImplementation<Config, State = Config>(
   definition: ProcessorDefinition<Config, State>,
   contract: ContractVersion,
   server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes">,
+  /** Every contract the service serves (Describe lists them all); `contract` by default. */
+  served: ContractVersion[] = [contract],
 ): grpc.UntypedServiceImplementation {
   if (!definition.process && !definition.processBatch && !definition.processEncoded) {
     throw new Error(`processor ${definition.name} defines none of process, processBatch or processEncoded`);
@@ -213,7 +215,7 @@ export function processorImplementation<Config, State = Config>(
   };
 
   return {
-    ...componentHandlers(definition, "processor", contract, validator, server.maxMessageBytes),
+    ...componentHandlers(definition, "processor", served, validator, server.maxMessageBytes),
     Process,
   };
 }

@@ -68,7 +68,11 @@ export function serviceLogger(name: string): pino.Logger {
   return pino({ name, level: process.env.FLOW_LOG_LEVEL ?? "info" }, pino.destination(2));
 }
 
-type Implementation = (contract: ContractVersion, server: ServiceServer) => grpc.UntypedServiceImplementation;
+type Implementation = (
+  contract: ContractVersion,
+  server: ServiceServer,
+  served: ContractVersion[],
+) => grpc.UntypedServiceImplementation;
 type PackageOptions = Omit<ServeOptions, "service"> & {
   /** The majors to serve, lowest first, each with the definition the server registers. */
   services: ServedMajor[];
@@ -139,7 +143,8 @@ async function start(
   const server = await ServiceServer.start({
     services: options.services.map(({ service }, index) => ({
       definition: service,
-      implementation: (started: ServiceServer) => implement(contracts[index] as ContractVersion, started),
+      implementation: (started: ServiceServer) =>
+        implement(contracts[index] as ContractVersion, started, contracts),
     })),
     protoDir: join(options.packageDir, "proto"),
     host: options.host ?? process.env.FLOW_SERVICE_HOST,
@@ -226,7 +231,7 @@ export function serveProcessor<Config, State = Config>(
   return serve(
     "processor",
     definition as ComponentInfo<unknown>,
-    (contract, server) => processorImplementation(definition, contract, server),
+    (contract, server, served) => processorImplementation(definition, contract, server, served),
     () => {
       const resolved = withPackage("processor", options, caller);
       // A processor that works on encoded batches gets them as bytes (see encoded-batches.ts).
@@ -250,7 +255,7 @@ export function serveSource<Config>(
   return serve(
     "source",
     definition as ComponentInfo<unknown>,
-    (contract, server) => sourceImplementation(definition, contract, server),
+    (contract, server, served) => sourceImplementation(definition, contract, server, served),
     () => withPackage("source", options, caller),
     options.handleSignals ?? true,
   );
@@ -265,7 +270,7 @@ export function serveConsumer<Config>(
   return serve(
     "consumer",
     definition as ComponentInfo<unknown>,
-    (contract, server) => consumerImplementation(definition, contract, server),
+    (contract, server, served) => consumerImplementation(definition, contract, server, served),
     () => withPackage("consumer", options, caller),
     options.handleSignals ?? true,
   );

@@ -121,6 +121,8 @@ export function sourceImplementation<Config>(
   definition: SourceDefinition<Config>,
   contract: ContractVersion,
   server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes">,
+  /** Every contract the service serves (Describe lists them all); `contract` by default. */
+  served: ContractVersion[] = [contract],
 ): grpc.UntypedServiceImplementation {
   const validator = new ConfigValidator<Config>(definition.configSchema);
 
@@ -293,5 +295,5 @@ export function sourceImplementation<Config>(
     call.on("error", stop);
   };
 
-  return { ...componentHandlers(definition, "source", contract, validator, server.maxMessageBytes), Read };
+  return { ...componentHandlers(definition, "source", served, validator, server.maxMessageBytes), Read };
 }
