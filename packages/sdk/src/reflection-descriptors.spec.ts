@@ -5,7 +5,7 @@ import {
   FileDescriptorSetSchema,
 } from "@bufbuild/protobuf/wkt";
 import { loadSync } from "@grpc/proto-loader";
-import { linkFileDescriptors, protocMapEntryName } from "./reflection-descriptors";
+import { describingOnly, linkFileDescriptors, protocMapEntryName } from "./reflection-descriptors";
 import { SDK_PROTO_DIR } from "./test-support/family-servers";
 
 function filesOf(definition: ReturnType<typeof loadSync>): Map<string, FileDescriptorProto> {
@@ -103,5 +103,35 @@ describe("linkFileDescriptors", () => {
         .getMessage("flow.microservices.source_service.v1.ReadStart")
         ?.fields.find((f) => f.name === "checkpoint")?.message?.typeName,
     ).toBe("flow.microservices.checkpoint.v1.Checkpoint");
+  });
+});
+
+describe("describingOnly", () => {
+  const linked = linkFileDescriptors(
+    loadSync(["processor_service/v1/processor.proto", "processor_service/v2/processor.proto"], {
+      includeDirs: [SDK_PROTO_DIR],
+    }),
+  );
+  const packagesOf = (definition: ReturnType<typeof loadSync>) =>
+    [...filesOf(definition).values()].map((file) => file.package).sort();
+
+  it("keeps the files that declare the services and those they import, and drops the rest", () => {
+    expect(packagesOf(linked)).toContain("flow.microservices.processor_service.v2");
+    expect(
+      packagesOf(describingOnly(linked, ["flow.microservices.processor_service.v1.ProcessorService"])),
+    ).toEqual([
+      "flow.microservices.component.v1",
+      "flow.microservices.event.v1",
+      "flow.microservices.processor_service.v1",
+    ]);
+  });
+
+  it("keeps every major named, and nothing for a name no file declares", () => {
+    const both = describingOnly(linked, [
+      "flow.microservices.processor_service.v1.ProcessorService",
+      "flow.microservices.processor_service.v2.ProcessorService",
+    ]);
+    expect(packagesOf(both)).toEqual(packagesOf(linked));
+    expect(packagesOf(describingOnly(linked, ["no.such.Service"]))).toEqual([]);
   });
 });

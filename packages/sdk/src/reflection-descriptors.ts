@@ -71,20 +71,62 @@ export function linkFileDescriptors(definition: PackageDefinition): PackageDefin
     encoded.set(file.name, Buffer.from(toBinary(FileDescriptorProtoSchema, file)));
   }
 
-  const linked: PackageDefinition = {};
+  return mapFileDescriptorProtos(definition, (protos) =>
+    protos.map((bytes) => encoded.get(fromBinary(FileDescriptorProtoSchema, bytes).name) ?? bytes),
+  );
+}
+
+/**
+ * The part of a linked package definition (see `linkFileDescriptors`) that describes `services`:
+ * the files that declare them and every file those import, and nothing else.
+ *
+ * A package's proto/ folder holds every major of its family contract it vendored (the SDK's,
+ * every family), but a server registers only the majors it serves (`ServeOptions.major`).
+ * Reflection over all of proto/ would describe services the server does not have, whose calls
+ * answer UNIMPLEMENTED; over this part, a lookup of one answers NOT_FOUND, and every message a
+ * served service uses still resolves.
+ */
+export function describingOnly(
+  definition: PackageDefinition,
+  services: readonly string[],
+): PackageDefinition {
+  const wanted = new Set(services);
+  const files = new Map<string, FileDescriptorProto>();
+  const names = new Map<Buffer, string>();
+  for (const entry of Object.values(definition)) {
+    for (const bytes of fileDescriptorProtosOf(entry)) {
+      if (names.has(bytes)) continue;
+      const file = fromBinary(FileDescriptorProtoSchema, bytes);
+      names.set(bytes, file.name);
+      if (!files.has(file.name)) files.set(file.name, file);
+    }
+  }
+  const kept = new Set<string>();
+  const pending = [...files.values()]
+    .filter((file) => file.service.some((service) => wanted.has(qualify(file.package, service.name))))
+    .map((file) => file.name);
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (kept.has(name)) continue;
+    kept.add(name);
+    pending.push(...(files.get(name)?.dependency ?? []));
+  }
+  return mapFileDescriptorProtos(definition, (protos) =>
+    protos.filter((bytes) => kept.has(names.get(bytes) ?? "")),
+  );
+}
+
+/** The definition with each entry's file descriptors replaced by `map` of them. */
+function mapFileDescriptorProtos(
+  definition: PackageDefinition,
+  map: (protos: Buffer[]) => Buffer[],
+): PackageDefinition {
+  const mapped: PackageDefinition = {};
   for (const [name, entry] of Object.entries(definition)) {
     const protos = fileDescriptorProtosOf(entry);
-    linked[name] =
-      protos.length === 0
-        ? entry
-        : ({
-            ...entry,
-            fileDescriptorProtos: protos.map(
-              (bytes) => encoded.get(fromBinary(FileDescriptorProtoSchema, bytes).name) ?? bytes,
-            ),
-          } as typeof entry);
+    mapped[name] =
+      protos.length === 0 ? entry : ({ ...entry, fileDescriptorProtos: map(protos) } as typeof entry);
   }
-  return linked;
+  return mapped;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { listServices, StreamReader, unary } from "@flow/testing";
+import { filesContainingSymbol, listServices, resolveLikeGrpcurl, StreamReader, unary } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import type { ConsumerWriter } from "./consumer";
 import type { FlowEvent } from "./flow-event";
@@ -15,6 +15,7 @@ import {
   type ProcessRequest,
   type ProcessResponse,
 } from "./gen/processor_service/v1/processor";
+import { ProcessorServiceService as ProcessorServiceServiceV2 } from "./gen/processor_service/v2/processor";
 import type { ReadRequest, ReadResponse, SourceServiceClient } from "./gen/source_service/v1/source";
 import { checkServingStatus } from "./health-check";
 import {
@@ -83,6 +84,61 @@ describe("ServiceServer", () => {
       client.close();
       await server.stop();
     }
+  });
+
+  describe("server reflection", () => {
+    const V1 = "flow.microservices.processor_service.v1.ProcessorService";
+    const V2 = "flow.microservices.processor_service.v2.ProcessorService";
+    let server: ServiceServer | undefined;
+    afterEach(async () => {
+      await server?.stop(2_000);
+      server = undefined;
+    });
+
+    /** A server registering `definitions` (no handlers: reflection is what is asked) over the SDK's proto/. */
+    async function serving(...definitions: grpc.ServiceDefinition[]): Promise<string> {
+      server = await ServiceServer.start({
+        services: definitions.map((definition) => ({ definition, implementation: {} })),
+        protoDir: SDK_PROTO_DIR,
+      });
+      return server.address;
+    }
+
+    it("lists only the services the server registers, though proto/ holds every major and family", async () => {
+      // What `serve*({ major: 1 })` registers.
+      const address = await serving(ProcessorServiceService);
+      expect(await listServices(address)).toEqual([V1, "grpc.health.v1.Health"].sort());
+    });
+
+    it("lists both majors when both are registered", async () => {
+      const address = await serving(ProcessorServiceService, ProcessorServiceServiceV2);
+      expect(await listServices(address)).toEqual([V1, V2, "grpc.health.v1.Health"].sort());
+    });
+
+    it("still describes a served method and every message it uses, as buf curl and grpcurl look them up", async () => {
+      const address = await serving(ProcessorServiceService);
+      const [declaring] = await filesContainingSymbol(address, `${V1}.Process`);
+      expect(declaring?.service.map((service) => `${declaring.package}.${service.name}`)).toEqual([V1]);
+      const registry = await resolveLikeGrpcurl(address, V1);
+      const process = registry.getService(V1)?.methods.find((method) => method.name === "Process");
+      expect(process?.input.typeName).toBe("flow.microservices.processor_service.v1.ProcessRequest");
+      expect(registry.getMessage("flow.microservices.event.v1.Event")?.typeName).toBe(
+        "flow.microservices.event.v1.Event",
+      );
+      const describe = registry.getService(V1)?.methods.find((method) => method.name === "Describe");
+      expect(describe?.output.fields.find((field) => field.name === "component")?.message?.typeName).toBe(
+        "flow.microservices.component.v1.ComponentDescriptor",
+      );
+      expect(
+        (await resolveLikeGrpcurl(address, "grpc.health.v1.Health")).getService("grpc.health.v1.Health"),
+      ).toBeDefined();
+    });
+
+    it("does not describe a major it does not serve: the lookup answers NOT_FOUND, as Describe there answers UNIMPLEMENTED", async () => {
+      const address = await serving(ProcessorServiceService);
+      await expect(filesContainingSymbol(address, V2)).rejects.toThrow(`Symbol not found: ${V2}`);
+      await expect(filesContainingSymbol(address, `${V2}.Describe`)).rejects.toThrow("Symbol not found");
+    });
   });
 
   it("names a service definition by its fully qualified service name", () => {

@@ -3,9 +3,13 @@ import { join, relative } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import {
+  HealthImplementation,
+  protoPath as healthProtoPath,
+  service as healthService,
+} from "grpc-health-check";
 import { bindImplementation } from "./method-binding";
-import { linkFileDescriptors } from "./reflection-descriptors";
+import { describingOnly, linkFileDescriptors } from "./reflection-descriptors";
 import { FLOW_WINDOW_BYTES, widenServerFlowWindows } from "./server-flow-window";
 import { settlesWithin } from "./settles-within";
 
@@ -23,7 +27,10 @@ export interface ServiceRegistration {
 
 export interface ServerOptions {
   services: ServiceRegistration[];
-  /** The package's own proto/ folder: reflection describes what is in it. */
+  /**
+   * The package's own proto/ folder: reflection describes the registered services from it (with
+   * every message they use), and nothing else it holds.
+   */
   protoDir: string;
   /** Host to bind; 127.0.0.1 unless told otherwise. */
   host?: string;
@@ -125,13 +132,18 @@ export class ServiceServer {
     }
     health.addToServer(server);
 
+    // Reflection describes exactly the services registered here, and health; proto/ may hold
+    // more (every major vendored, where this server serves one): those stay out of it.
     const protoFiles = listProtoFiles(options.protoDir);
     const definitions = loadSync([...protoFiles, healthProtoPath], {
       includeDirs: [options.protoDir],
       longs: String,
       defaults: true,
     });
-    new ReflectionService(linkFileDescriptors(definitions)).addToServer(server);
+    const described = [...serviceNames, serviceNameOf(healthService)];
+    new ReflectionService(describingOnly(linkFileDescriptors(definitions), described), {
+      services: described,
+    }).addToServer(server);
 
     instance.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(
