@@ -213,7 +213,7 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [${processorMajor ? "rul
   consumer.link.open();
   const router = new Router({ split: () => undefined } as unknown as DeliveryPolicy, {
     closed: () => undefined,
-    oversized: report((_to, delivery: Delivery, reason: string) =>
+    undeliverable: report((_to, delivery: Delivery, reason: string) =>
       deadLetters.push({ ids: decodeEvents(delivery.batch).map((event) => event.id), reason }),
     ),
   });

@@ -1,16 +1,13 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { createEvent, type FlowEvent } from "@flow/sdk";
 import { EventBatch } from "../gen/event/v1/event";
-import { CloudEvent, CloudEventBatch } from "../gen/event/v2/event";
 import {
   BATCH_REQUEST_FRAMING_BYTES,
   concatRawBatches,
-  convertRawBatch,
   countEvents,
   cutRawBatch,
   decodeEvents,
   encodeEvents,
-  firstEventTime,
   fitsInOneBatch,
   type RawBatch,
   rawBatch,
@@ -158,43 +155,5 @@ describe("batches of either event major", () => {
     expect(merged).toMatchObject({ count: 3, major: 2 });
     expect(ids(merged)).toEqual(["a", "b", "c"]);
     expect(() => concatRawBatches(v1, v2)).toThrow("cannot merge a batch of event v1 with one of event v2");
-  });
-
-  it("convert to another major, and stay the very same bytes for their own", () => {
-    expect(convertRawBatch(v1, 1).batch).toBe(v1);
-    expect(convertRawBatch(v2, 2).batch).toBe(v2);
-    const there = convertRawBatch(v1, 2);
-    expect(there.batch.bytes).toEqual(v2.bytes);
-    expect(there.refused).toEqual([]);
-    const back = convertRawBatch(there.batch, 1);
-    expect(back.batch).toMatchObject({ count: 3, major: 1 });
-    expect(decodeEvents(back.batch)).toEqual(decodeEvents(v1));
-  });
-
-  it("give a v2 batch's first event time, as a ce_timestamp or an RFC 3339 ce_string", () => {
-    const timed = createEvent({
-      id: "t",
-      source: "s",
-      type: "t",
-      time: { seconds: 1_800_000_000n, nanos: 5 },
-    });
-    expect(firstEventTime(encodeEvents([timed], 2))).toMatchObject({ seconds: 1_800_000_000n, nanos: 5 });
-    const text = CloudEvent.create({
-      id: "x",
-      source: "s",
-      specVersion: "1.0",
-      type: "t",
-      attributes: {
-        other: { attr: { $case: "ceString", value: "nope" } },
-        time: { attr: { $case: "ceString", value: "2027-01-15T10:00:00.000000123Z" } },
-      },
-      data: { $case: "textData", value: "hello" },
-    });
-    const batch = rawBatch(CloudEventBatch.encode({ events: [text] }).finish(), 2);
-    expect(firstEventTime(batch)).toMatchObject({ seconds: 1_800_007_200n, nanos: 123 });
-    const untimed = CloudEvent.create({ id: "u", source: "s", specVersion: "1.0", type: "t" });
-    expect(
-      firstEventTime(rawBatch(CloudEventBatch.encode({ events: [untimed] }).finish(), 2)),
-    ).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import { type FlowEvent, type Timestamp, timestampFromRfc3339 } from "@flow/sdk";
+import type { FlowEvent } from "@flow/sdk";
 import { convertEventBatch, decodeEvents as decodeEventsOf, type EventMajor } from "@flow/sdk/internal";
-import { type Event, EventBatch, Timestamp as ProtoTimestamp } from "../gen/event/v1/event";
+import { type Event, EventBatch } from "../gen/event/v1/event";
 
 /**
  * An event batch as it arrived on the wire: Core moves batches between services without decoding
@@ -269,117 +269,6 @@ export function concatRawBatches(first: RawBatch, second: RawBatch): RawBatch {
  */
 export function decodeEvents(batch: RawBatch): FlowEvent[] {
   return decodeEventsOf(batch.bytes, batch.major);
-}
-
-/**
- * The CloudEvents time of the batch's first event (for latency samples): only the first event's
- * time is read, the rest of the event (its payload above all) is skipped, not decoded.
- */
-export function firstEventTime(batch: RawBatch): Timestamp | undefined {
-  const reader = new BinaryReader(batch.bytes);
-  while (reader.pos < reader.len) {
-    const [field, wireType] = reader.tag();
-    if (field === EVENTS_FIELD && wireType === WireType.LengthDelimited)
-      return batch.major === 1 ? eventTime(reader.bytes()) : cloudEventTime(reader.bytes());
-    reader.skip(wireType, field);
-  }
-  return undefined;
-}
-
-/** event v1 `Event.time`. */
-const EVENT_TIME_FIELD = 6;
-
-function eventTime(event: Uint8Array): Timestamp | undefined {
-  const reader = new BinaryReader(event);
-  let time: Timestamp | undefined;
-  while (reader.pos < reader.len) {
-    const [field, wireType] = reader.tag();
-    // Writers put it once; should it repeat, the last one wins, as in the generated decoder.
-    if (field === EVENT_TIME_FIELD && wireType === WireType.LengthDelimited)
-      time = ProtoTimestamp.decode(reader.bytes());
-    else reader.skip(wireType, field);
-  }
-  return time;
-}
-
-/** event v2 `CloudEvent.attributes` (a map: entries of key 1, value 2); `CloudEventAttributeValue.ce_timestamp` and `ce_string`. */
-const CLOUD_EVENT_ATTRIBUTES_FIELD = 5;
-const ATTRIBUTE_STRING_FIELD = 3;
-const ATTRIBUTE_TIMESTAMP_FIELD = 7;
-
-/**
- * The `time` attribute of an event v2: a ce_timestamp, or a ce_string holding an RFC 3339 time
- * (as the conversion to v1 reads it). Only the attribute entries are read; the data is skipped.
- */
-function cloudEventTime(event: Uint8Array): Timestamp | undefined {
-  const reader = new BinaryReader(event);
-  let time: Timestamp | undefined;
-  while (reader.pos < reader.len) {
-    const [field, wireType] = reader.tag();
-    if (field === CLOUD_EVENT_ATTRIBUTES_FIELD && wireType === WireType.LengthDelimited)
-      time = attributeTime(reader.bytes()) ?? time;
-    else reader.skip(wireType, field);
-  }
-  return time;
-}
-
-/** The time a map entry holds when its key is `time`; undefined for any other entry. */
-function attributeTime(entry: Uint8Array): Timestamp | undefined {
-  const reader = new BinaryReader(entry);
-  let key = "";
-  let value: Uint8Array | undefined;
-  while (reader.pos < reader.len) {
-    const [field, wireType] = reader.tag();
-    if (field === 1 && wireType === WireType.LengthDelimited) key = reader.string();
-    else if (field === 2 && wireType === WireType.LengthDelimited) value = reader.bytes();
-    else reader.skip(wireType, field);
-  }
-  if (key !== "time" || !value) return undefined;
-  const attribute = new BinaryReader(value);
-  let time: Timestamp | undefined;
-  while (attribute.pos < attribute.len) {
-    const [field, wireType] = attribute.tag();
-    if (field === ATTRIBUTE_TIMESTAMP_FIELD && wireType === WireType.LengthDelimited)
-      time = ProtoTimestamp.decode(attribute.bytes());
-    else if (field === ATTRIBUTE_STRING_FIELD && wireType === WireType.LengthDelimited)
-      time = timestampOfText(attribute.string());
-    else attribute.skip(wireType, field);
-  }
-  return time;
-}
-
-/** An RFC 3339 time as a Timestamp; undefined when the text is not one. */
-function timestampOfText(text: string): Timestamp | undefined {
-  try {
-    return timestampFromRfc3339(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A batch in another major's encoding, with the events that cannot convert set apart. */
-export interface ConvertedRawBatch {
-  /** The events that convert, in their order, encoded in the target major. */
-  batch: RawBatch;
-  /** The events the target major cannot carry: as much of each as fits, and why (they become dead letters). */
-  refused: { event: FlowEvent; reason: string }[];
-}
-
-const NOTHING_REFUSED: readonly ConvertedRawBatch["refused"][number][] = Object.freeze([]);
-
-/**
- * The batch encoded in `major`: the batch itself (the same object, its bytes untouched) when it is
- * of that major already, else converted by the SDK's rules (event v1 -> v2 is total; v2 -> v1
- * refuses, with the reason, what v1 has no room for). Throws when the bytes are not a batch of
- * their major.
- */
-export function convertRawBatch(batch: RawBatch, major: EventMajor): ConvertedRawBatch {
-  if (batch.major === major) return { batch, refused: NOTHING_REFUSED as ConvertedRawBatch["refused"] };
-  const converted = convertEventBatch(batch.bytes, batch.major, major);
-  return {
-    batch: { bytes: converted.bytes, count: converted.count, major },
-    refused: converted.refused.map(({ event, reason }) => ({ event, reason })),
-  };
 }
 
 /** Events as a batch of `major` (default v1, FlowEvent's own encoding). */

@@ -51,7 +51,7 @@ consumers:
   >;
   const router = new Router(policy as DeliveryPolicy, {
     closed: (origin) => closed.push(origin),
-    oversized: (to: StageRecord, delivery: Delivery, reason: string) =>
+    undeliverable: (to: StageRecord, delivery: Delivery, reason: string) =>
       oversized.push({ to: to.id, ids: decodeEvents(delivery.batch).map((e) => e.id), reason }),
   });
   return { router, src, a, b, sentTo, batchesTo, splits, closed, oversized };

@@ -1,13 +1,8 @@
 import type { EventMajor } from "@flow/sdk/internal";
+import { type ConvertedRawBatch, convertRawBatch } from "./batch-conversion";
 import type { Delivery, Origin } from "./batch-link";
 import type { DeliveryPolicy } from "./delivery-policy";
-import {
-  type ConvertedRawBatch,
-  convertRawBatch,
-  cutRawBatch,
-  encodeEvents,
-  type RawBatch,
-} from "./raw-batch";
+import { cutRawBatch, encodeEvents, type RawBatch } from "./raw-batch";
 import type { StageRecord } from "./stage-record";
 
 export interface RouterHooks {
@@ -17,7 +12,7 @@ export interface RouterHooks {
    * An event `to` cannot take - too large for any of its batches, or one its contract major
    * cannot carry: dead-letter it for that stage with `reason`.
    */
-  oversized(to: StageRecord, delivery: Delivery, reason: string): void;
+  undeliverable(to: StageRecord, delivery: Delivery, reason: string): void;
 }
 
 /**
@@ -71,14 +66,14 @@ export class Router {
         to.link?.send(origins, part);
       }
       for (const event of oversized) {
-        this.hooks.oversized(
+        this.hooks.undeliverable(
           to,
           { origins, batch: event.batch, attempts: 0, sentAt: 0 },
           to.oversizedReason(event.bytes),
         );
       }
       for (const { event, reason } of refused) {
-        this.hooks.oversized(
+        this.hooks.undeliverable(
           to,
           { origins, batch: encodeEvents([event]), attempts: 0, sentAt: 0 },
           `event v${batch.major} cannot convert to event v${to.major}, which ${to.stage.family} "${to.id}" speaks: ${reason}`,

@@ -3,8 +3,9 @@ import type { Logger } from "pino";
 import type { Delivery, Origin } from "./batch-link";
 import type { DeadLetter, DeadLetterFile } from "./dead-letter-file";
 import type { DeliveryPolicy } from "./delivery-policy";
+import { firstEventTime } from "./first-event-time";
 import type { PipelineMetrics } from "./pipeline-metrics";
-import { decodeEvents, firstEventTime, type RawBatch } from "./raw-batch";
+import { decodeEvents, type RawBatch } from "./raw-batch";
 import { Router } from "./router";
 import type { Checkpointed } from "./source-ledger";
 import type { SourceNode } from "./source-node";
@@ -41,7 +42,7 @@ export class StageOutcomes implements StageLinkHooks {
     this.now = parts.now ?? Date.now;
     this.router = new Router(parts.policy, {
       closed: (origin) => this.closeDelivery(origin),
-      oversized: (to, delivery, reason) => this.giveUp(to, delivery, reason),
+      undeliverable: (to, delivery, reason) => this.giveUp(to, delivery, reason),
     });
   }
 

@@ -18,14 +18,8 @@ import {
   ReadRequest as ReadRequestV2,
   ReadResponse as ReadResponseV2,
 } from "../gen/source_service/v2/source";
-import {
-  countEvents,
-  decodeEvents,
-  encodeEvents,
-  firstEventTime,
-  rawBatch,
-  splitRawBatch,
-} from "./raw-batch";
+import { firstEventTime } from "./first-event-time";
+import { countEvents, decodeEvents, encodeEvents, rawBatch, splitRawBatch } from "./raw-batch";
 import {
   decodeProcessResponse,
   decodeReadResponse,
