@@ -3,6 +3,7 @@ import { backoffDelayMs, type EventMajor } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import type { NegotiatedContract } from "../clients/family-contracts";
 import type { PipelineStage } from "../config/pipeline-model";
+import { type Delivery, type Origin, takeMerged } from "./delivery";
 import {
   endpointMajor,
   type LinkEndpoint,
@@ -10,29 +11,8 @@ import {
   type OpenedStream,
   type StreamOpener,
 } from "./link-stream";
-import { type BatchLimit, concatRawBatches, fitsInOneBatch, type RawBatch } from "./raw-batch";
+import type { BatchLimit, RawBatch } from "./raw-batch";
 import type { LinkRequest } from "./stream-codecs";
-
-/** Which source batch a delivery descends from: acknowledgements are counted against it. */
-export interface Origin {
-  source: string;
-  sequence: bigint;
-}
-
-export interface Delivery {
-  /**
-   * The source batches its events descend from, one entry per share of a source batch it holds
-   * (a batch merged from two parts of one source batch names it twice): closing the delivery
-   * closes each entry once in that source's ledger.
-   */
-  origins: Origin[];
-  batch: RawBatch;
-  /** Attempts made so far (for retries). */
-  attempts: number;
-  sentAt: number;
-  /** Sent on a stream at least once (a batch sent again after a recovery is not merged). */
-  sent?: boolean;
-}
 
 export interface LinkHooks {
   /** The link cannot go on (restart limit spent): the run fails. */
@@ -261,21 +241,7 @@ export abstract class BatchLink<Start, Response> {
   private sendWaiting(): void {
     const inFlight = this.stage.settings.inFlight;
     while (this.waiting.length > 0 && this.pending.size < inFlight) {
-      let delivery = this.waiting.shift() as Delivery;
-      for (
-        let next = this.waiting[0];
-        next && mergeable(delivery, next, this.parts.limit);
-        next = this.waiting[0]
-      ) {
-        this.waiting.shift();
-        delivery = {
-          origins: [...delivery.origins, ...next.origins],
-          batch: concatRawBatches(delivery.batch, next.batch),
-          attempts: 0,
-          sentAt: delivery.sentAt,
-        };
-      }
-      this.dispatch(delivery);
+      this.dispatch(takeMerged(this.waiting, this.parts.limit));
     }
   }
 
@@ -318,19 +284,4 @@ export abstract class BatchLink<Start, Response> {
         this.hooks.onFatal(error);
       });
   }
-}
-
-/**
- * Two deliveries never sent nor retried, of one event major (a link's all are, the Router sees to
- * it), whose events fit in one batch within the stage's limit.
- */
-function mergeable(first: Delivery, second: Delivery, limit: BatchLimit): boolean {
-  return (
-    !first.sent &&
-    !second.sent &&
-    first.attempts === 0 &&
-    second.attempts === 0 &&
-    first.batch.major === second.batch.major &&
-    fitsInOneBatch(first.batch, second.batch, limit)
-  );
 }

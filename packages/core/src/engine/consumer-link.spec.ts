@@ -1,6 +1,6 @@
 import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
-import type { Delivery, Origin } from "./batch-link";
 import { ConsumerLink } from "./consumer-link";
+import type { Delivery, Origin } from "./delivery";
 import { decodeEvents, type RawBatch } from "./raw-batch";
 import type { LinkRequest } from "./stream-codecs";
 import {

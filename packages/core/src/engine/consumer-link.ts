@@ -1,5 +1,6 @@
 import { AckStatus, type WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
-import { BatchLink, type LinkHooks, type LinkParts, type Origin } from "./batch-link";
+import { BatchLink, type LinkHooks, type LinkParts } from "./batch-link";
+import type { Origin } from "./delivery";
 import { grpcStreamOpener, type StreamOpener } from "./link-stream";
 import type { RawBatch } from "./raw-batch";
 import { encodeWriteRequest, type LinkRequest } from "./stream-codecs";

@@ -1,4 +1,4 @@
-import type { Origin } from "./batch-link";
+import type { Origin } from "./delivery";
 import type { RawBatch } from "./raw-batch";
 import type { Checkpointed } from "./source-ledger";
 import type { SourceNode } from "./source-node";

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createEvent } from "@flow/sdk";
 import type { ProcessRequest } from "../gen/processor_service/v1/processor";
-import type { Origin } from "./batch-link";
+import type { Origin } from "./delivery";
 import { ProcessorLink } from "./processor-link";
 import { decodeEvents } from "./raw-batch";
 import type { LinkRequest, ProcessorAnswer } from "./stream-codecs";

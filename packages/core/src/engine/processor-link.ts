@@ -1,6 +1,7 @@
 import type { FlowEvent } from "@flow/sdk";
 import type { ProcessRequest } from "../gen/processor_service/v1/processor";
-import { BatchLink, type LinkHooks, type LinkParts, type Origin } from "./batch-link";
+import { BatchLink, type LinkHooks, type LinkParts } from "./batch-link";
+import type { Origin } from "./delivery";
 import { grpcStreamOpener, type StreamOpener } from "./link-stream";
 import type { RawBatch } from "./raw-batch";
 import {

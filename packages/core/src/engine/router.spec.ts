@@ -1,7 +1,7 @@
 import { createEvent } from "@flow/sdk";
 import { toCloudEvent } from "@flow/sdk/internal";
 import { CloudEvent, CloudEventBatch } from "../gen/event/v2/event";
-import type { Delivery, Origin } from "./batch-link";
+import type { Delivery, Origin } from "./delivery";
 import type { DeliveryPolicy } from "./delivery-policy";
 import { decodeEvents, encodeEvents, type RawBatch, rawBatch } from "./raw-batch";
 import { Router } from "./router";

@@ -1,6 +1,6 @@
 import type { EventMajor } from "@flow/sdk/internal";
 import { type ConvertedRawBatch, convertRawBatch } from "./batch-conversion";
-import type { Delivery, Origin } from "./batch-link";
+import type { Delivery, Origin } from "./delivery";
 import type { DeliveryPolicy } from "./delivery-policy";
 import { cutRawBatch, encodeEvents, type RawBatch } from "./raw-batch";
 import type { StageRecord } from "./stage-record";

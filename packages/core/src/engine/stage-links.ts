@@ -1,7 +1,7 @@
 import type { FlowEvent } from "@flow/sdk";
 import type { Logger } from "pino";
-import type { Delivery, Origin } from "./batch-link";
 import { ConsumerLink, consumerStreams } from "./consumer-link";
+import type { Delivery, Origin } from "./delivery";
 import type { PipelineMetrics } from "./pipeline-metrics";
 import { ProcessorLink, processorStreams } from "./processor-link";
 import type { RawBatch } from "./raw-batch";

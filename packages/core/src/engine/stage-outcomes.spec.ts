@@ -1,7 +1,7 @@
 import { createEvent, type FlowEvent } from "@flow/sdk";
-import type { Origin } from "./batch-link";
 import type { ConsumerLink } from "./consumer-link";
 import type { DeadLetter } from "./dead-letter-file";
+import type { Origin } from "./delivery";
 import { atLeastOnce } from "./delivery-policy";
 import type { ProcessorLink } from "./processor-link";
 import { decodeEvents, encodeEvents, type RawBatch } from "./raw-batch";

@@ -1,7 +1,7 @@
 import type { FlowEvent } from "@flow/sdk";
 import type { Logger } from "pino";
-import type { Delivery, Origin } from "./batch-link";
 import type { DeadLetter, DeadLetterFile } from "./dead-letter-file";
+import type { Delivery, Origin } from "./delivery";
 import type { DeliveryPolicy } from "./delivery-policy";
 import { firstEventTime } from "./first-event-time";
 import type { PipelineMetrics } from "./pipeline-metrics";

@@ -3,7 +3,7 @@ import type { FlowEvent } from "@flow/sdk";
 import type { Logger } from "pino";
 import type { Pipeline, PipelineStage } from "../config/pipeline-model";
 import { convertRawBatch } from "../engine/batch-conversion";
-import type { Origin } from "../engine/batch-link";
+import type { Origin } from "../engine/delivery";
 import { cutRawBatch, decodeEvents, encodeEvents, type RawBatch } from "../engine/raw-batch";
 import { closeStageLinks, openStageLinks, overdueCheckIntervalMs } from "../engine/stage-links";
 import { StageRecord } from "../engine/stage-record";
