@@ -36,6 +36,7 @@ export { splitCommandLine } from "./split-command-line";
 export { consumersDownstream, findCycles, type StageNode, topologicalOrder } from "./stage-graph";
 export {
   BUILT_IN_STAGE_SETTINGS,
+  DEFAULT_COMMIT_INTERVAL_MS,
   DEFAULT_DEAD_LETTER_PATH,
   mergeStageSettings,
   type PartialStageSettings,

@@ -391,7 +391,7 @@ describe("parsePipeline: each rule", () => {
   it("reports an unknown field at its key, with a guess", () => {
     const text = base("  - id: s\n    use: a\n    bacth: { maxSize: 5 }\n");
     expect(one(text)).toBe(
-      `${at(text, "bacth")} source "s": found unknown field "bacth", expected one of id, use, command, address, dns, registry, config, batch, inFlight, retry, timeouts, restart, contractMajor`,
+      `${at(text, "bacth")} source "s": found unknown field "bacth", expected one of id, use, command, address, dns, registry, config, batch, inFlight, retry, timeouts, restart, contractMajor, commitIntervalMs`,
     );
     try {
       parse(text);
@@ -469,6 +469,51 @@ describe("parsePipeline: each rule", () => {
       ["s", undefined],
       ["c", undefined],
     ]);
+  });
+
+  it("reads a source's commitIntervalMs, inherited from defaults; processors and consumers keep none", () => {
+    const text = base(
+      "  - { id: s, use: a, commitIntervalMs: 0 }\n  - { id: t, use: a }\n",
+      "processors: [{ id: p, use: b, inputs: [t] }]\nconsumers: [{ id: c, use: b, inputs: [s, p] }]\ndefaults: { commitIntervalMs: 500 }\n",
+    );
+    const pipeline = parse(text);
+    expect(pipeline.defaults.commitIntervalMs).toBe(500);
+    expect(pipeline.stages.map((stage) => [stage.id, stage.settings.commitIntervalMs])).toEqual([
+      ["s", 0],
+      ["t", 500],
+      ["p", undefined],
+      ["c", undefined],
+    ]);
+    // A processor or consumer has no such key, so a new interval in defaults reloads only sources.
+    expect(pipeline.stages.filter((stage) => "commitIntervalMs" in stage.settings).map((s) => s.id)).toEqual([
+      "s",
+      "t",
+    ]);
+    // Written nowhere: no key, the run's interval applies (100 ms built in).
+    expect("commitIntervalMs" in (parse(base("  - { id: s, use: a }\n")).stages[0]?.settings ?? {})).toBe(
+      false,
+    );
+  });
+
+  it("rejects commitIntervalMs on a processor or a consumer, at its key, and one below 0", () => {
+    const text = base(
+      "  - { id: s, use: a, commitIntervalMs: -1 }\n",
+      "processors:\n  - { id: p, use: b, inputs: [s], commitIntervalMs: 0 }\nconsumers:\n  - id: c\n    use: b\n    inputs: [p]\n    commitIntervalMs: 50\n",
+    );
+    let errors: readonly UserError[] = [];
+    try {
+      parse(text);
+    } catch (error) {
+      errors = (error as UserErrors).errors;
+    }
+    expect(errors.map((error) => error.message)).toEqual([
+      `${at(text, "-1")} source "s" commitIntervalMs: found -1, expected an integer >= 0`,
+      `${at(text, "commitIntervalMs", 1)} processor "p": found "commitIntervalMs", expected it on sources only: a processor commits no checkpoint, the sources its events come from do`,
+      `${at(text, "commitIntervalMs", 2)} consumer "c": found "commitIntervalMs", expected it on sources only: a consumer commits no checkpoint, the sources its events come from do`,
+    ]);
+    expect(errors[1]?.hint).toBe(
+      "set commitIntervalMs on the sources this stage reads from, or in defaults (where it applies to every source)",
+    );
   });
 
   it("rejects a source with inputs", () => {

@@ -30,6 +30,7 @@ import {
   DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
   mergeStageSettings,
   type PartialStageSettings,
+  settingsOfFamily,
 } from "./stage-settings-defaults";
 import { resolveStateStoreUrl } from "./state-store-url";
 import { YamlNodeLocator } from "./yaml-node-locator";
@@ -152,7 +153,10 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
     config: isRecord(stage.fields.config) ? stage.fields.config : {},
     inputs: stage.inputs.map((input) => input.id),
     outputs: outputs.get(stage.id as string) ?? [],
-    settings: mergeStageSettings(defaults, stage.fields as PartialStageSettings),
+    settings: settingsOfFamily(
+      stage.family,
+      mergeStageSettings(defaults, stage.fields as PartialStageSettings),
+    ),
     location: locator.locate(stagePointer(stage)).location,
   }));
   const pipeline: Pipeline = {
@@ -203,7 +207,10 @@ function salvageStages(
     try {
       return withoutUnspokenMajor(
         stage.family,
-        mergeStageSettings(BUILT_IN_STAGE_SETTINGS, stage.fields as PartialStageSettings),
+        settingsOfFamily(
+          stage.family,
+          mergeStageSettings(BUILT_IN_STAGE_SETTINGS, stage.fields as PartialStageSettings),
+        ),
       );
     } catch {
       return BUILT_IN_STAGE_SETTINGS;

@@ -108,6 +108,13 @@ export interface StageSettings {
    * pins one; left out, the highest major both Core and the service speak.
    */
   contractMajor?: number;
+  /**
+   * A source's `commitIntervalMs`: at most one checkpoint commit per this many ms (0: as soon as
+   * one is committable), when the file sets it on the source or in `defaults`; left out, the run's
+   * interval (DEFAULT_COMMIT_INTERVAL_MS unless the runner is given another). Only sources and the
+   * pipeline's defaults have it: nothing else commits.
+   */
+  commitIntervalMs?: number;
 }
 
 export function getStage(pipeline: Pipeline, id: string): PipelineStage | undefined {

@@ -14,6 +14,7 @@ import {
 } from "./pipeline-schema";
 import {
   BUILT_IN_STAGE_SETTINGS,
+  DEFAULT_COMMIT_INTERVAL_MS,
   DEFAULT_DEAD_LETTER_PATH,
   DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
 } from "./stage-settings-defaults";
@@ -43,6 +44,7 @@ describe("the published pipeline schema", () => {
       expect({ group, announced }).toEqual({ group, announced: settings[group] });
     }
     expect(definitions.inFlight?.default).toBe(BUILT_IN_STAGE_SETTINGS.inFlight);
+    expect(definitions.commitIntervalMs?.default).toBe(DEFAULT_COMMIT_INTERVAL_MS);
     expect(schema.properties?.state?.properties?.url?.default).toBe(DEFAULT_STATE_STORE_URL);
     expect(schema.properties?.state?.properties?.unreachableLimitMs?.default).toBe(
       DEFAULT_STATE_UNREACHABLE_LIMIT_MS,

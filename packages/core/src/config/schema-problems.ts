@@ -163,6 +163,14 @@ function describeUnknownField(
       ...at,
     };
   }
+  const family = stageFamilyAt(segments);
+  if (property === "commitIntervalMs" && family && family !== "source") {
+    return {
+      message: `${subject}: found "commitIntervalMs", expected it on sources only: a ${family} commits no checkpoint, the sources its events come from do`,
+      hint: "set commitIntervalMs on the sources this stage reads from, or in defaults (where it applies to every source)",
+      ...at,
+    };
+  }
   const allowed = Object.keys((parentSchema.properties ?? {}) as object);
   const guess = closestMatch(property, allowed);
   const extension = segments.length === 0 ? ' (or an "x-" extension field)' : "";
