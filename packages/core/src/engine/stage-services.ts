@@ -19,6 +19,8 @@ export interface StageServicesOptions {
   lookupRegistry?: (name: string) => Promise<string[]>;
   /** Formats negotiation problems into user errors (the CLI maps config pointers to file:line:col). */
   describeProblem?: (problem: NegotiationProblem) => UserError;
+  /** How a service's grpc.health.v1 status is asked for (tests pass a fake); the SDK's check by default. */
+  checkHealth?: (target: string, timeoutMs: number) => Promise<HealthStatus>;
 }
 
 /** What a run needs of its services (StageServices; tests pass fakes). */
@@ -154,15 +156,20 @@ export class StageServices extends EventEmitter implements RunServices {
   }
 
   /**
-   * Polls every service's grpc.health.v1 status each `intervalMs`, telling `onStatus`; a spawned
-   * service that fails UNHEALTHY_AFTER_CHECKS checks in a row is killed, which its link's
-   * recovery turns into a restart. Returns the function that stops the polling.
+   * Polls every service's grpc.health.v1 status at once, then each `intervalMs`, telling
+   * `onStatus`: the run's status and /readyz know every stage's health from the start, not an
+   * interval into the run. A spawned service that fails UNHEALTHY_AFTER_CHECKS checks in a row is
+   * killed, which its link's recovery turns into a restart. Returns the function that stops the
+   * polling (an answer still on its way is dropped).
    */
   watchHealth(intervalMs: number, onStatus: (stageId: string, status: HealthStatus) => void): () => void {
+    const check = this.options.checkHealth ?? checkHealth;
     const failures = new Map<string, number>();
+    let stopped = false;
     const poll = async (stageId: string, endpoint: ServiceEndpoint): Promise<void> => {
       const stage = this.plan.stages.find((s) => s.id === stageId);
-      const status = await checkHealth(endpoint.target, stage?.settings.timeouts.callMs ?? 5000);
+      const status = await check(endpoint.target, stage?.settings.timeouts.callMs ?? 5000);
+      if (stopped) return;
       onStatus(stageId, status);
       const failed = status === "serving" ? 0 : (failures.get(stageId) ?? 0) + 1;
       failures.set(stageId, failed);
@@ -174,10 +181,15 @@ export class StageServices extends EventEmitter implements RunServices {
         );
       }
     };
-    const timer = setInterval(() => {
+    const pollAll = (): void => {
       for (const [stageId, endpoint] of this.endpoints) void poll(stageId, endpoint);
-    }, intervalMs);
-    return () => clearInterval(timer);
+    };
+    pollAll();
+    const timer = setInterval(pollAll, intervalMs);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
   }
 
   async stop(): Promise<void> {
