@@ -1,29 +1,9 @@
-import { AsyncLocalStorage, createHook } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
 import { type MysqlSession, type MysqlSessionOptions, openMysqlSession } from "./mysql-session";
+import { type CommandHoldingProxy, startCommandHoldingProxy } from "./test-support/command-holding-proxy";
+import { leftOpenBy } from "./test-support/left-open";
 import { withMariadb } from "./test-support/mariadb-for-tests";
-
-/**
- * The timers `body` (and all it calls, mysql2 included) created that are still pending once it
- * has settled, found by async_hooks: jest's own timers come and go beside it.
- */
-async function timersLeftPendingBy(body: () => Promise<void>): Promise<number> {
-  const scope = new AsyncLocalStorage<true>();
-  const pending = new Set<number>();
-  const hook = createHook({
-    init: (id, type) => type === "Timeout" && scope.getStore() && pending.add(id),
-    destroy: (id) => pending.delete(id),
-  }).enable();
-  try {
-    await scope.run(true, body);
-    // Node runs the destroy hooks of cleared timers in the next check phase, before this immediate.
-    await new Promise((resolve) => setImmediate(resolve));
-    return pending.size;
-  } finally {
-    hook.disable();
-  }
-}
 
 withMariadb((url) => {
   /** A table of this file's own in the test database, dropped after. */
@@ -83,25 +63,77 @@ withMariadb((url) => {
 
   it("leaves no timer pending when the connection is killed under a statement", async () => {
     const session = await open();
-    const left = await timersLeftPendingBy(async () => {
+    const left = await leftOpenBy(async () => {
       const { inserted, thread } = await insertWaitingForLock(session, "killed");
       await db.query(`KILL ${thread}`);
       await expect(inserted).rejects.toMatchObject({ fatal: true, code: "PROTOCOL_CONNECTION_LOST" });
     });
     // mysql2 clears its own `timeout` timer on an answer, not when the connection dies under the
     // query: that timer held the query (and its connection) and the process for statementTimeoutMs.
-    expect(left).toBe(0);
+    expect(left.timers).toBe(0);
     // The session knows its connection is gone and says so at once.
     await expect(session.rollback()).rejects.toMatchObject({ code: "PROTOCOL_CONNECTION_LOST" });
   });
 
   it("fails a statement unanswered for statementTimeoutMs, naming the setting, and leaves no timer pending", async () => {
     const session = await open({ statementTimeoutMs: 200 });
-    const left = await timersLeftPendingBy(async () => {
+    const left = await leftOpenBy(async () => {
       const { inserted } = await insertWaitingForLock(session, "held");
       await expect(inserted).rejects.toThrow(/statementTimeoutMs \(200 ms\)/);
     });
-    expect(left).toBe(0);
+    expect(left.timers).toBe(0);
     await expect(session.commit()).rejects.toThrow(/statementTimeoutMs \(200 ms\)/);
+  });
+
+  describe("across a partition", () => {
+    let proxy: CommandHoldingProxy | undefined;
+    afterEach(() => proxy?.close());
+    /** The test server's URL through a proxy that goes silent after `forwardCommands` commands. */
+    const silentAfter = async (forwardCommands: number): Promise<string> => {
+      const server = new URL(url);
+      proxy = await startCommandHoldingProxy(
+        { host: server.hostname, port: Number(server.port || 3306) },
+        forwardCommands,
+      );
+      server.hostname = proxy.host;
+      server.port = String(proxy.port);
+      return server.toString();
+    };
+
+    // The server goes silent right after the handshake, or after the first setup statements: the
+    // TCP connection stays open and nothing answers (a half-open connection).
+    it.each([
+      ["SET SESSION", 0],
+      ["CREATE TABLE", 1],
+      ["SELECT @@max_allowed_packet", 2],
+    ])(
+      "fails a setup statement (%s) unanswered for statementTimeoutMs, and leaves no timer and no socket open",
+      async (statement, forwardCommands) => {
+        const silent = await silentAfter(forwardCommands);
+        const left = await leftOpenBy(async () => {
+          const opening = open({
+            url: silent,
+            statementTimeoutMs: 200,
+            // The table exists: the CREATE changes nothing when it is answered.
+            createTableSql: `CREATE TABLE IF NOT EXISTS ${table} (id varchar(64) PRIMARY KEY) ENGINE=InnoDB`,
+          });
+          expect(await proxy?.held).toMatch(new RegExp(`^${statement}`));
+          await expect(opening).rejects.toThrow(/statementTimeoutMs \(200 ms\)/);
+        });
+        expect(left).toEqual({ timers: 0, sockets: 0 });
+      },
+    );
+
+    it("closes the socket of a session whose statement goes unanswered", async () => {
+      const silent = await silentAfter(2);
+      const left = await leftOpenBy(async () => {
+        const session = await open({ url: silent, statementTimeoutMs: 200 });
+        await expect(session.begin()).rejects.toThrow(/statementTimeoutMs \(200 ms\)/);
+        expect(await proxy?.held).toBe("START TRANSACTION");
+      });
+      // mysql2's destroy() only ends the socket: it stayed open, half-closed, waiting for the
+      // server's end of it, which a partition never delivers.
+      expect(left).toEqual({ timers: 0, sockets: 0 });
+    });
   });
 });

@@ -43,18 +43,43 @@ export async function mysqlConnection(
   return connection;
 }
 
+/**
+ * Closes the connection at once, its socket included. mysql2's destroy() (3.24.5) only ends the
+ * socket (a FIN) and keeps it until the server ends its side: across a partition that never
+ * comes, and the socket stayed open, half-closed, for good.
+ */
+export function dropConnection(connection: mysql.Connection): void {
+  connection.destroy();
+  // The socket is the core connection's `stream`, which mysql2's types do not declare.
+  (
+    connection as unknown as { connection?: { stream?: { destroy?: () => void } } }
+  ).connection?.stream?.destroy?.();
+}
+
+/** The setting a statement's timeout names in its message. */
+function statementLimit(timeoutMs: number): string {
+  return `statementTimeoutMs (${timeoutMs} ms)`;
+}
+
+/**
+ * Connects (within connectTimeoutMs) and sets the session up, each statement within
+ * statementTimeoutMs as every later one: a server that goes silent right after the handshake
+ * fails the batch as retryable instead of holding it for good.
+ */
 export async function openMysqlSession(options: MysqlSessionOptions): Promise<MysqlSession> {
   const connection = await mysqlConnection(options.url, options);
+  const limit = statementLimit(options.statementTimeoutMs);
+  const setup = (sql: string) => answeredWithin(connection.query(sql), options.statementTimeoutMs, limit);
   try {
-    await connection.query(SESSION_SETUP);
-    if (options.createTableSql) await connection.query(options.createTableSql);
-    const [[limits]] = (await connection.query("SELECT @@max_allowed_packet AS maxAllowedPacket")) as [
+    await setup(SESSION_SETUP);
+    if (options.createTableSql) await setup(options.createTableSql);
+    const [[limits]] = (await setup("SELECT @@max_allowed_packet AS maxAllowedPacket")) as [
       { maxAllowedPacket: number | string }[],
       unknown,
     ];
     return new MysqlSession(connection, options, Number(limits?.maxAllowedPacket));
   } catch (error) {
-    connection.destroy();
+    dropConnection(connection);
     throw error;
   }
 }
@@ -121,14 +146,14 @@ export class MysqlSession implements SqlSession {
 
   async close(): Promise<void> {
     // end() waits for the server's answer, which a partition never gives.
-    this.connection.destroy();
+    dropConnection(this.connection);
   }
 
   private async run(sql: string, values?: unknown[]): Promise<void> {
     if (this.broken) throw this.broken;
     try {
       const limit = this.options.statementTimeoutMs;
-      await answeredWithin(this.connection.query({ sql, values }), limit, `statementTimeoutMs (${limit} ms)`);
+      await answeredWithin(this.connection.query({ sql, values }), limit, statementLimit(limit));
     } catch (error) {
       // After a timeout the unanswered statement still holds the connection (mysql2 queues what
       // follows behind it), after a fatal error mysql2 answers nothing more: a ROLLBACK sent now
@@ -138,7 +163,7 @@ export class MysqlSession implements SqlSession {
         typeof (error as { errno?: unknown }).errno !== "number"
       ) {
         this.broken = error as Error;
-        this.connection.destroy();
+        dropConnection(this.connection);
       }
       throw error;
     }
