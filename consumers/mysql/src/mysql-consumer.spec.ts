@@ -18,6 +18,7 @@ import {
   type DescribeResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { mysqlConsumer } from "./mysql-consumer";
+import { startCommandHoldingProxy } from "./test-support/command-holding-proxy";
 import { withMariadb } from "./test-support/mariadb-for-tests";
 
 const served = serveForTests(
@@ -191,6 +192,51 @@ withMariadb((url) => {
       expect((await sink.write(numbered(1, 5))).status).toBe(AckStatus.ACK_STATUS_WRITTEN);
       await sink.end();
       expect(await count(name)).toBe(5);
+    });
+  });
+
+  describe("a server silent right after the handshake", () => {
+    /** A user of this file's own, with a password the answer must not show; dropped after. */
+    const user = `flow_setup_${randomBytes(4).toString("hex")}`;
+    const password = `secret-${randomBytes(8).toString("hex")}`;
+    const testDatabase = new URL(url).pathname.slice(1);
+    beforeAll(async () => {
+      await db.query("CREATE USER ?@'%' IDENTIFIED BY ?", [user, password]);
+      await db.query(`GRANT SELECT ON \`${testDatabase}\`.* TO ?@'%'`, [user]);
+    });
+    afterAll(() => db.query("DROP USER IF EXISTS ?@'%'", [user]));
+
+    it("answers retryable within statementTimeoutMs, naming the server and the setting but not the password", async () => {
+      const server = new URL(url);
+      const proxy = await startCommandHoldingProxy({
+        host: server.hostname,
+        port: Number(server.port || 3306),
+      });
+      try {
+        const through = new URL(url);
+        through.hostname = proxy.host;
+        through.port = String(proxy.port);
+        through.username = user;
+        through.password = password;
+        const sink = new ConsumerWriteStream(served.client, {
+          url: through.toString(),
+          table: table(),
+          createTable: true,
+          statementTimeoutMs: 200,
+        });
+        const ack = await sink.write(numbered(1, 3));
+        expect(await proxy.held).toMatch(/^SET SESSION/);
+        expect(ack).toMatchObject({
+          status: AckStatus.ACK_STATUS_RETRYABLE_FAILURE,
+          reason: expect.stringContaining(
+            `cannot connect to MariaDB/MySQL at 127.0.0.1:${proxy.port}/${testDatabase}: no answer to a statement within statementTimeoutMs (200 ms)`,
+          ),
+        });
+        expect(ack.reason).not.toContain(password);
+        await sink.end();
+      } finally {
+        await proxy.close();
+      }
     });
   });
 
