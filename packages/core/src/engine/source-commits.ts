@@ -8,7 +8,10 @@ export interface SourceCommitsOptions {
   sourceId: string;
   store: Pick<StateStore, "commitCheckpoint">;
   outage: StoreOutage;
-  /** At most one commit per this many ms (state stores are slow at small batch sizes). */
+  /**
+   * At most one commit per this many ms (state stores are slow at small batch sizes); 0: commit as
+   * soon as a checkpoint is committable, still one commit at a time.
+   */
   intervalMs: number;
   runId: () => string;
   /** Makes every dead letter written so far durable: a checkpoint never gets ahead of them. */

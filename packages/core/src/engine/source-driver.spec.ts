@@ -1,17 +1,18 @@
 import type { ReadRequest } from "../gen/source_service/v1/source";
 import { atLeastOnce } from "./delivery-policy";
+import { RunStages } from "./run-stages";
 import { SourceDriver } from "./source-driver";
 import type { SourceNode } from "./source-node";
 import type { SourceMessage } from "./stream-codecs";
 import { checkpoint } from "./test-support/fake-answers";
-import { batchOf, fakeStreams, settle, silentLogger, until } from "./test-support/fake-link-stream";
+import { batchOf, fakeStreams, planFrom, settle, silentLogger, until } from "./test-support/fake-link-stream";
 import { fakeServices } from "./test-support/fake-services";
 import { fakeCheckpointStore, noOutage, oneSourceStages, sourceRequests } from "./test-support/fake-sources";
 
-function driver() {
-  const stages = oneSourceStages(2);
+/** A driver of the sources of `stages` (one source, src, by default), its run's commit interval `commitIntervalMs`. */
+function driver({ stages = oneSourceStages(2), commitIntervalMs = 0 } = {}) {
   const store = fakeCheckpointStore();
-  const services = fakeServices(["src", "sink"]);
+  const services = fakeServices(stages.plan.stages.map((stage) => stage.id));
   const streams = fakeStreams<ReadRequest, SourceMessage>();
   const nodes = new Map<string, SourceNode>();
   const policy = atLeastOnce(nodes);
@@ -25,7 +26,7 @@ function driver() {
     outage: noOutage(),
     services,
     records: stages.records,
-    commitIntervalMs: 0,
+    commitIntervalMs,
     openStream: streams,
     runId: () => "run-1",
     nodes,
@@ -43,8 +44,8 @@ function driver() {
     },
   });
   /** A delivery of the source's batch `sequence` closed downstream. */
-  const written = (sequence: bigint) => {
-    for (const source of policy.closed({ source: "src", sequence })) sources.settled(source);
+  const written = (sequence: bigint, source = "src") => {
+    for (const node of policy.closed({ source, sequence })) sources.settled(node);
   };
   const requests = (kind: string) => sourceRequests(streams.last(), kind);
   return { sources, stages, store, services, streams, nodes, state, batches, failures, written, requests };
@@ -135,5 +136,56 @@ describe("SourceDriver", () => {
     expect(services.endpoints.get("src")?.recoveries).toEqual(["stream failed: source crashed"]);
     expect(requests("start")[0]).toMatchObject({ checkpoint: checkpoint(1) });
     await settle();
+  });
+
+  it("commits each source at its own commitIntervalMs, a source that sets none at the run's", async () => {
+    jest.useFakeTimers({ now: 1_000_000, doNotFake: ["setImmediate", "nextTick", "queueMicrotask"] });
+    try {
+      const stages = new RunStages(
+        planFrom(`
+metadata: { name: t }
+sources:
+  - { id: fast, address: "127.0.0.1:1", commitIntervalMs: 0 }
+  - { id: slow, address: "127.0.0.1:2", commitIntervalMs: 500 }
+  - { id: plain, address: "127.0.0.1:3" }
+consumers: [{ id: sink, address: "127.0.0.1:4", inputs: [fast, slow, plain] }]
+`),
+      );
+      const { sources, store, streams, written } = driver({ stages, commitIntervalMs: 100 });
+      await sources.open();
+      const ids = ["fast", "slow", "plain"];
+      const readAndWrite = async (n: number) => {
+        ids.forEach((id, index) => {
+          const batch = {
+            kind: "batch",
+            sequence: BigInt(n),
+            batch: batchOf(1),
+            checkpoint: checkpoint(n),
+          } as const;
+          streams.streams[index]?.reply(batch);
+          written(BigInt(n), id);
+        });
+        await settle();
+      };
+      // The first commit of each goes at once: none of them has committed yet.
+      await readAndWrite(1);
+      expect(store.committed).toEqual(["fast after 1", "slow after 1", "plain after 1"]);
+      await readAndWrite(2);
+      await readAndWrite(3);
+      expect(store.committed.slice(3)).toEqual(["fast after 2", "fast after 3"]);
+      jest.advanceTimersByTime(100);
+      await settle();
+      expect(store.committed.slice(5)).toEqual(["plain after 3"]);
+      jest.advanceTimersByTime(399);
+      await settle();
+      expect(store.committed.slice(6)).toEqual([]);
+      jest.advanceTimersByTime(1);
+      await settle();
+      expect(store.committed.slice(6)).toEqual(["slow after 3"]);
+      // Each source heard of its own commits only.
+      expect(streams.streams.map((stream) => sourceRequests(stream, "commit").length)).toEqual([3, 2, 2]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { UserError } from "@flow/errors";
 import type { Logger } from "pino";
 import type { Pipeline } from "../config/pipeline-model";
+import { DEFAULT_COMMIT_INTERVAL_MS } from "../config/stage-settings-defaults";
 import type { StateStore } from "../state";
 import type { DeliveryPolicy } from "./delivery-policy";
 import type { RawBatch } from "./raw-batch";
@@ -24,7 +25,11 @@ export interface SourceDriverOptions {
   outage: StoreOutage;
   services: Pick<RunServices, "endpoint">;
   records: ReadonlyMap<string, StageRecord>;
-  commitIntervalMs: number;
+  /**
+   * The commit interval of a source whose settings name none (DEFAULT_COMMIT_INTERVAL_MS unless
+   * given); a source's own `commitIntervalMs` wins.
+   */
+  commitIntervalMs?: number;
   openStream?: SourceLinkParts["openStream"];
   runId: () => string;
   /** The run's sources, by stage id (the delivery policy reads the same map). */
@@ -199,7 +204,7 @@ export class SourceDriver {
         outage: options.outage,
         endpoint: options.services.endpoint(record.id),
         openStream: options.openStream ?? sourceStreams,
-        commitIntervalMs: options.commitIntervalMs,
+        commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
         runId: options.runId,
         syncDeadLetters: options.syncDeadLetters,
       },

@@ -1,8 +1,9 @@
 import type { UserError } from "@flow/errors";
+import { RunStages } from "./run-stages";
 import type { SourceNode } from "./source-node";
 import type { StageRecord } from "./stage-record";
 import { checkpoint } from "./test-support/fake-answers";
-import { batchOf, settle, until } from "./test-support/fake-link-stream";
+import { batchOf, planFrom, settle, until } from "./test-support/fake-link-stream";
 import { fakeSourceNode, oneSourceStages, sourceRequests } from "./test-support/fake-sources";
 
 function source() {
@@ -71,5 +72,33 @@ describe("assembleSourceNode", () => {
     await until(() => fake.failures.length === 1);
     expect(fake.heard.slice(0, 2)).toEqual(["exhausted src", "broken src: stream failed: connection reset"]);
     expect(fake.failures[0]?.message).toBe('cannot commit the checkpoint of "src": disk I/O error');
+  });
+
+  it("commits at the source's own commitIntervalMs, over the run's", async () => {
+    jest.useFakeTimers({ now: 1_000_000, doNotFake: ["setImmediate", "nextTick", "queueMicrotask"] });
+    try {
+      const stages = new RunStages(
+        planFrom(`
+metadata: { name: t }
+sources: [{ id: src, address: "127.0.0.1:1", commitIntervalMs: 500 }]
+consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
+`),
+      );
+      const fake = fakeSourceNode(stages.records.get("src") as StageRecord, {}, { commitIntervalMs: 0 });
+      const { ledger, commits } = fake.source;
+      fake.source.open();
+      for (const n of [1, 2]) {
+        ledger.opened(BigInt(n), checkpoint(n), 1);
+        ledger.close(BigInt(n));
+        commits.schedule(ledger, false);
+        await settle();
+      }
+      expect(fake.store.committed).toEqual(["src after 1"]);
+      jest.advanceTimersByTime(500);
+      await settle();
+      expect(fake.store.committed).toEqual(["src after 1", "src after 2"]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

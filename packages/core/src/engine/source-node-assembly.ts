@@ -17,6 +17,7 @@ export interface SourceNodeParts {
   outage: StoreOutage;
   endpoint: LinkEndpoint;
   openStream: SourceLinkParts["openStream"];
+  /** The run's commit interval: a source's own `commitIntervalMs` setting, when it has one, wins. */
   commitIntervalMs: number;
   runId: () => string;
   syncDeadLetters: () => void;
@@ -36,7 +37,8 @@ export interface SourceNodeHooks {
 
 /**
  * Puts a source's node together: its stream (SourceLink, with the stage's negotiated batch byte
- * limit) and its commits (SourceCommits), a checkpoint made durable being told to the source.
+ * limit) and its commits (SourceCommits, at the stage's own commit interval or else the run's), a
+ * checkpoint made durable being told to the source.
  */
 export function assembleSourceNode(
   record: StageRecord,
@@ -68,7 +70,7 @@ export function assembleSourceNode(
     sourceId: stage.id,
     store: parts.store,
     outage: parts.outage,
-    intervalMs: parts.commitIntervalMs,
+    intervalMs: stage.settings.commitIntervalMs ?? parts.commitIntervalMs,
     runId: parts.runId,
     syncDeadLetters: parts.syncDeadLetters,
     onCommitted: (sequence, checkpoint) => link.commit(sequence, checkpoint),
