@@ -201,7 +201,7 @@ consumers:
       const base = logged.url.replace("0.0.0.0", "127.0.0.1").replace(/\/metrics$/, "");
 
       expect(await fetchText(`${base}/healthz`)).toMatchObject({ status: 200, body: '{"status":"ok"}\n' });
-      // Health is first polled 5 s into the run: until then no stage counts as serving.
+      // The services have not even started yet: no stage counts as serving.
       const early = await fetchText(`${base}/readyz`);
       expect(early.status).toBe(503);
       expect(early.type).toBe("application/json");
@@ -211,11 +211,11 @@ consumers:
         notServing: ["gen", "keep", "out"],
       });
 
-      let ready = early;
-      while (ready.status !== 200) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        ready = await fetchText(`${base}/readyz`);
-      }
+      // Health is polled as the run starts, well before its first interval (5 s) is up: the run's
+      // first progress report, which /readyz answers from, already has every stage serving.
+      await flow.waitForLog(/"msg":"progress"/);
+      const ready = await fetchText(`${base}/readyz`);
+      expect(ready.status).toBe(200);
       expect(JSON.parse(ready.body)).toMatchObject({
         status: "ready",
         notServing: [],
