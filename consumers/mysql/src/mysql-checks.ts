@@ -11,12 +11,13 @@ import {
 import type mysql from "mysql2/promise";
 import type { MysqlConsumerConfig } from "./mysql-consumer-config";
 import { mysqlErrors } from "./mysql-errors";
-import { mysqlConnection } from "./mysql-session";
+import { dropConnection, mysqlConnection } from "./mysql-session";
 import { createTableSql, quoteIdentifier } from "./mysql-table";
 import { answeredWithin } from "./statement-timeout";
 
 /** Validate-only waits no longer than this for the server, whatever connectTimeoutMs says. */
 const CHECK_TIMEOUT_MS = 5000;
+const CHECK_LIMIT = `${CHECK_TIMEOUT_MS} ms (validate-only waits no longer for the server)`;
 
 interface TableFacts extends ExistingTable {
   engine: string | null;
@@ -35,9 +36,12 @@ interface TableFacts extends ExistingTable {
 export async function mysqlServerIssues(config: MysqlConsumerConfig, server: string): Promise<ConfigIssue[]> {
   let connection: mysql.Connection;
   try {
-    connection = await mysqlConnection(config.url, {
-      connectTimeoutMs: Math.min(config.connectTimeoutMs, CHECK_TIMEOUT_MS),
-    });
+    connection = await mysqlConnection(
+      config.url,
+      config.connectTimeoutMs > CHECK_TIMEOUT_MS
+        ? { connectTimeoutMs: CHECK_TIMEOUT_MS, limit: CHECK_LIMIT }
+        : { connectTimeoutMs: config.connectTimeoutMs },
+    );
   } catch (error) {
     return [errorIssue("/url", `cannot connect to ${server}: ${mysqlErrors.describe(error)}`)];
   }
@@ -77,16 +81,12 @@ export async function mysqlServerIssues(config: MysqlConsumerConfig, server: str
   } catch (error) {
     return [errorIssue("/url", `cannot check ${server}: ${mysqlErrors.describe(error)}`)];
   } finally {
-    connection.destroy();
+    dropConnection(connection);
   }
 }
 
 async function query<T>(connection: mysql.Connection, sql: string, values: unknown[] = []): Promise<T[]> {
-  const [rows] = await answeredWithin(
-    connection.query({ sql, values }),
-    CHECK_TIMEOUT_MS,
-    `${CHECK_TIMEOUT_MS} ms (validate-only waits no longer for the server)`,
-  );
+  const [rows] = await answeredWithin(connection.query({ sql, values }), CHECK_TIMEOUT_MS, CHECK_LIMIT);
   return rows as T[];
 }
 

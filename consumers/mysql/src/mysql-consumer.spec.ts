@@ -18,7 +18,7 @@ import {
   type DescribeResponse,
 } from "./gen/consumer_service/v1/consumer";
 import { mysqlConsumer } from "./mysql-consumer";
-import { startCommandHoldingProxy } from "./test-support/command-holding-proxy";
+import { serverOf, startCommandHoldingProxy, urlThrough } from "./test-support/command-holding-proxy";
 import { withMariadb } from "./test-support/mariadb-for-tests";
 
 const served = serveForTests(
@@ -207,15 +207,9 @@ withMariadb((url) => {
     afterAll(() => db.query("DROP USER IF EXISTS ?@'%'", [user]));
 
     it("answers retryable within statementTimeoutMs, naming the server and the setting but not the password", async () => {
-      const server = new URL(url);
-      const proxy = await startCommandHoldingProxy({
-        host: server.hostname,
-        port: Number(server.port || 3306),
-      });
+      const proxy = await startCommandHoldingProxy(serverOf(url));
       try {
-        const through = new URL(url);
-        through.hostname = proxy.host;
-        through.port = String(proxy.port);
+        const through = new URL(urlThrough(url, proxy));
         through.username = user;
         through.password = password;
         const sink = new ConsumerWriteStream(served.client, {

@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
+import { startTcpProxy } from "@flow/testing";
 import mysql from "mysql2/promise";
 import { type MysqlSession, type MysqlSessionOptions, openMysqlSession } from "./mysql-session";
-import { type CommandHoldingProxy, startCommandHoldingProxy } from "./test-support/command-holding-proxy";
+import {
+  type CommandHoldingProxy,
+  serverOf,
+  startCommandHoldingProxy,
+  urlThrough,
+} from "./test-support/command-holding-proxy";
 import { leftOpenBy } from "./test-support/left-open";
 import { withMariadb } from "./test-support/mariadb-for-tests";
 
@@ -90,15 +96,25 @@ withMariadb((url) => {
     afterEach(() => proxy?.close());
     /** The test server's URL through a proxy that goes silent after `forwardCommands` commands. */
     const silentAfter = async (forwardCommands: number): Promise<string> => {
-      const server = new URL(url);
-      proxy = await startCommandHoldingProxy(
-        { host: server.hostname, port: Number(server.port || 3306) },
-        forwardCommands,
-      );
-      server.hostname = proxy.host;
-      server.port = String(proxy.port);
-      return server.toString();
+      proxy = await startCommandHoldingProxy(serverOf(url), forwardCommands);
+      return urlThrough(url, proxy);
     };
+
+    it("fails a connect whose handshake does not come within connectTimeoutMs, naming it, and leaves no timer and no socket open", async () => {
+      const held = await startTcpProxy(serverOf(url));
+      try {
+        // Connections are accepted and held: no greeting ever comes.
+        held.hold();
+        const left = await leftOpenBy(async () => {
+          await expect(open({ url: urlThrough(url, held), connectTimeoutMs: 200 })).rejects.toThrow(
+            /connectTimeoutMs \(200 ms\)/,
+          );
+        });
+        expect(left).toEqual({ timers: 0, sockets: 0 });
+      } finally {
+        await held.close();
+      }
+    });
 
     // The server goes silent right after the handshake, or after the first setup statements: the
     // TCP connection stays open and nothing answers (a half-open connection).

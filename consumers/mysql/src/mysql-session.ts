@@ -23,21 +23,46 @@ export interface MysqlSessionOptions {
 const SESSION_SETUP =
   "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'";
 
-/** A connection that never crashes the process when the server goes away. */
+/** No handshake from the server within the connect timeout (no errno: mysqlErrors reads it as retryable). */
+export class ConnectTimeoutError extends Error {
+  constructor(limit: string) {
+    super(
+      `no handshake from the server within ${limit}: it is unreachable, or too busy to answer (raise connectTimeoutMs if it is only slow)`,
+    );
+    this.name = "ConnectTimeoutError";
+  }
+}
+
+/**
+ * A connection that never crashes the process when the server goes away. mysql2's
+ * connectTimeout bounds the TCP connect and the whole handshake (authentication included), then
+ * destroys the socket; its error (`connect ETIMEDOUT`) becomes one naming `limit`, by default
+ * `connectTimeoutMs (N ms)`.
+ */
 export async function mysqlConnection(
   url: string,
-  options: { connectTimeoutMs: number },
+  options: { connectTimeoutMs: number; limit?: string },
 ): Promise<mysql.Connection> {
-  const connection = await mysql.createConnection({
-    uri: url.replace(/^mariadb:/, "mysql:"),
-    connectTimeout: options.connectTimeoutMs,
-    charset: "utf8mb4",
-    timezone: "Z",
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    enableKeepAlive: true,
-  });
+  let connection: mysql.Connection;
+  try {
+    connection = await mysql.createConnection({
+      uri: url.replace(/^mariadb:/, "mysql:"),
+      connectTimeout: options.connectTimeoutMs,
+      charset: "utf8mb4",
+      timezone: "Z",
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      enableKeepAlive: true,
+    });
+  } catch (error) {
+    // mysql2's own timer sets `code`, never the `errno` of a system error.
+    const { code, errno } = error as { code?: unknown; errno?: unknown };
+    if (code === "ETIMEDOUT" && errno === undefined) {
+      throw new ConnectTimeoutError(options.limit ?? `connectTimeoutMs (${options.connectTimeoutMs} ms)`);
+    }
+    throw error;
+  }
   // The failing query rejects by itself; the writer opens a new connection after it.
   connection.on("error", () => undefined);
   return connection;

@@ -90,3 +90,17 @@ export async function startCommandHoldingProxy(
     },
   };
 }
+
+/** The server `url` names, and where it is (for a proxy's target). */
+export function serverOf(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port || 3306) };
+}
+
+/** `url` with the host and port of `proxy` in place of the server's. */
+export function urlThrough(url: string, proxy: { host: string; port: number }): string {
+  const through = new URL(url);
+  through.hostname = proxy.host;
+  through.port = String(proxy.port);
+  return through.toString();
+}
