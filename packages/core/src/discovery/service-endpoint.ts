@@ -87,13 +87,18 @@ export class ServiceEndpoint extends EventEmitter {
     try {
       await this.startService();
     } catch (error) {
-      const location = locatorLocation(this.options.locator);
-      if (!location || !(error instanceof UserError) || error instanceof UserErrors) throw error;
-      throw new UserError(`${formatLocation(location)}: ${error.message}`, {
-        ...(error.hint ? { hint: error.hint } : {}),
-        exitCode: error.exitCode,
-      });
+      throw this.located(error);
     }
+  }
+
+  /** A UserError prefixed with where the stage's `use:`, `command:` or `address:` is written. */
+  private located(error: unknown): unknown {
+    const location = locatorLocation(this.options.locator);
+    if (!location || !(error instanceof UserError) || error instanceof UserErrors) return error;
+    return new UserError(`${formatLocation(location)}: ${error.message}`, {
+      ...(error.hint ? { hint: error.hint } : {}),
+      exitCode: error.exitCode,
+    });
   }
 
   private async startService(): Promise<void> {
@@ -140,7 +145,10 @@ export class ServiceEndpoint extends EventEmitter {
   /** Makes the service usable again after `reason`; throws a UserError when it gives up. */
   async recover(reason: string): Promise<void> {
     if (this.spawned) {
-      this.currentTarget = dialTarget(await this.spawned.restart(reason));
+      const before = this.spawned.contract;
+      const handshake = await this.spawned.restart(reason);
+      this.checkRestartedContract(before, { name: handshake.contract, major: handshake.major });
+      this.currentTarget = dialTarget(handshake);
       this.emit("restarted", this.spawned.restarts, reason);
       return;
     }
@@ -157,6 +165,31 @@ export class ServiceEndpoint extends EventEmitter {
     await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(this.recoveries, restart)));
     if (locator.kind === "registry") this.currentTarget = await this.registryTarget(locator.name);
     this.emit("restarted", this.recoveries, reason);
+  }
+
+  /**
+   * A restarted service keeps the contract major the run agreed on with it: the links reopen their
+   * streams at that major. A handshake that now names another one than both the agreed major and
+   * what it named before (a service that ignores FLOW_CONTRACT_MAJORS may name a major Core did
+   * not take) says the program was replaced by one that may not serve it, and every stream would
+   * fail with UNIMPLEMENTED until the restarts are spent: the run ends at once, saying so.
+   */
+  private checkRestartedContract(
+    before: { name: string; major: number } | undefined,
+    now: { name: string; major: number },
+  ): void {
+    const agreed = this.contract;
+    const same = (a: { name: string; major: number } | undefined) =>
+      a !== undefined && a.name === now.name && a.major === now.major;
+    if (!agreed || same(agreed) || same(before)) return;
+    throw this.located(
+      new UserError(
+        `stage "${this.stageId}": its service (${this.description}) was restarted and its handshake now names ${now.name} v${now.major}, but the run agreed on ${agreed.name} v${agreed.major} with it when it started; the program was replaced by one that may not serve v${agreed.major}, and Core does not change a stage's major in the middle of a run`,
+        {
+          hint: "restart the pipeline, so Core and the service agree on a major again; or set contractMajor on the stage to a major every version of the service you run serves, so each one is spoken to at that major",
+        },
+      ),
+    );
   }
 
   /**
