@@ -223,7 +223,7 @@ withMariadb((url) => {
         expect(ack).toMatchObject({
           status: AckStatus.ACK_STATUS_RETRYABLE_FAILURE,
           reason: expect.stringContaining(
-            `cannot connect to MariaDB/MySQL at 127.0.0.1:${proxy.port}/${testDatabase}: no answer to a statement within statementTimeoutMs (200 ms)`,
+            `cannot connect to MariaDB/MySQL at 127.0.0.1:${proxy.port}/${testDatabase}: no answer to the session's setup (SET SESSION) within statementTimeoutMs (200 ms)`,
           ),
         });
         expect(ack.reason).not.toContain(password);

@@ -94,7 +94,14 @@ function statementLimit(timeoutMs: number): string {
 export async function openMysqlSession(options: MysqlSessionOptions): Promise<MysqlSession> {
   const connection = await mysqlConnection(options.url, options);
   const limit = statementLimit(options.statementTimeoutMs);
-  const setup = (sql: string) => answeredWithin(connection.query(sql), options.statementTimeoutMs, limit);
+  // Named by its first two words in a timeout's message: `the session's setup (CREATE TABLE)`.
+  const setup = (sql: string) =>
+    answeredWithin(
+      connection.query(sql),
+      options.statementTimeoutMs,
+      limit,
+      `the session's setup (${sql.split(" ", 2).join(" ")})`,
+    );
   try {
     await setup(SESSION_SETUP);
     if (options.createTableSql) await setup(options.createTableSql);

@@ -1,8 +1,8 @@
 /** A statement the server did not answer in time (no errno: mysqlErrors reads it as retryable). */
 export class StatementTimeoutError extends Error {
-  constructor(limit: string) {
+  constructor(limit: string, statement = "a statement") {
     super(
-      `no answer to a statement within ${limit}, the connection is dropped: the server is unreachable or the statement waits (e.g. for a lock)`,
+      `no answer to ${statement} within ${limit}, the connection is dropped: the server is unreachable or the statement waits (e.g. for a lock)`,
     );
     this.name = "StatementTimeoutError";
   }
@@ -10,8 +10,9 @@ export class StatementTimeoutError extends Error {
 
 /**
  * The statement's answer, or a StatementTimeoutError after `timeoutMs` (`limit` names it for the
- * message, e.g. `statementTimeoutMs (30000 ms)`); the timer is cleared however the statement
- * ends. The caller drops the connection after a timeout.
+ * message, e.g. `statementTimeoutMs (30000 ms)`, and `what` the statement, by default `a
+ * statement`); the timer is cleared however the statement ends. The caller drops the connection
+ * after a timeout.
  *
  * Not mysql2's own `timeout` query option: mysql2 (3.24.5) clears that timer on an answer or an
  * error packet, but not when the connection dies under the query (a KILL, a reset, the server
@@ -23,12 +24,17 @@ export class StatementTimeoutError extends Error {
  * https://github.com/sidorares/node-mysql2/pull/1390) and
  * https://github.com/sidorares/node-mysql2/issues/1414 (a pool).
  */
-export function answeredWithin<T>(statement: Promise<T>, timeoutMs: number, limit: string): Promise<T> {
+export function answeredWithin<T>(
+  statement: Promise<T>,
+  timeoutMs: number,
+  limit: string,
+  what?: string,
+): Promise<T> {
   // After a timeout the connection is dropped: a late answer or error of the statement is of no use.
   statement.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StatementTimeoutError(limit)), timeoutMs);
+    timer = setTimeout(() => reject(new StatementTimeoutError(limit, what)), timeoutMs);
   });
   return Promise.race([statement, timedOut]).finally(() => clearTimeout(timer));
 }
