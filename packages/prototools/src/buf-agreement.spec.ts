@@ -226,12 +226,15 @@ describe("flow proto breaking agrees with buf breaking (FILE) on single-change m
   const contracts = () =>
     authoredContracts(temp.repo, ledger).filter((folder) => ledger.latestInMajor(folder.name, folder.major));
 
-  it("covers every released contract", () => {
+  it("covers every released major of every contract", () => {
+    const released = new Set(
+      ledger.all().map((release) => `${release.name} v${release.version.split(".")[0]}`),
+    );
     expect(
       contracts()
-        .map((folder) => folder.name)
+        .map((folder) => `${folder.name} v${folder.major}`)
         .sort(),
-    ).toEqual(ledger.names());
+    ).toEqual([...released].sort());
   });
 
   it.each(MUTATIONS.map((mutation) => [mutation.kind, mutation] as const))("%s", (_kind, mutation) => {
