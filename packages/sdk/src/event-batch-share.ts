@@ -1,5 +1,6 @@
 import { encodedEventBytes } from "./encoded-event-size";
-import { type EventMajor, isContextAttribute, isProtobufData } from "./event-conversion";
+import type { EventMajor } from "./event-conversion";
+import { isContextAttribute, isProtobufData } from "./event-conversion-rules";
 import type { AttributeValue, FlowEvent, Timestamp } from "./flow-event";
 import { Event } from "./gen/event/v1/event";
 

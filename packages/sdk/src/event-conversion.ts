@@ -1,4 +1,13 @@
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import {
+  FIELD_ATTRIBUTES,
+  isContextAttribute,
+  isProtobufData,
+  isTextMediaType,
+  mediaTypeOf,
+  PROTOBUF_MEDIA_TYPE,
+} from "./event-conversion-rules";
+import { ObjectPath, readCloudEventBatch, readOneCloudEvent, writeCloudEvent } from "./event-v2-codec";
 import { type FlowEvent, timestampFromRfc3339 } from "./flow-event";
 import {
   AttributeValue,
@@ -46,20 +55,6 @@ export interface ConvertedBatch {
   refused: RefusedEvent[];
 }
 
-/**
- * The CloudEvents attributes v1 keeps in fields of their own (and `data`, which no attribute may
- * be called): in v2 `subject`, `time`, `datacontenttype` and `dataschema` are attributes, the
- * others fields. No extension may have one of these names (CloudEvents forbids it).
- */
-const FIELD_ATTRIBUTES = new Set(["id", "source", "specversion", "type", "data"]);
-const OPTIONAL_ATTRIBUTES = new Set(["subject", "time", "datacontenttype", "dataschema"]);
-
-/** True for the names of CloudEvents context attributes (and `data`): no extension can have one. */
-export function isContextAttribute(name: string): boolean {
-  return FIELD_ATTRIBUTES.has(name) || OPTIONAL_ATTRIBUTES.has(name);
-}
-
-const PROTOBUF_MEDIA_TYPE = "application/protobuf";
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -104,14 +99,66 @@ export function fromCloudEvent(event: CloudEvent): FlowEvent {
 export function convertEventBatch(bytes: Uint8Array, from: EventMajor, to: EventMajor): ConvertedBatch {
   if (from === to) return { bytes, count: eventFrames(bytes, from).length, refused: [] };
   if (from === 1) {
-    const batch = CloudEventBatch.create();
-    batch.events = decodeBatch(bytes, 1).map(toCloudEvent);
-    return { bytes: CloudEventBatch.encode(batch).finish(), count: batch.events.length, refused: [] };
+    const events = decodeBatch(bytes, 1);
+    return { bytes: writeCloudEventBatch(events).finish(), count: events.length, refused: [] };
   }
   const batch = EventBatch.create();
-  const { events, refused } = fromCloudEvents(decodeBatch(bytes, 2));
+  const { events, refused } = readCloudEvents(bytes) ?? fromCloudEvents(decodeBatch(bytes, 2));
   batch.events = events;
   return { bytes: EventBatch.encode(batch).finish(), count: events.length, refused };
+}
+
+/**
+ * FlowEvents as an encoded CloudEventBatch's content (its events, field 1): the bytes
+ * CloudEventBatch.encode writes for their toCloudEvent, written straight from each FlowEvent
+ * (event-v2-codec.ts) where that gives the same bytes, which is nearly always.
+ */
+export function writeCloudEventBatch(
+  events: readonly FlowEvent[],
+  writer: BinaryWriter = new BinaryWriter(),
+): BinaryWriter {
+  for (const event of events) {
+    writer.uint32(10).fork();
+    if (!writeCloudEvent(event, writer)) CloudEvent.encode(toCloudEvent(event), writer);
+    writer.join();
+  }
+  return writer;
+}
+
+/** The events of an encoded CloudEventBatch as FlowEvents, and each refused one's CloudEvent. */
+export interface CloudEventsRead {
+  events: FlowEvent[];
+  refused: RefusedEvent[];
+  /** The refused events as they came, one for each of `refused`, in its order. */
+  originals: CloudEvent[];
+}
+
+/**
+ * What fromCloudEvents(CloudEventBatch.decode(bytes).events) gives, read straight from the bytes
+ * (event-v2-codec.ts), the events the codec leaves to the reference converted by it. Undefined
+ * when the batch is one for CloudEventBatch.decode as a whole (bytes the decoder reads by rules of
+ * its own, malformed bytes): the caller decodes it so, in the message it came in.
+ */
+export function readCloudEvents(bytes: Uint8Array): CloudEventsRead | undefined {
+  const read = readCloudEventBatch(bytes);
+  if (read === undefined) return undefined;
+  const events: FlowEvent[] = [];
+  const refused: RefusedEvent[] = [];
+  const originals: CloudEvent[] = [];
+  read.forEach((event, index) => {
+    if (!(event instanceof ObjectPath)) {
+      events.push(event);
+      return;
+    }
+    const original = CloudEvent.decode(event.frame);
+    const result = flowEventOf(original);
+    if (result.reason === undefined) events.push(result.converted);
+    else {
+      refused.push({ index, event: result.converted, reason: result.reason });
+      originals.push(original);
+    }
+  });
+  return { events, refused, originals };
 }
 
 /** Events v2 as events v1: those v1 can carry, and the others apart (see RefusedEvent). */
@@ -144,7 +191,11 @@ export function decodeEvents(bytes: Uint8Array, major: EventMajor): FlowEvent[] 
   }
   for (const frame of frames) {
     try {
-      events.push(major === 1 ? Event.decode(frame) : flowEventOf(CloudEvent.decode(frame)).converted);
+      events.push(
+        major === 1
+          ? Event.decode(frame)
+          : (readOneCloudEvent(frame) ?? flowEventOf(CloudEvent.decode(frame)).converted),
+      );
     } catch {
       // Not an event of this major: nothing of it to show.
     }
@@ -278,27 +329,6 @@ function v2Data(event: FlowEvent): CloudEvent["data"] {
     if (text !== undefined) return { $case: "textData", value: text };
   }
   return { $case: "binaryData", value: event.data };
-}
-
-/** True when v2 carries the event's data as proto_data: application/protobuf with a dataschema. */
-export function isProtobufData(event: FlowEvent): boolean {
-  return event.dataschema !== "" && mediaTypeOf(event.datacontenttype) === PROTOBUF_MEDIA_TYPE;
-}
-
-/** The media type of a content type: lower case, without parameters. */
-function mediaTypeOf(contentType: string): string {
-  return (contentType.split(";")[0] ?? "").trim().toLowerCase();
-}
-
-/** The media types the CloudEvents Protobuf Format carries as text_data. */
-function isTextMediaType(mediaType: string): boolean {
-  return (
-    mediaType.startsWith("text/") ||
-    mediaType === "application/json" ||
-    mediaType.endsWith("+json") ||
-    mediaType === "application/xml" ||
-    mediaType.endsWith("+xml")
-  );
 }
 
 /** The text of valid UTF-8 bytes (which then encode back to the same bytes), else undefined. */
