@@ -1,11 +1,13 @@
+import { isDeepStrictEqual } from "node:util";
 import { StreamReader, unary } from "@flow/testing";
 import * as grpc from "@grpc/grpc-js";
 import type { ConsumerDefinition } from "./consumer";
 import { type EventMajor, fromCloudEvent, toCloudEvent } from "./event-conversion";
-import { majorOf } from "./event-wire";
+import { majorOf, refusedEventsOf, withEventConversion } from "./event-wire";
 import { createEvent, type FlowEvent } from "./flow-event";
 import { AckStatus, ConsumerServiceClient as ConsumerV1 } from "./gen/consumer_service/v1/consumer";
 import {
+  ConsumerServiceService as ConsumerServiceV2,
   ConsumerServiceClient as ConsumerV2,
   type WriteRequest as WriteRequestV2,
   type WriteResponse as WriteResponseV2,
@@ -30,11 +32,13 @@ import { SourceServiceClient as SourceV1 } from "./gen/source_service/v1/source"
 import {
   type ReadRequest as ReadRequestV2,
   type ReadResponse as ReadResponseV2,
+  SourceServiceService as SourceServiceV2,
   SourceServiceClient as SourceV2,
 } from "./gen/source_service/v2/source";
 import type { ProcessorDefinition } from "./processor";
 import { type RunningService, serveConsumer, serveProcessor, serveSource } from "./serve";
 import { BatchByteLimit, type ReadContext, type SourceDefinition } from "./source";
+import { Gen, random, v1Event, v2Event } from "./test-support/event-generators";
 import { testEvent, testEvents } from "./test-support/test-events";
 
 // One service serving both majors of its family (the SDK's own generated code has v1 and v2),
@@ -415,5 +419,208 @@ describe("a source serving v1 and v2", () => {
     ];
     // component.proto: `contracts` has one entry per major the service serves, whichever is asked.
     expect(described.map((answer) => answer.component?.contracts)).toEqual([both, both]);
+  });
+});
+
+describe("the direct path (the codec on the events' bytes) against the objects path", () => {
+  type Method = grpc.MethodDefinition<unknown, unknown>;
+  const families = {
+    processor: ProcessorServiceV2 as unknown as grpc.ServiceDefinition,
+    consumer: ConsumerServiceV2 as unknown as grpc.ServiceDefinition,
+    source: SourceServiceV2 as unknown as grpc.ServiceDefinition,
+  };
+  const paths = (definition: grpc.ServiceDefinition) => ({
+    direct: withEventConversion(definition) as Record<string, Method>,
+    objects: withEventConversion(definition, "objects") as Record<string, Method>,
+  });
+
+  /** What a call gives: its result, or the error it throws. */
+  function outcome(call: () => unknown): unknown {
+    try {
+      return { value: call() };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  }
+
+  /** The same, by node's deep equality (symbol members and undefined ones included), jest's diff otherwise. */
+  function expectSame(direct: unknown, objects: unknown): void {
+    if (!isDeepStrictEqual(direct, objects)) expect(direct).toStrictEqual(objects);
+  }
+
+  const gen = new Gen(random(50));
+  const cloudEvents = (count: number) =>
+    Array.from({ length: count }, () =>
+      gen.pick([() => v2Event(gen), () => toCloudEvent(v1Event(gen)), () => refusedV2(gen)])(),
+    );
+
+  /** A v2 event FlowEvent cannot carry, or one only the reference reads (an attribute of no value). */
+  function refusedV2(gen: Gen): CloudEvent {
+    const event = v2Event(gen);
+    event.attributes[gen.pick(["id", "subject", "time", "kept"])] = { attr: undefined };
+    return event;
+  }
+
+  it("reads and writes the events' bytes itself, building no CloudEvent", () => {
+    const { direct } = paths(families.processor);
+    const events = Array.from({ length: 20 }, () => v2Event(gen));
+    const frame = ProcessorServiceV2.process.requestSerialize({
+      request: { $case: "batch", value: { sequence: 1n, batch: { events } } },
+    });
+    const flowEvents = events.map(fromCloudEvent).map((event) => ({ ...event, extensions: {} }));
+    const response = {
+      response: {
+        $case: "batch",
+        value: { inputSequence: 1n, batch: { events: flowEvents }, deadLetters: [] },
+      },
+    };
+    const decode = jest.spyOn(CloudEvent, "decode");
+    const encode = jest.spyOn(CloudEvent, "encode");
+    try {
+      direct.process?.requestDeserialize(frame);
+      direct.process?.responseSerialize(response);
+      expect([decode.mock.calls.length, encode.mock.calls.length]).toEqual([0, 0]);
+    } finally {
+      decode.mockRestore();
+      encode.mockRestore();
+    }
+  });
+
+  it("decodes every request as the objects path does, refused events and their originals included", () => {
+    const encode = {
+      processor: (batch: unknown) =>
+        ProcessorServiceV2.process.requestSerialize({
+          request: { $case: "batch", value: { sequence: 3n, batch: batch as { events: CloudEvent[] } } },
+        }),
+      consumer: (batch: unknown) =>
+        ConsumerServiceV2.write.requestSerialize({
+          request: { $case: "batch", value: { sequence: 3n, batch: batch as { events: CloudEvent[] } } },
+        }),
+    };
+    const starts = {
+      processor: ProcessorServiceV2.process.requestSerialize({
+        request: { $case: "start", value: { configJson: "{}", stageId: "s" } },
+      }),
+      consumer: ConsumerServiceV2.write.requestSerialize({
+        request: { $case: "start", value: { configJson: "{}", stageId: "s" } },
+      }),
+    };
+    let refused = 0;
+    for (const family of ["processor", "consumer"] as const) {
+      const method = family === "processor" ? "process" : "write";
+      const { direct, objects } = paths(families[family]);
+      const read = (frame: Buffer) => {
+        const a = outcome(() => direct[method]?.requestDeserialize(frame));
+        const b = outcome(() => objects[method]?.requestDeserialize(frame));
+        expectSame(a, b);
+        const batch = (a as { value?: { request?: { value?: { batch?: object } } } }).value?.request?.value;
+        if (batch) {
+          expect(refusedEventsOf(batch)).toStrictEqual(
+            refusedEventsOf((b as { value: { request: { value: object } } }).value.request.value),
+          );
+          refused += refusedEventsOf(batch).length;
+        }
+      };
+      for (let i = 0; i < 300; i += 1) {
+        const frame = encode[family]({ events: cloudEvents(gen.int(0, 12)) });
+        read(frame);
+        // The member twice, the batch with a field of its own, a start after the batch, cut, corrupted.
+        read(Buffer.concat([frame, encode[family]({ events: cloudEvents(2) })]));
+        read(encode[family]({ events: cloudEvents(2), _unknownFields: { 16: [Uint8Array.from([1])] } }));
+        read(Buffer.concat([frame, starts[family]]));
+        read(Buffer.concat([frame, Buffer.from([0x48, 0x01])]));
+        read(frame.subarray(0, gen.int(0, frame.length)));
+        const corrupted = Buffer.from(frame);
+        corrupted[gen.int(0, corrupted.length - 1)] = gen.int(0, 255);
+        read(corrupted);
+      }
+      read(starts[family]);
+      read(Buffer.alloc(0));
+    }
+    expect(refused).toBeGreaterThan(100);
+  });
+
+  it("encodes every response as the objects path does, dead letters and a batch's unknown fields included", () => {
+    const flowEvents = (count: number) => Array.from({ length: count }, () => v1Event(gen));
+    const responses = (): [keyof typeof families, string, unknown][] => [
+      [
+        "processor",
+        "process",
+        {
+          response: {
+            $case: "batch",
+            value: {
+              inputSequence: 9n,
+              batch: { events: flowEvents(gen.int(0, 12)) },
+              deadLetters: flowEvents(gen.int(0, 2)).map((event) => ({ event, reason: "why" })),
+              failure: gen.chance(0.2) ? { reason: "failed", retryable: true } : undefined,
+            },
+          },
+        },
+      ],
+      [
+        "processor",
+        "process",
+        {
+          response: {
+            $case: "batch",
+            value: {
+              inputSequence: 1n,
+              batch: { events: flowEvents(3), _unknownFields: { 16: [Uint8Array.from([7])] } },
+              deadLetters: [],
+              _unknownFields: { 40: [Uint8Array.from([1])] },
+            },
+          },
+        },
+      ],
+      [
+        "source",
+        "read",
+        {
+          response: {
+            $case: "batch",
+            value: {
+              sequence: 4n,
+              batch: { events: flowEvents(gen.int(1, 12)) },
+              checkpoint: { position: gen.bytes() },
+            },
+          },
+        },
+      ],
+      ["source", "read", { response: { $case: "exhausted", value: { lastSequence: 4n } } }],
+      [
+        "consumer",
+        "write",
+        {
+          response: {
+            $case: "ack",
+            value: { sequence: 1n, status: AckStatus.ACK_STATUS_WRITTEN, reason: "" },
+          },
+        },
+      ],
+      [
+        "processor",
+        "process",
+        // No FlowEvent: the encoder throws, in both paths alike.
+        {
+          response: {
+            $case: "batch",
+            value: { inputSequence: 1n, batch: { events: [{ id: 5 }] }, deadLetters: [] },
+          },
+        },
+      ],
+    ];
+    const all = Object.fromEntries(
+      Object.entries(families).map(([family, definition]) => [family, paths(definition)]),
+    );
+    for (let i = 0; i < 300; i += 1) {
+      for (const [family, method, response] of responses()) {
+        const { direct, objects } = all[family] as ReturnType<typeof paths>;
+        expectSame(
+          outcome(() => direct[method]?.responseSerialize(response)),
+          outcome(() => objects[method]?.responseSerialize(response)),
+        );
+      }
+    }
   });
 });

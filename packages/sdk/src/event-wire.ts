@@ -1,5 +1,12 @@
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type * as grpc from "@grpc/grpc-js";
-import { fromCloudEvents, type RefusedEvent, toCloudEvent } from "./event-conversion";
+import {
+  fromCloudEvents,
+  type RefusedEvent,
+  readCloudEvents,
+  toCloudEvent,
+  writeCloudEventBatch,
+} from "./event-conversion";
 import type { FlowEvent } from "./flow-event";
 import type { CloudEvent } from "./gen/event/v2/event";
 import { serviceNameOf } from "./service-server";
@@ -46,17 +53,30 @@ export function majorOf(definition: grpc.ServiceDefinition): number {
 }
 
 /**
+ * How the v2 events of a stream message become FlowEvents and back: `direct` reads and writes
+ * their bytes with the codec (event-v2-codec.ts), `objects` through the generated CloudEvent
+ * objects and toCloudEvent/fromCloudEvent, the reference the codec equals (kept for tests and
+ * benchmarks).
+ */
+export type EventConversionPath = "direct" | "objects";
+
+/**
  * A copy of a v2 family definition whose server side speaks FlowEvent: requests are decoded with
  * their events as FlowEvents, responses take FlowEvents and are encoded as events v2. (The
  * client side is left as generated.)
  */
-export function withEventConversion(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+export function withEventConversion(
+  definition: grpc.ServiceDefinition,
+  path: EventConversionPath = "direct",
+): grpc.ServiceDefinition {
   const copy: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [key, method] of Object.entries(definition)) {
+    const readRequest = (frame: Buffer) => readEvents(method.requestDeserialize(frame));
+    const writeResponse = (value: unknown) => method.responseSerialize(writeEvents(value));
     copy[key] = {
       ...method,
-      requestDeserialize: (frame: Buffer) => readEvents(method.requestDeserialize(frame)),
-      responseSerialize: (value: unknown) => method.responseSerialize(writeEvents(value)),
+      requestDeserialize: path === "direct" ? directRequestReader(method, readRequest) : readRequest,
+      responseSerialize: path === "direct" ? directResponseWriter(method, writeResponse) : writeResponse,
     };
   }
   return copy as grpc.ServiceDefinition;
@@ -73,24 +93,34 @@ function readEvents(message: unknown): unknown {
   const events = value.batch.events as CloudEvent[];
   const converted = fromCloudEvents(events);
   value.batch.events = converted.events;
-  if (converted.refused.length > 0) {
-    for (const refused of converted.refused) {
-      const original = events[refused.index];
-      if (original) originals.set(refused.event, original);
-    }
-    (value as { [REFUSED]?: RefusedEvent[] })[REFUSED] = converted.refused;
-  }
+  keepRefused(
+    value,
+    converted.refused,
+    converted.refused.map((refused) => events[refused.index] as CloudEvent),
+  );
   return message;
 }
 
+function keepRefused(value: EventParts, refused: RefusedEvent[], came: readonly CloudEvent[]): void {
+  if (refused.length === 0) return;
+  refused.forEach((event, index) => {
+    const original = came[index];
+    if (original) originals.set(event.event, original);
+  });
+  (value as { [REFUSED]?: RefusedEvent[] })[REFUSED] = refused;
+}
+
 /** The response to encode, its FlowEvents as events v2 (a copy: the handler's objects stay as they are). */
-function writeEvents(message: unknown): unknown {
+function writeEvents(message: unknown, withoutBatchEvents = false): unknown {
   const response = (message as FamilyMessage).response;
   const value = eventParts(response);
   if (!value) return message;
   const converted: EventParts = { ...value };
   if (value.batch)
-    converted.batch = { ...value.batch, events: (value.batch.events as FlowEvent[]).map(toCloudEvent) };
+    converted.batch = {
+      ...value.batch,
+      events: withoutBatchEvents ? [] : (value.batch.events as FlowEvent[]).map(toCloudEvent),
+    };
   if (value.deadLetters)
     converted.deadLetters = value.deadLetters.map((letter) => ({
       ...letter,
@@ -98,4 +128,176 @@ function writeEvents(message: unknown): unknown {
         letter.event && (originals.get(letter.event as FlowEvent) ?? toCloudEvent(letter.event as FlowEvent)),
     }));
   return { ...(message as object), response: { ...response, value: converted } };
+}
+
+// --- The direct path: the events' bytes read and written by the codec ---------------------------
+//
+// A stream message carries its events in one place: the `batch` member of its oneof (field K of
+// the message), whose own field J is the CloudEventBatch. The generated codec still reads and
+// writes everything else of the message (whatever fields a newer minor adds): the request is
+// decoded with that CloudEventBatch emptied, the response encoded with no batch events, and the
+// codec reads or writes the events' bytes in their place. Anything that is not plainly so (the
+// batch member or its batch twice, a malformed message, bytes the codec leaves to the decoder as a
+// whole) goes the reference way above, which gives what it always gave.
+
+/** Where a message's CloudEventBatch is: the tags of the `batch` member (K) and of its batch (J). */
+interface BatchPath {
+  member: number;
+  batch: number;
+}
+
+/**
+ * The BatchPath of the messages `deserialize` decodes, found by asking it: the one pair of field
+ * numbers (below 16) whose message is a `batch` member holding a batch of events. Undefined for
+ * messages without one (Describe, a consumer's answers).
+ */
+function batchPathOf(
+  deserialize: (frame: Buffer) => unknown,
+  oneof: "request" | "response",
+): BatchPath | undefined {
+  let found: BatchPath | undefined;
+  for (let member = 1; member < 16; member += 1) {
+    for (let batch = 1; batch < 16; batch += 1) {
+      const path = {
+        member: (member << 3) | WireType.LengthDelimited,
+        batch: (batch << 3) | WireType.LengthDelimited,
+      };
+      let message: FamilyMessage;
+      try {
+        message = deserialize(Buffer.from([path.member, 2, path.batch, 0])) as FamilyMessage;
+      } catch {
+        continue;
+      }
+      const part = message?.[oneof];
+      if (part?.$case !== "batch" || !Array.isArray((part.value as EventParts | undefined)?.batch?.events))
+        continue;
+      if (found) return undefined;
+      found = path;
+    }
+  }
+  return found;
+}
+
+/** A length-delimited field: where its length starts, where its content starts and ends. */
+interface FieldSpan {
+  length: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * The one field tagged `tag` among the fields of `bytes` from `start` to `end`; undefined when
+ * there is none or more than one, or the fields are not plainly well formed (tag 0, groups).
+ */
+function onlyField(bytes: Uint8Array, start: number, end: number, tag: number): FieldSpan | undefined {
+  const reader = new BinaryReader(bytes.subarray(0, end));
+  reader.pos = start;
+  let found: FieldSpan | undefined;
+  try {
+    while (reader.pos < end) {
+      const fieldTag = reader.uint32();
+      const wireType = fieldTag & 7;
+      if (fieldTag >>> 3 === 0 || wireType === WireType.StartGroup || wireType === WireType.EndGroup)
+        return undefined;
+      if (fieldTag !== tag) {
+        reader.skip(wireType);
+        continue;
+      }
+      if (found) return undefined;
+      const length = reader.pos;
+      const size = reader.uint32();
+      found = { length, start: reader.pos, end: reader.pos + size };
+      reader.pos = found.end;
+    }
+  } catch {
+    return undefined;
+  }
+  return reader.pos === end ? found : undefined;
+}
+
+/** The batch member and its CloudEventBatch in an encoded message, when each is there once. */
+function batchSpans(bytes: Uint8Array, path: BatchPath): { member: FieldSpan; batch: FieldSpan } | undefined {
+  const member = onlyField(bytes, 0, bytes.length, path.member);
+  const batch = member && onlyField(bytes, member.start, member.end, path.batch);
+  return batch && member && { member, batch };
+}
+
+/** `method`'s request decoder on the direct path, falling back to `reference` (see above). */
+function directRequestReader(
+  method: grpc.MethodDefinition<unknown, unknown>,
+  reference: (frame: Buffer) => unknown,
+): (frame: Buffer) => unknown {
+  const path = batchPathOf(method.requestDeserialize, "request");
+  if (!path) return reference;
+  return (frame) => {
+    const spans = batchSpans(frame, path);
+    const read = spans && readCloudEvents(frame.subarray(spans.batch.start, spans.batch.end));
+    if (!spans || !read) return reference(frame);
+    let message: FamilyMessage;
+    try {
+      message = method.requestDeserialize(withEmptyBatch(frame, spans)) as FamilyMessage;
+    } catch {
+      // Malformed elsewhere: the reference throws what it always threw.
+      return reference(frame);
+    }
+    const value = eventParts(message.request);
+    if (value?.batch?.events.length !== 0) return reference(frame);
+    value.batch.events = read.events;
+    keepRefused(value, read.refused, read.originals);
+    return message;
+  };
+}
+
+/** The frame with the CloudEventBatch emptied: the batch member's length less the events'. */
+function withEmptyBatch(frame: Buffer, { member, batch }: { member: FieldSpan; batch: FieldSpan }): Buffer {
+  const writer = new BinaryWriter();
+  writer
+    .raw(frame.subarray(0, member.length))
+    .uint32(member.end - member.start - (batch.end - batch.length) + 1);
+  writer.raw(frame.subarray(member.start, batch.length)).uint32(0).raw(frame.subarray(batch.end));
+  return asBuffer(writer.finish());
+}
+
+/** `method`'s response encoder on the direct path, falling back to `reference` (see above). */
+function directResponseWriter(
+  method: grpc.MethodDefinition<unknown, unknown>,
+  reference: (value: unknown) => Buffer,
+): (value: unknown) => Buffer {
+  const path = batchPathOf(method.responseDeserialize, "response");
+  if (!path) return reference;
+  return (value) => {
+    const events = eventParts((value as FamilyMessage).response)?.batch?.events as FlowEvent[] | undefined;
+    if (!events?.length) return reference(value);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = withEvents(method.responseSerialize(writeEvents(value, true)), path, events);
+    } catch {
+      // Something the encoder refuses: the reference throws what it always threw.
+    }
+    return bytes ?? reference(value);
+  };
+}
+
+/**
+ * The bytes the generated encoder writes for the message with its events, from those it wrote
+ * with none (`bytes`): the events go first in the CloudEventBatch (before anything it kept as
+ * unknown), each enclosing length grown to hold them.
+ */
+function withEvents(bytes: Buffer, path: BatchPath, events: readonly FlowEvent[]): Buffer | undefined {
+  const spans = batchSpans(bytes, path);
+  if (!spans) return undefined;
+  const { member, batch } = spans;
+  const writer = new BinaryWriter();
+  writer.raw(bytes.subarray(0, member.length)).fork();
+  writer.raw(bytes.subarray(member.start, batch.length)).fork();
+  writeCloudEventBatch(events, writer);
+  writer.raw(bytes.subarray(batch.start, batch.end)).join();
+  writer.raw(bytes.subarray(batch.end, member.end)).join();
+  writer.raw(bytes.subarray(member.end));
+  return asBuffer(writer.finish());
+}
+
+/** The bytes as a Buffer, without copying them (gRPC sends Buffers). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
