@@ -6,7 +6,7 @@ import { keyPatternFor, SourceReader } from "../source-reader";
 import type { SourceBatch } from "../stream-messages";
 import { acks, batchWrite, openWrite } from "./consumer-checks";
 import { batchRequest, openProcess, processedBatches } from "./processor-checks";
-import { smallBatches, startFeed } from "./source-checks";
+import { exhaustedFix, smallBatches, startFeed } from "./source-checks";
 
 export type CrashMoment = "mid-batch" | "mid-commit";
 
@@ -56,6 +56,9 @@ export async function sourceCrashCheck(
   await first.untilBatches(need, waitMs);
   const before = first.batches.slice();
   if (before.length < need) {
+    // What ended the wait, seen before the kill ends the stream.
+    const { exhausted } = first;
+    const ended = first.recorder.ended;
     await child.kill();
     await feed?.stop();
     // Too few events for the kill point is the config's limit; enough events and still too few
@@ -65,10 +68,18 @@ export async function sourceCrashCheck(
         id,
         `the scenario's ${wanted} events make fewer than the ${need} batches the kill point needs (raise source.events)`,
       );
+    const then =
+      exhausted !== undefined
+        ? `, then said it was exhausted after batch ${exhausted},`
+        : ended !== undefined
+          ? `, then its stream ended (${ended}),`
+          : ` within ${waitMs} ms,`;
     return fail(
       id,
-      `the source sent ${before.length} batch(es) within ${waitMs} ms, before the kill point (needs ${need} of the ${wanted} events, ${limits.maxBatchSize} per batch)`,
-      `check that the "source.feed" of ${scenario.config.origin} reaches the source, and that it sends a batch per credit`,
+      `the source sent ${before.length} batch(es)${then} before the kill point (needs ${need} of the ${wanted} events, ${limits.maxBatchSize} per batch)`,
+      exhausted !== undefined
+        ? exhaustedFix(scenario.config.origin)
+        : `check that the "source.feed" of ${scenario.config.origin} reaches the source, and that it sends a batch per credit`,
     );
   }
   let committed: SourceBatch;

@@ -28,6 +28,14 @@ export function feedFailure(outcome: { code: number; stderr: string; stopped: bo
 }
 
 /**
+ * How to fix a source that said it was exhausted before the scenario's events were read: the
+ * feed writes once the stream has started, so the source must wait for input, not end at what it has.
+ */
+export function exhaustedFix(origin: string): string {
+  return `the source ended its stream as exhausted before the scenario's events were all read: a source whose input may still come (the feed writes once the stream has started) must wait for more, not end the stream (a file source: "follow": true); check the "config" and "source.feed" of ${origin}`;
+}
+
+/**
  * The data plane of a source: the configured events arrive in batches numbered 1, 2, 3... without
  * gaps, within the batch size and bytes Core asked for, each with a checkpoint when the source
  * says it checkpoints, and every event a complete CloudEvent.
@@ -50,13 +58,19 @@ export async function sourceChecks(context: ConformContext, scenario: Scenario):
   await reader.recorder.finish(timeoutMs);
   const results: CheckResult[] = [];
   const got = reader.distinctKeys().size;
+  // Events without a key point at the config; keyed events that stop short, at the source.
+  const everyEventKeyed =
+    reader.keysOf(batches).length ===
+    batches.reduce((sum, batch) => sum + (batch.batch?.events.length ?? 0), 0);
   results.push(
     got >= wanted
       ? pass("data.events", `read the ${wanted} events of the scenario`)
       : fail(
           "data.events",
-          `read ${got} of the ${wanted} events of the scenario (${batches.length} batches${reader.exhausted !== undefined ? ", then exhausted" : ""}${reader.recorder.ended && reader.recorder.ended !== "ok" ? `; stream: ${reader.recorder.ended}` : ""}${fed ? `; ${fed}` : ""})`,
-          `check the "config" and "source.feed" of ${scenario.config.origin}: each event's data, id or subject must carry its key k<RUN>-<n>`,
+          `read ${got} of the ${wanted} events of the scenario (${batches.length} batches${reader.exhausted !== undefined ? `, then exhausted after batch ${reader.exhausted}` : ""}${reader.recorder.ended && reader.recorder.ended !== "ok" ? `; stream: ${reader.recorder.ended}` : ""}${fed ? `; ${fed}` : ""})`,
+          reader.exhausted !== undefined && everyEventKeyed
+            ? exhaustedFix(scenario.config.origin)
+            : `check the "config" and "source.feed" of ${scenario.config.origin}: each event's data, id or subject must carry its key k<RUN>-<n>`,
         ),
   );
   const gaps = batches.filter((batch, index) => batch.sequence !== BigInt(index + 1));
