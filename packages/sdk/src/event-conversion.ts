@@ -7,7 +7,13 @@ import {
   mediaTypeOf,
   PROTOBUF_MEDIA_TYPE,
 } from "./event-conversion-rules";
-import { ObjectPath, readCloudEventBatch, readOneCloudEvent, writeCloudEvent } from "./event-v2-codec";
+import {
+  encodeWith,
+  ObjectPath,
+  readCloudEventBatch,
+  readOneCloudEvent,
+  writeCloudEvent,
+} from "./event-v2-codec";
 import { type FlowEvent, timestampFromRfc3339 } from "./flow-event";
 import {
   AttributeValue,
@@ -100,12 +106,16 @@ export function convertEventBatch(bytes: Uint8Array, from: EventMajor, to: Event
   if (from === to) return { bytes, count: eventFrames(bytes, from).length, refused: [] };
   if (from === 1) {
     const events = decodeBatch(bytes, 1);
-    return { bytes: writeCloudEventBatch(events).finish(), count: events.length, refused: [] };
+    return {
+      bytes: encodeWith((writer) => writeCloudEventBatch(events, writer)),
+      count: events.length,
+      refused: [],
+    };
   }
   const batch = EventBatch.create();
   const { events, refused } = readCloudEvents(bytes) ?? fromCloudEvents(decodeBatch(bytes, 2));
   batch.events = events;
-  return { bytes: EventBatch.encode(batch).finish(), count: events.length, refused };
+  return { bytes: encodeWith((writer) => EventBatch.encode(batch, writer)), count: events.length, refused };
 }
 
 /**

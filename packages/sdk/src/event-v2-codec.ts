@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { isDeepStrictEqual } from "node:util";
-import { BinaryReader, type BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
   isContextAttribute,
   isProtobufData,
@@ -33,7 +33,10 @@ import { Any, CloudEvent, Timestamp as V2Timestamp } from "./gen/event/v2/event"
 //   the generated decoder reads by rules of its own (it stops at a tag 0 and reads on in the
 //   enclosing message) that only the decoder itself follows exactly.
 
-/** A fresh FlowEvent as Event.create() makes it (checked below). */
+/** The data of an event being read, until its own is known (Event.create() gives each its own). */
+const NO_DATA = Buffer.alloc(0);
+
+/** A fresh FlowEvent as Event.create() makes it (checked below), but for `data`: NO_DATA. */
 function newFlowEvent(): FlowEvent {
   return {
     id: "",
@@ -45,7 +48,7 @@ function newFlowEvent(): FlowEvent {
     datacontenttype: "",
     dataschema: "",
     extensions: {},
-    data: Buffer.alloc(0),
+    data: NO_DATA,
     _unknownFields: {},
   };
 }
@@ -107,6 +110,47 @@ const DATACONTENTTYPE_KEY = keyField("datacontenttype");
 const DATASCHEMA_KEY = keyField("dataschema");
 
 /**
+ * A field whose value mostly repeats from one event to the next (a stream's source, type, content
+ * type): once a value comes twice in a row, its encoding is kept and written as it is, bytes the
+ * same calls on any writer give.
+ */
+class Repeated {
+  private value: string | undefined;
+  private bytes: Uint8Array | undefined;
+  constructor(private readonly writeTo: (value: string, writer: BinaryWriter) => void) {}
+
+  write(value: string, writer: BinaryWriter): void {
+    if (value === this.value && typeof value === "string") {
+      this.bytes ??= alone(this.writeTo, value);
+      writer.raw(this.bytes);
+      return;
+    }
+    this.writeTo(value, writer);
+    this.value = value;
+    this.bytes = undefined;
+  }
+}
+
+function alone<T>(writeTo: (value: T, writer: BinaryWriter) => void, value: T): Uint8Array {
+  const writer = new BinaryWriter();
+  writeTo(value, writer);
+  return writer.finish();
+}
+
+const SOURCE_FIELD = new Repeated((value, writer) => writer.uint32(SOURCE).string(value));
+const SPEC_VERSION_FIELD = new Repeated((value, writer) => writer.uint32(SPEC_VERSION).string(value));
+const TYPE_FIELD = new Repeated((value, writer) => writer.uint32(TYPE).string(value));
+const SUBJECT_ATTRIBUTE = new Repeated((value, writer) =>
+  stringAttribute(writer, SUBJECT_KEY, CE_STRING, value),
+);
+const DATACONTENTTYPE_ATTRIBUTE = new Repeated((value, writer) =>
+  stringAttribute(writer, DATACONTENTTYPE_KEY, CE_STRING, value),
+);
+const DATASCHEMA_ATTRIBUTE = new Repeated((value, writer) =>
+  stringAttribute(writer, DATASCHEMA_KEY, CE_URI, value),
+);
+
+/**
  * Writes the fields of the CloudEvent `toCloudEvent(event)` is, as CloudEvent.encode writes
  * them (the message's content: the caller frames it). False, having written nothing, for an event
  * only the reference writes exactly (see the top of this file).
@@ -114,18 +158,13 @@ const DATASCHEMA_KEY = keyField("dataschema");
 export function writeCloudEvent(event: FlowEvent, writer: BinaryWriter): boolean {
   if (!KNOWS_EVERY_FIELD || !writesInOrder(event.extensions)) return false;
   if (event.id !== "") writer.uint32(ID).string(event.id);
-  if (event.source !== "") writer.uint32(SOURCE).string(event.source);
-  if (event.specversion !== "") writer.uint32(SPEC_VERSION).string(event.specversion);
-  if (event.type !== "") writer.uint32(TYPE).string(event.type);
-  if (event.subject !== "") stringAttribute(writer, SUBJECT_KEY, CE_STRING, event.subject);
-  if (event.time !== undefined) {
-    writer.uint32(ATTRIBUTE).fork().raw(TIME_KEY).uint32(ENTRY_VALUE).fork().uint32(CE_TIMESTAMP).fork();
-    writeTimestamp(event.time, writer);
-    writer.join().join().join();
-  }
-  if (event.datacontenttype !== "")
-    stringAttribute(writer, DATACONTENTTYPE_KEY, CE_STRING, event.datacontenttype);
-  if (event.dataschema !== "") stringAttribute(writer, DATASCHEMA_KEY, CE_URI, event.dataschema);
+  if (event.source !== "") SOURCE_FIELD.write(event.source, writer);
+  if (event.specversion !== "") SPEC_VERSION_FIELD.write(event.specversion, writer);
+  if (event.type !== "") TYPE_FIELD.write(event.type, writer);
+  if (event.subject !== "") SUBJECT_ATTRIBUTE.write(event.subject, writer);
+  if (event.time !== undefined) writeTimeAttribute(event.time, writer);
+  if (event.datacontenttype !== "") DATACONTENTTYPE_ATTRIBUTE.write(event.datacontenttype, writer);
+  if (event.dataschema !== "") DATASCHEMA_ATTRIBUTE.write(event.dataschema, writer);
   for (const name in event.extensions) {
     if (isContextAttribute(name)) continue;
     writer.uint32(ATTRIBUTE).fork();
@@ -136,6 +175,43 @@ export function writeCloudEvent(event: FlowEvent, writer: BinaryWriter): boolean
   }
   writeData(event, writer);
   return true;
+}
+
+function timeAttribute(time: V1Timestamp, writer: BinaryWriter): void {
+  writer.uint32(ATTRIBUTE).fork().raw(TIME_KEY).uint32(ENTRY_VALUE).fork().uint32(CE_TIMESTAMP).fork();
+  writeTimestamp(time, writer);
+  writer.join().join().join();
+}
+
+// The time attribute as Repeated keeps a string's: by the time's value (events of a batch often
+// share their time to the millisecond), for a time with no unknown fields.
+let lastSeconds: bigint | undefined;
+let lastNanos: number | undefined;
+let timeBytes: Uint8Array | undefined;
+
+function writeTimeAttribute(time: V1Timestamp, writer: BinaryWriter): void {
+  const { seconds, nanos } = time;
+  if (
+    lastSeconds !== undefined &&
+    seconds === lastSeconds &&
+    nanos === lastNanos &&
+    !hasUnknownFields(time)
+  ) {
+    timeBytes ??= alone(timeAttribute, time);
+    writer.raw(timeBytes);
+    return;
+  }
+  timeAttribute(time, writer);
+  if (typeof seconds === "bigint" && typeof nanos === "number" && !hasUnknownFields(time)) {
+    lastSeconds = seconds;
+    lastNanos = nanos;
+  } else lastSeconds = lastNanos = undefined;
+  timeBytes = undefined;
+}
+
+function hasUnknownFields(message: { _unknownFields?: object | undefined }): boolean {
+  for (const _ in message._unknownFields) return true;
+  return false;
 }
 
 /**
@@ -215,6 +291,26 @@ function writeData(event: FlowEvent, writer: BinaryWriter): void {
   }
 }
 
+/** A writer kept between encodings, its buffer grown to what they need (unless that is large). */
+let spareWriter: BinaryWriter | undefined;
+const KEPT_WRITER_BYTES = 1 << 20;
+
+/**
+ * The bytes `write` writes, on a writer kept from the last call: a fresh writer grows its buffer
+ * from 128 bytes by doubling, copying what it holds each time, for every batch. The bytes are a
+ * copy of their own, as BinaryWriter.finish() gives them.
+ */
+export function encodeWith(write: (writer: BinaryWriter) => unknown): Uint8Array {
+  const writer = spareWriter ?? new BinaryWriter();
+  // Taken while in use: a `write` that encodes something of its own gets a writer of its own.
+  spareWriter = undefined;
+  write(writer);
+  const bytes = writer.finish();
+  // A writer left half-way by a throwing `write` is never kept (it is not put back above).
+  if (bytes.length <= KEPT_WRITER_BYTES) spareWriter = writer;
+  return bytes;
+}
+
 // --- CloudEvent bytes -> FlowEvent ------------------------------------------------------------
 
 /** An event read as the reference reads it, or left to the reference: its encoding. */
@@ -272,6 +368,67 @@ export function readOneCloudEvent(frame: Uint8Array): FlowEvent | undefined {
   }
 }
 
+/**
+ * The text of a string field whose bytes mostly repeat from one event to the next (a stream's
+ * source, type, content type): the same bytes as last time give the same text, without decoding
+ * them again; other bytes are read as reader.string() reads them.
+ */
+class RepeatedText {
+  private bytes = new Uint8Array(0);
+  private text: string | undefined;
+
+  read(reader: BinaryReader, source: Uint8Array): string {
+    const at = reader.pos;
+    const length = reader.uint32();
+    const start = reader.pos;
+    const known = this.bytes;
+    if (this.text !== undefined && sameBytes(source, start, length, known)) {
+      reader.pos = start + length;
+      return this.text;
+    }
+    reader.pos = at;
+    const text = reader.string();
+    if (length <= MAX_REPEATED_TEXT) {
+      this.bytes = new Uint8Array(source.subarray(start, start + length));
+      this.text = text;
+    }
+    return text;
+  }
+}
+const MAX_REPEATED_TEXT = 128;
+const SOURCE_TEXT = new RepeatedText();
+const SPEC_VERSION_TEXT = new RepeatedText();
+const TYPE_TEXT = new RepeatedText();
+const DATACONTENTTYPE_TEXT = new RepeatedText();
+const DATASCHEMA_TEXT = new RepeatedText();
+
+/** True when the `length` bytes of `bytes` from `start` are `known`. */
+function sameBytes(bytes: Uint8Array, start: number, length: number, known: Uint8Array): boolean {
+  if (length !== known.length || start + length > bytes.length) return false;
+  for (let index = 0; index < length; index += 1) if (bytes[start + index] !== known[index]) return false;
+  return true;
+}
+
+/** The attributes FlowEvent has fields for, by the bytes of their names. */
+const FIELD_ATTRIBUTE_NAMES = ["subject", "time", "datacontenttype", "dataschema"].map((name) => ({
+  name,
+  bytes: Buffer.from(name, "ascii"),
+}));
+
+/** The name of the entry key `reader` is at when it is one of FIELD_ATTRIBUTE_NAMES (read past), else undefined. */
+function fieldAttributeName(reader: BinaryReader, bytes: Uint8Array): string | undefined {
+  const at = reader.pos;
+  const length = reader.uint32();
+  const start = reader.pos;
+  for (const known of FIELD_ATTRIBUTE_NAMES) {
+    if (!sameBytes(bytes, start, length, known.bytes)) continue;
+    reader.pos = start + length;
+    return known.name;
+  }
+  reader.pos = at;
+  return undefined;
+}
+
 /** The FlowEvent reading builds, and what the reading met on the way. */
 interface Reading {
   event: FlowEvent;
@@ -297,16 +454,16 @@ function readCloudEvent(reader: BinaryReader, bytes: Uint8Array, end: number, ev
         event.id = reader.string();
         break;
       case SOURCE:
-        event.source = reader.string();
+        event.source = SOURCE_TEXT.read(reader, bytes);
         break;
       case SPEC_VERSION:
-        event.specversion = reader.string();
+        event.specversion = SPEC_VERSION_TEXT.read(reader, bytes);
         break;
       case TYPE:
-        event.type = reader.string();
+        event.type = TYPE_TEXT.read(reader, bytes);
         break;
       case ATTRIBUTE:
-        if (readAttribute(reader, end, reading) === WHOLE_BATCH) return WHOLE_BATCH;
+        if (readAttribute(reader, bytes, end, reading) === WHOLE_BATCH) return WHOLE_BATCH;
         break;
       case BINARY_DATA:
       case TEXT_DATA: {
@@ -339,9 +496,10 @@ function readCloudEvent(reader: BinaryReader, bytes: Uint8Array, end: number, ev
     if (reader.pos > end) return WHOLE_BATCH;
   }
   if (reading.outcome !== undefined) return reading.outcome;
-  if (dataTag === BINARY_DATA) event.data = Buffer.from(bytes.subarray(dataStart, dataEnd));
+  if (dataTag === 0) event.data = Buffer.alloc(0);
+  else if (dataTag === BINARY_DATA) event.data = Buffer.from(bytes.subarray(dataStart, dataEnd));
   else if (dataTag === TEXT_DATA) event.data = textBytes(bytes.subarray(dataStart, dataEnd));
-  else if (dataTag === PROTO_DATA) {
+  else {
     event.data = protoValue ?? Buffer.alloc(0);
     if (event.dataschema === "") event.dataschema = typeUrl;
     // Refused: for the reference to say why.
@@ -384,7 +542,7 @@ let valueTag = 0;
 let value: unknown;
 
 /** One entry of the attributes map, applied to the event as flowEventOf applies it. */
-function readAttribute(reader: BinaryReader, end: number, reading: Reading): Outcome {
+function readAttribute(reader: BinaryReader, bytes: Uint8Array, end: number, reading: Reading): Outcome {
   const length = reader.uint32();
   const entryEnd = reader.pos + length;
   if (entryEnd > end) return WHOLE_BATCH;
@@ -396,10 +554,12 @@ function readAttribute(reader: BinaryReader, end: number, reading: Reading): Out
   while (reader.pos < entryEnd) {
     const tag = reader.uint32();
     if (tag === ENTRY_KEY) {
-      key = reader.string();
+      key = fieldAttributeName(reader, bytes) ?? reader.string();
       keys += 1;
     } else if (tag === ENTRY_VALUE) {
-      if (readAttributeValue(reader, entryEnd, reading) === WHOLE_BATCH) return WHOLE_BATCH;
+      const text =
+        key === "datacontenttype" ? DATACONTENTTYPE_TEXT : key === "dataschema" ? DATASCHEMA_TEXT : undefined;
+      if (readAttributeValue(reader, bytes, entryEnd, reading, text) === WHOLE_BATCH) return WHOLE_BATCH;
       values += 1;
     } else if (skipUnknown(reader, tag, reading) === WHOLE_BATCH) return WHOLE_BATCH;
   }
@@ -410,8 +570,17 @@ function readAttribute(reader: BinaryReader, end: number, reading: Reading): Out
   return undefined;
 }
 
-/** A CloudEventAttributeValue ending at or before `entryEnd`, into valueTag and value. */
-function readAttributeValue(reader: BinaryReader, entryEnd: number, reading: Reading): Outcome {
+/**
+ * A CloudEventAttributeValue ending at or before `entryEnd`, into valueTag and value; a string
+ * read through `text` when the attribute's value mostly repeats.
+ */
+function readAttributeValue(
+  reader: BinaryReader,
+  bytes: Uint8Array,
+  entryEnd: number,
+  reading: Reading,
+  text: RepeatedText | undefined,
+): Outcome {
   const length = reader.uint32();
   const valueEnd = reader.pos + length;
   if (valueEnd > entryEnd) return WHOLE_BATCH;
@@ -428,7 +597,7 @@ function readAttributeValue(reader: BinaryReader, entryEnd: number, reading: Rea
       case CE_STRING:
       case CE_URI:
       case CE_URI_REF:
-        value = reader.string();
+        value = text === undefined ? reader.string() : text.read(reader, bytes);
         break;
       case CE_BYTES:
         value = Buffer.from(reader.bytes());

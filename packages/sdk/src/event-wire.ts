@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type * as grpc from "@grpc/grpc-js";
 import {
   fromCloudEvents,
@@ -7,6 +7,7 @@ import {
   toCloudEvent,
   writeCloudEventBatch,
 } from "./event-conversion";
+import { encodeWith } from "./event-v2-codec";
 import type { FlowEvent } from "./flow-event";
 import type { CloudEvent } from "./gen/event/v2/event";
 import { serviceNameOf } from "./service-server";
@@ -250,12 +251,15 @@ function directRequestReader(
 
 /** The frame with the CloudEventBatch emptied: the batch member's length less the events'. */
 function withEmptyBatch(frame: Buffer, { member, batch }: { member: FieldSpan; batch: FieldSpan }): Buffer {
-  const writer = new BinaryWriter();
-  writer
-    .raw(frame.subarray(0, member.length))
-    .uint32(member.end - member.start - (batch.end - batch.length) + 1);
-  writer.raw(frame.subarray(member.start, batch.length)).uint32(0).raw(frame.subarray(batch.end));
-  return asBuffer(writer.finish());
+  const bytes = encodeWith((writer) =>
+    writer
+      .raw(frame.subarray(0, member.length))
+      .uint32(member.end - member.start - (batch.end - batch.length) + 1)
+      .raw(frame.subarray(member.start, batch.length))
+      .uint32(0)
+      .raw(frame.subarray(batch.end)),
+  );
+  return asBuffer(bytes);
 }
 
 /** `method`'s response encoder on the direct path, falling back to `reference` (see above). */
@@ -287,14 +291,15 @@ function withEvents(bytes: Buffer, path: BatchPath, events: readonly FlowEvent[]
   const spans = batchSpans(bytes, path);
   if (!spans) return undefined;
   const { member, batch } = spans;
-  const writer = new BinaryWriter();
-  writer.raw(bytes.subarray(0, member.length)).fork();
-  writer.raw(bytes.subarray(member.start, batch.length)).fork();
-  writeCloudEventBatch(events, writer);
-  writer.raw(bytes.subarray(batch.start, batch.end)).join();
-  writer.raw(bytes.subarray(batch.end, member.end)).join();
-  writer.raw(bytes.subarray(member.end));
-  return asBuffer(writer.finish());
+  const written = encodeWith((writer) => {
+    writer.raw(bytes.subarray(0, member.length)).fork();
+    writer.raw(bytes.subarray(member.start, batch.length)).fork();
+    writeCloudEventBatch(events, writer);
+    writer.raw(bytes.subarray(batch.start, batch.end)).join();
+    writer.raw(bytes.subarray(batch.end, member.end)).join();
+    writer.raw(bytes.subarray(member.end));
+  });
+  return asBuffer(written);
 }
 
 /** The bytes as a Buffer, without copying them (gRPC sends Buffers). */
