@@ -54,13 +54,13 @@ function expectSuccess(step: string, result: CommandResult): void {
   throw new Error(`${step} exited with ${result.code}:\n${result.output.split("\n").slice(-80).join("\n")}`);
 }
 
-/** `event.proto` with one more string field in message Event, numbered after its highest field. */
-function withNewEventField(proto: string, field: string): string {
-  const message = /^message Event \{\n([\s\S]*?)^\}/m.exec(proto);
-  if (!message?.[1]) throw new Error("proto/event/v1/event.proto has no `message Event { ... }` block");
-  const numbers = [...message[1].matchAll(/=\s*(\d+)\s*;/g)].map((match) => Number(match[1]));
+/** `event.proto` with one more string field in `message`, numbered after its highest field. */
+function withNewEventField(proto: string, message: "Event" | "CloudEvent", field: string): string {
+  const block = new RegExp(`^message ${message} \\{\\n([\\s\\S]*?)^\\}`, "m").exec(proto);
+  if (!block?.[1]) throw new Error(`event.proto has no \`message ${message} { ... }\` block`);
+  const numbers = [...block[1].matchAll(/=\s*(\d+)\s*;/g)].map((match) => Number(match[1]));
   const next = Math.max(...numbers) + 1;
-  const end = (message.index ?? 0) + message[0].length - 1;
+  const end = (block.index ?? 0) + block[0].length - 1;
   return `${proto.slice(0, end)}  string ${field} = ${next};\n${proto.slice(end)}`;
 }
 
@@ -104,23 +104,45 @@ describe("a compatible minor release of event, vendored everywhere by flow proto
         await pnpm(["build", "--filter=@flow/cli...", "--output-logs=errors-only"]),
       );
 
-      const eventProto = join(clone, "proto", "event", "v1", "event.proto");
-      writeFileSync(eventProto, withNewEventField(readFileSync(eventProto, "utf8"), "partitionkey"));
+      // A new field in both released majors: each gets its minor release (v1 by --major).
+      for (const [major, message] of [
+        [1, "Event"],
+        [2, "CloudEvent"],
+      ] as const) {
+        const eventProto = join(clone, "proto", "event", `v${major}`, "event.proto");
+        writeFileSync(
+          eventProto,
+          withNewEventField(readFileSync(eventProto, "utf8"), message, "partitionkey"),
+        );
+      }
       expectSuccess("git commit", await git(["commit", "--quiet", "-am", "event: partitionkey"]));
-      const release = await flow(["proto", "release", "event", "minor", "--note", "partitionkey"]);
-      expectSuccess("flow proto release event minor", release);
-      expect(release.output).toMatch(/released\s+event 1\.\d+\.0/);
+      for (const major of [1, 2]) {
+        const release = await flow([
+          "proto",
+          "release",
+          "event",
+          "minor",
+          "--major",
+          `${major}`,
+          "--note",
+          "partitionkey",
+        ]);
+        expectSuccess(`flow proto release event minor --major ${major}`, release);
+        expect(release.output).toMatch(new RegExp(`released\\s+event ${major}\\.\\d+\\.0`));
+      }
       // --no-generate: the build below generates every package (turbo's generate task).
       const upgrade = await flow(["proto", "upgrade", "--no-generate"]);
       expectSuccess("flow proto upgrade", upgrade);
       expect(upgrade.output).toMatch(/replaced\s+packages\/sdk\/proto\/event\/v1/);
+      expect(upgrade.output).toMatch(/replaced\s+packages\/sdk\/proto\/event\/v2/);
 
       expectSuccess("pnpm build", await pnpm(["build", "--continue", "--output-logs=errors-only"]));
       expectSuccess("pnpm typecheck", await pnpm(["typecheck", "--continue", "--output-logs=errors-only"]));
       // What the pipeline below runs was generated from the new contract.
-      expect(readFileSync(join(clone, "packages/sdk/dist/gen/event/v1/event.d.ts"), "utf8")).toMatch(
-        /^\s*partitionkey: string;$/m,
-      );
+      for (const major of [1, 2])
+        expect(readFileSync(join(clone, `packages/sdk/dist/gen/event/v${major}/event.d.ts`), "utf8")).toMatch(
+          /^\s*partitionkey: string;$/m,
+        );
 
       const database = join(folder, "orders.db");
       writeFileSync(
