@@ -1,4 +1,5 @@
 import type { FlowEvent } from "./flow-event";
+import type { CloudEvent } from "./gen/event/v2/event";
 
 // The rules of the conversion between event v1 and event v2 (the SDK README's "Contract majors")
 // that both of its implementations follow: the object-based reference (event-conversion.ts) and
@@ -51,4 +52,22 @@ export function isTextMediaType(mediaType: string): boolean {
     mediaType === "application/xml" ||
     mediaType.endsWith("+xml")
   );
+}
+
+/**
+ * The fields of an event v2 that this SDK's CloudEvent does not know (a newer minor's), kept on the
+ * FlowEvent it became under this key, so a service passing the event on writes them back on v2: a
+ * symbol, so event v1's encoder never writes v2 field numbers into a v1 message, while a spread
+ * (`{ ...event, data }`) keeps them. Across majors they cannot be carried (v1 numbers differ).
+ */
+export const CLOUD_EVENT_UNKNOWN_FIELDS: unique symbol = Symbol("flow.cloudEventUnknownFields");
+
+/** A FlowEvent that came from an event v2 with fields its CloudEvent does not know. */
+export type CarriesCloudEventFields = FlowEvent & {
+  [CLOUD_EVENT_UNKNOWN_FIELDS]?: CloudEvent["_unknownFields"];
+};
+
+/** The v2 fields `event` carries that this SDK does not know, if any. */
+export function cloudEventUnknownFields(event: FlowEvent): CloudEvent["_unknownFields"] {
+  return (event as CarriesCloudEventFields)[CLOUD_EVENT_UNKNOWN_FIELDS];
 }

@@ -540,3 +540,33 @@ describe("wire compatibility with the CloudEvents Protobuf Format (io.cloudevent
     });
   });
 });
+
+describe("fields of a newer event v2 minor", () => {
+  // A CloudEvent with field 20 (a string this SDK's CloudEvent does not know), as a producer on a
+  // later minor of event v2 writes it.
+  const known = CloudEvent.encode(
+    CloudEvent.fromPartial({ id: "n-1", source: "urn:s", specVersion: "1.0", type: "t" }),
+  ).finish();
+  const newer = Buffer.concat([known, Buffer.from([0xa2, 0x01, 0x03, 0x6e, 0x65, 0x77])]);
+  const batchOf = (event: Uint8Array) =>
+    CloudEventBatch.encode({ events: [CloudEvent.decode(event)] }).finish();
+
+  it("come back on v2 from a FlowEvent passed on as it is, or spread", () => {
+    const event = fromCloudEvent(CloudEvent.decode(newer));
+    expect(Buffer.from(CloudEvent.encode(toCloudEvent(event)).finish())).toEqual(newer);
+    const changed = { ...event, subject: "changed" };
+    expect(CloudEvent.decode(CloudEvent.encode(toCloudEvent(changed)).finish())._unknownFields).toEqual(
+      CloudEvent.decode(newer)._unknownFields,
+    );
+  });
+
+  it("come back through the wire conversions a v2 service does (decode, then encode)", () => {
+    const [event] = decodeEvents(batchOf(newer), 2);
+    const again = convertEventBatch(EventBatch.encode({ events: [event as FlowEvent] }).finish(), 1, 2);
+    // Through event v1 bytes they cannot travel: v1's field numbers mean other things.
+    expect(CloudEventBatch.decode(again.bytes).events[0]?._unknownFields).toEqual({});
+    expect(
+      Buffer.from(CloudEventBatch.encode({ events: [toCloudEvent(event as FlowEvent)] }).finish()),
+    ).toEqual(Buffer.from(batchOf(newer)));
+  });
+});

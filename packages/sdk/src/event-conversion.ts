@@ -1,5 +1,8 @@
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
+  type CarriesCloudEventFields,
+  CLOUD_EVENT_UNKNOWN_FIELDS,
+  cloudEventUnknownFields,
   FIELD_ATTRIBUTES,
   isContextAttribute,
   isProtobufData,
@@ -87,6 +90,8 @@ export function toCloudEvent(event: FlowEvent): CloudEvent {
   converted.type = event.type;
   converted.attributes = attributes;
   converted.data = v2Data(event);
+  const unknown = cloudEventUnknownFields(event);
+  if (unknown !== undefined) converted._unknownFields = unknown;
   return converted;
 }
 
@@ -265,6 +270,10 @@ function flowEventOf(event: CloudEvent): { converted: FlowEvent; reason?: string
     reason ??= why;
   };
   const converted = Event.create();
+  for (const _ in event._unknownFields) {
+    (converted as CarriesCloudEventFields)[CLOUD_EVENT_UNKNOWN_FIELDS] = event._unknownFields;
+    break;
+  }
   converted.id = event.id;
   converted.source = event.source;
   converted.specversion = event.specVersion;

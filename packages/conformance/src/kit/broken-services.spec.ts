@@ -27,20 +27,13 @@ const named = (result: CheckResult) =>
 
 const failed = (results: CheckResult[]) => results.filter((result) => result.status === "fail").map(named);
 
-/**
- * What the fixture, built on the SDK, fails for the SDK's sake: its v2 serving converts each event
- * to FlowEvent and back, and neither conversion carries the fields event v2 does not know, so a
- * pass-through processor drops them on v2 (on v1 it keeps them). Reported to the SDK; once it keeps
- * them, this list is empty.
- */
-const SDK_V2_GAPS: Record<string, string[]> = { processor: ["processor_service v2: data.intact"] };
 
 describe("flow conform against services broken one way each", () => {
   it.each(["source", "processor", "consumer"])(
     "passes a %s that keeps every contract, at v1 and at v2",
     async (family) => {
       const report = await conform(family, "none");
-      expect(failed(report.results)).toEqual(SDK_V2_GAPS[family] ?? []);
+      expect(failed(report.results)).toEqual([]);
       const names = report.results.map(named);
       const contract = `${family}_service`;
       expect(names).toEqual(
