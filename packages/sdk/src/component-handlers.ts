@@ -69,6 +69,8 @@ export function describeComponent(
       ordering: ORDERING[info.features?.ordering ?? "total"],
       idempotent: info.features?.idempotent ?? false,
       deadLetters: info.features?.deadLetters ?? false,
+      // Not yet: the SDK says so once it serves Ingest and pushes to peers (the direct data path).
+      directPath: false,
     },
     description: info.description ?? "",
   };
