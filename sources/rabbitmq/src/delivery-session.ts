@@ -12,6 +12,12 @@ export type NoDelivery = "idle" | "stopped";
  * Nothing is acknowledged on receipt: `acknowledgeUpTo` runs when Core's commit notice covers a
  * batch, and what is not acknowledged when the channel closes (a crash, a cut connection, a
  * stop) goes back to the queue, redelivered with the redelivered flag set.
+ *
+ * A basic.ack has no reply, and one still in this process's or the kernel's send queue is lost
+ * with the connection. So each acknowledgement is followed by a synchronous method on the same
+ * channel (a passive queue.declare): the broker's channel handles methods in order, so its -ok
+ * confirms the broker has every ack sent before it. At most one such round trip is out at a time;
+ * acknowledgements sent meanwhile ride on the next one.
  */
 export class DeliverySession {
   /** Names this stream inside the checkpoints it hands out, so a commit finds its channel. */
@@ -21,12 +27,19 @@ export class DeliverySession {
   private failure: Error | undefined;
   private consumerTag: string | undefined;
   private acknowledged = 0;
+  /** Settles once the broker confirmed every acknowledgement sent so far: false if the channel went first. */
+  private confirmed: Promise<boolean> = Promise.resolve(true);
+  /** True while a confirming round trip is out on the channel. */
+  private confirming = false;
+  /** The round trip that starts when the one out returns, for acknowledgements sent after it left. */
+  private nextConfirmation: Promise<boolean> | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly connection: ChannelModel,
     private readonly channel: Channel,
+    private readonly queue: string,
   ) {
     const fail = (error: Error): void => {
       this.failure ??= error;
@@ -45,11 +58,13 @@ export class DeliverySession {
   static async open(config: RabbitmqSourceConfig, prefetch: number): Promise<DeliverySession> {
     const connection = await connect(urlWithHeartbeat(config.url, config.heartbeatSeconds), {
       timeout: 10_000,
+      // Nagle's algorithm would hold a lone basic.ack back, waiting to fill a packet.
+      noDelay: true,
     });
     let session: DeliverySession | undefined;
     try {
       const channel = await connection.createChannel();
-      session = new DeliverySession(connection, channel);
+      session = new DeliverySession(connection, channel, config.queue);
       await declareTopology(channel, config);
       await channel.prefetch(prefetch);
       const { consumerTag } = await channel.consume(config.queue, (message) => session?.receive(message), {
@@ -146,29 +161,74 @@ export class DeliverySession {
   /**
    * Acknowledges every delivery up to `deliveryTag` in one basic.ack (multiple): a commit notice
    * covers its batch and every batch before it, whose tags are all lower. Never the same tag
-   * twice (the broker closes a channel acknowledging an unknown tag). False when the channel is
-   * gone: the broker has put those messages back already and redelivers them.
+   * twice (the broker closes a channel acknowledging an unknown tag). Resolves true once the
+   * broker confirmed it has the acknowledgement; false when the channel is gone before the ack
+   * went out or before the broker confirmed it: the broker redelivers what it did not get.
    */
-  acknowledgeUpTo(deliveryTag: number): boolean {
-    if (deliveryTag <= this.acknowledged) return true;
-    if (this.closed || this.failure) return false;
+  acknowledgeUpTo(deliveryTag: number): Promise<boolean> {
+    if (deliveryTag <= this.acknowledged) return this.acknowledgementsConfirmed();
+    if (this.closed || this.failure) return Promise.resolve(false);
     try {
       this.channel.ack({ fields: { deliveryTag } } as ConsumeMessage, true);
-      this.acknowledged = deliveryTag;
-      return true;
     } catch {
-      return false;
+      return Promise.resolve(false);
     }
+    this.acknowledged = deliveryTag;
+    return this.confirmAcknowledgements();
+  }
+
+  /**
+   * Resolves once the broker confirmed every acknowledgement sent so far (at once when none is
+   * unconfirmed): true, or false when the channel went first. Never rejects.
+   */
+  acknowledgementsConfirmed(): Promise<boolean> {
+    return this.confirmed;
+  }
+
+  /** A round trip that leaves after the ack just sent: the one waiting to go, or a new one. */
+  private confirmAcknowledgements(): Promise<boolean> {
+    if (this.nextConfirmation) return this.nextConfirmation;
+    if (!this.confirming) {
+      this.confirmed = this.roundTrip();
+      return this.confirmed;
+    }
+    const next = this.confirmed.then(() => {
+      this.nextConfirmation = undefined;
+      return this.roundTrip();
+    });
+    this.nextConfirmation = next;
+    this.confirmed = next;
+    return next;
+  }
+
+  /** A passive declare of the consumed queue: its -ok comes after the broker handled the acks before it. */
+  private roundTrip(): Promise<boolean> {
+    this.confirming = true;
+    let reply: Promise<unknown>;
+    try {
+      reply = this.channel.checkQueue(this.queue);
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    return reply
+      .then(
+        () => true,
+        () => false,
+      )
+      .finally(() => {
+        this.confirming = false;
+      });
   }
 
   /** Closes the channel and the connection: whatever is unacknowledged goes back to the queue. */
   close(): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
-    // The channel first: its close goes out behind the acks sent on it, while amqplib writes a
+    // After the confirmation out, which amqplib would fail once the channel is closing. The
+    // channel first: its close goes out behind the acks sent on it, while amqplib writes a
     // connection.close at once, ahead of channel frames still queued (an ack would be lost).
-    this.closing ??= this.channel
-      .close()
+    this.closing ??= this.confirmed
+      .then(() => this.channel.close())
       .catch(() => undefined)
       .then(() => this.connection.close())
       .catch(() => undefined);

@@ -6,10 +6,12 @@ import {
   SourceReadStream,
   serveForTests,
   startTcpProxy,
+  type TcpProxy,
   unary,
   validateOnly,
 } from "@flow/testing";
 import { status } from "@grpc/grpc-js";
+import { DeliverySession } from "./delivery-session";
 import { Family, Severity } from "./gen/component/v1/component";
 import type { Event } from "./gen/event/v1/event";
 import {
@@ -23,9 +25,11 @@ import { rabbitmqSource } from "./rabbitmq-source";
 import {
   describeWithRabbitmq,
   RABBITMQ_URL,
+  sourceConfig,
   TestBroker,
   uniqueName,
 } from "./test-support/rabbitmq-for-tests";
+import { settlesAtOnce } from "./test-support/settles-at-once";
 import { SpawnedSource, until } from "./test-support/spawned-source";
 
 const served = serveForTests(
@@ -255,6 +259,84 @@ describeWithRabbitmq("the RabbitMQ source against the real broker", () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  describe("a batch handed out after a commit notice means the broker has that commit's acknowledgement", () => {
+    let proxy: TcpProxy;
+    let opened: jest.SpiedFunction<typeof DeliverySession.open>;
+    let stop: AbortController;
+    beforeEach(async () => {
+      stop = new AbortController();
+      proxy = await startTcpProxy({ host: "127.0.0.1", port: 5672 });
+      // Calls through: only to see the session's buffer, which no broker query shows.
+      opened = jest.spyOn(DeliverySession, "open");
+    });
+    afterEach(async () => {
+      stop.abort();
+      opened.mockRestore();
+      await proxy.close();
+    });
+
+    /**
+     * The source read directly (no gRPC in between, so nothing but the broker's answer can hold a
+     * batch back), through the proxy, in batches of 3: the first batch read, the next three
+     * messages waiting in the source (the next batch needs nothing more from the network), then
+     * a partition (the basic.ack leaves the source but cannot reach the broker), the first
+     * batch's commit notice and the ask for the next batch, which must not come at once.
+     */
+    async function commitDuringPartition(prefix: string) {
+      const queue = await broker.queue(prefix);
+      await broker.publish(queue, numbered(1, 6));
+      const url = `amqp://guest:guest@127.0.0.1:${proxy.port}`;
+      const config = sourceConfig(url, queue, { prefetch: 6, batchSize: 3 });
+      const batches = rabbitmqSource
+        .read(config, {
+          checkpoint: undefined,
+          maxBatchSize: 3,
+          maxBatchBytes: 0,
+          eventMajor: 1,
+          // Long enough for the first batch to fill; a full batch never waits for it.
+          lingerMs: 30_000,
+          credits: 2,
+          stageId: "rabbit",
+          signal: stop.signal,
+        })
+        [Symbol.asyncIterator]();
+      const first = await batches.next();
+      if (first.done) throw new Error("the source ended before its first batch");
+      expect(first.value.events.map((event) => event.id)).toEqual(["id-1", "id-2", "id-3"]);
+      const session = (await opened.mock.results[0]?.value) as DeliverySession;
+      await until(async () => session.buffered === 3, "the next three messages wait in the source");
+
+      proxy.hold();
+      const committing = rabbitmqSource.onCommit?.(first.value.checkpoint.position, config);
+      const second = batches.next();
+      expect(await settlesAtOnce(second)).toBe(false);
+      return { queue, batches, committing, second };
+    }
+
+    it("holds the next batch back until the broker confirmed the acknowledgement", async () => {
+      const { queue, batches, committing, second } = await commitDuringPartition("ack-confirmed");
+      proxy.restore();
+      const next = await second;
+      expect(next.done ? [] : next.value.events.map((event) => event.id)).toEqual(["id-4", "id-5", "id-6"]);
+      await committing;
+      // The broker had the acknowledgement when the batch came: a connection cut now returns
+      // only the second batch's three messages to the queue, not the committed first three.
+      proxy.cut();
+      await until(async () => (await broker.consumers(queue)) === 0, "the source's consumer is gone");
+      expect(await broker.ready(queue)).toBe(3);
+      await batches.return?.(undefined);
+    });
+
+    it("a confirmation the broker never gives (the connection is cut) fails the stream instead of hanging it", async () => {
+      const { queue, committing, second } = await commitDuringPartition("ack-unconfirmed");
+      proxy.cut();
+      await expect(second).rejects.toThrow(/closed|ECONNRESET/);
+      // The commit notice itself fails nothing: the broker redelivers what it did not get.
+      await expect(committing).resolves.toBeUndefined();
+      await until(async () => (await broker.ready(queue)) === 6, "the six messages are back in the queue");
+    });
   });
 
   it("recognises CloudEvents in binary mode under every header convention, and in structured mode", async () => {

@@ -90,6 +90,10 @@ export const rabbitmqSource: SourceDefinition<RabbitmqSourceConfig> = {
           events.push(event);
           lastTag = message.fields.deliveryTag;
         }
+        // No batch goes out while the broker has not confirmed an acknowledgement: a batch sent
+        // after a commit notice then means the broker has that commit's ack, and no crash brings
+        // the batches it covers back.
+        await session.acknowledgementsConfirmed();
         // A batch read from a channel that broke is redelivered anyway: fail instead of sending it.
         session.assertOpen();
         if (lastTag === undefined) continue;
@@ -107,14 +111,15 @@ export const rabbitmqSource: SourceDefinition<RabbitmqSourceConfig> = {
     }
   },
 
-  onCommit(position) {
+  async onCommit(position) {
     const committed = decodeDeliveryPosition(position);
     if (committed === undefined) return;
     const session = sessions.get(committed.session);
-    if (!session?.acknowledgeUpTo(committed.deliveryTag)) {
+    const confirmed = (await session?.acknowledgeUpTo(committed.deliveryTag)) ?? false;
+    if (!confirmed) {
       log.warn(
         { deliveryTag: committed.deliveryTag },
-        "a committed batch's channel is gone: the broker redelivers its messages (the sink sees them again)",
+        "a committed batch's channel is gone before the broker confirmed its acknowledgement: the broker redelivers what it did not get (the sink may see those messages again)",
       );
     }
   },

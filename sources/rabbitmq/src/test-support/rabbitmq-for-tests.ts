@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { type MachineRequirement, withMachineRequirement } from "@flow/testing";
 import { type Channel, type ChannelModel, connect } from "amqplib";
+import type { RabbitmqSourceConfig } from "../rabbitmq-source-config";
 
 /** The broker the tests use: FLOW_TEST_RABBITMQ_URL, default the local server with guest/guest. */
 export const RABBITMQ_URL = process.env.FLOW_TEST_RABBITMQ_URL || "amqp://guest:guest@127.0.0.1:5672";
@@ -44,6 +45,24 @@ export function describeWithRabbitmq(name: string, body: () => void): void {
       body,
     ),
   );
+}
+
+/** A whole configuration for `queue` on `url`, defaults filled in as read() gets it once validated. */
+export function sourceConfig(
+  url: string,
+  queue: string,
+  overrides: Partial<RabbitmqSourceConfig> = {},
+): RabbitmqSourceConfig {
+  return {
+    url,
+    queue,
+    declareQueue: false,
+    queueType: "quorum",
+    batchSize: 100,
+    type: "flow.rabbitmq.message",
+    heartbeatSeconds: 10,
+    ...overrides,
+  };
 }
 
 /** A name no other test uses. */
