@@ -58,6 +58,8 @@ export abstract class BatchLink<Start, Response> {
   private closed: (() => void) | undefined;
   /** Negative keys in `pending` for deliveries waiting out a retry delay (they keep the link busy). */
   private retrySlot = 0n;
+  /** Bumped by `reset`: a retry timer of an earlier generation lets its delivery go. */
+  private generation = 0;
   protected readonly logger: Logger;
   protected readonly now: () => number;
 
@@ -144,6 +146,22 @@ export abstract class BatchLink<Start, Response> {
   }
 
   /**
+   * The data-plane restart (data-plane-restart.ts): forgets every delivery, unanswered or
+   * waiting - their sources read them again from their checkpoints - and carries on with a fresh
+   * stream, so nothing sent on the old one is answered or replayed. A link that is recovering its
+   * endpoint keeps recovering and opens its new stream with nothing to replay.
+   */
+  reset(): void {
+    this.generation += 1;
+    this.pending.clear();
+    this.waiting.length = 0;
+    if (this.recovering || !this.opened) return;
+    this.stream?.cancel();
+    this.open();
+    this.settleIfClosing();
+  }
+
+  /**
    * Abandons the stream when a batch has been unanswered for longer than `timeouts.ackMs`: a
    * service that stops answering holds everything sent behind the hung batch, so sending again
    * on the same stream could never succeed. The endpoint is recovered (a spawned service is
@@ -178,7 +196,10 @@ export abstract class BatchLink<Start, Response> {
     // Keep the link busy (not closable) while the retry waits.
     const placeholder = --this.retrySlot;
     this.pending.set(placeholder, delivery);
+    const generation = this.generation;
     setTimeout(() => {
+      // A data-plane restart since: the delivery's source reads it again.
+      if (generation !== this.generation) return;
       this.pending.delete(placeholder);
       // A retry goes ahead of what waits: it is older.
       this.waiting.unshift(delivery);

@@ -230,4 +230,48 @@ describe("ConsumerLink (a BatchLink over fake streams)", () => {
     // The stream's channel is let go of.
     expect(streams.closed).toBe(1);
   });
+
+  it("on reset (a data-plane restart) forgets every delivery, opens a fresh stream, and ignores the old one's answers", async () => {
+    const { consumer, streams, written } = link("    inFlight: 1");
+    const old = streams.last();
+    consumer.send(origin(1), batchOf(1, "a"));
+    consumer.send(origin(2), batchOf(1, "b"));
+    expect(consumer.held).toBe(2);
+    consumer.reset();
+    expect(old.cancelled).toBe(true);
+    expect(consumer.held).toBe(0);
+    expect(streams.streams).toHaveLength(2);
+    // The fresh stream starts like any other, and carries only what comes after the reset.
+    expect(streams.last().written[0]).toHaveProperty("start");
+    old.reply(ack(1n));
+    expect(written).toEqual([]);
+    consumer.send(origin(3), batchOf(1, "c"));
+    // Sequences go on from the old stream (only batch 1 had gone out on it).
+    expect(sent(streams.last())).toEqual([[2n, ["c-1"]]]);
+  });
+
+  it("drops a retry that was waiting out its backoff when the link is reset", async () => {
+    jest.useFakeTimers();
+    try {
+      const { consumer, streams } = link("    retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000 }");
+      consumer.send(origin(1), batchOf(1, "r"));
+      streams.last().reply(ack(1n, AckStatus.ACK_STATUS_RETRYABLE_FAILURE, "busy"));
+      consumer.reset();
+      jest.advanceTimersByTime(1000);
+      expect(sent(streams.last())).toEqual([]);
+      expect(consumer.held).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("a reset while the endpoint recovers leaves nothing to replay on the recovered stream", async () => {
+    const { consumer, streams } = link();
+    consumer.send(origin(1), batchOf(1, "a"));
+    streams.last().fail("connection reset");
+    consumer.reset();
+    await settle();
+    expect(streams.streams).toHaveLength(2);
+    expect(sent(streams.last())).toEqual([]);
+  });
 });

@@ -76,6 +76,13 @@ export class ReloadPause {
     await Promise.all(leaving.map((source) => source.link.close()));
   }
 
+  /** Drops what `source` sent during the pause: it reads it again (a data-plane restart rewound it). */
+  forget(source: SourceNode): void {
+    for (let index = this.held.length - 1; index >= 0; index--) {
+      if ((this.held[index] as HeldBatch).source === source) this.held.splice(index, 1);
+    }
+  }
+
   /** After a reload: the batches that waited go on (those of sources still in the run), and credits flow again. */
   resume(): void {
     this.pausedNow = false;

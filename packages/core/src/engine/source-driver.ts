@@ -86,6 +86,7 @@ export class SourceDriver {
       records: options.records,
       settled: this.settledSignal,
       stopping: options.stopping,
+      running: options.running,
       ended: (source) => this.checkDone(source),
       onFailed: options.onFailed,
     });
@@ -112,6 +113,20 @@ export class SourceDriver {
     if (this.policy.keepsCheckpoints) source.commits.schedule(source.ledger, this.draining(source));
     this.grant(source);
     this.checkDone(source);
+  }
+
+  /**
+   * The data plane restarted (data-plane-restart.ts): under at-least-once every source re-reads
+   * what it had in flight from its committed checkpoint; under at-most-once what was in flight is
+   * gone (as that guarantee allows) and credits flow again to the emptied links.
+   */
+  restartData(): void {
+    for (const source of this.nodes.values()) {
+      if (this.policy.keepsCheckpoints) {
+        this.pause.forget(source);
+        this.recovery.rewind(source);
+      } else this.grant(source);
+    }
   }
 
   /** The store answers again: credits held back during the outage flow. */

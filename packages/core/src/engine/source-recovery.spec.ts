@@ -9,10 +9,11 @@ import { fakeSourceNode, oneSourceStages } from "./test-support/fake-sources";
 function recovery(keepsCheckpoints = true) {
   const stages = oneSourceStages();
   const record = stages.records.get("src") as StageRecord;
-  const fake = fakeSourceNode(record);
-  const endpoint = fakeEndpoint();
   const signal = new SettledSignal();
-  const state = { stopping: false };
+  // As in a run: a commit that finished wakes whatever waits for the source to settle.
+  const fake = fakeSourceNode(record, { onCommitSettled: () => signal.notify() });
+  const endpoint = fakeEndpoint();
+  const state = { stopping: false, running: true };
   const ended: SourceNode[] = [];
   const failures: Error[] = [];
   const recover = new SourceRecovery({
@@ -22,6 +23,7 @@ function recovery(keepsCheckpoints = true) {
     records: stages.records,
     settled: signal,
     stopping: () => state.stopping,
+    running: () => state.running,
     ended: (source) => ended.push(source),
     onFailed: (error) => failures.push(error),
   });
@@ -105,5 +107,56 @@ describe("SourceRecovery", () => {
     recover.broken(source, "stream failed: connection reset", false);
     await until(() => failures.length === 1);
     expect(failures[0]?.message).toBe('service "src" did not come back after 3 restarts');
+  });
+
+  describe("rewind (a data-plane restart)", () => {
+    it("abandons what is in flight, commits what settled, and reopens from that checkpoint", async () => {
+      const { recover, source, streams, record, store } = recovery();
+      source.ledger.opened(1n, checkpoint(1), 1);
+      source.ledger.opened(2n, checkpoint(2), 1);
+      source.ledger.opened(3n, checkpoint(3), 1);
+      source.ledger.close(1n);
+      record.counters.inFlight = 2;
+      recover.rewind(source);
+      expect(source.ledger.inFlight).toBe(0);
+      expect(record.counters.inFlight).toBe(0);
+      expect(streams.streams[0]?.cancelled).toBe(true);
+      await until(() => streams.streams.length === 2);
+      // Batch 1 was written everywhere: it is committed before the stream reopens after it.
+      expect(store.committed).toEqual([`src ${checkpoint(1).description}`]);
+      const start = streams.last().written[0]?.request;
+      expect(start?.$case === "start" && start.value.checkpoint).toEqual(checkpoint(1));
+      expect(source.broken).toBe(false);
+    });
+
+    it("re-reads an exhausted source: what it sent last may never have been written", async () => {
+      const { recover, source, streams } = recovery();
+      source.ledger.opened(1n, checkpoint(1), 1);
+      source.exhausted = true;
+      recover.rewind(source);
+      await until(() => streams.streams.length === 2);
+      expect(source.exhausted).toBe(false);
+    });
+
+    it("leaves the reopening to a recovery under way, and only empties the ledger", async () => {
+      const { recover, source, streams, signal } = recovery();
+      source.ledger.opened(1n, checkpoint(1), 1);
+      recover.broken(source, "stream failed: connection reset", false);
+      recover.rewind(source);
+      expect(source.ledger.inFlight).toBe(0);
+      signal.notify();
+      await until(() => streams.streams.length === 2);
+      await settle();
+      expect(streams.streams).toHaveLength(2);
+    });
+
+    it("does not reopen when the run stops meanwhile: the source is only looked at to be done", async () => {
+      const { recover, source, streams, state, ended } = recovery();
+      source.ledger.opened(1n, checkpoint(1), 1);
+      state.stopping = true;
+      recover.rewind(source);
+      await until(() => ended.length === 1);
+      expect(streams.streams).toHaveLength(1);
+    });
   });
 });
