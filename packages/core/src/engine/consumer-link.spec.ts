@@ -253,7 +253,9 @@ describe("ConsumerLink (a BatchLink over fake streams)", () => {
   it("drops a retry that was waiting out its backoff when the link is reset", async () => {
     jest.useFakeTimers();
     try {
-      const { consumer, streams } = link("    retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000 }");
+      const { consumer, streams } = link(
+        "    retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000 }",
+      );
       consumer.send(origin(1), batchOf(1, "r"));
       streams.last().reply(ack(1n, AckStatus.ACK_STATUS_RETRYABLE_FAILURE, "busy"));
       consumer.reset();
