@@ -174,6 +174,24 @@ consumers:
     ]);
   });
 
+  it("reads directPath, on unless the file says false, and FLOW_DIRECT_PATH=off (or 0, false) switches it off whatever the file says", () => {
+    const body = `sources: [{ id: s, use: a }]\nconsumers: [{ id: c, use: b, inputs: [s] }]\n`;
+    expect(parse(`${HEADER}${body}`).directPath).toBe(true);
+    expect(parse(`${HEADER}directPath: true\n${body}`).directPath).toBe(true);
+    expect(parse(`${HEADER}directPath: false\n${body}`).directPath).toBe(false);
+    for (const off of ["off", "0", "false", "OFF", " False "]) {
+      expect(parse(`${HEADER}${body}`, { FLOW_DIRECT_PATH: off }).directPath).toBe(false);
+      expect(parse(`${HEADER}directPath: true\n${body}`, { FLOW_DIRECT_PATH: off }).directPath).toBe(false);
+    }
+    // Any other value leaves the file's choice: the variable only ever switches it off.
+    for (const other of ["on", "1", "true", ""]) {
+      expect(parse(`${HEADER}${body}`, { FLOW_DIRECT_PATH: other }).directPath).toBe(true);
+      expect(parse(`${HEADER}directPath: false\n${body}`, { FLOW_DIRECT_PATH: other }).directPath).toBe(
+        false,
+      );
+    }
+  });
+
   it("orders a fan-out / fan-in DAG and finds each source's consumers", () => {
     const pipeline = parse(`${HEADER}consumers:
   - { id: db, use: c, inputs: [clean, enrich] }
@@ -405,6 +423,11 @@ describe("parsePipeline: each rule", () => {
     expect(problems(text)).toContain(
       `${at(text, "9lives")} source "9lives" id: found "9lives", expected a lowercase letter, then lowercase letters, digits, '_' or '-' (e.g. "orders")`,
     );
+  });
+
+  it("reports a directPath that is not true or false, where it is written", () => {
+    const text = base("  - { id: s, use: a }\n").replace("sources:", "directPath: sometimes\nsources:");
+    expect(one(text)).toBe(`${at(text, "sometimes")} directPath: found "sometimes", expected true or false`);
   });
 
   it("reports numbers out of range", () => {

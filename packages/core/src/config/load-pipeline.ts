@@ -6,6 +6,7 @@ import { DEFAULT_STATE_STORE_URL } from "../state/state-store-url";
 import { checkBackoffBounds } from "./backoff-rules";
 import { checkContractMajors, withoutUnspokenMajor } from "./contract-major-rules";
 import { readDeadLetterAllowance } from "./dead-letter-allowance";
+import { directPathSwitch } from "./direct-path-switch";
 import type { Environment } from "./env-interpolation";
 import { checkStageGraph } from "./graph-rules";
 import { interpolateDocument } from "./interpolate-document";
@@ -170,6 +171,7 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
     stateUnreachableLimitMs:
       numberAt(data, "state", "unreachableLimitMs") ?? DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
     delivery: (root.delivery as DeliveryGuarantee | undefined) ?? "at-least-once",
+    directPath: directPathSwitch(root.directPath as boolean | undefined, environment),
     deadLetters: {
       path: resolve(baseDir, stringAt(data, "deadLetters", "path") ?? DEFAULT_DEAD_LETTER_PATH),
       ...deadLetterAllowanceOf(root),
@@ -226,6 +228,7 @@ function salvageStages(
     stateUnreachableLimitMs: DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
     deadLetters: { path: resolve(baseDir, DEFAULT_DEAD_LETTER_PATH) },
     delivery: "at-least-once",
+    directPath: true,
     defaults: BUILT_IN_STAGE_SETTINGS,
     stages: kept.map((stage) => ({
       family: stage.family,

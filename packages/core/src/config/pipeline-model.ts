@@ -19,6 +19,12 @@ export interface Pipeline {
   deadLetters: DeadLetterSettings;
   /** The delivery guarantee (see the schema): at-least-once unless the file says at-most-once. */
   delivery: DeliveryGuarantee;
+  /**
+   * Whether the run may use the direct data path (docs/pipeline.md): the file's `directPath`, true
+   * when left out, and false whatever the file says when FLOW_DIRECT_PATH is off, 0 or false. An
+   * edge is direct only where both of its ends can do it, which negotiation finds out.
+   */
+  directPath: boolean;
   /** The file's `defaults` over Flow's built-in ones (what a stage without overrides gets). */
   defaults: StageSettings;
   /** In file order: sources, then processors, then consumers. */

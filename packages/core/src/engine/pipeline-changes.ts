@@ -22,6 +22,7 @@ const RUN_SETTINGS: { name: string; of: (pipeline: Pipeline) => unknown }[] = [
   { name: "metadata.name", of: (pipeline) => pipeline.name },
   { name: "state", of: (pipeline) => pipeline.state.url },
   { name: "delivery", of: (pipeline) => pipeline.delivery },
+  { name: "directPath", of: (pipeline) => pipeline.directPath },
   { name: "deadLetters.path", of: (pipeline) => pipeline.deadLetters.path },
 ];
 
