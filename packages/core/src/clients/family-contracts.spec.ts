@@ -54,6 +54,14 @@ describe("the family contracts Core speaks", () => {
     expect(methodPath("consumer", 2, "describe")).toBe(
       "/flow.microservices.consumer_service.v2.ConsumerService/Describe",
     );
+    expect(methodPath("processor", 2, "ingest")).toBe(
+      "/flow.microservices.processor_service.v2.ProcessorService/Ingest",
+    );
+    expect(methodPath("consumer", 2, "ingest")).toBe(
+      "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+    );
+    expect(() => methodPath("consumer", 1, "ingest")).toThrow("consumer contract v1 has no ingest rpc");
+    expect(() => methodPath("source", 2, "ingest")).toThrow("source contract v2 has no ingest rpc");
     for (const contract of FAMILY_CONTRACTS) {
       for (const method of Object.values(contract.service)) {
         expect(method.path).toContain(`.${contract.name}.v${contract.major}.`);

@@ -22,8 +22,11 @@ export interface NegotiatedContract {
   version: string;
 }
 
-/** The three rpcs of a family: Describe and Configure are unary, the third its data stream. */
-export type FamilyRpc = "describe" | "configure" | "stream";
+/**
+ * The rpcs of a family: Describe and Configure are unary, `stream` its data stream; `ingest` is
+ * where an upstream pushes batches on the direct data path (processors and consumers, from v2).
+ */
+export type FamilyRpc = "describe" | "configure" | "stream" | "ingest";
 
 /** One major of one family contract, as Core's generated code has it. */
 export interface FamilyContract {

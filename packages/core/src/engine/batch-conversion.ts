@@ -1,6 +1,6 @@
 import type { FlowEvent } from "@flow/sdk";
 import { convertEventBatch, type EventMajor } from "@flow/sdk/internal";
-import type { RawBatch } from "./raw-batch";
+import { assertHoldsEvents, type RawBatch } from "./raw-batch";
 
 /** A batch in another major's encoding, with the events that cannot convert set apart. */
 export interface ConvertedRawBatch {
@@ -20,6 +20,7 @@ const NOTHING_REFUSED: readonly ConvertedRawBatch["refused"][number][] = Object.
  */
 export function convertRawBatch(batch: RawBatch, major: EventMajor): ConvertedRawBatch {
   if (batch.major === major) return { batch, refused: NOTHING_REFUSED as ConvertedRawBatch["refused"] };
+  assertHoldsEvents(batch, "convert");
   const converted = convertEventBatch(batch.bytes, batch.major, major);
   return {
     batch: { bytes: converted.bytes, count: converted.count, major },

@@ -3,6 +3,7 @@ import { backoffDelayMs, type EventMajor } from "@flow/sdk/internal";
 import type { Logger } from "pino";
 import type { NegotiatedContract } from "../clients/family-contracts";
 import type { PipelineStage } from "../config/pipeline-model";
+import type { Peer } from "../gen/peer/v1/peer";
 import { type Delivery, type Origin, takeMerged } from "./delivery";
 import {
   endpointMajor,
@@ -11,7 +12,7 @@ import {
   type OpenedStream,
   type StreamOpener,
 } from "./link-stream";
-import type { BatchLimit, RawBatch } from "./raw-batch";
+import { type BatchLimit, DIRECT_PATH_MAJOR, describeRef, type RawBatch } from "./raw-batch";
 import type { LinkRequest } from "./stream-codecs";
 
 export interface LinkHooks {
@@ -23,6 +24,12 @@ export interface LinkHooks {
   onAnswered?(seconds: number, batch: RawBatch): void;
   /** A batch went out on the stream for the first time (retries and resends are not counted). */
   onSent?(batch: RawBatch): void;
+  /**
+   * Events Core does not hold are lost: the service says a batch sent by reference never reached
+   * it (ref_missing). Nothing Core holds can replace them; the run's data-plane restart reads them
+   * again from their sources (design point 6; `reason` says which stage and batch).
+   */
+  onRefLost(reason: string): void;
 }
 
 /** What a link is built from: its stage, its service, how to open a stream, and a clock. */
@@ -33,6 +40,11 @@ export interface LinkParts<Start, Response> {
   logger: Logger;
   /** The largest batch the stage takes (batch.maxSize, and its negotiated byte limit). */
   limit: BatchLimit;
+  /**
+   * The stages the stage pushes its output to on the direct data path, asked for each stream it
+   * opens and put in its start message (v2 streams only); none when absent (see direct-edges.ts).
+   */
+  peers?: () => Peer[];
   /** Milliseconds now (Date.now unless a test moves time itself). */
   now?: () => number;
 }
@@ -83,6 +95,16 @@ export abstract class BatchLink<Start, Response> {
   /** Batches Core holds for this stage: unanswered plus waiting for room. */
   get held(): number {
     return this.pending.size + this.waiting.length;
+  }
+
+  /**
+   * Some batch Core holds for this stage (unanswered, waiting for room or for a retry) is known
+   * only by reference: its events are with the stage's service alone, so its stream breaking
+   * would lose them (what the data-plane restart looks at).
+   */
+  get holdsRefs(): boolean {
+    for (const delivery of this.pending.values()) if (delivery.batch.ref) return true;
+    return this.waiting.some((delivery) => delivery.batch.ref !== undefined);
   }
 
   private get stream(): LinkStream<LinkRequest<Start>, Response> | undefined {
@@ -240,6 +262,45 @@ export abstract class BatchLink<Start, Response> {
     );
   }
 
+  /**
+   * Before retrying or giving up on a delivery the service failed: one whose batch went by
+   * reference takes, in its place, the events the service returned with the failure (`field`),
+   * so the retry or the dead letters go through Core with them. A service that returned none
+   * breaks the contract (Core has nothing to retry nor dead-letter): false, and the run fails
+   * saying so.
+   */
+  protected takeReturned(
+    sequence: bigint,
+    delivery: Delivery,
+    returned: RawBatch | undefined,
+    field: string,
+  ): boolean {
+    const { ref } = delivery.batch;
+    if (!ref) return true;
+    if (returned) {
+      delivery.batch = returned;
+      return true;
+    }
+    this.abort();
+    this.hooks.onFatal(
+      new UserError(
+        `stage "${this.stage.id}": the service failed batch ${sequence}, which it was sent by reference (${describeRef(ref)}), without returning its events in ${field}`,
+        {
+          hint: `a service that takes batches by reference (features.direct_path) returns a failed batch's events in ${field}, so that Core can retry or dead-letter them; or run with directPath: false`,
+        },
+      ),
+    );
+    return false;
+  }
+
+  /** The service says the events of batch `sequence`, sent by reference, never reached it (ref_missing). */
+  protected refLost(sequence: bigint, delivery: Delivery): void {
+    const what = delivery.batch.ref ? `, sent by reference (${describeRef(delivery.batch.ref)}),` : "";
+    this.hooks.onRefLost(
+      `stage "${this.stage.id}": the events of batch ${sequence}${what} never reached the service (ref_missing)`,
+    );
+  }
+
   /** Call after handling a response: a closing link ends its stream once nothing is pending. */
   protected settleIfClosing(): void {
     if (this.closing && this.held === 0) this.stream?.end();
@@ -251,7 +312,13 @@ export abstract class BatchLink<Start, Response> {
    */
   private startMessage(): LinkRequest<Start> {
     const value = { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id };
-    return { start: { request: { $case: "start", value } } as Start };
+    // A processor's start is a ProcessStart, whose peers (the direct data path) only a v2 stream
+    // is given; the codec writes every field it has, so the list is there, empty or not.
+    const start =
+      this.stage.family === "processor"
+        ? { ...value, peers: this.major === DIRECT_PATH_MAJOR ? (this.parts.peers?.() ?? []) : [] }
+        : value;
+    return { start: { request: { $case: "start", value: start } } as Start };
   }
 
   /**

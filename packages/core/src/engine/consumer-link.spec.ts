@@ -1,8 +1,8 @@
 import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
 import { ConsumerLink } from "./consumer-link";
 import type { Delivery, Origin } from "./delivery";
-import { decodeEvents, type RawBatch } from "./raw-batch";
-import type { LinkRequest } from "./stream-codecs";
+import { decodeEvents, type RawBatch, referenceBatch } from "./raw-batch";
+import type { ConsumerAnswer, LinkRequest } from "./stream-codecs";
 import {
   batchOf,
   type FakeLinkStream,
@@ -11,6 +11,7 @@ import {
   planFrom,
   settle,
   silentLogger,
+  until,
 } from "./test-support/fake-link-stream";
 
 type Stream = FakeLinkStream<LinkRequest<WriteRequest>, WriteResponse>;
@@ -26,7 +27,9 @@ function sent(stream: Stream): [bigint, string[]][] {
   );
 }
 
-const ids = (batch: RawBatch) => decodeEvents(batch).map((event) => event.id);
+/** The batch's event ids; for a batch known by reference, `ref <handle>` (Core has no events to read). */
+const ids = (batch: RawBatch) =>
+  batch.ref ? [`ref ${batch.ref.handle}`] : decodeEvents(batch).map((event) => event.id);
 
 function link(settings = "", limit = { maxEvents: 100, maxBytes: 1_000_000 }, major?: number) {
   const plan = planFrom(`
@@ -44,6 +47,7 @@ ${settings}
   const written: { origins: Origin[]; ids: string[] }[] = [];
   const givenUp: { delivery: Delivery; reason: string }[] = [];
   const fatal: Error[] = [];
+  const refsLost: string[] = [];
   let now = 1_000;
   const consumer = new ConsumerLink(
     { stage, endpoint, openStream: streams, logger: silentLogger, limit, now: () => now },
@@ -51,6 +55,7 @@ ${settings}
       onWritten: (origins, batch) => written.push({ origins, ids: ids(batch) }),
       onGiveUp: (delivery, reason) => givenUp.push({ delivery, reason }),
       onFatal: (error) => fatal.push(error),
+      onRefLost: (reason) => refsLost.push(reason),
     },
   );
   consumer.open();
@@ -61,6 +66,7 @@ ${settings}
     written,
     givenUp,
     fatal,
+    refsLost,
     advance: (ms: number) => {
       now += ms;
     },
@@ -275,5 +281,106 @@ describe("ConsumerLink (a BatchLink over fake streams)", () => {
     await settle();
     expect(streams.streams).toHaveLength(2);
     expect(sent(streams.last())).toEqual([]);
+  });
+});
+
+describe("ConsumerLink on the direct data path", () => {
+  const ref = (handle: number) => ({ stream: "up-1", handle: BigInt(handle) });
+  const byRef = (handle: number, count = 2) => referenceBatch(ref(handle), count, 100 * count);
+
+  /** An ack of a batch sent by reference: a failure returns its events, or the events never came. */
+  function refAck(
+    sequence: bigint,
+    status: AckStatus,
+    answer: { returned?: RawBatch; refMissing?: boolean } = {},
+  ): ConsumerAnswer {
+    return { response: { $case: "ack", value: { sequence, status, reason: "busy", ...answer } } };
+  }
+
+  it("sends a batch known by reference as the reference alone, never merged with what waits", () => {
+    const { consumer, streams, written } = link("    inFlight: 1", undefined, 2);
+    const stream = streams.last();
+    consumer.send(origin(1), batchOf(1, "first", 1, 2));
+    consumer.send(origin(2), byRef(1));
+    consumer.send(origin(3), byRef(2));
+    consumer.send(origin(4), batchOf(1, "last", 1, 2));
+    for (const sequence of [1n, 2n, 3n, 4n]) stream.reply(ack(sequence));
+    expect(sent(stream)).toEqual([
+      [1n, ["first-1"]],
+      [2n, ["ref 1"]],
+      [3n, ["ref 2"]],
+      [4n, ["last-1"]],
+    ]);
+    const [, second] = stream.written.filter((message) => "sequence" in message);
+    expect(second).toEqual({ sequence: 2n, batch: byRef(1) });
+    expect(written.map((w) => w.origins)).toEqual([origin(1), origin(2), origin(3), origin(4)]);
+  });
+
+  it("retries a failed batch sent by reference through Core, with the events the consumer returned", async () => {
+    const { consumer, streams, written } = link(
+      "    retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 }",
+      undefined,
+      2,
+    );
+    const stream = streams.last();
+    consumer.send(origin(1), byRef(1));
+    expect(consumer.holdsRefs).toBe(true);
+    const returned = batchOf(2, "r", 1, 2);
+    stream.reply(refAck(1n, AckStatus.ACK_STATUS_RETRYABLE_FAILURE, { returned }));
+    // Waiting out its backoff, the delivery holds the events now, not the reference.
+    expect(consumer.holdsRefs).toBe(false);
+    await until(() => sent(stream).length === 2);
+    expect(sent(stream)).toEqual([
+      [1n, ["ref 1"]],
+      [2n, ["r-1", "r-2"]],
+    ]);
+    stream.reply(ack(2n));
+    expect(written).toEqual([{ origins: origin(1), ids: ["r-1", "r-2"] }]);
+  });
+
+  it("dead-letters the returned events of a batch sent by reference that failed for good", () => {
+    const { consumer, streams, givenUp } = link("", undefined, 2);
+    consumer.send(origin(1), byRef(1));
+    const returned = batchOf(2, "bad", 1, 2);
+    streams.last().reply(refAck(1n, AckStatus.ACK_STATUS_PERMANENT_FAILURE, { returned }));
+    expect(givenUp.map(({ delivery }) => ids(delivery.batch))).toEqual([["bad-1", "bad-2"]]);
+  });
+
+  it("fails the run when a failed batch sent by reference comes back without its events", () => {
+    const { consumer, streams, givenUp, fatal } = link("", undefined, 2);
+    consumer.send(origin(1), byRef(1));
+    streams.last().reply(refAck(1n, AckStatus.ACK_STATUS_RETRYABLE_FAILURE));
+    expect(fatal.map((error) => error.message)).toEqual([
+      'stage "sink": the service failed batch 1, which it was sent by reference (stream up-1 handle 1), without returning its events in BatchAck.returned',
+    ]);
+    expect(givenUp).toEqual([]);
+    expect(streams.last().cancelled).toBe(true);
+  });
+
+  it("reports events that never reached the consumer (ref_missing) to the run, nothing else", () => {
+    const { consumer, streams, written, givenUp, fatal, refsLost } = link("", undefined, 2);
+    consumer.send(origin(1), byRef(7));
+    streams.last().reply(refAck(1n, AckStatus.ACK_STATUS_RETRYABLE_FAILURE, { refMissing: true }));
+    expect(refsLost).toEqual([
+      'stage "sink": the events of batch 1, sent by reference (stream up-1 handle 7), never reached the service (ref_missing)',
+    ]);
+    expect([written, givenUp, fatal]).toEqual([[], [], []]);
+    expect(sent(streams.last())).toHaveLength(1);
+  });
+
+  it("holds references while one is unanswered or waits for room", () => {
+    const { consumer, streams } = link("    inFlight: 1", undefined, 2);
+    const stream = streams.last();
+    expect(consumer.holdsRefs).toBe(false);
+    consumer.send(origin(1), batchOf(1, "a", 1, 2));
+    expect(consumer.holdsRefs).toBe(false);
+    consumer.send(origin(2), byRef(1));
+    // Waiting behind a full stream.
+    expect(consumer.holdsRefs).toBe(true);
+    stream.reply(ack(1n));
+    // Unanswered on the stream.
+    expect(consumer.holdsRefs).toBe(true);
+    stream.reply(ack(2n));
+    expect(consumer.holdsRefs).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { createEvent } from "@flow/sdk";
 import { type Delivery, takeMerged } from "./delivery";
-import { decodeEvents, encodeEvents } from "./raw-batch";
+import { decodeEvents, encodeEvents, referenceBatch } from "./raw-batch";
 
 const delivery = (id: string, extra: Partial<Delivery> = {}, major: 1 | 2 = 1): Delivery => ({
   origins: [{ source: "src", sequence: BigInt(id.charCodeAt(0)) }],
@@ -9,7 +9,14 @@ const delivery = (id: string, extra: Partial<Delivery> = {}, major: 1 | 2 = 1): 
   sentAt: 0,
   ...extra,
 });
-const ids = (taken: Delivery): string[] => decodeEvents(taken.batch).map((event) => event.id);
+const ids = (taken: Delivery): string[] =>
+  taken.batch.ref ? [`ref ${taken.batch.ref.handle}`] : decodeEvents(taken.batch).map((event) => event.id);
+const byRef = (handle: number): Delivery => ({
+  origins: [{ source: "src", sequence: BigInt(handle) }],
+  batch: referenceBatch({ stream: "s", handle: BigInt(handle) }, 1, 100),
+  attempts: 0,
+  sentAt: 0,
+});
 const roomy = { maxEvents: 100, maxBytes: Number.POSITIVE_INFINITY };
 
 describe("takeMerged (batching while busy)", () => {
@@ -36,5 +43,15 @@ describe("takeMerged (batching while busy)", () => {
       expect(ids(takeMerged(waiting, roomy))).toEqual(["a"]);
       expect(waiting).toEqual([odd]);
     }
+  });
+
+  it("never merges a batch known only by reference, with another or with one holding events", () => {
+    const waiting = [byRef(1), byRef(2), delivery("a", {}, 2), byRef(3)];
+    expect([1, 2, 3, 4].map(() => ids(takeMerged(waiting, roomy)))).toEqual([
+      ["ref 1"],
+      ["ref 2"],
+      ["a"],
+      ["ref 3"],
+    ]);
   });
 });

@@ -24,9 +24,9 @@ export interface Delivery {
 /**
  * Batching while busy: takes the oldest waiting delivery off `waiting`, merged with the fresh
  * deliveries behind it while their events fit in one batch within `limit`. Deliveries sent or
- * retried before, or of another event major, are never merged (a resend keeps its batch as it
- * was; a link's deliveries are all of its stage's major, the Router sees to it). `waiting` must
- * not be empty.
+ * retried before, of another event major, or known only by reference (the direct data path: Core
+ * has no events to join), are never merged (a resend keeps its batch as it was; a link's
+ * deliveries are all of its stage's major, the Router sees to it). `waiting` must not be empty.
  */
 export function takeMerged(waiting: Delivery[], limit: BatchLimit): Delivery {
   let delivery = waiting.shift() as Delivery;
@@ -42,9 +42,11 @@ export function takeMerged(waiting: Delivery[], limit: BatchLimit): Delivery {
   return delivery;
 }
 
-/** Two deliveries never sent nor retried, of one major, whose events fit in one batch within the limit. */
+/** Two deliveries never sent nor retried, holding their events, of one major, whose events fit in one batch within the limit. */
 function mergeable(first: Delivery, second: Delivery, limit: BatchLimit): boolean {
   return (
+    first.batch.ref === undefined &&
+    second.batch.ref === undefined &&
     !first.sent &&
     !second.sent &&
     first.attempts === 0 &&

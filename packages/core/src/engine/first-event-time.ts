@@ -8,9 +8,11 @@ const EVENTS_FIELD = 1;
 
 /**
  * The CloudEvents time of the batch's first event (for latency samples): only the first event's
- * time is read, the rest of the event (its payload above all) is skipped, not decoded.
+ * time is read, the rest of the event (its payload above all) is skipped, not decoded. None for a
+ * batch Core knows only by reference (the direct data path): it holds no event to read.
  */
 export function firstEventTime(batch: RawBatch): Timestamp | undefined {
+  if (batch.ref) return undefined;
   const reader = new BinaryReader(batch.bytes);
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();

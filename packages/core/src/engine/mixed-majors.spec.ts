@@ -83,7 +83,15 @@ async function sourceServing(major: 1 | 2, batch: { events: (Event | CloudEvent)
         call.write({
           response: {
             $case: "batch",
-            value: { sequence: 1n, batch, checkpoint: { position: Buffer.from("1"), description: "one" } },
+            // The generated encoders write every field they know: v2's direct data path ones too
+            // (zero: no reference), which v1's ignores.
+            value: {
+              sequence: 1n,
+              batch,
+              checkpoint: { position: Buffer.from("1"), description: "one" },
+              eventCount: 0,
+              batchBytes: 0n,
+            },
           },
         }),
       );
@@ -142,6 +150,9 @@ async function processorServing(major: 1 | 2): Promise<string> {
               inputSequence: sequence,
               batch: { events: rest },
               deadLetters: first ? [{ event: first, reason: "not this one" }] : [],
+              // v2's direct data path fields, zero (see sourceServing).
+              outputCount: 0,
+              outputBytes: 0n,
             },
           },
         });
@@ -208,6 +219,7 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [${processorMajor ? "rul
       onWritten: report((_origins, batch) => written.push(batch)),
       onGiveUp: report((_delivery, reason) => deadLetters.push({ ids: [], reason })),
       onFatal: report((error) => deadLetters.push({ ids: [], reason: error.message })),
+      onRefLost: report((reason) => deadLetters.push({ ids: [], reason })),
     },
   );
   consumer.link.open();
@@ -238,6 +250,7 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [${processorMajor ? "rul
         },
         onGiveUp: report((_delivery, reason) => deadLetters.push({ ids: [], reason })),
         onFatal: report((error) => deadLetters.push({ ids: [], reason: error.message })),
+        onRefLost: report((reason) => deadLetters.push({ ids: [], reason })),
       },
     );
     rule.link.open();

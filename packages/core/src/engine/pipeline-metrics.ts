@@ -149,7 +149,8 @@ export class PipelineMetrics {
     if (!pending || !this.tracing) return;
     this.answered.delete(stage);
     const { family, startMs, endMs, input } = pending;
-    const events = decodeEvents(input);
+    // A batch sent by reference has no events in Core: its span names none.
+    const events = input.ref ? [] : decodeEvents(input);
     this.tracing.record({
       pipeline: this.pipeline,
       stageId: stage,

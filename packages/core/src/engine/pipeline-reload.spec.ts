@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
-import type { ProcessRequest } from "../gen/processor_service/v1/processor";
+import type { ProcessRequest } from "../gen/processor_service/v2/processor";
 import type { ReadRequest } from "../gen/source_service/v1/source";
 import { openStateStore, type StateStore } from "../state";
 import { PipelineReloads, type ReloadableRun } from "./pipeline-reload";
@@ -185,6 +185,10 @@ ${extra}`);
     expect(result.applied).toBe(false);
     expect(result.error?.message).toBe(
       "delivery cannot change while the pipeline runs: stop it and run it again",
+    );
+    const switched = await runner.reload({ ...pipeline("old"), directPath: false });
+    expect(switched.error?.message).toBe(
+      "directPath cannot change while the pipeline runs: stop it and run it again",
     );
     runner.stop();
     await settle();

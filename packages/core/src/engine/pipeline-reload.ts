@@ -107,7 +107,7 @@ export async function reloadPipeline(
     const record = new StageRecord(
       next.stages.find((stage) => stage.id === id) as Pipeline["stages"][number],
     );
-    record.negotiated(prepared.limits.get(id));
+    record.negotiated(prepared.limits.get(id), prepared.directPath.has(id));
     stages.records.set(id, record);
     return record;
   });

@@ -174,7 +174,7 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
         start: () => starting,
         negotiate: async () => {
           negotiated = true;
-          return { warnings: [], limits: new Map() };
+          return { warnings: [], limits: new Map(), directPath: new Set<string>() };
         },
       },
       streams: { source: sources, consumer: consumers },

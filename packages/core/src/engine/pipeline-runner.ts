@@ -1,7 +1,10 @@
 import { EventEmitter } from "node:events";
+import { UserError } from "@flow/errors";
 import type { Pipeline } from "../config/pipeline-model";
+import type { Peer } from "../gen/peer/v1/peer";
 import { DeadLetterFile } from "./dead-letter-file";
 import { atLeastOnce, atMostOnce, type DeliveryPolicy } from "./delivery-policy";
+import { type DirectPathParts, directEdges, directPeers } from "./direct-edges";
 import { PipelineReloads, type ReloadResult } from "./pipeline-reload";
 import { RunProgress } from "./run-progress";
 import { RunStages } from "./run-stages";
@@ -86,6 +89,7 @@ export class PipelineRunner extends EventEmitter {
       deadLetters: () => this.deadLetters,
       settled: (source) => this.sources.settled(source),
       fail: (error) => this.fail(error),
+      refLost: (reason) => this.refLost(reason),
     });
     this.sources = new SourceDriver({
       plan: () => this.stages.plan,
@@ -105,6 +109,7 @@ export class PipelineRunner extends EventEmitter {
       stopping: () => this.stopRequested,
       running: () => this.settle !== undefined,
       onFailed: (error) => this.fail(error),
+      peers: (record) => this.peersOf(record),
       onAllDone: () =>
         void closeStageLinks(this.stages.links).then(() =>
           this.finish({ status: this.stopRequested ? "stopped" : "succeeded" }),
@@ -150,8 +155,12 @@ export class PipelineRunner extends EventEmitter {
     try {
       // A stop while services start or negotiate ends the run there: nothing has moved yet.
       await this.services.start();
-      const { limits } = this.stopRequested ? { limits: new Map() } : await this.services.negotiate();
-      for (const record of this.stages.records.values()) record.negotiated(limits.get(record.id));
+      const { limits, directPath } = this.stopRequested
+        ? { limits: new Map(), directPath: new Set<string>() }
+        : await this.services.negotiate();
+      for (const record of this.stages.records.values())
+        record.negotiated(limits.get(record.id), directPath.has(record.id));
+      this.logDirectPath();
       this.deadLetters = new DeadLetterFile(plan.deadLetters.path, plan.name, this.runId);
       outcome = this.stopRequested ? { status: "stopped" } : await this.flow();
     } catch (error) {
@@ -232,8 +241,45 @@ export class PipelineRunner extends EventEmitter {
         metrics,
         processorStreams: streams?.processor,
         consumerStreams: streams?.consumer,
+        peers: (record) => this.peersOf(record),
       },
       this.outcomes,
+    );
+  }
+
+  /** The switch and the services, as deciding the direct edges needs them (direct-edges.ts). */
+  private get directPath(): DirectPathParts {
+    return { enabled: this.stages.plan.directPath, endpoint: (id) => this.services.endpoint(id) };
+  }
+
+  /** The peers a source's or a processor's stream opens with: asked at each open, from the run as it is then. */
+  private peersOf(record: StageRecord): Peer[] {
+    return directPeers(record, this.directPath);
+  }
+
+  private logDirectPath(): void {
+    const { logger } = this.options;
+    if (!this.stages.plan.directPath) {
+      logger.info("direct data path off: every batch goes through Core");
+      return;
+    }
+    const edges = directEdges(this.stages.records.values(), this.directPath);
+    logger.info({ edges }, edges.length > 0 ? "direct data path" : "direct data path: no edge can use it");
+  }
+
+  /**
+   * Events sent by reference were lost (a ref_missing answer): nothing Core holds can replace
+   * them, so they must be read again from their sources (design point 6, the data-plane
+   * restart, which is still to come). Until then the run fails, saying why.
+   */
+  private refLost(reason: string): void {
+    this.fail(
+      new UserError(
+        `${reason}: events sent on the direct data path were lost, and this run cannot read them again from their sources (data-plane restart not implemented yet)`,
+        {
+          hint: "run the pipeline again (it resumes from its last committed checkpoint); directPath: false in the pipeline file, or FLOW_DIRECT_PATH=off, sends every batch through Core",
+        },
+      ),
     );
   }
 

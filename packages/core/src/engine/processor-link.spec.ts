@@ -1,13 +1,14 @@
 import { once } from "node:events";
 import { createEvent } from "@flow/sdk";
-import type { ProcessRequest } from "../gen/processor_service/v1/processor";
+import type { Peer } from "../gen/peer/v1/peer";
+import type { ProcessRequest } from "../gen/processor_service/v2/processor";
 import type { Origin } from "./delivery";
 import { ProcessorLink } from "./processor-link";
-import { decodeEvents } from "./raw-batch";
+import { decodeEvents, type RawBatch, referenceBatch } from "./raw-batch";
 import type { LinkRequest, ProcessorAnswer } from "./stream-codecs";
 import { batchOf, fakeEndpoint, fakeStreams, planFrom, silentLogger } from "./test-support/fake-link-stream";
 
-function processorLink() {
+function processorLink({ major, peers }: { major?: number; peers?: () => Peer[] } = {}) {
   const plan = planFrom(`
 metadata: { name: t }
 sources: [{ id: src, address: "127.0.0.1:1" }]
@@ -20,27 +21,31 @@ consumers: [{ id: sink, address: "127.0.0.1:3", inputs: [proc] }]
   const outputs: { origins: Origin[]; ids: string[]; letters: string[] }[] = [];
   const givenUp: string[] = [];
   const fatal: string[] = [];
+  const refsLost: string[] = [];
   const processor = new ProcessorLink(
     {
       stage,
-      endpoint: fakeEndpoint(),
+      endpoint: fakeEndpoint(major),
       openStream: streams,
       logger: silentLogger,
       limit: { maxEvents: 100, maxBytes: 1_000_000 },
+      peers,
     },
     {
       onOutput: (origins, batch, letters) =>
         outputs.push({
           origins,
-          ids: decodeEvents(batch).map((event) => event.id),
+          ids: batch.ref ? [`ref ${batch.ref.handle}`] : decodeEvents(batch).map((event) => event.id),
           letters: letters.map((letter) => `${letter.event.id}: ${letter.reason}`),
         }),
-      onGiveUp: (_delivery, reason) => givenUp.push(reason),
+      onGiveUp: (delivery, reason) =>
+        givenUp.push(`${reason}: ${decodeEvents(delivery.batch).map((event) => event.id)}`),
       onFatal: (error) => fatal.push(error.message),
+      onRefLost: (reason) => refsLost.push(reason),
     },
   );
   processor.open();
-  return { processor, stream: streams.last(), outputs, givenUp, fatal };
+  return { processor, stream: streams.last(), outputs, givenUp, fatal, refsLost };
 }
 
 const origin: Origin[] = [{ source: "src", sequence: 1n }];
@@ -84,7 +89,7 @@ describe("ProcessorLink", () => {
       deadLetters: [],
       failure: { retryable: false, reason: "schema mismatch" },
     });
-    expect(givenUp).toEqual(["schema mismatch"]);
+    expect(givenUp).toEqual(["schema mismatch: e-1"]);
   });
 
   it("fails the run at once, saying so, when an answer names a batch that was never sent", () => {
@@ -105,5 +110,84 @@ describe("ProcessorLink", () => {
       'stage "proc": the service answered batch 1, which was answered already (awaiting 2)',
     ]);
     expect(outputs).toHaveLength(1);
+  });
+});
+
+describe("ProcessorLink on the direct data path", () => {
+  const peer: Peer = {
+    stageId: "sink",
+    address: "127.0.0.1:3",
+    maxBatchSize: 100,
+    maxBatchBytes: 1000n,
+    ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+  };
+  const ref = (handle: number) => ({ stream: "up-1", handle: BigInt(handle) });
+  const answer = (extra: Partial<ProcessorAnswer>): ProcessorAnswer => ({
+    inputSequence: 1n,
+    batch: batchOf(0, "none", 1, 2),
+    deadLetters: [],
+    ...extra,
+  });
+
+  it("opens a v2 stream with the peers it pushes to, asked at every open; a v1 stream never gets any", () => {
+    let asked = 0;
+    const peers = () => {
+      asked += 1;
+      return [peer];
+    };
+    const { stream } = processorLink({ major: 2, peers });
+    expect(stream.written[0]).toEqual({
+      start: {
+        request: { $case: "start", value: { configJson: "{}", stageId: "proc", peers: [peer] } },
+      },
+    });
+    expect(asked).toBe(1);
+    const v1 = processorLink({ major: 1, peers });
+    expect(v1.stream.written[0]).toEqual({
+      start: { request: { $case: "start", value: { configJson: "{}", stageId: "proc", peers: [] } } },
+    });
+  });
+
+  it("passes on an output pushed to the peers (output_ref) as that reference, and sends an input by reference as one", () => {
+    const { processor, stream, outputs } = processorLink({ major: 2 });
+    processor.send(origin, referenceBatch(ref(1), 3, 300));
+    expect(stream.written[1]).toEqual({ sequence: 1n, batch: referenceBatch(ref(1), 3, 300) });
+    stream.reply(answer({ batch: referenceBatch({ stream: "proc-1", handle: 1n }, 2, 200) }));
+    expect(outputs).toEqual([{ origins: origin, ids: ["ref 1"], letters: [] }]);
+  });
+
+  it("retries a failed input sent by reference through Core with its returned events, and gives it up with them", async () => {
+    const { processor, stream, givenUp } = processorLink({ major: 2 });
+    processor.send(origin, referenceBatch(ref(1), 2, 200));
+    stream.reply(
+      answer({ failure: { retryable: true, reason: "busy" }, returned: batchOf(2, "back", 1, 2) }),
+    );
+    await once(stream, "written");
+    const retried = stream.written.at(-1) as { sequence: bigint; batch: RawBatch };
+    expect(retried.batch.ref).toBeUndefined();
+    expect(decodeEvents(retried.batch).map((event) => event.id)).toEqual(["back-1", "back-2"]);
+    // Sent with its events now, the retry needs nothing returned.
+    stream.reply(answer({ inputSequence: 2n, failure: { retryable: false, reason: "bad" } }));
+    expect(givenUp).toEqual(["bad: back-1,back-2"]);
+  });
+
+  it("fails the run when a failed input sent by reference comes back without its events", () => {
+    const { processor, stream, fatal, givenUp } = processorLink({ major: 2 });
+    processor.send(origin, referenceBatch(ref(4), 2, 200));
+    stream.reply(answer({ failure: { retryable: false, reason: "bad" } }));
+    expect(fatal).toEqual([
+      'stage "proc": the service failed batch 1, which it was sent by reference (stream up-1 handle 4), without returning its events in ProcessedBatch.returned',
+    ]);
+    expect(givenUp).toEqual([]);
+  });
+
+  it("reports an input whose events never came (ref_missing) to the run", () => {
+    const { processor, stream, outputs, refsLost } = processorLink({ major: 2 });
+    processor.send(origin, referenceBatch(ref(2), 2, 200));
+    stream.reply(answer({ refMissing: true }));
+    expect(refsLost).toEqual([
+      'stage "proc": the events of batch 1, sent by reference (stream up-1 handle 2), never reached the service (ref_missing)',
+    ]);
+    expect(outputs).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { FlowEvent } from "@flow/sdk";
-import type { ProcessRequest } from "../gen/processor_service/v1/processor";
+import type { ProcessRequest } from "../gen/processor_service/v2/processor";
 import { BatchLink, type LinkHooks, type LinkParts } from "./batch-link";
 import type { Origin } from "./delivery";
 import { grpcStreamOpener, type StreamOpener } from "./link-stream";
@@ -22,7 +22,11 @@ export const processorStreams: StreamOpener<
   ProcessorAnswer | undefined
 > = grpcStreamOpener("processor", encodeProcessRequest, decodeProcessResponse);
 
-/** The Process stream to one processor stage. */
+/**
+ * The Process stream to one processor stage. On the direct data path its inputs may be references
+ * and its outputs too (output_ref); a failed input sent by reference comes back with its events
+ * (returned), which the retry or the dead letters then carry through Core.
+ */
 export class ProcessorLink extends BatchLink<ProcessRequest, ProcessorAnswer | undefined> {
   constructor(
     parts: LinkParts<ProcessRequest, ProcessorAnswer | undefined>,
@@ -35,7 +39,13 @@ export class ProcessorLink extends BatchLink<ProcessRequest, ProcessorAnswer | u
     if (!answer) return;
     const delivery = this.answer(answer.inputSequence);
     if (!delivery) return;
+    if (answer.refMissing) {
+      this.refLost(answer.inputSequence, delivery);
+      return;
+    }
     if (answer.failure) {
+      if (!this.takeReturned(answer.inputSequence, delivery, answer.returned, "ProcessedBatch.returned"))
+        return;
       if (answer.failure.retryable) this.retry(delivery, answer.failure.reason);
       else this.processorHooks.onGiveUp(delivery, answer.failure.reason);
     } else {

@@ -1,6 +1,7 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { createEvent, type FlowEvent } from "@flow/sdk";
 import { EventBatch } from "../gen/event/v1/event";
+import { convertRawBatch } from "./batch-conversion";
 import {
   BATCH_REQUEST_FRAMING_BYTES,
   concatRawBatches,
@@ -11,6 +12,7 @@ import {
   fitsInOneBatch,
   type RawBatch,
   rawBatch,
+  referenceBatch,
 } from "./raw-batch";
 import { encodeProcessRequest, encodeWriteRequest } from "./stream-codecs";
 
@@ -155,5 +157,31 @@ describe("batches of either event major", () => {
     expect(merged).toMatchObject({ count: 3, major: 2 });
     expect(ids(merged)).toEqual(["a", "b", "c"]);
     expect(() => concatRawBatches(v1, v2)).toThrow("cannot merge a batch of event v1 with one of event v2");
+  });
+});
+
+describe("a batch known only by reference (the direct data path)", () => {
+  const ref = referenceBatch({ stream: "up", handle: 3n }, 4, 400);
+  const bug =
+    "a batch it knows only by reference (stream up handle 3, 4 events on the direct data path): this is a bug in Flow Core";
+
+  it("has no bytes, the upstream's count and size, and event major 2", () => {
+    expect(ref).toEqual({
+      bytes: new Uint8Array(0),
+      count: 4,
+      size: 400,
+      major: 2,
+      ref: { stream: "up", handle: 3n },
+    });
+  });
+
+  it("is never read, cut, merged nor converted: each throws, naming the reference", () => {
+    const held = encodeEvents([eventOf("a", 50)], 2);
+    expect(() => decodeEvents(ref)).toThrow(`Core cannot read the events of ${bug}`);
+    expect(() => cutRawBatch(ref, { maxEvents: 1, maxBytes: 10 })).toThrow(`Core cannot cut ${bug}`);
+    expect(() => concatRawBatches(held, ref)).toThrow(`Core cannot merge ${bug}`);
+    expect(() => convertRawBatch(ref, 1)).toThrow(`Core cannot convert ${bug}`);
+    // In its own major it needs no conversion, and comes back as it is.
+    expect(convertRawBatch(ref, 2).batch).toBe(ref);
   });
 });

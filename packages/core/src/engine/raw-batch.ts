@@ -2,6 +2,7 @@ import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { FlowEvent } from "@flow/sdk";
 import { convertEventBatch, decodeEvents as decodeEventsOf, type EventMajor } from "@flow/sdk/internal";
 import { type Event, EventBatch } from "../gen/event/v1/event";
+import type { PeerRef } from "../gen/peer/v1/peer";
 
 /**
  * An event batch as it arrived on the wire: Core moves batches between services without decoding
@@ -11,17 +12,55 @@ import { type Event, EventBatch } from "../gen/event/v1/event";
  * counting, cutting and merging are the same for both; only reading the events differs.
  */
 export interface RawBatch {
-  /** The serialized EventBatch or CloudEventBatch message (a view into the received frame). */
+  /** The serialized EventBatch or CloudEventBatch message (a view into the received frame); empty for a reference. */
   bytes: Uint8Array;
   count: number;
   /** The event major of the encoding: that of the stream it arrived on (family v1 carries event v1, v2 v2). */
   major: EventMajor;
+  /**
+   * Set for a batch on the direct data path (see `referenceBatch`): its events went from the
+   * stage upstream straight to the stages downstream, under this reference, and Core holds none.
+   */
+  ref?: PeerRef;
+  /** With `ref`: the size in bytes of the CloudEventBatch that was pushed, as the upstream said. */
+  size?: number;
 }
 
 const EVENTS_FIELD = 1;
 
 export function rawBatch(bytes: Uint8Array, major: EventMajor): RawBatch {
   return { bytes, count: countEvents(bytes), major };
+}
+
+/** The event major the direct data path carries: only family contract v2 has it (peer/v1). */
+export const DIRECT_PATH_MAJOR = 2;
+
+/**
+ * A batch Core knows only by reference (the direct data path): `count` events of `size` bytes an
+ * upstream pushed to the stages downstream under `ref`, with no bytes. Core passes it on as it is -
+ * never reads, cuts, merges nor converts it (every edge it crosses is direct: of one major, and the
+ * upstream kept within the downstream's limits) - and the stage it reaches takes the events from
+ * what it was pushed.
+ */
+export function referenceBatch(ref: PeerRef, count: number, size: number): RawBatch {
+  return { bytes: new Uint8Array(0), count, major: DIRECT_PATH_MAJOR, ref, size };
+}
+
+/**
+ * Throws, naming the reference, for a batch whose events Core does not hold: every path that reads
+ * or rebuilds a batch's events calls it, so a reference reaching one is a bug that shows at once
+ * instead of passing on an empty batch as if its events were none.
+ */
+export function assertHoldsEvents(batch: RawBatch, purpose: string): void {
+  if (batch.ref === undefined) return;
+  throw new Error(
+    `Core cannot ${purpose} a batch it knows only by reference (${describeRef(batch.ref)}, ${batch.count} events on the direct data path): this is a bug in Flow Core`,
+  );
+}
+
+/** "stream <id> handle <n>": a reference, for messages. */
+export function describeRef(ref: PeerRef): string {
+  return `stream ${ref.stream} handle ${ref.handle}`;
 }
 
 /**
@@ -144,6 +183,7 @@ const NOTHING_OVERSIZED: readonly OversizedEvent[] = Object.freeze([]);
  * those go with every part, counted in its size, and that rare case takes the careful reader.
  */
 export function cutRawBatch(batch: RawBatch, limit: BatchLimit): RawBatchCut {
+  assertHoldsEvents(batch, "cut");
   const { maxEvents, maxBytes } = limit;
   // An empty batch has nothing to cut (a processor that filtered everything still answers).
   if (batch.count === 0 || (batch.count <= maxEvents && batch.bytes.length <= maxBytes))
@@ -253,6 +293,8 @@ export function fitsInOneBatch(first: RawBatch, second: RawBatch, limit: BatchLi
  * must be of one major (a link's batches all are: the Router converts them to the stage's).
  */
 export function concatRawBatches(first: RawBatch, second: RawBatch): RawBatch {
+  assertHoldsEvents(first, "merge");
+  assertHoldsEvents(second, "merge");
   if (first.major !== second.major)
     throw new Error(`cannot merge a batch of event v${first.major} with one of event v${second.major}`);
   return {
@@ -268,6 +310,7 @@ export function concatRawBatches(first: RawBatch, second: RawBatch): RawBatch {
  * much of it as fits).
  */
 export function decodeEvents(batch: RawBatch): FlowEvent[] {
+  assertHoldsEvents(batch, "read the events of");
   return decodeEventsOf(batch.bytes, batch.major);
 }
 

@@ -3,7 +3,7 @@ import { toCloudEvent } from "@flow/sdk/internal";
 import { CloudEvent, CloudEventBatch } from "../gen/event/v2/event";
 import type { Delivery, Origin } from "./delivery";
 import type { DeliveryPolicy } from "./delivery-policy";
-import { decodeEvents, encodeEvents, type RawBatch, rawBatch } from "./raw-batch";
+import { decodeEvents, encodeEvents, type RawBatch, rawBatch, referenceBatch } from "./raw-batch";
 import { Router } from "./router";
 import { StageRecord } from "./stage-record";
 import { batchOf, planFrom } from "./test-support/fake-link-stream";
@@ -14,7 +14,7 @@ function fakeLink(sent: string[][], major?: number, batches: RawBatch[] = []) {
     contract: major === undefined ? undefined : { name: "consumer_service", major, version: `${major}.0.0` },
     send: (_origins: Origin[], batch: RawBatch) => {
       batches.push(batch);
-      sent.push(decodeEvents(batch).map((e) => e.id));
+      sent.push(batch.ref ? [`ref ${batch.ref.handle}`] : decodeEvents(batch).map((e) => e.id));
     },
   };
 }
@@ -173,5 +173,40 @@ describe("Router between contract majors", () => {
     expect(sentTo).toEqual({ a: [], b: [] });
     expect(oversized.map((letter) => letter.to)).toEqual(["a", "b"]);
     expect(splits).toEqual([2]);
+  });
+
+  it("fans a batch known only by reference out as that same reference to every output, never cut nor converted", () => {
+    const { router, src, a, b, batchesTo, sentTo, splits, oversized } = routed({ a: 100, b: 2 }, 10, {
+      a: 2,
+      b: 2,
+    });
+    a.directPathCapable = true;
+    b.directPathCapable = true;
+    const ref = referenceBatch({ stream: "src-1", handle: 4n }, 5, 5000);
+    router.deliver(origins, src, ref);
+    expect(batchesTo.a).toEqual([ref]);
+    expect(batchesTo.b[0]).toBe(ref);
+    expect(sentTo.b).toEqual([["ref 4"]]);
+    expect(splits).toEqual([2]);
+    expect([a.counters.eventsIn, b.counters.eventsIn]).toEqual([5, 5]);
+    expect(oversized).toEqual([]);
+  });
+
+  it("refuses, as the bug in Core it would be, to send a reference to a stage that cannot take it", () => {
+    const ref = referenceBatch({ stream: "src-1", handle: 4n }, 5, 5000);
+    const otherMajor = routed({ a: 100, b: 100 }, 1_000_000, { a: 2, b: 1 });
+    otherMajor.a.directPathCapable = true;
+    otherMajor.b.directPathCapable = true;
+    expect(() => otherMajor.router.deliver(origins, otherMajor.src, ref)).toThrow(
+      'source "src" sent a batch by reference (stream src-1 handle 4) to consumer "b", which speaks event v1, not v2: the edge is not direct, so Core should not have named it a peer; this is a bug in Flow Core',
+    );
+    const notCapable = routed({ a: 100, b: 100 }, 1_000_000, { a: 2, b: 2 });
+    notCapable.a.directPathCapable = true;
+    expect(() => notCapable.router.deliver(origins, notCapable.src, ref)).toThrow(
+      /to consumer "b", which does not take batches by reference/,
+    );
+    for (const { sentTo, splits } of [otherMajor, notCapable]) {
+      expect([sentTo.a, sentTo.b, splits]).toEqual([[], [], []]);
+    }
   });
 });

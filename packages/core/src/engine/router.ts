@@ -1,8 +1,9 @@
 import type { EventMajor } from "@flow/sdk/internal";
+import type { PeerRef } from "../gen/peer/v1/peer";
 import { type ConvertedRawBatch, convertRawBatch } from "./batch-conversion";
 import type { Delivery, Origin } from "./delivery";
 import type { DeliveryPolicy } from "./delivery-policy";
-import { cutRawBatch, encodeEvents, type RawBatch } from "./raw-batch";
+import { cutRawBatch, describeRef, encodeEvents, type RawBatch } from "./raw-batch";
 import type { StageRecord } from "./stage-record";
 
 export interface RouterHooks {
@@ -21,7 +22,8 @@ export interface RouterHooks {
  * once per major (events the stage's major cannot carry are dead-lettered there) - and cut to each
  * one's limit (batch.maxSize and the negotiated byte limit). Fan-in needs nothing of its own: a
  * stage with several inputs gets each input's batches on its one link, where batching while busy
- * merges them.
+ * merges them. A batch known only by reference (the direct data path) goes on as it is (see
+ * `deliverReference`).
  */
 export class Router {
   constructor(
@@ -34,6 +36,10 @@ export class Router {
     const outputs = from.outputs;
     if (batch.count === 0 || outputs.length === 0) {
       for (const origin of origins) this.hooks.closed(origin);
+      return;
+    }
+    if (batch.ref) {
+      this.deliverReference(origins, from, batch);
       return;
     }
     const conversions = new Map<EventMajor, ConvertedRawBatch>();
@@ -79,6 +85,27 @@ export class Router {
           `event v${batch.major} cannot convert to event v${to.major}, which ${to.stage.family} "${to.id}" speaks: ${reason}`,
         );
       }
+    }
+  }
+
+  /**
+   * A batch known only by reference goes to every output as it is, the same reference to each:
+   * its upstream was named peers only because every edge out of it is direct (direct-edges.ts),
+   * so every output speaks the reference's major and takes references. One that does not is a bug
+   * in Core (the stage could never read the batch), which throws instead of sending it.
+   */
+  private deliverReference(origins: Origin[], from: StageRecord, batch: RawBatch): void {
+    for (const to of from.outputs) {
+      if (to.major !== batch.major || !to.directPathCapable) {
+        throw new Error(
+          `${from.stage.family} "${from.id}" sent a batch by reference (${describeRef(batch.ref as PeerRef)}) to ${to.stage.family} "${to.id}", which ${to.major !== batch.major ? `speaks event v${to.major}, not v${batch.major}` : "does not take batches by reference"}: the edge is not direct, so Core should not have named it a peer; this is a bug in Flow Core`,
+        );
+      }
+    }
+    this.policy.split(origins, from.outputs.length);
+    for (const to of from.outputs) {
+      to.counters.eventsIn += batch.count;
+      to.link?.send(origins, batch);
     }
   }
 }

@@ -2,6 +2,7 @@ import { UserError } from "@flow/errors";
 import type { Logger } from "pino";
 import type { Pipeline } from "../config/pipeline-model";
 import { DEFAULT_COMMIT_INTERVAL_MS } from "../config/stage-settings-defaults";
+import type { Peer } from "../gen/peer/v1/peer";
 import type { StateStore } from "../state";
 import type { DeliveryPolicy } from "./delivery-policy";
 import type { RawBatch } from "./raw-batch";
@@ -43,6 +44,8 @@ export interface SourceDriverOptions {
   /** The run has not ended (a failure ends it: nothing is opened after that). */
   running: () => boolean;
   onFailed: (error: Error) => void;
+  /** The stages a source pushes its batches to on the direct data path (see direct-edges.ts); none when absent. */
+  peers?: (record: StageRecord) => Peer[];
   /** Every source is done: exhausted or stopped, nothing in flight, its last checkpoint committed. */
   onAllDone: () => void;
 }
@@ -222,6 +225,7 @@ export class SourceDriver {
         commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
         runId: options.runId,
         syncDeadLetters: options.syncDeadLetters,
+        peers: () => options.peers?.(record) ?? [],
       },
       {
         onBatch: (node, sequence, batch, checkpoint) => {

@@ -1,9 +1,10 @@
-import type { ReadRequest } from "../gen/source_service/v1/source";
+import type { Peer } from "../gen/peer/v1/peer";
+import type { ReadRequest } from "../gen/source_service/v2/source";
 import { SourceLink } from "./source-link";
 import type { SourceMessage } from "./stream-codecs";
 import { batchOf, fakeStreams, planFrom, settle, silentLogger } from "./test-support/fake-link-stream";
 
-function sourceLink() {
+function sourceLink({ major, peers }: { major?: number; peers?: () => Peer[] } = {}) {
   const plan = planFrom(`
 metadata: { name: t }
 sources: [{ id: src, address: "127.0.0.1:1", batch: { maxSize: 50, lingerMs: 7 }, config: { path: x } }]
@@ -13,7 +14,18 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
   const streams = fakeStreams<ReadRequest, SourceMessage>();
   const events: string[] = [];
   const link = new SourceLink(
-    { stage, endpoint: { target: "fake:0" }, openStream: streams, logger: silentLogger, maxBatchBytes: 4096 },
+    {
+      stage,
+      endpoint: {
+        target: "fake:0",
+        contract:
+          major === undefined ? undefined : { name: "source_service", major, version: `${major}.1.0` },
+      },
+      openStream: streams,
+      logger: silentLogger,
+      maxBatchBytes: 4096,
+      peers,
+    },
     {
       onBatch: (sequence, batch, checkpoint) =>
         events.push(`batch ${sequence} (${batch.count}) ${checkpoint.description}`),
@@ -25,6 +37,33 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
 }
 
 describe("SourceLink", () => {
+  it("names the peers of the direct data path in ReadStart, asked at every open, on a v2 stream only", () => {
+    const peer: Peer = {
+      stageId: "sink",
+      address: "127.0.0.1:2",
+      maxBatchSize: 100,
+      maxBatchBytes: 1000n,
+      ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+    };
+    let asked = 0;
+    const peers = () => {
+      asked += 1;
+      return [peer];
+    };
+    const startOf = (link: SourceLink, streams: ReturnType<typeof sourceLink>["streams"]) => {
+      link.open(undefined, 1);
+      const start = streams.last().written[0]?.request;
+      return start?.$case === "start" ? start.value.peers : undefined;
+    };
+    const v2 = sourceLink({ major: 2, peers });
+    expect(startOf(v2.link, v2.streams)).toEqual([peer]);
+    expect(startOf(v2.link, v2.streams)).toEqual([peer]);
+    expect(asked).toBe(2);
+    const v1 = sourceLink({ major: 1, peers });
+    expect(startOf(v1.link, v1.streams)).toEqual([]);
+    expect(asked).toBe(2);
+  });
+
   it("starts the stream after the checkpoint with the stage's credits, batch size, linger and byte limit", () => {
     const { link, streams } = sourceLink();
     link.open({ position: Buffer.from("42"), description: "byte 42" }, 8);
@@ -39,6 +78,7 @@ describe("SourceLink", () => {
           maxBatchBytes: 4096n,
           lingerMs: 7,
           stageId: "src",
+          peers: [],
         },
       },
     });

@@ -2,11 +2,12 @@ import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { NegotiatedContract } from "../clients/family-contracts";
 import type { PipelineStage } from "../config/pipeline-model";
-import { ReadRequest } from "../gen/source_service/v1/source";
+import type { Peer } from "../gen/peer/v1/peer";
+import type { ReadRequest } from "../gen/source_service/v2/source";
 import { endpointMajor, grpcStreamOpener, type OpenedStream, type StreamOpener } from "./link-stream";
-import type { RawBatch } from "./raw-batch";
+import { DIRECT_PATH_MAJOR, type RawBatch } from "./raw-batch";
 import type { Checkpointed } from "./source-ledger";
-import { decodeReadResponse, type SourceMessage } from "./stream-codecs";
+import { decodeReadResponse, encodeReadRequest, type SourceMessage } from "./stream-codecs";
 
 export interface SourceHooks {
   onBatch(sequence: bigint, batch: RawBatch, checkpoint: Checkpointed): void;
@@ -19,10 +20,14 @@ export interface SourceHooks {
   onBroken(reason: string, permanent: boolean): void;
 }
 
-/** The Read stream of source_service (the negotiated major) over gRPC; batches arrive as bytes (stream-codecs.ts). */
+/**
+ * The Read stream of source_service (the negotiated major) over gRPC; batches arrive as bytes
+ * (stream-codecs.ts). Requests go through v2's generated codec, whose bytes v1 reads the same (a
+ * v1 stream is never given peers, the one field v1 lacks).
+ */
 export const sourceStreams: StreamOpener<ReadRequest, SourceMessage> = grpcStreamOpener(
   "source",
-  (request: ReadRequest) => Buffer.from(ReadRequest.encode(request).finish()),
+  encodeReadRequest,
   decodeReadResponse,
 );
 
@@ -33,6 +38,11 @@ export interface SourceLinkParts {
   logger: Logger;
   /** The largest encoded EventBatch Core takes from the source (negotiated; ReadStart.max_batch_bytes). */
   maxBatchBytes: number;
+  /**
+   * The stages the source pushes its batches to on the direct data path, asked for each stream it
+   * opens (ReadStart.peers, v2 streams only); none when absent (see direct-edges.ts).
+   */
+  peers?: () => Peer[];
 }
 
 /** The Read stream to one source stage: credits go up, batches with checkpoints come down. */
@@ -64,7 +74,8 @@ export class SourceLink {
     this.dropUnsentCredits();
     this.opened?.close();
     const { endpoint } = this.parts;
-    const opened = this.parts.openStream(endpoint.target, endpointMajor(endpoint));
+    const major = endpointMajor(endpoint);
+    const opened = this.parts.openStream(endpoint.target, major);
     this.opened = opened;
     const { stream } = opened;
     stream.on("data", (message: SourceMessage) => {
@@ -102,6 +113,7 @@ export class SourceLink {
           maxBatchBytes: BigInt(this.parts.maxBatchBytes),
           lingerMs,
           stageId: this.stage.id,
+          peers: major === DIRECT_PATH_MAJOR ? (this.parts.peers?.() ?? []) : [],
         },
       },
     });

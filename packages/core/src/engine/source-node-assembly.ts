@@ -1,5 +1,6 @@
 import type { UserError } from "@flow/errors";
 import type { Logger } from "pino";
+import type { Peer } from "../gen/peer/v1/peer";
 import type { StateStore } from "../state";
 import type { LinkEndpoint } from "./link-stream";
 import type { RawBatch } from "./raw-batch";
@@ -21,6 +22,8 @@ export interface SourceNodeParts {
   commitIntervalMs: number;
   runId: () => string;
   syncDeadLetters: () => void;
+  /** The stages the source pushes its batches to directly (see SourceLinkParts.peers). */
+  peers?: () => Peer[];
 }
 
 /** What a source's stream and commits report, each with the source's node. */
@@ -55,6 +58,7 @@ export function assembleSourceNode(
       openStream: parts.openStream,
       logger: parts.logger,
       maxBatchBytes: record.limit.maxBytes,
+      peers: parts.peers,
     },
     {
       onBatch: (sequence, batch, checkpoint) => {

@@ -1,5 +1,7 @@
+import { UserError } from "@flow/errors";
 import type { FlowEvent } from "@flow/sdk";
 import type { Logger } from "pino";
+import type { Peer } from "../gen/peer/v1/peer";
 import { ConsumerLink, consumerStreams } from "./consumer-link";
 import type { Delivery, Origin } from "./delivery";
 import type { PipelineMetrics } from "./pipeline-metrics";
@@ -21,6 +23,11 @@ export interface StageLinkHooks {
   written(record: StageRecord, origins: Origin[], batch: RawBatch): void;
   giveUp(record: StageRecord, delivery: Delivery, reason: string): void;
   fatal(error: Error): void;
+  /**
+   * Events sent by reference were lost (see LinkHooks.onRefLost): the run's data-plane restart.
+   * Links opened without peers (`flow test`) never see references: absent, such a loss is fatal.
+   */
+  refLost?(reason: string): void;
 }
 
 export interface StageLinkParts {
@@ -30,6 +37,8 @@ export interface StageLinkParts {
   /** How each family's stream is opened (gRPC unless a test passes fakes). */
   processorStreams?: typeof processorStreams;
   consumerStreams?: typeof consumerStreams;
+  /** The stages a processor pushes its output to on the direct data path (see direct-edges.ts); none when absent. */
+  peers?: (record: StageRecord) => Peer[];
 }
 
 /** Builds and opens the link of every processor and consumer, each kept on its stage's record. */
@@ -51,6 +60,8 @@ export function openStageLinks(
     const { metrics } = parts;
     const linkHooks = {
       onFatal: hooks.fatal,
+      onRefLost: (reason: string) =>
+        hooks.refLost ? hooks.refLost(reason) : hooks.fatal(new UserError(reason)),
       onGiveUp: (delivery: Delivery, reason: string) => {
         metrics?.observeOutcome(stage.id, "failed", reason);
         hooks.giveUp(record, delivery, reason);
@@ -65,7 +76,11 @@ export function openStageLinks(
     record.link =
       stage.family === "processor"
         ? new ProcessorLink(
-            { ...common, openStream: parts.processorStreams ?? processorStreams },
+            {
+              ...common,
+              openStream: parts.processorStreams ?? processorStreams,
+              peers: () => parts.peers?.(record) ?? [],
+            },
             {
               ...linkHooks,
               onOutput: (origins, batch, letters) => {

@@ -50,6 +50,7 @@ consumers: [{ id: sink, address: "127.0.0.1:3", inputs: [rule] }]
     }),
     settled: (from) => settled.push(from),
     fail: (error) => failures.push(error),
+    refLost: (reason) => failures.push(new Error(reason)),
     now: () => options.now ?? Date.now(),
   });
   return { stage, record, source, sent, letters, settled, failures, latencies };

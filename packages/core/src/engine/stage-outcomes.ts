@@ -24,6 +24,8 @@ export interface StageOutcomesParts {
   settled: (source: SourceNode) => void;
   /** Ends the run as failed. */
   fail: (error: Error) => void;
+  /** Events sent by reference were lost (ref_missing): the run's data-plane restart, with why. */
+  refLost: (reason: string) => void;
   now?: () => number;
 }
 
@@ -53,7 +55,7 @@ export class StageOutcomes implements StageLinkHooks {
     record.counters.eventsOut += batch.count;
     record.counters.batchesIn += 1;
     setInFlight(record.counters, source.ledger.inFlight);
-    this.router.deliver([{ source: source.id, sequence }], record, batch);
+    this.route([{ source: source.id, sequence }], record, batch);
   }
 
   processed(
@@ -71,7 +73,16 @@ export class StageOutcomes implements StageLinkHooks {
       if (!written) return;
       record.counters.deadLetters += letters.length;
     }
-    this.router.deliver(origins, record, batch);
+    this.route(origins, record, batch);
+  }
+
+  /** The Router refusing a batch is a bug in Core (a reference where it cannot go): the run fails, saying so. */
+  private route(origins: Origin[], from: StageRecord, batch: RawBatch): void {
+    try {
+      this.router.deliver(origins, from, batch);
+    } catch (error) {
+      this.parts.fail(error as Error);
+    }
   }
 
   written(record: StageRecord, origins: Origin[], batch: RawBatch): void {
@@ -97,6 +108,9 @@ export class StageOutcomes implements StageLinkHooks {
 
   /** A link cannot go on (links keep this hook detached from the object, hence an arrow). */
   readonly fatal = (error: Error): void => this.parts.fail(error);
+
+  /** A link lost events sent by reference (an arrow, as `fatal`). */
+  readonly refLost = (reason: string): void => this.parts.refLost(reason);
 
   /**
    * Writes dead letters, or fails the run when they cannot be written (a full disk): an event is

@@ -23,6 +23,11 @@ export class StageRecord {
   limit: BatchLimit;
   /** Until negotiation says otherwise, what a service that announces nothing is assumed to take. */
   private byteLimit: StageByteLimit;
+  /**
+   * The stage's service said, in Describe, that it takes part in the direct data path
+   * (features.direct_path); whether an edge is direct is decided from both ends (direct-edges.ts).
+   */
+  directPathCapable = false;
 
   constructor(readonly stage: PipelineStage) {
     this.counters = newCounters(stage.id, stage.family);
@@ -71,8 +76,9 @@ export class StageRecord {
     else this.counters.contractMajor = major;
   }
 
-  /** Records what negotiation found the stage's service takes. */
-  negotiated(limit: StageByteLimit | undefined): void {
+  /** Records what negotiation found the stage's service takes, and whether it does the direct data path. */
+  negotiated(limit: StageByteLimit | undefined, directPathCapable = false): void {
+    this.directPathCapable = directPathCapable;
     if (!limit) return;
     this.byteLimit = limit;
     this.limit = this.limitOf(limit);

@@ -46,6 +46,8 @@ export interface RunServices {
 export interface PreparedServices {
   endpoints: Map<string, ServiceEndpoint>;
   limits: Map<string, StageByteLimit>;
+  /** The prepared stages whose service does the direct data path (see Negotiated). */
+  directPath: ReadonlySet<string>;
 }
 
 export interface Negotiated {
@@ -53,6 +55,11 @@ export interface Negotiated {
   warnings: NegotiationProblem[];
   /** Each stage's byte limit, by stage id. */
   limits: Map<string, StageByteLimit>;
+  /**
+   * The ids of the stages whose service said in Describe that it takes part in the direct data
+   * path (features.direct_path); which edges are direct is decided from both ends (direct-edges.ts).
+   */
+  directPath: ReadonlySet<string>;
 }
 
 /**
@@ -123,11 +130,12 @@ export class StageServices extends EventEmitter implements RunServices {
   ): Promise<PreparedServices> {
     const stages = next.stages.filter((stage) => stageIds.includes(stage.id));
     const endpoints = new Map(stages.map((stage) => [stage.id, this.createEndpoint(stage)]));
-    const prepared: PreparedServices = { endpoints, limits: new Map() };
+    const prepared: PreparedServices = { endpoints, limits: new Map(), directPath: new Set() };
     try {
       await startAll(endpoints);
-      const { limits } = await negotiateOrThrow({ ...next, stages }, endpoints, describe);
+      const { limits, directPath } = await negotiateOrThrow({ ...next, stages }, endpoints, describe);
       prepared.limits = limits;
+      prepared.directPath = directPath;
       return prepared;
     } catch (error) {
       await this.discard(prepared);
@@ -214,7 +222,7 @@ async function negotiateOrThrow(
   endpoints: ReadonlyMap<string, ServiceEndpoint>,
   describe: ((problem: NegotiationProblem) => UserError) | undefined,
 ): Promise<Negotiated> {
-  const { problems, limits, contracts } = await negotiate(plan, endpoints);
+  const { problems, limits, contracts, descriptors } = await negotiate(plan, endpoints);
   // The links open their streams at the agreed major (see ServiceEndpoint.contract).
   for (const [stageId, contract] of contracts) {
     const endpoint = endpoints.get(stageId);
@@ -227,7 +235,10 @@ async function negotiateOrThrow(
       `${errors.length} problem(s) found while negotiating with the services`,
     );
   }
-  return { warnings: problems, limits };
+  const directPath = new Set(
+    [...descriptors].flatMap(([stageId, component]) => (component.features?.directPath ? [stageId] : [])),
+  );
+  return { warnings: problems, limits, directPath };
 }
 
 function describeProblem(problem: NegotiationProblem): UserError {

@@ -2,21 +2,33 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { FlowEvent } from "@flow/sdk";
 import type { EventMajor } from "@flow/sdk/internal";
 import { Checkpoint } from "../gen/checkpoint/v1/checkpoint";
-import { WriteRequest } from "../gen/consumer_service/v1/consumer";
-import { BatchFailure, ProcessRequest } from "../gen/processor_service/v1/processor";
-import { decodeEvents, type RawBatch, rawBatch } from "./raw-batch";
+import { type BatchAck, Flushed, WriteRequest } from "../gen/consumer_service/v1/consumer";
+import { PeerRef } from "../gen/peer/v1/peer";
+import { BatchFailure } from "../gen/processor_service/v1/processor";
+import { ProcessRequest } from "../gen/processor_service/v2/processor";
+import { ReadRequest } from "../gen/source_service/v2/source";
+import { DIRECT_PATH_MAJOR, decodeEvents, type RawBatch, rawBatch, referenceBatch } from "./raw-batch";
 
 /**
  * Hand-written codecs for the hot messages of the three streams, so the event batch inside them
  * stays bytes (see raw-batch.ts). They serve both majors of each family: v2's stream messages are
  * v1's with event v2 in place of event v1, field for field, so only the embedded batch (and a dead
- * letter's event) is of another encoding, which the decoders mark with the stream's major. Every
- * other message goes through the generated v1 codecs, whose bytes v2 reads the same. Fields Core
- * does not know are skipped, as protobuf readers must.
+ * letter's event) is of another encoding, which the decoders mark with the stream's major. v2
+ * (minor 1) adds the direct data path's fields - references instead of batches, `returned`,
+ * `ref_missing` - which are read on a v2 stream only (a v1 stream never carries them). Every other
+ * message goes through generated codecs: the start messages through v2's (v1's fields, numbered
+ * alike, plus the peers, which only a v2 stream is given: a v1 service reads the same bytes), the
+ * rest through v1's. Fields Core does not know are skipped, as protobuf readers must.
  */
 
 function asBigint(value: bigint | string): bigint {
   return typeof value === "bigint" ? value : BigInt(value);
+}
+
+// --- source_service (v1 and v2): ReadRequest (generated v2 codec: its ReadStart has the peers) and ReadResponse
+
+export function encodeReadRequest(request: ReadRequest): Buffer {
+  return Buffer.from(ReadRequest.encode(request).finish());
 }
 
 // --- source_service (v1 and v2): ReadResponse { oneof { SourceBatch batch = 1; Exhausted exhausted = 2; } }
@@ -45,11 +57,17 @@ export function decodeReadResponse(frame: Buffer, major: EventMajor): SourceMess
   return message;
 }
 
+/**
+ * SourceBatch { sequence = 1; batch = 2; checkpoint = 3; v2: PeerRef ref = 4; uint32 event_count = 5;
+ * uint64 batch_bytes = 6 }: with `ref` (the direct data path) the batch is that reference, its
+ * count and size, whatever else it holds.
+ */
 function decodeSourceBatch(bytes: Uint8Array, major: EventMajor): SourceMessage {
   const reader = new BinaryReader(bytes);
   let sequence = 0n;
   let batch: RawBatch = { bytes: new Uint8Array(0), count: 0, major };
   let checkpoint = { position: Buffer.alloc(0), description: "" };
+  const pushed = pushedBatch();
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
     if (field === 1 && wireType === WireType.Varint) sequence = asBigint(reader.uint64());
@@ -57,9 +75,37 @@ function decodeSourceBatch(bytes: Uint8Array, major: EventMajor): SourceMessage 
     else if (field === 3 && wireType === WireType.LengthDelimited) {
       const decoded = Checkpoint.decode(reader.bytes());
       checkpoint = { position: Buffer.from(decoded.position), description: decoded.description };
-    } else reader.skip(wireType, field);
+    } else if (major !== DIRECT_PATH_MAJOR || !pushed.read(reader, field, wireType, 4))
+      reader.skip(wireType, field);
   }
-  return { kind: "batch", sequence, batch, checkpoint };
+  return { kind: "batch", sequence, batch: pushed.batch() ?? batch, checkpoint };
+}
+
+/**
+ * The three fields that name a batch pushed on the direct data path - a PeerRef, then its event
+ * count (uint32) and size (uint64) in the next two field numbers - as SourceBatch (4, 5, 6) and
+ * ProcessedBatch (5, 6, 7) both have them: `read` takes the field when it is one of them, `batch`
+ * is the reference batch once a ref was read.
+ */
+function pushedBatch() {
+  let ref: PeerRef | undefined;
+  let count = 0;
+  let size = 0;
+  return {
+    read(reader: BinaryReader, field: number, wireType: WireType, refField: number): boolean {
+      if (field === refField && wireType === WireType.LengthDelimited) ref = decodePeerRef(reader.bytes());
+      else if (field === refField + 1 && wireType === WireType.Varint) count = reader.uint32();
+      else if (field === refField + 2 && wireType === WireType.Varint) size = Number(reader.uint64());
+      else return false;
+      return true;
+    },
+    batch: (): RawBatch | undefined => (ref ? referenceBatch(ref, count, size) : undefined),
+  };
+}
+
+function decodePeerRef(bytes: Uint8Array): PeerRef {
+  const { stream, handle } = PeerRef.decode(bytes);
+  return { stream, handle: asBigint(handle) };
 }
 
 function decodeExhausted(bytes: Uint8Array): SourceMessage {
@@ -73,7 +119,7 @@ function decodeExhausted(bytes: Uint8Array): SourceMessage {
   return { kind: "exhausted", lastSequence };
 }
 
-// --- processor_service / consumer_service requests (v1 and v2): { oneof { start = 1; batch = 2 {sequence = 1; EventBatch batch = 2} ... } }
+// --- processor_service / consumer_service requests (v1 and v2): { oneof { start = 1; batch = 2 {sequence = 1; EventBatch batch = 2; v2: PeerRef ref = 3} ... } }
 
 /** A request on a Process or Write stream: the start message (generated codec) or a raw batch. */
 export type LinkRequest<Start> = { start: Start } | { sequence: bigint; batch: RawBatch };
@@ -81,9 +127,11 @@ export type LinkRequest<Start> = { start: Start } | { sequence: bigint; batch: R
 /**
  * `{2: {1: sequence, 2: batch}}` with the batch bytes copied once: the small header (tags,
  * lengths, sequence) is written apart and joined to the bytes by one concat, instead of copying
- * the whole batch into a writer, out of it, and into a Buffer.
+ * the whole batch into a writer, out of it, and into a Buffer. A batch known only by reference
+ * goes as `{2: {1: sequence, 3: ref}}` (InputBatch.ref, WriteBatch.ref).
  */
 function encodeBatchRequest(sequence: bigint, batch: RawBatch): Buffer {
+  if (batch.ref) return encodeReferenceRequest(sequence, batch.ref);
   const inner = new BinaryWriter().tag(1, WireType.Varint).uint64(sequence).finish();
   const innerLength = inner.length + 1 + varintLength(batch.bytes.length) + batch.bytes.length;
   const header = new BinaryWriter()
@@ -94,6 +142,16 @@ function encodeBatchRequest(sequence: bigint, batch: RawBatch): Buffer {
     .uint32(batch.bytes.length)
     .finish();
   return Buffer.concat([header, batch.bytes], header.length + batch.bytes.length);
+}
+
+function encodeReferenceRequest(sequence: bigint, ref: PeerRef): Buffer {
+  const inner = new BinaryWriter()
+    .tag(1, WireType.Varint)
+    .uint64(sequence)
+    .tag(3, WireType.LengthDelimited)
+    .bytes(PeerRef.encode(ref).finish())
+    .finish();
+  return Buffer.from(new BinaryWriter().tag(2, WireType.LengthDelimited).bytes(inner).finish());
 }
 
 function varintLength(value: number): number {
@@ -113,13 +171,20 @@ export function encodeWriteRequest(request: LinkRequest<WriteRequest>): Buffer {
 }
 
 // --- processor_service (v1 and v2): ProcessResponse { oneof { ProcessedBatch batch = 1; } }
-//     ProcessedBatch { input_sequence = 1; EventBatch batch = 2; repeated DeadLetter dead_letters = 3; BatchFailure failure = 4; }
+//     ProcessedBatch { input_sequence = 1; EventBatch batch = 2; repeated DeadLetter dead_letters = 3; BatchFailure failure = 4;
+//                      v2: PeerRef output_ref = 5; uint32 output_count = 6; uint64 output_bytes = 7;
+//                          CloudEventBatch returned = 8; bool ref_missing = 9; }
 
 export interface ProcessorAnswer {
   inputSequence: bigint;
+  /** The output: its events, or (output_ref, the direct data path) the reference it was pushed under. */
   batch: RawBatch;
   deadLetters: { event: FlowEvent; reason: string }[];
   failure?: { reason: string; retryable: boolean };
+  /** With a failure, for an input sent by reference: its events, for Core to retry or dead-letter. */
+  returned?: RawBatch;
+  /** For an input sent by reference: its events never reached the processor. */
+  refMissing?: boolean;
 }
 
 /** A ProcessResponse of a Process stream of `major`: its batch, and its dead letters' events, are of that event major. */
@@ -142,6 +207,8 @@ function decodeProcessedBatch(bytes: Uint8Array, major: EventMajor): ProcessorAn
     batch: { bytes: new Uint8Array(0), count: 0, major },
     deadLetters: [],
   };
+  const pushed = pushedBatch();
+  const direct = major === DIRECT_PATH_MAJOR;
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
     if (field === 1 && wireType === WireType.Varint) answer.inputSequence = asBigint(reader.uint64());
@@ -153,9 +220,77 @@ function decodeProcessedBatch(bytes: Uint8Array, major: EventMajor): ProcessorAn
     } else if (field === 4 && wireType === WireType.LengthDelimited) {
       const failure = BatchFailure.decode(reader.bytes());
       answer.failure = { reason: failure.reason, retryable: failure.retryable };
-    } else reader.skip(wireType, field);
+    } else if (
+      !direct ||
+      !(pushed.read(reader, field, wireType, 5) || readDirectAnswer(reader, field, wireType, answer, 8))
+    )
+      reader.skip(wireType, field);
+  }
+  answer.batch = pushed.batch() ?? answer.batch;
+  return answer;
+}
+
+/**
+ * `returned` (a batch) and `ref_missing` (a bool), in two field numbers in a row from
+ * `returnedField`, as ProcessedBatch (8, 9) and BatchAck (4, 5) both have them; false for any other field.
+ */
+function readDirectAnswer(
+  reader: BinaryReader,
+  field: number,
+  wireType: WireType,
+  answer: { returned?: RawBatch; refMissing?: boolean },
+  returnedField: number,
+): boolean {
+  if (field === returnedField && wireType === WireType.LengthDelimited)
+    answer.returned = rawBatch(reader.bytes(), DIRECT_PATH_MAJOR);
+  else if (field === returnedField + 1 && wireType === WireType.Varint) answer.refMissing = reader.bool();
+  else return false;
+  return true;
+}
+
+// --- consumer_service (v1 and v2): WriteResponse { oneof { BatchAck ack = 1; Flushed flushed = 2; } }
+//     BatchAck { uint64 sequence = 1; AckStatus status = 2; string reason = 3; v2: CloudEventBatch returned = 4; bool ref_missing = 5; }
+
+/** A BatchAck as the generated codec reads it, with the direct data path's answers (v2), `returned` kept as bytes. */
+export interface ConsumerAck extends BatchAck {
+  /** With a status other than WRITTEN, for a batch sent by reference: its events, for Core to retry or dead-letter. */
+  returned?: RawBatch;
+  /** For a batch sent by reference: its events never reached the consumer. */
+  refMissing?: boolean;
+}
+
+/** A WriteResponse, shaped as the generated one. */
+export interface ConsumerAnswer {
+  response?: { $case: "ack"; value: ConsumerAck } | { $case: "flushed"; value: Flushed };
+}
+
+/** A WriteResponse of a Write stream of `major`. */
+export function decodeWriteResponse(frame: Buffer, major: EventMajor): ConsumerAnswer {
+  const reader = new BinaryReader(frame);
+  const answer: ConsumerAnswer = {};
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.LengthDelimited)
+      answer.response = { $case: "ack", value: decodeBatchAck(reader.bytes(), major) };
+    else if (field === 2 && wireType === WireType.LengthDelimited)
+      answer.response = { $case: "flushed", value: Flushed.decode(reader.bytes()) };
+    else reader.skip(wireType, field);
   }
   return answer;
+}
+
+function decodeBatchAck(bytes: Uint8Array, major: EventMajor): ConsumerAck {
+  const reader = new BinaryReader(bytes);
+  const ack: ConsumerAck = { sequence: 0n, status: 0, reason: "" };
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.Varint) ack.sequence = asBigint(reader.uint64());
+    else if (field === 2 && wireType === WireType.Varint) ack.status = reader.int32();
+    else if (field === 3 && wireType === WireType.LengthDelimited) ack.reason = reader.string();
+    else if (major !== DIRECT_PATH_MAJOR || !readDirectAnswer(reader, field, wireType, ack, 4))
+      reader.skip(wireType, field);
+  }
+  return ack;
 }
 
 /**

@@ -81,12 +81,16 @@ export function fakeStreams<Request, Response>(): StreamOpener<Request, Response
 }
 
 /**
- * An endpoint whose recovery a test watches and, when it wants, holds or refuses; negotiated at
- * `major` of its family's contract when one is given (else never negotiated: spoken to at v1).
+ * An endpoint at `target` whose recovery a test watches and, when it wants, holds or refuses;
+ * negotiated at `major` of its family's contract when one is given (else never negotiated: spoken
+ * to at v1).
  */
-export function fakeEndpoint(major?: number): LinkEndpoint & { recoveries: string[]; refuse?: Error } {
+export function fakeEndpoint(
+  major?: number,
+  target = "fake:0",
+): LinkEndpoint & { recoveries: string[]; refuse?: Error } {
   const endpoint = {
-    target: "fake:0",
+    target,
     contract: major === undefined ? undefined : { name: "fake_service", major, version: `${major}.0.0` },
     recoveries: [] as string[],
     refuse: undefined as Error | undefined,

@@ -1,0 +1,130 @@
+import type { ComponentDescriptor } from "../gen/component/v1/component";
+import { stageByteLimit } from "../negotiation/stage-byte-limit";
+import {
+  type DirectPathParts,
+  directEdges,
+  directPeers,
+  PEER_BATCH_EXTRA_FRAMING_BYTES,
+} from "./direct-edges";
+import { BATCH_REQUEST_FRAMING_BYTES } from "./raw-batch";
+import { RunStages } from "./run-stages";
+import type { StageRecord } from "./stage-record";
+import { planFrom } from "./test-support/fake-link-stream";
+
+const MESSAGE_BYTES = 1 << 20;
+/** Where each stage of the pipeline below listens (its `address`). */
+const ADDRESSES: Record<string, string> = {
+  src: "127.0.0.1:1",
+  proc: "127.0.0.1:2",
+  sink: "unix:/run/sink.sock",
+  audit: "127.0.0.1:4",
+};
+const BATCH_BYTES = MESSAGE_BYTES - BATCH_REQUEST_FRAMING_BYTES;
+
+/**
+ * A fan-out pipeline: `src` feeds the processor `proc` and the consumer `audit`, `proc` feeds
+ * `sink`. Each stage is negotiated at `majors[id]` (v2 unless said) and says features.direct_path
+ * unless it is in `without`.
+ */
+function stages({
+  majors = {},
+  without = [],
+  enabled = true,
+}: {
+  majors?: Record<string, number>;
+  without?: string[];
+  enabled?: boolean;
+} = {}) {
+  const run = new RunStages(
+    planFrom(`
+metadata: { name: t }
+sources: [{ id: src, address: "127.0.0.1:1" }]
+processors: [{ id: proc, address: "127.0.0.1:2", inputs: [src], batch: { maxSize: 50 } }]
+consumers:
+  - { id: sink, address: "unix:/run/sink.sock", inputs: [proc], batch: { maxSize: 20, maxBytes: 4096 } }
+  - { id: audit, address: "127.0.0.1:4", inputs: [src] }
+`),
+  );
+  for (const record of run.records.values()) {
+    // Each service announces 1 MiB requests: batches of 1 MiB less the request's framing, or batch.maxBytes.
+    const announced = { limits: { maxMessageBytes: BigInt(MESSAGE_BYTES) } } as ComponentDescriptor;
+    record.negotiated(stageByteLimit(record.stage, announced), !without.includes(record.id));
+  }
+  const parts: DirectPathParts = {
+    enabled,
+    endpoint: (id) => ({
+      target: ADDRESSES[id] ?? "",
+      contract: { name: "x", major: majors[id] ?? 2, version: "2.1.0" },
+    }),
+  };
+  const record = (id: string) => run.records.get(id) as StageRecord;
+  return { run, parts, record };
+}
+
+describe("direct edges", () => {
+  it("names every output of an upstream as a peer when every edge out of it is direct", () => {
+    const { parts, record } = stages();
+    expect(directPeers(record("src"), parts)).toEqual([
+      {
+        stageId: "proc",
+        address: "127.0.0.1:2",
+        maxBatchSize: 50,
+        maxBatchBytes: BigInt(BATCH_BYTES - PEER_BATCH_EXTRA_FRAMING_BYTES),
+        ingestMethod: "/flow.microservices.processor_service.v2.ProcessorService/Ingest",
+      },
+      {
+        stageId: "audit",
+        address: "127.0.0.1:4",
+        maxBatchSize: 100,
+        maxBatchBytes: BigInt(BATCH_BYTES - PEER_BATCH_EXTRA_FRAMING_BYTES),
+        ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+      },
+    ]);
+    // The limit is the one the Router cuts to: batch.maxBytes when it is the smaller.
+    expect(directPeers(record("proc"), parts)).toEqual([
+      {
+        stageId: "sink",
+        address: "unix:/run/sink.sock",
+        maxBatchSize: 20,
+        maxBatchBytes: BigInt(4096 - PEER_BATCH_EXTRA_FRAMING_BYTES),
+        ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+      },
+    ]);
+    expect(directPeers(record("sink"), parts)).toEqual([]);
+    expect(directEdges(stages().run.records.values(), parts)).toEqual([
+      "src -> proc",
+      "src -> audit",
+      "proc -> sink",
+    ]);
+  });
+
+  it("gives an upstream no peers when one of its outputs cannot take references, the other edges staying direct", () => {
+    for (const odd of [{ without: ["audit"] }, { majors: { audit: 1 } }]) {
+      const { run, parts, record } = stages(odd);
+      expect(directPeers(record("src"), parts)).toEqual([]);
+      expect(directPeers(record("proc"), parts).map((peer) => peer.stageId)).toEqual(["sink"]);
+      expect(directEdges(run.records.values(), parts)).toEqual(["proc -> sink"]);
+    }
+  });
+
+  it("gives no peers from an upstream that cannot push, nor to a stage of either end at major 1", () => {
+    expect(directPeers(stages({ without: ["src"] }).record("src"), stages().parts)).toEqual([]);
+    const v1Source = stages({ majors: { src: 1 } });
+    expect(directPeers(v1Source.record("src"), v1Source.parts)).toEqual([]);
+    const v1Sink = stages({ majors: { sink: 1 } });
+    expect(directPeers(v1Sink.record("proc"), v1Sink.parts)).toEqual([]);
+  });
+
+  it("gives no peers at all when the switch is off", () => {
+    const { run, parts } = stages({ enabled: false });
+    expect(directEdges(run.records.values(), parts)).toEqual([]);
+  });
+
+  it("says 0 (no limit) for a stage without a byte limit, and never 0 for a tiny one", () => {
+    const { parts, record } = stages();
+    record("sink").limit = { maxEvents: 20, maxBytes: Number.POSITIVE_INFINITY };
+    expect(directPeers(record("proc"), parts)[0]?.maxBatchBytes).toBe(0n);
+    record("sink").limit = { maxEvents: 20, maxBytes: 10 };
+    expect(directPeers(record("proc"), parts)[0]?.maxBatchBytes).toBe(1n);
+  });
+});

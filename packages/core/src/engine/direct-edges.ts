@@ -1,0 +1,80 @@
+import type { FamilyName } from "@flow/sdk/internal";
+import { methodPath } from "../clients/family-contracts";
+import type { Peer } from "../gen/peer/v1/peer";
+import type { LinkEndpoint } from "./link-stream";
+import { DIRECT_PATH_MAJOR } from "./raw-batch";
+import type { StageRecord } from "./stage-record";
+
+/** What deciding the direct edges needs beside the records: the run's switch and the services. */
+export interface DirectPathParts {
+  /** The pipeline's `directPath` (FLOW_DIRECT_PATH=off already applied by the config). */
+  enabled: boolean;
+  /** Where Core dials each stage's service, and the contract it negotiated there. */
+  endpoint(stageId: string): Pick<LinkEndpoint, "target" | "contract">;
+}
+
+/** The families that push their output on the direct data path, and those that take it. */
+const UPSTREAM_FAMILIES: readonly FamilyName[] = ["source", "processor"];
+const DOWNSTREAM_FAMILIES: readonly FamilyName[] = ["processor", "consumer"];
+
+/**
+ * Whether batches may go from `from` to `to` directly: the switch is on, `from` is a source or a
+ * processor and `to` a processor or a consumer, and both negotiated their family contract at the
+ * major that has the direct data path (v2) and said features.direct_path in Describe. A v1 or a
+ * Python service, or one started with directPath off, keeps every edge it is on through Core.
+ */
+export function isDirectEdge(from: StageRecord, to: StageRecord, parts: DirectPathParts): boolean {
+  return (
+    parts.enabled &&
+    UPSTREAM_FAMILIES.includes(from.stage.family) &&
+    DOWNSTREAM_FAMILIES.includes(to.stage.family) &&
+    speaksDirectPath(from, parts) &&
+    speaksDirectPath(to, parts)
+  );
+}
+
+function speaksDirectPath(record: StageRecord, parts: DirectPathParts): boolean {
+  return record.directPathCapable && parts.endpoint(record.id).contract?.major === DIRECT_PATH_MAJOR;
+}
+
+/**
+ * How many more bytes a PeerBatch (Ingest) puts around a batch than the InputBatch or WriteBatch
+ * the record's byte limit leaves room for (BATCH_REQUEST_FRAMING_BYTES): the reference - its
+ * tag and length (2), the stream id's tag, length and text (2 + 64: the SDK's are 36-character
+ * UUIDs) and the handle's tag and varint (1 + 10) - less the sequence the request had (11). A
+ * batch at the very limit would otherwise reach the service's Ingest as a message over its limit.
+ */
+export const PEER_BATCH_EXTRA_FRAMING_BYTES = 2 + 2 + 64 + 1 + 10 - 11;
+
+/**
+ * The peers `upstream`'s stream is opened with (ReadStart.peers, ProcessStart.peers): one per
+ * output, in file order, when EVERY edge out of it is direct; none otherwise, and `upstream` sends
+ * everything through Core (an output may still get references from another upstream). Each names
+ * the output's stage, the target Core itself dials it at, the largest batch it takes as the Router
+ * cuts to it (batch.maxSize, and its negotiated byte limit less PEER_BATCH_EXTRA_FRAMING_BYTES; 0
+ * for none) and its Ingest rpc. A batch over them goes through Core, which cuts it as usual.
+ */
+export function directPeers(upstream: StageRecord, parts: DirectPathParts): Peer[] {
+  const { outputs } = upstream;
+  if (outputs.length === 0 || !outputs.every((to) => isDirectEdge(upstream, to, parts))) return [];
+  return outputs.map((to) => ({
+    stageId: to.id,
+    address: parts.endpoint(to.id).target,
+    maxBatchSize: to.limit.maxEvents,
+    maxBatchBytes: peerByteLimit(to.limit.maxBytes),
+    ingestMethod: methodPath(to.stage.family, DIRECT_PATH_MAJOR, "ingest"),
+  }));
+}
+
+/** 0 (none) for no limit; never 0 for a limit, however small (then nothing fits and all goes through Core). */
+function peerByteLimit(maxBytes: number): bigint {
+  if (!Number.isFinite(maxBytes)) return 0n;
+  return BigInt(Math.max(1, maxBytes - PEER_BATCH_EXTRA_FRAMING_BYTES));
+}
+
+/** The edges batches go along directly, as "from -> to" (for the run's log), in file order. */
+export function directEdges(records: Iterable<StageRecord>, parts: DirectPathParts): string[] {
+  return [...records].flatMap((record) =>
+    directPeers(record, parts).map((peer) => `${record.id} -> ${peer.stageId}`),
+  );
+}
