@@ -7,8 +7,9 @@ import * as processorV1 from "../gen/processor_service/v1/processor";
 import * as processorV2 from "../gen/processor_service/v2/processor";
 import * as sourceV1 from "../gen/source_service/v1/source";
 import * as sourceV2 from "../gen/source_service/v2/source";
+import { completingService, type GeneratedModule } from "./completing-serializers";
 
-/** A generated client constructor (ts-proto's `XServiceClient`). */
+/** A client constructor of one family contract major. */
 type ClientConstructor = new (
   address: string,
   credentials: grpc.ChannelCredentials,
@@ -16,23 +17,23 @@ type ClientConstructor = new (
 ) => grpc.Client;
 
 /**
- * Every family contract major the kit has generated code for: the generated modules themselves.
- * The name and major of each come from its package (`flow.microservices.<name>.v<major>`), never
- * typed by hand, so vendoring a major and adding its module here is all it takes for the kit to
- * check it.
+ * Every family contract major the kit has generated code for: the generated modules and their
+ * service definitions. The name and major of each come from its package
+ * (`flow.microservices.<name>.v<major>`), never typed by hand, so vendoring a major and adding its
+ * module here is all it takes for the kit to check it.
  */
-const GENERATED: Record<FamilyName, { protobufPackage: string; client: unknown }[]> = {
+const GENERATED: Record<FamilyName, { module: GeneratedModule; definition: grpc.ServiceDefinition }[]> = {
   source: [
-    { protobufPackage: sourceV1.protobufPackage, client: sourceV1.SourceServiceClient },
-    { protobufPackage: sourceV2.protobufPackage, client: sourceV2.SourceServiceClient },
+    { module: sourceV1, definition: sourceV1.SourceServiceService },
+    { module: sourceV2, definition: sourceV2.SourceServiceService },
   ],
   processor: [
-    { protobufPackage: processorV1.protobufPackage, client: processorV1.ProcessorServiceClient },
-    { protobufPackage: processorV2.protobufPackage, client: processorV2.ProcessorServiceClient },
+    { module: processorV1, definition: processorV1.ProcessorServiceService },
+    { module: processorV2, definition: processorV2.ProcessorServiceService },
   ],
   consumer: [
-    { protobufPackage: consumerV1.protobufPackage, client: consumerV1.ConsumerServiceClient },
-    { protobufPackage: consumerV2.protobufPackage, client: consumerV2.ConsumerServiceClient },
+    { module: consumerV1, definition: consumerV1.ConsumerServiceService },
+    { module: consumerV2, definition: consumerV2.ConsumerServiceService },
   ],
 };
 
@@ -44,7 +45,20 @@ export interface KitContract {
   major: number;
   /** The fully qualified gRPC service, e.g. `flow.microservices.processor_service.v2.ProcessorService`. */
   service: string;
+  /**
+   * The generated service definition, its serializers completing each message first (see
+   * completing-serializers.ts): what the kit's clients are built from, and a server the kit runs.
+   */
+  definition: grpc.ServiceDefinition;
   client: ClientConstructor;
+}
+
+/** The gRPC service a definition's methods belong to: `/pkg.Service/Method` → `pkg.Service`. */
+function serviceOf(definition: grpc.ServiceDefinition): string {
+  const path = Object.values(definition)[0]?.path ?? "";
+  const found = /^\/([^/]+)\//.exec(path);
+  if (!found) throw new Error(`not a gRPC service definition: its first method's path is "${path}"`);
+  return found[1] as string;
 }
 
 /** `flow.microservices.processor_service.v2` → { name: "processor_service", major: 2 }. */
@@ -57,13 +71,17 @@ export function contractOfPackage(protobufPackage: string): { name: string; majo
 /** Every family contract major the kit speaks, lowest major first within each family. */
 export const KIT_CONTRACTS: readonly KitContract[] = Object.entries(GENERATED).flatMap(([family, modules]) =>
   modules
-    .map((module) => ({
-      family: family as FamilyName,
-      ...contractOfPackage(module.protobufPackage),
-      // grpc-js's generic client constructor carries the fully qualified service name.
-      service: (module.client as { serviceName: string }).serviceName,
-      client: module.client as ClientConstructor,
-    }))
+    .map(({ module, definition }) => {
+      const completing = completingService(definition, module);
+      const service = serviceOf(definition);
+      return {
+        family: family as FamilyName,
+        ...contractOfPackage(module.protobufPackage),
+        service,
+        definition: completing,
+        client: grpc.makeGenericClientConstructor(completing, service) as ClientConstructor,
+      };
+    })
     .sort((a, b) => a.major - b.major),
 );
 

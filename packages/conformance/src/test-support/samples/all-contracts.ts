@@ -4,6 +4,7 @@ import { consumerServiceSamples, consumerServiceSamplesV2 } from "./consumer-ser
 import type { ContractSamples } from "./contract-samples";
 import { eventSamples } from "./event-samples";
 import { eventV2Samples } from "./event-v2-samples";
+import { peerSamples } from "./peer-samples";
 import { processorServiceSamples, processorServiceSamplesV2 } from "./processor-service-samples";
 import { registryServiceSamples } from "./registry-service-samples";
 import { sourceServiceSamples, sourceServiceSamplesV2 } from "./source-service-samples";
@@ -14,6 +15,7 @@ export const ALL_CONTRACTS: readonly ContractSamples[] = [
   eventV2Samples,
   checkpointSamples,
   componentSamples,
+  peerSamples,
   sourceServiceSamples,
   sourceServiceSamplesV2,
   processorServiceSamples,

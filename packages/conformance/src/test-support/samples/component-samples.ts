@@ -30,6 +30,7 @@ export const sampleDescriptor = ComponentDescriptor.fromPartial({
     ordering: Ordering.ORDERING_PER_SUBJECT,
     idempotent: true,
     deadLetters: true,
+    directPath: true,
   },
   description: "One row per event, idempotent on event id",
 });

@@ -2,9 +2,10 @@ import * as consumer from "../../gen/consumer_service/v1/consumer";
 import * as consumerV2 from "../../gen/consumer_service/v2/consumer";
 import type { Event } from "../../gen/event/v1/event";
 import { sampleDescriptor } from "./component-samples";
-import { type ContractSamples, samplesOf } from "./contract-samples";
+import { type ContractSamples, samplesOf, withSamples } from "./contract-samples";
 import { fullEvent } from "./event-samples";
 import { fullCloudEvent } from "./event-v2-samples";
+import { samplePeerRef } from "./peer-samples";
 
 /**
  * Samples of every message of consumer_service at one major: every major has v1's messages, with
@@ -82,9 +83,40 @@ function samplesAt(m: typeof consumer, major: number, fullEvent: Event): Contrac
 }
 
 export const consumerServiceSamples: ContractSamples = samplesAt(consumer, 1, fullEvent);
-// v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers).
-export const consumerServiceSamplesV2: ContractSamples = samplesAt(
-  consumerV2 as unknown as typeof consumer,
-  2,
-  fullCloudEvent as unknown as Event,
+// v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers), and
+// v2.1's of the direct data path: Ingest's PeerBatch and IngestSummary, refs, what an ack of a
+// referenced batch says.
+const m2 = consumerV2;
+const referencedWrite = m2.WriteBatch.fromPartial({ sequence: 11n, ref: samplePeerRef });
+const returnedWrite = m2.BatchAck.fromPartial({
+  sequence: 11n,
+  status: m2.AckStatus.ACK_STATUS_RETRYABLE_FAILURE,
+  reason: "database is locked",
+  returned: { events: [fullCloudEvent] },
+});
+const missingWrite = m2.BatchAck.fromPartial({
+  sequence: 12n,
+  status: m2.AckStatus.ACK_STATUS_RETRYABLE_FAILURE,
+  reason: "the batch never came on Ingest",
+  refMissing: true,
+});
+export const consumerServiceSamplesV2: ContractSamples = withSamples(
+  samplesAt(consumerV2 as unknown as typeof consumer, 2, fullCloudEvent as unknown as Event),
+  {
+    WriteRequest: samplesOf(
+      m2.WriteRequest,
+      m2.WriteRequest.fromPartial({ request: { $case: "batch", value: referencedWrite } }),
+    ),
+    WriteBatch: samplesOf(m2.WriteBatch, referencedWrite),
+    WriteResponse: samplesOf(
+      m2.WriteResponse,
+      m2.WriteResponse.fromPartial({ response: { $case: "ack", value: missingWrite } }),
+    ),
+    BatchAck: samplesOf(m2.BatchAck, returnedWrite, missingWrite),
+    PeerBatch: samplesOf(
+      m2.PeerBatch,
+      m2.PeerBatch.fromPartial({ ref: samplePeerRef, batch: { events: [fullCloudEvent] } }),
+    ),
+    IngestSummary: samplesOf(m2.IngestSummary, m2.IngestSummary.fromPartial({ batches: 3n })),
+  },
 );

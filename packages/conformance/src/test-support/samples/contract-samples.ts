@@ -19,3 +19,14 @@ export interface ContractSamples {
 export function samplesOf<T>(_codec: MessageCodec<T>, ...messages: T[]): readonly T[] {
   return messages.map(withoutUnknownFields);
 }
+
+/** `contract` with `more` samples of some of its messages (a later minor's fields, say) added. */
+export function withSamples(
+  contract: ContractSamples,
+  more: Record<string, readonly unknown[]>,
+): ContractSamples {
+  const samples = { ...contract.samples };
+  for (const [message, added] of Object.entries(more))
+    samples[message] = [...(samples[message] ?? []), ...added];
+  return { ...contract, samples };
+}

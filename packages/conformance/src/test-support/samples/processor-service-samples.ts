@@ -2,9 +2,10 @@ import type { Event } from "../../gen/event/v1/event";
 import * as processor from "../../gen/processor_service/v1/processor";
 import * as processorV2 from "../../gen/processor_service/v2/processor";
 import { sampleDescriptor } from "./component-samples";
-import { type ContractSamples, samplesOf } from "./contract-samples";
+import { type ContractSamples, samplesOf, withSamples } from "./contract-samples";
 import { fullEvent } from "./event-samples";
 import { fullCloudEvent } from "./event-v2-samples";
+import { samplePeer, samplePeerRef } from "./peer-samples";
 
 /**
  * Samples of every message of processor_service at one major: every major has v1's messages, with
@@ -90,9 +91,44 @@ function samplesAt(m: typeof processor, major: number, fullEvent: Event): Contra
 }
 
 export const processorServiceSamples: ContractSamples = samplesAt(processor, 1, fullEvent);
-// v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers).
-export const processorServiceSamplesV2: ContractSamples = samplesAt(
-  processorV2 as unknown as typeof processor,
-  2,
-  fullCloudEvent as unknown as Event,
+// v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers), and
+// v2.1's of the direct data path: Ingest's PeerBatch and IngestSummary, peers, refs, what an
+// answer to a referenced input says.
+const m2 = processorV2;
+const directStart = m2.ProcessStart.fromPartial({ configJson: "{}", stageId: "enrich", peers: [samplePeer] });
+const referencedInput = m2.InputBatch.fromPartial({ sequence: 8n, ref: samplePeerRef });
+const referencedOutput = m2.ProcessedBatch.fromPartial({
+  inputSequence: 8n,
+  deadLetters: [{ event: fullCloudEvent, reason: "bad" }],
+  outputRef: samplePeerRef,
+  outputCount: 4_294_967_295,
+  outputBytes: 2n ** 64n - 1n,
+});
+const returnedInput = m2.ProcessedBatch.fromPartial({
+  inputSequence: 9n,
+  failure: { reason: "lookup service down", retryable: true },
+  returned: { events: [fullCloudEvent] },
+});
+const missingInput = m2.ProcessedBatch.fromPartial({ inputSequence: 10n, refMissing: true });
+export const processorServiceSamplesV2: ContractSamples = withSamples(
+  samplesAt(processorV2 as unknown as typeof processor, 2, fullCloudEvent as unknown as Event),
+  {
+    ProcessRequest: samplesOf(
+      m2.ProcessRequest,
+      m2.ProcessRequest.fromPartial({ request: { $case: "start", value: directStart } }),
+      m2.ProcessRequest.fromPartial({ request: { $case: "batch", value: referencedInput } }),
+    ),
+    ProcessStart: samplesOf(m2.ProcessStart, directStart),
+    InputBatch: samplesOf(m2.InputBatch, referencedInput),
+    ProcessResponse: samplesOf(
+      m2.ProcessResponse,
+      m2.ProcessResponse.fromPartial({ response: { $case: "batch", value: referencedOutput } }),
+    ),
+    ProcessedBatch: samplesOf(m2.ProcessedBatch, referencedOutput, returnedInput, missingInput),
+    PeerBatch: samplesOf(
+      m2.PeerBatch,
+      m2.PeerBatch.fromPartial({ ref: samplePeerRef, batch: { events: [fullCloudEvent, fullCloudEvent] } }),
+    ),
+    IngestSummary: samplesOf(m2.IngestSummary, m2.IngestSummary.fromPartial({ batches: 2n ** 64n - 1n })),
+  },
 );

@@ -3,9 +3,10 @@ import * as source from "../../gen/source_service/v1/source";
 import * as sourceV2 from "../../gen/source_service/v2/source";
 import { sampleCheckpoint } from "./checkpoint-samples";
 import { sampleDescriptor } from "./component-samples";
-import { type ContractSamples, samplesOf } from "./contract-samples";
+import { type ContractSamples, samplesOf, withSamples } from "./contract-samples";
 import { fullEvent } from "./event-samples";
 import { fullCloudEvent } from "./event-v2-samples";
+import { samplePeer, samplePeerRef } from "./peer-samples";
 
 /**
  * Samples of every message of source_service at one major: every major has v1's messages, with
@@ -103,9 +104,35 @@ function samplesAt(m: typeof source, major: number, fullEvent: Event): ContractS
 }
 
 export const sourceServiceSamples: ContractSamples = samplesAt(source, 1, fullEvent);
-// v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers).
-export const sourceServiceSamplesV2: ContractSamples = samplesAt(
-  sourceV2 as unknown as typeof source,
-  2,
-  fullCloudEvent as unknown as Event,
+// v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers), and
+// v2.1's fields of the direct data path: peers in ReadStart, a reference in place of the events.
+const directStart = sourceV2.ReadStart.fromPartial({
+  configJson: "{}",
+  initialCredits: 4,
+  maxBatchSize: 100,
+  stageId: "orders",
+  maxBatchBytes: 1_048_576n,
+  peers: [samplePeer, { ...samplePeer, stageId: "audit", address: "unix:/run/flow/audit.sock" }],
+});
+const referencedBatch = sourceV2.SourceBatch.fromPartial({
+  sequence: 5n,
+  checkpoint: sampleCheckpoint,
+  ref: samplePeerRef,
+  eventCount: 4_294_967_295,
+  batchBytes: 2n ** 64n - 1n,
+});
+export const sourceServiceSamplesV2: ContractSamples = withSamples(
+  samplesAt(sourceV2 as unknown as typeof source, 2, fullCloudEvent as unknown as Event),
+  {
+    ReadRequest: samplesOf(
+      sourceV2.ReadRequest,
+      sourceV2.ReadRequest.fromPartial({ request: { $case: "start", value: directStart } }),
+    ),
+    ReadStart: samplesOf(sourceV2.ReadStart, directStart),
+    ReadResponse: samplesOf(
+      sourceV2.ReadResponse,
+      sourceV2.ReadResponse.fromPartial({ response: { $case: "batch", value: referencedBatch } }),
+    ),
+    SourceBatch: samplesOf(sourceV2.SourceBatch, referencedBatch),
+  },
 );
