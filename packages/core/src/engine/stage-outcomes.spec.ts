@@ -4,7 +4,7 @@ import type { DeadLetter } from "./dead-letter-file";
 import type { Origin } from "./delivery";
 import { atLeastOnce } from "./delivery-policy";
 import type { ProcessorLink } from "./processor-link";
-import { decodeEvents, encodeEvents, type RawBatch } from "./raw-batch";
+import { decodeEvents, encodeEvents, type RawBatch, referenceBatch } from "./raw-batch";
 import { RunStages } from "./run-stages";
 import type { SourceNode } from "./source-node";
 import { StageOutcomes } from "./stage-outcomes";
@@ -150,5 +150,15 @@ describe("StageOutcomes", () => {
     const { fatal } = stage;
     fatal(new Error("the stream answered a batch it was never sent"));
     expect(failures.map((error) => error.message)).toEqual(["the stream answered a batch it was never sent"]);
+  });
+
+  it("fails the run, naming the bug, when a batch known only by reference would reach a stage that cannot take it", () => {
+    const { stage, source, sent, failures } = outcomes();
+    // "rule" was never negotiated at v2 with features.direct_path: no upstream should send it references.
+    stage.read(source, 1n, referenceBatch({ stream: "src-1", handle: 1n }, 2, 200), checkpoint(1));
+    expect(failures.map((error) => error.message)).toEqual([
+      'source "src" sent a batch by reference (stream src-1 handle 1) to processor "rule", which speaks event v1, not v2: the edge is not direct, so Core should not have named it a peer; this is a bug in Flow Core',
+    ]);
+    expect(sent).toEqual([]);
   });
 });
