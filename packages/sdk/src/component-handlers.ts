@@ -42,13 +42,16 @@ export interface ComponentInfo<Config> {
  * What Describe answers, on every major, and the registry entry: `contracts` lists every major the
  * service serves (component.proto: one entry per major), so Core and tools see them all. `maxMessageBytes` is the server's real receive limit (see
  * ServiceServer.maxMessageBytes), not a setting of the service: announcing anything else would let
- * Core send messages the server refuses.
+ * Core send messages the server refuses. `directPath`: whether the answer's major takes part in the
+ * direct data path (direct-path.ts), which the SDK does for every service; not a setting of the
+ * service's definition either.
  */
 export function describeComponent(
   info: ComponentInfo<unknown>,
   family: FamilyName,
   contracts: ContractVersion[],
   maxMessageBytes: number,
+  directPath = false,
 ): ComponentDescriptor {
   return {
     name: info.name,
@@ -69,8 +72,7 @@ export function describeComponent(
       ordering: ORDERING[info.features?.ordering ?? "total"],
       idempotent: info.features?.idempotent ?? false,
       deadLetters: info.features?.deadLetters ?? false,
-      // Not yet: the SDK says so once it serves Ingest and pushes to peers (the direct data path).
-      directPath: false,
+      directPath,
     },
     description: info.description ?? "",
   };
@@ -108,8 +110,16 @@ export function componentHandlers<Config>(
   served: ContractVersion[],
   validator: ConfigValidator<Config>,
   maxMessageBytes: number,
+  /** Whether the major these handlers serve takes part in the direct data path (direct-path.ts). */
+  directPath = false,
 ): grpc.UntypedServiceImplementation {
-  const descriptor = describeComponent(info as ComponentInfo<unknown>, family, served, maxMessageBytes);
+  const descriptor = describeComponent(
+    info as ComponentInfo<unknown>,
+    family,
+    served,
+    maxMessageBytes,
+    directPath,
+  );
   const Describe: grpc.handleUnaryCall<unknown, { component: ComponentDescriptor }> = (_call, callback) => {
     callback(null, { component: descriptor });
   };

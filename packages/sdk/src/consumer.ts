@@ -8,12 +8,23 @@ import {
   statusError,
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
+import { type DirectPathOption, directPathOn, inboxReader } from "./direct-path";
 import type { RefusedEvent } from "./event-conversion";
-import { refusedEventsOf } from "./event-wire";
+import { readBatchBytes, refusedEventsOf } from "./event-wire";
 import type { FlowEvent } from "./flow-event";
-import { AckStatus, type WriteRequest, type WriteResponse } from "./gen/consumer_service/v1/consumer";
+import {
+  AckStatus,
+  type BatchAck,
+  type WriteRequest,
+  type WriteResponse,
+} from "./gen/consumer_service/v1/consumer";
+import type { BatchAck as BatchAckV2 } from "./gen/consumer_service/v2/consumer";
+import type { PeerRef } from "./gen/peer/v1/peer";
+import { ingestHandler } from "./ingest-handler";
+import { REF_MISSING } from "./peer-inbox";
 import { PermanentError, RetryableError } from "./service-errors";
 import type { ServiceServer } from "./service-server";
+import { lengthDelimitedTag, withSplicedFields } from "./spliced-fields";
 
 /** What a consumer does with the batches of one stream. */
 export interface ConsumerWriter {
@@ -55,23 +66,43 @@ export function refusedBatchReason(refused: readonly RefusedEvent[]): string {
   return `event ${first.index} (id "${first.event.id}")${more} cannot be written: the consumer reads events as FlowEvent (event v1), which cannot carry it: ${first.reason}`;
 }
 
+/** A BatchAck as the handler writes it, with consumer_service v2.1's `ref_missing` (`returned` is spliced in: RETURNED). */
+type Ack = BatchAck & Pick<Partial<BatchAckV2>, "refMissing">;
+
+/** BatchAck.returned = 4 (consumer_service v2.1), spliced in as bytes. */
+const RETURNED = lengthDelimitedTag(4);
+
+/** A batch that came by `ref` and was not written goes back to Core (its bytes), for Core to retry or dead-letter. */
+function returning(ack: Ack, input: Uint8Array | undefined): Ack {
+  if (!input || ack.status === AckStatus.ACK_STATUS_WRITTEN) return ack;
+  return withSplicedFields(ack, [{ tag: RETURNED, bytes: input }]);
+}
+
 /**
  * The gRPC implementation of consumer_service at `contract.major` for a definition: at v2 the
  * definition's codec hands it FlowEvents (event-wire.ts), and a batch holding an event FlowEvent
- * cannot carry is answered PERMANENT_FAILURE naming it, unwritten.
+ * cannot carry is answered PERMANENT_FAILURE naming it, unwritten. At v2 it takes part in the
+ * direct data path (direct-path.ts): it serves Ingest and takes a batch that comes by `ref` from
+ * what was pushed there.
  */
 export function consumerImplementation<Config>(
   definition: ConsumerDefinition<Config>,
   contract: ContractVersion,
-  server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes">,
+  server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes" | "peerInbox">,
   /** Every contract the service serves (Describe lists them all); `contract` by default. */
   served: ContractVersion[] = [contract],
+  options: DirectPathOption = {},
 ): grpc.UntypedServiceImplementation {
   if (!definition.open && !definition.write)
     throw new Error(`consumer ${definition.name} defines neither open nor write`);
   const validator = new ConfigValidator<Config>(definition.configSchema);
+  const direct = directPathOn(contract.major, options);
 
   const Write: grpc.handleBidiStreamingCall<WriteRequest, WriteResponse> = (call) => {
+    const inbox = inboxReader(server.peerInbox, direct);
+    const ack = (value: Ack): void => {
+      call.write({ response: { $case: "ack", value } });
+    };
     let writer: ConsumerWriter | undefined;
     let chain: Promise<void> = Promise.resolve();
     let failed = false;
@@ -92,17 +123,22 @@ export function consumerImplementation<Config>(
       })();
       return closing;
     };
+    // The stream is over: no drain to wait for, nothing more to take.
+    const over = (): void => {
+      untrack();
+      inbox.close();
+    };
     const endCall = (): void => {
       if (ended) return;
       ended = true;
-      untrack();
+      over();
       call.end();
     };
     const fail = (code: grpc.status, details: string): void => {
       if (failed) return;
       failed = true;
       ended = true;
-      untrack();
+      over();
       call.emit("error", statusError(code, details));
       finish(false).catch(() => undefined);
     };
@@ -153,19 +189,40 @@ export function consumerImplementation<Config>(
                 grpc.status.FAILED_PRECONDITION,
                 "the first message of a Write stream must be start",
               );
-            const { sequence, batch } = request.value;
-            const refused = refusedEventsOf(request.value);
+            const value = request.value;
+            const { sequence } = value;
+            // consumer_service v2.1: the events come by reference, pushed to Ingest.
+            const ref = (value as { ref?: PeerRef }).ref;
+            const input = ref ? await inbox.take(ref) : undefined;
+            if (failed) return;
+            if (input === REF_MISSING) {
+              const reason = `the batch pushed under ${ref?.stream}/${ref?.handle} never arrived: its Ingest stream ended without it`;
+              return ack({
+                sequence,
+                status: AckStatus.ACK_STATUS_RETRYABLE_FAILURE,
+                reason,
+                refMissing: true,
+              });
+            }
+            if (input) {
+              try {
+                readBatchBytes(value, input);
+              } catch (error) {
+                const reason = `the batch pushed under ${ref?.stream}/${ref?.handle} is not a CloudEventBatch: ${(error as Error).message}`;
+                return ack(
+                  returning({ sequence, status: AckStatus.ACK_STATUS_PERMANENT_FAILURE, reason }, input),
+                );
+              }
+            }
+            const refused = refusedEventsOf(value);
             if (refused.length > 0) {
               const status = AckStatus.ACK_STATUS_PERMANENT_FAILURE;
-              call.write({
-                response: { $case: "ack", value: { sequence, status, reason: refusedBatchReason(refused) } },
-              });
-              return;
+              return ack(returning({ sequence, status, reason: refusedBatchReason(refused) }, input));
             }
             let status: AckStatus = AckStatus.ACK_STATUS_WRITTEN;
             let reason = "";
             try {
-              await writer.write(batch?.events ?? [], { sequence });
+              await writer.write(value.batch?.events ?? [], { sequence });
             } catch (error) {
               reason = (error as Error).message || String(error);
               status =
@@ -175,7 +232,7 @@ export function consumerImplementation<Config>(
               if (!(error instanceof PermanentError) && !(error instanceof RetryableError))
                 reason = `unexpected: ${reason}`;
             }
-            call.write({ response: { $case: "ack", value: { sequence, status, reason } } });
+            ack(returning({ sequence, status, reason }, input));
           });
         case "flush":
           return enqueue(async () => {
@@ -188,10 +245,14 @@ export function consumerImplementation<Config>(
     call.on("cancelled", () => {
       failed = true;
       ended = true;
-      untrack();
+      over();
       finish(false).catch(() => undefined);
     });
   };
 
-  return { ...componentHandlers(definition, "consumer", served, validator, server.maxMessageBytes), Write };
+  return {
+    ...componentHandlers(definition, "consumer", served, validator, server.maxMessageBytes, direct),
+    Write,
+    ...(direct ? { Ingest: ingestHandler(server.peerInbox) } : {}),
+  };
 }

@@ -36,16 +36,17 @@ import {
   SourceServiceClient as SourceV2,
 } from "./gen/source_service/v2/source";
 import type { ProcessorDefinition } from "./processor";
-import { type RunningService, serveConsumer, serveProcessor, serveSource } from "./serve";
+import { serveConsumer, serveProcessor, serveSource } from "./serve";
 import { BatchByteLimit, type ReadContext, type SourceDefinition } from "./source";
+import { readStartV2 } from "./test-support/core-streams";
 import { Gen, random, v1Event, v2Event } from "./test-support/event-generators";
+import { servedPerTest } from "./test-support/served-per-test";
 import { testEvent, testEvents } from "./test-support/test-events";
 
 // One service serving both majors of its family (the SDK's own generated code has v1 and v2),
 // a v1 client and a v2 client on the same port: the handlers see FlowEvents either way.
 
 const QUIET = { handshake: false, handleSignals: false } as const;
-const insecure = grpc.credentials.createInsecure();
 const v1Wire = (event: FlowEvent): FlowEvent => Event.decode(Event.encode(event).finish());
 const v2Wire = (event: CloudEvent): CloudEvent => CloudEvent.decode(CloudEvent.encode(event).finish());
 
@@ -85,20 +86,8 @@ function richEvents(): FlowEvent[] {
   ];
 }
 
-let running: RunningService | undefined;
-const clients: grpc.Client[] = [];
-function client<C extends grpc.Client>(
-  Client: new (address: string, credentials: grpc.ChannelCredentials) => C,
-): C {
-  const made = new Client((running as RunningService).address, insecure);
-  clients.push(made);
-  return made;
-}
-afterEach(async () => {
-  for (const made of clients.splice(0)) made.close();
-  await running?.stop();
-  running = undefined;
-});
+const served = servedPerTest();
+const client = served.client.bind(served);
 
 it("tells a definition's major from its package (1 when it names none)", () => {
   expect([ProcessorServiceV1, ProcessorServiceV2].map(majorOf)).toEqual([1, 2]);
@@ -119,12 +108,15 @@ describe("a processor serving v1 and v2", () => {
 
   function open<Request, Response>(call: grpc.ClientDuplexStream<Request, Response>) {
     const reader = new StreamReader<Request, Response>(call);
-    call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "stamp" } } } as Request);
+    // `peers`: processor_service v2.1 (a v1 client has no such field and leaves it out).
+    call.write({
+      request: { $case: "start", value: { configJson: "{}", stageId: "stamp", peers: [] } },
+    } as Request);
     return reader;
   }
 
   it("answers a v1 client and a v2 client alike, each in its own major", async () => {
-    running = await serveProcessor(stamp, QUIET);
+    served.service = await serveProcessor(stamp, QUIET);
     const events = richEvents().map(v1Wire);
 
     const v1Call = client(ProcessorV1).process();
@@ -164,7 +156,7 @@ describe("a processor serving v1 and v2", () => {
       seen.push(event.id);
       return event;
     };
-    running = await serveProcessor({ ...stamp, process }, QUIET);
+    served.service = await serveProcessor({ ...stamp, process }, QUIET);
     const call = client(ProcessorV2).process();
     const reader = open<ProcessRequestV2, ProcessResponseV2>(call);
     const refused = unconvertible("bad");
@@ -187,7 +179,7 @@ describe("a processor serving v1 and v2", () => {
 
   it("adds the refused events to what processBatch dead-letters, leaving its answer as it was", async () => {
     const own = [{ event: testEvent(9), reason: "own reason" }];
-    running = await serveProcessor(
+    served.service = await serveProcessor(
       { ...stamp, process: undefined, processBatch: (events) => ({ events, deadLetters: own }) },
       QUIET,
     );
@@ -208,7 +200,7 @@ describe("a processor serving v1 and v2", () => {
 
   it("gives processEncoded the bytes as each stream carries them, with their major, and sends back what it returns", async () => {
     const received: { major: EventMajor; batch: Uint8Array }[] = [];
-    running = await serveProcessor(
+    served.service = await serveProcessor(
       {
         name: "test-forward",
         version: "1.0.0",
@@ -263,7 +255,7 @@ describe("a consumer serving v1 and v2", () => {
 
   it("writes what a v2 client sends as the FlowEvents a v1 client would send", async () => {
     const { definition, written } = recorder();
-    running = await serveConsumer(definition, QUIET);
+    served.service = await serveConsumer(definition, QUIET);
     const events = richEvents().map(v1Wire);
     const call = client(ConsumerV2).write();
     const reader = open(call);
@@ -289,7 +281,7 @@ describe("a consumer serving v1 and v2", () => {
 
   it("answers a batch holding an event FlowEvent cannot carry PERMANENT_FAILURE naming it, and writes none of it", async () => {
     const { definition, written } = recorder();
-    running = await serveConsumer(definition, QUIET);
+    served.service = await serveConsumer(definition, QUIET);
     const call = client(ConsumerV2).write();
     const reader = open(call);
     const events = [toCloudEvent(testEvent(1)), unconvertible("bad-1"), unconvertible("bad-2")];
@@ -343,26 +335,13 @@ describe("a source serving v1 and v2", () => {
 
   function read(call: grpc.ClientDuplexStream<ReadRequestV2, ReadResponseV2>, maxBatchBytes: number) {
     const reader = new StreamReader<ReadRequestV2, ReadResponseV2>(call);
-    call.write({
-      request: {
-        $case: "start",
-        value: {
-          configJson: "{}",
-          checkpoint: undefined,
-          initialCredits: 100,
-          maxBatchSize: 0,
-          lingerMs: 0,
-          stageId: "numbers",
-          maxBatchBytes: BigInt(maxBatchBytes),
-        },
-      },
-    });
+    call.write(readStartV2({ maxBatchBytes, stageId: "numbers" }));
     return reader;
   }
 
   it("sends a v2 client events v2, its batches cut to maxBatchBytes of the CloudEventBatch", async () => {
     const { definition, contexts } = counter();
-    running = await serveSource(definition, QUIET);
+    served.service = await serveSource(definition, QUIET);
     const events = richEvents().map(v1Wire);
     // Exactly the first three events' CloudEventBatch, which holds all four as an EventBatch.
     const limit = CloudEventBatch.encode({ events: events.slice(0, 3).map(toCloudEvent) }).finish().length;
@@ -407,7 +386,7 @@ describe("a source serving v1 and v2", () => {
   });
 
   it("lists, on each major, every major it serves at the version its package vendored", async () => {
-    running = await serveSource(counter().definition, QUIET);
+    served.service = await serveSource(counter().definition, QUIET);
     const [v1, v2] = [client(SourceV1), client(SourceV2)];
     const described = await Promise.all([
       unary<{ component?: { contracts: unknown[] } }>((done) => v1.describe({}, done)),
@@ -415,7 +394,7 @@ describe("a source serving v1 and v2", () => {
     ]);
     const both = [
       expect.objectContaining({ name: "source_service", major: 1, minor: 1 }),
-      expect.objectContaining({ name: "source_service", major: 2, minor: 0 }),
+      expect.objectContaining({ name: "source_service", major: 2, minor: 1 }),
     ];
     // component.proto: `contracts` has one entry per major the service serves, whichever is asked.
     expect(described.map((answer) => answer.component?.contracts)).toEqual([both, both]);
@@ -499,7 +478,7 @@ describe("the direct path (the codec on the events' bytes) against the objects p
     };
     const starts = {
       processor: ProcessorServiceV2.process.requestSerialize({
-        request: { $case: "start", value: { configJson: "{}", stageId: "s" } },
+        request: { $case: "start", value: { configJson: "{}", stageId: "s", peers: [] } },
       }),
       consumer: ConsumerServiceV2.write.requestSerialize({
         request: { $case: "start", value: { configJson: "{}", stageId: "s" } },

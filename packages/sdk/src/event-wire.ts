@@ -9,8 +9,12 @@ import {
 } from "./event-conversion";
 import { encodeWith } from "./event-v2-codec";
 import type { FlowEvent } from "./flow-event";
-import type { CloudEvent } from "./gen/event/v2/event";
+import { type CloudEvent, CloudEventBatch } from "./gen/event/v2/event";
+import { completingMembers } from "./member-defaults";
+import { rpcNameOf } from "./method-binding";
+import { readPeerBatch } from "./peer-batch-frame";
 import { serviceNameOf } from "./service-server";
+import { splicingFields } from "./spliced-fields";
 
 // A family contract's v2 carries the same messages as v1 with event v2 (CloudEvent) where v1 has
 // event v1 (FlowEvent). The SDK serves v2 with the very handlers it serves v1 with: the v2
@@ -63,8 +67,10 @@ export type EventConversionPath = "direct" | "objects";
 
 /**
  * A copy of a v2 family definition whose server side speaks FlowEvent: requests are decoded with
- * their events as FlowEvents, responses take FlowEvents and are encoded as events v2. (The
- * client side is left as generated.)
+ * their events as FlowEvents, responses take FlowEvents (and v1's shape: member-defaults.ts) and are
+ * encoded as events v2, with any fields the SDK holds as bytes spliced in (spliced-fields.ts). Ingest, the direct data path, reads
+ * each PeerBatch with its batch kept as bytes (peer-batch-frame.ts): no event is decoded there.
+ * (The client side is left as generated.)
  */
 export function withEventConversion(
   definition: grpc.ServiceDefinition,
@@ -76,8 +82,18 @@ export function withEventConversion(
     const writeResponse = (value: unknown) => method.responseSerialize(writeEvents(value));
     copy[key] = {
       ...method,
-      requestDeserialize: path === "direct" ? directRequestReader(method, readRequest) : readRequest,
-      responseSerialize: path === "direct" ? directResponseWriter(method, writeResponse) : writeResponse,
+      requestDeserialize:
+        rpcNameOf(method) === "Ingest"
+          ? readPeerBatch
+          : path === "direct"
+            ? directRequestReader(method, readRequest)
+            : readRequest,
+      responseSerialize: splicingFields(
+        completingMembers(
+          path === "direct" ? directResponseWriter(method, writeResponse) : writeResponse,
+          method.responseDeserialize,
+        ),
+      ),
     };
   }
   return copy as grpc.ServiceDefinition;
@@ -90,16 +106,35 @@ function eventParts(part: FamilyMessage["request"]): EventParts | undefined {
 /** The decoded request with its events as FlowEvents; the refused ones apart (refusedEventsOf). */
 function readEvents(message: unknown): unknown {
   const value = eventParts((message as FamilyMessage).request);
-  if (!value?.batch) return message;
-  const events = value.batch.events as CloudEvent[];
+  if (value?.batch) setEvents(value, value.batch.events as CloudEvent[]);
+  return message;
+}
+
+/** `value`'s batch: `events` as FlowEvents, the refused ones apart. */
+function setEvents(value: EventParts, events: CloudEvent[]): void {
   const converted = fromCloudEvents(events);
-  value.batch.events = converted.events;
+  if (value.batch) value.batch.events = converted.events;
+  else value.batch = { events: converted.events };
   keepRefused(
     value,
     converted.refused,
     converted.refused.map((refused) => events[refused.index] as CloudEvent),
   );
-  return message;
+}
+
+/**
+ * Gives a batch request (the `value` of its `batch` member) the events of CloudEventBatch bytes
+ * that came apart from it (a batch pushed to Ingest, named by `ref`): read exactly as the request's
+ * own batch would have been, refused events included (refusedEventsOf). Throws what the generated
+ * decoder throws for bytes that are not a CloudEventBatch.
+ */
+export function readBatchBytes(value: object, bytes: Uint8Array): void {
+  const parts = value as EventParts;
+  const read = readCloudEvents(bytes);
+  if (read) {
+    parts.batch = { events: read.events };
+    keepRefused(parts, read.refused, read.originals);
+  } else setEvents(parts, CloudEventBatch.decode(bytes).events);
 }
 
 function keepRefused(value: EventParts, refused: RefusedEvent[], came: readonly CloudEvent[]): void {

@@ -1,16 +1,17 @@
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
-import pino from "pino";
 import type { ContractVersion, FamilyName } from "./component";
 import { type ComponentInfo, describeComponent } from "./component-handlers";
 import { type ConsumerDefinition, consumerImplementation } from "./consumer";
 import { vendoredContractVersion } from "./contract-version";
+import { type DirectPathOption, directPathOn } from "./direct-path";
 import { withEncodedProcessBatches } from "./encoded-batches";
 import { formatHandshake } from "./handshake";
 import { bindUnixSocket, listenAddressFromEnv } from "./listen-address";
 import { type ProcessorDefinition, processorImplementation } from "./processor";
 import { registerFromEnv } from "./registration";
 import { givenMajors, handshakeMajor, majorsFromEnv, majorsToServe, servedDefinition } from "./served-majors";
+import { serviceLogger } from "./service-logger";
 import { callerFile, findServicePackage, type ServedMajor } from "./service-package";
 import { ServiceServer } from "./service-server";
 import { type SourceDefinition, sourceImplementation } from "./source";
@@ -50,6 +51,16 @@ export interface ServeOptions {
    * default). Describe announces it and Core never sends a larger one.
    */
   maxMessageBytes?: number;
+  /**
+   * The direct data path (on by default): at contract major 2 the service tells Core it can hand
+   * batches straight to the next stage, and does so where Core names peers: a source or processor
+   * pushes each batch that fits them to their Ingest and tells Core only a reference; a processor
+   * or consumer serves Ingest and reads a batch Core names by reference from what was pushed.
+   * Nothing of this reaches the service's own code. `false` turns it off for this service
+   * (Describe says `features.direct_path: false`, every batch goes through Core), e.g. to rule it
+   * out while chasing a problem. Major 1 never has it.
+   */
+  directPath?: boolean;
 }
 
 /** A running service: where it listens and how to stop it. */
@@ -63,15 +74,13 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Logs go to stderr: stdout carries only the handshake line, which Core reads. */
-export function serviceLogger(name: string): pino.Logger {
-  return pino({ name, level: process.env.FLOW_LOG_LEVEL ?? "info" }, pino.destination(2));
-}
+export { serviceLogger } from "./service-logger";
 
 type Implementation = (
   contract: ContractVersion,
   server: ServiceServer,
   served: ContractVersion[],
+  options: DirectPathOption,
 ) => grpc.UntypedServiceImplementation;
 type PackageOptions = Omit<ServeOptions, "service"> & {
   /** The majors to serve, lowest first, each with the definition the server registers. */
@@ -144,7 +153,9 @@ async function start(
     services: options.services.map(({ service }, index) => ({
       definition: service,
       implementation: (started: ServiceServer) =>
-        implement(contracts[index] as ContractVersion, started, contracts),
+        implement(contracts[index] as ContractVersion, started, contracts, {
+          directPath: options.directPath,
+        }),
     })),
     protoDir: join(options.packageDir, "proto"),
     host: options.host ?? process.env.FLOW_SERVICE_HOST,
@@ -161,7 +172,9 @@ async function start(
     });
   }
   // FLOW_REGISTRY set: list this service in Core's registry while it runs (see registration.ts).
-  const component = describeComponent(info, family, contracts, server.maxMessageBytes);
+  // The registry entry says direct_path when a major the service serves has it (Describe says it per major).
+  const directPath = contracts.some((served) => directPathOn(served.major, options));
+  const component = describeComponent(info, family, contracts, server.maxMessageBytes, directPath);
   const registration = registerFromEnv(process.env, {
     component,
     address: server.address,
@@ -231,7 +244,8 @@ export function serveProcessor<Config, State = Config>(
   return serve(
     "processor",
     definition as ComponentInfo<unknown>,
-    (contract, server, served) => processorImplementation(definition, contract, server, served),
+    (contract, server, served, direct) =>
+      processorImplementation(definition, contract, server, served, direct),
     () => {
       const resolved = withPackage("processor", options, caller);
       // A processor that works on encoded batches gets them as bytes (see encoded-batches.ts).
@@ -255,7 +269,7 @@ export function serveSource<Config>(
   return serve(
     "source",
     definition as ComponentInfo<unknown>,
-    (contract, server, served) => sourceImplementation(definition, contract, server, served),
+    (contract, server, served, direct) => sourceImplementation(definition, contract, server, served, direct),
     () => withPackage("source", options, caller),
     options.handleSignals ?? true,
   );
@@ -270,7 +284,8 @@ export function serveConsumer<Config>(
   return serve(
     "consumer",
     definition as ComponentInfo<unknown>,
-    (contract, server, served) => consumerImplementation(definition, contract, server, served),
+    (contract, server, served, direct) =>
+      consumerImplementation(definition, contract, server, served, direct),
     () => withPackage("consumer", options, caller),
     options.handleSignals ?? true,
   );

@@ -9,6 +9,7 @@ import {
   service as healthService,
 } from "grpc-health-check";
 import { bindImplementation } from "./method-binding";
+import { PeerInbox } from "./peer-inbox";
 import { describingOnly, linkFileDescriptors } from "./reflection-descriptors";
 import { FLOW_WINDOW_BYTES, widenServerFlowWindows } from "./server-flow-window";
 import { settlesWithin } from "./settles-within";
@@ -86,6 +87,11 @@ export function serviceNameOf(definition: grpc.ServiceDefinition): string {
 export class ServiceServer {
   private readonly drains = new Set<DrainHook>();
   private stopping: Promise<void> | undefined;
+  /**
+   * The batches upstream stages pushed to this server on the direct data path, for its Process or
+   * Write streams to take (one inbox per server, whichever major an Ingest or a stream came on).
+   */
+  readonly peerInbox = new PeerInbox();
 
   private boundPort = 0;
 

@@ -8,12 +8,18 @@ import {
   statusError,
 } from "./component-handlers";
 import { ConfigValidator } from "./config-validator";
+import { type DirectPathOption, directPathOn } from "./direct-path";
 import { batchShareIn } from "./event-batch-share";
 import type { EventMajor } from "./event-conversion";
 import type { FlowEvent } from "./flow-event";
-import type { ReadRequest, ReadResponse, ReadStart } from "./gen/source_service/v1/source";
+import type { Peer } from "./gen/peer/v1/peer";
+import type { ReadRequest, ReadResponse, ReadStart, SourceBatch } from "./gen/source_service/v1/source";
+import type { SourceBatch as SourceBatchV2 } from "./gen/source_service/v2/source";
+import { PeerOutbox, type PushOutcome } from "./peer-outbox";
 import { PermanentError } from "./service-errors";
+import { serviceWarnings } from "./service-logger";
 import type { ServiceServer } from "./service-server";
+import { lengthDelimitedTag, withSplicedFields } from "./spliced-fields";
 import { unlessAborted } from "./unless-aborted";
 
 /** A batch a source emits, with the position that resumes right after it. */
@@ -114,8 +120,38 @@ export interface SourceDefinition<Config> extends ComponentInfo<Config> {
 }
 
 /**
+ * A SourceBatch as the pump writes it: v1's shape (events as FlowEvent, converted at the wire at
+ * v2) with the direct data path's fields of source_service v2.1.
+ */
+type SentBatch = SourceBatch & Pick<Partial<SourceBatchV2>, "ref" | "eventCount" | "batchBytes">;
+
+/** SourceBatch.batch = 2: a batch the SDK already encoded is spliced in as its bytes. */
+const BATCH = lengthDelimitedTag(2);
+
+/**
+ * What Core is told of a batch: its reference when the peers took it (the events went to them),
+ * else its events, as the bytes they were already encoded to when there are such.
+ */
+function sentBatch(
+  sequence: bigint,
+  events: FlowEvent[],
+  checkpoint: NonNullable<SourceBatch["checkpoint"]>,
+  outcome: PushOutcome | undefined,
+): SentBatch {
+  if (outcome?.pushed) {
+    const { ref, count, bytes } = outcome.pushed;
+    return { sequence, checkpoint, ref, eventCount: count, batchBytes: BigInt(bytes) };
+  }
+  if (outcome?.encoded)
+    return withSplicedFields({ sequence, checkpoint }, [{ tag: BATCH, bytes: outcome.encoded }]);
+  return { sequence, batch: { events }, checkpoint };
+}
+
+/**
  * The gRPC implementation of source_service at `contract.major` for a definition: at v2 the
- * definition's codec takes the source's FlowEvents and sends events v2 (event-wire.ts).
+ * definition's codec takes the source's FlowEvents and sends events v2 (event-wire.ts), and where
+ * ReadStart names peers (the direct data path, direct-path.ts) each batch that fits them is
+ * pushed to them and Core gets its reference (peer-outbox.ts).
  */
 export function sourceImplementation<Config>(
   definition: SourceDefinition<Config>,
@@ -123,8 +159,11 @@ export function sourceImplementation<Config>(
   server: Pick<ServiceServer, "trackDrain" | "isStopping" | "maxMessageBytes">,
   /** Every contract the service serves (Describe lists them all); `contract` by default. */
   served: ContractVersion[] = [contract],
+  options: DirectPathOption = {},
 ): grpc.UntypedServiceImplementation {
   const validator = new ConfigValidator<Config>(definition.configSchema);
+  const direct = directPathOn(contract.major, options);
+  const warn = serviceWarnings(definition.name);
 
   const Read: grpc.handleBidiStreamingCall<ReadRequest, ReadResponse> = (call) => {
     const abort = new AbortController();
@@ -133,6 +172,7 @@ export function sourceImplementation<Config>(
     let started = false;
     let finished = false;
     let config: Config | undefined;
+    let outbox: PeerOutbox | undefined;
     const signalWake = (): void => {
       wake?.();
       wake = undefined;
@@ -143,6 +183,7 @@ export function sourceImplementation<Config>(
       abort.abort();
       signalWake();
       untrack();
+      outbox?.end();
     };
     let pumpDone: Promise<void> = Promise.resolve();
     let ended = false;
@@ -192,6 +233,10 @@ export function sourceImplementation<Config>(
       }
       config = checked.config;
       credits += start.initialCredits;
+      // source_service v2.1: the stages every batch goes to, on the direct data path.
+      const peers = (start as { peers?: Peer[] }).peers ?? [];
+      if (direct && peers.length > 0)
+        outbox = new PeerOutbox(peers, (warning) => warn(warning, { stageId: start.stageId }));
       const context: ReadContext = {
         checkpoint:
           start.checkpoint && start.checkpoint.position.length > 0 ? start.checkpoint.position : undefined,
@@ -230,15 +275,11 @@ export function sourceImplementation<Config>(
           sequence += 1n;
           credits -= 1;
           const { events, checkpoint } = next.value;
+          // To the peers first, then Core learns the reference.
+          const outcome = outbox?.admits(events.length) ? await outbox.pushEvents(events) : undefined;
+          const position = { position: checkpoint.position, description: checkpoint.description ?? "" };
           const flushed = call.write({
-            response: {
-              $case: "batch",
-              value: {
-                sequence,
-                batch: { events },
-                checkpoint: { position: checkpoint.position, description: checkpoint.description ?? "" },
-              },
-            },
+            response: { $case: "batch", value: sentBatch(sequence, events, position, outcome) },
           });
           if (!flushed) await waitForDrain();
         }
@@ -261,6 +302,7 @@ export function sourceImplementation<Config>(
         // hang the stop on the very source the race let go of. Otherwise wait, so the source's
         // own cleanup (closing a file...) runs before the call ends.
         const closing = Promise.resolve(iterator?.return?.()).catch(() => undefined);
+        outbox?.end();
         if (!abandonedNext) await closing;
       }
     };
@@ -295,5 +337,8 @@ export function sourceImplementation<Config>(
     call.on("error", stop);
   };
 
-  return { ...componentHandlers(definition, "source", served, validator, server.maxMessageBytes), Read };
+  return {
+    ...componentHandlers(definition, "source", served, validator, server.maxMessageBytes, direct),
+    Read,
+  };
 }
