@@ -45,18 +45,19 @@ function shown(batch: RawBatch): string | string[] {
 
 const ref = (stream: string, handle: number) => ({ stream, handle: BigInt(handle) });
 
-describe("a run on the direct data path (fake services and streams, a real SQLite store)", () => {
-  let dir: string;
-  let store: StateStore;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "flow-direct-"));
-    store = await openStateStore(`sqlite:${join(dir, "state.db")}`, { baseDir: dir });
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+// Every run keeps its state in a SQLite file of its own, removed after.
+let dir: string;
+let store: StateStore;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "flow-direct-"));
+  store = await openStateStore(`sqlite:${join(dir, "state.db")}`, { baseDir: dir });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
+describe("a run on the direct data path (fake services and streams, a real SQLite store)", () => {
   /** src -> proc -> sink, every stage at v2 and saying features.direct_path unless `negotiation` says otherwise. */
   function start(
     negotiation: FakeNegotiation = { major: 2, directPath: ["src", "proc", "sink"] },
@@ -234,16 +235,8 @@ consumers:
 
 describe("a run on the direct data path over real gRPC streams (services played by bare servers)", () => {
   const servers: grpc.Server[] = [];
-  let dir: string;
-  let store: StateStore;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "flow-direct-grpc-"));
-    store = await openStateStore(`sqlite:${join(dir, "state.db")}`, { baseDir: dir });
-  });
-  afterEach(async () => {
+  afterEach(() => {
     for (const server of servers.splice(0)) server.forceShutdown();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("sends the peers in ReadStart and the reference in WriteBatch, as the generated v2 decoders read them", async () => {

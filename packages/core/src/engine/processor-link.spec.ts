@@ -7,6 +7,7 @@ import { ProcessorLink } from "./processor-link";
 import { decodeEvents, type RawBatch, referenceBatch } from "./raw-batch";
 import type { LinkRequest, ProcessorAnswer } from "./stream-codecs";
 import { batchOf, fakeEndpoint, fakeStreams, planFrom, silentLogger } from "./test-support/fake-link-stream";
+import { samplePeer } from "./test-support/sample-peer";
 
 function processorLink({ major, peers }: { major?: number; peers?: () => Peer[] } = {}) {
   const plan = planFrom(`
@@ -114,13 +115,7 @@ describe("ProcessorLink", () => {
 });
 
 describe("ProcessorLink on the direct data path", () => {
-  const peer: Peer = {
-    stageId: "sink",
-    address: "127.0.0.1:3",
-    maxBatchSize: 100,
-    maxBatchBytes: 1000n,
-    ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
-  };
+  const peer = samplePeer();
   const ref = (handle: number) => ({ stream: "up-1", handle: BigInt(handle) });
   const answer = (extra: Partial<ProcessorAnswer>): ProcessorAnswer => ({
     inputSequence: 1n,

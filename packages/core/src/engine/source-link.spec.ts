@@ -3,6 +3,7 @@ import type { ReadRequest } from "../gen/source_service/v2/source";
 import { SourceLink } from "./source-link";
 import type { SourceMessage } from "./stream-codecs";
 import { batchOf, fakeStreams, planFrom, settle, silentLogger } from "./test-support/fake-link-stream";
+import { samplePeer } from "./test-support/sample-peer";
 
 function sourceLink({ major, peers }: { major?: number; peers?: () => Peer[] } = {}) {
   const plan = planFrom(`
@@ -38,13 +39,7 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
 
 describe("SourceLink", () => {
   it("names the peers of the direct data path in ReadStart, asked at every open, on a v2 stream only", () => {
-    const peer: Peer = {
-      stageId: "sink",
-      address: "127.0.0.1:2",
-      maxBatchSize: 100,
-      maxBatchBytes: 1000n,
-      ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
-    };
+    const peer = samplePeer();
     let asked = 0;
     const peers = () => {
       asked += 1;

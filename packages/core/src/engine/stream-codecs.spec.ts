@@ -39,6 +39,7 @@ import {
   encodeReadRequest,
   encodeWriteRequest,
 } from "./stream-codecs";
+import { samplePeer } from "./test-support/sample-peer";
 
 /** A v2 ReadResponse carrying `value`, as the generated encoder writes it (fields left out: their defaults). */
 const sourceBatchV2 = (value: Partial<SourceBatchV2>) =>
@@ -303,13 +304,7 @@ describe("stream codecs serve both majors: v2's stream messages are v1's, field 
 describe("stream codecs on the direct data path (v2.1): references instead of events", () => {
   const ref = { stream: "9f0c6f6e-1f7a-4c55-9d2b-3c1a5b7e8d10", handle: 2n ** 40n };
   const cloudBatch = (n: number) => ({ events: events(n).map((event) => toCloudEvent(event) as CloudEvent) });
-  const peer = {
-    stageId: "sink",
-    address: "unix:/run/sink.sock",
-    maxBatchSize: 100,
-    maxBatchBytes: 4_000_000n,
-    ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
-  };
+  const peer = samplePeer("sink", "unix:/run/sink.sock");
 
   it("read a SourceBatch that names a reference as a batch of no bytes, its count and size as the source said", () => {
     const frame = sourceBatchV2({
