@@ -84,6 +84,7 @@ describe("pnpm bench --quick --only codec", () => {
       "codec",
       "pipeline-baseline",
       "flow-throughput",
+      "flow-direct-path",
       "flow-ack-cost",
       "flow-latency",
       "flow-startup",
@@ -99,7 +100,47 @@ describe("pnpm bench --quick --only codec", () => {
     expect(lines.filter((line) => line.status === "skipped").map((line) => line.scenario)).toEqual(
       expect.arrayContaining(["build", "flow-stalled-consumer"]),
     );
-  }, 240_000);
+  }, 300_000);
+
+  it("flow-direct-path: direct and through Core per batch size, events/s and CPU per process, direct with its ratio", async () => {
+    const { exitCode, out, err } = await runQuietly([
+      "--quick",
+      "--only",
+      "flow-direct-path",
+      "--batch-sizes",
+      "100,500",
+      "--runs",
+      "2",
+      "--json-only",
+    ]);
+    expect({ exitCode, log: exitCode === 0 ? [] : err.slice(-10) }).toEqual({ exitCode: 0, log: [] });
+    const lines = out.slice(1).map((line) => JSON.parse(line) as FigureLine);
+    expect(new Set(lines.map((line) => line.scenario))).toEqual(new Set(["flow-direct-path"]));
+    const named = new Map(lines.map((line) => [`${line.figure} [${line.unit}]`, line]));
+    for (const batch of ["batch=100", "batch=500"]) {
+      for (const unit of ["events/s", "CPU s/1M events"]) {
+        const direct = named.get(`direct ${batch} [${unit}]`);
+        const throughCore = named.get(`through Core ${batch} [${unit}]`);
+        expect(direct).toEqual(
+          expect.objectContaining({
+            status: "measured",
+            runs: 2,
+            ratio_vs: `flow-direct-path/through Core ${batch}`,
+            ratio: expect.any(Number),
+          }),
+        );
+        expect(throughCore).toEqual(expect.objectContaining({ status: "measured", runs: 2, ratio_vs: null }));
+      }
+      for (const path of ["direct", "through Core"]) {
+        for (const process of ["core", "source", "processor", "consumer"]) {
+          expect(named.get(`${path} ${batch}: ${process} [CPU s/1M events]`)).toEqual(
+            expect.objectContaining({ status: "measured", median: expect.any(Number) }),
+          );
+        }
+      }
+      expect(named.get(`through Core ${batch} [events/s]`)?.detail).toMatch(/FLOW_DIRECT_PATH=off/);
+    }
+  }, 120_000);
 
   it("rejects an unknown scenario name instead of running nothing", async () => {
     const { exitCode, out, err } = await runQuietly(["--only", "no-such-scenario"]);

@@ -28,6 +28,11 @@ export interface FlowPipelineSettings {
   spawnNetwork?: "unix" | "tcp";
   /** Stages pinned to a family contract major (`contractMajor`); unset, each negotiates (v2). */
   contractMajors?: Partial<Record<FlowStage, number>>;
+  /**
+   * The direct data path (FLOW_DIRECT_PATH in Core's environment): "on" is Core's default (the
+   * variable removed), "off" sends every batch through Core; unset, as this process's environment says.
+   */
+  directPath?: "on" | "off";
 }
 
 /** The stage ids of the pipeline. */
@@ -109,6 +114,15 @@ consumers:
 `;
 }
 
+/** Core's environment: this process's, with the switches the settings name. */
+function coreEnvironment(settings: FlowPipelineSettings): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (settings.spawnNetwork !== undefined) env.FLOW_SPAWN_NETWORK = settings.spawnNetwork;
+  if (settings.directPath === "off") env.FLOW_DIRECT_PATH = "off";
+  if (settings.directPath === "on") delete env.FLOW_DIRECT_PATH;
+  return env;
+}
+
 /** Runs the pipeline once in a fresh folder (fresh state: no checkpoint to resume from). */
 export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<FlowPipelineResult> {
   const dir = mkdtempSync(join(tmpdir(), "flow-bench-"));
@@ -121,10 +135,7 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
     const child = spawn(process.execPath, [...STEADY_LATENCY_NODE_FLAGS, FLOW_BIN, "run", file, "--json"], {
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
-      env:
-        settings.spawnNetwork === undefined
-          ? process.env
-          : { ...process.env, FLOW_SPAWN_NETWORK: settings.spawnNetwork },
+      env: coreEnvironment(settings),
     });
     const watch = new ProcessWatch(child.pid as number, CPU_SAMPLE_MS);
     let stdout = "";
