@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { STEADY_LATENCY_NODE_FLAGS } from "@flow/sdk/internal";
 import type { CountingReport } from "../flow-services/counting-consumer";
 import { CPU_SAMPLE_MS } from "../pipeline/baseline-pipeline-run";
+import { DirectPathLog } from "./direct-path-log";
 import { ProcessWatch } from "./process-watch";
 
 // One run of a Flow pipeline under `flow run`, exactly as a user runs it: generator -> identity
@@ -60,6 +61,8 @@ export interface FlowPipelineResult {
   cpuSeconds: PerProcess;
   /** CPU seconds each process used in the timed window alone (first to last event written). */
   windowCpuSeconds: PerProcess;
+  /** The edges Core made direct ("gen -> identity"), as its log says; undefined if it did not say. */
+  directEdges?: string[];
 }
 
 function packageFile(packageName: string, ...path: string[]): string {
@@ -140,11 +143,14 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
     const watch = new ProcessWatch(child.pid as number, CPU_SAMPLE_MS);
     let stdout = "";
     let stderr = "";
+    const directPath = new DirectPathLog();
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
     });
     child.stderr.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-8000);
+      const text = chunk.toString();
+      stderr = (stderr + text).slice(-8000);
+      directPath.add(text);
     });
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     const usage = watch.stop();
@@ -181,6 +187,7 @@ export async function runFlowPipeline(settings: FlowPipelineSettings): Promise<F
         processor: windowCpu(usageOf(IDENTITY)?.pid),
         consumer: windowCpu(usageOf(COUNTING)?.pid),
       },
+      ...(directPath.edges === undefined ? {} : { directEdges: directPath.edges }),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

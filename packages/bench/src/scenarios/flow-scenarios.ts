@@ -110,10 +110,35 @@ export const flowSpawnNetworkScenario: Scenario = {
 const DIRECT_PATH = "flow-direct-path";
 /** The two ways a batch goes from stage to stage, and the figure-name prefix of each. */
 const DATA_PATHS = [
-  { name: "direct", directPath: "on", how: "FLOW_DIRECT_PATH unset: the direct data path, Core's default" },
-  { name: "through Core", directPath: "off", how: "FLOW_DIRECT_PATH=off: every batch through Core" },
+  {
+    name: "direct",
+    directPath: "on",
+    how: "FLOW_DIRECT_PATH unset: the direct data path, Core's default",
+    edges: ["gen -> identity", "identity -> count"],
+  },
+  {
+    name: "through Core",
+    directPath: "off",
+    how: "FLOW_DIRECT_PATH=off: every batch through Core",
+    edges: [],
+  },
 ] as const;
 const [DIRECT, THROUGH_CORE] = DATA_PATHS;
+
+/** A run whose edges went another way than its variant says would compare nothing: it fails instead. */
+function expectDirectEdges(
+  run: string,
+  path: (typeof DATA_PATHS)[number],
+  edges: readonly string[] | undefined,
+): void {
+  if (edges === undefined)
+    throw new Error(`${run}: Core's log has no "direct data path" line saying which edges went direct`);
+  const sorted = [...edges].sort();
+  if (JSON.stringify(sorted) !== JSON.stringify(path.edges))
+    throw new Error(
+      `${run}: Core made ${JSON.stringify(sorted)} direct, expected ${JSON.stringify(path.edges)} (${path.how})`,
+    );
+}
 
 export const flowDirectPathScenario: Scenario = {
   name: DIRECT_PATH,
@@ -132,6 +157,7 @@ export const flowDirectPathScenario: Scenario = {
         );
       for (const path of DATA_PATHS) {
         const result = results.get(path.name) as FlowPipelineResult;
+        expectDirectEdges(`${path.name} ${pipelineFigure(batchSize)}`, path, result.directEdges);
         const versus =
           path === DIRECT
             ? { scenario: DIRECT_PATH, figure: `${THROUGH_CORE.name} ${pipelineFigure(batchSize)}` }
