@@ -353,6 +353,10 @@ export abstract class BatchLink<Start, Response> {
       { stage: this.stage.id, reason, unanswered: this.pending.size },
       "link broken; recovering",
     );
+    // Events sent by reference were with the service alone: replaying the references to its
+    // successor would find nothing (its Ingest lost them). Looked at before the recovery starts,
+    // as the restart this calls for resets this link too (a recovering link only forgets).
+    const lostRefs = this.holdsRefs;
     this.recovering = this.parts.endpoint
       .recover(reason)
       .then(() => {
@@ -371,5 +375,10 @@ export abstract class BatchLink<Start, Response> {
         this.recovering = undefined;
         this.hooks.onFatal(error);
       });
+    if (lostRefs) {
+      this.hooks.onRefLost(
+        `stage "${this.stage.id}": ${reason}, while it held batches sent by reference (their events were with its service alone)`,
+      );
+    }
   }
 }

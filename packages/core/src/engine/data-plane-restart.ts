@@ -34,13 +34,28 @@ export class DataPlaneRestart {
   /** Restarts the data plane because of `reason` (a restart already under way takes it in). */
   restart(reason: string): void {
     if (this.restarting) return;
+    this.count += 1;
+    this.parts.logger.warn(
+      { reason, restarts: this.count },
+      "direct data path: batches Core does not hold were lost; every stage's stream restarts and the sources read what was in flight again from their checkpoints",
+    );
+    this.reopen();
+  }
+
+  /**
+   * After a reload, whose quiesce left nothing in flight: every stream reopens, so each upstream
+   * is named the peers of the pipeline as it is now (a replaced stage listens somewhere else).
+   * What the sources sent during the pause is read again from their checkpoints.
+   */
+  reloaded(): void {
+    if (this.restarting) return;
+    this.parts.logger.info("reload: the direct data path's streams reopen with the new pipeline's peers");
+    this.reopen();
+  }
+
+  private reopen(): void {
     this.restarting = true;
     try {
-      this.count += 1;
-      this.parts.logger.warn(
-        { reason, restarts: this.count },
-        "direct data path: batches Core does not hold were lost; every stage's stream restarts and the sources read what was in flight again from their checkpoints",
-      );
       for (const link of this.parts.links()) link.reset();
       this.parts.sources.restartData();
     } finally {

@@ -191,23 +191,86 @@ consumers:
     expect((await running).status).toBe("stopped");
   });
 
-  it("fails the run, saying why, when a stage says the events of a reference never came (until the data-plane restart)", async () => {
-    const { sources, processors, running } = start();
+  it("restarts the data plane when a stage says the events of a reference never came: the source re-reads from its committed checkpoint", async () => {
+    const { sources, processors, consumers, runner, running, logged } = start();
     await until(() => sources.streams.length === 1);
-    sources.last().reply({
+    const first = sources.last();
+    first.reply({
       kind: "batch",
       sequence: 1n,
-      batch: referenceBatch(ref("src-stream", 1), 2, 200),
+      batch: referenceBatch(ref("src-a", 1), 2, 200),
       checkpoint: checkpoint(1),
     });
     processors
       .last()
-      .reply({ inputSequence: 1n, batch: batchOf(0, "x", 1, 2), deadLetters: [], refMissing: true });
-    const result = await running;
-    expect(result.status).toBe("failed");
-    expect(result.error?.message).toBe(
-      'stage "proc": the events of batch 1, sent by reference (stream src-stream handle 1), never reached the service (ref_missing): events sent on the direct data path were lost, and this run cannot read them again from their sources (data-plane restart not implemented yet)',
-    );
+      .reply({ inputSequence: 1n, batch: referenceBatch(ref("proc-a", 1), 2, 200), deadLetters: [] });
+    consumers.last().reply(written(1n));
+    await until(() => sourceRequests(first, "commit").length === 1);
+    first.reply({
+      kind: "batch",
+      sequence: 2n,
+      batch: referenceBatch(ref("src-a", 2), 2, 200),
+      checkpoint: checkpoint(2),
+    });
+    const oldProc = processors.last();
+    oldProc.reply({ inputSequence: 2n, batch: batchOf(0, "x", 1, 2), deadLetters: [], refMissing: true });
+
+    // Every stream starts afresh; the source from the checkpoint batch 1 committed.
+    await until(() => sources.streams.length === 2);
+    expect(first.cancelled).toBe(true);
+    expect(oldProc.cancelled).toBe(true);
+    expect(processors.streams).toHaveLength(2);
+    expect(consumers.streams).toHaveLength(2);
+    expect(sourceRequests(sources.last(), "start")[0]?.checkpoint).toEqual(checkpoint(1));
+    expect(
+      logged.some((line) => line.msg.startsWith("direct data path: batches Core does not hold were lost")),
+    ).toBe(true);
+
+    // Batch 2 is read again, on the new streams, and commits.
+    const second = sources.last();
+    second.reply({
+      kind: "batch",
+      sequence: 1n,
+      batch: referenceBatch(ref("src-b", 1), 2, 200),
+      checkpoint: checkpoint(2),
+    });
+    expect(sent(processors.last())).toEqual(["ref src-b/1"]);
+    processors
+      .last()
+      .reply({ inputSequence: 3n, batch: referenceBatch(ref("proc-b", 1), 2, 200), deadLetters: [] });
+    consumers.last().reply(written(2n));
+    await until(() => sourceRequests(second, "commit").length === 1);
+    expect((await store.getCheckpoint("direct-spec", "src"))?.description).toBe("after 2");
+    runner.stop();
+    await until(() => processors.last().ended && consumers.last().ended);
+    processors.last().finish();
+    consumers.last().finish();
+    expect((await running).status).toBe("stopped");
+  });
+
+  it("restarts the data plane when a consumer's stream breaks while it holds references", async () => {
+    const { sources, consumers, processors, runner, running } = start();
+    await until(() => sources.streams.length === 1);
+    sources.last().reply({
+      kind: "batch",
+      sequence: 1n,
+      batch: referenceBatch(ref("src-a", 1), 2, 200),
+      checkpoint: checkpoint(1),
+    });
+    processors
+      .last()
+      .reply({ inputSequence: 1n, batch: referenceBatch(ref("proc-a", 1), 2, 200), deadLetters: [] });
+    consumers.last().fail("connection reset");
+    await until(() => sources.streams.length === 2);
+    // Nothing was committed: the source starts again from the beginning.
+    expect(sourceRequests(sources.last(), "start")[0]?.checkpoint).toBeUndefined();
+    await until(() => consumers.streams.length === 2);
+    // The recovered consumer's stream replays nothing: its references named bytes that are gone.
+    expect(sent(consumers.last())).toEqual([]);
+    runner.stop();
+    await until(() => processors.last().ended);
+    processors.last().finish();
+    expect((await running).status).toBe("stopped");
   });
 
   it("names no peers when the switch is off, when a stage cannot take references, or at major 1", async () => {

@@ -227,6 +227,7 @@ consumers: [{ id: sink, address: "127.0.0.1:3", inputs: [rule] }]
         steps.push(`open [${records.map((record) => record.id).join(", ")}]`);
         return [];
       },
+      restreamDirectPath: () => void steps.push("restream"),
       running: () => state.running,
     };
     return { reloads: new PipelineReloads(run), run, steps, state };
@@ -258,7 +259,8 @@ consumers: [{ id: sink, address: "127.0.0.1:3", inputs: [rule] }]
     state.quiet = () => Promise.resolve();
     drained();
     const results = await Promise.all([first, second]);
-    const oneReload = ["quiesce", "remove []", "open [rule]", "add []", "resume"];
+    // The streams reopen (with the peers of the new pipeline) after the new links open, before the sources go on.
+    const oneReload = ["quiesce", "remove []", "open [rule]", "restream", "add []", "resume"];
     expect(steps).toEqual([...oneReload, ...oneReload]);
     expect(results.map((result) => [result.applied, result.changes.replaced])).toEqual([
       [true, ["rule"]],

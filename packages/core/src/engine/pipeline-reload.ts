@@ -25,6 +25,11 @@ export interface ReloadableRun {
   readonly logger: Logger;
   /** Builds and opens the links of these (new) processor and consumer records. */
   openLinks(records: StageRecord[]): StageLink[];
+  /**
+   * The stages changed, nothing is in flight: on the direct data path, every stream reopens so
+   * each upstream is named its peers as they are now (DataPlaneRestart.reloaded).
+   */
+  restreamDirectPath(): void;
   /** The run has not ended. */
   running(): boolean;
 }
@@ -117,6 +122,7 @@ export async function reloadPipeline(
     ...staying,
     ...run.openLinks(arriving.filter((record) => record.stage.family !== "source")),
   ];
+  run.restreamDirectPath();
   await run.sources.add(arriving.filter((record) => record.stage.family === "source").map((r) => r.id));
   run.sources.resume();
   return { applied: true, changes };

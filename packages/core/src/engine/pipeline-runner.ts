@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
-import { UserError } from "@flow/errors";
 import type { Pipeline } from "../config/pipeline-model";
 import type { Peer } from "../gen/peer/v1/peer";
+import { DataPlaneRestart } from "./data-plane-restart";
 import { DeadLetterFile } from "./dead-letter-file";
 import { atLeastOnce, atMostOnce, type DeliveryPolicy } from "./delivery-policy";
 import { type DirectPathParts, directEdges, directPeers } from "./direct-edges";
@@ -41,6 +41,10 @@ export class PipelineRunner extends EventEmitter {
   private readonly outage: StoreOutage;
   private readonly reloads: PipelineReloads;
   private readonly progress: RunProgress;
+  /** The direct data path's answer to losing events Core never held (data-plane-restart.ts). */
+  private readonly restart: DataPlaneRestart;
+  /** Some edge was direct before the last reload (or at the start). */
+  private directEdgesBefore = false;
   private deadLetters: DeadLetterFile | undefined;
   private runId = "";
   private stopRequested = false;
@@ -89,7 +93,12 @@ export class PipelineRunner extends EventEmitter {
       deadLetters: () => this.deadLetters,
       settled: (source) => this.sources.settled(source),
       fail: (error) => this.fail(error),
-      refLost: (reason) => this.refLost(reason),
+      refLost: (reason) => this.restart.restart(reason),
+    });
+    this.restart = new DataPlaneRestart({
+      links: () => this.stages.links,
+      sources: { restartData: () => this.sources.restartData() },
+      logger,
     });
     this.sources = new SourceDriver({
       plan: () => this.stages.plan,
@@ -121,6 +130,12 @@ export class PipelineRunner extends EventEmitter {
       sources: this.sources,
       logger,
       openLinks: (records) => this.openLinks(records),
+      restreamDirectPath: () => {
+        // Streams reopen when an edge is direct now, or was (an upstream may name a stage that left).
+        const direct = this.hasDirectEdges();
+        if (direct || this.directEdgesBefore) this.restart.reloaded();
+        this.directEdgesBefore = direct;
+      },
       running: () => this.settle !== undefined && !this.stopRequested,
     });
   }
@@ -257,6 +272,12 @@ export class PipelineRunner extends EventEmitter {
     return directPeers(record, this.directPath);
   }
 
+  private hasDirectEdges(): boolean {
+    return (
+      this.stages.plan.directPath && directEdges(this.stages.records.values(), this.directPath).length > 0
+    );
+  }
+
   private logDirectPath(): void {
     const { logger } = this.options;
     if (!this.stages.plan.directPath) {
@@ -264,23 +285,8 @@ export class PipelineRunner extends EventEmitter {
       return;
     }
     const edges = directEdges(this.stages.records.values(), this.directPath);
+    this.directEdgesBefore = edges.length > 0;
     logger.info({ edges }, edges.length > 0 ? "direct data path" : "direct data path: no edge can use it");
-  }
-
-  /**
-   * Events sent by reference were lost (a ref_missing answer): nothing Core holds can replace
-   * them, so they must be read again from their sources (design point 6, the data-plane
-   * restart, which is still to come). Until then the run fails, saying why.
-   */
-  private refLost(reason: string): void {
-    this.fail(
-      new UserError(
-        `${reason}: events sent on the direct data path were lost, and this run cannot read them again from their sources (data-plane restart not implemented yet)`,
-        {
-          hint: "run the pipeline again (it resumes from its last committed checkpoint); directPath: false in the pipeline file, or FLOW_DIRECT_PATH=off, sends every batch through Core",
-        },
-      ),
-    );
   }
 
   private fail(error: Error): void {
