@@ -128,6 +128,8 @@ export function repositoryCheckout(prefix: string): {
     // npx must never fetch a package called "flow" from the registry instead of the local one.
     npm_config_yes: "false",
   };
+  // The suite runs with the direct data path on and off (FLOW_DIRECT_PATH, see jest.*.config.js).
+  if (process.env.FLOW_DIRECT_PATH !== undefined) env.FLOW_DIRECT_PATH = process.env.FLOW_DIRECT_PATH;
   return { path, env, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
