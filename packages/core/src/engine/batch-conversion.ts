@@ -1,6 +1,7 @@
 import type { FlowEvent } from "@flow/sdk";
 import { convertEventBatch, type EventMajor } from "@flow/sdk/internal";
-import { assertHoldsEvents, type RawBatch } from "./raw-batch";
+import type { RawBatch } from "./raw-batch";
+import { assertHoldsEvents } from "./reference-batch";
 
 /** A batch in another major's encoding, with the events that cannot convert set apart. */
 export interface ConvertedRawBatch {

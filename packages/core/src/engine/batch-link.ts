@@ -4,15 +4,13 @@ import type { Logger } from "pino";
 import type { NegotiatedContract } from "../clients/family-contracts";
 import type { PipelineStage } from "../config/pipeline-model";
 import type { Peer } from "../gen/peer/v1/peer";
-import { type Delivery, type Origin, takeMerged } from "./delivery";
-import {
-  endpointMajor,
-  type LinkEndpoint,
-  type LinkStream,
-  type OpenedStream,
-  type StreamOpener,
-} from "./link-stream";
-import { type BatchLimit, DIRECT_PATH_MAJOR, describeRef, type RawBatch } from "./raw-batch";
+import type { Delivery, Origin } from "./delivery";
+import { LinkConnection } from "./link-connection";
+import { LinkDeliveries } from "./link-deliveries";
+import { endpointMajor, type LinkEndpoint, type StreamOpener } from "./link-stream";
+import type { BatchLimit, RawBatch } from "./raw-batch";
+import { refMissingReason, refsLostInBreakReason, takeReturnedEvents } from "./reference-answers";
+import { DIRECT_PATH_MAJOR } from "./reference-batch";
 import type { LinkRequest } from "./stream-codecs";
 
 export interface LinkHooks {
@@ -56,22 +54,15 @@ export interface LinkParts<Start, Response> {
  * kept: when the stream breaks (the service crashed, went away or stopped answering) the endpoint
  * is recovered - a spawned service is restarted - and every unanswered batch is sent again, in
  * order, ahead of the waiting ones, on a new stream. At-least-once: a batch may arrive twice,
- * never zero times. Subclasses read the family's answers (`onResponse`).
+ * never zero times. What the link holds, and in which order it goes out, is link-deliveries.ts;
+ * the stream's life, its breaks and recoveries, link-connection.ts. Subclasses read the family's
+ * answers (`onResponse`).
  */
 export abstract class BatchLink<Start, Response> {
   readonly stage: PipelineStage;
-  protected readonly pending = new Map<bigint, Delivery>();
-  /** Deliveries waiting for room on the stream (the stage's inFlight limit), oldest first. */
-  private readonly waiting: Delivery[] = [];
-  private sequence = 0n;
-  private opened: OpenedStream<LinkRequest<Start>, Response> | undefined;
-  private recovering: Promise<void> | undefined;
-  private closing = false;
-  private closed: (() => void) | undefined;
-  /** Negative keys in `pending` for deliveries waiting out a retry delay (they keep the link busy). */
-  private retrySlot = 0n;
-  /** Bumped by `reset`: a retry timer of an earlier generation lets its delivery go. */
-  private generation = 0;
+  /** What Core holds for the stage: unanswered, waiting out a retry delay, waiting for room. */
+  private readonly deliveries = new LinkDeliveries();
+  private readonly connection: LinkConnection<LinkRequest<Start>, Response>;
   protected readonly logger: Logger;
   protected readonly now: () => number;
 
@@ -82,6 +73,27 @@ export abstract class BatchLink<Start, Response> {
     this.stage = parts.stage;
     this.logger = parts.logger;
     this.now = parts.now ?? Date.now;
+    const { endpoint, openStream, logger } = parts;
+    this.connection = new LinkConnection(
+      { stageId: parts.stage.id, endpoint, openStream, logger, startMessage: () => this.startMessage() },
+      {
+        held: () => this.deliveries.held,
+        inFlight: () => this.deliveries.inFlight,
+        onResponse: (response) => this.onResponse(response),
+        // Events sent by reference were with the service alone: the stream breaking lost them, and
+        // the data-plane restart this calls for resets this link too (a recovering link only forgets).
+        onBroken: (reason) => {
+          if (this.holdsRefs) hooks.onRefLost(refsLostInBreakReason(parts.stage.id, reason));
+        },
+        onRecovered: () => {
+          // The unanswered batches are older than every waiting one: they go first, in order.
+          this.deliveries.requeueUnanswered();
+          this.sendWaiting();
+          this.settleIfClosing();
+        },
+        onFatal: (error) => hooks.onFatal(error),
+      },
+    );
   }
 
   /** Handles one answer from the service (take its delivery with `answer`). */
@@ -89,12 +101,12 @@ export abstract class BatchLink<Start, Response> {
 
   /** Batches sent and not yet answered. */
   get inFlight(): number {
-    return this.pending.size;
+    return this.deliveries.inFlight;
   }
 
   /** Batches Core holds for this stage: unanswered plus waiting for room. */
   get held(): number {
-    return this.pending.size + this.waiting.length;
+    return this.deliveries.held;
   }
 
   /**
@@ -103,12 +115,7 @@ export abstract class BatchLink<Start, Response> {
    * would lose them (what the data-plane restart looks at).
    */
   get holdsRefs(): boolean {
-    for (const delivery of this.pending.values()) if (delivery.batch.ref) return true;
-    return this.waiting.some((delivery) => delivery.batch.ref !== undefined);
-  }
-
-  private get stream(): LinkStream<LinkRequest<Start>, Response> | undefined {
-    return this.opened?.stream;
+    return this.deliveries.holdsRefs;
   }
 
   /** The contract the stream speaks (negotiated): what it is sent is converted to its major (Router). */
@@ -122,49 +129,22 @@ export abstract class BatchLink<Start, Response> {
   }
 
   open(): void {
-    this.opened?.close();
-    const { endpoint } = this.parts;
-    const opened = this.parts.openStream(endpoint.target, endpointMajor(endpoint));
-    this.opened = opened;
-    const { stream } = opened;
-    stream.on("data", (response: Response) => {
-      if (this.opened === opened) this.onResponse(response);
-    });
-    stream.on("error", (error) => {
-      if (this.opened === opened) this.broken(`stream failed: ${error.details || error.message}`);
-    });
-    stream.on("end", () => {
-      if (this.opened !== opened) return;
-      if (this.closing && this.held === 0) {
-        this.opened = undefined;
-        opened.close();
-        this.closed?.();
-      } else this.broken("the service ended the stream");
-    });
-    stream.write(this.startMessage());
+    this.connection.open();
   }
 
   send(origins: Origin[], batch: RawBatch): void {
-    this.waiting.push({ origins, batch, attempts: 0, sentAt: this.now() });
+    this.deliveries.enqueue({ origins, batch, attempts: 0, sentAt: this.now() });
     this.sendWaiting();
   }
 
   /** Half-closes once every batch is answered; resolves when the service ended the stream. */
   close(): Promise<void> {
-    this.closing = true;
-    return new Promise<void>((resolve) => {
-      this.closed = resolve;
-      if (!this.stream) resolve();
-      else this.settleIfClosing();
-    });
+    return this.connection.close();
   }
 
   /** Drops the stream without waiting (the run failed, or the run ends). */
   abort(): void {
-    this.closing = true;
-    this.stream?.cancel();
-    this.opened?.close();
-    this.opened = undefined;
+    this.connection.abort();
   }
 
   /**
@@ -174,13 +154,8 @@ export abstract class BatchLink<Start, Response> {
    * endpoint keeps recovering and opens its new stream with nothing to replay.
    */
   reset(): void {
-    this.generation += 1;
-    this.pending.clear();
-    this.waiting.length = 0;
-    if (this.recovering || !this.opened) return;
-    this.stream?.cancel();
-    this.open();
-    this.settleIfClosing();
+    this.deliveries.clear();
+    this.connection.restart();
   }
 
   /**
@@ -192,14 +167,8 @@ export abstract class BatchLink<Start, Response> {
    */
   abandonIfOverdue(): void {
     const limit = this.stage.settings.timeouts.ackMs;
-    if (this.recovering || !this.stream || limit <= 0) return;
-    const now = this.now();
-    for (const [sequence, delivery] of this.pending) {
-      if (sequence > 0n && now - delivery.sentAt > limit) {
-        this.broken(`no answer within ${limit} ms`);
-        return;
-      }
-    }
+    if (!this.connection.usable || limit <= 0) return;
+    if (this.deliveries.overdue(this.now(), limit)) this.connection.broken(`no answer within ${limit} ms`);
   }
 
   /** Sends a delivery again after a backoff (a retryable failure), or gives up after the last attempt. */
@@ -215,18 +184,9 @@ export abstract class BatchLink<Start, Response> {
       { stage: this.stage.id, attempt: delivery.attempts, delayMs: delay, reason },
       "retrying batch",
     );
-    // Keep the link busy (not closable) while the retry waits.
-    const placeholder = --this.retrySlot;
-    this.pending.set(placeholder, delivery);
-    const generation = this.generation;
-    setTimeout(() => {
-      // A data-plane restart since: the delivery's source reads it again.
-      if (generation !== this.generation) return;
-      this.pending.delete(placeholder);
-      // A retry goes ahead of what waits: it is older.
-      this.waiting.unshift(delivery);
-      this.sendWaiting();
-    }, delay).unref();
+    // The link stays busy (not closable) while the retry waits; a data-plane restart meanwhile
+    // lets it go (its source reads it again).
+    this.deliveries.holdForRetry(delivery, delay, () => this.sendWaiting());
   }
 
   /**
@@ -236,23 +196,22 @@ export abstract class BatchLink<Start, Response> {
    * in an ack timeout, so the run fails at once saying so.
    */
   protected answer(sequence: bigint): Delivery | undefined {
-    const delivery = sequence > 0n ? this.pending.get(sequence) : undefined;
+    const delivery = this.deliveries.take(sequence);
     if (!delivery) {
       this.protocolViolation(sequence);
       return undefined;
     }
-    this.pending.delete(sequence);
     this.hooks.onAnswered?.((this.now() - delivery.sentAt) / 1000, delivery.batch);
     this.sendWaiting();
     return delivery;
   }
 
   private protocolViolation(sequence: bigint): void {
-    const awaited = [...this.pending.keys()].filter((key) => key > 0n);
+    const awaited = this.deliveries.unanswered();
     const field = this.stage.family === "processor" ? "input_sequence" : "sequence";
-    const what = sequence > this.sequence || sequence <= 0n ? "was never sent" : "was answered already";
-    this.abort();
-    this.hooks.onFatal(
+    const what =
+      sequence > this.deliveries.lastSent || sequence <= 0n ? "was never sent" : "was answered already";
+    this.fail(
       new UserError(
         `stage "${this.stage.id}": the service answered batch ${sequence}, which ${what} (awaiting ${awaited.length > 0 ? awaited.join(", ") : "no batch"})`,
         {
@@ -262,12 +221,16 @@ export abstract class BatchLink<Start, Response> {
     );
   }
 
+  /** The service broke its contract: no restart can fix it, so the stream is dropped and the run fails. */
+  private fail(error: UserError): void {
+    this.abort();
+    this.hooks.onFatal(error);
+  }
+
   /**
-   * Before retrying or giving up on a delivery the service failed: one whose batch went by
-   * reference takes, in its place, the events the service returned with the failure (`field`),
-   * so the retry or the dead letters go through Core with them. A service that returned none
-   * breaks the contract (Core has nothing to retry nor dead-letter): false, and the run fails
-   * saying so.
+   * Before retrying or giving up on a delivery the service failed: one sent by reference takes the
+   * events the service returned with the failure (`field`; see reference-answers.ts). False when it
+   * returned none: the run fails, saying so.
    */
   protected takeReturned(
     sequence: bigint,
@@ -275,35 +238,19 @@ export abstract class BatchLink<Start, Response> {
     returned: RawBatch | undefined,
     field: string,
   ): boolean {
-    const { ref } = delivery.batch;
-    if (!ref) return true;
-    if (returned) {
-      delivery.batch = returned;
-      return true;
-    }
-    this.abort();
-    this.hooks.onFatal(
-      new UserError(
-        `stage "${this.stage.id}": the service failed batch ${sequence}, which it was sent by reference (${describeRef(ref)}), without returning its events in ${field}`,
-        {
-          hint: `a service that takes batches by reference (features.direct_path) returns a failed batch's events in ${field}, so that Core can retry or dead-letter them; or run with directPath: false`,
-        },
-      ),
-    );
-    return false;
+    const error = takeReturnedEvents({ stageId: this.stage.id, sequence, delivery, returned, field });
+    if (error) this.fail(error);
+    return error === undefined;
   }
 
   /** The service says the events of batch `sequence`, sent by reference, never reached it (ref_missing). */
   protected refLost(sequence: bigint, delivery: Delivery): void {
-    const what = delivery.batch.ref ? `, sent by reference (${describeRef(delivery.batch.ref)}),` : "";
-    this.hooks.onRefLost(
-      `stage "${this.stage.id}": the events of batch ${sequence}${what} never reached the service (ref_missing)`,
-    );
+    this.hooks.onRefLost(refMissingReason(this.stage.id, sequence, delivery));
   }
 
   /** Call after handling a response: a closing link ends its stream once nothing is pending. */
   protected settleIfClosing(): void {
-    if (this.closing && this.held === 0) this.stream?.end();
+    this.connection.settleIfClosing();
   }
 
   /**
@@ -327,58 +274,15 @@ export abstract class BatchLink<Start, Response> {
    * limit, so a slow stage gets fewer, larger batches; an idle stream sends each at once.
    */
   private sendWaiting(): void {
-    const inFlight = this.stage.settings.inFlight;
-    while (this.waiting.length > 0 && this.pending.size < inFlight) {
-      this.dispatch(takeMerged(this.waiting, this.parts.limit));
-    }
+    const next = () => this.deliveries.nextToSend(this.stage.settings.inFlight, this.parts.limit);
+    for (let delivery = next(); delivery; delivery = next()) this.dispatch(delivery);
   }
 
   private dispatch(delivery: Delivery): void {
     if (!delivery.sent) this.hooks.onSent?.(delivery.batch);
     delivery.sent = true;
-    this.sequence += 1n;
     delivery.sentAt = this.now();
-    this.pending.set(this.sequence, delivery);
-    if (this.stream && !this.recovering)
-      this.stream.write({ sequence: this.sequence, batch: delivery.batch });
-  }
-
-  private broken(reason: string): void {
-    if (this.recovering || (this.closing && this.held === 0)) return;
-    const stream = this.stream;
-    this.opened?.close();
-    this.opened = undefined;
-    stream?.cancel();
-    this.logger.warn(
-      { stage: this.stage.id, reason, unanswered: this.pending.size },
-      "link broken; recovering",
-    );
-    // Events sent by reference were with the service alone: replaying the references to its
-    // successor would find nothing (its Ingest lost them). Looked at before the recovery starts,
-    // as the restart this calls for resets this link too (a recovering link only forgets).
-    const lostRefs = this.holdsRefs;
-    this.recovering = this.parts.endpoint
-      .recover(reason)
-      .then(() => {
-        this.recovering = undefined;
-        const unanswered = [...this.pending.entries()]
-          .filter(([sequence]) => sequence > 0n)
-          .sort(([a], [b]) => (a < b ? -1 : 1));
-        for (const [sequence] of unanswered) this.pending.delete(sequence);
-        this.open();
-        // The unanswered batches are older than every waiting one: they go first, in order.
-        this.waiting.unshift(...unanswered.map(([, delivery]) => delivery));
-        this.sendWaiting();
-        this.settleIfClosing();
-      })
-      .catch((error: Error) => {
-        this.recovering = undefined;
-        this.hooks.onFatal(error);
-      });
-    if (lostRefs) {
-      this.hooks.onRefLost(
-        `stage "${this.stage.id}": ${reason}, while it held batches sent by reference (their events were with its service alone)`,
-      );
-    }
+    const sequence = this.deliveries.markSent(delivery);
+    this.connection.send({ sequence, batch: delivery.batch });
   }
 }

@@ -1,7 +1,8 @@
 import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
 import { ConsumerLink } from "./consumer-link";
 import type { Delivery, Origin } from "./delivery";
-import { decodeEvents, type RawBatch, referenceBatch } from "./raw-batch";
+import { decodeEvents, type RawBatch } from "./raw-batch";
+import { referenceBatch } from "./reference-batch";
 import type { ConsumerAnswer, LinkRequest } from "./stream-codecs";
 import {
   batchOf,

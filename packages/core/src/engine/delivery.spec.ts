@@ -1,6 +1,7 @@
 import { createEvent } from "@flow/sdk";
 import { type Delivery, takeMerged } from "./delivery";
-import { decodeEvents, encodeEvents, referenceBatch } from "./raw-batch";
+import { decodeEvents, encodeEvents } from "./raw-batch";
+import { referenceBatch } from "./reference-batch";
 
 const delivery = (id: string, extra: Partial<Delivery> = {}, major: 1 | 2 = 1): Delivery => ({
   origins: [{ source: "src", sequence: BigInt(id.charCodeAt(0)) }],

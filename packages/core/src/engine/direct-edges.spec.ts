@@ -6,9 +6,9 @@ import {
   directPeers,
   PEER_BATCH_EXTRA_FRAMING_BYTES,
 } from "./direct-edges";
-import { BATCH_REQUEST_FRAMING_BYTES } from "./raw-batch";
 import { RunStages } from "./run-stages";
 import type { StageRecord } from "./stage-record";
+import { BATCH_REQUEST_FRAMING_BYTES } from "./stream-codecs";
 import { planFrom } from "./test-support/fake-link-stream";
 
 const MESSAGE_BYTES = 1 << 20;

@@ -2,7 +2,7 @@ import type { FamilyName } from "@flow/sdk/internal";
 import { methodPath } from "../clients/family-contracts";
 import type { Peer } from "../gen/peer/v1/peer";
 import type { LinkEndpoint } from "./link-stream";
-import { DIRECT_PATH_MAJOR } from "./raw-batch";
+import { DIRECT_PATH_MAJOR } from "./reference-batch";
 import type { StageRecord } from "./stage-record";
 
 /** What deciding the direct edges needs beside the records: the run's switch and the services. */

@@ -11,7 +11,8 @@ import { type ReadRequest, type ReadResponse, SourceBatch } from "../gen/source_
 import { openStateStore, type StateStore } from "../state";
 import { listenBare } from "../test-support/bare-grpc-server";
 import { PipelineRunner } from "./pipeline-runner";
-import { decodeEvents, type RawBatch, referenceBatch } from "./raw-batch";
+import { decodeEvents, type RawBatch } from "./raw-batch";
+import { referenceBatch } from "./reference-batch";
 import type { ConsumerAnswer, LinkRequest, ProcessorAnswer, SourceMessage } from "./stream-codecs";
 import { checkpoint, written } from "./test-support/fake-answers";
 import {

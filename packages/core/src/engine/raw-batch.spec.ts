@@ -1,9 +1,8 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { createEvent, type FlowEvent } from "@flow/sdk";
-import { EventBatch } from "../gen/event/v1/event";
-import { convertRawBatch } from "./batch-conversion";
+import { Event, EventBatch } from "../gen/event/v1/event";
+import { firstEventTime } from "./first-event-time";
 import {
-  BATCH_REQUEST_FRAMING_BYTES,
   concatRawBatches,
   countEvents,
   cutRawBatch,
@@ -12,9 +11,9 @@ import {
   fitsInOneBatch,
   type RawBatch,
   rawBatch,
-  referenceBatch,
+  splitRawBatch,
 } from "./raw-batch";
-import { encodeProcessRequest, encodeWriteRequest } from "./stream-codecs";
+import { timedEvents } from "./test-support/codec-samples";
 
 /** An event whose share of an encoded batch (tag and length included) is exactly `entryBytes`. */
 function eventOf(id: string, entryBytes: number): FlowEvent {
@@ -125,19 +124,6 @@ describe("fitsInOneBatch", () => {
   });
 });
 
-describe("BATCH_REQUEST_FRAMING_BYTES", () => {
-  it("bounds what a Process or Write request adds around its batch, at the largest sequence", () => {
-    // A 3 MiB batch: four-byte lengths; a five-byte length would need a 256 MiB batch.
-    const batch = encodeEvents([eventOf("big", 3 * 1024 * 1024)]);
-    for (const encode of [encodeProcessRequest, encodeWriteRequest]) {
-      const request = encode({ sequence: 2n ** 64n - 1n, batch });
-      expect(request.length - batch.bytes.length).toBe(BATCH_REQUEST_FRAMING_BYTES - 2);
-      const small = encode({ sequence: 1n, batch: encodeEvents([eventOf("s", 100)]) });
-      expect(small.length - 100).toBeLessThanOrEqual(BATCH_REQUEST_FRAMING_BYTES);
-    }
-  });
-});
-
 describe("batches of either event major", () => {
   const v1 = encodeEvents([eventOf("a", 300), eventOf("b", 300), eventOf("c", 300)]);
   const v2 = encodeEvents(decodeEvents(v1), 2);
@@ -160,28 +146,72 @@ describe("batches of either event major", () => {
   });
 });
 
-describe("a batch known only by reference (the direct data path)", () => {
-  const ref = referenceBatch({ stream: "up", handle: 3n }, 4, 400);
-  const bug =
-    "a batch it knows only by reference (stream up handle 3, 4 events on the direct data path): this is a bug in Flow Core";
-
-  it("has no bytes, the upstream's count and size, and event major 2", () => {
-    expect(ref).toEqual({
-      bytes: new Uint8Array(0),
-      count: 4,
-      size: 400,
-      major: 2,
-      ref: { stream: "up", handle: 3n },
-    });
+describe("counting, splitting and reading raw batches", () => {
+  it("counts events without decoding them, for empty, small and large batches", () => {
+    for (const n of [0, 1, 7, 500]) {
+      const bytes = EventBatch.encode({ events: timedEvents(n) as never }).finish();
+      expect(countEvents(bytes)).toBe(n);
+    }
   });
 
-  it("is never read, cut, merged nor converted: each throws, naming the reference", () => {
-    const held = encodeEvents([eventOf("a", 50)], 2);
-    expect(() => decodeEvents(ref)).toThrow(`Core cannot read the events of ${bug}`);
-    expect(() => cutRawBatch(ref, { maxEvents: 1, maxBytes: 10 })).toThrow(`Core cannot cut ${bug}`);
-    expect(() => concatRawBatches(held, ref)).toThrow(`Core cannot merge ${bug}`);
-    expect(() => convertRawBatch(ref, 1)).toThrow(`Core cannot convert ${bug}`);
-    // In its own major it needs no conversion, and comes back as it is.
-    expect(convertRawBatch(ref, 2).batch).toBe(ref);
+  it("counts only field 1 and steps over unknown fields of every wire type, groups included", () => {
+    const writer = new BinaryWriter();
+    const event = Event.encode(timedEvents(1)[0] as never).finish();
+    writer.tag(1, WireType.LengthDelimited).bytes(event);
+    writer.tag(2, WireType.Varint).uint64(2n ** 63n);
+    writer.tag(3, WireType.Bit64).fixed64(1n);
+    writer.tag(4, WireType.Bit32).fixed32(7);
+    writer.tag(5, WireType.LengthDelimited).bytes(new Uint8Array(300));
+    writer.tag(1, WireType.LengthDelimited).bytes(event);
+    writer.tag(100_000, WireType.LengthDelimited).bytes(event);
+    expect(countEvents(writer.finish())).toBe(2);
+    const withGroup = new BinaryWriter()
+      .tag(6, WireType.StartGroup)
+      .tag(1, WireType.Varint)
+      .int32(1)
+      .tag(6, WireType.EndGroup)
+      .tag(1, WireType.LengthDelimited)
+      .bytes(event)
+      .finish();
+    expect(countEvents(withGroup)).toBe(1);
+  });
+
+  it("refuses bytes that end inside a field instead of counting a partial event", () => {
+    const bytes = EventBatch.encode({ events: timedEvents(2) as never }).finish();
+    expect(() => countEvents(bytes.subarray(0, bytes.length - 3))).toThrow();
+    expect(() => countEvents(Uint8Array.of(0x0a, 0x80))).toThrow();
+  });
+
+  it("cuts a batch into parts of at most n events, in order, without decoding them", () => {
+    const batch = encodeEvents(timedEvents(10));
+    expect(splitRawBatch(batch, 10)).toEqual([batch]);
+    const parts = splitRawBatch(batch, 4);
+    expect(parts.map((part) => part.count)).toEqual([4, 4, 2]);
+    expect(parts.flatMap((part) => decodeEvents(part).map((event) => event.id))).toEqual(
+      timedEvents(10).map((event) => event.id),
+    );
+    for (const part of parts) expect(countEvents(part.bytes)).toBe(part.count);
+  });
+
+  it("gives every part the batch-level fields it does not know", () => {
+    const unknown = new BinaryWriter().tag(9, WireType.Varint).uint32(7).finish();
+    const withExtra = Buffer.concat([unknown, encodeEvents(timedEvents(3)).bytes]);
+    const parts = splitRawBatch(rawBatch(withExtra, 1), 2);
+    expect(parts.map((part) => part.count)).toEqual([2, 1]);
+    for (const part of parts)
+      expect(Buffer.from(part.bytes.subarray(0, unknown.length))).toEqual(Buffer.from(unknown));
+  });
+
+  it("decodes the events and the first event's time when asked", () => {
+    const batch = encodeEvents(timedEvents(3));
+    expect(decodeEvents(batch).map((event) => event.id)).toEqual(["e-0", "e-1", "e-2"]);
+    expect(firstEventTime(batch)).toMatchObject({ seconds: 1_700_000_000n, nanos: 0 });
+    expect(firstEventTime(encodeEvents([]))).toBeUndefined();
+    expect(firstEventTime(encodeEvents(timedEvents(3).slice(1)))).toMatchObject({
+      seconds: 1_700_000_000n,
+      nanos: 1,
+    });
+    const untimed = createEvent({ id: "u", source: "urn:test", type: "t", data: { big: "x".repeat(500) } });
+    expect(firstEventTime(encodeEvents([untimed, ...timedEvents(1)]))).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import type { FlowEvent } from "@flow/sdk";
 import { convertEventBatch, decodeEvents as decodeEventsOf, type EventMajor } from "@flow/sdk/internal";
 import { type Event, EventBatch } from "../gen/event/v1/event";
 import type { PeerRef } from "../gen/peer/v1/peer";
+import { assertHoldsEvents } from "./reference-batch";
 
 /**
  * An event batch as it arrived on the wire: Core moves batches between services without decoding
@@ -18,7 +19,7 @@ export interface RawBatch {
   /** The event major of the encoding: that of the stream it arrived on (family v1 carries event v1, v2 v2). */
   major: EventMajor;
   /**
-   * Set for a batch on the direct data path (see `referenceBatch`): its events went from the
+   * Set for a batch on the direct data path (see reference-batch.ts): its events went from the
    * stage upstream straight to the stages downstream, under this reference, and Core holds none.
    */
   ref?: PeerRef;
@@ -30,37 +31,6 @@ const EVENTS_FIELD = 1;
 
 export function rawBatch(bytes: Uint8Array, major: EventMajor): RawBatch {
   return { bytes, count: countEvents(bytes), major };
-}
-
-/** The event major the direct data path carries: only family contract v2 has it (peer/v1). */
-export const DIRECT_PATH_MAJOR = 2;
-
-/**
- * A batch Core knows only by reference (the direct data path): `count` events of `size` bytes an
- * upstream pushed to the stages downstream under `ref`, with no bytes. Core passes it on as it is -
- * never reads, cuts, merges nor converts it (every edge it crosses is direct: of one major, and the
- * upstream kept within the downstream's limits) - and the stage it reaches takes the events from
- * what it was pushed.
- */
-export function referenceBatch(ref: PeerRef, count: number, size: number): RawBatch {
-  return { bytes: new Uint8Array(0), count, major: DIRECT_PATH_MAJOR, ref, size };
-}
-
-/**
- * Throws, naming the reference, for a batch whose events Core does not hold: every path that reads
- * or rebuilds a batch's events calls it, so a reference reaching one is a bug that shows at once
- * instead of passing on an empty batch as if its events were none.
- */
-export function assertHoldsEvents(batch: RawBatch, purpose: string): void {
-  if (batch.ref === undefined) return;
-  throw new Error(
-    `Core cannot ${purpose} a batch it knows only by reference (${describeRef(batch.ref)}, ${batch.count} events on the direct data path): this is a bug in Flow Core`,
-  );
-}
-
-/** "stream <id> handle <n>": a reference, for messages. */
-export function describeRef(ref: PeerRef): string {
-  return `stream ${ref.stream} handle ${ref.handle}`;
 }
 
 /**
@@ -142,18 +112,10 @@ function topLevelFields(bytes: Uint8Array): { isEvent: boolean; entry: Uint8Arra
   return fields;
 }
 
-/**
- * The most bytes a ProcessRequest or WriteRequest adds around the EventBatch it carries (see
- * `encodeBatchRequest` in stream-codecs.ts): the `batch` field's tag (1) and length (at most 5),
- * the sequence's tag (1) and varint (at most 10), the EventBatch's tag (1) and length (at most 5).
- * A service that accepts requests of N bytes takes EventBatches of N - this, whatever the sequence.
- */
-export const BATCH_REQUEST_FRAMING_BYTES = 23;
-
 /** The largest batch a stage takes: events, and bytes of the encoded EventBatch. */
 export interface BatchLimit {
   maxEvents: number;
-  /** Bytes of the EventBatch itself (the request's framing already taken off); Infinity for none. */
+  /** Bytes of the EventBatch itself (the request's framing, BATCH_REQUEST_FRAMING_BYTES, taken off); Infinity for none. */
   maxBytes: number;
 }
 

@@ -3,7 +3,8 @@ import type { PeerRef } from "../gen/peer/v1/peer";
 import { type ConvertedRawBatch, convertRawBatch } from "./batch-conversion";
 import type { Delivery, Origin } from "./delivery";
 import type { DeliveryPolicy } from "./delivery-policy";
-import { cutRawBatch, describeRef, encodeEvents, type RawBatch } from "./raw-batch";
+import { cutRawBatch, encodeEvents, type RawBatch } from "./raw-batch";
+import { describeRef } from "./reference-batch";
 import type { StageRecord } from "./stage-record";
 
 export interface RouterHooks {

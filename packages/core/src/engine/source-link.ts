@@ -5,7 +5,8 @@ import type { PipelineStage } from "../config/pipeline-model";
 import type { Peer } from "../gen/peer/v1/peer";
 import type { ReadRequest } from "../gen/source_service/v2/source";
 import { endpointMajor, grpcStreamOpener, type OpenedStream, type StreamOpener } from "./link-stream";
-import { DIRECT_PATH_MAJOR, type RawBatch } from "./raw-batch";
+import type { RawBatch } from "./raw-batch";
+import { DIRECT_PATH_MAJOR } from "./reference-batch";
 import type { Checkpointed } from "./source-ledger";
 import { decodeReadResponse, encodeReadRequest, type SourceMessage } from "./stream-codecs";
 

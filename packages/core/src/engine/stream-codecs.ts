@@ -3,11 +3,12 @@ import type { FlowEvent } from "@flow/sdk";
 import type { EventMajor } from "@flow/sdk/internal";
 import { Checkpoint } from "../gen/checkpoint/v1/checkpoint";
 import { type BatchAck, Flushed, WriteRequest } from "../gen/consumer_service/v1/consumer";
-import { PeerRef } from "../gen/peer/v1/peer";
 import { BatchFailure } from "../gen/processor_service/v1/processor";
 import { ProcessRequest } from "../gen/processor_service/v2/processor";
 import { ReadRequest } from "../gen/source_service/v2/source";
-import { DIRECT_PATH_MAJOR, decodeEvents, type RawBatch, rawBatch, referenceBatch } from "./raw-batch";
+import { encodeReferenceRequest, pushedBatch, readDirectAnswer } from "./direct-path-fields";
+import { decodeEvents, type RawBatch, rawBatch } from "./raw-batch";
+import { DIRECT_PATH_MAJOR } from "./reference-batch";
 
 /**
  * Hand-written codecs for the hot messages of the three streams, so the event batch inside them
@@ -15,10 +16,11 @@ import { DIRECT_PATH_MAJOR, decodeEvents, type RawBatch, rawBatch, referenceBatc
  * v1's with event v2 in place of event v1, field for field, so only the embedded batch (and a dead
  * letter's event) is of another encoding, which the decoders mark with the stream's major. v2
  * (minor 1) adds the direct data path's fields - references instead of batches, `returned`,
- * `ref_missing` - which are read on a v2 stream only (a v1 stream never carries them). Every other
- * message goes through generated codecs: the start messages through v2's (v1's fields, numbered
- * alike, plus the peers, which only a v2 stream is given: a v1 service reads the same bytes), the
- * rest through v1's. Fields Core does not know are skipped, as protobuf readers must.
+ * `ref_missing` (framed by direct-path-fields.ts) - which are read on a v2 stream only (a v1 stream
+ * never carries them). Every other message goes through generated codecs: the start messages
+ * through v2's (v1's fields, numbered alike, plus the peers, which only a v2 stream is given: a v1
+ * service reads the same bytes), the rest through v1's. Fields Core does not know are skipped, as
+ * protobuf readers must.
  */
 
 function asBigint(value: bigint | string): bigint {
@@ -81,33 +83,6 @@ function decodeSourceBatch(bytes: Uint8Array, major: EventMajor): SourceMessage 
   return { kind: "batch", sequence, batch: pushed.batch() ?? batch, checkpoint };
 }
 
-/**
- * The three fields that name a batch pushed on the direct data path - a PeerRef, then its event
- * count (uint32) and size (uint64) in the next two field numbers - as SourceBatch (4, 5, 6) and
- * ProcessedBatch (5, 6, 7) both have them: `read` takes the field when it is one of them, `batch`
- * is the reference batch once a ref was read.
- */
-function pushedBatch() {
-  let ref: PeerRef | undefined;
-  let count = 0;
-  let size = 0;
-  return {
-    read(reader: BinaryReader, field: number, wireType: WireType, refField: number): boolean {
-      if (field === refField && wireType === WireType.LengthDelimited) ref = decodePeerRef(reader.bytes());
-      else if (field === refField + 1 && wireType === WireType.Varint) count = reader.uint32();
-      else if (field === refField + 2 && wireType === WireType.Varint) size = Number(reader.uint64());
-      else return false;
-      return true;
-    },
-    batch: (): RawBatch | undefined => (ref ? referenceBatch(ref, count, size) : undefined),
-  };
-}
-
-function decodePeerRef(bytes: Uint8Array): PeerRef {
-  const { stream, handle } = PeerRef.decode(bytes);
-  return { stream, handle: asBigint(handle) };
-}
-
 function decodeExhausted(bytes: Uint8Array): SourceMessage {
   const reader = new BinaryReader(bytes);
   let lastSequence = 0n;
@@ -125,10 +100,18 @@ function decodeExhausted(bytes: Uint8Array): SourceMessage {
 export type LinkRequest<Start> = { start: Start } | { sequence: bigint; batch: RawBatch };
 
 /**
+ * The most bytes a ProcessRequest or WriteRequest adds around the EventBatch it carries (see
+ * `encodeBatchRequest`): the `batch` field's tag (1) and length (at most 5), the sequence's tag
+ * (1) and varint (at most 10), the EventBatch's tag (1) and length (at most 5). A service that
+ * accepts requests of N bytes takes EventBatches of N - this, whatever the sequence.
+ */
+export const BATCH_REQUEST_FRAMING_BYTES = 23;
+
+/**
  * `{2: {1: sequence, 2: batch}}` with the batch bytes copied once: the small header (tags,
  * lengths, sequence) is written apart and joined to the bytes by one concat, instead of copying
  * the whole batch into a writer, out of it, and into a Buffer. A batch known only by reference
- * goes as `{2: {1: sequence, 3: ref}}` (InputBatch.ref, WriteBatch.ref).
+ * goes as `{2: {1: sequence, 3: ref}}` (direct-path-fields.ts).
  */
 function encodeBatchRequest(sequence: bigint, batch: RawBatch): Buffer {
   if (batch.ref) return encodeReferenceRequest(sequence, batch.ref);
@@ -142,16 +125,6 @@ function encodeBatchRequest(sequence: bigint, batch: RawBatch): Buffer {
     .uint32(batch.bytes.length)
     .finish();
   return Buffer.concat([header, batch.bytes], header.length + batch.bytes.length);
-}
-
-function encodeReferenceRequest(sequence: bigint, ref: PeerRef): Buffer {
-  const inner = new BinaryWriter()
-    .tag(1, WireType.Varint)
-    .uint64(sequence)
-    .tag(3, WireType.LengthDelimited)
-    .bytes(PeerRef.encode(ref).finish())
-    .finish();
-  return Buffer.from(new BinaryWriter().tag(2, WireType.LengthDelimited).bytes(inner).finish());
 }
 
 function varintLength(value: number): number {
@@ -228,24 +201,6 @@ function decodeProcessedBatch(bytes: Uint8Array, major: EventMajor): ProcessorAn
   }
   answer.batch = pushed.batch() ?? answer.batch;
   return answer;
-}
-
-/**
- * `returned` (a batch) and `ref_missing` (a bool), in two field numbers in a row from
- * `returnedField`, as ProcessedBatch (8, 9) and BatchAck (4, 5) both have them; false for any other field.
- */
-function readDirectAnswer(
-  reader: BinaryReader,
-  field: number,
-  wireType: WireType,
-  answer: { returned?: RawBatch; refMissing?: boolean },
-  returnedField: number,
-): boolean {
-  if (field === returnedField && wireType === WireType.LengthDelimited)
-    answer.returned = rawBatch(reader.bytes(), DIRECT_PATH_MAJOR);
-  else if (field === returnedField + 1 && wireType === WireType.Varint) answer.refMissing = reader.bool();
-  else return false;
-  return true;
 }
 
 // --- consumer_service (v1 and v2): WriteResponse { oneof { BatchAck ack = 1; Flushed flushed = 2; } }

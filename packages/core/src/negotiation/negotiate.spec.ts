@@ -8,7 +8,7 @@ import {
 import type * as grpc from "@grpc/grpc-js";
 import * as grpcJs from "@grpc/grpc-js";
 import { parsePipeline } from "../config/load-pipeline";
-import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/raw-batch";
+import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/stream-codecs";
 import { ComponentDescriptor, Family } from "../gen/component/v1/component";
 import { ConsumerServiceService } from "../gen/consumer_service/v1/consumer";
 import { SourceServiceService } from "../gen/source_service/v1/source";

@@ -1,6 +1,6 @@
 import { FLOW_CHANNEL_OPTIONS, GRPC_DEFAULT_MAX_MESSAGE_BYTES } from "@flow/sdk/internal";
 import type { PipelineStage } from "../config/pipeline-model";
-import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/raw-batch";
+import { BATCH_REQUEST_FRAMING_BYTES } from "../engine/stream-codecs";
 import type { ComponentDescriptor } from "../gen/component/v1/component";
 
 /**
