@@ -1,11 +1,10 @@
 import { EventEmitter } from "node:events";
 import type { Pipeline } from "../config/pipeline-model";
-import type { Peer } from "../gen/peer/v1/peer";
 import { DataPlaneRestart } from "./data-plane-restart";
 import { DeadLetterFile } from "./dead-letter-file";
 import { atLeastOnce, atMostOnce, type DeliveryPolicy } from "./delivery-policy";
-import { type DirectPathParts, directEdges, directPeers } from "./direct-edges";
 import { PipelineReloads, type ReloadResult } from "./pipeline-reload";
+import { RunDirectPath } from "./run-direct-path";
 import { RunProgress } from "./run-progress";
 import { RunStages } from "./run-stages";
 import type { RunnerOptions, RunOutcome, RunResult } from "./runner-options";
@@ -43,8 +42,7 @@ export class PipelineRunner extends EventEmitter {
   private readonly progress: RunProgress;
   /** The direct data path's answer to losing events Core never held (data-plane-restart.ts). */
   private readonly restart: DataPlaneRestart;
-  /** Some edge was direct before the last reload (or at the start). */
-  private directEdgesBefore = false;
+  private readonly directPath: RunDirectPath;
   private deadLetters: DeadLetterFile | undefined;
   private runId = "";
   private stopRequested = false;
@@ -95,6 +93,7 @@ export class PipelineRunner extends EventEmitter {
       fail: (error) => this.fail(error),
       refLost: (reason) => this.restart.restart(reason),
     });
+    this.directPath = new RunDirectPath({ stages: this.stages, services: this.services, logger });
     this.restart = new DataPlaneRestart({
       links: () => this.stages.links,
       sources: { restartData: () => this.sources.restartData() },
@@ -118,7 +117,7 @@ export class PipelineRunner extends EventEmitter {
       stopping: () => this.stopRequested,
       running: () => this.settle !== undefined,
       onFailed: (error) => this.fail(error),
-      peers: (record) => this.peersOf(record),
+      peers: (record) => this.directPath.peersOf(record),
       onAllDone: () =>
         void closeStageLinks(this.stages.links).then(() =>
           this.finish({ status: this.stopRequested ? "stopped" : "succeeded" }),
@@ -131,10 +130,7 @@ export class PipelineRunner extends EventEmitter {
       logger,
       openLinks: (records) => this.openLinks(records),
       restreamDirectPath: () => {
-        // Streams reopen when an edge is direct now, or was (an upstream may name a stage that left).
-        const direct = this.hasDirectEdges();
-        if (direct || this.directEdgesBefore) this.restart.reloaded();
-        this.directEdgesBefore = direct;
+        if (this.directPath.reloaded()) this.restart.reloaded();
       },
       running: () => this.settle !== undefined && !this.stopRequested,
     });
@@ -175,7 +171,7 @@ export class PipelineRunner extends EventEmitter {
         : await this.services.negotiate();
       for (const record of this.stages.records.values())
         record.negotiated(limits.get(record.id), directPath.has(record.id));
-      this.logDirectPath();
+      this.directPath.started();
       this.deadLetters = new DeadLetterFile(plan.deadLetters.path, plan.name, this.runId);
       outcome = this.stopRequested ? { status: "stopped" } : await this.flow();
     } catch (error) {
@@ -256,37 +252,10 @@ export class PipelineRunner extends EventEmitter {
         metrics,
         processorStreams: streams?.processor,
         consumerStreams: streams?.consumer,
-        peers: (record) => this.peersOf(record),
+        peers: (record) => this.directPath.peersOf(record),
       },
       this.outcomes,
     );
-  }
-
-  /** The switch and the services, as deciding the direct edges needs them (direct-edges.ts). */
-  private get directPath(): DirectPathParts {
-    return { enabled: this.stages.plan.directPath, endpoint: (id) => this.services.endpoint(id) };
-  }
-
-  /** The peers a source's or a processor's stream opens with: asked at each open, from the run as it is then. */
-  private peersOf(record: StageRecord): Peer[] {
-    return directPeers(record, this.directPath);
-  }
-
-  private hasDirectEdges(): boolean {
-    return (
-      this.stages.plan.directPath && directEdges(this.stages.records.values(), this.directPath).length > 0
-    );
-  }
-
-  private logDirectPath(): void {
-    const { logger } = this.options;
-    if (!this.stages.plan.directPath) {
-      logger.info("direct data path off: every batch goes through Core");
-      return;
-    }
-    const edges = directEdges(this.stages.records.values(), this.directPath);
-    this.directEdgesBefore = edges.length > 0;
-    logger.info({ edges }, edges.length > 0 ? "direct data path" : "direct data path: no edge can use it");
   }
 
   private fail(error: Error): void {
