@@ -42,6 +42,11 @@ export class PipelineMetrics {
   private readonly batchSeconds: Histogram<"stage" | "family">;
   private readonly eventSeconds: Histogram<"stage">;
   private readonly tracing: BatchTracing | undefined;
+
+  /** Spans are recorded (an OTLP endpoint is configured): they need the events of every batch. */
+  get traces(): boolean {
+    return this.tracing !== undefined;
+  }
   private readonly answered = new Map<string, AnsweredBatch>();
   private health: { stageId: string; family: string; health: string }[];
 

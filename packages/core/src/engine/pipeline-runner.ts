@@ -93,7 +93,12 @@ export class PipelineRunner extends EventEmitter {
       fail: (error) => this.fail(error),
       refLost: (reason) => this.restart.restart(reason),
     });
-    this.directPath = new RunDirectPath({ stages: this.stages, services: this.services, logger });
+    this.directPath = new RunDirectPath({
+      stages: this.stages,
+      services: this.services,
+      logger,
+      traces: options.metrics?.traces,
+    });
     this.restart = new DataPlaneRestart({
       links: () => this.stages.links,
       sources: { restartData: () => this.sources.restartData() },

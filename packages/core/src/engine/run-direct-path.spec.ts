@@ -5,7 +5,7 @@ import type { StageRecord } from "./stage-record";
 import { planFrom } from "./test-support/fake-link-stream";
 
 /** src -> sink, both at v2; `direct` says which stages said features.direct_path. */
-function runOf(direct: string[], directPath = true) {
+function runOf(direct: string[], directPath = true, traces = false) {
   const stages = new RunStages(
     planFrom(`
 metadata: { name: t }
@@ -26,7 +26,12 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
     target: `fake:${id}`,
     contract: { name: "x", major: 2, version: "2.1.0" },
   });
-  const path = new RunDirectPath({ stages, services: { endpoint } as never, logger: logger as never });
+  const path = new RunDirectPath({
+    stages,
+    services: { endpoint } as never,
+    logger: logger as never,
+    traces,
+  });
   const record = (id: string) => stages.records.get(id) as StageRecord;
   return { path, stages, logged, record };
 }
@@ -63,5 +68,14 @@ describe("RunDirectPath", () => {
     expect(path.reloaded()).toBe(true);
     // Nothing direct before or now: the streams stay.
     expect(path.reloaded()).toBe(false);
+  });
+
+  it("keeps every batch through Core while tracing: a span needs its events' trace contexts", () => {
+    const { path, logged, record } = runOf(["src", "sink"], true, true);
+    expect(path.peersOf(record("src"))).toEqual([]);
+    path.started();
+    expect(logged.map((line) => line.msg)).toEqual([
+      "direct data path off while tracing: a batch's span needs its events' trace contexts, which Core reads only from batches that go through it",
+    ]);
   });
 });

@@ -9,6 +9,12 @@ export interface RunDirectPathParts {
   stages: RunStages;
   services: Pick<RunServices, "endpoint">;
   logger: Logger;
+  /**
+   * Spans are recorded per batch (an OTLP endpoint is configured): each needs its events' trace
+   * contexts, which Core reads only from batches that go through it, so the run keeps every batch
+   * there.
+   */
+  traces?: boolean;
 }
 
 /**
@@ -34,6 +40,12 @@ export class RunDirectPath {
       logger.info("direct data path off: every batch goes through Core");
       return;
     }
+    if (this.parts.traces) {
+      logger.info(
+        "direct data path off while tracing: a batch's span needs its events' trace contexts, which Core reads only from batches that go through it",
+      );
+      return;
+    }
     const edges = this.edges();
     this.directBefore = edges.length > 0;
     logger.info({ edges }, edges.length > 0 ? "direct data path" : "direct data path: no edge can use it");
@@ -49,12 +61,15 @@ export class RunDirectPath {
 
   private edges(): string[] {
     const { stages } = this.parts;
-    return stages.plan.directPath ? directEdges(stages.records.values(), this.edgeParts) : [];
+    return this.enabled ? directEdges(stages.records.values(), this.edgeParts) : [];
+  }
+
+  private get enabled(): boolean {
+    return this.parts.stages.plan.directPath && !this.parts.traces;
   }
 
   /** The switch and the services, as deciding the direct edges needs them. */
   private get edgeParts(): DirectPathParts {
-    const { stages, services } = this.parts;
-    return { enabled: stages.plan.directPath, endpoint: (id) => services.endpoint(id) };
+    return { enabled: this.enabled, endpoint: (id) => this.parts.services.endpoint(id) };
   }
 }
