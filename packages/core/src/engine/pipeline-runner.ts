@@ -111,7 +111,7 @@ export class PipelineRunner extends EventEmitter {
       outage: this.outage,
       services: this.services,
       records: this.stages.records,
-      commitIntervalMs: options.commitIntervalMs ?? 100,
+      commitIntervalMs: options.commitIntervalMs,
       openStream: options.streams?.source,
       runId: () => this.runId,
       nodes: sourceNodes,

@@ -31,7 +31,7 @@ export interface RunnerOptions {
   healthIntervalMs?: number;
   /** How long a stop (SIGINT) waits for in-flight batches before giving up on them. */
   drainTimeoutMs?: number;
-  /** At most one checkpoint commit per source per this many ms (default 100). */
+  /** The commit interval of a source whose settings name none (DEFAULT_COMMIT_INTERVAL_MS unless given); a source's own commitIntervalMs wins. */
   commitIntervalMs?: number;
   /** Latency histograms and counters (the CLI serves them). */
   metrics?: PipelineMetrics;
