@@ -5,20 +5,35 @@ import { runConformance } from "./run-conformance";
 
 // The fixtures are built (dist/fixtures): the kit spawns them as Core spawns any service.
 const fixture = join(__dirname, "..", "..", "dist", "fixtures", "broken-service.js");
-const configPath = join(__dirname, "..", "..", "src", "fixtures", "fixture-conform.json");
+const fixtureConfig = (name: string) => join(__dirname, "..", "..", "src", "fixtures", name);
+const configPath = fixtureConfig("fixture-conform.json");
 
 // Each run starts the service several times and waits on real answers.
 jest.setTimeout(180_000);
 
-async function conform(family: string, flaw: string) {
+async function conform(family: string, flaw: string, config = configPath) {
   return runConformance({
     locator: { kind: "command", argv: [process.execPath, fixture, family, flaw], cwd: __dirname },
     baseDir: __dirname,
-    configPath,
+    configPath: config,
     // A short wait only where the handshake never comes in time anyway; elsewhere generous, for
     // a loaded machine (a handshake that comes is not waited for longer).
     handshakeTimeoutMs: flaw === "no-flush" ? 3000 : 30_000,
   });
+}
+
+/**
+ * Whether the fixture's SDK does not say features.direct_path at v2 (the SDK half of the direct
+ * data path not built yet): the kit's one line saying its checks do not apply.
+ */
+function sdkSkipsDirectPath(results: CheckResult[]): boolean {
+  const line = results.find((result) => result.id === "direct" && result.major === 2);
+  if (line)
+    expect(line).toMatchObject({
+      status: "skip",
+      why: expect.stringMatching(/does not say features.direct_path/),
+    });
+  return line !== undefined;
 }
 
 /** A result as its report line names it: `processor_service v2: data.intact`, `health.check`. */
@@ -52,6 +67,18 @@ describe("flow conform against services broken one way each", () => {
         ]),
       );
       if (family !== "source") expect(names).toContain(`${contract} v2: data.kinds`);
+      // The direct data path's checks, where the SDK the fixture is built on says direct_path.
+      if (sdkSkipsDirectPath(report.results)) return;
+      const direct = {
+        source: ["direct.peers"],
+        processor: ["direct.ingest", "direct.ref", "direct.ref-missing", "direct.peers"],
+        consumer: ["direct.ingest", "direct.ref", "direct.ref-missing", "direct.returned"],
+      }[family] as string[];
+      expect(names).toEqual(expect.arrayContaining(direct.map((id) => `${contract} v2: ${id}`)));
+      // v1 has no direct data path: not a line for it.
+      expect(report.results.filter((result) => result.id.startsWith("direct") && result.major === 1)).toEqual(
+        [],
+      );
       expect(report.results.find((result) => result.id === "handshake.contract")?.why).toMatch(
         new RegExp(`^${contract} v2, the highest major both`),
       );
@@ -90,6 +117,59 @@ describe("flow conform against services broken one way each", () => {
       "processor_service v2: data.kinds",
     ]);
   });
+
+  it("fails a processor that says direct_path but ignores InputBatch.ref at v2's direct.ref, and passes the rest", async () => {
+    const report = await conform("processor", "direct-ignores-ref");
+    if (sdkSkipsDirectPath(report.results)) return;
+    const direct = (id: string) => report.results.find((result) => result.id === id && result.major === 2);
+    expect(direct("direct.ingest")?.status).toBe("pass");
+    expect(direct("direct.ref")).toMatchObject({
+      status: "fail",
+      why: expect.stringMatching(
+        /named by ref \(its bytes pushed first, 302\) was answered otherwise than in `batch` \(301\): 0 event\(s\) out, 1 for the batch in `batch`/,
+      ),
+      fix: expect.stringContaining("read a batch whose `ref` is set from what Ingest took"),
+    });
+    expect(direct("direct.ref-missing")).toMatchObject({
+      status: "fail",
+      why: expect.stringMatching(/without ref_missing/),
+    });
+    expect(failed(report.results)).toEqual([
+      "processor_service v2: direct.ref",
+      "processor_service v2: direct.ref-missing",
+    ]);
+  });
+
+  it("passes a consumer that refuses bad events, named by ref too, and returns them", async () => {
+    const report = await conform("consumer", "none", fixtureConfig("fixture-bad-events-conform.json"));
+    expect(failed(report.results)).toEqual([]);
+    const passed = (id: string, major: number) =>
+      report.results.find((result) => result.id === id && result.major === major)?.status;
+    expect([passed("data.dead-letters", 1), passed("data.dead-letters", 2)]).toEqual(["pass", "pass"]);
+    if (sdkSkipsDirectPath(report.results)) return;
+    expect(report.results.find((result) => result.id === "direct.returned")).toMatchObject({
+      status: "pass",
+      major: 2,
+      why: expect.stringMatching(/PERMANENT_FAILURE .*their 1 event\(s\) returned as they came/),
+    });
+  });
+
+  it.each(["consumer", "source"])(
+    "says in one line that the direct data path checks do not apply to a %s without direct_path",
+    async (family) => {
+      const report = await conform(family, "no-direct-path");
+      expect(failed(report.results)).toEqual([]);
+      const lines = report.results.filter((result) => result.id.startsWith("direct"));
+      expect(lines).toEqual([
+        expect.objectContaining({
+          id: "direct",
+          status: "skip",
+          major: 2,
+          why: `Describe at ${family}_service v2 does not say features.direct_path: the direct data path checks do not apply`,
+        }),
+      ]);
+    },
+  );
 
   it.each([
     ["processor", "no-flush", ["handshake.flushed"], /not flushed/],

@@ -141,6 +141,12 @@ export interface FamilyClient extends grpc.Client {
   read(): grpc.ClientDuplexStream<unknown, unknown>;
   process(): grpc.ClientDuplexStream<unknown, unknown>;
   write(): grpc.ClientDuplexStream<unknown, unknown>;
+  /** processor_service and consumer_service from v2.1 (the direct data path); absent elsewhere. */
+  ingest?(
+    metadata: grpc.Metadata,
+    options: Partial<grpc.CallOptions>,
+    callback: (error: grpc.ServiceError | null, response: { batches: bigint }) => void,
+  ): grpc.ClientWritableStream<unknown>;
 }
 
 /** A client of the family's contract at `major` (default: the lowest, v1). */

@@ -5,6 +5,7 @@ import { configureChecks } from "./checks/configure-checks";
 import { consumerChecks } from "./checks/consumer-checks";
 import { replayCrashCheck, sourceCrashCheck } from "./checks/crash-checks";
 import { describeChecks } from "./checks/describe-checks";
+import { directPathChecks, directPathNotChecked } from "./checks/direct-path-checks";
 import { handshakeContractCheck, handshakeLineChecks } from "./checks/handshake-checks";
 import { healthChecks } from "./checks/health-checks";
 import { sigtermCheck, stdinCheck } from "./checks/lifecycle-checks";
@@ -161,7 +162,22 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
         );
         const first = contexts.length === 0;
         contexts.push(context);
-        report(...onMajor(contractName(family), major, await dataPlaneOf(context, first)));
+        report(
+          ...onMajor(
+            contractName(family),
+            major,
+            await inScenarioOf(context, !first && family === "source", "data.events", dataPlane),
+          ),
+        );
+        // A source reads a scenario's keys once: its direct data path reads a scenario of its own.
+        report(
+          ...onMajor(
+            contractName(family),
+            major,
+            directPathNotChecked(context) ??
+              (await inScenarioOf(context, family === "source", "direct.peers", directPathChecks)),
+          ),
+        );
       }
       lifecycleMajor = instance.handshake?.major;
       if (launcher.spawns) {
@@ -276,12 +292,18 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
   return done(summary);
 
   /**
-   * The data plane at one major. A source reads the keys of a scenario once, so each major after
-   * the first reads a scenario of its own (from the same instance, when the scenario's environment
-   * is the same); processors and consumers take every major's batches in the one scenario.
+   * Checks of one major in a scenario: the run's own, or (`fresh`) one of their own, as a source
+   * needs for each read after the first (it reads a scenario's keys once). A fresh scenario is read
+   * from the same instance when its environment is the same, else from one started for it; `id`
+   * names the failure when that one does not start.
    */
-  async function dataPlaneOf(context: ConformContext, first: boolean): Promise<CheckResult[]> {
-    if (first || context.family !== "source") return dataPlane(context, scenario);
+  async function inScenarioOf(
+    context: ConformContext,
+    fresh: boolean,
+    id: string,
+    checks: (context: ConformContext, scenario: Scenario) => Promise<CheckResult[]>,
+  ): Promise<CheckResult[]> {
+    if (!fresh) return checks(context, scenario);
     let world: Scenario;
     try {
       world = await openScenario(raw, launcher.workDir);
@@ -290,18 +312,18 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     }
     try {
       if (!launcher.spawns || sameEnvironment(scenario.config.env, world.config.env))
-        return await dataPlane({ ...context, config: world.config }, world);
+        return await checks({ ...context, config: world.config }, world);
       const started = await launcher.start(world.config.env);
       if (!started.instance)
         return [
           fail(
-            "data.events",
-            `the service did not start for this major's scenario: ${started.problem ?? "no instance"}`,
+            id,
+            `the service did not start for this scenario: ${started.problem ?? "no instance"}`,
             "see the handshake checks above",
           ),
         ];
       try {
-        return await dataPlane({ ...context, instance: started.instance, config: world.config }, world);
+        return await checks({ ...context, instance: started.instance, config: world.config }, world);
       } finally {
         await started.instance.stop();
       }

@@ -2,7 +2,7 @@ import type { Checkpoint } from "../gen/checkpoint/v1/checkpoint";
 import type { ConformContext } from "./conform-context";
 import type { EventMajor, KitEvent } from "./event-majors";
 import { familyClient } from "./family-clients";
-import type { ReadRequest, ReadResponse, SourceBatch } from "./stream-messages";
+import type { ReadRequest, ReadResponse, SourceBatch, StartPeers } from "./stream-messages";
 import { StreamRecorder } from "./stream-recorder";
 
 export interface ReadSettings {
@@ -10,6 +10,8 @@ export interface ReadSettings {
   initialCredits: number;
   maxBatchSize: number;
   maxBatchBytes: number;
+  /** The stages the source is to push its batches to, on the direct data path (v2.1). */
+  peers?: StartPeers["peers"];
 }
 
 /**
@@ -45,6 +47,7 @@ export class SourceReader {
           lingerMs: 20,
           stageId: "conform",
           maxBatchBytes: BigInt(settings.maxBatchBytes),
+          ...(settings.peers ? { peers: settings.peers } : {}),
         },
       },
     } satisfies ReadRequest);
@@ -71,12 +74,14 @@ export class SourceReader {
   }
 
   keysOf(batches: SourceBatch[]): number[] {
-    return batches.flatMap((batch) =>
-      (batch.batch?.events ?? []).flatMap((event) => {
-        const key = this.keyOf(event);
-        return key === undefined ? [] : [key];
-      }),
-    );
+    return this.keysOfEvents(batches.flatMap((batch) => batch.batch?.events ?? []));
+  }
+
+  keysOfEvents(events: KitEvent[]): number[] {
+    return events.flatMap((event) => {
+      const key = this.keyOf(event);
+      return key === undefined ? [] : [key];
+    });
   }
 
   /** Distinct keys seen so far. */

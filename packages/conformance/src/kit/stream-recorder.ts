@@ -1,4 +1,5 @@
 import type * as grpc from "@grpc/grpc-js";
+import { ConditionWait } from "./condition-wait";
 
 /**
  * Records what a service sends on a stream, so a check can wait for a condition (an answer, an
@@ -9,47 +10,37 @@ export class StreamRecorder<Response> {
   /** How the stream ended: "ok" (the server closed it cleanly) or the error's text. */
   ended: string | undefined;
   endedCode: number | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new ConditionWait();
 
   constructor(readonly call: grpc.ClientDuplexStream<unknown, Response>) {
     call.on("data", (response: Response) => {
       this.received.push(response);
-      this.wake();
+      this.waits.wake();
     });
     call.on("error", (error: grpc.ServiceError) => {
       this.ended ??= error.details || error.message;
       this.endedCode ??= error.code;
-      this.wake();
+      this.waits.wake();
     });
     call.on("end", () => {
       this.ended ??= "ok";
-      this.wake();
+      this.waits.wake();
     });
   }
 
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+  /**
+   * Checks the waiting conditions again: for one that also depends on something that arrives
+   * elsewhere (a batch a service pushed to the kit's own Ingest server).
+   */
+  recheck(): void {
+    this.waits.wake();
   }
 
   /**
    * Resolves true once `condition` holds, false when the stream ends first or `timeoutMs` passes.
    */
   until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (condition()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (condition()) done(true);
-        else if (this.ended !== undefined) done(false);
-      };
-      const timer = setTimeout(() => done(condition()), timeoutMs);
-      const done = (result: boolean): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(result);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return this.waits.until(condition, timeoutMs, () => this.ended !== undefined);
   }
 
   /** Half-closes the stream and waits for the server to end it. */

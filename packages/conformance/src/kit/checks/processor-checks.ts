@@ -2,7 +2,13 @@ import { type CheckResult, fail, pass, skip } from "../check-result";
 import { announcedMessageBytes, type ConformContext } from "../conform-context";
 import type { KitEvent } from "../event-majors";
 import { familyClient } from "../family-clients";
-import type { KitEventBatch, ProcessedBatch, ProcessRequest, ProcessResponse } from "../stream-messages";
+import type {
+  KitEventBatch,
+  ProcessedBatch,
+  ProcessRequest,
+  ProcessResponse,
+  StartPeers,
+} from "../stream-messages";
 import { StreamRecorder } from "../stream-recorder";
 import { answerCountCheck } from "./answer-accounting";
 
@@ -10,15 +16,25 @@ export const batchRequest = (sequence: bigint, batch: KitEventBatch): ProcessReq
   request: { $case: "batch", value: { sequence, batch } },
 });
 
-/** Opens a Process stream, at the context's major, with the config of the conformance config. */
-export function openProcess(context: ConformContext): StreamRecorder<ProcessResponse> {
+/**
+ * Opens a Process stream, at the context's major, with the config of the conformance config (and
+ * the peers to push its outputs to, on the direct data path).
+ */
+export function openProcess(
+  context: ConformContext,
+  peers?: StartPeers["peers"],
+): StreamRecorder<ProcessResponse> {
   const client = familyClient("processor", context.instance.target, context.major);
   const recorder = new StreamRecorder<ProcessResponse>(client.process() as never);
   recorder.call.on("close", () => client.close());
   recorder.call.write({
     request: {
       $case: "start",
-      value: { configJson: JSON.stringify(context.config.config), stageId: "conform" },
+      value: {
+        configJson: JSON.stringify(context.config.config),
+        stageId: "conform",
+        ...(peers ? { peers } : {}),
+      },
     },
   } satisfies ProcessRequest);
   return recorder;
@@ -141,7 +157,7 @@ export async function processorChecks(context: ConformContext): Promise<CheckRes
 }
 
 /** The first few differences, for a message. */
-function firstDifferences(found: string[]): string {
+export function firstDifferences(found: string[]): string {
   return found.length > 4 ? `${found.slice(0, 4).join("; ")}; ... (${found.length})` : found.join("; ");
 }
 
