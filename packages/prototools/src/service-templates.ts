@@ -76,6 +76,12 @@ interface Names {
   onWire: (event: string) => string;
   /** What the spec imports from @flow/sdk for `onWire`. */
   wireImports: string[];
+  /**
+   * The start message's `peers` (the direct data path, from family v2.1), written out where the
+   * contract has it: the generated encoder needs every repeated field. Empty: the test plays a
+   * Core that names no peers.
+   */
+  startPeers: string;
 }
 
 function names(input: TemplateInput): Names {
@@ -94,6 +100,7 @@ function names(input: TemplateInput): Names {
     definitionType: `${family}Definition`,
     onWire: (event) => (input.major >= 2 ? `toCloudEvent(${event})` : event),
     wireImports: input.major >= 2 ? ["toCloudEvent"] : [],
+    startPeers: input.major >= 2 ? ", peers: []" : "",
   };
 }
 
@@ -382,7 +389,7 @@ const SPECS: Record<ServiceFamily, (n: Names) => string> = {
 it("answers a batch with its events, retyped", async () => {
   const stream = served.client.process();
   const reader = new StreamReader<ProcessRequest, ProcessResponse>(stream);
-  stream.write({ request: { $case: "start", value: { configJson: JSON.stringify({ type: "retyped" }), stageId: "test" } } });
+  stream.write({ request: { $case: "start", value: { configJson: JSON.stringify({ type: "retyped" }), stageId: "test"${n.startPeers} } } });
   const events = ["1", "2"].map((id) => ${n.onWire('createEvent({ id, source: "/test", type: "original", data: { id } })')});
   stream.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
 
@@ -414,7 +421,7 @@ async function readAll(config: object, checkpoint?: string): Promise<{ ids: stri
         maxBatchSize: 2,
         maxBatchBytes: 0n,
         lingerMs: 0,
-        stageId: "test",
+        stageId: "test"${n.startPeers},
       },
     },
   });

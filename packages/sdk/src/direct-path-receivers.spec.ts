@@ -15,8 +15,8 @@ import { type CloudEvent, CloudEventBatch } from "./gen/event/v2/event";
 import type { PeerRef } from "./gen/peer/v1/peer";
 import { ProcessorServiceClient as ProcessorV1 } from "./gen/processor_service/v1/processor";
 import {
-  type IngestSummary,
-  type PeerBatch,
+  type IngestRequest,
+  type IngestResponse,
   type ProcessedBatch,
   ProcessorServiceClient as ProcessorV2,
   type ProcessRequest,
@@ -62,21 +62,21 @@ function inboxCalled(server: ServiceServer, method: "put" | "take"): Promise<voi
  * call's metadata as the SDK's upstreams do (`named: false`: only its batches name it).
  */
 function upstream(target: { ingest: ProcessorV2["ingest"] }, stream = "upstream-1", named = true) {
-  let call: grpc.ClientWritableStream<PeerBatch> | undefined;
+  let call: grpc.ClientWritableStream<IngestRequest> | undefined;
   const metadata = new grpc.Metadata();
   if (named) metadata.set(PEER_STREAM_METADATA, stream);
-  const summary = new Promise<IngestSummary>((resolve, reject) => {
+  const summary = new Promise<IngestResponse>((resolve, reject) => {
     call = target.ingest(metadata, (error, answer) => (error ? reject(error) : resolve(answer)));
   });
   summary.catch(() => undefined);
-  const ingest = served.opened(call as grpc.ClientWritableStream<PeerBatch>);
+  const ingest = served.opened(call as grpc.ClientWritableStream<IngestRequest>);
   return {
     ref: (handle: bigint): PeerRef => ({ stream, handle }),
     push(handle: bigint, events: CloudEvent[]): void {
       ingest.write({ ref: { stream, handle }, batch: { events } });
     },
     /** Ends the stream; resolves with the summary, once the server has seen the end. */
-    end(): Promise<IngestSummary> {
+    end(): Promise<IngestResponse> {
       ingest.end();
       return summary;
     },

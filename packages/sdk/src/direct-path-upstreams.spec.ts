@@ -6,7 +6,7 @@ import { eventJson, type FlowEvent } from "./flow-event";
 import { type CloudEvent, CloudEventBatch } from "./gen/event/v2/event";
 import type { Peer, PeerRef } from "./gen/peer/v1/peer";
 import {
-  type PeerBatch,
+  type IngestRequest,
   type ProcessedBatch,
   ProcessorServiceService as ProcessorServiceV2,
   ProcessorServiceClient as ProcessorV2,
@@ -359,7 +359,7 @@ describe("a processor with peers", () => {
     const metadata = new grpc.Metadata();
     metadata.set(PEER_STREAM_METADATA, "upstream");
     const ingest = served.opened(
-      processor.ingest(metadata, () => undefined) as grpc.ClientWritableStream<PeerBatch>,
+      processor.ingest(metadata, () => undefined) as grpc.ClientWritableStream<IngestRequest>,
     );
     const events = testEvents(1, 5).map(toCloudEvent);
     ingest.write({ ref: { stream: "upstream", handle: 1n }, batch: { events } });

@@ -69,7 +69,7 @@ export type EventConversionPath = "direct" | "objects";
  * A copy of a v2 family definition whose server side speaks FlowEvent: requests are decoded with
  * their events as FlowEvents, responses take FlowEvents (and v1's shape: member-defaults.ts) and are
  * encoded as events v2, with any fields the SDK holds as bytes spliced in (spliced-fields.ts). Ingest, the direct data path, reads
- * each PeerBatch with its batch kept as bytes (peer-batch-frame.ts): no event is decoded there.
+ * each IngestRequest with its batch kept as bytes (peer-batch-frame.ts): no event is decoded there.
  * (The client side is left as generated.)
  */
 export function withEventConversion(

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "./component-handlers";
-import type { IngestSummary } from "./gen/processor_service/v2/processor";
+import type { IngestResponse } from "./gen/processor_service/v2/processor";
 import type { PeerBatchFrame } from "./peer-batch-frame";
 import type { PeerInbox } from "./peer-inbox";
 
@@ -14,13 +14,13 @@ export const PEER_STREAM_METADATA = "flow-peer-stream";
 
 /**
  * The Ingest rpc of processor_service and consumer_service v2 (the direct data path): every
- * PeerBatch an upstream pushes goes into `inbox` under its reference, its batch as the bytes it
- * came in (the definition reads PeerBatch frames with readPeerBatch, see event-wire.ts). The call
+ * IngestRequest an upstream pushes goes into `inbox` under its reference, its batch as the bytes it
+ * came in (the definition reads IngestRequest frames with readPeerBatch, see event-wire.ts). The call
  * ending, normally or not, tells the inbox that the streams it carried bring nothing more.
  */
 export function ingestHandler(
   inbox: PeerInbox,
-): grpc.handleClientStreamingCall<PeerBatchFrame, IngestSummary> {
+): grpc.handleClientStreamingCall<PeerBatchFrame, IngestResponse> {
   return (call, callback) => {
     const carried = new Set<string>();
     const carries = (stream: string): void => {
@@ -45,7 +45,7 @@ export function ingestHandler(
         callback(
           statusError(
             grpc.status.INVALID_ARGUMENT,
-            `Ingest: a PeerBatch needs a ref with a stream id and a handle from 1 (found ${ref ? `stream "${ref.stream}", handle ${ref.handle}` : "no ref"}): push each batch under the PeerRef you tell Core`,
+            `Ingest: a IngestRequest needs a ref with a stream id and a handle from 1 (found ${ref ? `stream "${ref.stream}", handle ${ref.handle}` : "no ref"}): push each batch under the PeerRef you tell Core`,
           ),
         );
         return;

@@ -1,17 +1,17 @@
 import { toCloudEvent } from "./event-conversion";
 import { CloudEventBatch } from "./gen/event/v2/event";
-import { PeerBatch } from "./gen/processor_service/v2/processor";
+import { IngestRequest } from "./gen/processor_service/v2/processor";
 import { cloudEventCount, peerBatchOfBytes, peerBatchOfEvents, readPeerBatch } from "./peer-batch-frame";
 import { testEvents } from "./test-support/test-events";
 
 const ref = { stream: "3f1c0e2a-0000-4000-8000-000000000001", handle: 7n };
 
-/** The PeerBatch the generated code writes for `events` under `ref`. */
+/** The IngestRequest the generated code writes for `events` under `ref`. */
 function generated(events: ReturnType<typeof testEvents>): Buffer {
-  return Buffer.from(PeerBatch.encode({ ref, batch: { events: events.map(toCloudEvent) } }).finish());
+  return Buffer.from(IngestRequest.encode({ ref, batch: { events: events.map(toCloudEvent) } }).finish());
 }
 
-describe("PeerBatch frames", () => {
+describe("IngestRequest frames", () => {
   it("encodes events once into the very frame the generated code writes, the batch a view of it", () => {
     const events = testEvents(1, 5);
     const { frame, batch } = peerBatchOfEvents(ref, events);

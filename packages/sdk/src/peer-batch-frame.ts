@@ -5,7 +5,7 @@ import type { FlowEvent } from "./flow-event";
 import { PeerRef } from "./gen/peer/v1/peer";
 import { lengthDelimitedTag } from "./spliced-fields";
 
-// PeerBatch {PeerRef ref = 1; CloudEventBatch batch = 2} (processor_service and consumer_service
+// IngestRequest {PeerRef ref = 1; CloudEventBatch batch = 2} (processor_service and consumer_service
 // v2.1) as bytes: the direct data path never decodes the events it carries. The receiver keeps the
 // batch as a view of the frame it came in; the sender encodes the events once, straight into the
 // frame every peer gets.
@@ -15,14 +15,14 @@ const BATCH = lengthDelimitedTag(2);
 /** CloudEventBatch.events = 1: each event is one such field. */
 const EVENT = lengthDelimitedTag(1);
 
-/** A PeerBatch as Ingest reads it: the reference decoded, the CloudEventBatch as its bytes (a view of the frame). */
+/** A IngestRequest as Ingest reads it: the reference decoded, the CloudEventBatch as its bytes (a view of the frame). */
 export interface PeerBatchFrame {
-  /** Undefined when the PeerBatch carried none. */
+  /** Undefined when the IngestRequest carried none. */
   ref: PeerRef | undefined;
   batch: Uint8Array;
 }
 
-/** Reads a PeerBatch frame, keeping the batch as bytes (see above). */
+/** Reads a IngestRequest frame, keeping the batch as bytes (see above). */
 export function readPeerBatch(frame: Buffer): PeerBatchFrame {
   const reader = new BinaryReader(frame);
   let ref: PeerRef | undefined;
@@ -36,13 +36,13 @@ export function readPeerBatch(frame: Buffer): PeerBatchFrame {
   return { ref, batch };
 }
 
-/** A PeerBatch frame to push, and its CloudEventBatch: a view of the frame. */
+/** A IngestRequest frame to push, and its CloudEventBatch: a view of the frame. */
 export interface PeerBatchBytes {
   frame: Buffer;
   batch: Uint8Array;
 }
 
-/** The PeerBatch of `events` under `ref`, the events encoded once as they would be for Core. */
+/** The IngestRequest of `events` under `ref`, the events encoded once as they would be for Core. */
 export function peerBatchOfEvents(ref: PeerRef, events: readonly FlowEvent[]): PeerBatchBytes {
   const bytes = encodeWith((writer) => {
     PeerRef.encode(ref, writer.uint32(REF).fork()).join();
@@ -58,7 +58,7 @@ export function peerBatchOfEvents(ref: PeerRef, events: readonly FlowEvent[]): P
   return { frame, batch: frame.subarray(reader.pos, reader.pos + length) };
 }
 
-/** The PeerBatch of CloudEventBatch bytes under `ref`. */
+/** The IngestRequest of CloudEventBatch bytes under `ref`. */
 export function peerBatchOfBytes(ref: PeerRef, batch: Uint8Array): Buffer {
   const bytes = encodeWith((writer) => {
     PeerRef.encode(ref, writer.uint32(REF).fork()).join();

@@ -18,6 +18,8 @@ type ReadRequestSent =
           maxBatchBytes: bigint;
           lingerMs: number;
           stageId: string;
+          /** The direct data path's peers (source_service v2.1): none, a test reads the batches itself. */
+          peers?: never[];
         };
       };
     }
@@ -96,6 +98,8 @@ export class SourceReadStream<Response extends ReadResponseCases> {
           maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
           lingerMs: options.lingerMs ?? 0,
           stageId: options.stageId ?? "test",
+          // Every repeated field of the v2.1 ReadStart must be there for its generated encoder.
+          peers: [],
         },
       },
     });

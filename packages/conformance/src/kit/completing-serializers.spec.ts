@@ -22,8 +22,8 @@ it("encodes an answer of an older minor's shape, a field the newer minor added a
 it("completes the messages of every rpc, Ingest's too", () => {
   const ingest = completingService(processorV2.ProcessorServiceService, processorV2).ingest;
   const bytes = ingest.requestSerialize({ ref: { stream: "s" }, batch: { events: [event] } } as never);
-  expect(processorV2.PeerBatch.decode(bytes).ref).toMatchObject({ stream: "s", handle: 0n });
-  expect(processorV2.IngestSummary.decode(ingest.responseSerialize({} as never)).batches).toBe(0n);
+  expect(processorV2.IngestRequest.decode(bytes).ref).toMatchObject({ stream: "s", handle: 0n });
+  expect(processorV2.IngestResponse.decode(ingest.responseSerialize({} as never)).batches).toBe(0n);
 });
 
 it("refuses an rpc the contracts' descriptors do not have, saying how to fix it", () => {

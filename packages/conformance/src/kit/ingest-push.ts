@@ -1,19 +1,19 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ConformContext } from "./conform-context";
 import { familyClient } from "./family-clients";
-import type { PeerBatch } from "./stream-messages";
+import type { IngestRequest } from "./stream-messages";
 
-/** What became of one Ingest call the kit made: the service's IngestSummary, or why it failed. */
+/** What became of one Ingest call the kit made: the service's IngestResponse, or why it failed. */
 export type IngestOutcome = { batches: bigint } | { error: string; code: grpc.status };
 
 /**
  * One Ingest call to the service under test, as an upstream stage makes it on the direct data
- * path: `batches` pushed in order, then the call ended. Resolves with the IngestSummary once the
+ * path: `batches` pushed in order, then the call ended. Resolves with the IngestResponse once the
  * service has read them all (so what it was pushed is there before a check names it by ref).
  */
 export function pushToIngest(
   context: ConformContext,
-  batches: readonly PeerBatch[],
+  batches: readonly IngestRequest[],
   timeoutMs: number,
 ): Promise<IngestOutcome> {
   const client = familyClient(context.family, context.instance.target, context.major);

@@ -7,7 +7,7 @@ import { KitPeer, refText } from "./kit-peer";
 
 const [event] = eventMajor(2).sampleEvents([{ data: { n: 1 } }], "kit-peer");
 
-/** A PeerBatch frame with its batch written as given: a service may encode it its own way. */
+/** A IngestRequest frame with its batch written as given: a service may encode it its own way. */
 function frameOf(stream: string, handle: bigint, batch: Uint8Array): Buffer {
   const writer = new BinaryWriter();
   writer.tag(2, WireType.LengthDelimited).bytes(batch);

@@ -5,7 +5,7 @@ import { type Peer, PeerRef } from "../gen/peer/v1/peer";
 import { ConditionWait } from "./condition-wait";
 import { kitContract } from "./family-clients";
 
-/** One PeerBatch a service pushed to the kit's Ingest, its batch as the bytes it came in. */
+/** One IngestRequest a service pushed to the kit's Ingest, its batch as the bytes it came in. */
 export interface PushedToKit {
   ref: PeerRef | undefined;
   /** The CloudEventBatch's bytes, as the service encoded them (what `batch_bytes` measures). */
@@ -27,7 +27,7 @@ export const refText = (ref: PeerRef | undefined): string =>
   ref ? `${ref.stream}/${ref.handle}` : "(no ref)";
 
 /**
- * A PeerBatch frame read field by field, so its batch is kept as the very bytes the service
+ * A IngestRequest frame read field by field, so its batch is kept as the very bytes the service
  * pushed (a decoder and re-encoder could write the same events at another length).
  */
 function readPushed(frame: Buffer): Omit<PushedToKit, "call"> {
@@ -45,7 +45,7 @@ function readPushed(frame: Buffer): Omit<PushedToKit, "call"> {
 
 /**
  * A downstream stage the kit plays on the direct data path: a gRPC server serving Ingest (of
- * consumer_service at the major under test), recording every PeerBatch a source or processor
+ * consumer_service at the major under test), recording every IngestRequest a source or processor
  * pushes to it, and which Ingest calls ended. `peer` is what a Read or Process start names it by.
  */
 export class KitPeer {

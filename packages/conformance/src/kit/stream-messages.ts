@@ -45,7 +45,7 @@ export interface ByRefRequest {
   };
 }
 /** What a service's Ingest takes (v2.1), its events the kit's. */
-export type PeerBatch = Pick<processorV2.PeerBatch, "ref"> & { batch?: KitEventBatch };
+export type IngestRequest = Pick<processorV2.IngestRequest, "ref"> & { batch?: KitEventBatch };
 /** The peers a Read or Process stream's start names (v2.1). */
 export type StartPeers = Pick<sourceV2.ReadStart & processorV2.ProcessStart, "peers">;
 /** A batch of events of one major. */

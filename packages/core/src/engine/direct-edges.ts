@@ -38,7 +38,7 @@ function speaksDirectPath(record: StageRecord, parts: DirectPathParts): boolean 
 }
 
 /**
- * How many more bytes a PeerBatch (Ingest) puts around a batch than the InputBatch or WriteBatch
+ * How many more bytes a IngestRequest (Ingest) puts around a batch than the InputBatch or WriteBatch
  * the record's byte limit leaves room for (BATCH_REQUEST_FRAMING_BYTES): the reference - its
  * tag and length (2), the stream id's tag, length and text (2 + 64: the SDK's are 36-character
  * UUIDs) and the handle's tag and varint (1 + 10) - less the sequence the request had (11). A

@@ -1,19 +1,19 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Peer } from "../gen/peer/v1/peer";
-import { IngestSummary } from "../gen/processor_service/v2/processor";
+import { IngestResponse } from "../gen/processor_service/v2/processor";
 import { type PeerBatchFrame, readPeerBatch } from "../peer-batch-frame";
 
 /** processor_service v2's Ingest, the method Core names in a processor peer's `ingest_method`. */
 export const PROCESSOR_INGEST = "/flow.microservices.processor_service.v2.ProcessorService/Ingest";
 
-/** One PeerBatch a recorder got, as its bytes and as read. */
+/** One IngestRequest a recorder got, as its bytes and as read. */
 export interface RecordedBatch extends PeerBatchFrame {
   frame: Buffer;
 }
 
 /**
  * A test peer of the direct data path: a gRPC server on an OS-chosen port that serves only Ingest
- * and records every PeerBatch pushed to it, byte for byte. A test awaits what it expects
+ * and records every IngestRequest pushed to it, byte for byte. A test awaits what it expects
  * (`batches(n)`, `ended(n)`), never sleeping for it.
  */
 export class IngestRecorder {
@@ -44,8 +44,8 @@ export class IngestRecorder {
         responseStream: false,
         requestSerialize: (frame: Buffer) => frame,
         requestDeserialize: (frame: Buffer) => frame,
-        responseSerialize: (summary: IngestSummary) => Buffer.from(IngestSummary.encode(summary).finish()),
-        responseDeserialize: (frame: Buffer) => IngestSummary.decode(frame),
+        responseSerialize: (summary: IngestResponse) => Buffer.from(IngestResponse.encode(summary).finish()),
+        responseDeserialize: (frame: Buffer) => IngestResponse.decode(frame),
       },
     };
     this.server.addService(definition, { ingest: this.ingest });
@@ -57,8 +57,8 @@ export class IngestRecorder {
   }
 
   private readonly ingest = (
-    call: grpc.ServerReadableStream<Buffer, IngestSummary>,
-    done: grpc.sendUnaryData<IngestSummary>,
+    call: grpc.ServerReadableStream<Buffer, IngestResponse>,
+    done: grpc.sendUnaryData<IngestResponse>,
   ): void => {
     let batches = 0n;
     let over = false;

@@ -104,7 +104,7 @@ async function refScenario<Answer>(
 }
 
 const INGEST_FIX =
-  "serve Ingest (the direct data path's rpc of your contract at v2) when Describe says features.direct_path, reading each PeerBatch and answering IngestSummary{batches: how many it carried} once the upstream ends the call; or say features.direct_path false";
+  "serve Ingest (the direct data path's rpc of your contract at v2) when Describe says features.direct_path, reading each IngestRequest and answering IngestResponse{batches: how many it carried} once the upstream ends the call; or say features.direct_path false";
 
 function ingestCheck(context: ConformContext, pushes: IngestOutcome[]): CheckResult {
   for (const outcome of pushes) {
@@ -117,7 +117,7 @@ function ingestCheck(context: ConformContext, pushes: IngestOutcome[]): CheckRes
     if (outcome.batches !== 1n)
       return fail(
         "direct.ingest",
-        `an Ingest call of 1 batch was answered IngestSummary.batches ${outcome.batches}`,
+        `an Ingest call of 1 batch was answered IngestResponse.batches ${outcome.batches}`,
         INGEST_FIX,
       );
   }

@@ -82,7 +82,7 @@ const PEERS_FIX =
 
 /**
  * A source given peers (the kit's own Ingest servers, with the Read stream's limits): every batch
- * that fits comes to both peers as a PeerBatch and to the kit as a ref with its event_count and
+ * that fits comes to both peers as a IngestRequest and to the kit as a ref with its event_count and
  * batch_bytes; none that fits comes with its events; every event of the scenario arrives; the
  * Ingest calls end with the Read stream.
  */
@@ -184,7 +184,7 @@ function eventDifferences(context: ConformContext, expected: KitEvent[], got: Ki
 
 /**
  * A processor given peers (the kit's own Ingest servers): its output of the sample batch comes to
- * both peers as a PeerBatch, the events it answers without peers, and to the kit as output_ref
+ * both peers as a IngestRequest, the events it answers without peers, and to the kit as output_ref
  * with output_count and output_bytes, its dead letters as without peers; an output that does not
  * fit the peers (max_batch_bytes 1) comes with its events; the Ingest calls end with the stream.
  */

@@ -84,7 +84,7 @@ function samplesAt(m: typeof consumer, major: number, fullEvent: Event): Contrac
 
 export const consumerServiceSamples: ContractSamples = samplesAt(consumer, 1, fullEvent);
 // v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers), and
-// v2.1's of the direct data path: Ingest's PeerBatch and IngestSummary, refs, what an ack of a
+// v2.1's of the direct data path: Ingest's IngestRequest and IngestResponse, refs, what an ack of a
 // referenced batch says.
 const m2 = consumerV2;
 const referencedWrite = m2.WriteBatch.fromPartial({ sequence: 11n, ref: samplePeerRef });
@@ -113,10 +113,10 @@ export const consumerServiceSamplesV2: ContractSamples = withSamples(
       m2.WriteResponse.fromPartial({ response: { $case: "ack", value: missingWrite } }),
     ),
     BatchAck: samplesOf(m2.BatchAck, returnedWrite, missingWrite),
-    PeerBatch: samplesOf(
-      m2.PeerBatch,
-      m2.PeerBatch.fromPartial({ ref: samplePeerRef, batch: { events: [fullCloudEvent] } }),
+    IngestRequest: samplesOf(
+      m2.IngestRequest,
+      m2.IngestRequest.fromPartial({ ref: samplePeerRef, batch: { events: [fullCloudEvent] } }),
     ),
-    IngestSummary: samplesOf(m2.IngestSummary, m2.IngestSummary.fromPartial({ batches: 3n })),
+    IngestResponse: samplesOf(m2.IngestResponse, m2.IngestResponse.fromPartial({ batches: 3n })),
   },
 );

@@ -92,7 +92,7 @@ function samplesAt(m: typeof processor, major: number, fullEvent: Event): Contra
 
 export const processorServiceSamples: ContractSamples = samplesAt(processor, 1, fullEvent);
 // v2's messages are v1's with a CloudEvent where v1 has an Event (the same field numbers), and
-// v2.1's of the direct data path: Ingest's PeerBatch and IngestSummary, peers, refs, what an
+// v2.1's of the direct data path: Ingest's IngestRequest and IngestResponse, peers, refs, what an
 // answer to a referenced input says.
 const m2 = processorV2;
 const directStart = m2.ProcessStart.fromPartial({ configJson: "{}", stageId: "enrich", peers: [samplePeer] });
@@ -125,10 +125,13 @@ export const processorServiceSamplesV2: ContractSamples = withSamples(
       m2.ProcessResponse.fromPartial({ response: { $case: "batch", value: referencedOutput } }),
     ),
     ProcessedBatch: samplesOf(m2.ProcessedBatch, referencedOutput, returnedInput, missingInput),
-    PeerBatch: samplesOf(
-      m2.PeerBatch,
-      m2.PeerBatch.fromPartial({ ref: samplePeerRef, batch: { events: [fullCloudEvent, fullCloudEvent] } }),
+    IngestRequest: samplesOf(
+      m2.IngestRequest,
+      m2.IngestRequest.fromPartial({
+        ref: samplePeerRef,
+        batch: { events: [fullCloudEvent, fullCloudEvent] },
+      }),
     ),
-    IngestSummary: samplesOf(m2.IngestSummary, m2.IngestSummary.fromPartial({ batches: 2n ** 64n - 1n })),
+    IngestResponse: samplesOf(m2.IngestResponse, m2.IngestResponse.fromPartial({ batches: 2n ** 64n - 1n })),
   },
 );
