@@ -19,7 +19,7 @@ type ReadRequestSent =
           lingerMs: number;
           stageId: string;
           /** The direct data path's peers (source_service v2.1): none, a test reads the batches itself. */
-          peers?: never[];
+          peers: never[];
         };
       };
     }
