@@ -108,11 +108,14 @@ export class PipelineMetrics {
     for (const stage of stages) {
       const labels = { stage: stage.stageId, family: stage.family };
       const before = this.last.get(stage.stageId);
-      this.eventsIn.inc(labels, stage.eventsIn - (before?.eventsIn ?? 0));
-      this.eventsOut.inc(labels, stage.eventsOut - (before?.eventsOut ?? 0));
-      this.batches.inc(labels, stage.batchesIn - (before?.batchesIn ?? 0));
-      this.deadLetters.inc(labels, stage.deadLetters - (before?.deadLetters ?? 0));
-      this.restarts.inc(labels, stage.restarts - (before?.restarts ?? 0));
+      // A reload that replaces a stage starts its counts again from 0: what the new one counted
+      // since is all new (a Prometheus counter never goes down).
+      const since = (now: number, then = 0): number => (now >= then ? now - then : now);
+      this.eventsIn.inc(labels, since(stage.eventsIn, before?.eventsIn));
+      this.eventsOut.inc(labels, since(stage.eventsOut, before?.eventsOut));
+      this.batches.inc(labels, since(stage.batchesIn, before?.batchesIn));
+      this.deadLetters.inc(labels, since(stage.deadLetters, before?.deadLetters));
+      this.restarts.inc(labels, since(stage.restarts, before?.restarts));
       this.inFlight.set(labels, stage.inFlight);
       this.healthy.set(labels, stage.health === "serving" ? 1 : 0);
       this.last.set(stage.stageId, { ...stage });

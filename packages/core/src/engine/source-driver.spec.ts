@@ -96,6 +96,17 @@ describe("SourceDriver", () => {
     expect(state.allDone).toBe(1);
   });
 
+  it("on stop, does not deliver a batch a done source still sends on a credit it had (the links are closing)", async () => {
+    const { sources, streams, state, batches } = driver();
+    await sources.open();
+    state.stopping = true;
+    sources.stop();
+    expect(state.allDone).toBe(1);
+    streams.last().reply({ kind: "batch", sequence: 1n, batch: batchOf(1), checkpoint: checkpoint(1) });
+    // Never committed: the next run reads it again.
+    expect(batches).toEqual([]);
+  });
+
   it("opens no stream when the run stops before the sources open, and all are done at once", async () => {
     const { sources, streams, state } = driver();
     state.stopping = true;

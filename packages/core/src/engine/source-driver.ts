@@ -229,6 +229,10 @@ export class SourceDriver {
       },
       {
         onBatch: (node, sequence, batch, checkpoint) => {
+          // A source is done once the run stops and nothing it sent is in flight; a batch it still
+          // sends on a credit it had is not delivered (the links may be closing): never committed,
+          // it is read again by the next run.
+          if (node.done) return;
           if (this.pause.hold(node, sequence, batch, checkpoint)) return;
           options.onBatch(node, sequence, batch, checkpoint);
           if (!this.policy.keepsCheckpoints) this.grant(node);

@@ -121,3 +121,19 @@ describe("PipelineMetrics' HTTP endpoints", () => {
     }
   });
 });
+
+describe("PipelineMetrics' counters", () => {
+  it("go on counting a stage a reload replaced, whose new counts start again from 0", async () => {
+    const metrics = new PipelineMetrics("p", { stages: [{ id: "rule", family: "processor" }] });
+    const { port, server } = await metrics.serve(0, "127.0.0.1");
+    try {
+      metrics.update([{ ...newCounters("rule", "processor"), eventsIn: 500 }]);
+      // The replacement has seen 20 events so far: before, this threw (a counter cannot decrease).
+      metrics.update([{ ...newCounters("rule", "processor"), eventsIn: 20 }]);
+      const text = (await fetchStatus(`http://127.0.0.1:${port}/metrics`)).body;
+      expect(text).toMatch(/flow_stage_events_in_total\{[^}]*stage="rule"[^}]*\} 520/);
+    } finally {
+      server.close();
+    }
+  });
+});
