@@ -85,6 +85,8 @@ function registryEndToEnd(storeName: string, stateUrlIn: (dir: string) => string
       dir.remove();
     });
 
+    // Four processes start, three runs and two stops go by: more than jest's default 30 s on a
+    // loaded 2-core machine (CI's, running the direct path both ways).
     it("registers, moves every event through the registered services, and forgets a service that stopped", async () => {
       registry = new FlowProcess(["registry", "serve", "--port", "0", "--state", stateUrl], {
         cwd: dir.path,
@@ -170,7 +172,7 @@ function registryEndToEnd(storeName: string, stateUrlIn: (dir: string) => string
       const stopped = await registry.wait();
       expect(stopped.code).toBe(0);
       expect(stopped.stderr).toContain("registry stopped");
-    });
+    }, 90_000);
   });
 }
 
