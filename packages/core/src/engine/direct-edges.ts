@@ -19,8 +19,9 @@ const DOWNSTREAM_FAMILIES: readonly FamilyName[] = ["processor", "consumer"];
 
 /**
  * Whether batches may go from `from` to `to` directly: the switch is on, `from` is a source or a
- * processor and `to` a processor or a consumer, and both negotiated their family contract at the
- * major that has the direct data path (v2) and said features.direct_path in Describe. A v1 or a
+ * processor and `to` a processor or a consumer, both negotiated their family contract at the
+ * major that has the direct data path (v2) and said features.direct_path in Describe, and `to`
+ * takes batches no larger than `from` makes (else Core merges for it). A v1 or a
  * Python service, or one started with directPath off, keeps every edge it is on through Core.
  */
 export function isDirectEdge(from: StageRecord, to: StageRecord, parts: DirectPathParts): boolean {
@@ -29,7 +30,11 @@ export function isDirectEdge(from: StageRecord, to: StageRecord, parts: DirectPa
     UPSTREAM_FAMILIES.includes(from.stage.family) &&
     DOWNSTREAM_FAMILIES.includes(to.stage.family) &&
     speaksDirectPath(from, parts) &&
-    speaksDirectPath(to, parts)
+    speaksDirectPath(to, parts) &&
+    // A stage that takes larger batches than its upstream makes gets what waited behind its busy
+    // stream merged by Core (batching while busy), which needs the events: that edge stays
+    // through Core.
+    to.stage.settings.batch.maxSize <= from.stage.settings.batch.maxSize
   );
 }
 

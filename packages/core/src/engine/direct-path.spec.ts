@@ -74,6 +74,7 @@ consumers:
   - id: sink
     address: "127.0.0.1:3"
     inputs: [proc]
+    batch: { maxSize: 50 }
     retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 }
 `);
     const logged: { msg: string; edges?: string[] }[] = [];
@@ -118,7 +119,7 @@ consumers:
           expect.objectContaining({
             stageId: "sink",
             address: "fake:sink",
-            maxBatchSize: 100,
+            maxBatchSize: 50,
             ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
           }),
         ],

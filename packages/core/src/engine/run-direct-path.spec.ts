@@ -5,13 +5,13 @@ import type { StageRecord } from "./stage-record";
 import { planFrom } from "./test-support/fake-link-stream";
 
 /** src -> sink, both at v2; `direct` says which stages said features.direct_path. */
-function runOf(direct: string[], directPath = true, traces = false) {
+function runOf(direct: string[], directPath = true, traces = false, sinkBatch = "") {
   const stages = new RunStages(
     planFrom(`
 metadata: { name: t }
 directPath: ${directPath}
 sources: [{ id: src, address: "127.0.0.1:1" }]
-consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
+consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src]${sinkBatch} }]
 `),
   );
   for (const record of stages.records.values()) record.negotiated(undefined, direct.includes(record.id));
@@ -77,5 +77,10 @@ describe("RunDirectPath", () => {
     expect(logged.map((line) => line.msg)).toEqual([
       "direct data path off while tracing: a batch's span needs its events' trace contexts, which Core reads only from batches that go through it",
     ]);
+  });
+
+  it("keeps through Core an edge into a stage that takes larger batches than its upstream makes (Core merges for it)", () => {
+    const { path, record } = runOf(["src", "sink"], true, false, ", batch: { maxSize: 500 }");
+    expect(path.peersOf(record("src"))).toEqual([]);
   });
 });
