@@ -46,6 +46,19 @@ function shown(batch: RawBatch): string | string[] {
 
 const ref = (stream: string, handle: number) => ({ stream, handle: BigInt(handle) });
 
+/** A source's batch `sequence` of `count` events sent by reference, with checkpoint `at` (100 bytes an event). */
+const sourceRef = (
+  sequence: number,
+  reference: ReturnType<typeof ref>,
+  count: number,
+  at: number,
+): SourceMessage => ({
+  kind: "batch",
+  sequence: BigInt(sequence),
+  batch: referenceBatch(reference, count, count * 100),
+  checkpoint: checkpoint(at),
+});
+
 // Every run keeps its state in a SQLite file of its own, removed after.
 let dir: string;
 let store: StateStore;
@@ -130,12 +143,7 @@ consumers:
       "proc -> sink",
     ]);
 
-    source.reply({
-      kind: "batch",
-      sequence: 1n,
-      batch: referenceBatch(ref("src-stream", 1), 3, 300),
-      checkpoint: checkpoint(1),
-    });
+    source.reply(sourceRef(1, ref("src-stream", 1), 3, 1));
     expect(sent(proc)).toEqual(["ref src-stream/1"]);
     proc.reply({ inputSequence: 1n, batch: referenceBatch(ref("proc-stream", 1), 2, 200), deadLetters: [] });
     const sink = consumers.last();
@@ -160,12 +168,7 @@ consumers:
     const { sources, processors, consumers, runner, running } = start();
     await until(() => sources.streams.length === 1);
     const source = sources.last();
-    source.reply({
-      kind: "batch",
-      sequence: 1n,
-      batch: referenceBatch(ref("src-stream", 1), 2, 200),
-      checkpoint: checkpoint(1),
-    });
+    source.reply(sourceRef(1, ref("src-stream", 1), 2, 1));
     processors.last().reply({
       inputSequence: 1n,
       batch: referenceBatch(ref("proc-stream", 1), 2, 200),
@@ -197,23 +200,13 @@ consumers:
     const { sources, processors, consumers, runner, running, logged } = start();
     await until(() => sources.streams.length === 1);
     const first = sources.last();
-    first.reply({
-      kind: "batch",
-      sequence: 1n,
-      batch: referenceBatch(ref("src-a", 1), 2, 200),
-      checkpoint: checkpoint(1),
-    });
+    first.reply(sourceRef(1, ref("src-a", 1), 2, 1));
     processors
       .last()
       .reply({ inputSequence: 1n, batch: referenceBatch(ref("proc-a", 1), 2, 200), deadLetters: [] });
     consumers.last().reply(written(1n));
     await until(() => sourceRequests(first, "commit").length === 1);
-    first.reply({
-      kind: "batch",
-      sequence: 2n,
-      batch: referenceBatch(ref("src-a", 2), 2, 200),
-      checkpoint: checkpoint(2),
-    });
+    first.reply(sourceRef(2, ref("src-a", 2), 2, 2));
     const oldProc = processors.last();
     oldProc.reply({ inputSequence: 2n, batch: batchOf(0, "x", 1, 2), deadLetters: [], refMissing: true });
 
@@ -230,12 +223,7 @@ consumers:
 
     // Batch 2 is read again, on the new streams, and commits.
     const second = sources.last();
-    second.reply({
-      kind: "batch",
-      sequence: 1n,
-      batch: referenceBatch(ref("src-b", 1), 2, 200),
-      checkpoint: checkpoint(2),
-    });
+    second.reply(sourceRef(1, ref("src-b", 1), 2, 2));
     expect(sent(processors.last())).toEqual(["ref src-b/1"]);
     processors
       .last()
@@ -253,12 +241,7 @@ consumers:
   it("restarts the data plane when a consumer's stream breaks while it holds references", async () => {
     const { sources, consumers, processors, runner, running } = start();
     await until(() => sources.streams.length === 1);
-    sources.last().reply({
-      kind: "batch",
-      sequence: 1n,
-      batch: referenceBatch(ref("src-a", 1), 2, 200),
-      checkpoint: checkpoint(1),
-    });
+    sources.last().reply(sourceRef(1, ref("src-a", 1), 2, 1));
     processors
       .last()
       .reply({ inputSequence: 1n, batch: referenceBatch(ref("proc-a", 1), 2, 200), deadLetters: [] });
