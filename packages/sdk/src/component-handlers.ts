@@ -52,6 +52,8 @@ export function describeComponent(
   contracts: ContractVersion[],
   maxMessageBytes: number,
   directPath = false,
+  /** Whether the answer's major reads bundles on its data stream (bundle-frames.ts): the SDK does at v2. */
+  bundles = false,
 ): ComponentDescriptor {
   return {
     name: info.name,
@@ -73,6 +75,7 @@ export function describeComponent(
       idempotent: info.features?.idempotent ?? false,
       deadLetters: info.features?.deadLetters ?? false,
       directPath,
+      bundles,
     },
     description: info.description ?? "",
   };
@@ -112,6 +115,8 @@ export function componentHandlers<Config>(
   maxMessageBytes: number,
   /** Whether the major these handlers serve takes part in the direct data path (direct-path.ts). */
   directPath = false,
+  /** Whether the major these handlers serve reads bundles (bundle-frames.ts). */
+  bundles = false,
 ): grpc.UntypedServiceImplementation {
   const descriptor = describeComponent(
     info as ComponentInfo<unknown>,
@@ -119,6 +124,7 @@ export function componentHandlers<Config>(
     served,
     maxMessageBytes,
     directPath,
+    bundles,
   );
   const Describe: grpc.handleUnaryCall<unknown, { component: ComponentDescriptor }> = (_call, callback) => {
     callback(null, { component: descriptor });

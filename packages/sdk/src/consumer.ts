@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { bundlesAt } from "./bundle-frames";
 import type { ContractVersion } from "./component";
 import {
   type ComponentInfo,
@@ -251,7 +252,15 @@ export function consumerImplementation<Config>(
   };
 
   return {
-    ...componentHandlers(definition, "consumer", served, validator, server.maxMessageBytes, direct),
+    ...componentHandlers(
+      definition,
+      "consumer",
+      served,
+      validator,
+      server.maxMessageBytes,
+      direct,
+      bundlesAt(contract.major),
+    ),
     Write,
     ...(direct ? { Ingest: ingestHandler(server.peerInbox) } : {}),
   };

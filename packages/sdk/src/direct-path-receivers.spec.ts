@@ -88,7 +88,12 @@ function upstream(target: { ingest: ProcessorV2["ingest"] }, stream = "upstream-
 const coreProcess = (processor: ProcessorV2) =>
   coreStream<ProcessRequest, ProcessResponse, ProcessedBatch>(
     served.opened(processor.process()),
-    { request: { $case: "start", value: { configJson: "{}", stageId: "p", peers: [] } } },
+    {
+      request: {
+        $case: "start",
+        value: { configJson: "{}", stageId: "p", peers: [], acceptsBundles: false },
+      },
+    },
     "batch",
   );
 
@@ -96,7 +101,7 @@ const coreProcess = (processor: ProcessorV2) =>
 const coreWrite = (consumer: ConsumerV2) =>
   coreStream<WriteRequest, WriteResponse, BatchAck>(
     served.opened(consumer.write()),
-    { request: { $case: "start", value: { configJson: "{}", stageId: "c" } } },
+    { request: { $case: "start", value: { configJson: "{}", stageId: "c", acceptsBundles: false } } },
     "ack",
   );
 
@@ -119,9 +124,9 @@ const stamp: ProcessorDefinition<object> = {
 
 describe("Describe on the direct data path", () => {
   const describeOf = (made: { describe: ProcessorV2["describe"] }) =>
-    unary<{ component?: { features?: { directPath: boolean } } }>((done) => made.describe({}, done)).then(
-      (answer) => answer.component?.features?.directPath,
-    );
+    unary<{ component?: { features?: { directPath: boolean; bundles: boolean } } }>((done) =>
+      made.describe({}, done),
+    ).then((answer) => [answer.component?.features?.directPath, answer.component?.features?.bundles]);
   type Describing = new (
     address: string,
     credentials: grpc.ChannelCredentials,
@@ -134,15 +139,22 @@ describe("Describe on the direct data path", () => {
     ["source", () => serveSource({ ...stamp, async *read() {} }, QUIET), SourceV1, SourceV2],
   ] as unknown as [string, () => Promise<RunningService>, Describing, Describing][];
 
-  it.each(families)("a %s says direct_path on v2 and not on v1", async (_family, serve, V1, V2) => {
-    served.service = await serve();
-    expect([await describeOf(client(V1)), await describeOf(client(V2))]).toEqual([false, true]);
-  });
+  it.each(families)(
+    "a %s says direct_path and bundles (v2.2) on v2, neither on v1",
+    async (_family, serve, V1, V2) => {
+      served.service = await serve();
+      expect([await describeOf(client(V1)), await describeOf(client(V2))]).toEqual([
+        [false, false],
+        [true, true],
+      ]);
+    },
+  );
 
   it("says no on v2 either with ServeOptions.directPath false, and serves no Ingest then", async () => {
     served.service = await serveProcessor(stamp, { ...QUIET, directPath: false });
     const processor = client(ProcessorV2);
-    expect(await describeOf(processor)).toBe(false);
+    // Bundles do not depend on the direct data path: its stream to Core still has them.
+    expect(await describeOf(processor)).toEqual([false, true]);
     const pushing = upstream(processor);
     pushing.push(1n, cloudEvents(1, 1));
     await expect(pushing.end()).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });

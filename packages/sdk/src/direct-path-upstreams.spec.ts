@@ -84,6 +84,10 @@ const batchBytesOf = (frame: Buffer): Buffer | undefined => {
 const numbersOf = (events: CloudEvent[] | undefined): number[] =>
   payloadNumbers((events ?? []).map(fromCloudEvent));
 
+/** The ProcessedBatch a Process answer carries (no bundles: these streams' starts do not accept them). */
+const processedOf = (answer: ProcessResponse): ProcessedBatch | undefined =>
+  answer.response?.$case === "batch" ? answer.response.value : undefined;
+
 /** A finite source: one batch per list of event numbers, each checkpointed at its last number. */
 function listSource(batches: number[][]): SourceDefinition<object> {
   return {
@@ -252,7 +256,7 @@ describe("a processor with peers", () => {
     },
   };
   const processStart = (peers: Peer[]): ProcessRequest => ({
-    request: { $case: "start", value: { configJson: "{}", stageId: "filter", peers } },
+    request: { $case: "start", value: { configJson: "{}", stageId: "filter", peers, acceptsBundles: false } },
   });
   const input = (sequence: bigint, events: FlowEvent[]): ProcessRequest => ({
     request: { $case: "batch", value: { sequence, batch: { events: events.map(toCloudEvent) } } },
@@ -337,18 +341,18 @@ describe("a processor with peers", () => {
     const reader = new StreamReader<ProcessRequest, ProcessResponse>(call);
     call.write(processStart([peer.peer()]));
     call.write(input(1n, testEvents(1, 2)));
-    expect((await reader.next()).response?.value.outputRef?.handle).toBe(1n);
+    expect(processedOf(await reader.next())?.outputRef?.handle).toBe(1n);
     await peer.stop();
     await peer.ended(1);
     // The SDK learns of the break from its call; every later output goes to Core with its events.
     const later: ProcessedBatch[] = [];
     for (let sequence = 2n; later.length === 0 || later.at(-1)?.outputRef; sequence += 1n) {
       call.write(input(sequence, testEvents(10, 1)));
-      later.push((await reader.next()).response?.value as ProcessedBatch);
+      later.push(processedOf(await reader.next()) as ProcessedBatch);
     }
     expect(numbersOf(later.at(-1)?.batch?.events)).toEqual([10]);
     call.write(input(100n, testEvents(20, 2)));
-    const last = (await reader.next()).response?.value;
+    const last = processedOf(await reader.next());
     expect([last?.outputRef, numbersOf(last?.batch?.events)]).toEqual([undefined, [20, 21]]);
   });
 
@@ -371,7 +375,7 @@ describe("a processor with peers", () => {
     call.write({
       request: { $case: "batch", value: { sequence: 1n, ref: { stream: "upstream", handle: 1n } } },
     });
-    const answer = (await reader.next()).response?.value;
+    const answer = processedOf(await reader.next());
     const [pushed] = await peer.batches(1);
     const bytes = Buffer.from(CloudEventBatch.encode({ events }).finish());
     expect(seen[0]?.equals(bytes)).toBe(true);

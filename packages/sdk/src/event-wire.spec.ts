@@ -249,7 +249,9 @@ describe("a consumer serving v1 and v2", () => {
 
   function open(call: grpc.ClientDuplexStream<WriteRequestV2, WriteResponseV2>) {
     const reader = new StreamReader<WriteRequestV2, WriteResponseV2>(call);
-    call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "sink" } } });
+    call.write({
+      request: { $case: "start", value: { configJson: "{}", stageId: "sink", acceptsBundles: false } },
+    });
     return reader;
   }
 
@@ -394,7 +396,7 @@ describe("a source serving v1 and v2", () => {
     ]);
     const both = [
       expect.objectContaining({ name: "source_service", major: 1, minor: 1 }),
-      expect.objectContaining({ name: "source_service", major: 2, minor: 1 }),
+      expect.objectContaining({ name: "source_service", major: 2, minor: 2 }),
     ];
     // component.proto: `contracts` has one entry per major the service serves, whichever is asked.
     expect(described.map((answer) => answer.component?.contracts)).toEqual([both, both]);
@@ -478,10 +480,13 @@ describe("the direct path (the codec on the events' bytes) against the objects p
     };
     const starts = {
       processor: ProcessorServiceV2.process.requestSerialize({
-        request: { $case: "start", value: { configJson: "{}", stageId: "s", peers: [] } },
+        request: {
+          $case: "start",
+          value: { configJson: "{}", stageId: "s", peers: [], acceptsBundles: false },
+        },
       }),
       consumer: ConsumerServiceV2.write.requestSerialize({
-        request: { $case: "start", value: { configJson: "{}", stageId: "s" } },
+        request: { $case: "start", value: { configJson: "{}", stageId: "s", acceptsBundles: false } },
       }),
     };
     let refused = 0;

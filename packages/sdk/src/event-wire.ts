@@ -11,9 +11,8 @@ import { encodeWith } from "./event-v2-codec";
 import type { FlowEvent } from "./flow-event";
 import { type CloudEvent, CloudEventBatch } from "./gen/event/v2/event";
 import { completingMembers } from "./member-defaults";
-import { rpcNameOf } from "./method-binding";
+import { rpcNameOf, serviceNameOf } from "./method-binding";
 import { readPeerBatch } from "./peer-batch-frame";
-import { serviceNameOf } from "./service-server";
 import { splicingFields } from "./spliced-fields";
 
 // A family contract's v2 carries the same messages as v1 with event v2 (CloudEvent) where v1 has

@@ -2,6 +2,8 @@
 // what a service author calls (index.ts). No compatibility promise beyond this workspace.
 
 export { type BackoffBounds, backoffDelayMs } from "./backoff-delay";
+export { BUNDLE_FIELD, bundledMessages, bundleFrame, bundlesAt } from "./bundle-frames";
+export { BundleWriter } from "./bundle-writer";
 export { type ComponentDescriptor, FAMILY, FAMILY_NAMES, type FamilyName, familyNameOf } from "./component";
 export { ConfigValidator } from "./config-validator";
 export { consumerImplementation } from "./consumer";

@@ -5,6 +5,13 @@ export function rpcNameOf(method: grpc.MethodDefinition<unknown, unknown>): stri
   return method.path.split("/")[2] ?? "";
 }
 
+/** The fully qualified name of a generated service definition, e.g. `pkg.v1.ProcessorService`. */
+export function serviceNameOf(definition: grpc.ServiceDefinition): string {
+  const first = Object.values(definition)[0];
+  if (!first) throw new Error("service definition has no methods");
+  return first.path.split("/")[1] ?? "";
+}
+
 /**
  * Handlers keyed the way grpc-js looks them up for `definition`.
  *

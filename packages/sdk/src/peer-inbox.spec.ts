@@ -114,14 +114,19 @@ describe("PeerInbox", () => {
     expect(await next.take(ref("open", 1n))).toEqual(bytes(2));
   });
 
-  it("drops what a stream left at once when it ends with no Process or Write stream open", async () => {
+  it("keeps what a stream left when it ends before Core's stream opened here, for that stream to take", async () => {
+    // The upstream pushed and ended its Ingest call before this server read Core's start (seen in
+    // flow conform under load: the batch was answered ref_missing though it had been pushed).
     const inbox = new PeerInbox();
     inbox.ingestOpened("s1");
     inbox.put("s1", 1n, bytes(1));
-    expect(inbox.heldBatches).toBe(1);
     inbox.ingestEnded("s1");
+    expect(inbox.heldBatches).toBe(1);
+    const reader = inbox.openReader();
+    expect(await reader.take(ref("s1", 1n))).toEqual(bytes(1));
+    expect(await reader.take(ref("s1", 2n))).toBe(REF_MISSING);
+    reader.close();
     expect(inbox.heldBatches).toBe(0);
-    expect(await inbox.openReader().take(ref("s1", 1n))).toBe(REF_MISSING);
   });
 
   it("withdraws a closed reader's waiting takes, leaving a batch that comes later for another", async () => {

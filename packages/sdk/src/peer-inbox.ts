@@ -31,9 +31,13 @@ interface IngestStream {
  * REF_MISSING once the Ingest stream the reference names has ended without them. A stream id the
  * inbox never heard of may simply not have connected yet: a take waits for it.
  *
- * What nobody took of ended Ingest streams is dropped whenever no Process or Write stream is open
- * (a Core that restarted closed them all, and names none of it again); a stream id once ended is
- * remembered, so that a late reference into it is answered REF_MISSING rather than waited for.
+ * What nobody took of ended Ingest streams is dropped when the last Process or Write stream closes
+ * (a Core that restarted closed them all, and names none of it again). It is not dropped when an
+ * Ingest stream ends while none is open: Core may not have opened its stream here yet (an upstream
+ * can push, and end its call, before this server has read Core's start), and it will name those
+ * batches. What a stale stream leaves then waits for the next close: bounded by its credits. A
+ * stream id once ended is remembered, so that a late reference into it is answered REF_MISSING
+ * rather than waited for.
  */
 export class PeerInbox {
   private readonly streams = new Map<string, IngestStream>();
@@ -69,7 +73,6 @@ export class PeerInbox {
     entry.ended = true;
     for (const waiting of entry.waiters.values()) for (const waiter of waiting) waiter(REF_MISSING);
     entry.waiters.clear();
-    if (this.readers === 0) entry.batches.clear();
   }
 
   /**

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { bundlesAt } from "./bundle-frames";
 import type { ContractVersion } from "./component";
 import {
   type ComponentInfo,
@@ -307,7 +308,15 @@ export function processorImplementation<Config, State = Config>(
   };
 
   return {
-    ...componentHandlers(definition, "processor", served, validator, server.maxMessageBytes, direct),
+    ...componentHandlers(
+      definition,
+      "processor",
+      served,
+      validator,
+      server.maxMessageBytes,
+      direct,
+      bundlesAt(contract.major),
+    ),
     Process,
     ...(direct ? { Ingest: ingestHandler(server.peerInbox) } : {}),
   };

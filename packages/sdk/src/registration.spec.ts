@@ -33,7 +33,14 @@ const component: ComponentDescriptor = {
     maxEventBytes: 5_000_000_000n,
     maxMessageBytes: 67_108_864n,
   },
-  features: { checkpointing: false, ordering: 1, idempotent: true, deadLetters: false, directPath: false },
+  features: {
+    checkpointing: false,
+    ordering: 1,
+    idempotent: true,
+    deadLetters: false,
+    directPath: false,
+    bundles: false,
+  },
   description: "records",
 };
 

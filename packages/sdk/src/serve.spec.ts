@@ -54,7 +54,7 @@ const echo: ProcessorDefinition<object> = {
 };
 
 const V1 = { name: "processor_service", major: 1, minor: 0, patch: 0 };
-const V2 = { name: "processor_service", major: 2, minor: 1, patch: 0 };
+const V2 = { name: "processor_service", major: 2, minor: 2, patch: 0 };
 
 /** Serves `echo` with `options` and FLOW_CONTRACT_MAJORS as given; returns what it printed on stdout. */
 async function serveWith(options: ServeOptions, coreMajors?: string) {
@@ -216,10 +216,16 @@ describe("a spawned service process", () => {
       // A stream still open when the signal arrives is ended cleanly, not cut off.
       const call = client.process();
       const reader = new StreamReader<ProcessRequestV2, ProcessResponseV2>(call);
-      call.write({ request: { $case: "start", value: { configJson: "{}", stageId: "echo", peers: [] } } });
+      call.write({
+        request: {
+          $case: "start",
+          value: { configJson: "{}", stageId: "echo", peers: [], acceptsBundles: false },
+        },
+      });
       const events = testEvents(1, 2).map(toCloudEvent);
       call.write({ request: { $case: "batch", value: { sequence: 1n, batch: { events } } } });
-      expect((await reader.next()).response?.value.inputSequence).toBe(1n);
+      const answer = (await reader.next()).response;
+      expect(answer?.$case === "batch" && answer.value.inputSequence).toBe(1n);
 
       spawned.kill("SIGTERM");
       expect((await reader.status).code).toBe(grpc.status.OK);

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
+import { bundlesAt } from "./bundle-frames";
 import type { ContractVersion, FamilyName } from "./component";
 import { type ComponentInfo, describeComponent } from "./component-handlers";
 import { type ConsumerDefinition, consumerImplementation } from "./consumer";
@@ -174,7 +175,8 @@ async function start(
   // FLOW_REGISTRY set: list this service in Core's registry while it runs (see registration.ts).
   // The registry entry says direct_path when a major the service serves has it (Describe says it per major).
   const directPath = contracts.some((served) => directPathOn(served.major, options));
-  const component = describeComponent(info, family, contracts, server.maxMessageBytes, directPath);
+  const bundles = contracts.some((served) => bundlesAt(served.major));
+  const component = describeComponent(info, family, contracts, server.maxMessageBytes, directPath, bundles);
   const registration = registerFromEnv(process.env, {
     component,
     address: server.address,

@@ -8,7 +8,11 @@ import {
   protoPath as healthProtoPath,
   service as healthService,
 } from "grpc-health-check";
-import { bindImplementation } from "./method-binding";
+import { withStreamBundles } from "./bundled-stream-method";
+import { bindImplementation, serviceNameOf } from "./method-binding";
+
+export { serviceNameOf };
+
 import { PeerInbox } from "./peer-inbox";
 import { describingOnly, linkFileDescriptors } from "./reflection-descriptors";
 import { FLOW_WINDOW_BYTES, widenServerFlowWindows } from "./server-flow-window";
@@ -72,13 +76,6 @@ export function maxReceiveMessageBytes(options: grpc.ServerOptions): number {
   return limit < 0 ? GRPC_FRAME_MAX_BYTES : limit;
 }
 
-/** The fully qualified name of a generated service definition, e.g. `pkg.v1.ProcessorService`. */
-export function serviceNameOf(definition: grpc.ServiceDefinition): string {
-  const first = Object.values(definition)[0];
-  if (!first) throw new Error("service definition has no methods");
-  return first.path.split("/")[1] ?? "";
-}
-
 /**
  * A grpc-js server with standard grpc.health.v1 health and server reflection beside the
  * service's own contract, and a graceful stop: health turns NOT_SERVING, stream handlers finish
@@ -134,7 +131,12 @@ export class ServiceServer {
         typeof service.implementation === "function"
           ? service.implementation(instance)
           : service.implementation;
-      server.addService(service.definition, bindImplementation(service.definition, implementation));
+      // A family's data stream at v2 reads and writes bundles (bundled-stream-method.ts).
+      const bundled = withStreamBundles(
+        service.definition,
+        bindImplementation(service.definition, implementation),
+      );
+      server.addService(bundled.definition, bundled.implementation);
     }
     health.addToServer(server);
 

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { bundlesAt } from "./bundle-frames";
 import type { ContractVersion } from "./component";
 import {
   type ComponentInfo,
@@ -338,7 +339,15 @@ export function sourceImplementation<Config>(
   };
 
   return {
-    ...componentHandlers(definition, "source", served, validator, server.maxMessageBytes, direct),
+    ...componentHandlers(
+      definition,
+      "source",
+      served,
+      validator,
+      server.maxMessageBytes,
+      direct,
+      bundlesAt(contract.major),
+    ),
     Read,
   };
 }

@@ -20,6 +20,8 @@ type ReadRequestSent =
           stageId: string;
           /** The direct data path's peers (source_service v2.1): none, a test reads the batches itself. */
           peers: never[];
+          /** Whether the test reads bundles (source_service v2.2): never, it reads one message at a time. */
+          acceptsBundles: false;
         };
       };
     }
@@ -100,6 +102,7 @@ export class SourceReadStream<Response extends ReadResponseCases> {
           stageId: options.stageId ?? "test",
           // Every repeated field of the v2.1 ReadStart must be there for its generated encoder.
           peers: [],
+          acceptsBundles: false,
         },
       },
     });

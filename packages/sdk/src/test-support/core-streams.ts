@@ -51,6 +51,7 @@ export function readStartV2(
         stageId: options.stageId ?? "source",
         maxBatchBytes: BigInt(options.maxBatchBytes ?? 0),
         peers: options.peers ?? [],
+        acceptsBundles: false,
       },
     },
   };
