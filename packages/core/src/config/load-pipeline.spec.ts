@@ -192,6 +192,15 @@ consumers:
     }
   });
 
+  it("lets the data streams carry bundles unless FLOW_STREAM_BUNDLES is off (or 0, false)", () => {
+    const body = `sources: [{ id: s, use: a }]\nconsumers: [{ id: c, use: b, inputs: [s] }]\n`;
+    expect(parse(`${HEADER}${body}`).streamBundles).toBe(true);
+    for (const off of ["off", "0", "false", " OFF "])
+      expect(parse(`${HEADER}${body}`, { FLOW_STREAM_BUNDLES: off }).streamBundles).toBe(false);
+    for (const other of ["on", "1", ""])
+      expect(parse(`${HEADER}${body}`, { FLOW_STREAM_BUNDLES: other }).streamBundles).toBe(true);
+  });
+
   it("orders a fan-out / fan-in DAG and finds each source's consumers", () => {
     const pipeline = parse(`${HEADER}consumers:
   - { id: db, use: c, inputs: [clean, enrich] }

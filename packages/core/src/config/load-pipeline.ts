@@ -6,8 +6,8 @@ import { DEFAULT_STATE_STORE_URL } from "../state/state-store-url";
 import { checkBackoffBounds } from "./backoff-rules";
 import { checkContractMajors, withoutUnspokenMajor } from "./contract-major-rules";
 import { readDeadLetterAllowance } from "./dead-letter-allowance";
-import { directPathSwitch } from "./direct-path-switch";
 import type { Environment } from "./env-interpolation";
+import { directPathSwitch, STREAM_BUNDLES_ENV, switchedOff } from "./environment-switches";
 import { checkStageGraph } from "./graph-rules";
 import { interpolateDocument } from "./interpolate-document";
 import { rememberPipelineSource } from "./locate-stage-config";
@@ -172,6 +172,7 @@ export function parsePipeline(text: string, options: ParsePipelineOptions): Pipe
       numberAt(data, "state", "unreachableLimitMs") ?? DEFAULT_STATE_UNREACHABLE_LIMIT_MS,
     delivery: (root.delivery as DeliveryGuarantee | undefined) ?? "at-least-once",
     directPath: directPathSwitch(root.directPath as boolean | undefined, environment),
+    streamBundles: !switchedOff(environment, STREAM_BUNDLES_ENV),
     deadLetters: {
       path: resolve(baseDir, stringAt(data, "deadLetters", "path") ?? DEFAULT_DEAD_LETTER_PATH),
       ...deadLetterAllowanceOf(root),

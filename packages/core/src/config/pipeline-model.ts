@@ -25,6 +25,12 @@ export interface Pipeline {
    * edge is direct only where both of its ends can do it, which negotiation finds out.
    */
   directPath: boolean;
+  /**
+   * Whether the data streams may carry bundles (several messages in one; bundled-link-stream.ts)
+   * with the services that read them: false when FLOW_STREAM_BUNDLES is off, 0 or false. A plan
+   * built without it (a test's) leaves them allowed.
+   */
+  streamBundles?: boolean;
   /** The file's `defaults` over Flow's built-in ones (what a stage without overrides gets). */
   defaults: StageSettings;
   /** In file order: sources, then processors, then consumers. */

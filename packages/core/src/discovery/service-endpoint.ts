@@ -43,6 +43,12 @@ export class ServiceEndpoint extends EventEmitter {
    * it): the links open their streams at its major.
    */
   contract: NegotiatedContract | undefined;
+  /**
+   * Whether the service's data stream carries bundles both ways (link-stream.ts): its Describe at
+   * the negotiated major says features.bundles and FLOW_STREAM_BUNDLES did not switch them off
+   * (StageServices sets it with the contract).
+   */
+  bundles = false;
 
   constructor(readonly options: EndpointOptions) {
     super();

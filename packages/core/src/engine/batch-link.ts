@@ -258,7 +258,11 @@ export abstract class BatchLink<Start, Response> {
    * request is built once here for either contract.
    */
   private startMessage(): LinkRequest<Start> {
-    const value = { configJson: JSON.stringify(this.stage.config ?? {}), stageId: this.stage.id };
+    const value = {
+      configJson: JSON.stringify(this.stage.config ?? {}),
+      stageId: this.stage.id,
+      acceptsBundles: this.parts.endpoint.bundles === true,
+    };
     // A processor's start is a ProcessStart, whose peers (the direct data path) only a v2 stream
     // is given; the codec writes every field it has, so the list is there, empty or not.
     const start =

@@ -1,4 +1,5 @@
-import { AckStatus, type WriteRequest, type WriteResponse } from "../gen/consumer_service/v1/consumer";
+import { AckStatus, type WriteResponse } from "../gen/consumer_service/v1/consumer";
+import type { WriteRequest } from "../gen/consumer_service/v2/consumer";
 import { ConsumerLink } from "./consumer-link";
 import type { Delivery, Origin } from "./delivery";
 import { decodeEvents, type RawBatch } from "./raw-batch";
@@ -32,7 +33,12 @@ function sent(stream: Stream): [bigint, string[]][] {
 const ids = (batch: RawBatch) =>
   batch.ref ? [`ref ${batch.ref.handle}`] : decodeEvents(batch).map((event) => event.id);
 
-function link(settings = "", limit = { maxEvents: 100, maxBytes: 1_000_000 }, major?: number) {
+function link(
+  settings = "",
+  limit = { maxEvents: 100, maxBytes: 1_000_000 },
+  major?: number,
+  bundles?: boolean,
+) {
   const plan = planFrom(`
 metadata: { name: t }
 sources: [{ id: src, address: "127.0.0.1:1" }]
@@ -44,7 +50,7 @@ ${settings}
 `);
   const stage = plan.stages.find((s) => s.id === "sink") as (typeof plan.stages)[number];
   const streams = fakeStreams<LinkRequest<WriteRequest>, WriteResponse>();
-  const endpoint = fakeEndpoint(major);
+  const endpoint = Object.assign(fakeEndpoint(major), { bundles });
   const written: { origins: Origin[]; ids: string[] }[] = [];
   const givenUp: { delivery: Delivery; reason: string }[] = [];
   const fatal: Error[] = [];
@@ -87,11 +93,33 @@ describe("ConsumerLink (a BatchLink over fake streams)", () => {
     expect(sent(streams.last())).toEqual([[2n, ["a-1"]]]);
   });
 
+  it("opens a stream that carries bundles, and says so in WriteStart, only when negotiation agreed on them", () => {
+    const startOf = (bundles?: boolean) => {
+      const { streams } = link("", undefined, 2, bundles);
+      const start = streams.last().written[0];
+      return [
+        streams.bundles,
+        start &&
+          "start" in start &&
+          start.start.request?.$case === "start" &&
+          start.start.request.value.acceptsBundles,
+      ];
+    };
+    expect(startOf(true)).toEqual([[true], true]);
+    expect(startOf(false)).toEqual([[false], false]);
+    expect(startOf(undefined)).toEqual([[false], false]);
+  });
+
   it("opens with the stage's config, keeps at most inFlight batches unanswered and sends the rest as answers come", () => {
     const { consumer, streams, written } = link("    inFlight: 2\n    config: { table: t }");
     const stream = streams.last();
     expect(stream.written[0]).toEqual({
-      start: { request: { $case: "start", value: { configJson: '{"table":"t"}', stageId: "sink" } } },
+      start: {
+        request: {
+          $case: "start",
+          value: { configJson: '{"table":"t"}', stageId: "sink", acceptsBundles: false },
+        },
+      },
     });
     consumer.send(origin(1), batchOf(1, "a"));
     consumer.send(origin(2), batchOf(1, "b"));

@@ -1,4 +1,5 @@
-import { AckStatus, type WriteRequest } from "../gen/consumer_service/v1/consumer";
+import { AckStatus } from "../gen/consumer_service/v1/consumer";
+import type { WriteRequest } from "../gen/consumer_service/v2/consumer";
 import { BatchLink, type LinkHooks, type LinkParts } from "./batch-link";
 import type { Origin } from "./delivery";
 import { grpcStreamOpener, type StreamOpener } from "./link-stream";

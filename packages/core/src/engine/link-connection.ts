@@ -62,7 +62,7 @@ export class LinkConnection<Request, Response> {
   open(): void {
     this.opened?.close();
     const { endpoint } = this.parts;
-    const opened = this.parts.openStream(endpoint.target, endpointMajor(endpoint));
+    const opened = this.parts.openStream(endpoint.target, endpointMajor(endpoint), endpoint.bundles === true);
     this.opened = opened;
     const { stream } = opened;
     stream.on("data", (response: Response) => {

@@ -1,6 +1,7 @@
 import { type EventMajor, type FamilyName, FLOW_CHANNEL_OPTIONS } from "@flow/sdk/internal";
 import * as grpc from "@grpc/grpc-js";
 import { methodPath, type NegotiatedContract } from "../clients/family-contracts";
+import { BundledLinkStream, type BundledResponses, decodeBundled } from "./bundled-link-stream";
 import { eventMajorOf } from "./raw-batch";
 
 /**
@@ -23,12 +24,13 @@ export interface OpenedStream<Request, Response> {
 }
 
 /**
- * Opens a stream to a service at `target`, on its family contract at `major` (the one negotiated):
- * production dials gRPC, tests hand back fakes.
+ * Opens a stream to a service at `target`, on its family contract at `major` (the one negotiated),
+ * with bundles both ways when `bundles` (negotiated): production dials gRPC, tests hand back fakes.
  */
 export type StreamOpener<Request, Response> = (
   target: string,
   major: number,
+  bundles?: boolean,
 ) => OpenedStream<Request, Response>;
 
 /** Where a link's service is, and how to get it back after its stream broke. */
@@ -36,6 +38,8 @@ export interface LinkEndpoint {
   readonly target: string;
   /** The contract negotiation agreed on with the service (the link opens its stream at its major). */
   readonly contract?: NegotiatedContract;
+  /** Whether the stream carries bundles both ways (negotiated; see bundled-link-stream.ts). */
+  readonly bundles?: boolean;
   /** Makes the service usable again (a restart, a reconnect); rejects when it gives up. */
   recover(reason: string): Promise<void>;
 }
@@ -59,11 +63,19 @@ export function grpcStreamOpener<Request, Response>(
   encode: (message: Request) => Buffer,
   decode: (frame: Buffer, major: EventMajor) => Response,
 ): StreamOpener<Request, Response> {
-  return (target, major) => {
+  return (target, major, bundles = false) => {
     const path = methodPath(family, major, "stream");
     const eventMajor = eventMajorOf(major);
     const client = new grpc.Client(target, grpc.credentials.createInsecure(), FLOW_CHANNEL_OPTIONS);
-    const stream = client.makeBidiStreamRequest(path, encode, (frame: Buffer) => decode(frame, eventMajor));
-    return { stream, close: () => client.close() };
+    if (!bundles) {
+      const stream = client.makeBidiStreamRequest(path, encode, (frame: Buffer) => decode(frame, eventMajor));
+      return { stream, close: () => client.close() };
+    }
+    const frames = client.makeBidiStreamRequest<Buffer, Response | BundledResponses<Response>>(
+      path,
+      (frame) => frame,
+      (frame: Buffer) => decodeBundled(frame, (message) => decode(message, eventMajor)),
+    );
+    return { stream: new BundledLinkStream(frames, encode), close: () => client.close() };
   };
 }

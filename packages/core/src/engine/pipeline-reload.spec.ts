@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
+import type { WriteResponse } from "../gen/consumer_service/v1/consumer";
+import type { WriteRequest } from "../gen/consumer_service/v2/consumer";
 import type { ProcessRequest } from "../gen/processor_service/v2/processor";
-import type { ReadRequest } from "../gen/source_service/v1/source";
+import type { ReadRequest } from "../gen/source_service/v2/source";
 import { openStateStore, type StateStore } from "../state";
 import { PipelineReloads, type ReloadableRun } from "./pipeline-reload";
 import { PipelineRunner } from "./pipeline-runner";

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { WriteRequest, WriteResponse } from "../gen/consumer_service/v1/consumer";
-import type { ReadRequest } from "../gen/source_service/v1/source";
+import type { WriteResponse } from "../gen/consumer_service/v1/consumer";
+import type { WriteRequest } from "../gen/consumer_service/v2/consumer";
+import type { ReadRequest } from "../gen/source_service/v2/source";
 import { openStateStore, type StateStore } from "../state";
 import { PipelineRunner, type RunResult } from "./pipeline-runner";
 import type { LinkRequest, SourceMessage } from "./stream-codecs";

@@ -134,13 +134,21 @@ describe("ProcessorLink on the direct data path", () => {
     const { stream } = processorLink({ major: 2, peers });
     expect(stream.written[0]).toEqual({
       start: {
-        request: { $case: "start", value: { configJson: "{}", stageId: "proc", peers: [peer] } },
+        request: {
+          $case: "start",
+          value: { configJson: "{}", stageId: "proc", peers: [peer], acceptsBundles: false },
+        },
       },
     });
     expect(asked).toBe(1);
     const v1 = processorLink({ major: 1, peers });
     expect(v1.stream.written[0]).toEqual({
-      start: { request: { $case: "start", value: { configJson: "{}", stageId: "proc", peers: [] } } },
+      start: {
+        request: {
+          $case: "start",
+          value: { configJson: "{}", stageId: "proc", peers: [], acceptsBundles: false },
+        },
+      },
     });
   });
 

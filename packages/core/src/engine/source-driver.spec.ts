@@ -1,4 +1,4 @@
-import type { ReadRequest } from "../gen/source_service/v1/source";
+import type { ReadRequest } from "../gen/source_service/v2/source";
 import { atLeastOnce } from "./delivery-policy";
 import { RunStages } from "./run-stages";
 import { SourceDriver } from "./source-driver";

@@ -5,7 +5,15 @@ import type { SourceMessage } from "./stream-codecs";
 import { batchOf, fakeStreams, planFrom, settle, silentLogger } from "./test-support/fake-link-stream";
 import { samplePeer } from "./test-support/sample-peer";
 
-function sourceLink({ major, peers }: { major?: number; peers?: () => Peer[] } = {}) {
+function sourceLink({
+  major,
+  peers,
+  bundles,
+}: {
+  major?: number;
+  peers?: () => Peer[];
+  bundles?: boolean;
+} = {}) {
   const plan = planFrom(`
 metadata: { name: t }
 sources: [{ id: src, address: "127.0.0.1:1", batch: { maxSize: 50, lingerMs: 7 }, config: { path: x } }]
@@ -21,6 +29,7 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src] }]
         target: "fake:0",
         contract:
           major === undefined ? undefined : { name: "source_service", major, version: `${major}.1.0` },
+        bundles,
       },
       openStream: streams,
       logger: silentLogger,
@@ -59,6 +68,18 @@ describe("SourceLink", () => {
     expect(asked).toBe(2);
   });
 
+  it("opens a stream that carries bundles, and says so in ReadStart, only when negotiation agreed on them", () => {
+    const startOf = (bundles?: boolean) => {
+      const { link, streams } = sourceLink({ major: 2, bundles });
+      link.open(undefined, 1);
+      const start = streams.last().written[0]?.request;
+      return [streams.bundles, start?.$case === "start" && start.value.acceptsBundles];
+    };
+    expect(startOf(true)).toEqual([[true], true]);
+    expect(startOf(false)).toEqual([[false], false]);
+    expect(startOf(undefined)).toEqual([[false], false]);
+  });
+
   it("starts the stream after the checkpoint with the stage's credits, batch size, linger and byte limit", () => {
     const { link, streams } = sourceLink();
     link.open({ position: Buffer.from("42"), description: "byte 42" }, 8);
@@ -74,6 +95,7 @@ describe("SourceLink", () => {
           lingerMs: 7,
           stageId: "src",
           peers: [],
+          acceptsBundles: false,
         },
       },
     });

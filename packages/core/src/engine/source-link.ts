@@ -34,7 +34,7 @@ export const sourceStreams: StreamOpener<ReadRequest, SourceMessage> = grpcStrea
 
 export interface SourceLinkParts {
   stage: PipelineStage;
-  endpoint: { readonly target: string; readonly contract?: NegotiatedContract };
+  endpoint: { readonly target: string; readonly contract?: NegotiatedContract; readonly bundles?: boolean };
   openStream: StreamOpener<ReadRequest, SourceMessage>;
   logger: Logger;
   /** The largest encoded EventBatch Core takes from the source (negotiated; ReadStart.max_batch_bytes). */
@@ -76,7 +76,8 @@ export class SourceLink {
     this.opened?.close();
     const { endpoint } = this.parts;
     const major = endpointMajor(endpoint);
-    const opened = this.parts.openStream(endpoint.target, major);
+    const bundles = endpoint.bundles === true;
+    const opened = this.parts.openStream(endpoint.target, major, bundles);
     this.opened = opened;
     const { stream } = opened;
     stream.on("data", (message: SourceMessage) => {
@@ -115,6 +116,7 @@ export class SourceLink {
           lingerMs,
           stageId: this.stage.id,
           peers: major === DIRECT_PATH_MAJOR ? (this.parts.peers?.() ?? []) : [],
+          acceptsBundles: bundles,
         },
       },
     });

@@ -7,6 +7,7 @@ import { ServiceEndpoint } from "../discovery/service-endpoint";
 import { type NegotiationProblem, negotiate } from "../negotiation/negotiate";
 import type { StageByteLimit } from "../negotiation/stage-byte-limit";
 import { offeredMajors } from "../negotiation/stage-contract";
+import { bundlesAgreed } from "./bundled-link-stream";
 import type { LinkEndpoint } from "./link-stream";
 
 /** Consecutive failed health checks after which a spawned service is replaced. */
@@ -226,7 +227,13 @@ async function negotiateOrThrow(
   // The links open their streams at the agreed major (see ServiceEndpoint.contract).
   for (const [stageId, contract] of contracts) {
     const endpoint = endpoints.get(stageId);
-    if (endpoint) endpoint.contract = contract;
+    if (!endpoint) continue;
+    endpoint.contract = contract;
+    endpoint.bundles = bundlesAgreed(
+      plan.streamBundles !== false,
+      contract.major,
+      descriptors.get(stageId)?.features,
+    );
   }
   const errors = problems.filter((problem) => problem.severity === "error");
   if (errors.length > 0) {

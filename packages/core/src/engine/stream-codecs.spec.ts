@@ -73,7 +73,10 @@ describe("stream codecs agree with the generated codecs", () => {
     expect(write.request?.$case === "batch" && write.request.value.batch?.events.length).toBe(5);
 
     const start = {
-      request: { $case: "start" as const, value: { configJson: "{}", stageId: "s", peers: [] } },
+      request: {
+        $case: "start" as const,
+        value: { configJson: "{}", stageId: "s", peers: [], acceptsBundles: false },
+      },
     };
     expect(ProcessRequestV2.decode(encodeProcessRequest({ start }))).toMatchObject(start);
   });
@@ -167,7 +170,10 @@ describe("stream codecs serve both majors: v2's stream messages are v1's, field 
       Buffer.from(ReadRequest.encode(credit).finish()),
     );
     const processStart = {
-      request: { $case: "start" as const, value: { configJson: "{}", stageId: "p", peers: [] } },
+      request: {
+        $case: "start" as const,
+        value: { configJson: "{}", stageId: "p", peers: [], acceptsBundles: false },
+      },
     };
     expect(Buffer.from(ProcessRequest.encode(processStart).finish())).toEqual(
       encodeProcessRequest({ start: processStart }),
@@ -205,7 +211,10 @@ describe("stream codecs on the direct data path (v2.1): the start messages name 
 
   it("write the start messages with their peers byte for byte as the generated v2 encoders, and without any as v1's", () => {
     const processStart = {
-      request: { $case: "start" as const, value: { configJson: "{}", stageId: "p", peers: [peer] } },
+      request: {
+        $case: "start" as const,
+        value: { configJson: "{}", stageId: "p", peers: [peer], acceptsBundles: false },
+      },
     };
     expect(encodeProcessRequest({ start: processStart })).toEqual(
       Buffer.from(ProcessRequestV2.encode(processStart).finish()),
@@ -221,6 +230,7 @@ describe("stream codecs on the direct data path (v2.1): the start messages name 
       maxBatchBytes: 1000n,
       lingerMs: 5,
       stageId: "src",
+      acceptsBundles: false,
     };
     const withPeers = { request: { $case: "start" as const, value: { ...readStart, peers: [peer, peer] } } };
     expect(encodeReadRequest(withPeers)).toEqual(Buffer.from(ReadRequestV2.encode(withPeers).finish()));

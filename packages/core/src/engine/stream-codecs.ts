@@ -2,7 +2,8 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { FlowEvent } from "@flow/sdk";
 import type { EventMajor } from "@flow/sdk/internal";
 import { Checkpoint } from "../gen/checkpoint/v1/checkpoint";
-import { type BatchAck, Flushed, WriteRequest } from "../gen/consumer_service/v1/consumer";
+import { type BatchAck, Flushed } from "../gen/consumer_service/v1/consumer";
+import { WriteRequest } from "../gen/consumer_service/v2/consumer";
 import { BatchFailure } from "../gen/processor_service/v1/processor";
 import { ProcessRequest } from "../gen/processor_service/v2/processor";
 import { ReadRequest } from "../gen/source_service/v2/source";
@@ -18,8 +19,9 @@ import { DIRECT_PATH_MAJOR } from "./reference-batch";
  * (minor 1) adds the direct data path's fields - references instead of batches, `returned`,
  * `ref_missing` (framed by direct-path-fields.ts) - which are read on a v2 stream only (a v1 stream
  * never carries them). Every other message goes through generated codecs: the start messages
- * through v2's (v1's fields, numbered alike, plus the peers, which only a v2 stream is given: a v1
- * service reads the same bytes), the rest through v1's. Fields Core does not know are skipped, as
+ * through v2's (v1's fields, numbered alike, plus the peers and accepts_bundles, which only a v2
+ * stream is given: a v1 service reads the same bytes), the rest through v1's. Bundles (v2.2) are
+ * framed around these codecs (bundled-link-stream.ts). Fields Core does not know are skipped, as
  * protobuf readers must.
  */
 

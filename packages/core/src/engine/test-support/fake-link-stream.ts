@@ -55,14 +55,18 @@ export function fakeStreams<Request, Response>(): StreamOpener<Request, Response
   closed: number;
   /** The contract major each stream was opened at, in order. */
   majors: number[];
+  /** Whether each stream was opened to carry bundles, in order. */
+  bundles: boolean[];
 } {
   const streams: FakeLinkStream<Request, Response>[] = [];
   const majors: number[] = [];
+  const bundles: boolean[] = [];
   const opener = Object.assign(
-    (_target: string, major: number): OpenedStream<Request, Response> => {
+    (_target: string, major: number, bundled = false): OpenedStream<Request, Response> => {
       const stream = new FakeLinkStream<Request, Response>();
       streams.push(stream);
       majors.push(major);
+      bundles.push(bundled);
       return {
         stream,
         close: () => {
@@ -75,6 +79,7 @@ export function fakeStreams<Request, Response>(): StreamOpener<Request, Response
       last: () => streams[streams.length - 1] as FakeLinkStream<Request, Response>,
       closed: 0,
       majors,
+      bundles,
     },
   );
   return opener;

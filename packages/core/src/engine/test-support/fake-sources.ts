@@ -1,4 +1,4 @@
-import type { ReadRequest } from "../../gen/source_service/v1/source";
+import type { ReadRequest } from "../../gen/source_service/v2/source";
 import type { CheckpointCommit, CheckpointCommitResult, StoredCheckpoint } from "../../state";
 import { RunStages } from "../run-stages";
 import { assembleSourceNode, type SourceNodeHooks } from "../source-node-assembly";
