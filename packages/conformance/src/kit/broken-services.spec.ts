@@ -67,6 +67,15 @@ describe("flow conform against services broken one way each", () => {
         ]),
       );
       if (family !== "source") expect(names).toContain(`${contract} v2: data.kinds`);
+      // Bundles (v2.2): the SDK reads them, so a processor's and a consumer's are checked at v2.
+      if (family === "source") expect(names).toContain(`${contract} v2: bundles`);
+      else
+        expect(names).toEqual(
+          expect.arrayContaining([`${contract} v2: bundles.read`, `${contract} v2: bundles.unasked`]),
+        );
+      expect(
+        report.results.filter((result) => result.id.startsWith("bundles") && result.major === 1),
+      ).toEqual([]);
       // The direct data path's checks, where the SDK the fixture is built on says direct_path.
       if (sdkSkipsDirectPath(report.results)) return;
       const direct = {

@@ -1,6 +1,7 @@
 import type { ServiceLocator } from "@flow/core";
 import type { FamilyName } from "@flow/sdk/internal";
 import { type CheckResult, fail, failFromError, onMajor, skip } from "./check-result";
+import { bundleChecks, bundlesNotChecked } from "./checks/bundle-checks";
 import { configureChecks } from "./checks/configure-checks";
 import { consumerChecks } from "./checks/consumer-checks";
 import { replayCrashCheck, sourceCrashCheck } from "./checks/crash-checks";
@@ -176,6 +177,13 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
             major,
             directPathNotChecked(context) ??
               (await inScenarioOf(context, family === "source", "direct.peers", directPathChecks)),
+          ),
+        );
+        report(
+          ...onMajor(
+            contractName(family),
+            major,
+            bundlesNotChecked(context) ?? (await bundleChecks(context)),
           ),
         );
       }

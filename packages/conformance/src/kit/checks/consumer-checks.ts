@@ -11,14 +11,18 @@ export const batchWrite = (sequence: bigint, batch: KitEventBatch): WriteRequest
 });
 
 /** Opens a Write stream, at the context's major, with the config of the conformance config. */
-export function openWrite(context: ConformContext): StreamRecorder<WriteResponse> {
+export function openWrite(context: ConformContext, acceptsBundles = false): StreamRecorder<WriteResponse> {
   const client = familyClient("consumer", context.instance.target, context.major);
   const recorder = new StreamRecorder<WriteResponse>(client.write() as never);
   recorder.call.on("close", () => client.close());
   recorder.call.write({
     request: {
       $case: "start",
-      value: { configJson: JSON.stringify(context.config.config), stageId: "conform" },
+      value: {
+        configJson: JSON.stringify(context.config.config),
+        stageId: "conform",
+        ...(acceptsBundles ? { acceptsBundles } : {}),
+      },
     },
   } satisfies WriteRequest);
   return recorder;

@@ -18,11 +18,13 @@ export const batchRequest = (sequence: bigint, batch: KitEventBatch): ProcessReq
 
 /**
  * Opens a Process stream, at the context's major, with the config of the conformance config (and
- * the peers to push its outputs to, on the direct data path).
+ * the peers to push its outputs to, on the direct data path; `accepts_bundles` for the bundle
+ * checks).
  */
 export function openProcess(
   context: ConformContext,
   peers?: StartPeers["peers"],
+  acceptsBundles = false,
 ): StreamRecorder<ProcessResponse> {
   const client = familyClient("processor", context.instance.target, context.major);
   const recorder = new StreamRecorder<ProcessResponse>(client.process() as never);
@@ -34,6 +36,7 @@ export function openProcess(
         configJson: JSON.stringify(context.config.config),
         stageId: "conform",
         ...(peers ? { peers } : {}),
+        ...(acceptsBundles ? { acceptsBundles } : {}),
       },
     },
   } satisfies ProcessRequest);

@@ -100,17 +100,37 @@ const missingWrite = m2.BatchAck.fromPartial({
   reason: "the batch never came on Ingest",
   refMissing: true,
 });
+// v2.2: bundles, several stream messages in one.
+const bundlingStart = m2.WriteStart.fromPartial({ configJson: "{}", stageId: "sink", acceptsBundles: true });
+const writeRequestBundle = m2.WriteRequestBundle.fromPartial({
+  requests: [
+    { request: { $case: "batch", value: referencedWrite } },
+    { request: { $case: "flush", value: { token: 3n } } },
+  ],
+});
+const writeResponseBundle = m2.WriteResponseBundle.fromPartial({
+  responses: [
+    { response: { $case: "ack", value: returnedWrite } },
+    { response: { $case: "flushed", value: { token: 3n } } },
+  ],
+});
 export const consumerServiceSamplesV2: ContractSamples = withSamples(
   samplesAt(consumerV2 as unknown as typeof consumer, 2, fullCloudEvent as unknown as Event),
   {
     WriteRequest: samplesOf(
       m2.WriteRequest,
       m2.WriteRequest.fromPartial({ request: { $case: "batch", value: referencedWrite } }),
+      m2.WriteRequest.fromPartial({ request: { $case: "start", value: bundlingStart } }),
+      m2.WriteRequest.fromPartial({ request: { $case: "bundle", value: writeRequestBundle } }),
     ),
+    WriteStart: samplesOf(m2.WriteStart, bundlingStart),
+    WriteRequestBundle: samplesOf(m2.WriteRequestBundle, writeRequestBundle),
+    WriteResponseBundle: samplesOf(m2.WriteResponseBundle, writeResponseBundle),
     WriteBatch: samplesOf(m2.WriteBatch, referencedWrite),
     WriteResponse: samplesOf(
       m2.WriteResponse,
       m2.WriteResponse.fromPartial({ response: { $case: "ack", value: missingWrite } }),
+      m2.WriteResponse.fromPartial({ response: { $case: "bundle", value: writeResponseBundle } }),
     ),
     BatchAck: samplesOf(m2.BatchAck, returnedWrite, missingWrite),
     IngestRequest: samplesOf(

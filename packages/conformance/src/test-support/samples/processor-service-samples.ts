@@ -95,7 +95,12 @@ export const processorServiceSamples: ContractSamples = samplesAt(processor, 1, 
 // v2.1's of the direct data path: Ingest's IngestRequest and IngestResponse, peers, refs, what an
 // answer to a referenced input says.
 const m2 = processorV2;
-const directStart = m2.ProcessStart.fromPartial({ configJson: "{}", stageId: "enrich", peers: [samplePeer] });
+const directStart = m2.ProcessStart.fromPartial({
+  configJson: "{}",
+  stageId: "enrich",
+  peers: [samplePeer],
+  acceptsBundles: true,
+});
 const referencedInput = m2.InputBatch.fromPartial({ sequence: 8n, ref: samplePeerRef });
 const referencedOutput = m2.ProcessedBatch.fromPartial({
   inputSequence: 8n,
@@ -110,6 +115,19 @@ const returnedInput = m2.ProcessedBatch.fromPartial({
   returned: { events: [fullCloudEvent] },
 });
 const missingInput = m2.ProcessedBatch.fromPartial({ inputSequence: 10n, refMissing: true });
+// v2.2: bundles, several stream messages in one.
+const processRequestBundle = m2.ProcessRequestBundle.fromPartial({
+  requests: [
+    { request: { $case: "batch", value: referencedInput } },
+    { request: { $case: "batch", value: { sequence: 9n, batch: { events: [fullCloudEvent] } } } },
+  ],
+});
+const processResponseBundle = m2.ProcessResponseBundle.fromPartial({
+  responses: [
+    { response: { $case: "batch", value: referencedOutput } },
+    { response: { $case: "batch", value: missingInput } },
+  ],
+});
 export const processorServiceSamplesV2: ContractSamples = withSamples(
   samplesAt(processorV2 as unknown as typeof processor, 2, fullCloudEvent as unknown as Event),
   {
@@ -117,14 +135,18 @@ export const processorServiceSamplesV2: ContractSamples = withSamples(
       m2.ProcessRequest,
       m2.ProcessRequest.fromPartial({ request: { $case: "start", value: directStart } }),
       m2.ProcessRequest.fromPartial({ request: { $case: "batch", value: referencedInput } }),
+      m2.ProcessRequest.fromPartial({ request: { $case: "bundle", value: processRequestBundle } }),
     ),
     ProcessStart: samplesOf(m2.ProcessStart, directStart),
     InputBatch: samplesOf(m2.InputBatch, referencedInput),
     ProcessResponse: samplesOf(
       m2.ProcessResponse,
       m2.ProcessResponse.fromPartial({ response: { $case: "batch", value: referencedOutput } }),
+      m2.ProcessResponse.fromPartial({ response: { $case: "bundle", value: processResponseBundle } }),
     ),
     ProcessedBatch: samplesOf(m2.ProcessedBatch, referencedOutput, returnedInput, missingInput),
+    ProcessRequestBundle: samplesOf(m2.ProcessRequestBundle, processRequestBundle),
+    ProcessResponseBundle: samplesOf(m2.ProcessResponseBundle, processResponseBundle),
     IngestRequest: samplesOf(
       m2.IngestRequest,
       m2.IngestRequest.fromPartial({

@@ -113,6 +113,7 @@ const directStart = sourceV2.ReadStart.fromPartial({
   stageId: "orders",
   maxBatchBytes: 1_048_576n,
   peers: [samplePeer, { ...samplePeer, stageId: "audit", address: "unix:/run/flow/audit.sock" }],
+  acceptsBundles: true,
 });
 const referencedBatch = sourceV2.SourceBatch.fromPartial({
   sequence: 5n,
@@ -121,18 +122,37 @@ const referencedBatch = sourceV2.SourceBatch.fromPartial({
   eventCount: 4_294_967_295,
   batchBytes: 2n ** 64n - 1n,
 });
+const readRequestBundle = sourceV2.ReadRequestBundle.fromPartial({
+  requests: [
+    sourceV2.ReadRequest.fromPartial({ request: { $case: "credit", value: { batches: 2 } } }),
+    sourceV2.ReadRequest.fromPartial({
+      request: { $case: "commit", value: { sequence: 5n, checkpoint: sampleCheckpoint } },
+    }),
+  ],
+});
+const readResponseBundle = sourceV2.ReadResponseBundle.fromPartial({
+  responses: [
+    { response: { $case: "batch", value: referencedBatch } },
+    { response: { $case: "exhausted", value: { lastSequence: 5n } } },
+  ],
+});
 export const sourceServiceSamplesV2: ContractSamples = withSamples(
   samplesAt(sourceV2 as unknown as typeof source, 2, fullCloudEvent as unknown as Event),
   {
     ReadRequest: samplesOf(
       sourceV2.ReadRequest,
       sourceV2.ReadRequest.fromPartial({ request: { $case: "start", value: directStart } }),
+      sourceV2.ReadRequest.fromPartial({ request: { $case: "bundle", value: readRequestBundle } }),
     ),
     ReadStart: samplesOf(sourceV2.ReadStart, directStart),
     ReadResponse: samplesOf(
       sourceV2.ReadResponse,
       sourceV2.ReadResponse.fromPartial({ response: { $case: "batch", value: referencedBatch } }),
+      sourceV2.ReadResponse.fromPartial({ response: { $case: "bundle", value: readResponseBundle } }),
     ),
     SourceBatch: samplesOf(sourceV2.SourceBatch, referencedBatch),
+    // v2.2: bundles, several stream messages in one.
+    ReadRequestBundle: samplesOf(sourceV2.ReadRequestBundle, readRequestBundle),
+    ReadResponseBundle: samplesOf(sourceV2.ReadResponseBundle, readResponseBundle),
   },
 );
