@@ -85,6 +85,7 @@ describe("pnpm bench --quick --only codec", () => {
       "pipeline-baseline",
       "flow-throughput",
       "flow-direct-path",
+      "flow-stream-bundles",
       "flow-ack-cost",
       "flow-latency",
       "flow-startup",
@@ -100,7 +101,7 @@ describe("pnpm bench --quick --only codec", () => {
     expect(lines.filter((line) => line.status === "skipped").map((line) => line.scenario)).toEqual(
       expect.arrayContaining(["build", "flow-stalled-consumer"]),
     );
-  }, 300_000);
+  }, 900_000); // a hang guard, not a speed check: beside the e2e suite (CI) this took 200 s, alone 124 s
 
   it("flow-direct-path: direct and through Core per batch size, events/s and CPU per process, direct with its ratio", async () => {
     const { exitCode, out, err } = await runQuietly([
@@ -140,7 +141,7 @@ describe("pnpm bench --quick --only codec", () => {
       }
       expect(named.get(`through Core ${batch} [events/s]`)?.detail).toMatch(/FLOW_DIRECT_PATH=off/);
     }
-  }, 120_000);
+  }, 400_000);
 
   it("rejects an unknown scenario name instead of running nothing", async () => {
     const { exitCode, out, err } = await runQuietly(["--only", "no-such-scenario"]);

@@ -34,6 +34,11 @@ export interface FlowPipelineSettings {
    * variable removed), "off" sends every batch through Core; unset, as this process's environment says.
    */
   directPath?: "on" | "off";
+  /**
+   * Bundles on the data streams (FLOW_STREAM_BUNDLES in Core's environment): "on" is Core's default
+   * (the variable removed), "off" sends every stream message alone; unset, as this process's says.
+   */
+  streamBundles?: "on" | "off";
 }
 
 /** The stage ids of the pipeline. */
@@ -123,6 +128,8 @@ function coreEnvironment(settings: FlowPipelineSettings): NodeJS.ProcessEnv {
   if (settings.spawnNetwork !== undefined) env.FLOW_SPAWN_NETWORK = settings.spawnNetwork;
   if (settings.directPath === "off") env.FLOW_DIRECT_PATH = "off";
   if (settings.directPath === "on") delete env.FLOW_DIRECT_PATH;
+  if (settings.streamBundles === "off") env.FLOW_STREAM_BUNDLES = "off";
+  if (settings.streamBundles === "on") delete env.FLOW_STREAM_BUNDLES;
   return env;
 }
 

@@ -6,6 +6,7 @@ import { codecScenario } from "./codec-scenario";
 import { contractMajorScenarios } from "./contract-major-scenarios";
 import { databaseScenarios } from "./database-scenarios";
 import { flowScenarios } from "./flow-scenarios";
+import { flowVariantScenarios } from "./flow-variant-scenarios";
 import { httpScenarios } from "./http-scenarios";
 
 /** Every scenario `pnpm bench` knows, baselines before what is compared with them. */
@@ -15,6 +16,7 @@ export function defaultScenarioRegistry(): ScenarioRegistry {
   registry.register(baselinePipelineScenario);
   registry.register(forwardingPipelineScenario);
   for (const scenario of flowScenarios) registry.register(scenario);
+  for (const scenario of flowVariantScenarios) registry.register(scenario);
   for (const scenario of contractMajorScenarios) registry.register(scenario);
   for (const scenario of brokerScenarios) registry.register(scenario);
   for (const scenario of databaseScenarios) registry.register(scenario);

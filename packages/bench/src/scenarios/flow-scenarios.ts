@@ -107,74 +107,6 @@ export const flowSpawnNetworkScenario: Scenario = {
   },
 };
 
-const DIRECT_PATH = "flow-direct-path";
-/** The two ways a batch goes from stage to stage, and the figure-name prefix of each. */
-const DATA_PATHS = [
-  {
-    name: "direct",
-    directPath: "on",
-    how: "FLOW_DIRECT_PATH unset: the direct data path, Core's default",
-    edges: ["gen -> identity", "identity -> count"],
-  },
-  {
-    name: "through Core",
-    directPath: "off",
-    how: "FLOW_DIRECT_PATH=off: every batch through Core",
-    edges: [],
-  },
-] as const;
-const [DIRECT, THROUGH_CORE] = DATA_PATHS;
-
-/** A run whose edges went another way than its variant says would compare nothing: it fails instead. */
-function expectDirectEdges(
-  run: string,
-  path: (typeof DATA_PATHS)[number],
-  edges: readonly string[] | undefined,
-): void {
-  if (edges === undefined)
-    throw new Error(`${run}: Core's log has no "direct data path" line saying which edges went direct`);
-  const sorted = [...edges].sort();
-  if (JSON.stringify(sorted) !== JSON.stringify(path.edges))
-    throw new Error(
-      `${run}: Core made ${JSON.stringify(sorted)} direct, expected ${JSON.stringify(path.edges)} (${path.how})`,
-    );
-}
-
-export const flowDirectPathScenario: Scenario = {
-  name: DIRECT_PATH,
-  description:
-    "the flow-throughput pipeline with the direct data path (stages send batches to each other, Core keeps the control path) and with FLOW_DIRECT_PATH=off (every batch through Core), one after the other for each batch size in every run; direct with its ratio to through Core",
-  async measure(context) {
-    const measurements: Measurement[] = [];
-    for (const batchSize of pipelineBatchSizes(context)) {
-      // Which one runs first alternates from run to run, so neither always meets the warmer machine.
-      const order = context.runIndex % 2 === 0 ? DATA_PATHS : [...DATA_PATHS].reverse();
-      const results = new Map<string, FlowPipelineResult>();
-      for (const path of order)
-        results.set(
-          path.name,
-          await runFlowPipeline(flowSettings(context, { batchSize, directPath: path.directPath })),
-        );
-      for (const path of DATA_PATHS) {
-        const result = results.get(path.name) as FlowPipelineResult;
-        expectDirectEdges(`${path.name} ${pipelineFigure(batchSize)}`, path, result.directEdges);
-        const versus =
-          path === DIRECT
-            ? { scenario: DIRECT_PATH, figure: `${THROUGH_CORE.name} ${pipelineFigure(batchSize)}` }
-            : undefined;
-        measurements.push(
-          ...runFigures(context, `${path.name} ${pipelineFigure(batchSize)}`, result, {
-            events: versus,
-            cpu: versus,
-            detail: `${result.report.events.toLocaleString("en-US")} events of ${PAYLOAD_BYTES} B, all received; ${path.how}; ${cpuText({ ...result.cpuSeconds })}`,
-          }),
-        );
-      }
-    }
-    return measurements;
-  },
-};
-
 export const flowAckCostScenario: Scenario = {
   name: "flow-ack-cost",
   description:
@@ -268,7 +200,6 @@ export const flowStartupScenario: Scenario = {
 export const flowScenarios: readonly Scenario[] = [
   flowThroughputScenario,
   flowSpawnNetworkScenario,
-  flowDirectPathScenario,
   flowAckCostScenario,
   flowLatencyScenario,
   flowStalledConsumerScenario,
