@@ -47,6 +47,21 @@ function firstLine(message) {
   );
 }
 
+/**
+ * What a failed test's message says, without its stack: up to 16 lines, indented under the test's
+ * name, so a CI log that shows only this summary still tells why (a diff, a timeout, a log tail).
+ */
+function failureExcerpt(message) {
+  const lines = stripVTControlCharacters(message ?? "")
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() && !line.trim().startsWith("at ") && !line.trim().startsWith("●"));
+  const shown = lines.slice(0, 16).map((line) => `      ${line}`);
+  if (lines.length > shown.length)
+    shown.push(`      … ${lines.length - shown.length} more line(s) in the log above`);
+  return shown.join("\n");
+}
+
 // Results of an earlier run are gone before anything runs (and before biome could read them).
 const packages = workspacePackages();
 const runs = packages.flatMap((pkg) => resultFiles(pkg).map((run) => ({ ...run, dir: pkg.dir })));
@@ -95,7 +110,10 @@ for (const run of runs) {
   for (const suite of result.testResults ?? []) {
     const where = relative(root, suite.name);
     const failedTests = (suite.assertionResults ?? []).filter((test) => test.status === "failed");
-    for (const test of failedTests) failures.push(`  ${run.label}  ${where} › ${test.fullName}`);
+    for (const test of failedTests)
+      failures.push(
+        `  ${run.label}  ${where} › ${test.fullName}\n${failureExcerpt(test.failureMessages?.[0])}`,
+      );
     if (suite.status === "failed" && failedTests.length === 0)
       failures.push(`  ${run.label}  ${where}: ${firstLine(suite.message)}`);
   }
