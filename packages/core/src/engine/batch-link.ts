@@ -148,10 +148,24 @@ export abstract class BatchLink<Start, Response> {
   }
 
   /**
-   * The data-plane restart (data-plane-restart.ts): forgets every delivery, unanswered or
-   * waiting - their sources read them again from their checkpoints - and carries on with a fresh
-   * stream, so nothing sent on the old one is answered or replayed. A link that is recovering its
-   * endpoint keeps recovering and opens its new stream with nothing to replay.
+   * The data-plane restart's first half (data-plane-restart.ts): forgets every delivery,
+   * unanswered or waiting - their sources read them again from their checkpoints - and drops the
+   * stream, so nothing sent on it is answered or replayed, until `reset` opens a fresh one. A
+   * link that is recovering its endpoint keeps recovering, and opens no stream when that ends.
+   */
+  suspend(): void {
+    this.deliveries.clear();
+    this.connection.suspend();
+  }
+
+  /** Settles once the link is not recovering its endpoint (a restarting service is up again). */
+  recovered(): Promise<void> {
+    return this.connection.recovered();
+  }
+
+  /**
+   * The data-plane restart's second half: forgets what came meanwhile and carries on with a fresh
+   * stream, opened with the peers of the run as it is now (a restarted peer may listen elsewhere).
    */
   reset(): void {
     this.deliveries.clear();

@@ -1,15 +1,23 @@
 import type { Logger } from "pino";
 
-/** What the restart resets: every processor's and consumer's link. */
+/** What the restart resets: every processor's and consumer's link (batch-link.ts). */
 export interface ResettableLink {
+  /** Forgets every delivery and drops the stream until `reset`. */
+  suspend(): void;
+  /** Settles once the link's endpoint is not being recovered. */
+  recovered(): Promise<void>;
+  /** Forgets every delivery and opens a fresh stream. */
   reset(): void;
 }
 
 export interface DataPlaneRestartParts {
   /** The run's links as they are now (a reload replaces some). */
   links: () => Iterable<ResettableLink>;
-  /** The sources re-read what was in flight (at-least-once), or just get credits again (at-most-once). */
-  sources: { restartData(): void };
+  /**
+   * The sources re-read what was in flight (at-least-once), or just get credits again
+   * (at-most-once), once `ready` settles: they stop at once and go on only then.
+   */
+  sources: { restartData(ready: Promise<void>): void };
   logger: Logger;
 }
 
@@ -20,7 +28,10 @@ export interface DataPlaneRestartParts {
  * says the bytes a reference names never arrived, Core cannot replay it as it replays a batch it
  * holds. Instead the whole data plane restarts: every link forgets its deliveries and opens a
  * fresh stream (a crashed service is restarted as usual), and every source is reopened from its
- * committed checkpoint, so what was in flight is read again. Nothing is lost under at-least-once
+ * committed checkpoint, so what was in flight is read again. The fresh streams wait until every
+ * service being restarted is up: an upstream opened earlier would be named the old process as its
+ * peer, and the batches it pushed there would reach Core as references the new process never got
+ * the bytes of, so it would hang again. Nothing is lost under at-least-once
  * (a checkpoint only commits once everything before it was written); the cost is re-reading at
  * most each source's credits' worth of batches, which may reach a sink twice.
  */
@@ -55,11 +66,12 @@ export class DataPlaneRestart {
 
   private reopen(): void {
     this.restarting = true;
-    try {
+    const links = [...this.parts.links()];
+    for (const link of links) link.suspend();
+    const ready = Promise.all(links.map((link) => link.recovered())).then(() => {
       for (const link of this.parts.links()) link.reset();
-      this.parts.sources.restartData();
-    } finally {
       this.restarting = false;
-    }
+    });
+    this.parts.sources.restartData(ready);
   }
 }

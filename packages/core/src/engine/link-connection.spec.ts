@@ -118,4 +118,28 @@ describe("LinkConnection", () => {
     opened.restart();
     expect(streams.streams).toHaveLength(3);
   });
+
+  it("suspended, hears nothing and sends nothing until restart; a recovery meanwhile opens no stream", async () => {
+    const { opened, streams, told } = connection();
+    opened.open();
+    const first = streams.last();
+    opened.suspend();
+    expect(first.cancelled).toBe(true);
+    expect(opened.usable).toBe(false);
+    first.reply("late");
+    opened.send("batch");
+    expect(first.written).toEqual(["start 1"]);
+    opened.restart();
+    expect(streams.streams).toHaveLength(2);
+    expect(streams.last().written).toEqual(["start 2"]);
+
+    // Breaking, then suspended while its endpoint recovers: the restart opens the stream, once.
+    streams.last().fail("gone");
+    opened.suspend();
+    await opened.recovered();
+    expect(streams.streams).toHaveLength(2);
+    opened.restart();
+    expect(streams.streams).toHaveLength(3);
+    expect(told.filter((line) => line.startsWith("answer") || line.startsWith("recovered"))).toEqual([]);
+  });
 });

@@ -42,6 +42,8 @@ export interface LinkConnectionUser<Response> {
 export class LinkConnection<Request, Response> {
   private opened: OpenedStream<Request, Response> | undefined;
   private recovering: Promise<void> | undefined;
+  /** Dropped by the data-plane restart until its second half (restart) opens a fresh stream. */
+  private suspended = false;
   private closing = false;
   private closed: (() => void) | undefined;
 
@@ -106,11 +108,33 @@ export class LinkConnection<Request, Response> {
   }
 
   /**
-   * Drops the stream and opens a fresh one (the data-plane restart), unless a recovery is under
-   * way - it opens one anyway - or no stream is open (never opened, aborted, or closed).
+   * The data-plane restart's first half: drops the stream, so nothing it says is heard and nothing
+   * is sent, until `restart` opens a fresh one; a recovery under way goes on, but opens no stream
+   * when it ends. One with no stream and no recovery (never opened, closed, aborted) is left as is.
+   */
+  suspend(): void {
+    if (!this.opened && !this.recovering) return;
+    const opened = this.opened;
+    this.opened = undefined;
+    this.suspended = true;
+    opened?.stream.cancel();
+    opened?.close();
+  }
+
+  /** Settles when no recovery is under way (whether the last one succeeded or failed the run). */
+  recovered(): Promise<void> {
+    return this.recovering ?? Promise.resolve();
+  }
+
+  /**
+   * Opens a fresh stream (the data-plane restart's second half), dropping the one open, if any;
+   * a connection that is recovering opens one when that ends, and one closed or aborted stays so.
    */
   restart(): void {
-    if (this.recovering || !this.opened) return;
+    if (this.recovering) return;
+    const suspended = this.suspended;
+    this.suspended = false;
+    if (suspended ? this.closing : !this.opened) return;
     this.stream?.cancel();
     this.open();
     this.settleIfClosing();
@@ -136,6 +160,8 @@ export class LinkConnection<Request, Response> {
       .recover(reason)
       .then(() => {
         this.recovering = undefined;
+        // Suspended meanwhile: the data-plane restart opens the stream once every service is up.
+        if (this.suspended) return;
         this.open();
         this.user.onRecovered();
       })

@@ -101,7 +101,7 @@ export class PipelineRunner extends EventEmitter {
     });
     this.restart = new DataPlaneRestart({
       links: () => this.stages.links,
-      sources: { restartData: () => this.sources.restartData() },
+      sources: { restartData: (ready) => this.sources.restartData(ready) },
       logger,
     });
     this.sources = new SourceDriver({

@@ -121,14 +121,15 @@ export class SourceDriver {
   /**
    * The data plane restarted (data-plane-restart.ts): under at-least-once every source re-reads
    * what it had in flight from its committed checkpoint; under at-most-once what was in flight is
-   * gone (as that guarantee allows) and credits flow again to the emptied links.
+   * gone (as that guarantee allows) and credits flow again to the emptied links. Either goes on
+   * only once `ready` settles (the restarted services are up and the links' streams fresh).
    */
-  restartData(): void {
+  restartData(ready: Promise<void>): void {
     for (const source of this.nodes.values()) {
       if (this.policy.keepsCheckpoints) {
         this.pause.forget(source);
-        this.recovery.rewind(source);
-      } else this.grant(source);
+        this.recovery.rewind(source, ready);
+      } else void ready.then(() => this.grant(source));
     }
   }
 

@@ -117,7 +117,7 @@ describe("SourceRecovery", () => {
       source.ledger.opened(3n, checkpoint(3), 1);
       source.ledger.close(1n);
       record.counters.inFlight = 2;
-      recover.rewind(source);
+      recover.rewind(source, Promise.resolve());
       expect(source.ledger.inFlight).toBe(0);
       expect(record.counters.inFlight).toBe(0);
       expect(streams.streams[0]?.cancelled).toBe(true);
@@ -129,11 +129,23 @@ describe("SourceRecovery", () => {
       expect(source.broken).toBe(false);
     });
 
+    it("stops the source at once but reopens it only once the restart is ready", async () => {
+      const { recover, source, streams } = recovery();
+      source.ledger.opened(1n, checkpoint(1), 1);
+      let ready = (): void => undefined;
+      recover.rewind(source, new Promise<void>((resolve) => (ready = resolve)));
+      expect(streams.streams[0]?.cancelled).toBe(true);
+      await settle();
+      expect(streams.streams).toHaveLength(1);
+      ready();
+      await until(() => streams.streams.length === 2);
+    });
+
     it("re-reads an exhausted source: what it sent last may never have been written", async () => {
       const { recover, source, streams } = recovery();
       source.ledger.opened(1n, checkpoint(1), 1);
       source.exhausted = true;
-      recover.rewind(source);
+      recover.rewind(source, Promise.resolve());
       await until(() => streams.streams.length === 2);
       expect(source.exhausted).toBe(false);
     });
@@ -142,7 +154,7 @@ describe("SourceRecovery", () => {
       const { recover, source, streams, signal } = recovery();
       source.ledger.opened(1n, checkpoint(1), 1);
       recover.broken(source, "stream failed: connection reset", false);
-      recover.rewind(source);
+      recover.rewind(source, Promise.resolve());
       expect(source.ledger.inFlight).toBe(0);
       signal.notify();
       await until(() => streams.streams.length === 2);
@@ -154,7 +166,7 @@ describe("SourceRecovery", () => {
       const { recover, source, streams, state, ended } = recovery();
       source.ledger.opened(1n, checkpoint(1), 1);
       state.stopping = true;
-      recover.rewind(source);
+      recover.rewind(source, Promise.resolve());
       await until(() => ended.length === 1);
       expect(streams.streams).toHaveLength(1);
     });

@@ -73,10 +73,11 @@ export class SourceRecovery {
    * The data plane restarted (data-plane-restart.ts): batches whose bytes Core does not hold were
    * lost downstream, so everything the source sent that has not settled is abandoned - a fresh
    * ledger; what settled is committed first - and the stream is reopened from the committed
-   * checkpoint once no commit runs: what was in flight is read again (at-least-once). A source
-   * whose recovery is under way only loses its ledger: the recovery reopens it.
+   * checkpoint once `ready` settled and no commit runs: what was in flight is read again
+   * (at-least-once). A source whose recovery is under way only loses its ledger: the recovery
+   * reopens it.
    */
-  rewind(source: SourceNode): void {
+  rewind(source: SourceNode, ready: Promise<void>): void {
     const { parts } = this;
     if (source.done) return;
     source.commits.schedule(source.ledger, true);
@@ -87,8 +88,8 @@ export class SourceRecovery {
     source.broken = true;
     source.exhausted = false;
     source.link.abort();
-    parts.settled
-      .until(() => !source.commits.busy || !parts.running())
+    ready
+      .then(() => parts.settled.until(() => !source.commits.busy || !parts.running()))
       .then(() => {
         if (!parts.running() || source.done) return;
         if (parts.stopping()) parts.ended(source);
