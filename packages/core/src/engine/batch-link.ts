@@ -7,10 +7,15 @@ import type { Peer } from "../gen/peer/v1/peer";
 import type { Delivery, Origin } from "./delivery";
 import { LinkConnection } from "./link-connection";
 import { LinkDeliveries } from "./link-deliveries";
+import { linkStartMessage } from "./link-start-message";
 import { endpointMajor, type LinkEndpoint, type StreamOpener } from "./link-stream";
 import type { BatchLimit, RawBatch } from "./raw-batch";
-import { refMissingReason, refsLostInBreakReason, takeReturnedEvents } from "./reference-answers";
-import { DIRECT_PATH_MAJOR } from "./reference-batch";
+import {
+  pushesLostInBreakReason,
+  refMissingReason,
+  refsLostInBreakReason,
+  takeReturnedEvents,
+} from "./reference-answers";
 import type { LinkRequest } from "./stream-codecs";
 
 export interface LinkHooks {
@@ -43,6 +48,8 @@ export interface LinkParts<Start, Response> {
    * opens and put in its start message (v2 streams only); none when absent (see direct-edges.ts).
    */
   peers?: () => Peer[];
+  /** Whether an upstream pushes its output to the stage on the direct data path, asked when the stream breaks. */
+  pushedTo?: () => boolean;
   /** Milliseconds now (Date.now unless a test moves time itself). */
   now?: () => number;
 }
@@ -75,15 +82,23 @@ export abstract class BatchLink<Start, Response> {
     this.now = parts.now ?? Date.now;
     const { endpoint, openStream, logger } = parts;
     this.connection = new LinkConnection(
-      { stageId: parts.stage.id, endpoint, openStream, logger, startMessage: () => this.startMessage() },
+      {
+        stageId: parts.stage.id,
+        endpoint,
+        openStream,
+        logger,
+        startMessage: () => linkStartMessage<Start>(parts),
+      },
       {
         held: () => this.deliveries.held,
         inFlight: () => this.deliveries.inFlight,
         onResponse: (response) => this.onResponse(response),
         // Events sent by reference were with the service alone: the stream breaking lost them, and
-        // the data-plane restart this calls for resets this link too (a recovering link only forgets).
+        // so did whatever an upstream pushed to it that Core has no reference to yet; the
+        // data-plane restart this calls for also names the upstreams the restarted service.
         onBroken: (reason) => {
           if (this.holdsRefs) hooks.onRefLost(refsLostInBreakReason(parts.stage.id, reason));
+          else if (parts.pushedTo?.()) hooks.onRefLost(pushesLostInBreakReason(parts.stage.id, reason));
         },
         onRecovered: () => {
           // The unanswered batches are older than every waiting one: they go first, in order.
@@ -265,25 +280,6 @@ export abstract class BatchLink<Start, Response> {
   /** Call after handling a response: a closing link ends its stream once nothing is pending. */
   protected settleIfClosing(): void {
     this.connection.settleIfClosing();
-  }
-
-  /**
-   * Both families' streams open with the same StreamStart (the stage's config and id), so the
-   * request is built once here for either contract.
-   */
-  private startMessage(): LinkRequest<Start> {
-    const value = {
-      configJson: JSON.stringify(this.stage.config ?? {}),
-      stageId: this.stage.id,
-      acceptsBundles: this.parts.endpoint.bundles === true,
-    };
-    // A processor's start is a ProcessStart, whose peers (the direct data path) only a v2 stream
-    // is given; the codec writes every field it has, so the list is there, empty or not.
-    const start =
-      this.stage.family === "processor"
-        ? { ...value, peers: this.major === DIRECT_PATH_MAJOR ? (this.parts.peers?.() ?? []) : [] }
-        : value;
-    return { start: { request: { $case: "start", value: start } } as Start };
   }
 
   /**

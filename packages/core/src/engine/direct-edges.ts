@@ -77,6 +77,21 @@ function peerByteLimit(maxBytes: number): bigint {
   return BigInt(Math.max(1, maxBytes - PEER_BATCH_EXTRA_FRAMING_BYTES));
 }
 
+/**
+ * Whether some upstream pushes its output to `downstream` (names it among its peers): when
+ * `downstream`'s service goes away, what was pushed to it in the meantime is lost, whether or not
+ * Core held a reference yet, and the upstreams' streams name an address that is gone.
+ */
+export function isPushedTo(
+  downstream: StageRecord,
+  records: Iterable<StageRecord>,
+  parts: DirectPathParts,
+): boolean {
+  return [...records].some((record) =>
+    directPeers(record, parts).some((peer) => peer.stageId === downstream.id),
+  );
+}
+
 /** The edges batches go along directly, as "from -> to" (for the run's log), in file order. */
 export function directEdges(records: Iterable<StageRecord>, parts: DirectPathParts): string[] {
   return [...records].flatMap((record) =>

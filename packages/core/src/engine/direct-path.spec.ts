@@ -259,6 +259,22 @@ consumers:
     expect((await running).status).toBe("stopped");
   });
 
+  it("restarts the data plane when a consumer its upstream pushes to breaks holding no reference", async () => {
+    // What the processor pushed to the dying service, Core had no reference to yet; and the
+    // processor's stream names an address that is gone. Both need the restart.
+    const { sources, consumers, processors, runner, running } = start();
+    await until(() => sources.streams.length === 1 && processors.streams.length === 1);
+    consumers.last().fail("connection reset");
+    await until(() => sources.streams.length === 2);
+    await until(() => processors.streams.length === 2 && consumers.streams.length === 2);
+    const processStart = processors.last().written[0];
+    expect(processStart && "start" in processStart && processStart.start.request?.$case).toBe("start");
+    runner.stop();
+    await until(() => processors.last().ended);
+    processors.last().finish();
+    expect((await running).status).toBe("stopped");
+  });
+
   it("names no peers when the switch is off, when a stage cannot take references, or at major 1", async () => {
     const cases: { negotiation?: FakeNegotiation; file?: string; source: number; processor: number }[] = [
       { file: "directPath: false", source: 0, processor: 0 },

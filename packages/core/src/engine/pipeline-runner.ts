@@ -258,6 +258,7 @@ export class PipelineRunner extends EventEmitter {
         processorStreams: streams?.processor,
         consumerStreams: streams?.consumer,
         peers: (record) => this.directPath.peersOf(record),
+        pushedTo: (record) => this.directPath.pushedTo(record),
       },
       this.outcomes,
     );

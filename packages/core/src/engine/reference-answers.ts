@@ -59,3 +59,12 @@ export function refMissingReason(stageId: string, sequence: bigint, delivery: De
 export function refsLostInBreakReason(stageId: string, reason: string): string {
   return `stage "${stageId}": ${reason}, while it held batches sent by reference (their events were with its service alone)`;
 }
+
+/**
+ * Why a break of a stage its upstreams push to restarts the data plane though Core held no
+ * reference for it: what they pushed since its last answer is lost with its service, and their
+ * streams name an address that is gone.
+ */
+export function pushesLostInBreakReason(stageId: string, reason: string): string {
+  return `stage "${stageId}": ${reason}; its upstreams push batches to it directly, and what they pushed to the service that is gone is lost`;
+}

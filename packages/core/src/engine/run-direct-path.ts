@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Peer } from "../gen/peer/v1/peer";
-import { type DirectPathParts, directEdges, directPeers } from "./direct-edges";
+import { type DirectPathParts, directEdges, directPeers, isPushedTo } from "./direct-edges";
 import type { RunStages } from "./run-stages";
 import type { StageRecord } from "./stage-record";
 import type { RunServices } from "./stage-services";
@@ -31,6 +31,11 @@ export class RunDirectPath {
   /** The peers a source's or a processor's stream opens with: asked at each open, from the run as it is then. */
   peersOf(record: StageRecord): Peer[] {
     return directPeers(record, this.edgeParts);
+  }
+
+  /** Some upstream pushes its output to the stage (see isPushedTo). */
+  pushedTo(record: StageRecord): boolean {
+    return isPushedTo(record, this.parts.stages.records.values(), this.edgeParts);
   }
 
   /** The services are negotiated: says which edges are direct. */

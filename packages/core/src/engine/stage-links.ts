@@ -39,6 +39,8 @@ export interface StageLinkParts {
   consumerStreams?: typeof consumerStreams;
   /** The stages a processor pushes its output to on the direct data path (see direct-edges.ts); none when absent. */
   peers?: (record: StageRecord) => Peer[];
+  /** Whether an upstream pushes its output to the stage on the direct data path; never when absent. */
+  pushedTo?: (record: StageRecord) => boolean;
 }
 
 /** Builds and opens the link of every processor and consumer, each kept on its stage's record. */
@@ -56,6 +58,7 @@ export function openStageLinks(
       endpoint: parts.services.endpoint(stage.id),
       logger: parts.logger,
       limit: record.limit,
+      pushedTo: () => parts.pushedTo?.(record) ?? false,
     };
     const { metrics } = parts;
     const linkHooks = {
