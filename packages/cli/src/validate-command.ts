@@ -1,5 +1,13 @@
 import { resolve } from "node:path";
-import { loadPipeline, type Pipeline, StageServices, salvageOf, stageConfigError } from "@flow/core";
+import {
+  type EdgePath,
+  loadPipeline,
+  type Pipeline,
+  pipelineEdgePaths,
+  StageServices,
+  salvageOf,
+  stageConfigError,
+} from "@flow/core";
 import { isUserError, type UserError, UserErrors } from "@flow/errors";
 import type { Command } from "commander";
 import pino from "pino";
@@ -19,6 +27,8 @@ interface Findings {
   /** Problems of what it names: the state store, the dead-letter file, the services' configs (exit 1). */
   otherErrors: readonly UserError[];
   warnings: string[];
+  /** How each edge would carry its batches (once every service negotiated). */
+  edges?: EdgePath[];
 }
 
 /**
@@ -50,6 +60,7 @@ export function registerValidateCommand(program: Command): void {
             stages: findings.pipeline?.stages.length ?? 0,
             problems: errors.map(problemJson),
             warnings: findings.warnings,
+            edges: findings.edges ?? [],
             exitCode,
           })}\n`,
         );
@@ -61,6 +72,10 @@ export function registerValidateCommand(program: Command): void {
       console.log(
         `${file}: valid (${findings.pipeline?.stages.length} stages${options.offline ? ", file only" : ", services negotiated"})`,
       );
+      for (const edge of findings.edges ?? [])
+        console.log(
+          `  ${edge.from} -> ${edge.to}: ${edge.path === "direct" ? "direct" : `through Core (${edge.reason})`}`,
+        );
     });
 }
 
@@ -81,8 +96,14 @@ async function validate(file: string, options: ValidateOptions): Promise<Finding
   // The state store and the dead-letter file of a file with problems are not known for sure
   // (the salvaged stages run on a throwaway store), so they are checked once the file is valid.
   const environmentErrors = options.offline || fileErrors.length > 0 ? [] : await checkEnvironment(pipeline);
-  const serviceErrors = options.offline ? [] : await negotiateAll(pipeline, warnings);
-  return { pipeline, fileErrors, otherErrors: [...environmentErrors, ...serviceErrors], warnings };
+  const negotiated = options.offline ? { errors: [] } : await negotiateAll(pipeline, warnings);
+  return {
+    pipeline,
+    fileErrors,
+    otherErrors: [...environmentErrors, ...negotiated.errors],
+    warnings,
+    edges: negotiated.edges,
+  };
 }
 
 /** What `flow run` would find out only when it writes: the state store and the dead-letter file. */
@@ -91,8 +112,14 @@ async function checkEnvironment(pipeline: Pipeline): Promise<UserError[]> {
   return problems.filter((problem): problem is UserError => problem !== undefined);
 }
 
-/** Starts the services, negotiates, stops them; returns every error (warnings are added to `warnings`). */
-async function negotiateAll(pipeline: Pipeline, warnings: string[]): Promise<UserError[]> {
+/**
+ * Starts the services, negotiates, stops them; returns every error (warnings are added to
+ * `warnings`) and, when all negotiated, the way each edge would carry its batches.
+ */
+async function negotiateAll(
+  pipeline: Pipeline,
+  warnings: string[],
+): Promise<{ errors: UserError[]; edges?: EdgePath[] }> {
   const logger = pino({ level: "warn" }, pino.destination(2));
   const services = new StageServices({
     plan: pipeline,
@@ -106,10 +133,10 @@ async function negotiateAll(pipeline: Pipeline, warnings: string[]): Promise<Use
     for (const issue of negotiated.warnings) {
       warnings.push(stageConfigError(pipeline, issue.stageId, issue.pointer ?? "", issue.message).message);
     }
-    return [];
+    return { errors: [], edges: pipelineEdgePaths(pipeline, services, negotiated) };
   } catch (error) {
-    if (error instanceof UserErrors) return [...error.errors];
-    if (error instanceof Error && "hint" in error) return [error as UserError];
+    if (error instanceof UserErrors) return { errors: [...error.errors] };
+    if (error instanceof Error && "hint" in error) return { errors: [error as UserError] };
     throw error;
   } finally {
     await services.stop();

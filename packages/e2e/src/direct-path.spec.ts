@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { FlowProcess, serviceMain } from "./test-support/flow-cli";
+import { DIRECT_PATH_ON, FlowProcess, serviceMain } from "./test-support/flow-cli";
 import { tempDir } from "./test-support/temp-dir";
 
 // The suite runs twice (jest.direct-path-off.config.js): these tests say what each way must show.
-const directPathOn = !/^(off|0|false)$/i.test((process.env.FLOW_DIRECT_PATH ?? "").trim());
+const directPathOn = DIRECT_PATH_ON;
 
 /** gen -> pass -> db; `rate` 0: the generator goes as fast as the sink takes, so every stage holds batches. */
 function pipelineFile(dir: ReturnType<typeof tempDir>, name: string, total: number, rate = 15000): string {

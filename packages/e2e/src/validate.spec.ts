@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   closedPort,
+  DIRECT_PATH_ON,
   RECORDING_CONSUMER,
   repositoryCheckout,
   runFlow,
@@ -72,6 +73,50 @@ consumers:
       }),
     );
     expect(json.stderr).not.toMatch(/^error: /m);
+  });
+
+  it("says how each edge of a valid pipeline would carry its batches, and why one goes through Core", async () => {
+    const file = dir.file(
+      "edges.yaml",
+      `apiVersion: flow/v1
+kind: Pipeline
+metadata: { name: edges }
+sources:
+  - id: gen
+    command: [node, ${JSON.stringify(serviceMain("@flow/source-generator"))}]
+    config: { count: 10 }
+processors:
+  - id: keep
+    command: [node, ${JSON.stringify(serviceMain("@flow/processor-filter"))}]
+    inputs: [gen]
+    config: { expression: "true" }
+consumers:
+  - id: old
+    command: [node, ${JSON.stringify(RECORDING_CONSUMER)}]
+    inputs: [keep]
+    contractMajor: 1
+    config: { path: out.txt }
+`,
+    );
+    const result = await runFlow(["validate", file], { cwd: dir.path });
+    expect(result.code).toBe(0);
+    const directOn = DIRECT_PATH_ON;
+    const lines = result.stdout.split("\n").filter((line) => line.startsWith("  "));
+    expect(lines).toEqual([
+      directOn
+        ? "  gen -> keep: direct"
+        : expect.stringMatching(/^ {2}gen -> keep: through Core \(the direct data path is off/),
+      expect.stringMatching(
+        directOn
+          ? /^ {2}keep -> old: through Core \("old" does not take part: its service speaks contract v1/
+          : /^ {2}keep -> old: through Core \(the direct data path is off/,
+      ),
+    ]);
+    const json = JSON.parse((await runFlow(["validate", file, "--json"], { cwd: dir.path })).stdout);
+    expect(json.edges.map((edge: { path: string }) => edge.path)).toEqual([
+      directOn ? "direct" : "core",
+      "core",
+    ]);
   });
 
   it("a config problem of a valid file exits 1; --json says so on stdout alone", async () => {

@@ -6,6 +6,7 @@ export {
   readDeadLetterAllowance,
 } from "./dead-letter-allowance";
 export { type Environment, interpolateEnvironment } from "./env-interpolation";
+export { directPathSwitch } from "./environment-switches";
 export { formatJsonPointer, parseJsonPointer } from "./json-pointer";
 export {
   type LoadPipelineOptions,

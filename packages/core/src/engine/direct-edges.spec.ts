@@ -4,6 +4,8 @@ import {
   type DirectPathParts,
   directEdges,
   directPeers,
+  edgePaths,
+  isPushedTo,
   PEER_BATCH_EXTRA_FRAMING_BYTES,
 } from "./direct-edges";
 import { RunStages } from "./run-stages";
@@ -118,6 +120,49 @@ describe("direct edges", () => {
   it("gives no peers at all when the switch is off", () => {
     const { run, parts } = stages({ enabled: false });
     expect(directEdges(run.records.values(), parts)).toEqual([]);
+  });
+
+  it("reports every edge's path, and why one is through Core", () => {
+    const all = stages();
+    expect(edgePaths(all.run.records.values(), all.parts).map((edge) => edge.path)).toEqual([
+      "direct",
+      "direct",
+      "direct",
+    ]);
+    const mixed = stages({ majors: { audit: 1 } });
+    expect(edgePaths(mixed.run.records.values(), mixed.parts)).toEqual([
+      {
+        from: "src",
+        to: "proc",
+        path: "core",
+        reason: '"src" pushes only when all its outputs can take it, and "audit" cannot',
+      },
+      {
+        from: "src",
+        to: "audit",
+        path: "core",
+        reason: '"audit" does not take part: its service speaks contract v1',
+      },
+      { from: "proc", to: "sink", path: "direct" },
+    ]);
+    const silent = stages({ without: ["sink"] });
+    expect(edgePaths(silent.run.records.values(), silent.parts)[2]?.reason).toBe(
+      '"sink" does not take part: its service speaks contract v2 and does not say features.direct_path',
+    );
+    const off = stages({ enabled: false });
+    expect(edgePaths(off.run.records.values(), off.parts)[0]?.reason).toMatch(/^the direct data path is off/);
+    const merging = stages();
+    merging.record("sink").stage.settings.batch.maxSize = 80;
+    expect(edgePaths(merging.run.records.values(), merging.parts)[2]?.reason).toBe(
+      '"sink" takes larger batches (batch.maxSize 80) than "proc" makes (50): Core merges them',
+    );
+  });
+
+  it("knows which stages an upstream pushes to", () => {
+    const { run, parts, record } = stages({ without: ["audit"] });
+    const pushed = [...run.records.values()].filter((r) => isPushedTo(r, run.records.values(), parts));
+    expect(pushed.map((r) => r.id)).toEqual(["sink"]);
+    expect(isPushedTo(record("proc"), run.records.values(), parts)).toBe(false);
   });
 
   it("says 0 (no limit) for a stage without a byte limit, and never 0 for a tiny one", () => {

@@ -25,17 +25,31 @@ const DOWNSTREAM_FAMILIES: readonly FamilyName[] = ["processor", "consumer"];
  * Python service, or one started with directPath off, keeps every edge it is on through Core.
  */
 export function isDirectEdge(from: StageRecord, to: StageRecord, parts: DirectPathParts): boolean {
-  return (
-    parts.enabled &&
-    UPSTREAM_FAMILIES.includes(from.stage.family) &&
-    DOWNSTREAM_FAMILIES.includes(to.stage.family) &&
-    speaksDirectPath(from, parts) &&
-    speaksDirectPath(to, parts) &&
-    // A stage that takes larger batches than its upstream makes gets what waited behind its busy
-    // stream merged by Core (batching while busy), which needs the events: that edge stays
-    // through Core.
-    to.stage.settings.batch.maxSize <= from.stage.settings.batch.maxSize
-  );
+  return throughCoreReason(from, to, parts) === undefined;
+}
+
+/** Why the edge from `from` to `to` cannot be direct (see isDirectEdge), or undefined when it can. */
+export function throughCoreReason(
+  from: StageRecord,
+  to: StageRecord,
+  parts: DirectPathParts,
+): string | undefined {
+  if (!parts.enabled)
+    return "the direct data path is off (directPath: false, FLOW_DIRECT_PATH=off, or tracing)";
+  if (!UPSTREAM_FAMILIES.includes(from.stage.family) || !DOWNSTREAM_FAMILIES.includes(to.stage.family))
+    return `a ${from.stage.family}'s output to a ${to.stage.family} goes through Core`;
+  for (const record of [from, to]) {
+    if (!speaksDirectPath(record, parts))
+      return `"${record.id}" does not take part: its service speaks contract v${parts.endpoint(record.id).contract?.major ?? "?"}${record.directPathCapable ? "" : " and does not say features.direct_path"}`;
+  }
+  // A stage that takes larger batches than its upstream makes gets what waited behind its busy
+  // stream merged by Core (batching while busy), which needs the events: that edge stays
+  // through Core.
+  const taken = to.stage.settings.batch.maxSize;
+  const made = from.stage.settings.batch.maxSize;
+  if (taken > made)
+    return `"${to.id}" takes larger batches (batch.maxSize ${taken}) than "${from.id}" makes (${made}): Core merges them`;
+  return undefined;
 }
 
 function speaksDirectPath(record: StageRecord, parts: DirectPathParts): boolean {
@@ -90,6 +104,37 @@ export function isPushedTo(
   return [...records].some((record) =>
     directPeers(record, parts).some((peer) => peer.stageId === downstream.id),
   );
+}
+
+/** One edge of a pipeline and the way its batches go (`flow validate` shows them). */
+export interface EdgePath {
+  from: string;
+  to: string;
+  path: "direct" | "core";
+  /** Why a "core" edge is not direct. */
+  reason?: string;
+}
+
+/**
+ * Every edge, in file order, and whether it is direct. An upstream pushes directly only when every
+ * one of its edges can be direct (directPeers), so an edge that could be direct on its own is
+ * through Core when a sibling is not.
+ */
+export function edgePaths(records: Iterable<StageRecord>, parts: DirectPathParts): EdgePath[] {
+  return [...records].flatMap((from) => {
+    const reasons = from.outputs.map((to) => throughCoreReason(from, to, parts));
+    const sibling = from.outputs.find((_, index) => reasons[index] !== undefined);
+    return from.outputs.map((to, index): EdgePath => {
+      const reason =
+        reasons[index] ??
+        (sibling
+          ? `"${from.id}" pushes only when all its outputs can take it, and "${sibling.id}" cannot`
+          : undefined);
+      return reason
+        ? { from: from.id, to: to.id, path: "core", reason }
+        : { from: from.id, to: to.id, path: "direct" };
+    });
+  });
 }
 
 /** The edges batches go along directly, as "from -> to" (for the run's log), in file order. */

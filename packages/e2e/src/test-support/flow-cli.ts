@@ -3,6 +3,13 @@ import { copyFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, sep } from "node:path";
+import { directPathSwitch } from "@flow/core";
+
+/**
+ * Whether the runs of this test process may use the direct data path: the suite runs twice, the
+ * second time with FLOW_DIRECT_PATH=off (jest.direct-path-off.config.js), read as `flow run` reads it.
+ */
+export const DIRECT_PATH_ON = directPathSwitch(undefined, process.env);
 
 /** The built `flow` command of this workspace. */
 export const FLOW_BIN = join(dirname(require.resolve("@flow/cli/package.json")), "dist", "bin.js");
