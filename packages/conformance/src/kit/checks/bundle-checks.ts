@@ -7,6 +7,7 @@ import type { KitEventBatch } from "../stream-messages";
 import type { StreamRecorder } from "../stream-recorder";
 import { batchWrite, openWrite } from "./consumer-checks";
 import { batchRequest, openProcess } from "./processor-checks";
+import { unclaimedFeatureResults } from "./unclaimed-feature";
 
 // Bundles (family contracts v2.2): a service that says features.bundles reads a stream message
 // whose oneof is `bundle` as the messages it carries, and bundles its own answers only on a stream
@@ -28,15 +29,13 @@ export function contractHasBundles(family: FamilyName, major: number): boolean {
  * Describe there does not say features.bundles.
  */
 export function bundlesNotChecked(context: ConformContext): CheckResult[] | undefined {
-  const { family, major } = context;
-  if (!contractHasBundles(family, major)) return [];
-  if (context.component.features?.bundles) return undefined;
-  return [
-    skip(
-      "bundles",
-      `Describe at ${contractLabel(family, major)} does not say features.bundles: the bundle checks do not apply`,
-    ),
-  ];
+  return unclaimedFeatureResults(context, {
+    group: "bundles",
+    field: "bundles",
+    checks: "bundle checks",
+    inContract: contractHasBundles(context.family, context.major),
+    claimed: context.component.features?.bundles === true,
+  });
 }
 
 /** An answer as the kit reads it: a bundle's messages one by one, each with whether it came in one. */

@@ -1,11 +1,12 @@
 import type { FamilyName } from "@flow/sdk/internal";
-import { type CheckResult, skip } from "../check-result";
+import type { CheckResult } from "../check-result";
 import type { ConformContext } from "../conform-context";
 import { CONTRACT_REGISTRY } from "../contract-descriptors";
-import { contractLabel, kitContract } from "../family-clients";
+import { kitContract } from "../family-clients";
 import type { Scenario } from "../scenario";
 import { directReceiverChecks } from "./direct-receiver-checks";
 import { processorPushCheck, sourcePushCheck } from "./direct-upstream-checks";
+import { unclaimedFeatureResults } from "./unclaimed-feature";
 
 /**
  * Whether the family's contract at `major` has the direct data path (from its descriptors): an
@@ -28,15 +29,13 @@ export function contractHasDirectPath(family: FamilyName, major: number): boolea
  * apply to a service whose Describe there does not say features.direct_path.
  */
 export function directPathNotChecked(context: ConformContext): CheckResult[] | undefined {
-  const { family, major } = context;
-  if (!contractHasDirectPath(family, major)) return [];
-  if (context.component.features?.directPath) return undefined;
-  return [
-    skip(
-      "direct",
-      `Describe at ${contractLabel(family, major)} does not say features.direct_path: the direct data path checks do not apply`,
-    ),
-  ];
+  return unclaimedFeatureResults(context, {
+    group: "direct",
+    field: "direct_path",
+    checks: "direct data path checks",
+    inContract: contractHasDirectPath(context.family, context.major),
+    claimed: context.component.features?.directPath === true,
+  });
 }
 
 /**
