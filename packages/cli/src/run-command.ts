@@ -259,6 +259,10 @@ function printSummary(result: RunResult, outcome: RunOutcome, pipeline: Pipeline
       `  ${stage.stageId.padEnd(16)} ${stage.family.padEnd(9)} in ${String(stage.eventsIn).padStart(9)}  out ${String(stage.eventsOut).padStart(9)}  dead ${stage.deadLetters}  restarts ${stage.restarts}\n`,
     );
   }
+  if (result.dataPlaneRestarts > 0)
+    out.write(
+      `data plane restarted ${result.dataPlaneRestarts} time(s): a stage holding batches sent directly broke, and the sources read what was in flight again from their checkpoints (a sink may have got some events twice)\n`,
+    );
   if (result.deadLetters > 0) {
     const where = relative(process.cwd(), pipeline.deadLetters.path) || pipeline.deadLetters.path;
     out.write(

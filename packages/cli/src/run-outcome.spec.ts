@@ -27,6 +27,7 @@ function result(status: RunResult["status"], read: number, dead: number): RunRes
     status,
     stages: [stage("s", "source", read), stage("c", "consumer", read - dead)],
     deadLetters: dead,
+    dataPlaneRestarts: 0,
     durationMs: 10,
   };
 }

@@ -84,5 +84,8 @@ describe(`the direct data path (${directPathOn ? "on" : "off"})`, () => {
     // it holds.
     const restarted = /"msg":"direct data path: batches Core does not hold were lost/.test(result.stderr);
     expect(restarted).toBe(directPathOn);
+    // The run's summary says so, and what it means.
+    if (directPathOn) expect(result.stderr).toMatch(/\ndata plane restarted [1-9]\d* time\(s\): /);
+    else expect(result.stderr).not.toMatch(/data plane restarted/);
   });
 });

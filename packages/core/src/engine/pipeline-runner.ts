@@ -201,13 +201,15 @@ export class PipelineRunner extends EventEmitter {
       logger.warn({ store: store.location, err: error.message }, "could not record the end of the run"),
     );
     const deadLetters = this.deadLetters?.count ?? 0;
-    logger.info({ runId: this.runId, status: outcome.status, deadLetters }, "run ended");
+    const dataPlaneRestarts = this.restart.count;
+    logger.info({ runId: this.runId, status: outcome.status, deadLetters, dataPlaneRestarts }, "run ended");
     return {
       runId: this.runId,
       status: outcome.status,
       error: outcome.error,
       stages: this.stages.counters(),
       deadLetters,
+      dataPlaneRestarts,
       durationMs: Date.now() - started,
     };
   }

@@ -18,6 +18,11 @@ export interface RunResult {
   error?: Error;
   stages: StageCounters[];
   deadLetters: number;
+  /**
+   * Times the direct data path lost batches Core held only by reference, and the sources read what
+   * was in flight again from their checkpoints (data-plane-restart.ts): what a sink may have got twice.
+   */
+  dataPlaneRestarts: number;
   durationMs: number;
 }
 
