@@ -119,7 +119,7 @@ describe("LinkConnection", () => {
     expect(streams.streams).toHaveLength(3);
   });
 
-  it("suspended, hears nothing and sends nothing until restart; a recovery meanwhile opens no stream", async () => {
+  it("suspended, hears nothing and sends nothing until restart; a recovery meanwhile opens no stream unless restarted", async () => {
     const { opened, streams, told } = connection();
     opened.open();
     const first = streams.last();
@@ -140,6 +140,16 @@ describe("LinkConnection", () => {
     expect(streams.streams).toHaveLength(2);
     opened.restart();
     expect(streams.streams).toHaveLength(3);
-    expect(told.filter((line) => line.startsWith("answer") || line.startsWith("recovered"))).toEqual([]);
+
+    // Restarted while its recovery still runs: the recovery opens the stream when it ends.
+    streams.last().fail("gone again");
+    opened.suspend();
+    opened.restart();
+    await opened.recovered();
+    expect(streams.streams).toHaveLength(4);
+    // Only that last recovery told the link it recovered; no late answer was heard.
+    expect(told.filter((line) => line.startsWith("answer") || line.startsWith("recovered"))).toEqual([
+      "recovered (usable: true)",
+    ]);
   });
 });

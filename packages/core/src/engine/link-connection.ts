@@ -131,7 +131,10 @@ export class LinkConnection<Request, Response> {
    * a connection that is recovering opens one when that ends, and one closed or aborted stays so.
    */
   restart(): void {
-    if (this.recovering) return;
+    if (this.recovering) {
+      this.suspended = false;
+      return;
+    }
     const suspended = this.suspended;
     this.suspended = false;
     if (suspended ? this.closing : !this.opened) return;
