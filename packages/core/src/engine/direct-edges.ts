@@ -122,24 +122,26 @@ export interface EdgePath {
  */
 export function edgePaths(records: Iterable<StageRecord>, parts: DirectPathParts): EdgePath[] {
   return [...records].flatMap((from) => {
+    if (directPeers(from, parts).length > 0)
+      return from.outputs.map((to): EdgePath => ({ from: from.id, to: to.id, path: "direct" }));
     const reasons = from.outputs.map((to) => throughCoreReason(from, to, parts));
-    const sibling = from.outputs.find((_, index) => reasons[index] !== undefined);
-    return from.outputs.map((to, index): EdgePath => {
-      const reason =
-        reasons[index] ??
-        (sibling
-          ? `"${from.id}" pushes only when all its outputs can take it, and "${sibling.id}" cannot`
-          : undefined);
-      return reason
-        ? { from: from.id, to: to.id, path: "core", reason }
-        : { from: from.id, to: to.id, path: "direct" };
-    });
+    const blocker = from.outputs.find((_, index) => reasons[index] !== undefined);
+    return from.outputs.map(
+      (to, index): EdgePath => ({
+        from: from.id,
+        to: to.id,
+        path: "core",
+        reason:
+          reasons[index] ??
+          `"${from.id}" pushes only when all its outputs can take it, and "${blocker?.id}" cannot`,
+      }),
+    );
   });
 }
 
 /** The edges batches go along directly, as "from -> to" (for the run's log), in file order. */
 export function directEdges(records: Iterable<StageRecord>, parts: DirectPathParts): string[] {
-  return [...records].flatMap((record) =>
-    directPeers(record, parts).map((peer) => `${record.id} -> ${peer.stageId}`),
-  );
+  return edgePaths(records, parts)
+    .filter((edge) => edge.path === "direct")
+    .map((edge) => `${edge.from} -> ${edge.to}`);
 }
