@@ -75,6 +75,14 @@ function upstream(target: { ingest: ProcessorV2["ingest"] }, stream = "upstream-
     push(handle: bigint, events: CloudEvent[]): void {
       ingest.write({ ref: { stream, handle }, batch: { events } });
     },
+    /** Pushes several batches as one IngestRequest bundle (v2.3). */
+    pushBundle(batches: [bigint, CloudEvent[]][]): void {
+      ingest.write({
+        bundle: {
+          requests: batches.map(([handle, events]) => ({ ref: { stream, handle }, batch: { events } })),
+        },
+      });
+    },
     /** Ends the stream; resolves with the summary, once the server has seen the end. */
     end(): Promise<IngestResponse> {
       ingest.end();
@@ -200,6 +208,28 @@ describe("a processor receiving batches by reference", () => {
     );
     expect(await pushing.end()).toMatchObject({ batches: 2n });
     expect(server.peerInbox.heldBatches).toBe(0);
+  });
+
+  it("reads an Ingest bundle (v2.3) as the batches it carries, each as if it had come alone", async () => {
+    served.service = await serveProcessor(stamp, QUIET);
+    const processor = client(ProcessorV2);
+    const core = coreProcess(processor);
+    const pushing = upstream(processor);
+    pushing.pushBundle([
+      [1n, cloudEvents(1, 2)],
+      [2n, cloudEvents(3, 1)],
+      [3n, cloudEvents(4, 3)],
+    ]);
+    const answers = [];
+    for (const handle of [1n, 2n, 3n]) {
+      core.ref(handle, pushing.ref(handle));
+      answers.push(await core.answer());
+    }
+    expect(answers.map((answer) => payloadNumbers((answer.batch?.events ?? []).map(fromCloudEvent)))).toEqual(
+      [[1, 2], [3], [4, 5, 6]],
+    );
+    expect(answers.map((answer) => answer.refMissing)).toEqual([false, false, false]);
+    expect(await pushing.end()).toMatchObject({ batches: 3n });
   });
 
   it("answers ref_missing for a reference its Ingest stream ended without, normally or broken", async () => {

@@ -177,6 +177,22 @@ describe("a source with peers", () => {
     await Promise.all([one.ended(1), two.ended(1)]);
   });
 
+  it("bundles the pushes of one turn to a peer that reads Ingest bundles, and pushes one message each to one that does not", async () => {
+    const batches = [[1, 2], [3], [4, 5], [6]];
+    served.service = await serveSource(listSource(batches), QUIET);
+    const [bundling, single] = [await recorder(), await recorder()];
+    const read = await readAll([bundling.peer({ bundles: true }, "a"), single.peer({}, "b")]);
+    const [viaBundles, oneEach] = [await bundling.batches(4), await single.batches(4)];
+    expect(viaBundles.map((batch) => batch.frame)).toEqual(oneEach.map((batch) => batch.frame));
+    expect(viaBundles.map((batch) => numbersOf(CloudEventBatch.decode(batch.batch).events))).toEqual(batches);
+    expect(read.batches.map((batch) => batch.ref?.handle)).toEqual([1n, 2n, 3n, 4n]);
+    expect(single.messages).toBe(4);
+    // The source yields its batches in fewer turns than it has batches: some share a message.
+    expect(bundling.messages).toBeLessThan(4);
+    read.end();
+    await Promise.all([bundling.ended(1), single.ended(1)]);
+  });
+
   it("sends Core, with its events, a batch over a peer's limit in events or bytes, and pushes the rest", async () => {
     const batches = [[1, 2, 3], [4], [5, 6, 7, 8, 9, 10, 11, 12, 13, 14], [15, 16]];
     served.service = await serveSource(listSource(batches), QUIET);

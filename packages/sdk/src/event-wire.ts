@@ -12,7 +12,7 @@ import type { FlowEvent } from "./flow-event";
 import { type CloudEvent, CloudEventBatch } from "./gen/event/v2/event";
 import { completingMembers } from "./member-defaults";
 import { rpcNameOf, serviceNameOf } from "./method-binding";
-import { readPeerBatch } from "./peer-batch-frame";
+import { readPeerBatches } from "./peer-batch-frame";
 import { splicingFields } from "./spliced-fields";
 
 // A family contract's v2 carries the same messages as v1 with event v2 (CloudEvent) where v1 has
@@ -68,7 +68,7 @@ export type EventConversionPath = "direct" | "objects";
  * A copy of a v2 family definition whose server side speaks FlowEvent: requests are decoded with
  * their events as FlowEvents, responses take FlowEvents (and v1's shape: member-defaults.ts) and are
  * encoded as events v2, with any fields the SDK holds as bytes spliced in (spliced-fields.ts). Ingest, the direct data path, reads
- * each IngestRequest with its batch kept as bytes (peer-batch-frame.ts): no event is decoded there.
+ * each IngestRequest (or each of a bundle's) with its batch kept as bytes (peer-batch-frame.ts): no event is decoded there.
  * (The client side is left as generated.)
  */
 export function withEventConversion(
@@ -83,7 +83,7 @@ export function withEventConversion(
       ...method,
       requestDeserialize:
         rpcNameOf(method) === "Ingest"
-          ? readPeerBatch
+          ? readPeerBatches
           : path === "direct"
             ? directRequestReader(method, readRequest)
             : readRequest,

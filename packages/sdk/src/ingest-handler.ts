@@ -14,13 +14,14 @@ export const PEER_STREAM_METADATA = "flow-peer-stream";
 
 /**
  * The Ingest rpc of processor_service and consumer_service v2 (the direct data path): every
- * IngestRequest an upstream pushes goes into `inbox` under its reference, its batch as the bytes it
- * came in (the definition reads IngestRequest frames with readPeerBatch, see event-wire.ts). The call
+ * IngestRequest an upstream pushes (alone or in a bundle) goes into `inbox` under its reference, its
+ * batch as the bytes it came in (the definition reads Ingest messages with readPeerBatches, see
+ * event-wire.ts). The call
  * ending, normally or not, tells the inbox that the streams it carried bring nothing more.
  */
 export function ingestHandler(
   inbox: PeerInbox,
-): grpc.handleClientStreamingCall<PeerBatchFrame, IngestResponse> {
+): grpc.handleClientStreamingCall<PeerBatchFrame[], IngestResponse> {
   return (call, callback) => {
     const carried = new Set<string>();
     const carries = (stream: string): void => {
@@ -37,8 +38,7 @@ export function ingestHandler(
       over = true;
       for (const stream of carried) inbox.ingestEnded(stream);
     };
-    call.on("data", (pushed: PeerBatchFrame) => {
-      if (over) return;
+    const take = (pushed: PeerBatchFrame): boolean => {
       const ref = pushed.ref;
       if (!ref?.stream || ref.handle < 1n) {
         close();
@@ -48,11 +48,15 @@ export function ingestHandler(
             `Ingest: a IngestRequest needs a ref with a stream id and a handle from 1 (found ${ref ? `stream "${ref.stream}", handle ${ref.handle}` : "no ref"}): push each batch under the PeerRef you tell Core`,
           ),
         );
-        return;
+        return false;
       }
       carries(ref.stream);
       inbox.put(ref.stream, ref.handle, pushed.batch);
       batches += 1n;
+      return true;
+    };
+    call.on("data", (requests: PeerBatchFrame[]) => {
+      for (const pushed of requests) if (over || !take(pushed)) return;
     });
     call.on("end", () => {
       if (over) return;

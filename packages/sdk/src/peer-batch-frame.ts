@@ -1,4 +1,5 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { bundledMessages } from "./bundle-frames";
 import { writeCloudEventBatch } from "./event-conversion";
 import { encodeWith } from "./event-v2-codec";
 import type { FlowEvent } from "./flow-event";
@@ -6,7 +7,7 @@ import { PeerRef } from "./gen/peer/v1/peer";
 import { lengthDelimitedTag } from "./spliced-fields";
 
 // IngestRequest {PeerRef ref = 1; CloudEventBatch batch = 2} (processor_service and consumer_service
-// v2.1) as bytes: the direct data path never decodes the events it carries. The receiver keeps the
+// v2.1; from v2.3 also `bundle = 15`, several IngestRequests in one, bundle-frames.ts) as bytes: the direct data path never decodes the events it carries. The receiver keeps the
 // batch as a view of the frame it came in; the sender encodes the events once, straight into the
 // frame every peer gets.
 
@@ -34,6 +35,14 @@ export function readPeerBatch(frame: Buffer): PeerBatchFrame {
     else reader.skip(wireType, field);
   }
   return { ref, batch };
+}
+
+/**
+ * The IngestRequests one Ingest message carries, read as readPeerBatch does: the one it is, or each
+ * of a bundle's, in order (a bundle in a bundle is refused, see bundledMessages).
+ */
+export function readPeerBatches(frame: Buffer): PeerBatchFrame[] {
+  return (bundledMessages(frame) ?? [frame]).map(readPeerBatch);
 }
 
 /** A IngestRequest frame to push, and its CloudEventBatch: a view of the frame. */

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import { BundleWriter } from "./bundle-writer";
 import type { FlowEvent } from "./flow-event";
 import type { Peer, PeerRef } from "./gen/peer/v1/peer";
 import { PEER_STREAM_METADATA } from "./ingest-handler";
@@ -26,10 +27,15 @@ export type PushOutcome = { pushed: PushedBatch } | { pushed?: undefined; encode
 
 const passThrough = (frame: Buffer): Buffer => frame;
 
-/** One peer's Ingest call, on a channel of its own. */
+/**
+ * One peer's Ingest call, on a channel of its own. To a peer that reads bundles on Ingest
+ * (`peer.bundles`, family contracts v2.3) the batches pushed in one event-loop turn go out as one
+ * message (BundleWriter); to any other, one message each.
+ */
 class PeerIngest {
   readonly client: grpc.Client;
   readonly call: grpc.ClientWritableStream<Buffer>;
+  private readonly writer: BundleWriter;
   private done = false;
   private ended = false;
 
@@ -48,11 +54,16 @@ class PeerIngest {
       metadata,
       (error) => {
         this.done = true;
+        this.writer.drop();
         this.client.close();
         if (error) onFailure(`its Ingest call failed: ${error.message}`);
         else if (!this.ended) onFailure("it ended its Ingest call");
       },
     );
+    this.writer = new BundleWriter((frame) => {
+      if (!this.done) this.call.write(frame);
+    });
+    if (peer.bundles) this.writer.startBundling();
   }
 
   /** Resolves with why the peer cannot be reached, or undefined once it is connected. */
@@ -84,13 +95,18 @@ class PeerIngest {
   }
 
   write(frame: Buffer): void {
-    if (!this.ended && !this.done) this.call.write(frame);
+    if (!this.ended && !this.done) this.writer.write(frame);
   }
 
+  /** Ends the call once what the turn held is written. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.done) return;
+    if (this.done) {
+      this.writer.drop();
+      return;
+    }
+    this.writer.flush();
     this.call.end();
   }
 }

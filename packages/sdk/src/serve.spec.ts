@@ -54,7 +54,7 @@ const echo: ProcessorDefinition<object> = {
 };
 
 const V1 = { name: "processor_service", major: 1, minor: 0, patch: 0 };
-const V2 = { name: "processor_service", major: 2, minor: 2, patch: 0 };
+const V2 = { name: "processor_service", major: 2, minor: 3, patch: 0 };
 
 /** Serves `echo` with `options` and FLOW_CONTRACT_MAJORS as given; returns what it printed on stdout. */
 async function serveWith(options: ServeOptions, coreMajors?: string) {

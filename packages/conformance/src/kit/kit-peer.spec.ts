@@ -71,6 +71,7 @@ it("names itself as a Peer with the limits it is given", async () => {
       maxBatchSize: 5,
       maxBatchBytes: 1024n,
       ingestMethod: peer.ingestMethod,
+      bundles: false,
     });
   } finally {
     peer.close();

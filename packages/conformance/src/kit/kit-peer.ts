@@ -93,6 +93,8 @@ export class KitPeer {
       maxBatchSize: limits.maxBatchSize,
       maxBatchBytes: BigInt(limits.maxBatchBytes),
       ingestMethod: this.ingestMethod,
+      // The kit reads one IngestRequest per message: what every upstream must be able to push.
+      bundles: false,
     };
   }
 

@@ -32,10 +32,16 @@ function stages({
   majors = {},
   without = [],
   enabled = true,
+  versions = {},
+  bundles = [],
 }: {
   majors?: Record<string, number>;
   without?: string[];
   enabled?: boolean;
+  /** The contract release each stage says it serves ("2.1.0" unless said). */
+  versions?: Record<string, string>;
+  /** The stages whose data streams carry bundles (bundlesAgreed). */
+  bundles?: string[];
 } = {}) {
   const run = new RunStages(
     planFrom(`
@@ -56,7 +62,8 @@ consumers:
     enabled,
     endpoint: (id) => ({
       target: ADDRESSES[id] ?? "",
-      contract: { name: "x", major: majors[id] ?? 2, version: "2.1.0" },
+      contract: { name: "x", major: majors[id] ?? 2, version: versions[id] ?? "2.1.0" },
+      bundles: bundles.includes(id),
     }),
   };
   const record = (id: string) => run.records.get(id) as StageRecord;
@@ -64,6 +71,19 @@ consumers:
 }
 
 describe("direct edges", () => {
+  it("lets an upstream bundle its pushes only to a peer that reads bundles and serves 2.3 or later", () => {
+    const { parts, record } = stages({
+      versions: { proc: "2.3.0", audit: "2.2.0", sink: "2.3.1" },
+      bundles: ["proc", "audit"],
+    });
+    // proc: bundles and 2.3; audit: bundles but 2.2 (reads them on Write only); sink: 2.3 without bundles.
+    expect(directPeers(record("src"), parts).map((peer) => [peer.stageId, peer.bundles])).toEqual([
+      ["proc", true],
+      ["audit", false],
+    ]);
+    expect(directPeers(record("proc"), parts).map((peer) => peer.bundles)).toEqual([false]);
+  });
+
   it("names every output of an upstream as a peer when every edge out of it is direct", () => {
     const { parts, record } = stages();
     expect(directPeers(record("src"), parts)).toEqual([
@@ -73,6 +93,7 @@ describe("direct edges", () => {
         maxBatchSize: 50,
         maxBatchBytes: BigInt(BATCH_BYTES - PEER_BATCH_EXTRA_FRAMING_BYTES),
         ingestMethod: "/flow.microservices.processor_service.v2.ProcessorService/Ingest",
+        bundles: false,
       },
       {
         stageId: "audit",
@@ -80,6 +101,7 @@ describe("direct edges", () => {
         maxBatchSize: 100,
         maxBatchBytes: BigInt(BATCH_BYTES - PEER_BATCH_EXTRA_FRAMING_BYTES),
         ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+        bundles: false,
       },
     ]);
     // The limit is the one the Router cuts to: batch.maxBytes when it is the smaller.
@@ -90,6 +112,7 @@ describe("direct edges", () => {
         maxBatchSize: 20,
         maxBatchBytes: BigInt(4096 - PEER_BATCH_EXTRA_FRAMING_BYTES),
         ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+        bundles: false,
       },
     ]);
     expect(directPeers(record("sink"), parts)).toEqual([]);

@@ -10,7 +10,7 @@ export interface DirectPathParts {
   /** The pipeline's `directPath` (FLOW_DIRECT_PATH=off already applied by the config). */
   enabled: boolean;
   /** Where Core dials each stage's service, and the contract it negotiated there. */
-  endpoint(stageId: string): Pick<LinkEndpoint, "target" | "contract">;
+  endpoint(stageId: string): Pick<LinkEndpoint, "target" | "contract" | "bundles">;
 }
 
 /** The families that push their output on the direct data path, and those that take it. */
@@ -82,7 +82,24 @@ export function directPeers(upstream: StageRecord, parts: DirectPathParts): Peer
     maxBatchSize: to.limit.maxEvents,
     maxBatchBytes: peerByteLimit(to.limit.maxBytes),
     ingestMethod: methodPath(to.stage.family, DIRECT_PATH_MAJOR, "ingest"),
+    bundles: readsIngestBundles(parts.endpoint(to.id)),
   }));
+}
+
+/** The minor of the family contracts (at v2) from which a service that reads bundles reads them on Ingest too. */
+export const INGEST_BUNDLES_MINOR = 3;
+
+/**
+ * Whether a downstream stage reads bundles on Ingest (Peer.bundles): its data stream carries
+ * bundles (bundlesAgreed: the run allows them, it said features.bundles) and it serves its family
+ * contract at 2.3 or later. A 2.2 service that says features.bundles reads them on its data stream
+ * only, so its upstreams push one message per batch.
+ */
+export function readsIngestBundles(endpoint: Pick<LinkEndpoint, "contract" | "bundles">): boolean {
+  const contract = endpoint.contract;
+  if (endpoint.bundles !== true || contract?.major !== DIRECT_PATH_MAJOR) return false;
+  const minor = Number(contract.version.split(".")[1]);
+  return Number.isInteger(minor) && minor >= INGEST_BUNDLES_MINOR;
 }
 
 /** 0 (none) for no limit; never 0 for a limit, however small (then nothing fits and all goes through Core). */

@@ -382,6 +382,8 @@ consumers: [{ id: sink, address: "127.0.0.1:2", inputs: [src], batch: { maxSize:
             maxBatchSize: 10,
             maxBatchBytes: expect.any(BigInt),
             ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+            // The bare sink says no features.bundles: one IngestRequest per message.
+            bundles: false,
             _unknownFields: {},
           },
         ],

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { bundledMessages } from "../bundle-frames";
 import type { Peer } from "../gen/peer/v1/peer";
 import { IngestResponse } from "../gen/processor_service/v2/processor";
 import { type PeerBatchFrame, readPeerBatch } from "../peer-batch-frame";
@@ -6,18 +7,20 @@ import { type PeerBatchFrame, readPeerBatch } from "../peer-batch-frame";
 /** processor_service v2's Ingest, the method Core names in a processor peer's `ingest_method`. */
 export const PROCESSOR_INGEST = "/flow.microservices.processor_service.v2.ProcessorService/Ingest";
 
-/** One IngestRequest a recorder got, as its bytes and as read. */
+/** One IngestRequest a recorder got (alone or in a bundle), as its bytes and as read. */
 export interface RecordedBatch extends PeerBatchFrame {
   frame: Buffer;
 }
 
 /**
  * A test peer of the direct data path: a gRPC server on an OS-chosen port that serves only Ingest
- * and records every IngestRequest pushed to it, byte for byte. A test awaits what it expects
+ * and records every IngestRequest pushed to it, byte for byte, each of a bundle's on its own. A test awaits what it expects
  * (`batches(n)`, `ended(n)`), never sleeping for it.
  */
 export class IngestRecorder {
   readonly received: RecordedBatch[] = [];
+  /** The Ingest messages that carried them: fewer than `received` when some came in bundles. */
+  messages = 0;
   /** Ingest calls that ended (the upstream half-closed them, or they broke). */
   endedCalls = 0;
   private readonly waiters: (() => void)[] = [];
@@ -68,9 +71,12 @@ export class IngestRecorder {
       this.endedCalls += 1;
       this.changed();
     };
-    call.on("data", (frame: Buffer) => {
-      batches += 1n;
-      this.received.push({ frame, ...readPeerBatch(frame) });
+    call.on("data", (message: Buffer) => {
+      this.messages += 1;
+      for (const frame of bundledMessages(message) ?? [message]) {
+        batches += 1n;
+        this.received.push({ frame, ...readPeerBatch(frame) });
+      }
       this.changed();
     });
     call.on("end", () => {
@@ -81,13 +87,17 @@ export class IngestRecorder {
   };
 
   /** This recorder as a Peer in a stream start, with the limits given. */
-  peer(limits: { maxBatchSize?: number; maxBatchBytes?: number } = {}, stageId = "peer"): Peer {
+  peer(
+    limits: { maxBatchSize?: number; maxBatchBytes?: number; bundles?: boolean } = {},
+    stageId = "peer",
+  ): Peer {
     return {
       stageId,
       address: this.address,
       maxBatchSize: limits.maxBatchSize ?? 0,
       maxBatchBytes: BigInt(limits.maxBatchBytes ?? 0),
       ingestMethod: PROCESSOR_INGEST,
+      bundles: limits.bundles ?? false,
     };
   }
 

@@ -114,6 +114,13 @@ const writeResponseBundle = m2.WriteResponseBundle.fromPartial({
     { response: { $case: "flushed", value: { token: 3n } } },
   ],
 });
+// v2.3's: several IngestRequests in one.
+const ingestRequestBundle = m2.IngestRequestBundle.fromPartial({
+  requests: [
+    { ref: samplePeerRef, batch: { events: [fullCloudEvent] } },
+    { ref: { ...samplePeerRef, handle: 2n ** 64n - 1n }, batch: { events: [] } },
+  ],
+});
 export const consumerServiceSamplesV2: ContractSamples = withSamples(
   samplesAt(consumerV2 as unknown as typeof consumer, 2, fullCloudEvent as unknown as Event),
   {
@@ -136,7 +143,9 @@ export const consumerServiceSamplesV2: ContractSamples = withSamples(
     IngestRequest: samplesOf(
       m2.IngestRequest,
       m2.IngestRequest.fromPartial({ ref: samplePeerRef, batch: { events: [fullCloudEvent] } }),
+      m2.IngestRequest.fromPartial({ bundle: ingestRequestBundle }),
     ),
+    IngestRequestBundle: samplesOf(m2.IngestRequestBundle, ingestRequestBundle),
     IngestResponse: samplesOf(m2.IngestResponse, m2.IngestResponse.fromPartial({ batches: 3n })),
   },
 );

@@ -14,6 +14,7 @@ export const samplePeer = Peer.fromPartial({
   maxBatchSize: 4_294_967_295,
   maxBatchBytes: 2n ** 53n + 1n,
   ingestMethod: "/flow.microservices.processor_service.v2.ProcessorService/Ingest",
+  bundles: true,
 });
 
 export const peerSamples: ContractSamples = {

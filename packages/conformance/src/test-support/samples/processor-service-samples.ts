@@ -128,6 +128,13 @@ const processResponseBundle = m2.ProcessResponseBundle.fromPartial({
     { response: { $case: "batch", value: missingInput } },
   ],
 });
+// v2.3's: several IngestRequests in one.
+const ingestRequestBundle = m2.IngestRequestBundle.fromPartial({
+  requests: [
+    { ref: samplePeerRef, batch: { events: [fullCloudEvent] } },
+    { ref: { ...samplePeerRef, handle: 2n ** 64n - 1n }, batch: { events: [] } },
+  ],
+});
 export const processorServiceSamplesV2: ContractSamples = withSamples(
   samplesAt(processorV2 as unknown as typeof processor, 2, fullCloudEvent as unknown as Event),
   {
@@ -153,7 +160,9 @@ export const processorServiceSamplesV2: ContractSamples = withSamples(
         ref: samplePeerRef,
         batch: { events: [fullCloudEvent, fullCloudEvent] },
       }),
+      m2.IngestRequest.fromPartial({ bundle: ingestRequestBundle }),
     ),
+    IngestRequestBundle: samplesOf(m2.IngestRequestBundle, ingestRequestBundle),
     IngestResponse: samplesOf(m2.IngestResponse, m2.IngestResponse.fromPartial({ batches: 2n ** 64n - 1n })),
   },
 );

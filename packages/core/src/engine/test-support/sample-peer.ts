@@ -8,5 +8,6 @@ export function samplePeer(stageId = "sink", address = "127.0.0.1:3"): Peer {
     maxBatchSize: 100,
     maxBatchBytes: 1000n,
     ingestMethod: "/flow.microservices.consumer_service.v2.ConsumerService/Ingest",
+    bundles: false,
   };
 }
