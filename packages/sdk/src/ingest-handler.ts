@@ -16,8 +16,8 @@ export const PEER_STREAM_METADATA = "flow-peer-stream";
  * The Ingest rpc of processor_service and consumer_service v2 (the direct data path): every
  * IngestRequest an upstream pushes (alone or in a bundle) goes into `inbox` under its reference, its
  * batch as the bytes it came in (the definition reads Ingest messages with readPeerBatches, see
- * event-wire.ts). The call
- * ending, normally or not, tells the inbox that the streams it carried bring nothing more.
+ * event-wire.ts). The call ending, normally or not, tells the inbox that the streams it carried
+ * bring nothing more.
  */
 export function ingestHandler(
   inbox: PeerInbox,

@@ -116,7 +116,8 @@ class PeerIngest {
  * Process) whose start named peers: an Ingest call to each peer, under a stream id of its own
  * (`randomUUID()`), batches numbered 1, 2, 3... on it, each pushed to every peer under the same
  * reference. A batch goes to the peers only when it fits every one of them (`admits`, then the
- * byte limit once it is encoded); anything else goes to Core with its events, as does every batch
+ * byte limit once it is encoded); to a peer whose Peer says `bundles`, the pushes of one turn go as
+ * one message. Anything else goes to Core with its events, as does every batch
  * once a peer could not be reached or its Ingest call failed (warned of once). `end` ends every
  * Ingest call, as the Core stream ends.
  */
