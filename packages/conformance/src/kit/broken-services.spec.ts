@@ -71,7 +71,11 @@ describe("flow conform against services broken one way each", () => {
       if (family === "source") expect(names).toContain(`${contract} v2: bundles`);
       else
         expect(names).toEqual(
-          expect.arrayContaining([`${contract} v2: bundles.read`, `${contract} v2: bundles.unasked`]),
+          expect.arrayContaining([
+            `${contract} v2: bundles.read`,
+            `${contract} v2: bundles.unasked`,
+            `${contract} v2: bundles.ingest`,
+          ]),
         );
       expect(
         report.results.filter((result) => result.id.startsWith("bundles") && result.major === 1),

@@ -105,9 +105,14 @@ export function kitContract(family: FamilyName, major: number): KitContract {
   return found;
 }
 
+/** A family's contract name: `processor_service`. */
+export function contractName(family: FamilyName): string {
+  return `${family}_service`;
+}
+
 /** How a contract major reads in report lines: `processor_service v2`. */
 export function contractLabel(family: FamilyName, major: number): string {
-  return `${family}_service v${major}`;
+  return `${contractName(family)} v${major}`;
 }
 
 /**

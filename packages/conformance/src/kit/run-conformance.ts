@@ -16,7 +16,7 @@ import { sourceChecks } from "./checks/source-checks";
 import { type ConformConfig, loadConformConfig } from "./conform-config";
 import type { ConformContext } from "./conform-context";
 import { eventMajor } from "./event-majors";
-import { ALL_KIT_MAJORS } from "./family-clients";
+import { ALL_KIT_MAJORS, contractName } from "./family-clients";
 import { openScenario, type Scenario } from "./scenario";
 import { describedMajors, findService, servedMajors, servedMajorsCheck } from "./served-majors";
 import { type ServiceInstance, ServiceLauncher } from "./service-launcher";
@@ -340,8 +340,6 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     }
   }
 }
-
-const contractName = (family: FamilyName): string => `${family}_service`;
 
 function dataPlane(context: ConformContext, scenario: Scenario): Promise<CheckResult[]> {
   if (context.family === "processor") return processorChecks(context);

@@ -44,8 +44,10 @@ export interface ByRefRequest {
     value: Pick<processorV2.InputBatch & consumerV2.WriteBatch, "sequence" | "ref">;
   };
 }
-/** What a service's Ingest takes (v2.1), its events the kit's. */
-export type IngestRequest = Pick<processorV2.IngestRequest, "ref"> & { batch?: KitEventBatch };
+/** One batch a service's Ingest takes (v2.1), its events the kit's. */
+export type IngestBatch = Pick<processorV2.IngestRequest, "ref"> & { batch?: KitEventBatch };
+/** What a service's Ingest takes: one batch, or (v2.3) several in one bundle. */
+export type IngestRequest = IngestBatch | { bundle: { requests: IngestBatch[] } };
 /** The peers a Read or Process stream's start names (v2.1). */
 export type StartPeers = Pick<sourceV2.ReadStart & processorV2.ProcessStart, "peers">;
 /** A batch of events of one major. */

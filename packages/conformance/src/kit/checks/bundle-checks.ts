@@ -6,6 +6,7 @@ import { contractLabel, kitContract } from "../family-clients";
 import type { KitEventBatch } from "../stream-messages";
 import type { StreamRecorder } from "../stream-recorder";
 import { batchWrite, openWrite } from "./consumer-checks";
+import { ingestBundleCheck } from "./ingest-bundle-check";
 import { batchRequest, openProcess } from "./processor-checks";
 import { unclaimedFeatureResults } from "./unclaimed-feature";
 
@@ -109,8 +110,8 @@ const seqText = (sequences: readonly (bigint | undefined)[]) => sequences.map(St
 /**
  * The bundle checks of a processor or consumer that says features.bundles: `bundles.read` (three
  * batches in one bundle are each answered once, in order) and `bundles.unasked` (three batches on
- * a stream whose start did not accept bundles are answered one message each). A source's bundles
- * are not checked yet.
+ * a stream whose start did not accept bundles are answered one message each), and `bundles.ingest`
+ * (ingest-bundle-check.ts). A source's bundles are not checked yet.
  */
 export async function bundleChecks(context: ConformContext): Promise<CheckResult[]> {
   const label = contractLabel(context.family, context.major);
@@ -145,5 +146,6 @@ export async function bundleChecks(context: ConformContext): Promise<CheckResult
           )
         : pass("bundles.unasked", `no bundled answer on a stream whose start did not accept them (${label})`),
   );
+  results.push(await ingestBundleCheck(context));
   return results;
 }

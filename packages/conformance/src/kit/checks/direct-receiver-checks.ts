@@ -12,7 +12,7 @@ import { acks, batchWrite, openWrite } from "./consumer-checks";
 import { batchRequest, firstDifferences, openProcess, processedBatches } from "./processor-checks";
 
 /** The Process or Write stream of a receiver check, and how its answers are read. */
-interface ReceiverStream<Answer> {
+export interface ReceiverStream<Answer> {
   recorder: StreamRecorder<unknown>;
   sendBatch(sequence: bigint, batch: KitEventBatch): void;
   answerTo(sequence: bigint): Answer | undefined;
@@ -34,18 +34,18 @@ function receiverStream<Response, Answer>(
   };
 }
 
-const processStream = (context: ConformContext): ReceiverStream<ProcessedBatch> =>
+export const processStream = (context: ConformContext): ReceiverStream<ProcessedBatch> =>
   receiverStream(openProcess(context), batchRequest, processedBatches, (answer) => answer.inputSequence);
 
-const writeStream = (context: ConformContext): ReceiverStream<BatchAck> =>
+export const writeStream = (context: ConformContext): ReceiverStream<BatchAck> =>
   receiverStream(openWrite(context), batchWrite, acks, (ack) => ack.sequence);
 
-const byRef = (sequence: bigint, ref: PeerRef): ByRefRequest => ({
+export const byRef = (sequence: bigint, ref: PeerRef): ByRefRequest => ({
   request: { $case: "batch", value: { sequence, ref } },
 });
 
 /** A reference on a stream id of the kit's own, unique to this run. */
-const freshStream = (): string => `conform-${randomUUID()}`;
+export const freshStream = (): string => `conform-${randomUUID()}`;
 
 /** What the receiver scenario saw: the answer to each way of sending the same batch. */
 interface RefScenario<Answer> {
